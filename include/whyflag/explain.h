@@ -1,0 +1,166 @@
+/*
+ * whyflag: attributions. KernelSHAP (players = groups of window cells, interventional, weighted
+ * background), Integrated Gradients (and Expected Gradients) per cell with channel sums, and the
+ * agreement between the two. Inputs: windows and a wf_predictor. Outputs: plain structs that the
+ * report stage reads and results.json records.
+ */
+#ifndef WHYFLAG_EXPLAIN_H
+#define WHYFLAG_EXPLAIN_H
+
+#include <stdint.h>
+
+#include "whyflag/predictor.h"
+#include "whyflag/status.h"
+#include "whyflag/windows.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wf_groups_kind {
+    WF_GROUPS_CHANNEL = 0,  /* one player per channel (its whole row), the default */
+    WF_GROUPS_SEGMENTS = 1, /* channel x K equal time segments */
+    WF_GROUPS_CELL = 2,     /* one player per cell */
+    WF_GROUPS_EXPLICIT = 3  /* groups given in the config */
+} wf_groups_kind;
+
+typedef enum wf_link { WF_LINK_IDENTITY = 0, WF_LINK_LOGIT = 1 } wf_link;
+
+typedef enum wf_ig_rule {
+    WF_IG_GAUSS_LEGENDRE = 0, /* default, as captum */
+    WF_IG_RIEMANN_LEFT = 1,
+    WF_IG_RIEMANN_RIGHT = 2,
+    WF_IG_RIEMANN_MIDDLE = 3,
+    WF_IG_RIEMANN_TRAPEZOID = 4 /* captum's weights: 1/n, both ends halved */
+} wf_ig_rule;
+
+typedef enum wf_baseline_kind {
+    WF_BASELINE_MEAN = 0, /* per-channel mean of the background (default) */
+    WF_BASELINE_ZEROS = 1,
+    WF_BASELINE_MEDIAN = 2,
+    WF_BASELINE_FILE = 3 /* a windows file holding one window */
+} wf_baseline_kind;
+
+typedef enum wf_background_kind {
+    WF_BACKGROUND_SAMPLE = 0, /* drawn from the run's windows, seeded (unflagged by default) */
+    WF_BACKGROUND_FILE = 1,   /* a windows file */
+    WF_BACKGROUND_KMEANS = 2  /* weighted k-means summary of the run's windows */
+} wf_background_kind;
+
+#define WF_NSAMPLES_AUTO (-1)  /* sample until converged or max_samples */
+#define WF_NSAMPLES_EXACT (-2) /* enumerate every coalition */
+
+/* An explicit player: a name and the cells it holds (indices c*T+t). */
+typedef struct wf_group {
+    char name[WF_ID_MAX];
+    int64_t n_cells;
+    int64_t *cells;
+} wf_group;
+
+typedef struct wf_explain_settings {
+    int do_kernelshap, do_ig;  /* which methods (both 1 = "both") */
+    /* KernelSHAP */
+    wf_groups_kind groups;
+    int segments;              /* K for WF_GROUPS_SEGMENTS */
+    int n_groups;              /* WF_GROUPS_EXPLICIT */
+    wf_group *explicit_groups; /* owned */
+    int64_t nsamples;          /* > 0, WF_NSAMPLES_AUTO or WF_NSAMPLES_EXACT */
+    int64_t max_samples;       /* cap for AUTO (default 65536) */
+    double convergence;        /* max SE / (max phi - min phi) threshold (default 0.01) */
+    wf_link link;
+    wf_background_kind background;
+    char background_path[1024]; /* WF_BACKGROUND_FILE */
+    int background_size;        /* windows drawn / k-means clusters (default 50) */
+    int background_include_flagged; /* 0: draw from unflagged windows only (default) */
+    /* Integrated Gradients */
+    wf_ig_rule ig_rule;
+    int steps;          /* > 0, or 0 for adaptive ("auto") */
+    int max_steps;      /* adaptive cap (default 1024) */
+    double ig_tol;      /* adaptive: |delta| <= tol * |f(x) - f(x')| (default 0.01) */
+    wf_baseline_kind baseline;
+    char baseline_path[1024];
+    int expected_gradients; /* 1: Expected Gradients (baselines drawn from the background) */
+    int eg_samples;         /* baselines x alphas drawn per window for EG (default 200) */
+    /* run */
+    uint64_t seed;  /* default 0 */
+    int threads;    /* 0 = all cores */
+} wf_explain_settings;
+
+/* Fill s with the defaults documented above. */
+void wf_explain_settings_default(wf_explain_settings *s);
+/* Free what the settings own (explicit groups). */
+void wf_explain_settings_deinit(wf_explain_settings *s);
+
+typedef struct wf_kshap_result {
+    int M;               /* players */
+    char **players;      /* M names (owned) */
+    double base_value;   /* E f(background) in link space */
+    double f_x;          /* f(x) in link space */
+    double *values;      /* M Shapley values, sum = f_x - base_value (efficiency) */
+    double *std_err;     /* M standard errors (0 in exact mode) */
+    int64_t samples;     /* coalitions evaluated */
+    int exact;           /* 1 if every coalition was enumerated */
+    int converged;       /* 1 if the convergence rule held (always 1 when exact) */
+    wf_link link;
+    double efficiency_gap; /* sum(values) - (f_x - base_value), should be ~0 */
+} wf_kshap_result;
+
+typedef struct wf_ig_result {
+    int C, T;
+    double *values;       /* (C, T) attributions */
+    double *channel_sums; /* (C) */
+    double f_x, f_baseline;
+    double delta;         /* sum(values) - (f_x - f_baseline) */
+    int steps;            /* steps used (after adaptation) */
+    int converged;        /* adaptive mode: tolerance reached */
+    wf_ig_rule rule;
+    int expected_gradients;
+    const char *baseline; /* "mean", "zeros", "median", a file name (static or owned by settings) */
+    const char *surrogate; /* NULL for float models */
+} wf_ig_result;
+
+typedef struct wf_explanation {
+    int64_t window_index; /* index into the run's windows */
+    double score;         /* model output f(x) (probability space) */
+    wf_status status;     /* WF_OK, or why this window could not be explained */
+    char error[WF_REASON_MAX];
+    int has_kshap, has_ig;
+    wf_kshap_result kshap;
+    wf_ig_result ig;
+    double agreement; /* Spearman rank correlation of KernelSHAP channel values and IG channel
+                         sums; NaN when not computable (players are not channels, or one method
+                         missing) */
+} wf_explanation;
+
+void wf_explanation_deinit(wf_explanation *e);
+
+/* Background set: windows (n, C, T) with weights summing to 1. */
+typedef struct wf_background {
+    int C, T;
+    int64_t n;
+    float *x;       /* (n, C, T), owned */
+    double *weight; /* (n), owned, sum 1 */
+    char description[256]; /* for the methods text, e.g. "50 unflagged windows drawn with seed 0" */
+} wf_background;
+
+void wf_background_deinit(wf_background *b);
+/* Build a background according to s from a windows set (flags[i] != 0 marks flagged windows; may
+ * be NULL) or from s->background_path. */
+wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws,
+                              const uint8_t *flags, wf_background *out, wf_error *err);
+
+/* Explain n windows (indices idx into ws, or all when idx == NULL) with predictor p.
+ * out: n explanations (caller-allocated, deinit each). A window that fails gets status != WF_OK
+ * and an error text; the batch goes on. Deterministic for a given seed whatever s->threads. */
+wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
+                         const wf_background *bg, const wf_windows *ws, const int64_t *idx,
+                         int64_t n, wf_explanation *out, wf_error *err);
+
+/* Human-readable description of the settings for reports (method text), into buf. */
+void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, char *buf,
+                         size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

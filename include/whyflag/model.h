@@ -1,0 +1,60 @@
+/*
+ * whyflag: ONNX models and the inference engine (forward and backward).
+ *
+ * wf_model_load reads an ONNX file (protobuf-c, our own subset of onnx.proto), checks every node
+ * against the supported ops and dtypes and rejects anything else at load with a message naming
+ * the node, its op type and what is supported. A loaded model is immutable and may be shared by
+ * threads; evaluation state lives in per-thread engines (see engine.h) or predictor contexts.
+ *
+ * Ownership: wf_model_load* -> wf_model_free.
+ */
+#ifndef WHYFLAG_MODEL_H
+#define WHYFLAG_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whyflag/predictor.h"
+#include "whyflag/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wf_model wf_model;
+
+typedef enum wf_layout {
+    WF_LAYOUT_AUTO = 0, /* from the input shape; an error asks for --layout when ambiguous */
+    WF_LAYOUT_NCT = 1,  /* [N, C, T] */
+    WF_LAYOUT_NTC = 2,  /* [N, T, C] */
+    WF_LAYOUT_FLAT = 3  /* [N, C*T], channel-major */
+} wf_layout;
+
+wf_status wf_model_load(const char *path, wf_model **out, wf_error *err);
+/* name is used in messages (usually the file name). */
+wf_status wf_model_load_mem(const void *data, size_t len, const char *name, wf_model **out,
+                            wf_error *err);
+void wf_model_free(wf_model *m);
+
+/* Value of a metadata_props key, or NULL. Owned by the model. */
+const char *wf_model_metadata(const wf_model *m, const char *key);
+/* 1 if the graph holds QuantizeLinear/DequantizeLinear/QLinear* nodes. */
+int wf_model_is_quantized(const wf_model *m);
+
+/* Channel names from the model metadata (our fixtures: "channels"), or n = 0 when absent.
+ * names[i] is owned by the model. */
+int wf_model_channels(const wf_model *m, const char *const **names);
+
+/* A predictor over windows (n, C, T) for model m, which must outlive it. layout AUTO reads the
+ * layout from the input shape and fails with a message asking for --layout when it is ambiguous.
+ * The score is the model's first output, which must hold one value per window. */
+wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
+                             wf_error *err);
+
+/* Human-readable summary for `whyflag inspect` (text or JSON), malloc'd into *out. */
+wf_status wf_model_describe(const wf_model *m, int json, char **out, wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

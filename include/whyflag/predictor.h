@@ -1,0 +1,61 @@
+/*
+ * whyflag: the predictor interface, the only way the explain stage sees a model.
+ *
+ * A predictor maps a batch of windows x (n, C, T) (channel-major, the window layout, whatever the
+ * model's own input layout is) to one score per window y (n). It may also give the gradient of the
+ * score with respect to every cell, and, where the graph starts with an affine map, that map, so
+ * that KernelSHAP can compute a coalition's first-layer pre-activation as a sum of per-player
+ * partial products.
+ *
+ * Threads: `user` is shared and read-only. Each thread creates its own evaluation context with
+ * ctx_new and uses it alone. src/model provides a predictor for an ONNX model
+ * (wf_model_predictor); tests provide analytic ones.
+ */
+#ifndef WHYFLAG_PREDICTOR_H
+#define WHYFLAG_PREDICTOR_H
+
+#include <stdint.h>
+
+#include "whyflag/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wf_predictor {
+    int C, T;   /* window shape */
+    void *user; /* shared read-only state (the model) */
+
+    /* Make a per-thread context able to evaluate batches of up to max_batch windows. */
+    wf_status (*ctx_new)(void *user, int64_t max_batch, void **ctx, wf_error *err);
+    void (*ctx_free)(void *ctx);
+
+    /* y[i] = f(x[i]) for i < n <= max_batch. x: (n, C, T); y: (n). */
+    wf_status (*predict)(void *ctx, const float *x, int64_t n, float *y, wf_error *err);
+
+    /* y as above and dx = d f / d x: (n, C, T). NULL when the model is not differentiable. For a
+     * quantized model this is the straight-through surrogate's gradient while y is the real
+     * quantized output; `surrogate` then names the surrogate (NULL for float models). */
+    wf_status (*grad)(void *ctx, const float *x, int64_t n, float *y, float *dx, wf_error *err);
+    const char *surrogate;
+
+    /* Optional affine first layer (all zero/NULL when the graph does not start with one):
+     * h = A x + a0, with A: (hidden, C*T) over window cells (input normalization folded in),
+     * a0: (hidden); predict_hidden maps pre-activations h: (n, hidden) to y: (n) with the rest of
+     * the graph. Results must equal predict() up to float rounding of the affine map. */
+    int64_t hidden;
+    const float *affine_a;  /* (hidden, C*T) */
+    const float *affine_a0; /* (hidden) */
+    wf_status (*predict_hidden)(void *ctx, const float *h, int64_t n, float *y, wf_error *err);
+
+    /* Frees `user` if the predictor owns it (NULL otherwise). */
+    void (*user_free)(void *user);
+} wf_predictor;
+
+/* Release whatever the predictor owns (calls user_free). Accepts a zeroed predictor. */
+void wf_predictor_deinit(wf_predictor *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/*
+ * whyflag: the results of a run, as plain structs that the report stage reads. Everything a
+ * report prints is also written to results.json (wf_results_write_json), so that tests and
+ * auditors can check every number without reading the PDF.
+ *
+ * wf_results borrows its windows, background and explanations from the caller (who keeps them
+ * alive until the report is written); it owns nothing but what wf_results_deinit frees.
+ */
+#ifndef WHYFLAG_RESULTS_H
+#define WHYFLAG_RESULTS_H
+
+#include <stdint.h>
+
+#include "whyflag/explain.h"
+#include "whyflag/status.h"
+#include "whyflag/windows.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wf_failure {
+    char turbine_id[WF_ID_MAX];
+    int64_t time; /* UTC seconds */
+    char component[WF_ID_MAX];
+} wf_failure;
+
+typedef struct wf_results {
+    /* run */
+    const char *tool;          /* "whyflag 0.1.0" */
+    const char *command;       /* "explain" or "audit" */
+    const char *model_path;    /* as given */
+    char model_sha256[65];
+    int model_quantized;
+    const char *surrogate;     /* gradient surrogate for quantized models, else NULL */
+    double threshold;          /* flag when score >= threshold; NaN for `explain` */
+    int64_t generated_at;      /* SOURCE_DATE_EPOCH when set, else the time of the run */
+    const wf_explain_settings *settings;
+    const wf_background *background; /* may be NULL */
+
+    /* data */
+    const wf_windows *windows; /* all valid windows (values, labels) and the skipped list */
+    const double *scores;      /* (windows->n) model output per window; NULL for `explain` */
+    const uint8_t *flagged;    /* (windows->n) 1 if score >= threshold; NULL for `explain` */
+    int64_t n_failures;
+    const wf_failure *failures; /* the failure log, may be NULL */
+    double horizon_hours;
+
+    /* explanations, in window order */
+    int64_t n_explained;
+    const wf_explanation *expl;
+} wf_results;
+
+/* Write results.json atomically (the format documented in the README). */
+wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

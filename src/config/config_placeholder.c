@@ -1,0 +1,2 @@
+/* placeholder: module config */
+typedef int wf_config_placeholder_t;

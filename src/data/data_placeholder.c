@@ -1,0 +1,2 @@
+/* placeholder: module data */
+typedef int wf_data_placeholder_t;

@@ -1,0 +1,2 @@
+/* placeholder: module explain */
+typedef int wf_explain_placeholder_t;

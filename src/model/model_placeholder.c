@@ -1,0 +1,1 @@
+typedef int wf_model_placeholder_t;

@@ -1,0 +1,2 @@
+/* placeholder: module report */
+typedef int wf_report_placeholder_t;

@@ -1,0 +1,265 @@
+/*
+ * Pooling kernels (ONNX MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool), forward and
+ * backward w.r.t. the input. 1-D pooling runs as 2-D with H = 1. Windows are small (the models
+ * we serve pool over a few time steps), so direct loops are the implementation and the reference.
+ */
+#include <float.h>
+#include <math.h>
+
+#include "model/kernels/kernels.h"
+
+typedef struct pool2 {
+    int H, W, kH, kW, pT, pL, pB, pR, sH, sW, dH, dW, OH, OW;
+} pool2;
+
+static void to2d(pool2 *q, const wf_k_pool_geom *g) {
+    int a = g->ndim == 1 ? 0 : 1; /* index of the W axis */
+    if (g->ndim == 1) {
+        q->H = 1;
+        q->kH = 1;
+        q->pT = 0;
+        q->pB = 0;
+        q->sH = 1;
+        q->dH = 1;
+        q->OH = 1;
+    } else {
+        q->H = g->in[0];
+        q->kH = g->k[0];
+        q->pT = g->pad_begin[0];
+        q->pB = g->pad_end[0];
+        q->sH = g->stride[0];
+        q->dH = g->dilation[0];
+        q->OH = g->out[0];
+    }
+    q->W = g->in[a];
+    q->kW = g->k[a];
+    q->pL = g->pad_begin[a];
+    q->pR = g->pad_end[a];
+    q->sW = g->stride[a];
+    q->dW = g->dilation[a];
+    q->OW = g->out[a];
+}
+
+int wf_k_pool_geom_finish(wf_k_pool_geom *g) {
+    if (g->ndim < 1 || g->ndim > WF_K_MAX_SPATIAL || g->n < 0 || g->c < 0) {
+        return -1;
+    }
+    for (int d = 0; d < g->ndim; d++) {
+        if (g->in[d] < 1 || g->k[d] < 1 || g->stride[d] < 1 || g->dilation[d] < 1 ||
+            g->pad_begin[d] < 0 || g->pad_end[d] < 0) {
+            return -1;
+        }
+        long long span = (long long)g->dilation[d] * (g->k[d] - 1) + 1;
+        long long num = (long long)g->in[d] + g->pad_begin[d] + g->pad_end[d] - span;
+        if (num < 0) {
+            return -1;
+        }
+        long long out =
+            g->ceil_mode ? (num + g->stride[d] - 1) / g->stride[d] + 1 : num / g->stride[d] + 1;
+        /* A last window starting inside the end padding reads no input: drop it. */
+        if (g->ceil_mode && (out - 1) * g->stride[d] >= (long long)g->in[d] + g->pad_begin[d]) {
+            out--;
+        }
+        if (out < 1 || out > 0x7fffffff) {
+            return -1;
+        }
+        g->out[d] = (int)out;
+    }
+    for (int d = g->ndim; d < WF_K_MAX_SPATIAL; d++) {
+        g->out[d] = 1;
+    }
+    return 0;
+}
+
+void wf_k_maxpool_forward(float *out, int32_t *argmax, const float *in, const wf_k_pool_geom *g) {
+    pool2 q;
+    to2d(&q, g);
+    size_t planes = (size_t)g->n * (size_t)g->c;
+    size_t ip = (size_t)q.H * (size_t)q.W;
+    size_t op = (size_t)q.OH * (size_t)q.OW;
+    for (size_t p = 0; p < planes; p++) {
+        const float *x = in + p * ip;
+        for (int oh = 0; oh < q.OH; oh++) {
+            for (int ow = 0; ow < q.OW; ow++) {
+                float best = -FLT_MAX;
+                int32_t idx = -1;
+                for (int kh = 0; kh < q.kH; kh++) {
+                    int ih = oh * q.sH - q.pT + kh * q.dH;
+                    if (ih < 0 || ih >= q.H) {
+                        continue;
+                    }
+                    for (int kw = 0; kw < q.kW; kw++) {
+                        int iw = ow * q.sW - q.pL + kw * q.dW;
+                        if (iw < 0 || iw >= q.W) {
+                            continue;
+                        }
+                        int32_t i = ih * q.W + iw;
+                        /* Strict '>': the first maximum in scan order wins ties. */
+                        if (idx < 0 || x[i] > best) {
+                            best = x[i];
+                            idx = i;
+                        }
+                    }
+                }
+                size_t o = p * op + (size_t)oh * (size_t)q.OW + (size_t)ow;
+                out[o] = best;
+                if (argmax != NULL) {
+                    argmax[o] = idx;
+                }
+            }
+        }
+    }
+}
+
+void wf_k_maxpool_backward(float *din, const float *dout, const int32_t *argmax,
+                           const wf_k_pool_geom *g) {
+    pool2 q;
+    to2d(&q, g);
+    size_t planes = (size_t)g->n * (size_t)g->c;
+    size_t ip = (size_t)q.H * (size_t)q.W;
+    size_t op = (size_t)q.OH * (size_t)q.OW;
+    for (size_t p = 0; p < planes; p++) {
+        for (size_t o = 0; o < op; o++) {
+            int32_t i = argmax[p * op + o];
+            if (i >= 0) {
+                din[p * ip + (size_t)i] += dout[p * op + o];
+            }
+        }
+    }
+}
+
+/* Divisor of an average window starting at (h0, w0) in input coordinates (may be negative). */
+static int avg_count(const pool2 *q, int h0, int w0, int include_pad) {
+    int ch = 0;
+    int cw = 0;
+    for (int kh = 0; kh < q->kH; kh++) {
+        int ih = h0 + kh * q->dH;
+        if (include_pad ? (ih >= -q->pT && ih < q->H + q->pB) : (ih >= 0 && ih < q->H)) {
+            ch++;
+        }
+    }
+    for (int kw = 0; kw < q->kW; kw++) {
+        int iw = w0 + kw * q->dW;
+        if (include_pad ? (iw >= -q->pL && iw < q->W + q->pR) : (iw >= 0 && iw < q->W)) {
+            cw++;
+        }
+    }
+    return ch * cw;
+}
+
+void wf_k_avgpool_forward(float *out, const float *in, const wf_k_pool_geom *g) {
+    pool2 q;
+    to2d(&q, g);
+    size_t planes = (size_t)g->n * (size_t)g->c;
+    size_t ip = (size_t)q.H * (size_t)q.W;
+    size_t op = (size_t)q.OH * (size_t)q.OW;
+    for (size_t p = 0; p < planes; p++) {
+        const float *x = in + p * ip;
+        for (int oh = 0; oh < q.OH; oh++) {
+            for (int ow = 0; ow < q.OW; ow++) {
+                int h0 = oh * q.sH - q.pT;
+                int w0 = ow * q.sW - q.pL;
+                double acc = 0.0;
+                for (int kh = 0; kh < q.kH; kh++) {
+                    int ih = h0 + kh * q.dH;
+                    if (ih < 0 || ih >= q.H) {
+                        continue;
+                    }
+                    for (int kw = 0; kw < q.kW; kw++) {
+                        int iw = w0 + kw * q.dW;
+                        if (iw >= 0 && iw < q.W) {
+                            acc += (double)x[ih * q.W + iw];
+                        }
+                    }
+                }
+                int cnt = avg_count(&q, h0, w0, g->count_include_pad);
+                out[p * op + (size_t)oh * (size_t)q.OW + (size_t)ow] =
+                    cnt > 0 ? (float)(acc / cnt) : NAN;
+            }
+        }
+    }
+}
+
+void wf_k_avgpool_backward(float *din, const float *dout, const wf_k_pool_geom *g) {
+    pool2 q;
+    to2d(&q, g);
+    size_t planes = (size_t)g->n * (size_t)g->c;
+    size_t ip = (size_t)q.H * (size_t)q.W;
+    size_t op = (size_t)q.OH * (size_t)q.OW;
+    for (size_t p = 0; p < planes; p++) {
+        float *dx = din + p * ip;
+        for (int oh = 0; oh < q.OH; oh++) {
+            for (int ow = 0; ow < q.OW; ow++) {
+                int h0 = oh * q.sH - q.pT;
+                int w0 = ow * q.sW - q.pL;
+                int cnt = avg_count(&q, h0, w0, g->count_include_pad);
+                if (cnt == 0) {
+                    continue;
+                }
+                float d =
+                    (float)((double)dout[p * op + (size_t)oh * (size_t)q.OW + (size_t)ow] / cnt);
+                for (int kh = 0; kh < q.kH; kh++) {
+                    int ih = h0 + kh * q.dH;
+                    if (ih < 0 || ih >= q.H) {
+                        continue;
+                    }
+                    for (int kw = 0; kw < q.kW; kw++) {
+                        int iw = w0 + kw * q.dW;
+                        if (iw >= 0 && iw < q.W) {
+                            dx[ih * q.W + iw] += d;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void wf_k_global_avgpool_forward(float *out, const float *in, size_t nc, size_t s) {
+    for (size_t p = 0; p < nc; p++) {
+        const float *x = in + p * s;
+        double acc = 0.0;
+        for (size_t i = 0; i < s; i++) {
+            acc += (double)x[i];
+        }
+        out[p] = s > 0 ? (float)(acc / (double)s) : NAN;
+    }
+}
+
+void wf_k_global_avgpool_backward(float *din, const float *dout, size_t nc, size_t s) {
+    for (size_t p = 0; p < nc; p++) {
+        float d = (float)((double)dout[p] / (double)s);
+        float *dx = din + p * s;
+        for (size_t i = 0; i < s; i++) {
+            dx[i] += d;
+        }
+    }
+}
+
+void wf_k_global_maxpool_forward(float *out, int32_t *argmax, const float *in, size_t nc,
+                                 size_t s) {
+    for (size_t p = 0; p < nc; p++) {
+        const float *x = in + p * s;
+        float best = -FLT_MAX;
+        int32_t idx = -1;
+        for (size_t i = 0; i < s; i++) {
+            if (idx < 0 || x[i] > best) {
+                best = x[i];
+                idx = (int32_t)i;
+            }
+        }
+        out[p] = best;
+        if (argmax != NULL) {
+            argmax[p] = idx;
+        }
+    }
+}
+
+void wf_k_global_maxpool_backward(float *din, const float *dout, const int32_t *argmax, size_t nc,
+                                  size_t s) {
+    for (size_t p = 0; p < nc; p++) {
+        if (argmax[p] >= 0) {
+            din[p * s + (size_t)argmax[p]] += dout[p];
+        }
+    }
+}

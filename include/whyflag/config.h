@@ -24,25 +24,28 @@ typedef struct wf_channel_config {
     char unit[32];          /* "m/s", "°C" (UTF-8); "" when not given */
 } wf_channel_config;
 
-typedef enum wf_missing_policy { WF_MISSING_SKIP = 0, WF_MISSING_INTERPOLATE = 1 } wf_missing_policy;
+typedef enum wf_missing_policy {
+    WF_MISSING_SKIP = 0,
+    WF_MISSING_INTERPOLATE = 1
+} wf_missing_policy;
 
 typedef struct wf_log_config {
-    char path[WF_PATH_MAX];     /* resolved */
-    char delimiter;             /* ',' default */
-    char decimal;               /* '.' default, or ',' */
+    char path[WF_PATH_MAX]; /* resolved */
+    char delimiter;         /* ',' default */
+    char decimal;           /* '.' default, or ',' */
     char turbine_column[WF_ID_MAX];
     char time_column[WF_ID_MAX];
-    char time_format[64];       /* "iso8601" or a strptime-style pattern */
-    int64_t cadence_seconds;    /* 600 default */
+    char time_format[64];    /* "iso8601" or a strptime-style pattern */
+    int64_t cadence_seconds; /* 600 default */
     int n_channels;
     wf_channel_config *channels; /* owned */
 } wf_log_config;
 
 typedef struct wf_window_config {
-    int length;                 /* T */
+    int length; /* T */
     int stride;
     wf_missing_policy missing;
-    int interpolate_max;        /* K for {"interpolate": K} */
+    int interpolate_max; /* K for {"interpolate": K} */
 } wf_window_config;
 
 typedef struct wf_failures_config {
@@ -65,19 +68,48 @@ typedef struct wf_config {
     wf_log_config log;
     wf_window_config window;
     wf_failures_config failures;
-    char output_dir[WF_PATH_MAX];  /* resolved; "out" default */
-    double threshold;              /* flag when score >= threshold (default 0.5) */
+    char output_dir[WF_PATH_MAX]; /* resolved; "out" default */
+    double threshold;             /* flag when score >= threshold (default 0.5) */
     int has_explain;
-    wf_explain_settings explain;   /* the "explain" section (defaults if absent) */
+    wf_explain_settings explain; /* the "explain" section (defaults if absent) */
     wf_report_config report;
 } wf_config;
 
 /* Load and validate path. On success the caller owns *cfg contents: wf_config_deinit. */
 wf_status wf_config_load(const char *path, wf_config *cfg, wf_error *err);
 /* Same from a string (base_dir resolves relative paths; name is used in messages). */
-wf_status wf_config_parse(const char *json, const char *name, const char *base_dir,
-                          wf_config *cfg, wf_error *err);
+wf_status wf_config_parse(const char *json, const char *name, const char *base_dir, wf_config *cfg,
+                          wf_error *err);
 void wf_config_deinit(wf_config *cfg);
+
+/*
+ * One parser for the explain settings, shared by the config loader and the CLI flags
+ * (--method, --groups, ...). Each parses a string into s (or *out) and, on failure, returns
+ * WF_ERR_CONFIG with a message "found X, expected Y" (the caller prefixes the key path or flag).
+ */
+/* "kernelshap" | "ig" | "both" */
+wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err);
+/* "channel" | "segments:K" (K >= 1) | "cell". Explicit groups come from the config only. */
+wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err);
+/* a positive integer | "auto" (WF_NSAMPLES_AUTO) | "exact" (WF_NSAMPLES_EXACT) */
+wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
+/* "identity" | "logit" */
+wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err);
+/* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" */
+wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err);
+/* a positive integer | "auto" (0) */
+wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err);
+/* "mean" | "zeros" | "median" | a path to a windows file (copied into s->baseline_path as
+ * given; the config loader resolves it against the config folder first) */
+wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_error *err);
+/* "sample" | "file" | "kmeans" */
+wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
+/* Names of the enums, as the config spells them (for reports and results.json). */
+const char *wf_explain_method_name(const wf_explain_settings *s);
+const char *wf_ig_rule_name(wf_ig_rule r);
+const char *wf_link_name(wf_link l);
+const char *wf_baseline_name(wf_baseline_kind b);
+const char *wf_background_name(wf_background_kind b);
 
 #ifdef __cplusplus
 }

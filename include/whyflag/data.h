@@ -1,0 +1,177 @@
+/*
+ * whyflag: from a SCADA log to windows (src/data). Streaming CSV ingestion, time parsing,
+ * windowing on the time grid and failure labels.
+ *
+ * Rules (also in the README):
+ * - The log is read once, streaming, with a big read buffer. Per turbine only the last `length`
+ *   grid points are kept (a ring), so memory is bounded by the windows in flight, not the file.
+ * - Grid: per turbine, grid point g is at t0 + g * cadence (t0 = the turbine's first timestamp).
+ *   Window k covers grid points k*stride .. k*stride + length - 1 and exists while its last grid
+ *   point is at or before the turbine's last timestamp. It is valid iff every grid point has a row
+ *   whose configured channels are all present and finite; otherwise it is skipped with the reason
+ *   of the first bad grid point (in time order, then channel order).
+ * - A broken row never sinks the batch: wrong field count, an unparsable time or number are
+ *   recorded (stats + notes, with file:line:column) and the grid points they should have filled
+ *   count as bad, so the windows needing them are skipped with a reason naming file:line:column.
+ *   When the time of a broken row cannot be read, a window missing a grid point between that
+ *   row's neighbours names the broken row in its reason.
+ * - Duplicate timestamps: an exact duplicate (same channel values) is counted and ignored; rows
+ *   with the same timestamp but different values make that grid point ambiguous, and the windows
+ *   touching it are skipped with a reason naming both lines.
+ * - Rows off the turbine's grid (time not t0 + k * cadence) are counted and ignored (a note names
+ *   the first one).
+ * - Rows out of time order within the open windows are absorbed; rows older than an already
+ *   finished window make that turbine fall back to buffering: its windows are retracted, its rows
+ *   are collected in a second pass over the file, sorted by time and windowed (a note says so).
+ * - Output order (wf_data_load_windows): turbines sorted by id (byte order), windows by start.
+ *   It does not depend on how rows are interleaved.
+ * - Labels: 1 iff a failure F of the same turbine has end < F <= end + horizon (the earliest
+ *   such failure's component is carried); 0 otherwise; -1 when no failure log is configured.
+ */
+#ifndef WHYFLAG_DATA_H
+#define WHYFLAG_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whyflag/config.h"
+#include "whyflag/results.h"
+#include "whyflag/status.h"
+#include "whyflag/windows.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- numbers and times */
+
+/* Parse a decimal number s[0..n) ("4.47E-05", "-12", "1,5" when decimal == ',') into *out.
+ * The result equals strtof's (exact fast path, strtof fallback). "nan"/"inf" (any case) parse
+ * to NaN/Inf. Returns 0 on success, -1 if the text is not a number. */
+int wf_parse_float(const char *s, size_t n, char decimal, float *out);
+
+/* Parse a time s[0..n) with format fmt: "iso8601" (fast path) or a strptime-style pattern with
+ * %Y %m %d %H %M %S %y %b %% and literal characters (a space matches one or more spaces). The
+ * result is UTC seconds (timegm-style; ISO offsets are applied, fractional seconds floored).
+ * Returns 0 on success, -1 otherwise. */
+int wf_parse_time(const char *s, size_t n, const char *fmt, int64_t *out);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (any year). */
+int64_t wf_days_from_civil(int64_t y, int m, int d);
+
+/* ---------------------------------------------------------------- row reader (streaming) */
+
+typedef enum wf_cell_state {
+    WF_CELL_OK = 0,
+    WF_CELL_EMPTY = 1,     /* empty field */
+    WF_CELL_NONFINITE = 2, /* NaN or infinite */
+    WF_CELL_BAD = 3        /* not a number */
+} wf_cell_state;
+
+/* One data row as the reader hands it out. Pointers are valid until the next call. */
+typedef struct wf_log_row {
+    int64_t line;        /* 1-based physical line where the record starts */
+    const char *turbine; /* turbine id (not NUL-terminated) */
+    size_t turbine_len;
+    int time_ok;          /* 0: the time field could not be parsed (time undefined) */
+    int64_t time;         /* UTC seconds */
+    int fields;           /* number of fields in the record */
+    int malformed;        /* 1: wrong field count (values are unusable) */
+    const float *values;  /* (C) channel values in config order; NaN where not OK */
+    const uint8_t *state; /* (C) wf_cell_state per channel */
+    const int *column;    /* (C) 1-based CSV column of each channel */
+    char problem[160];    /* description when malformed / !time_ok / a cell is BAD, else "" */
+    int problem_column;   /* 1-based column of the problem (0 = whole row) */
+} wf_log_row;
+
+typedef struct wf_log_reader wf_log_reader;
+
+/* Open the log of cfg->log (header read and matched against the configured columns: missing
+ * columns are WF_ERR_DATA naming the key log.channels[i].column). Caller frees with
+ * wf_log_reader_free. */
+wf_status wf_log_reader_open(const wf_log_config *log, wf_log_reader **out, wf_error *err);
+/* Next row: *row is filled and *done = 0, or *done = 1 at end of file. Blank lines are skipped.
+ * Only I/O errors and a runaway quoted field (> 1 MB) are fatal. */
+wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_error *err);
+/* Bytes consumed so far and the file name used in messages. */
+int64_t wf_log_reader_bytes(const wf_log_reader *r);
+const char *wf_log_reader_name(const wf_log_reader *r);
+void wf_log_reader_free(wf_log_reader *r);
+
+/* ---------------------------------------------------------------- failures */
+
+/* Read a failure log (turbine_id,failure_time,component; the header names the columns, extra
+ * columns ignored). Times as ISO 8601 or, failing that, log->time_format. *out is malloc'd
+ * (caller frees), sorted by turbine then time. */
+wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out, int64_t *n,
+                           wf_error *err);
+/* Label of a window of turbine id ending at end: 1/0 and the component (size WF_ID_MAX), or -1
+ * when failures == NULL. failures must be sorted as wf_failures_read returns them. */
+int wf_window_label(const wf_failure *failures, int64_t n_failures, double horizon_hours,
+                    const char *turbine_id, int64_t end, char *component);
+
+/* ---------------------------------------------------------------- windowing */
+
+typedef enum wf_skip_kind {
+    WF_SKIP_MISSING_ROW = 0,
+    WF_SKIP_EMPTY_CELL = 1,
+    WF_SKIP_NONFINITE = 2,
+    WF_SKIP_BAD_NUMBER = 3,
+    WF_SKIP_MALFORMED_ROW = 4,
+    WF_SKIP_DUPLICATE = 5,
+    WF_SKIP_KIND_MAX
+} wf_skip_kind;
+
+const char *wf_skip_kind_str(wf_skip_kind k); /* "missing row", "empty cell", ... */
+
+#define WF_DATA_NOTES_MAX 32
+
+typedef struct wf_data_stats {
+    int64_t bytes; /* bytes of the log read (first pass) */
+    int64_t rows;  /* data rows read (first pass; blank lines excluded) */
+    int64_t turbines;
+    int64_t windows_valid, windows_skipped, windows_interpolated;
+    int64_t skipped_by_kind[WF_SKIP_KIND_MAX];
+    int64_t malformed_rows;        /* wrong field count or unparsable time */
+    int64_t bad_cells;             /* empty / NaN / unparsable channel cells */
+    int64_t duplicate_identical;   /* exact duplicate rows ignored */
+    int64_t duplicate_conflicting; /* same timestamp, different values */
+    int64_t off_grid_rows;         /* time not on the turbine's grid: ignored */
+    int64_t reordered_rows;        /* out-of-order rows absorbed inside open windows */
+    int64_t turbines_resorted;     /* turbines that fell back to buffering + sorting */
+    int n_notes;                   /* notes for the run summary (never printed by the library) */
+    int64_t notes_dropped;
+    char notes[WF_DATA_NOTES_MAX][WF_REASON_MAX];
+} wf_data_stats;
+
+/* Where windows go while the log streams. `window` receives each valid window (values valid
+ * only during the call; index = -1); `skipped` each skipped one. `retract` (may be NULL) is
+ * called when a turbine's rows turn out to be out of time order after some of its windows were
+ * delivered: the sink forgets them, and they are delivered again after the file is read. With
+ * retract == NULL such a log is a WF_ERR_DATA error. Delivery order is not canonical: sort by
+ * (turbine_id, start) if needed (wf_windows_sort). Any non-OK return stops the stream. */
+typedef struct wf_data_sink {
+    wf_status (*window)(void *user, const wf_window *w, wf_error *err);
+    wf_status (*skipped)(void *user, const wf_skipped *s, wf_error *err);
+    wf_status (*retract)(void *user, const char *turbine_id, wf_error *err);
+    void *user;
+} wf_data_sink;
+
+/* Stream cfg's log through the windower into sink. failures may be NULL (labels -1). */
+wf_status wf_data_stream_windows(const wf_config *cfg, const wf_failure *failures,
+                                 int64_t n_failures, const wf_data_sink *sink, wf_data_stats *stats,
+                                 wf_error *err);
+
+/* config -> windows (canonical order, indices 0..n-1) + failure list + stats, in one call.
+ * ws is initialised here (C, T, channel names and units from the config); failures/n_failures
+ * may be NULL when not wanted (*failures is malloc'd: free()). stats may be NULL. */
+wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure **failures,
+                               int64_t *n_failures, wf_data_stats *stats, wf_error *err);
+
+/* Sort windows by (turbine_id, start) and skipped entries the same way; renumber indices. */
+void wf_windows_sort(wf_windows *ws);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

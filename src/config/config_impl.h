@@ -1,0 +1,18 @@
+/*
+ * Internals of src/config shared between its files (cJSON types stay inside this module).
+ */
+#ifndef WF_CONFIG_IMPL_H
+#define WF_CONFIG_IMPL_H
+
+#include <cjson/cJSON.h>
+
+#include "whyflag/config.h"
+
+/* Parse explain.groups given as an array of {"name", "channels": [...], "from"?, "to"?} into
+ * s (WF_GROUPS_EXPLICIT). Channels are names of log.channels or 0-based indices; from/to are
+ * time steps, from inclusive, to exclusive (default 0 and T). Cells are c*T+t. Groups must be
+ * non-empty and disjoint. name is the config file name for messages. */
+wf_status wf_config_parse_groups_array(const cJSON *arr, const char *name, const wf_log_config *log,
+                                       int T, wf_explain_settings *s, wf_error *err);
+
+#endif

@@ -1,2 +1,0 @@
-/* placeholder: module config */
-typedef int wf_config_placeholder_t;

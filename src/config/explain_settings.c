@@ -1,0 +1,207 @@
+/*
+ * Explain settings: defaults, deinit, and the string parsers shared by config.json and the CLI
+ * flags, so that "segments:4" means the same thing in both places.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "whyflag/config.h"
+
+void wf_explain_settings_default(wf_explain_settings *s) {
+    memset(s, 0, sizeof *s);
+    s->do_kernelshap = 1;
+    s->do_ig = 1;
+    s->groups = WF_GROUPS_CHANNEL;
+    s->segments = 0;
+    s->nsamples = WF_NSAMPLES_AUTO;
+    s->max_samples = 65536;
+    s->convergence = 0.01;
+    s->link = WF_LINK_IDENTITY;
+    s->background = WF_BACKGROUND_SAMPLE;
+    s->background_size = 50;
+    s->background_include_flagged = 0;
+    s->ig_rule = WF_IG_GAUSS_LEGENDRE;
+    s->steps = 0;
+    s->max_steps = 1024;
+    s->ig_tol = 0.01;
+    s->baseline = WF_BASELINE_MEAN;
+    s->expected_gradients = 0;
+    s->eg_samples = 200;
+    s->seed = 0;
+    s->threads = 0;
+}
+
+void wf_explain_settings_deinit(wf_explain_settings *s) {
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_groups; i++)
+        free(s->explicit_groups ? s->explicit_groups[i].cells : NULL);
+    free(s->explicit_groups);
+    s->explicit_groups = NULL;
+    s->n_groups = 0;
+}
+
+static wf_status bad(wf_error *err, const char *v, const char *expected) {
+    return wf_error_set(err, WF_ERR_CONFIG, "found \"%.80s\", expected %s", v ? v : "(null)",
+                        expected);
+}
+
+/* A positive decimal integer that fits in int64 (no sign, no spaces). */
+static int parse_pos_int(const char *v, int64_t *out) {
+    if (!v || !*v)
+        return -1;
+    int64_t x = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        if (x > (INT64_MAX - 9) / 10)
+            return -1;
+        x = x * 10 + (*p - '0');
+    }
+    if (x <= 0)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err) {
+    if (v && !strcmp(v, "kernelshap")) {
+        s->do_kernelshap = 1;
+        s->do_ig = 0;
+    } else if (v && !strcmp(v, "ig")) {
+        s->do_kernelshap = 0;
+        s->do_ig = 1;
+    } else if (v && !strcmp(v, "both")) {
+        s->do_kernelshap = 1;
+        s->do_ig = 1;
+    } else {
+        return bad(err, v, "\"kernelshap\", \"ig\" or \"both\"");
+    }
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err) {
+    static const char *expected = "\"channel\", \"segments:K\" (K >= 1) or \"cell\"";
+    if (v && !strcmp(v, "channel")) {
+        s->groups = WF_GROUPS_CHANNEL;
+        s->segments = 0;
+    } else if (v && !strcmp(v, "cell")) {
+        s->groups = WF_GROUPS_CELL;
+        s->segments = 0;
+    } else if (v && !strncmp(v, "segments:", 9)) {
+        int64_t k;
+        if (parse_pos_int(v + 9, &k) || k > 1000000)
+            return bad(err, v, expected);
+        s->groups = WF_GROUPS_SEGMENTS;
+        s->segments = (int)k;
+    } else {
+        return bad(err, v, expected);
+    }
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err) {
+    if (v && !strcmp(v, "auto")) {
+        *out = WF_NSAMPLES_AUTO;
+        return WF_OK;
+    }
+    if (v && !strcmp(v, "exact")) {
+        *out = WF_NSAMPLES_EXACT;
+        return WF_OK;
+    }
+    if (parse_pos_int(v, out))
+        return bad(err, v, "a positive integer, \"auto\" or \"exact\"");
+    return WF_OK;
+}
+
+static const char *const link_names[] = {"identity", "logit"};
+static const char *const rule_names[] = {"gausslegendre", "riemann_left", "riemann_right",
+                                         "riemann_middle", "riemann_trapezoid"};
+static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
+static const char *const background_names[] = {"sample", "file", "kmeans"};
+
+static int lookup(const char *v, const char *const *names, int n) {
+    for (int i = 0; v && i < n; i++)
+        if (!strcmp(v, names[i]))
+            return i;
+    return -1;
+}
+
+wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err) {
+    int i = lookup(v, link_names, 2);
+    if (i < 0)
+        return bad(err, v, "\"identity\" or \"logit\"");
+    *out = (wf_link)i;
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err) {
+    int i = lookup(v, rule_names, 5);
+    if (i < 0)
+        return bad(err, v,
+                   "\"gausslegendre\", \"riemann_left\", \"riemann_right\", \"riemann_middle\" "
+                   "or \"riemann_trapezoid\"");
+    *out = (wf_ig_rule)i;
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err) {
+    if (v && !strcmp(v, "auto")) {
+        *out = 0;
+        return WF_OK;
+    }
+    int64_t k;
+    if (parse_pos_int(v, &k) || k > 1000000000)
+        return bad(err, v, "a positive integer or \"auto\"");
+    *out = (int)k;
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_error *err) {
+    if (!v || !*v)
+        return bad(err, v, "\"mean\", \"zeros\", \"median\" or the path of a windows file");
+    int i = lookup(v, baseline_names, 3);
+    if (i >= 0) {
+        s->baseline = (wf_baseline_kind)i;
+        s->baseline_path[0] = '\0';
+        return WF_OK;
+    }
+    size_t n = strlen(v);
+    if (n >= sizeof s->baseline_path)
+        return wf_error_set(err, WF_ERR_CONFIG, "baseline path too long (%zu bytes)", n);
+    s->baseline = WF_BASELINE_FILE;
+    memcpy(s->baseline_path, v, n + 1);
+    return WF_OK;
+}
+
+wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err) {
+    int i = lookup(v, background_names, 3);
+    if (i < 0)
+        return bad(err, v, "\"sample\", \"file\" or \"kmeans\"");
+    *out = (wf_background_kind)i;
+    return WF_OK;
+}
+
+const char *wf_explain_method_name(const wf_explain_settings *s) {
+    if (s->do_kernelshap && s->do_ig)
+        return "both";
+    return s->do_kernelshap ? "kernelshap" : s->do_ig ? "ig" : "none";
+}
+
+const char *wf_ig_rule_name(wf_ig_rule r) {
+    return (int)r >= 0 && (int)r < 5 ? rule_names[r] : "unknown";
+}
+
+const char *wf_link_name(wf_link l) {
+    return (int)l >= 0 && (int)l < 2 ? link_names[l] : "unknown";
+}
+
+const char *wf_baseline_name(wf_baseline_kind b) {
+    return (int)b >= 0 && (int)b < 4 ? baseline_names[b] : "unknown";
+}
+
+const char *wf_background_name(wf_background_kind b) {
+    return (int)b >= 0 && (int)b < 3 ? background_names[b] : "unknown";
+}

@@ -1,2 +1,0 @@
-/* placeholder: module data */
-typedef int wf_data_placeholder_t;

@@ -1,0 +1,173 @@
+/*
+ * The failure log (turbine_id,failure_time,component) and window labels.
+ * Label rule (issue 3): 1 iff a failure F of the same turbine has end < F <= end + horizon.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data_impl.h"
+
+static int cmp_failure(const void *pa, const void *pb) {
+    const wf_failure *a = pa, *b = pb;
+    int c = strcmp(a->turbine_id, b->turbine_id);
+    if (c)
+        return c;
+    return a->time < b->time ? -1 : a->time > b->time;
+}
+
+/* Split one line (no quotes support needed beyond trimming; failure logs are tiny and simple,
+ * but quoted fields are handled by stripping one pair of quotes). */
+static int split(char *line, char delim, char **f, int maxf) {
+    int n = 0;
+    char *s = line;
+    for (;;) {
+        char *d = strchr(s, delim);
+        if (d)
+            *d = '\0';
+        char *e = s + strlen(s);
+        while (*s == ' ' || *s == '\t')
+            s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+            *--e = '\0';
+        if (e - s >= 2 && *s == '"' && e[-1] == '"') {
+            e[-1] = '\0';
+            s++;
+        }
+        if (n < maxf)
+            f[n] = s;
+        n++;
+        if (!d)
+            break;
+        s = d + 1;
+    }
+    return n;
+}
+
+wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out,
+                           int64_t *n_out, wf_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot open the failure log (failures.path)",
+                            path);
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char line[4096];
+    wf_failure *v = NULL;
+    int64_t n = 0, cap = 0;
+    int lineno = 0, cid = -1, ctime = -1, ccomp = -1, nf_hdr = 0;
+    char delim = ',';
+    wf_status st = WF_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line;
+        if (lineno == 1 && !memcmp(p, "\xEF\xBB\xBF", 3))
+            p += 3;
+        size_t len = strlen(p);
+        while (len && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+            p[--len] = '\0';
+        if (!len)
+            continue;
+        char *fl[64];
+        if (cid < 0) {
+            if (log && log->delimiter && log->delimiter != ',' && strchr(p, log->delimiter) &&
+                !strchr(p, ','))
+                delim = log->delimiter;
+            nf_hdr = split(p, delim, fl, 64);
+            for (int i = 0; i < nf_hdr && i < 64; i++) {
+                if (!strcmp(fl[i], "turbine_id"))
+                    cid = i;
+                else if (!strcmp(fl[i], "failure_time"))
+                    ctime = i;
+                else if (!strcmp(fl[i], "component"))
+                    ccomp = i;
+            }
+            if (cid < 0 || ctime < 0) {
+                st = wf_error_set(err, WF_ERR_DATA,
+                                  "%s:%d: header must name the columns turbine_id and "
+                                  "failure_time (and optionally component)",
+                                  name, lineno);
+                goto fail;
+            }
+            continue;
+        }
+        int nf = split(p, delim, fl, 64);
+        if (nf != nf_hdr) {
+            st = wf_error_set(err, WF_ERR_DATA, "%s:%d: %d fields, expected %d", name, lineno, nf,
+                              nf_hdr);
+            goto fail;
+        }
+        int64_t t;
+        if (wf_parse_time(fl[ctime], strlen(fl[ctime]), "iso8601", &t) &&
+            (!log || wf_parse_time(fl[ctime], strlen(fl[ctime]), log->time_format, &t))) {
+            st = wf_error_set(err, WF_ERR_DATA,
+                              "%s:%d:%d: unparsable failure_time \"%.40s\" (expected ISO 8601%s%s)",
+                              name, lineno, ctime + 1, fl[ctime], log ? " or " : "",
+                              log ? log->time_format : "");
+            goto fail;
+        }
+        if (n == cap) {
+            int64_t nc = cap ? cap * 2 : 16;
+            wf_failure *nv = realloc(v, sizeof *nv * (size_t)nc);
+            if (!nv) {
+                st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            v = nv;
+            cap = nc;
+        }
+        memset(&v[n], 0, sizeof v[n]);
+        snprintf(v[n].turbine_id, sizeof v[n].turbine_id, "%s", fl[cid]);
+        v[n].time = t;
+        if (ccomp >= 0)
+            snprintf(v[n].component, sizeof v[n].component, "%s", fl[ccomp]);
+        n++;
+    }
+    if (ferror(f)) {
+        st = wf_error_set(err, WF_ERR_IO, "%s: read error", name);
+        goto fail;
+    }
+    if (cid < 0) {
+        st = wf_error_set(err, WF_ERR_DATA, "%s: empty failure log (no header line)", name);
+        goto fail;
+    }
+    fclose(f);
+    if (n)
+        qsort(v, (size_t)n, sizeof *v, cmp_failure);
+    *out = v;
+    *n_out = n;
+    return WF_OK;
+fail:
+    fclose(f);
+    free(v);
+    return st;
+}
+
+int wf_window_label(const wf_failure *failures, int64_t n_failures, double horizon_hours,
+                    const char *turbine_id, int64_t end, char *component) {
+    if (component)
+        component[0] = '\0';
+    if (!failures)
+        return -1;
+    int64_t horizon = llround(horizon_hours * 3600.0);
+    /* lower bound of (turbine_id, end + 1) */
+    int64_t lo = 0, hi = n_failures;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(failures[mid].turbine_id, turbine_id);
+        if (c < 0 || (c == 0 && failures[mid].time <= end))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < n_failures && !strcmp(failures[lo].turbine_id, turbine_id) &&
+        failures[lo].time <= end + horizon) {
+        if (component)
+            snprintf(component, WF_ID_MAX, "%s", failures[lo].component);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,717 @@
+/*
+ * Windowing on the time grid, streaming. Each turbine keeps a ring of the last `length` grid
+ * points (values, cell states, source line); a window is finished as soon as a row beyond its
+ * last grid point arrives (or at end of file) and is handed to the sink, valid or skipped with
+ * the reason of its first bad grid point. See include/whyflag/data.h for the rules; this file
+ * implements them. Non-goals: windows across turbines, resampling off-grid rows.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/data_impl.h"
+
+enum { SLOT_ROW = 0, SLOT_MALFORMED = 1, SLOT_DUP = 2 };
+
+typedef struct slot {
+    int64_t g;     /* grid index held, -1 when empty */
+    int64_t line;  /* source line */
+    int64_t line2; /* second line of a conflicting duplicate */
+    int kind;      /* SLOT_* */
+    char problem[96];
+} slot;
+
+typedef struct broken {
+    int64_t after_g; /* the turbine's last grid index when the broken row was read */
+    int64_t line;
+    int column;
+    char problem[96];
+} broken;
+
+#define N_BROKEN 8
+
+typedef struct tstats {
+    int64_t valid, skipped, interpolated, by_kind[WF_SKIP_KIND_MAX];
+    int64_t malformed, bad_cells, dup_identical, dup_conflicting, off_grid, reordered;
+} tstats;
+
+typedef struct turbine {
+    char id[WF_ID_MAX];
+    int started;
+    int resort; /* out of time order: ignored in pass 1, windowed from sorted rows in pass 2 */
+    int64_t t0, g_max, k_next;
+    slot *slots;    /* (L) ring */
+    float *vals;    /* (L, C) */
+    uint8_t *state; /* (L, C) */
+    broken brk[N_BROKEN];
+    int n_brk;
+    tstats st;
+} turbine;
+
+/* A buffered row of a resorted turbine (pass 2). */
+typedef struct brow {
+    int64_t time, line, order;
+    int time_ok, malformed, problem_column;
+    char problem[96];
+    float *vals;
+    uint8_t *state;
+} brow;
+
+typedef struct windower {
+    const wf_config *cfg;
+    const char *file; /* name for messages */
+    int C, L, S;
+    int64_t cad;
+    wf_missing_policy missing;
+    int interp_max;
+    const wf_failure *failures;
+    int64_t n_failures;
+    double horizon;
+    const wf_data_sink *sink;
+    wf_data_stats *stats;
+    int quiet; /* pass 2: no notes (pass 1 made them) */
+    turbine *t;
+    int64_t nt, capt;
+    int64_t *hash; /* open addressing: index into t, -1 empty */
+    int64_t hcap;
+    tstats orphan; /* rows without a usable turbine id */
+    float *wbuf;   /* (C, L) window being built */
+    uint8_t *wint; /* (L) interpolated flags */
+    int *column;   /* (C) 1-based CSV column of each channel (from the reader) */
+} windower;
+
+/* Truncating string copy (dst always NUL-terminated). */
+static void copy_str(char *dst, size_t size, const char *src) {
+    size_t n = strlen(src);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static uint64_t hash_id(const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static wf_status grow_hash(windower *w, wf_error *err) {
+    int64_t ncap = w->hcap ? w->hcap * 2 : 1024;
+    int64_t *nh = malloc(sizeof(int64_t) * (size_t)ncap);
+    if (!nh)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbine table)");
+    for (int64_t i = 0; i < ncap; i++)
+        nh[i] = -1;
+    for (int64_t k = 0; k < w->nt; k++) {
+        uint64_t h = hash_id(w->t[k].id, strlen(w->t[k].id)) & (uint64_t)(ncap - 1);
+        while (nh[h] >= 0)
+            h = (h + 1) & (uint64_t)(ncap - 1);
+        nh[h] = k;
+    }
+    free(w->hash);
+    w->hash = nh;
+    w->hcap = ncap;
+    return WF_OK;
+}
+
+static wf_status find_turbine(windower *w, const char *id, size_t n, turbine **out, wf_error *err) {
+    if (n >= WF_ID_MAX)
+        n = WF_ID_MAX - 1;
+    if ((w->nt + 1) * 2 > w->hcap) {
+        wf_status st = grow_hash(w, err);
+        if (st)
+            return st;
+    }
+    uint64_t h = hash_id(id, n) & (uint64_t)(w->hcap - 1);
+    while (w->hash[h] >= 0) {
+        turbine *t = &w->t[w->hash[h]];
+        if (!strncmp(t->id, id, n) && t->id[n] == '\0') {
+            *out = t;
+            return WF_OK;
+        }
+        h = (h + 1) & (uint64_t)(w->hcap - 1);
+    }
+    if (w->nt == w->capt) {
+        int64_t nc = w->capt ? w->capt * 2 : 64;
+        turbine *nt = realloc(w->t, sizeof *nt * (size_t)nc);
+        if (!nt)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbines)");
+        w->t = nt;
+        w->capt = nc;
+    }
+    turbine *t = &w->t[w->nt];
+    memset(t, 0, sizeof *t);
+    memcpy(t->id, id, n);
+    t->id[n] = '\0';
+    t->slots = malloc(sizeof(slot) * (size_t)w->L);
+    t->vals = malloc(sizeof(float) * (size_t)w->L * (size_t)w->C);
+    t->state = malloc((size_t)w->L * (size_t)w->C);
+    if (!t->slots || !t->vals || !t->state) {
+        free(t->slots);
+        free(t->vals);
+        free(t->state);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbine %s)", t->id);
+    }
+    for (int i = 0; i < w->L; i++)
+        t->slots[i].g = -1;
+    w->hash[h] = w->nt;
+    w->nt++;
+    *out = t;
+    return WF_OK;
+}
+
+static void reset_turbine(windower *w, turbine *t) {
+    t->started = 0;
+    t->n_brk = 0;
+    for (int i = 0; i < w->L; i++)
+        t->slots[i].g = -1;
+    memset(&t->st, 0, sizeof t->st);
+}
+
+/* ---------------------------------------------------------------- finishing a window */
+
+static void iso(int64_t t, char *buf) {
+    wf_time_format_iso(t, buf);
+}
+
+/* Reason for grid point i of turbine t (bad cell channel c when c >= 0). Returns its kind. */
+static wf_skip_kind describe(windower *w, turbine *t, int64_t i, int c, char *reason) {
+    char ts[32];
+    iso(t->t0 + i * w->cad, ts);
+    slot *s = &t->slots[i % w->L];
+    if (s->g != i) {
+        /* name a broken row that may have been this grid point */
+        const broken *b = NULL;
+        for (int k = 0; k < t->n_brk; k++)
+            if (t->brk[k].after_g < i && i - t->brk[k].after_g <= w->L &&
+                (!b || t->brk[k].after_g > b->after_g))
+                b = &t->brk[k];
+        if (b)
+            snprintf(reason, WF_REASON_MAX, "missing row at %s (%s:%lld:%d: %s)", ts, w->file,
+                     (long long)b->line, b->column, b->problem);
+        else
+            snprintf(reason, WF_REASON_MAX, "missing row at %s", ts);
+        return WF_SKIP_MISSING_ROW;
+    }
+    if (s->kind == SLOT_MALFORMED) {
+        snprintf(reason, WF_REASON_MAX, "malformed row at %s (%s:%lld: %s)", ts, w->file,
+                 (long long)s->line, s->problem);
+        return WF_SKIP_MALFORMED_ROW;
+    }
+    if (s->kind == SLOT_DUP) {
+        snprintf(reason, WF_REASON_MAX,
+                 "duplicate timestamp %s with different values (%s:%lld and line %lld)", ts,
+                 w->file, (long long)s->line, (long long)s->line2);
+        return WF_SKIP_DUPLICATE;
+    }
+    uint8_t cs = t->state[(i % w->L) * w->C + c];
+    const char *chan = w->cfg->log.channels[c].name;
+    const char *what = cs == WF_CELL_EMPTY       ? "empty cell"
+                       : cs == WF_CELL_NONFINITE ? "NaN or infinite value"
+                                                 : "unparsable number";
+    snprintf(reason, WF_REASON_MAX, "%s in %s at %s (%s:%lld:%d)", what, chan, ts, w->file,
+             (long long)s->line, w->column[c]);
+    return cs == WF_CELL_EMPTY       ? WF_SKIP_EMPTY_CELL
+           : cs == WF_CELL_NONFINITE ? WF_SKIP_NONFINITE
+                                     : WF_SKIP_BAD_NUMBER;
+}
+
+static wf_status deliver_skip(windower *w, turbine *t, int64_t start, wf_skip_kind kind,
+                              const char *reason, wf_error *err) {
+    wf_skipped sk;
+    memset(&sk, 0, sizeof sk);
+    copy_str(sk.turbine_id, sizeof sk.turbine_id, t->id);
+    sk.start = start;
+    copy_str(sk.reason, sizeof sk.reason, reason);
+    t->st.skipped++;
+    t->st.by_kind[kind]++;
+    if (w->sink->skipped)
+        return w->sink->skipped(w->sink->user, &sk, err);
+    return WF_OK;
+}
+
+/* Window k of turbine t: every grid point is in the ring (see the file comment). */
+static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err) {
+    int L = w->L, C = w->C;
+    int64_t g0 = k * w->S;
+    int64_t start = t->t0 + g0 * w->cad;
+    float *x = w->wbuf; /* (C, L) */
+    int any_bad = 0;
+    for (int j = 0; j < L; j++) {
+        int64_t i = g0 + j;
+        const slot *s = &t->slots[i % L];
+        int rowok = s->g == i && s->kind == SLOT_ROW;
+        const float *v = t->vals + (size_t)(i % L) * (size_t)C;
+        const uint8_t *cs = t->state + (size_t)(i % L) * (size_t)C;
+        for (int c = 0; c < C; c++) {
+            if (rowok && cs[c] == WF_CELL_OK) {
+                x[(size_t)c * (size_t)L + (size_t)j] = v[c];
+            } else {
+                x[(size_t)c * (size_t)L + (size_t)j] = NAN;
+                any_bad = 1;
+            }
+        }
+    }
+    int n_interp = 0;
+    if (any_bad) {
+        /* the first bad (grid point, channel) that policy cannot repair */
+        int64_t fail_j = -1;
+        int fail_c = -1;
+        char suffix[96] = "";
+        memset(w->wint, 0, (size_t)L);
+        for (int c = 0; c < C; c++) {
+            float *xc = x + (size_t)c * (size_t)L;
+            int j = 0;
+            while (j < L) {
+                if (!isnan(xc[j])) {
+                    j++;
+                    continue;
+                }
+                int a = j;
+                while (j < L && isnan(xc[j]))
+                    j++;
+                int b = j - 1; /* run [a, b] */
+                int ok = w->missing == WF_MISSING_INTERPOLATE && a > 0 && b < L - 1 &&
+                         b - a + 1 <= w->interp_max;
+                for (int q = a; ok && q <= b; q++) {
+                    const slot *s = &t->slots[(g0 + q) % L];
+                    if (s->g == g0 + q && s->kind == SLOT_DUP)
+                        ok = 0; /* ambiguous data is never papered over */
+                }
+                if (ok) {
+                    double va = xc[a - 1], vb = xc[b + 1];
+                    for (int q = a; q <= b; q++) {
+                        double f = (double)(q - (a - 1)) / (double)(b + 1 - (a - 1));
+                        xc[q] = (float)(va + (vb - va) * f);
+                        w->wint[q] = 1;
+                    }
+                } else if (fail_j < 0 || a < fail_j || (a == fail_j && c < fail_c)) {
+                    fail_j = a;
+                    fail_c = c;
+                    if (w->missing == WF_MISSING_INTERPOLATE) {
+                        if (a == 0 || b == L - 1)
+                            snprintf(suffix, sizeof suffix,
+                                     "; not interpolated: at the window "
+                                     "edge");
+                        else if (b - a + 1 > w->interp_max)
+                            snprintf(suffix, sizeof suffix,
+                                     "; not interpolated: %d consecutive points, at most %d",
+                                     b - a + 1, w->interp_max);
+                        else
+                            snprintf(suffix, sizeof suffix, "; not interpolated: duplicate");
+                    }
+                }
+            }
+        }
+        if (fail_j >= 0) {
+            char reason[WF_REASON_MAX], full[WF_REASON_MAX + 96];
+            wf_skip_kind kind = describe(w, t, g0 + fail_j, fail_c, reason);
+            snprintf(full, sizeof full, "%s%s", reason, suffix);
+            full[WF_REASON_MAX - 1] = '\0';
+            return deliver_skip(w, t, start, kind, full, err);
+        }
+        for (int j = 0; j < L; j++)
+            n_interp += w->wint[j];
+    }
+    wf_window win;
+    memset(&win, 0, sizeof win);
+    win.index = -1;
+    copy_str(win.turbine_id, sizeof win.turbine_id, t->id);
+    win.start = start;
+    win.end = start + (int64_t)(L - 1) * w->cad;
+    win.label =
+        wf_window_label(w->failures, w->n_failures, w->horizon, t->id, win.end, win.component);
+    win.interpolated = n_interp;
+    win.values = x;
+    t->st.valid++;
+    if (n_interp)
+        t->st.interpolated++;
+    if (w->sink->window)
+        return w->sink->window(w->sink->user, &win, err);
+    return WF_OK;
+}
+
+/* Finish every window of t whose last grid point is before g (or at/before g when incl). */
+static wf_status finish_until(windower *w, turbine *t, int64_t g, int incl, wf_error *err) {
+    for (;;) {
+        int64_t last = t->k_next * w->S + w->L - 1;
+        if (incl ? last > g : last >= g)
+            return WF_OK;
+        wf_status st = finish_window(w, t, t->k_next, err);
+        if (st)
+            return st;
+        t->k_next++;
+    }
+}
+
+static void add_broken(turbine *t, const wf_log_row *row) {
+    broken *b;
+    if (t->n_brk < N_BROKEN) {
+        b = &t->brk[t->n_brk++];
+    } else { /* keep the most recent */
+        memmove(t->brk, t->brk + 1, sizeof(broken) * (N_BROKEN - 1));
+        b = &t->brk[N_BROKEN - 1];
+    }
+    b->after_g = t->started ? t->g_max : -1;
+    b->line = row->line;
+    b->column = row->problem_column;
+    copy_str(b->problem, sizeof b->problem, row->problem);
+}
+
+#define MAX_JUMP_SECONDS (20ll * 366 * 86400) /* a row 20 years after the last is broken */
+
+/* Place a row with a valid time on t's grid. Returns 1 (no error) when the row is out of time
+ * order beyond the open windows: the caller falls back to sorting. */
+static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, wf_error *err) {
+    *st = WF_OK;
+    int L = w->L, C = w->C;
+    if (!t->started) {
+        t->started = 1;
+        t->t0 = row->time;
+        t->g_max = -1;
+        t->k_next = 0;
+    }
+    int64_t d = row->time - t->t0;
+    if (d < 0)
+        return 1;
+    if (d % w->cad) {
+        t->st.off_grid++;
+        if (!w->quiet && t->st.off_grid == 1)
+            wf_data_note(w->stats,
+                         "%s:%lld: %s: time not on the turbine's %llds grid (first such row; "
+                         "such rows are ignored)",
+                         w->file, (long long)row->line, t->id, (long long)w->cad);
+        return 0;
+    }
+    int64_t g = d / w->cad;
+    slot *s = &t->slots[g % L];
+    if (g > t->g_max) {
+        if (t->g_max >= 0 && (g - t->g_max) * w->cad > MAX_JUMP_SECONDS) {
+            wf_log_row r2 = *row;
+            snprintf(r2.problem, sizeof r2.problem,
+                     "time more than 20 years after the previous row");
+            add_broken(t, &r2);
+            t->st.malformed++;
+            return 0;
+        }
+        *st = finish_until(w, t, g, 0, err);
+        if (*st)
+            return 0;
+        t->g_max = g;
+    } else {
+        int64_t first_open = t->k_next * w->S;
+        int64_t last_done = t->k_next > 0 ? (t->k_next - 1) * w->S + L - 1 : -1;
+        if (g <= last_done)
+            return 1;
+        if (s->g != g) {
+            t->st.reordered++;
+            if (g < first_open)
+                return 0; /* between windows (stride > length): no window needs it */
+        }
+    }
+    float *v = t->vals + (size_t)(g % L) * (size_t)C;
+    uint8_t *cs = t->state + (size_t)(g % L) * (size_t)C;
+    if (s->g == g) {
+        /* duplicate timestamp */
+        int same = s->kind == SLOT_ROW && !row->malformed;
+        for (int c = 0; same && c < C; c++)
+            same = cs[c] == row->state[c] &&
+                   (cs[c] != WF_CELL_OK || memcmp(&v[c], &row->values[c], sizeof(float)) == 0);
+        if (same) {
+            t->st.dup_identical++;
+        } else {
+            t->st.dup_conflicting++;
+            if (s->kind != SLOT_DUP) {
+                s->kind = SLOT_DUP;
+                s->line2 = row->line;
+            }
+        }
+        return 0;
+    }
+    s->g = g;
+    s->line = row->line;
+    s->line2 = 0;
+    if (row->malformed) {
+        s->kind = SLOT_MALFORMED;
+        copy_str(s->problem, sizeof s->problem, row->problem);
+        t->st.malformed++;
+        return 0;
+    }
+    s->kind = SLOT_ROW;
+    s->problem[0] = '\0';
+    for (int c = 0; c < C; c++) {
+        v[c] = row->values[c];
+        cs[c] = row->state[c];
+        if (row->state[c] != WF_CELL_OK)
+            t->st.bad_cells++;
+    }
+    return 0;
+}
+
+static wf_status retract(windower *w, turbine *t, const wf_log_row *row, wf_error *err) {
+    if (!w->sink->retract)
+        return wf_error_set(err, WF_ERR_DATA,
+                            "%s:%lld: rows of turbine %s are out of time order and this consumer "
+                            "cannot take windows back; sort the log by time",
+                            w->file, (long long)row->line, t->id);
+    char ts[32];
+    iso(row->time, ts);
+    wf_data_note(w->stats,
+                 "%s:%lld: %s: row at %s is out of time order; the turbine's rows were buffered "
+                 "and sorted in a second pass",
+                 w->file, (long long)row->line, t->id, ts);
+    t->resort = 1;
+    reset_turbine(w, t);
+    return w->sink->retract(w->sink->user, t->id, err);
+}
+
+/* Pass 1 (and pass 2 when t is known): one row. */
+static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
+    if (row->turbine_len == 0) {
+        w->orphan.malformed++;
+        if (!w->quiet)
+            wf_data_note(w->stats, "%s:%lld: row without a turbine id (%s)", w->file,
+                         (long long)row->line, row->problem[0] ? row->problem : "empty field");
+        return WF_OK;
+    }
+    turbine *t = NULL;
+    wf_status st = find_turbine(w, row->turbine, row->turbine_len, &t, err);
+    if (st)
+        return st;
+    if (t->resort)
+        return WF_OK;
+    if (!row->time_ok) {
+        add_broken(t, row);
+        t->st.malformed++;
+        if (!w->quiet)
+            wf_data_note(w->stats, "%s:%lld:%d: %s", w->file, (long long)row->line,
+                         row->problem_column, row->problem);
+        return WF_OK;
+    }
+    if (!w->quiet && row->problem[0])
+        wf_data_note(w->stats, "%s:%lld:%d: %s", w->file, (long long)row->line, row->problem_column,
+                     row->problem);
+    if (place(w, t, row, &st, err))
+        return retract(w, t, row, err);
+    return st;
+}
+
+/* ---------------------------------------------------------------- pass 2 */
+
+static int cmp_brow(const void *pa, const void *pb) {
+    const brow *a = pa, *b = pb;
+    if (a->order != b->order) /* turbine index */
+        return a->order < b->order ? -1 : 1;
+    if (a->time != b->time)
+        return a->time < b->time ? -1 : 1;
+    return a->line < b->line ? -1 : a->line > b->line;
+}
+
+static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
+    brow *rows = NULL;
+    int64_t n = 0, cap = 0;
+    float *vals = NULL;
+    uint8_t *states = NULL;
+    wf_status st = WF_OK;
+    int C = w->C;
+    for (;;) {
+        wf_log_row row;
+        int done;
+        st = wf_log_reader_next(r, &row, &done, err);
+        if (st || done)
+            break;
+        if (!row.turbine_len)
+            continue;
+        size_t len = row.turbine_len < WF_ID_MAX ? row.turbine_len : WF_ID_MAX - 1;
+        uint64_t h = hash_id(row.turbine, len) & (uint64_t)(w->hcap - 1);
+        int64_t ti = -1;
+        while (w->hash[h] >= 0) {
+            turbine *t = &w->t[w->hash[h]];
+            if (!strncmp(t->id, row.turbine, len) && t->id[len] == '\0') {
+                ti = w->hash[h];
+                break;
+            }
+            h = (h + 1) & (uint64_t)(w->hcap - 1);
+        }
+        if (ti < 0 || !w->t[ti].resort)
+            continue;
+        if (n == cap) {
+            int64_t nc = cap ? cap * 2 : 1024;
+            brow *nr = realloc(rows, sizeof *nr * (size_t)nc);
+            float *nv = realloc(vals, sizeof(float) * (size_t)nc * (size_t)C);
+            uint8_t *ns = realloc(states, (size_t)nc * (size_t)C);
+            if (nr)
+                rows = nr;
+            if (nv)
+                vals = nv;
+            if (ns)
+                states = ns;
+            if (!nr || !nv || !ns) {
+                st = wf_error_set(err, WF_ERR_NOMEM, "out of memory buffering out-of-order rows");
+                break;
+            }
+            cap = nc;
+        }
+        brow *b = &rows[n];
+        b->time = row.time;
+        b->line = row.line;
+        b->order = ti;
+        b->time_ok = row.time_ok;
+        b->malformed = row.malformed;
+        b->problem_column = row.problem_column;
+        copy_str(b->problem, sizeof b->problem, row.problem);
+        memcpy(vals + (size_t)n * (size_t)C, row.values, sizeof(float) * (size_t)C);
+        memcpy(states + (size_t)n * (size_t)C, row.state, (size_t)C);
+        n++;
+    }
+    if (!st) {
+        for (int64_t i = 0; i < n; i++) { /* pointers after the last realloc */
+            rows[i].vals = vals + (size_t)i * (size_t)C;
+            rows[i].state = states + (size_t)i * (size_t)C;
+        }
+        qsort(rows, (size_t)n, sizeof *rows, cmp_brow);
+        for (int64_t i = 0; i < n && !st; i++) {
+            turbine *t = &w->t[rows[i].order];
+            wf_log_row row;
+            memset(&row, 0, sizeof row);
+            row.line = rows[i].line;
+            row.turbine = t->id;
+            row.turbine_len = strlen(t->id);
+            row.time_ok = rows[i].time_ok;
+            row.time = rows[i].time;
+            row.malformed = rows[i].malformed;
+            row.values = rows[i].vals;
+            row.state = rows[i].state;
+            row.problem_column = rows[i].problem_column;
+            snprintf(row.problem, sizeof row.problem, "%s", rows[i].problem);
+            if (!row.time_ok) {
+                t->st.malformed++;
+                continue;
+            }
+            if (place(w, t, &row, &st, err) && !st)
+                st =
+                    wf_error_set(err, WF_ERR_DATA, "%s: internal: sorted rows out of order", t->id);
+            if (!st && (i + 1 == n || rows[i + 1].order != rows[i].order))
+                st = finish_until(w, t, t->g_max, 1, err);
+        }
+    }
+    free(rows);
+    free(vals);
+    free(states);
+    return st;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+static void free_windower(windower *w) {
+    for (int64_t i = 0; i < w->nt; i++) {
+        free(w->t[i].slots);
+        free(w->t[i].vals);
+        free(w->t[i].state);
+    }
+    free(w->t);
+    free(w->hash);
+    free(w->wbuf);
+    free(w->wint);
+    free(w->column);
+}
+
+static void add_tstats(wf_data_stats *d, const tstats *s) {
+    d->windows_valid += s->valid;
+    d->windows_skipped += s->skipped;
+    d->windows_interpolated += s->interpolated;
+    for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+        d->skipped_by_kind[k] += s->by_kind[k];
+    d->malformed_rows += s->malformed;
+    d->bad_cells += s->bad_cells;
+    d->duplicate_identical += s->dup_identical;
+    d->duplicate_conflicting += s->dup_conflicting;
+    d->off_grid_rows += s->off_grid;
+    d->reordered_rows += s->reordered;
+}
+
+wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
+                                void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
+                                const wf_data_sink *sink, wf_data_stats *stats, wf_error *err) {
+    wf_data_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    windower w;
+    memset(&w, 0, sizeof w);
+    w.cfg = cfg;
+    w.file = wf_log_reader_name(r);
+    w.C = cfg->log.n_channels;
+    w.L = cfg->window.length;
+    w.S = cfg->window.stride;
+    w.cad = cfg->log.cadence_seconds;
+    w.missing = cfg->window.missing;
+    w.interp_max = cfg->window.interpolate_max;
+    w.failures = failures;
+    w.n_failures = n_failures;
+    w.horizon = cfg->failures.horizon_hours;
+    w.sink = sink;
+    w.stats = stats;
+    if (w.C <= 0 || w.L <= 0 || w.S <= 0 || w.cad <= 0)
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "window.length, window.stride, log.cadence_seconds and log.channels "
+                            "must be positive");
+    wf_status st = grow_hash(&w, err);
+    w.wbuf = malloc(sizeof(float) * (size_t)w.C * (size_t)w.L);
+    w.wint = malloc((size_t)w.L);
+    w.column = calloc((size_t)w.C, sizeof(int));
+    if (!st && (!w.wbuf || !w.wint || !w.column))
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    int have_col = 0;
+    int64_t rows = 0;
+    while (!st) {
+        wf_log_row row;
+        int done;
+        st = wf_log_reader_next(r, &row, &done, err);
+        if (st || done)
+            break;
+        rows++;
+        if (!have_col) {
+            memcpy(w.column, row.column, sizeof(int) * (size_t)w.C);
+            have_col = 1;
+        }
+        st = on_row(&w, &row, err);
+    }
+    stats->rows = rows;
+    stats->bytes = wf_log_reader_bytes(r);
+    /* end of file: finish every window that ends at or before the turbine's last row */
+    for (int64_t i = 0; !st && i < w.nt; i++) {
+        turbine *t = &w.t[i];
+        if (t->started && !t->resort)
+            st = finish_until(&w, t, t->g_max, 1, err);
+    }
+    int64_t n_resort = 0;
+    for (int64_t i = 0; i < w.nt; i++)
+        n_resort += w.t[i].resort;
+    if (!st && n_resort) {
+        wf_log_reader *r2 = NULL;
+        if (!reopen)
+            st = wf_error_set(err, WF_ERR_DATA,
+                              "%s: rows out of time order and the log cannot "
+                              "be read a second time",
+                              w.file);
+        else
+            st = reopen(reopen_ctx, &r2, err);
+        if (!st) {
+            w.quiet = 1;
+            st = pass2(&w, r2, err);
+        }
+        wf_log_reader_free(r2);
+    }
+    stats->turbines = w.nt;
+    stats->turbines_resorted = n_resort;
+    for (int64_t i = 0; i < w.nt; i++)
+        add_tstats(stats, &w.t[i].st);
+    add_tstats(stats, &w.orphan);
+    free_windower(&w);
+    return st;
+}

@@ -1,0 +1,150 @@
+/*
+ * Helpers for the kernel suites (tests/test_kernels*.c), header-only because every test_*.c is
+ * its own executable linked with testutil.c alone.
+ *
+ *  - kc_fill: random values on a grid of 2^-12 so that x +- k*h is exact in float for the
+ *    power-of-two steps h the gradient checker uses (the finite difference then sees exactly
+ *    the intended perturbation).
+ *  - kc_check_bound: |got - want| <= rtol * bound elementwise, where bound is the same
+ *    computation on absolute values (sum |a||b|): the standard error bound of a dot product, so
+ *    cancellation does not make a correct result look wrong.
+ *  - kc_gradcheck: backward against central finite differences of L = sum_i w_i y_i, computed in
+ *    double with the 4-point stencil (8(L(+h) - L(-h)) - (L(+2h) - L(-2h))) / 12h (error O(h^4)).
+ */
+#ifndef WF_KERNELS_CHECK_H
+#define WF_KERNELS_CHECK_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "whyflag/rng.h"
+
+static inline void kc_fill(wf_rng *r, float *x, size_t n, double lo, double hi) {
+    for (size_t i = 0; i < n; i++) {
+        double v = lo + (hi - lo) * wf_rng_uniform(r);
+        x[i] = (float)(nearbyint(v * 4096.0) / 4096.0);
+    }
+}
+
+static inline float *kc_alloc(size_t n) {
+    float *p = calloc(n > 0 ? n : 1, sizeof(float));
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+static inline float *kc_abs_copy(const float *x, size_t n) {
+    float *p = kc_alloc(n);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = fabsf(x[i]);
+    }
+    return p;
+}
+
+/* Fails the test if any |got - want| > rtol * bound + atol. Returns the max of
+ * |got - want| / bound. */
+static inline double kc_check_bound(const char *what, const float *got, const float *want,
+                                    const float *bound, size_t n, double rtol, double atol) {
+    double worst = 0.0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - (double)want[i]);
+        if (isnan(got[i]) || isnan(want[i])) {
+            d = isnan(got[i]) && isnan(want[i]) ? 0.0 : INFINITY;
+        }
+        double b = (double)bound[i];
+        double rel = b > 0 ? d / b : (d > 0 ? INFINITY : 0.0);
+        if (rel > worst) {
+            worst = rel;
+        }
+        if (d > rtol * b + atol) {
+            if (bad < 5) {
+                fprintf(stderr, "  %s[%zu]: got %.9g want %.9g (bound %.3g)\n", what, i,
+                        (double)got[i], (double)want[i], b);
+            }
+            bad++;
+        }
+    }
+    ck_assert_msg(bad == 0, "%s: %d of %zu values outside %g * bound (worst %g)", what, bad, n,
+                  rtol, worst);
+    return worst;
+}
+
+/* y = f(x) for the op under test; ctx holds its parameters. */
+typedef void (*kc_fwd_fn)(const void *ctx, float *y, const float *x);
+/* Nonzero to skip input element j (a kink within the stencil: ReLU at 0, a max-pool tie). */
+typedef int (*kc_skip_fn)(const void *ctx, const float *x, size_t j, double h);
+
+static inline double kc_loss(kc_fwd_fn f, const void *ctx, float *y, const float *x, const float *w,
+                             size_t ny) {
+    f(ctx, y, x);
+    double L = 0.0;
+    for (size_t i = 0; i < ny; i++) {
+        L += (double)w[i] * (double)y[i];
+    }
+    return L;
+}
+
+/* dx: the backward kernel's result for dout = w (accumulated into zeros). Checks up to
+ * max_points input elements (evenly spread); relative error per element is
+ * |fd - dx| / max(|fd|, |dx|, 1e-2 * max|dx|) and must stay below rtol.
+ * Returns the number of elements checked. */
+static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx, const float *x,
+                                  size_t nx, size_t ny, const float *w, const float *dx, double h,
+                                  kc_skip_fn skip, size_t max_points, double rtol) {
+    float *xp = kc_alloc(nx);
+    float *y = kc_alloc(ny);
+    memcpy(xp, x, nx * sizeof(float));
+    double gmax = 0.0;
+    for (size_t j = 0; j < nx; j++) {
+        if (fabs((double)dx[j]) > gmax) {
+            gmax = fabs((double)dx[j]);
+        }
+    }
+    ck_assert_msg(gmax > 0.0, "%s: the analytic gradient is identically zero", what);
+    size_t step = nx > max_points ? (nx + max_points - 1) / max_points : 1;
+    size_t checked = 0;
+    size_t skipped = 0;
+    int bad = 0;
+    double worst = 0.0;
+    for (size_t j = 0; j < nx; j += step) {
+        if (skip != NULL && skip(ctx, x, j, h)) {
+            skipped++;
+            continue;
+        }
+        double L[4];
+        const double s[4] = {-2.0, -1.0, 1.0, 2.0};
+        for (int k = 0; k < 4; k++) {
+            xp[j] = (float)((double)x[j] + s[k] * h);
+            L[k] = kc_loss(f, ctx, y, xp, w, ny);
+        }
+        xp[j] = x[j];
+        double fd = (8.0 * (L[2] - L[1]) - (L[3] - L[0])) / (12.0 * h);
+        double an = (double)dx[j];
+        double den = fmax(fmax(fabs(fd), fabs(an)), 1e-2 * gmax);
+        double rel = fabs(fd - an) / den;
+        if (rel > worst) {
+            worst = rel;
+        }
+        if (rel > rtol) {
+            if (bad < 5) {
+                fprintf(stderr, "  %s: d/dx[%zu]: backward %.9g finite difference %.9g\n", what, j,
+                        an, fd);
+            }
+            bad++;
+        }
+        checked++;
+    }
+    fprintf(stderr, "%s: gradient checked at %zu points (%zu skipped), max rel err %.2e %s\n", what,
+            checked, skipped, worst, bad ? "NOT OK" : "OK");
+    free(xp);
+    free(y);
+    ck_assert_msg(bad == 0, "%s: %d gradient entries off by more than %g relative", what, bad,
+                  rtol);
+    ck_assert_msg(checked > 0, "%s: no gradient entry checked", what);
+    return checked;
+}
+
+#endif

@@ -62,6 +62,7 @@ typedef struct windower {
     const wf_config *cfg;
     const char *file; /* name for messages */
     int C, L, S;
+    int R; /* ring size: L + slack (rows up to `slack` grid points late are absorbed) */
     int64_t cad;
     wf_missing_policy missing;
     int interp_max;
@@ -147,16 +148,16 @@ static wf_status find_turbine(windower *w, const char *id, size_t n, turbine **o
     memset(t, 0, sizeof *t);
     memcpy(t->id, id, n);
     t->id[n] = '\0';
-    t->slots = malloc(sizeof(slot) * (size_t)w->L);
-    t->vals = malloc(sizeof(float) * (size_t)w->L * (size_t)w->C);
-    t->state = malloc((size_t)w->L * (size_t)w->C);
+    t->slots = malloc(sizeof(slot) * (size_t)w->R);
+    t->vals = malloc(sizeof(float) * (size_t)w->R * (size_t)w->C);
+    t->state = malloc((size_t)w->R * (size_t)w->C);
     if (!t->slots || !t->vals || !t->state) {
         free(t->slots);
         free(t->vals);
         free(t->state);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbine %s)", t->id);
     }
-    for (int i = 0; i < w->L; i++)
+    for (int i = 0; i < w->R; i++)
         t->slots[i].g = -1;
     w->hash[h] = w->nt;
     w->nt++;
@@ -167,7 +168,7 @@ static wf_status find_turbine(windower *w, const char *id, size_t n, turbine **o
 static void reset_turbine(windower *w, turbine *t) {
     t->started = 0;
     t->n_brk = 0;
-    for (int i = 0; i < w->L; i++)
+    for (int i = 0; i < w->R; i++)
         t->slots[i].g = -1;
     memset(&t->st, 0, sizeof t->st);
 }
@@ -182,7 +183,7 @@ static void iso(int64_t t, char *buf) {
 static wf_skip_kind describe(windower *w, turbine *t, int64_t i, int c, char *reason) {
     char ts[32];
     iso(t->t0 + i * w->cad, ts);
-    slot *s = &t->slots[i % w->L];
+    slot *s = &t->slots[i % w->R];
     if (s->g != i) {
         /* name a broken row that may have been this grid point */
         const broken *b = NULL;
@@ -208,7 +209,7 @@ static wf_skip_kind describe(windower *w, turbine *t, int64_t i, int c, char *re
                  w->file, (long long)s->line, (long long)s->line2);
         return WF_SKIP_DUPLICATE;
     }
-    uint8_t cs = t->state[(i % w->L) * w->C + c];
+    uint8_t cs = t->state[(i % w->R) * w->C + c];
     const char *chan = w->cfg->log.channels[c].name;
     const char *what = cs == WF_CELL_EMPTY       ? "empty cell"
                        : cs == WF_CELL_NONFINITE ? "NaN or infinite value"
@@ -243,10 +244,10 @@ static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err
     int any_bad = 0;
     for (int j = 0; j < L; j++) {
         int64_t i = g0 + j;
-        const slot *s = &t->slots[i % L];
+        const slot *s = &t->slots[i % w->R];
         int rowok = s->g == i && s->kind == SLOT_ROW;
-        const float *v = t->vals + (size_t)(i % L) * (size_t)C;
-        const uint8_t *cs = t->state + (size_t)(i % L) * (size_t)C;
+        const float *v = t->vals + (size_t)(i % w->R) * (size_t)C;
+        const uint8_t *cs = t->state + (size_t)(i % w->R) * (size_t)C;
         for (int c = 0; c < C; c++) {
             if (rowok && cs[c] == WF_CELL_OK) {
                 x[(size_t)c * (size_t)L + (size_t)j] = v[c];
@@ -278,7 +279,7 @@ static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err
                 int ok = w->missing == WF_MISSING_INTERPOLATE && a > 0 && b < L - 1 &&
                          b - a + 1 <= w->interp_max;
                 for (int q = a; ok && q <= b; q++) {
-                    const slot *s = &t->slots[(g0 + q) % L];
+                    const slot *s = &t->slots[(g0 + q) % w->R];
                     if (s->g == g0 + q && s->kind == SLOT_DUP)
                         ok = 0; /* ambiguous data is never papered over */
                 }
@@ -388,7 +389,7 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
         return 0;
     }
     int64_t g = d / w->cad;
-    slot *s = &t->slots[g % L];
+    slot *s = &t->slots[g % w->R];
     if (g > t->g_max) {
         if (t->g_max >= 0 && (g - t->g_max) * w->cad > MAX_JUMP_SECONDS) {
             wf_log_row r2 = *row;
@@ -398,7 +399,7 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
             t->st.malformed++;
             return 0;
         }
-        *st = finish_until(w, t, g, 0, err);
+        *st = finish_until(w, t, g - (w->R - w->L), 0, err);
         if (*st)
             return 0;
         t->g_max = g;
@@ -413,8 +414,8 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
                 return 0; /* between windows (stride > length): no window needs it */
         }
     }
-    float *v = t->vals + (size_t)(g % L) * (size_t)C;
-    uint8_t *cs = t->state + (size_t)(g % L) * (size_t)C;
+    float *v = t->vals + (size_t)(g % w->R) * (size_t)C;
+    uint8_t *cs = t->state + (size_t)(g % w->R) * (size_t)C;
     if (s->g == g) {
         /* duplicate timestamp */
         int same = s->kind == SLOT_ROW && !row->malformed;
@@ -648,6 +649,7 @@ wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reope
     w.C = cfg->log.n_channels;
     w.L = cfg->window.length;
     w.S = cfg->window.stride;
+    w.R = 2 * w.L; /* slack = L */
     w.cad = cfg->log.cadence_seconds;
     w.missing = cfg->window.missing;
     w.interp_max = cfg->window.interpolate_max;

@@ -1,0 +1,441 @@
+/*
+ * The engine: plan (shapes, one activation block, one gradient block, one scratch block) for the
+ * input shapes of a run, forward in topological order, backward (vector-Jacobian product) in
+ * reverse. Values that only reshape (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout)
+ * alias their input's data and gradient. Blocks grow only when a plan needs more; kernels never
+ * allocate. Non-goals: buffer reuse by liveness (the predictor bounds memory by chunking the
+ * batch instead), multi-threading inside one engine.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_impl.h"
+
+struct wf_engine {
+    const wf_model *m;
+    int flags;
+    wf_tensor *t;        /* (n_vals) runtime tensors */
+    float **g;           /* (n_vals) gradient buffers, NULL where none */
+    size_t *off;         /* (n_vals) byte offset into the activation block, or SIZE_MAX */
+    size_t *goff;        /* (n_vals) float offset into the gradient block, or SIZE_MAX */
+    unsigned char *diff; /* (n_vals) 1 if the value depends on a float graph input */
+    char *act;
+    size_t act_cap, act_used;
+    float *grad;
+    size_t grad_cap, grad_used; /* floats */
+    void *scratch;
+    size_t scratch_cap;
+    int planned;
+    wf_tensor *last;     /* (n_inputs) shapes of the planned inputs */
+    int maxio;
+    wf_tensor **pin, **pout; /* (maxio) */
+    float **gin, **gout;
+};
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+void wf_engine_free(wf_engine *e) {
+    if (!e)
+        return;
+    free(e->t);
+    free(e->g);
+    free(e->off);
+    free(e->goff);
+    free(e->diff);
+    free(e->act);
+    free(e->grad);
+    free(e->scratch);
+    free(e->last);
+    free(e->pin);
+    free(e->pout);
+    free(e->gin);
+    free(e->gout);
+    free(e);
+}
+
+static int same_shape(const wf_tensor *a, const wf_tensor *b) {
+    if (a->rank != b->rank || a->dtype != b->dtype)
+        return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i])
+            return 0;
+    return 1;
+}
+
+static void gather(wf_engine *e, const wf_node *n) {
+    for (int i = 0; i < n->n_in; i++)
+        e->pin[i] = n->in[i] >= 0 ? &e->t[n->in[i]] : NULL;
+    for (int i = 0; i < n->n_out; i++)
+        e->pout[i] = n->out[i] >= 0 ? &e->t[n->out[i]] : NULL;
+}
+
+static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_error *err) {
+    const wf_value *v = &m->vals[m->inputs[i]];
+    if (x->dtype != v->dtype)
+        return wf_error_set(err, WF_ERR_SHAPE, "input '%s' is %s but the model expects %s",
+                            v->name, wf_dtype_name(x->dtype), wf_dtype_name(v->dtype));
+    if (x->rank < 0 || x->rank > WF_MAX_RANK)
+        return wf_error_set(err, WF_ERR_SHAPE, "input '%s' has rank %d", v->name, x->rank);
+    if (v->decl_rank >= 0) {
+        if (x->rank != v->decl_rank)
+            return wf_error_set(err, WF_ERR_SHAPE,
+                                "input '%s' has rank %d but the model expects rank %d", v->name,
+                                x->rank, v->decl_rank);
+        for (int d = 0; d < x->rank; d++)
+            if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d])
+                return wf_error_set(err, WF_ERR_SHAPE,
+                                    "input '%s' has %lld at axis %d but the model expects %lld",
+                                    v->name, (long long)x->dims[d], d,
+                                    (long long)v->decl_dims[d]);
+    }
+    int64_t p = 1;
+    for (int d = 0; d < x->rank; d++) {
+        if (x->dims[d] < 0 || x->dims[d] > WF_MAX_NUMEL)
+            return wf_error_set(err, WF_ERR_SHAPE, "input '%s' has an absurd dimension %lld",
+                                v->name, (long long)x->dims[d]);
+        p *= x->dims[d];
+        if (p > WF_MAX_NUMEL)
+            return wf_error_set(err, WF_ERR_SHAPE, "input '%s' has more than 2^31 elements",
+                                v->name);
+    }
+    return WF_OK;
+}
+
+/* Point node outputs into the blocks and aliases at their sources; inputs at the caller's data. */
+static void bind(wf_engine *e, const wf_tensor *inputs) {
+    const wf_model *m = e->m;
+    for (int i = 0; i < m->n_inputs; i++)
+        e->t[m->inputs[i]].data = inputs ? inputs[i].data : NULL;
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        for (int k = 0; k < n->n_out; k++) {
+            int v = n->out[k];
+            if (v < 0)
+                continue;
+            if (n->op->alias && k == 0) {
+                e->t[v].data = e->t[n->in[0]].data;
+                e->g[v] = e->g[n->in[0]];
+            } else {
+                e->t[v].data = e->act + e->off[v];
+                e->g[v] = e->goff[v] != SIZE_MAX ? e->grad + e->goff[v] : NULL;
+            }
+        }
+    }
+    for (int i = 0; i < m->n_inputs; i++) {
+        int v = m->inputs[i];
+        e->g[v] = e->goff[v] != SIZE_MAX ? e->grad + e->goff[v] : NULL;
+    }
+}
+
+static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
+    const wf_model *m = e->m;
+    e->planned = 0;
+    for (int i = 0; i < m->n_inputs; i++) {
+        wf_tensor *t = &e->t[m->inputs[i]];
+        *t = inputs[i];
+    }
+    size_t scratch = 0, act = 0, grad = 0;
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        gather(e, n);
+        for (int k = 0; k < n->n_out; k++)
+            if (e->pout[k]) {
+                memset(e->pout[k], 0, sizeof *e->pout[k]);
+                e->pout[k]->dtype = m->vals[n->out[k]].dtype;
+            }
+        size_t s = 0;
+        wf_status st = n->op->shape(n, e->pin, e->pout, &s, err);
+        if (st)
+            return st;
+        if (s > scratch)
+            scratch = s;
+        for (int k = 0; k < n->n_out; k++) {
+            int v = n->out[k];
+            if (v < 0)
+                continue;
+            st = wf_check_numel(n, &e->t[v], err);
+            if (st)
+                return st;
+            /* aliases take their source's data once bound; data of constants or inputs are
+             * visible to later shape rules through the alias */
+            if (n->op->alias && k == 0) {
+                e->t[v].data = e->t[n->in[0]].data;
+                e->off[v] = SIZE_MAX;
+                e->goff[v] = SIZE_MAX;
+                continue;
+            }
+            size_t bytes = (size_t)wf_numel(&e->t[v]) * wf_dtype_size(e->t[v].dtype);
+            e->off[v] = act;
+            act += align64(bytes);
+            e->t[v].data = NULL;
+            e->goff[v] = SIZE_MAX;
+            if ((e->flags & WF_ENGINE_GRAD) && e->diff[v]) {
+                e->goff[v] = grad;
+                grad += align64((size_t)wf_numel(&e->t[v]) * sizeof(float)) / sizeof(float);
+            }
+        }
+    }
+    for (int i = 0; i < m->n_inputs; i++) {
+        int v = m->inputs[i];
+        e->goff[v] = SIZE_MAX;
+        if ((e->flags & WF_ENGINE_GRAD) && e->diff[v]) {
+            e->goff[v] = grad;
+            grad += align64((size_t)wf_numel(&e->t[v]) * sizeof(float)) / sizeof(float);
+        }
+    }
+    if (act > e->act_cap) {
+        free(e->act);
+        e->act = aligned_alloc(64, act);
+        e->act_cap = e->act ? act : 0;
+        if (!e->act)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory for %zu bytes of activations",
+                                act);
+    }
+    if (grad > e->grad_cap) {
+        free(e->grad);
+        e->grad = aligned_alloc(64, grad * sizeof(float));
+        e->grad_cap = e->grad ? grad : 0;
+        if (!e->grad)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory for gradients");
+    }
+    scratch = align64(scratch);
+    if (scratch > e->scratch_cap) {
+        free(e->scratch);
+        e->scratch = aligned_alloc(64, scratch);
+        e->scratch_cap = e->scratch ? scratch : 0;
+        if (!e->scratch)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory for %zu bytes of scratch",
+                                scratch);
+    }
+    e->act_used = act;
+    e->grad_used = grad;
+    for (int i = 0; i < m->n_inputs; i++) {
+        e->last[i] = inputs[i];
+        e->last[i].data = NULL;
+    }
+    e->planned = 1;
+    return WF_OK;
+}
+
+wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engine **out,
+                        wf_error *err) {
+    *out = NULL;
+    wf_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    e->m = m;
+    e->flags = flags;
+    size_t nv = (size_t)m->n_vals + 1;
+    e->t = calloc(nv, sizeof *e->t);
+    e->g = calloc(nv, sizeof *e->g);
+    e->off = calloc(nv, sizeof *e->off);
+    e->goff = calloc(nv, sizeof *e->goff);
+    e->diff = calloc(nv, 1);
+    e->last = calloc((size_t)m->n_inputs + 1, sizeof *e->last);
+    int maxio = 1;
+    for (int j = 0; j < m->n_nodes; j++) {
+        if (m->nodes[j].n_in > maxio)
+            maxio = m->nodes[j].n_in;
+        if (m->nodes[j].n_out > maxio)
+            maxio = m->nodes[j].n_out;
+    }
+    e->maxio = maxio;
+    e->pin = calloc((size_t)maxio, sizeof *e->pin);
+    e->pout = calloc((size_t)maxio, sizeof *e->pout);
+    e->gin = calloc((size_t)maxio, sizeof *e->gin);
+    e->gout = calloc((size_t)maxio, sizeof *e->gout);
+    if (!e->t || !e->g || !e->off || !e->goff || !e->diff || !e->last || !e->pin || !e->pout ||
+        !e->gin || !e->gout) {
+        wf_engine_free(e);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
+    for (int v = 0; v < m->n_vals; v++) {
+        e->off[v] = e->goff[v] = SIZE_MAX;
+        if (m->vals[v].kind == WF_VAL_CONST)
+            e->t[v] = m->vals[v].c;
+    }
+    /* Differentiable values: reachable from a float graph input through float or 8-bit
+     * (straight-through) tensors. */
+    for (int i = 0; i < m->n_inputs; i++)
+        if (m->vals[m->inputs[i]].dtype == WF_DTYPE_FLOAT)
+            e->diff[m->inputs[i]] = 1;
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        int any = 0;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && e->diff[n->in[k]])
+                any = 1;
+        if (!any || !n->op->backward)
+            continue;
+        for (int k = 0; k < n->n_out; k++) {
+            int v = n->out[k];
+            if (v >= 0 && (m->vals[v].dtype == WF_DTYPE_FLOAT ||
+                           m->vals[v].dtype == WF_DTYPE_INT8 || m->vals[v].dtype == WF_DTYPE_UINT8))
+                e->diff[v] = 1;
+        }
+    }
+    /* A first plan for max_batch when the inputs' shapes are known but for the batch axis. */
+    if (max_batch >= 1 && m->n_inputs > 0) {
+        wf_tensor *tin = calloc((size_t)m->n_inputs, sizeof *tin);
+        int ok = tin != NULL;
+        for (int i = 0; ok && i < m->n_inputs; i++) {
+            const wf_value *v = &m->vals[m->inputs[i]];
+            if (v->decl_rank < 0) {
+                ok = 0;
+                break;
+            }
+            tin[i].dtype = v->dtype;
+            tin[i].rank = v->decl_rank;
+            for (int d = 0; d < v->decl_rank; d++) {
+                int64_t dd = v->decl_dims[d];
+                if (dd < 0 && d == 0)
+                    dd = max_batch;
+                else if (dd < 0)
+                    ok = 0;
+                tin[i].dims[d] = dd;
+            }
+        }
+        if (ok) {
+            wf_error tmp;
+            if (plan(e, tin, &tmp) == WF_ERR_NOMEM) {
+                free(tin);
+                wf_engine_free(e);
+                return wf_error_set(err, WF_ERR_NOMEM, "%s", tmp.msg);
+            }
+        }
+        free(tin);
+    }
+    *out = e;
+    return WF_OK;
+}
+
+wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_error *err) {
+    const wf_model *m = e->m;
+    if (n_inputs != m->n_inputs)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: the model has %d input(s), %d given",
+                            m->name, m->n_inputs, n_inputs);
+    int replan = !e->planned;
+    for (int i = 0; i < n_inputs; i++) {
+        wf_status s = check_input(m, i, &inputs[i], err);
+        if (s) {
+            wf_error_prefix(err, "%s: ", m->name);
+            return s;
+        }
+        if (!same_shape(&inputs[i], &e->last[i]))
+            replan = 1;
+        if (!inputs[i].data && wf_numel(&inputs[i]) > 0)
+            return wf_error_set(err, WF_ERR_INVALID, "%s: input '%s' has no data", m->name,
+                                m->vals[m->inputs[i]].name);
+    }
+    /* Shape rules may read caller-fed int64 inputs (Reshape shape as a graph input): replan
+     * whenever such inputs exist. */
+    for (int i = 0; i < n_inputs && !replan; i++)
+        if (inputs[i].dtype == WF_DTYPE_INT64 || inputs[i].dtype == WF_DTYPE_INT32)
+            replan = 1;
+    if (replan) {
+        wf_status s = plan(e, inputs, err);
+        if (s) {
+            wf_error_prefix(err, "%s: ", m->name);
+            return s;
+        }
+    }
+    bind(e, inputs);
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        gather(e, n);
+        n->op->forward(n, e->pin, e->pout, e->scratch);
+    }
+    return WF_OK;
+}
+
+const wf_tensor *wf_engine_output(const wf_engine *e, int i) {
+    if (!e->planned || i < 0 || i >= e->m->n_outputs)
+        return NULL;
+    return &e->t[e->m->outputs[i]];
+}
+
+wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index,
+                             float *dx, wf_error *err) {
+    const wf_model *m = e->m;
+    if (!(e->flags & WF_ENGINE_GRAD))
+        return wf_error_set(err, WF_ERR_INVALID, "engine created without WF_ENGINE_GRAD");
+    if (!e->planned)
+        return wf_error_set(err, WF_ERR_INVALID, "backward before a forward run");
+    if (out_index < 0 || out_index >= m->n_outputs || in_index < 0 || in_index >= m->n_inputs)
+        return wf_error_set(err, WF_ERR_INVALID, "output %d / input %d out of range", out_index,
+                            in_index);
+    int vo = m->outputs[out_index], vi = m->inputs[in_index];
+    if (m->vals[vo].dtype != WF_DTYPE_FLOAT || m->vals[vi].dtype != WF_DTYPE_FLOAT)
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "%s: gradients need a float output and a float input", m->name);
+    size_t nx = (size_t)wf_numel(&e->t[vi]);
+    if (!e->g[vo] || !e->g[vi]) { /* the output does not depend on the input */
+        memset(dx, 0, nx * sizeof *dx);
+        return WF_OK;
+    }
+    memset(e->grad, 0, e->grad_used * sizeof(float));
+    size_t ny = (size_t)wf_numel(&e->t[vo]);
+    for (size_t i = 0; i < ny; i++)
+        e->g[vo][i] += dy[i];
+    for (int j = m->n_nodes - 1; j >= 0; j--) {
+        const wf_node *n = &m->nodes[j];
+        if (!n->op->backward)
+            continue;
+        int any_out = 0, any_in = 0;
+        for (int k = 0; k < n->n_out; k++) {
+            e->gout[k] = n->out[k] >= 0 ? e->g[n->out[k]] : NULL;
+            any_out |= e->gout[k] != NULL;
+        }
+        for (int k = 0; k < n->n_in; k++) {
+            e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
+            any_in |= e->gin[k] != NULL;
+        }
+        if (!any_out || !any_in || !e->gout[0])
+            continue;
+        gather(e, n);
+        n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
+    }
+    memcpy(dx, e->g[vi], nx * sizeof *dx);
+    return WF_OK;
+}
+
+int64_t wf_engine_flops(wf_engine *e) {
+    if (!e->planned)
+        return -1;
+    int64_t total = 0;
+    for (int j = 0; j < e->m->n_nodes; j++) {
+        const wf_node *n = &e->m->nodes[j];
+        if (!n->op->flops)
+            continue;
+        gather(e, n);
+        total += n->op->flops(n, e->pin, e->pout);
+    }
+    return total;
+}
+
+const wf_tensor *wf_engine_value(const wf_engine *e, int v) { return &e->t[v]; }
+
+wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
+                             wf_error *err) {
+    const wf_model *m = e->m;
+    int replan = !e->planned;
+    for (int i = 0; i < m->n_inputs; i++)
+        if (!same_shape(&inputs[i], &e->last[i]))
+            replan = 1;
+    if (replan) {
+        wf_status s = plan(e, inputs, err);
+        if (s)
+            return s;
+    }
+    bind(e, NULL);
+    int p = m->vals[v].producer;
+    if (p < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
+        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
+    memcpy(e->t[v].data, h, (size_t)wf_numel(&e->t[v]) * sizeof(float));
+    for (int j = p + 1; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        gather(e, n);
+        n->op->forward(n, e->pin, e->pout, e->scratch);
+    }
+    return WF_OK;
+}

@@ -1,0 +1,205 @@
+/*
+ * Internals of src/model shared by the loader, the engine, the op families in ops/ and the
+ * predictor. Nothing here crosses into include/: protobuf-c stays inside onnx_load.c.
+ *
+ * A model is a list of values (graph inputs, constants, node outputs) and a list of nodes in
+ * topological order. Constants (initializers and Constant nodes) live in one weight block.
+ */
+#ifndef WF_MODEL_IMPL_H
+#define WF_MODEL_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whyflag/engine.h"
+#include "whyflag/model.h"
+#include "whyflag/status.h"
+
+/* Largest element count of any tensor (2^31): beyond it a dimension is called absurd. */
+#define WF_MAX_NUMEL ((int64_t)1 << 31)
+
+typedef enum wf_val_kind {
+    WF_VAL_INPUT = 0, /* graph input, fed by the caller */
+    WF_VAL_CONST = 1, /* initializer or Constant node output: data in the weight block */
+    WF_VAL_NODE = 2   /* computed by a node */
+} wf_val_kind;
+
+typedef struct wf_value {
+    char *name;
+    wf_dtype dtype;
+    wf_val_kind kind;
+    int producer;       /* node position (topological) for WF_VAL_NODE, else -1 */
+    int input_index;    /* position among graph inputs for WF_VAL_INPUT, else -1 */
+    wf_tensor c;        /* WF_VAL_CONST: shape and data (owned by the model) */
+    int decl_rank;      /* WF_VAL_INPUT/outputs: declared rank (-1 unknown) */
+    int64_t decl_dims[WF_MAX_RANK]; /* -1 where symbolic */
+} wf_value;
+
+typedef enum wf_attr_type {
+    WF_ATTR_FLOAT = 1,
+    WF_ATTR_INT = 2,
+    WF_ATTR_STRING = 3,
+    WF_ATTR_TENSOR = 4,
+    WF_ATTR_FLOATS = 6,
+    WF_ATTR_INTS = 7
+} wf_attr_type;
+
+typedef struct wf_attr {
+    char *name;
+    wf_attr_type type;
+    float f;
+    int64_t i;
+    char *s;
+    int n;          /* number of ints or floats */
+    int64_t *ints;  /* (n) */
+    float *floats;  /* (n) */
+} wf_attr;
+
+/* Parsed attributes: one struct for every op (each op uses the fields it needs). */
+typedef struct wf_params {
+    int64_t axis;
+    int n_axes;
+    int64_t axes[WF_MAX_RANK];
+    int has_axes;
+    float alpha, beta, eps;
+    int trans_a, trans_b;
+    int nsp;               /* spatial dims of Conv/Pool (1 or 2) */
+    int64_t kernel[2], strides[2], dil[2], pads[4]; /* pads: begin[nsp], end[nsp] */
+    int64_t group;
+    int auto_pad;          /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID */
+    int ceil_mode, count_include_pad;
+    int n_perm;
+    int64_t perm[WF_MAX_RANK];
+    int keepdims, noop_empty_axes, allowzero;
+    int pad_mode;          /* 0 constant, 1 reflect, 2 edge */
+    int n_pads;
+    int64_t pads_attr[2 * WF_MAX_RANK];
+    float pad_value;
+} wf_params;
+
+struct wf_node;
+struct wf_opdef;
+
+typedef struct wf_node {
+    char *name;       /* may be "" */
+    int onnx_index;   /* position in the file's node list (for messages) */
+    const struct wf_opdef *op;
+    int opset;
+    int n_in, n_out;
+    int *in;          /* value index, -1 for an omitted optional input */
+    int *out;
+    int n_attr;
+    wf_attr *attr;
+    wf_params p;
+} wf_node;
+
+/* Shape rule: given inputs (shape; data only for constant or caller-fed inputs), set the output
+ * ranks/dims, and the scratch bytes forward/backward need. */
+typedef wf_status (*wf_op_shape_fn)(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                                    size_t *scratch, wf_error *err);
+typedef void (*wf_op_forward_fn)(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                                 void *scratch);
+/* Backward adds d(loss)/d(in[i]) into gin[i] (NULL where not needed) from gout[j]. For integer
+ * (quantized) tensors gradients are in the tensor's own units (d loss / d q). */
+typedef void (*wf_op_backward_fn)(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                                  float *const *gin, float *const *gout, void *scratch);
+/* Load-time check: parse attributes into n->p, check input dtypes (vals[n->in[i]].dtype), set
+ * the output dtypes. Errors name the node. */
+typedef wf_status (*wf_op_check_fn)(wf_node *n, wf_value *vals, wf_error *err);
+
+typedef struct wf_opdef {
+    const char *name;
+    wf_op_check_fn check;
+    wf_op_shape_fn shape;
+    wf_op_forward_fn forward;
+    wf_op_backward_fn backward; /* NULL: not differentiable */
+    int alias;                  /* 1: output 0 shares input 0's data (reshape-like) */
+    int64_t (*flops)(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out);
+} wf_opdef;
+
+struct wf_model {
+    char *name;
+    int n_vals;
+    wf_value *vals;
+    int n_nodes;
+    wf_node *nodes;       /* topological order */
+    int n_inputs, n_outputs;
+    int *inputs;          /* value indices of graph inputs */
+    int *outputs;         /* value indices of graph outputs */
+    int n_meta;
+    char **meta_keys, **meta_vals;
+    int n_channels;
+    char **channels;      /* from metadata "channels" (parsed), owned */
+    int opset;            /* ai.onnx opset version */
+    int64_t ir_version;
+    char *producer;
+    int quantized;
+    void *weights;        /* the weight block */
+    size_t weights_size;
+};
+
+/* ---- op table (ops/optable.c) ---- */
+const wf_opdef *wf_op_find(const char *op_type);
+/* Comma-separated list of supported op names, static. */
+const char *wf_op_supported_list(void);
+
+/* ---- attribute access (ops/attrs.c) ---- */
+const wf_attr *wf_attr_find(const wf_node *n, const char *name);
+int64_t wf_attr_int(const wf_node *n, const char *name, int64_t def);
+float wf_attr_float(const wf_node *n, const char *name, float def);
+const char *wf_attr_str(const wf_node *n, const char *name, const char *def);
+/* Copies up to max ints; returns the count, or -1 when absent. */
+int wf_attr_ints(const wf_node *n, const char *name, int64_t *out, int max);
+
+/* "node 'name' (#3, Conv)" into buf. */
+const char *wf_node_label(const wf_node *n, char *buf, size_t size);
+/* Error helper: sets err with the node label as prefix. */
+wf_status wf_node_error(wf_error *err, wf_status s, const wf_node *n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Input dtype check helper: input i (if present) must be one of the listed dtypes (mask of
+ * 1 << dtype). what names the op's role ("X"). */
+wf_status wf_check_dtype(const wf_node *n, const wf_value *vals, int i, unsigned mask,
+                         wf_error *err);
+#define WF_DT_BIT(d) (1u << (d))
+#define WF_DT_FLOATONLY WF_DT_BIT(WF_DTYPE_FLOAT)
+#define WF_DT_Q8 (WF_DT_BIT(WF_DTYPE_INT8) | WF_DT_BIT(WF_DTYPE_UINT8))
+#define WF_DT_NUMERIC                                                                             \
+    (WF_DT_FLOATONLY | WF_DT_Q8 | WF_DT_BIT(WF_DTYPE_INT32) | WF_DT_BIT(WF_DTYPE_INT64))
+
+/* Normalize an axis against rank (negative counts from the end); -1 on out of range. */
+int64_t wf_norm_axis(int64_t axis, int rank);
+
+/* Shapes helpers */
+static inline int64_t wf_numel(const wf_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++)
+        n *= t->dims[i];
+    return n;
+}
+/* numpy broadcast of a and b into out dims; WF_ERR_SHAPE naming the node on mismatch. */
+wf_status wf_broadcast_shape(const wf_node *n, const wf_tensor *a, const wf_tensor *b,
+                             wf_tensor *out, wf_error *err);
+/* Checks every dim >= 0 and the element count <= WF_MAX_NUMEL. */
+wf_status wf_check_numel(const wf_node *n, const wf_tensor *t, wf_error *err);
+
+/* Read an int64 shape-like tensor (Reshape shape, axes, pads): its data must be available at
+ * plan time (constant or caller-fed). */
+wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, int64_t *out,
+                      int max, int *count, wf_error *err);
+
+/* ---- engine internals used by the predictor and describe ---- */
+/* FLOPs of one run at the planned shapes (-1 before a plan). */
+int64_t wf_engine_flops(wf_engine *e);
+/* Plan for inputs (data may be NULL), store h (the data of value v, a node output, with the
+ * planned shape) and run only the nodes after v's producer. The nodes before must not feed any
+ * later node except through v (the predictor checks this). */
+wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
+                             wf_error *err);
+/* The runtime tensor of value v after a run. */
+const wf_tensor *wf_engine_value(const wf_engine *e, int v);
+
+#endif

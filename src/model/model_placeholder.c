@@ -1,1 +1,0 @@
-typedef int wf_model_placeholder_t;

@@ -1,0 +1,32 @@
+/*
+ * The op definitions of src/model/ops/, one family per file (shape rule, forward, backward side
+ * by side), gathered into the table in optable.c.
+ */
+#ifndef WF_MODEL_OPS_H
+#define WF_MODEL_OPS_H
+
+#include "model/model_impl.h"
+
+extern const wf_opdef wf_op_add, wf_op_sub, wf_op_mul, wf_op_div;
+extern const wf_opdef wf_op_relu, wf_op_leaky_relu, wf_op_sigmoid, wf_op_tanh;
+extern const wf_opdef wf_op_identity, wf_op_dropout;
+extern const wf_opdef wf_op_flatten, wf_op_reshape, wf_op_squeeze, wf_op_unsqueeze;
+extern const wf_opdef wf_op_transpose, wf_op_concat, wf_op_pad;
+extern const wf_opdef wf_op_gemm, wf_op_matmul;
+extern const wf_opdef wf_op_softmax, wf_op_reduce_mean;
+extern const wf_opdef wf_op_conv, wf_op_maxpool, wf_op_avgpool, wf_op_gavgpool, wf_op_gmaxpool;
+extern const wf_opdef wf_op_batchnorm;
+extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
+
+/* Backward of an op whose output aliases its input (data and gradient): nothing to do. */
+void wf_nop_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
+                float *const *gout, void *s);
+
+/* Conv/pool attributes into n->p (ops_conv.c). */
+wf_status wf_window_attrs(wf_node *n, wf_error *err);
+struct wf_k_conv_geom;
+/* Conv geometry for x: (N, C, *in) and w: (M, C/group, *k); 0, or < 0 when it does not fit. */
+int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
+                 struct wf_k_conv_geom *g);
+
+#endif

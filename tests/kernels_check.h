@@ -9,7 +9,9 @@
  *    computation on absolute values (sum |a||b|): the standard error bound of a dot product, so
  *    cancellation does not make a correct result look wrong.
  *  - kc_gradcheck: backward against central finite differences of L = sum_i w_i y_i, computed in
- *    double with the 4-point stencil (8(L(+h) - L(-h)) - (L(+2h) - L(-2h))) / 12h (error O(h^4)).
+ *    double with the 4-point stencil (8(L(+h) - L(-h)) - (L(+2h) - L(-2h))) / 12h (error O(h^4)),
+ *    through the float kernel (linear and piecewise-linear ops: the stencil is exact) or, with
+ *    kc_gradcheck2, through a double evaluation of the same formula (smooth ops).
  */
 #ifndef WF_KERNELS_CHECK_H
 #define WF_KERNELS_CHECK_H
@@ -74,15 +76,41 @@ static inline double kc_check_bound(const char *what, const float *got, const fl
 
 /* y = f(x) for the op under test; ctx holds its parameters. */
 typedef void (*kc_fwd_fn)(const void *ctx, float *y, const float *x);
+/* The same function evaluated in double (for smooth ops whose float outputs would put rounding
+ * noise of ~1e-7 |y| / h into the difference quotient; the float forward is checked elsewhere
+ * against peer outputs, the finite differences check the backward's math). */
+typedef void (*kc_fwd_d_fn)(const void *ctx, double *y, const double *x);
 /* Nonzero to skip input element j (a kink within the stencil: ReLU at 0, a max-pool tie). */
 typedef int (*kc_skip_fn)(const void *ctx, const float *x, size_t j, double h);
 
-static inline double kc_loss(kc_fwd_fn f, const void *ctx, float *y, const float *x, const float *w,
-                             size_t ny) {
-    f(ctx, y, x);
+/* L = sum_i w_i y_i at x, where x[j] is moved by delta. */
+static inline double kc_loss_at(kc_fwd_fn f, kc_fwd_d_fn fd, const void *ctx, const float *x,
+                                size_t nx, size_t j, double delta, const float *w, size_t ny) {
     double L = 0.0;
-    for (size_t i = 0; i < ny; i++) {
-        L += (double)w[i] * (double)y[i];
+    if (fd != NULL) {
+        double *xd = malloc(nx * sizeof(double));
+        double *yd = malloc((ny > 0 ? ny : 1) * sizeof(double));
+        ck_assert(xd != NULL && yd != NULL);
+        for (size_t i = 0; i < nx; i++) {
+            xd[i] = (double)x[i];
+        }
+        xd[j] += delta;
+        fd(ctx, yd, xd);
+        for (size_t i = 0; i < ny; i++) {
+            L += (double)w[i] * yd[i];
+        }
+        free(xd);
+        free(yd);
+    } else {
+        float *xp = kc_alloc(nx), *y = kc_alloc(ny);
+        memcpy(xp, x, nx * sizeof(float));
+        xp[j] = (float)((double)x[j] + delta); /* exact: x on a 2^-12 grid, h a power of 2 */
+        f(ctx, y, xp);
+        for (size_t i = 0; i < ny; i++) {
+            L += (double)w[i] * (double)y[i];
+        }
+        free(xp);
+        free(y);
     }
     return L;
 }
@@ -90,13 +118,12 @@ static inline double kc_loss(kc_fwd_fn f, const void *ctx, float *y, const float
 /* dx: the backward kernel's result for dout = w (accumulated into zeros). Checks up to
  * max_points input elements (evenly spread); relative error per element is
  * |fd - dx| / max(|fd|, |dx|, 1e-2 * max|dx|) and must stay below rtol.
+ * Exactly one of f (float forward) and fdbl (double forward) is non-NULL.
  * Returns the number of elements checked. */
-static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx, const float *x,
-                                  size_t nx, size_t ny, const float *w, const float *dx, double h,
-                                  kc_skip_fn skip, size_t max_points, double rtol) {
-    float *xp = kc_alloc(nx);
-    float *y = kc_alloc(ny);
-    memcpy(xp, x, nx * sizeof(float));
+static inline size_t kc_gradcheck2(const char *what, kc_fwd_fn f, kc_fwd_d_fn fdbl, const void *ctx,
+                                   const float *x, size_t nx, size_t ny, const float *w,
+                                   const float *dx, double h, kc_skip_fn skip, size_t max_points,
+                                   double rtol) {
     double gmax = 0.0;
     for (size_t j = 0; j < nx; j++) {
         if (fabs((double)dx[j]) > gmax) {
@@ -117,10 +144,8 @@ static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx
         double L[4];
         const double s[4] = {-2.0, -1.0, 1.0, 2.0};
         for (int k = 0; k < 4; k++) {
-            xp[j] = (float)((double)x[j] + s[k] * h);
-            L[k] = kc_loss(f, ctx, y, xp, w, ny);
+            L[k] = kc_loss_at(f, fdbl, ctx, x, nx, j, s[k] * h, w, ny);
         }
-        xp[j] = x[j];
         double fd = (8.0 * (L[2] - L[1]) - (L[3] - L[0])) / (12.0 * h);
         double an = (double)dx[j];
         double den = fmax(fmax(fabs(fd), fabs(an)), 1e-2 * gmax);
@@ -139,12 +164,17 @@ static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx
     }
     fprintf(stderr, "%s: gradient checked at %zu points (%zu skipped), max rel err %.2e %s\n", what,
             checked, skipped, worst, bad ? "NOT OK" : "OK");
-    free(xp);
-    free(y);
     ck_assert_msg(bad == 0, "%s: %d gradient entries off by more than %g relative", what, bad,
                   rtol);
     ck_assert_msg(checked > 0, "%s: no gradient entry checked", what);
     return checked;
+}
+
+/* kc_gradcheck2 with a float forward (the kernel itself). */
+static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx, const float *x,
+                                  size_t nx, size_t ny, const float *w, const float *dx, double h,
+                                  kc_skip_fn skip, size_t max_points, double rtol) {
+    return kc_gradcheck2(what, f, NULL, ctx, x, nx, ny, w, dx, h, skip, max_points, rtol);
 }
 
 #endif

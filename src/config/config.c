@@ -346,22 +346,22 @@ static wf_status parse_log(ctx *c, const cJSON *log, wf_log_config *out) {
                 return expect(c, kp, e, "a channel name (1 to 63 bytes) or an object");
             memcpy(cc->name, e->valuestring, len + 1);
             memcpy(cc->column, e->valuestring, len + 1);
-            continue;
-        }
-        if ((st = need_object(c, e, kp)) || (st = check_keys(c, e, kp, ckeys)) ||
-            (st = get_str(c, e, kp, "name", 1, cc->name, sizeof cc->name)) ||
-            (st = get_str(c, e, kp, "column", 0, cc->column, sizeof cc->column)) ||
-            (st = get_str(c, e, kp, "unit", 0, cc->unit, sizeof cc->unit)))
-            return st;
-        if (!cc->name[0])
-            return expect(c, kp, item(e, "name"), "a non-empty channel name");
-        if (!cc->column[0]) {
-            if (item(e, "column")) {
-                char k2[80];
-                snprintf(k2, sizeof k2, "%s.column", kp);
-                return expect(c, k2, item(e, "column"), "a non-empty column name");
+        } else {
+            if ((st = need_object(c, e, kp)) || (st = check_keys(c, e, kp, ckeys)) ||
+                (st = get_str(c, e, kp, "name", 1, cc->name, sizeof cc->name)) ||
+                (st = get_str(c, e, kp, "column", 0, cc->column, sizeof cc->column)) ||
+                (st = get_str(c, e, kp, "unit", 0, cc->unit, sizeof cc->unit)))
+                return st;
+            if (!cc->name[0])
+                return expect(c, kp, item(e, "name"), "a non-empty channel name");
+            if (!cc->column[0]) {
+                if (item(e, "column")) {
+                    char k2[80];
+                    snprintf(k2, sizeof k2, "%s.column", kp);
+                    return expect(c, k2, item(e, "column"), "a non-empty column name");
+                }
+                memcpy(cc->column, cc->name, sizeof cc->name);
             }
-            memcpy(cc->column, cc->name, sizeof cc->name);
         }
         for (int j = 0; j < i; j++)
             if (!strcmp(out->channels[j].name, cc->name))
@@ -570,7 +570,7 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
             uint64_t x = 0;
             int ok = *p != '\0';
             for (; *p && ok; p++) {
-                if (*p < '0' || *p > '9' || x > (UINT64_MAX - 9) / 10)
+                if (*p < '0' || *p > '9' || x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
                     ok = 0;
                 else
                     x = x * 10 + (uint64_t)(*p - '0');

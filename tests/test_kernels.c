@@ -146,16 +146,25 @@ START_TEST(test_gemm_backward_fd) {
             kc_fill(&r, A, na, -2, 2);
             kc_fill(&r, B, nb, -2, 2);
             kc_fill(&r, W, nc, -1, 1);
-            memset(dX, 0, sizeof dX);
+            /* start from 1 to check the += contract, subtract it before the comparison */
+            for (int i = 0; i < 15; i++) {
+                dX[i] = 1.0f;
+            }
             char what[64];
             snprintf(what, sizeof what, "gemm d%s tA=%d tB=%d", wrt_b ? "B" : "A", c.tA, c.tB);
             if (wrt_b) {
                 c.other = A;
                 wf_k_gemm_backward_b(dX, W, A, c.M, c.N, c.K, c.tA, c.tB, c.alpha);
+                for (size_t i = 0; i < nb; i++) {
+                    dX[i] -= 1.0f;
+                }
                 kc_gradcheck(what, gemm_fwd, &c, B, nb, nc, W, dX, 0.0625, NULL, 1000, RTOL_GRAD);
             } else {
                 c.other = B;
                 wf_k_gemm_backward_a(dX, W, B, c.M, c.N, c.K, c.tA, c.tB, c.alpha);
+                for (size_t i = 0; i < na; i++) {
+                    dX[i] -= 1.0f;
+                }
                 kc_gradcheck(what, gemm_fwd, &c, A, na, nc, W, dX, 0.0625, NULL, 1000, RTOL_GRAD);
             }
         }

@@ -218,6 +218,36 @@ START_TEST(test_pool_semantics) {
         ck_assert_float_eq(y[0], 3.5f);
         ck_assert_float_eq(y[3], 13.5f);
     }
+    /* 2-D average windows cut at the data end (ceil_mode) and reaching into padding:
+     * x = 1..9 as 3x3 */
+    {
+        const float x9[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+        int in[2] = {3, 3}, k[2] = {2, 2}, s[2] = {2, 2}, p[2] = {1, 1};
+        /* ceil_mode, no padding: windows {1 2 4 5}, {3 6}, {7 8}, {9} whatever include_pad says */
+        for (int inc = 0; inc < 2; inc++) {
+            fill_pool(&g, 1, 1, 2, in, k, NULL, NULL, s, NULL, 1, inc);
+            ck_assert_int_eq(g.out[0], 2);
+            ck_assert_int_eq(g.out[1], 2);
+            wf_k_avgpool_forward(y, x9, &g);
+            const float want[4] = {3.0f, 4.5f, 7.5f, 9.0f};
+            for (int i = 0; i < 4; i++) {
+                ck_assert_float_eq(y[i], want[i]);
+            }
+        }
+        /* pads 1 on every side, floor: windows at (-1,-1), (-1,1), (1,-1), (1,1) */
+        fill_pool(&g, 1, 1, 2, in, k, p, p, s, NULL, 0, 1);
+        wf_k_avgpool_forward(y, x9, &g);
+        const float want_inc[4] = {0.25f, 1.25f, 2.75f, 7.0f};
+        const float want_exc[4] = {1.0f, 2.5f, 5.5f, 7.0f};
+        for (int i = 0; i < 4; i++) {
+            ck_assert_float_eq(y[i], want_inc[i]);
+        }
+        g.count_include_pad = 0;
+        wf_k_avgpool_forward(y, x9, &g);
+        for (int i = 0; i < 4; i++) {
+            ck_assert_float_eq(y[i], want_exc[i]);
+        }
+    }
     /* invalid geometries */
     {
         int in[1] = {3}, k[1] = {5};
@@ -729,6 +759,72 @@ START_TEST(test_pad_backward_fd) {
 }
 END_TEST
 
+/* Every backward kernel adds into din: running it on din = 1 must give 1 + (result on 0). */
+START_TEST(test_backward_accumulates) {
+    wf_rng r;
+    wf_rng_init(&r, 17);
+    enum { N = 48 };
+    float x[N], y[N], dy[N], d0[N], d1[N];
+    kc_fill(&r, x, N, -2, 2);
+    kc_fill(&r, dy, N, -1, 1);
+    wf_k_pool_geom g;
+    int in[1] = {8}, k[1] = {2}, s[1] = {2};
+    fill_pool(&g, 2, 3, 1, in, k, NULL, NULL, s, NULL, 0, 0); /* (2, 3, 8) -> (2, 3, 4) */
+    int32_t am[N];
+    wf_k_maxpool_forward(y, am, x, &g);
+    float sc[3] = {0.5f, -1.0f, 2.0f}, va[3] = {1.0f, 0.5f, 2.0f};
+    const int shape[2] = {6, 8}, pads[4] = {1, 0, 0, 0};
+    for (int op = 0; op < 11; op++) {
+        for (int base = 0; base < 2; base++) {
+            float *d = base ? d1 : d0;
+            for (int i = 0; i < N; i++) {
+                d[i] = (float)base;
+            }
+            switch (op) {
+            case 0:
+                wf_k_maxpool_backward(d, dy, am, &g);
+                break;
+            case 1:
+                wf_k_avgpool_backward(d, dy, &g);
+                break;
+            case 2:
+                wf_k_global_avgpool_backward(d, dy, 6, 8);
+                break;
+            case 3:
+                wf_k_global_maxpool_backward(d, dy, am, 6, 8);
+                break;
+            case 4:
+                wf_k_batchnorm_backward(d, dy, sc, va, 1e-5f, 2, 3, 8);
+                break;
+            case 5:
+                wf_k_softmax_backward(d, dy, x, 6, 8, 1);
+                break;
+            case 6:
+                wf_k_sigmoid_backward(d, dy, x, N);
+                break;
+            case 7:
+                wf_k_tanh_backward(d, dy, x, N);
+                break;
+            case 8:
+                wf_k_relu_backward(d, dy, x, N);
+                break;
+            case 9:
+                wf_k_reduce_mean_backward(d, dy, 6, 8, 1);
+                break;
+            default:
+                wf_k_pad_backward(d, dy, shape, pads, 2, WF_K_PAD_EDGE);
+                break;
+            }
+        }
+        for (int i = 0; i < N; i++) {
+            ck_assert_msg(fabsf(d1[i] - (1.0f + d0[i])) <= 1e-6f,
+                          "backward op %d overwrites din[%d]: %g vs 1 + %g", op, i, (double)d1[i],
+                          (double)d0[i]);
+        }
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kernels_ops");
     TCase *tp = tcase_create("pool");
@@ -750,6 +846,7 @@ int main(void) {
     tcase_add_test(tr, test_reduce_mean);
     tcase_add_test(tr, test_pad_documented_examples);
     tcase_add_test(tr, test_pad_backward_fd);
+    tcase_add_test(tr, test_backward_accumulates);
     suite_add_tcase(s, tr);
     return tu_run_suite(s);
 }

@@ -104,8 +104,11 @@ static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_er
 /* Point node outputs into the blocks and aliases at their sources; inputs at the caller's data. */
 static void bind(wf_engine *e, const wf_tensor *inputs) {
     const wf_model *m = e->m;
-    for (int i = 0; i < m->n_inputs; i++)
-        e->t[m->inputs[i]].data = inputs ? inputs[i].data : NULL;
+    for (int i = 0; i < m->n_inputs; i++) {
+        int v = m->inputs[i];
+        e->t[v].data = inputs ? inputs[i].data : NULL;
+        e->g[v] = e->goff[v] != SIZE_MAX ? e->grad + e->goff[v] : NULL;
+    }
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         for (int k = 0; k < n->n_out; k++) {
@@ -120,10 +123,6 @@ static void bind(wf_engine *e, const wf_tensor *inputs) {
                 e->g[v] = e->goff[v] != SIZE_MAX ? e->grad + e->goff[v] : NULL;
             }
         }
-    }
-    for (int i = 0; i < m->n_inputs; i++) {
-        int v = m->inputs[i];
-        e->g[v] = e->goff[v] != SIZE_MAX ? e->grad + e->goff[v] : NULL;
     }
 }
 

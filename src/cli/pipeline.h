@@ -1,0 +1,39 @@
+/*
+ * Pieces of the audit pipeline shared by `audit`, `predict --config` and `merge`: scoring every
+ * window with a predictor on all cores, the progress line, and the data directory lookup.
+ */
+#ifndef WF_CLI_PIPELINE_H
+#define WF_CLI_PIPELINE_H
+
+#include <stdint.h>
+
+#include "whyflag/predictor.h"
+#include "whyflag/status.h"
+#include "whyflag/windows.h"
+
+/* Progress line on stderr ("scored 1200/1716 windows, ETA 3 s"), only when stderr is a terminal
+ * and not quiet. */
+typedef struct wf_progress {
+    int enabled;
+    double t0;
+    const char *what;
+} wf_progress;
+
+void wf_progress_init(wf_progress *p, int quiet, const char *what);
+void wf_progress_update(wf_progress *p, int64_t done, int64_t total);
+void wf_progress_done(wf_progress *p);
+double wf_now_seconds(void);
+
+/* scores[i] = f(ws->w[i]) for every window, in batches, split over `threads` threads (0 = all
+ * cores) each with its own predictor context. Deterministic: each score depends only on its
+ * window. A non-finite score is an error naming the window. */
+wf_status wf_score_windows(const wf_predictor *p, const wf_windows *ws, int threads,
+                           double *scores, wf_progress *progress, wf_error *err);
+
+/* Number of cores to use for threads == 0. */
+int wf_cpu_count(void);
+
+/* The folder with templates/ and fonts/: $WHYFLAG_DATA_DIR, else the build-time WF_DATA_DIR. */
+const char *wf_data_dir(void);
+
+#endif

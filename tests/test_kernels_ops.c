@@ -773,7 +773,7 @@ START_TEST(test_backward_accumulates) {
     int32_t am[N];
     wf_k_maxpool_forward(y, am, x, &g);
     float sc[3] = {0.5f, -1.0f, 2.0f}, va[3] = {1.0f, 0.5f, 2.0f};
-    const int shape[2] = {6, 8}, pads[4] = {1, 0, 0, 0};
+    const int shape[2] = {6, 8}, pads[4] = {1, 0, -1, 0}; /* output stays (6, 8) */
     for (int op = 0; op < 11; op++) {
         for (int base = 0; base < 2; base++) {
             float *d = base ? d1 : d0;

@@ -345,6 +345,75 @@ START_TEST(test_qlinear_conv_semantics) {
 }
 END_TEST
 
+/* The integer GEMM of the QDQ path equals MatMulInteger (itself checked against ONNX's node
+ * test) exactly: through sgemm below the 2^24 bound, including sums at the bound, and through
+ * the int32 loop above it. */
+static void qgemm_case(wf_rng *r, int M, int N, int K, int transB, int per_col, int extreme) {
+    uint8_t *a = malloc((size_t)M * (size_t)K);
+    int8_t *b = malloc((size_t)K * (size_t)N), *bt = malloc((size_t)K * (size_t)N);
+    int8_t *zb = malloc((size_t)N);
+    int32_t *want = malloc((size_t)M * (size_t)N * sizeof(int32_t));
+    int32_t *got = malloc((size_t)M * (size_t)N * sizeof(int32_t));
+    float *scratch = kc_alloc(wf_k_qgemm_scratch_size(M, N, K));
+    ck_assert(a && b && bt && zb && want && got);
+    for (size_t i = 0; i < (size_t)M * (size_t)K; i++) {
+        a[i] = (uint8_t)(extreme ? 192 + wf_rng_below(r, 64) : wf_rng_below(r, 256));
+    }
+    for (size_t i = 0; i < (size_t)K * (size_t)N; i++) {
+        b[i] =
+            (int8_t)(extreme ? -128 + (int)wf_rng_below(r, 32) : (int)wf_rng_below(r, 256) - 128);
+    }
+    for (int j = 0; j < N; j++) {
+        zb[j] = extreme ? 0 : (int8_t)((int)wf_rng_below(r, 9) - 4);
+    }
+    const uint8_t za = extreme ? 0 : 37;
+    /* b stored (N, K) for transB */
+    for (int p = 0; p < K; p++) {
+        for (int j = 0; j < N; j++) {
+            bt[(size_t)j * (size_t)K + (size_t)p] = b[(size_t)p * (size_t)N + (size_t)j];
+        }
+    }
+    wf_k_matmul_integer(want, a, WF_K_QTYPE_U8, &za, 0, b, WF_K_QTYPE_S8, zb, per_col, M, N, K);
+    wf_k_qgemm_s32(got, a, WF_K_QTYPE_U8, &za, transB ? bt : b, WF_K_QTYPE_S8, zb, per_col, M, N, K,
+                   transB, scratch);
+    for (size_t i = 0; i < (size_t)M * (size_t)N; i++) {
+        ck_assert_msg(got[i] == want[i], "qgemm M=%d N=%d K=%d tB=%d: [%zu] %d != %d", M, N, K,
+                      transB, i, got[i], want[i]);
+    }
+    free(a);
+    free(b);
+    free(bt);
+    free(zb);
+    free(want);
+    free(got);
+    free(scratch);
+}
+
+START_TEST(test_qgemm_exact) {
+    wf_rng r;
+    wf_rng_init(&r, 21);
+    for (int t = 0; t < 2; t++) {
+        qgemm_case(&r, 7, 5, 288, t, 1, 0);  /* the QDQ mlp's first layer depth */
+        qgemm_case(&r, 33, 64, 31, t, 0, 0); /* per-tensor zero point */
+        qgemm_case(&r, 1, 1, 1, t, 0, 0);
+        /* near-extreme values (a in [192, 255], b in [-128, -97]): K = 514 stays below the bound
+         * 514 * 255 * 128 = 16,773,120 < 2^24 (sgemm); K = 2000 sums to ~5e7 > 2^24, where float
+         * sums would round (the int32 loop) */
+        qgemm_case(&r, 3, 4, 514, t, 0, 1);
+        qgemm_case(&r, 3, 4, 2000, t, 0, 1);
+    }
+    /* dequantization with a float bias, per column scales */
+    const int32_t acc[4] = {10, -20, 0, 7};
+    const float sb[2] = {0.5f, 0.25f}, bias[2] = {1.0f, -1.0f};
+    float y[4];
+    wf_k_qgemm_dequant(y, acc, 0.5f, sb, 1, bias, 2, 2);
+    ck_assert_float_eq(y[0], 10.0f * 0.25f + 1.0f);
+    ck_assert_float_eq(y[1], -20.0f * 0.125f - 1.0f);
+    ck_assert_float_eq(y[2], 1.0f);
+    ck_assert_float_eq(y[3], 7.0f * 0.125f - 1.0f);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("kernels_quant");
     TCase *tq = tcase_create("quantize");
@@ -359,6 +428,7 @@ int main(void) {
     tcase_add_test(tl, test_qlinear_matmul_semantics);
     tcase_add_test(tl, test_qlinear_conv_onnx_node_test);
     tcase_add_test(tl, test_qlinear_conv_semantics);
+    tcase_add_test(tl, test_qgemm_exact);
     suite_add_tcase(s, tl);
     return tu_run_suite(s);
 }

@@ -314,6 +314,28 @@ void wf_k_matmul_integer(int32_t *y, const void *a, wf_k_qtype a_type, const voi
                          int a_zp_per_row, const void *b, wf_k_qtype b_type, const void *b_zp,
                          int b_zp_per_col, int M, int N, int K);
 
+/* Integer GEMM of the QDQ path (what ONNX Runtime's int8 kernels compute: uint8/int8 x int8,
+ * int32 accumulation), exact:
+ *   acc (M, N) int32 = (a - a_zp) @ op(b - b_zp)
+ *   a: (M, K) of a_type, a_zp per tensor;
+ *   b: (K, N), or (N, K) when transB (weights as stored by Gemm transB=1), of b_type;
+ *   b_zp: per tensor (1) or per output column (N) when b_zp_per_col; NULL zero points are 0.
+ * When K * max|a - a_zp| * max|b - b_zp| < 2^24 (uint8 x int8 up to K = 514) every partial sum
+ * is an integer below 2^24, which float32 holds exactly in any summation order, so the product
+ * runs through sgemm on the converted values; otherwise an int32 loop. Both are exact.
+ * scratch: wf_k_qgemm_scratch_size(M, N, K) floats. */
+size_t wf_k_qgemm_scratch_size(int M, int N, int K);
+void wf_k_qgemm_s32(int32_t *acc, const void *a, wf_k_qtype a_type, const void *a_zp, const void *b,
+                    wf_k_qtype b_type, const void *b_zp, int b_zp_per_col, int M, int N, int K,
+                    int transB, float *scratch);
+
+/* Dequantizes an int32 accumulator with a float bias, the float output of a QDQ Gemm:
+ *   y[i, j] = (float)acc[i, j] * (a_scale * b_scale[j]) + bias[j]
+ *   y, acc: (M, N); b_scale: (N) when b_per_col, else (1); bias: (N) or NULL.
+ * The product a_scale * b_scale is formed in float32 first. */
+void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float *b_scale,
+                        int b_per_col, const float *bias, int M, int N);
+
 /* QLinearMatMul per the ONNX reference implementation:
  *   acc = (a - a_zp) @ (b - b_zp) in int32 (exact)
  *   y = saturate(round_half_to_even(acc * (a_scale * b_scale / y_scale)) + y_zp)

@@ -1,6 +1,7 @@
 /*
  * Quantization kernels: QuantizeLinear, DequantizeLinear, the float QDQ pair with its
- * straight-through-estimator mask, MatMulInteger, QLinearMatMul and QLinearConv.
+ * straight-through-estimator mask, MatMulInteger, the integer GEMM of the QDQ path, QLinearMatMul
+ * and QLinearConv.
  *
  * Arithmetic follows the ONNX reference implementation (onnx/reference/ops/op_quantize_linear.py,
  * op_dequantize_linear.py, op_qlinear_matmul.py, op_qlinear_conv.py, ONNX 1.22):
@@ -168,6 +169,62 @@ void wf_k_matmul_integer(int32_t *y, const void *a, wf_k_qtype a_type, const voi
                 acc += va * vb;
             }
             y[(size_t)i * (size_t)N + (size_t)j] = acc;
+        }
+    }
+}
+
+size_t wf_k_qgemm_scratch_size(int M, int N, int K) {
+    return (size_t)M * (size_t)K + (size_t)K * (size_t)N + (size_t)M * (size_t)N;
+}
+
+void wf_k_qgemm_s32(int32_t *acc, const void *a, wf_k_qtype a_type, const void *a_zp, const void *b,
+                    wf_k_qtype b_type, const void *b_zp, int b_zp_per_col, int M, int N, int K,
+                    int transB, float *scratch) {
+    size_t nA = (size_t)M * (size_t)K, nB = (size_t)K * (size_t)N, nC = (size_t)M * (size_t)N;
+    float *fa = scratch, *fb = scratch + nA, *fc = scratch + nA + nB;
+    int32_t za = a_zp != NULL ? qget(a_zp, a_type, 0) : 0;
+    int32_t amax = 0, bmax = 0;
+    for (size_t i = 0; i < nA; i++) {
+        int32_t v = qget(a, a_type, i) - za;
+        amax = v > amax ? v : (-v > amax ? -v : amax);
+        fa[i] = (float)v;
+    }
+    /* b element e sits in column (transB ? e / K : e % N) */
+    for (size_t e = 0; e < nB; e++) {
+        size_t col = transB ? e / (size_t)K : e % (size_t)N;
+        int32_t zb = b_zp != NULL ? qget(b_zp, b_type, b_zp_per_col ? col : 0) : 0;
+        int32_t v = qget(b, b_type, e) - zb;
+        bmax = v > bmax ? v : (-v > bmax ? -v : bmax);
+        fb[e] = (float)v;
+    }
+    if ((double)K * (double)amax * (double)bmax < 16777216.0) {
+        wf_k_gemm(fc, fa, fb, M, N, K, 0, transB, 1.0f, 0.0f);
+        for (size_t i = 0; i < nC; i++) {
+            acc[i] = (int32_t)fc[i];
+        }
+        return;
+    }
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            int32_t s = 0;
+            for (int p = 0; p < K; p++) {
+                size_t be =
+                    transB ? (size_t)j * (size_t)K + (size_t)p : (size_t)p * (size_t)N + (size_t)j;
+                s += (int32_t)fa[(size_t)i * (size_t)K + (size_t)p] * (int32_t)fb[be];
+            }
+            acc[(size_t)i * (size_t)N + (size_t)j] = s;
+        }
+    }
+}
+
+void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float *b_scale,
+                        int b_per_col, const float *bias, int M, int N) {
+    for (int j = 0; j < N; j++) {
+        float m = a_scale * b_scale[b_per_col ? j : 0];
+        float bj = bias != NULL ? bias[j] : 0.0f;
+        for (int i = 0; i < M; i++) {
+            size_t e = (size_t)i * (size_t)N + (size_t)j;
+            y[e] = (float)acc[e] * m + bj;
         }
     }
 }

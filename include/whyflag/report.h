@@ -1,0 +1,107 @@
+/*
+ * whyflag: the audit outputs (src/report). From a wf_results (plain structs filled by the other
+ * stages) to results.json, report.pdf (libharu + cairo charts), report.xlsx (libxlsxwriter) and
+ * manifest.json (SHA-256 of every input and output, settings, versions; optional Ed25519
+ * signature in manifest.json.sig).
+ *
+ * Every output is written to a temporary file beside its final name and renamed into place, so a
+ * failed run never leaves a half-written report. With the same results (and generated_at fixed,
+ * e.g. from SOURCE_DATE_EPOCH) the bytes of every output are identical from run to run.
+ *
+ * No third-party type crosses this header.
+ */
+#ifndef WHYFLAG_REPORT_H
+#define WHYFLAG_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whyflag/results.h"
+#include "whyflag/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WF_REPORT_MAX_VERSIONS 16
+#define WF_REPORT_MAX_INPUTS 16
+
+/* One input file to hash into the manifest ("model", "log", "failures", "config", ...). */
+typedef struct wf_report_input {
+    const char *role;
+    const char *path;
+} wf_report_input;
+
+/* A library version reported in the PDF, the workbook and the manifest. */
+typedef struct wf_report_version {
+    const char *name;  /* "protobuf-c" */
+    const char *value; /* "1.4.1" */
+} wf_report_version;
+
+typedef struct wf_report_options {
+    const char *data_dir;      /* folder holding templates/ and fonts/; NULL = built-in default */
+    const char *template_path; /* NULL or "" = data_dir/templates/report.txt */
+    const char *fonts_dir;     /* NULL or "" = data_dir/fonts */
+    const char *title;         /* fleet / report title; NULL or "" = "Wind fleet" */
+    int max_episode_pages;     /* cap on per-episode detail sections; <= 0 = 200 */
+    const char *methods_text;  /* plain-words method text (wf_explain_describe); NULL = built
+                                  from the settings */
+    /* Inputs hashed into the manifest (model is taken from results->model_path if not listed). */
+    int n_inputs;
+    wf_report_input inputs[WF_REPORT_MAX_INPUTS];
+    /* Versions of the libraries the caller links (protobuf-c, cJSON, OpenBLAS, ...). whyflag,
+     * libharu, cairo, libxlsxwriter and nettle are added by the report module itself. */
+    int n_versions;
+    wf_report_version versions[WF_REPORT_MAX_VERSIONS];
+    /* Optional Ed25519 signing of manifest.json (writes manifest.json.sig). */
+    int sign;
+    uint8_t sign_key[32]; /* private key (seed) when sign != 0 */
+} wf_report_options;
+
+/* Defaults: everything NULL/0, max_episode_pages 200. */
+void wf_report_options_default(wf_report_options *o);
+
+/* Write report.pdf, report.xlsx, results.json and manifest.json (+ manifest.json.sig when
+ * o->sign) into out_dir (created if missing). */
+wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, const char *out_dir,
+                              wf_error *err);
+
+/* The single writers (atomic). */
+wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_report_options *o,
+                              wf_error *err);
+wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_report_options *o,
+                               wf_error *err);
+
+/* ---------------------------------------------------------------- manifest */
+
+/* Write out_dir/manifest.json: SHA-256 and size of every input in o->inputs (paths as given) and
+ * of every output listed (names relative to out_dir), the settings, versions, seed, platform and
+ * time (r->generated_at). */
+wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_report_options *o,
+                            const char *const *outputs, int n_outputs, wf_error *err);
+
+/* Sign the exact bytes of manifest_path with Ed25519; writes manifest_path + ".sig": one line,
+ * 128 hex chars (the 64-byte signature), then a newline. */
+wf_status wf_manifest_sign(const char *manifest_path, const uint8_t priv[32], wf_error *err);
+
+/* Recompute every hash in manifest_path. Each problem (missing file, size or hash mismatch, bad
+ * or missing signature) is one line in report (may be NULL; truncated to size) and counted in
+ * *n_problems. pubkey (32 bytes) or NULL: when given, manifest_path + ".sig" must exist and
+ * verify. Returns WF_OK when everything matched, WF_ERR_VERIFY when something did not (err names
+ * the first problem), other statuses when the manifest itself cannot be read. */
+wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey, char *report,
+                             size_t report_size, int *n_problems, wf_error *err);
+
+/* ---------------------------------------------------------------- Ed25519 keys */
+
+/* Public key for a private key (the 32-byte seed). */
+void wf_ed25519_public_key(uint8_t pub[32], const uint8_t priv[32]);
+/* Write a key as 64 lowercase hex chars + newline, atomically, with file mode `mode`. */
+wf_status wf_key_write_hex(const char *path, const uint8_t key[32], unsigned mode, wf_error *err);
+/* Read a key written by wf_key_write_hex (surrounding whitespace allowed). */
+wf_status wf_key_read_hex(const char *path, uint8_t key[32], wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,936 @@
+/*
+ * report.pdf (libharu, the only libharu user): cover, fleet summary, one section and bookmark per
+ * alarm episode, alarm review, methods, manifest. Wording and section order come from the
+ * template; charts are cairo PNGs (charts.c). Fonts are the DejaVu TTFs, embedded, with UTF-8
+ * text. Reproducible: the creation date is r->generated_at, libharu writes no document /ID
+ * without encryption, and the compression (zlib) is deterministic.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "core/fileio.h"
+#include "core/version.h"
+#include "report/pdf_impl.h"
+
+static void HPDF_STDCALL on_hpdf_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
+    pdf_ctx *p = user;
+    if (p->hpdf_error == HPDF_OK) {
+        p->hpdf_error = error_no;
+        p->hpdf_detail = detail_no;
+    }
+}
+
+const char *wf_report_hpdf_version(void) {
+    return HPDF_VERSION_TEXT;
+}
+
+/* ---------------------------------------------------------------- placeholders */
+
+static const char *basename_of(const char *path) {
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path ? path : "";
+}
+
+static const char *lookup(void *user, const char *name) {
+    pdf_ctx *p = user;
+    const wf_analysis *a = p->a;
+    const wf_results *r = p->r;
+    char *v = p->vbuf;
+    size_t n = sizeof p->vbuf;
+    char t[32];
+#define IS(s) (strcmp(name, s) == 0)
+    if (IS("fleet"))
+        snprintf(v, n, "%s", p->o->title && p->o->title[0] ? p->o->title : "Wind fleet");
+    else if (IS("tool"))
+        snprintf(v, n, "%s", r->tool ? r->tool : WF_TOOL_NAME);
+    else if (IS("model_name"))
+        snprintf(v, n, "%s", basename_of(r->model_path));
+    else if (IS("model_sha256"))
+        snprintf(v, n, "%s", r->model_sha256);
+    else if (IS("model_kind"))
+        snprintf(v, n, "%s", r->model_quantized ? "int8 quantized" : "float");
+    else if (IS("period_start"))
+        wf_fmt_time_short(a->period_start, v);
+    else if (IS("period_end"))
+        wf_fmt_time_short(a->period_end, v);
+    else if (IS("run_id"))
+        snprintf(v, n, "%s", a->run_id);
+    else if (IS("generated_at"))
+        wf_fmt_time_short(r->generated_at, v);
+    else if (IS("n_turbines"))
+        snprintf(v, n, "%d", a->n_turbines);
+    else if (IS("n_flagged_turbines"))
+        snprintf(v, n, "%d", a->n_flagged_turbines);
+    else if (IS("n_windows"))
+        snprintf(v, n, "%lld", (long long)r->windows->n);
+    else if (IS("n_skipped"))
+        snprintf(v, n, "%lld", (long long)r->windows->n_skipped);
+    else if (IS("n_flagged"))
+        snprintf(v, n, "%lld", (long long)a->n_flagged);
+    else if (IS("n_episodes"))
+        snprintf(v, n, "%d", a->n_episodes);
+    else if (IS("n_true"))
+        snprintf(v, n, "%lld", (long long)a->n_true);
+    else if (IS("n_false"))
+        snprintf(v, n, "%lld", (long long)a->n_false);
+    else if (IS("n_missed"))
+        snprintf(v, n, "%lld", (long long)a->n_missed);
+    else if (IS("threshold"))
+        wf_fmt_score(r->threshold, v);
+    else if (IS("horizon_hours"))
+        snprintf(v, n, "%g", r->horizon_hours);
+    else if (IS("max_episode_pages") || IS("n_detailed")) {
+        int cap = p->o->max_episode_pages > 0 ? p->o->max_episode_pages : 200;
+        snprintf(v, n, "%d", IS("n_detailed") && a->n_episodes < cap ? a->n_episodes : cap);
+    } else if (IS("window_desc")) {
+        const wf_windows *ws = r->windows;
+        if (ws->cadence > 0)
+            snprintf(v, n, "%d channels x %d time steps of one turbine (%g h at %lld-minute steps)",
+                     ws->C, ws->T, ws->T * (double)ws->cadence / 3600.0,
+                     (long long)(ws->cadence / 60));
+        else
+            snprintf(v, n, "%d channels x %d time steps of one turbine", ws->C, ws->T);
+    } else if (p->cur_episode >= 0) {
+        const wf_episode *e = &a->episodes[p->cur_episode];
+        const wf_windows *ws = r->windows;
+        const wf_explanation *x = p->cur_expl;
+        double attr[256];
+        int have = x && a->C <= 256 && wf_an_channel_attr(a, x, attr);
+        int top = have ? wf_an_top_channel(a, x) : -1, second = -1;
+        for (int c = 0; have && c < a->C; c++)
+            if (c != top && (second < 0 || fabs(attr[c]) > fabs(attr[second])))
+                second = c;
+        const wf_window *w = x ? &ws->w[x->window_index] : &ws->w[e->first];
+        if (IS("episode_no"))
+            snprintf(v, n, "%d", p->cur_episode + 1);
+        else if (IS("turbine"))
+            snprintf(v, n, "%s", a->turbines[e->turbine].id);
+        else if (IS("episode_start"))
+            wf_fmt_time_short(ws->w[e->first].start, v);
+        else if (IS("episode_end"))
+            wf_fmt_time_short(ws->w[e->last].end, v);
+        else if (IS("episode_windows"))
+            snprintf(v, n, "%lld", (long long)e->n);
+        else if (IS("score"))
+            wf_fmt_score(x ? x->score : e->peak_score, v);
+        else if (IS("window_start"))
+            wf_fmt_time_short(w->start, v);
+        else if (IS("window_end"))
+            wf_fmt_time_short(w->end, v);
+        else if (IS("top_channel"))
+            snprintf(v, n, "%s", top >= 0 ? wf_an_channel(a, top) : "(not explained)");
+        else if (IS("top_unit"))
+            snprintf(v, n, "%s", top >= 0 ? wf_an_unit(a, top) : "");
+        else if (IS("top_value"))
+            snprintf(v, n, "%.3f", top >= 0 ? fabs(attr[top]) : NAN);
+        else if (IS("direction"))
+            snprintf(v, n, "%s", top >= 0 && attr[top] < 0 ? "lowered" : "raised");
+        else if (IS("second_channel"))
+            snprintf(v, n, "%s", second >= 0 ? wf_an_channel(a, second) : "no other channel");
+        else if (IS("base_value"))
+            wf_fmt_score(x && x->has_kshap ? x->kshap.base_value : NAN, v);
+        else if (IS("lead_hours"))
+            snprintf(v, n, "%.1f", e->lead_hours);
+        else if (IS("failure_time"))
+            snprintf(v, n, "%s",
+                     e->outcome == WF_OUTCOME_TRUE ? wf_fmt_time_short(e->failure_time, t) : "-");
+        else if (IS("component"))
+            snprintf(v, n, "%s", e->component && e->component[0] ? e->component : "Component");
+        else
+            return NULL;
+    } else {
+        return NULL;
+    }
+#undef IS
+    return v;
+}
+
+/* Expand template line `key` of section sec (first occurrence) or NULL when absent. */
+static const char *tpl_text(pdf_ctx *p, const wf_tpl_section *sec, const wf_tpl_line *l,
+                            wf_error *err, wf_status *st) {
+    (void)sec;
+    *st = wf_template_expand(p->tpl, l, lookup, p, p->line, sizeof p->line, err);
+    return *st ? NULL : p->line;
+}
+
+static const wf_tpl_line *tpl_key(const wf_tpl_section *sec, const char *key) {
+    for (int i = 0; sec && i < sec->n; i++)
+        if (strcmp(sec->lines[i].key, key) == 0)
+            return &sec->lines[i];
+    return NULL;
+}
+
+/* Paragraphs for every line with this key. */
+static wf_status tpl_paragraphs(pdf_ctx *p, const wf_tpl_section *sec, const char *key, double size,
+                                wf_error *err) {
+    wf_status st = WF_OK;
+    for (int i = 0; i < sec->n; i++) {
+        if (strcmp(sec->lines[i].key, key) != 0)
+            continue;
+        const char *s = tpl_text(p, sec, &sec->lines[i], err, &st);
+        if (!s)
+            return st;
+        pdf_paragraph(p, p->font, size, PDF_ML, PDF_TW, s);
+    }
+    return WF_OK;
+}
+
+static wf_status tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fallback,
+                             wf_error *err) {
+    const wf_tpl_line *l = tpl_key(sec, "heading");
+    wf_status st = WF_OK;
+    const char *s = l ? tpl_text(p, sec, l, err, &st) : fallback;
+    if (!s)
+        return st;
+    pdf_new_page(p);
+    HPDF_Outline o = HPDF_CreateOutline(p->doc, NULL, s, NULL);
+    HPDF_Outline_SetDestination(o, HPDF_Page_CreateDestination(p->page));
+    pdf_heading(p, s, 0);
+    return WF_OK;
+}
+
+/* ---------------------------------------------------------------- sections */
+
+static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    wf_status st = WF_OK;
+    pdf_new_page(p);
+    HPDF_Outline o = HPDF_CreateOutline(p->doc, NULL, "Cover", NULL);
+    HPDF_Outline_SetDestination(o, HPDF_Page_CreateDestination(p->page));
+    HPDF_Page_SetRGBFill(p->page, 0.106f, 0.227f, 0.361f);
+    HPDF_Page_Rectangle(p->page, 0, (HPDF_REAL)(PDF_H - 230), (HPDF_REAL)PDF_W, 230);
+    HPDF_Page_Fill(p->page);
+    p->y = PDF_H - 110;
+    for (int i = 0; i < sec->n; i++) {
+        const wf_tpl_line *l = &sec->lines[i];
+        const char *s = tpl_text(p, sec, l, err, &st);
+        if (!s)
+            return st;
+        if (strcmp(l->key, "title") == 0) {
+            pdf_rgb(p, 0xffffff);
+            pdf_text_at(p, p->bold, 26, PDF_ML, p->y, s);
+            p->y -= 34;
+        } else if (strcmp(l->key, "subtitle") == 0) {
+            pdf_rgb(p, 0xdfe8f2);
+            pdf_text_at(p, p->font, 15, PDF_ML, p->y, s);
+            p->y = PDF_H - 230 - 40;
+        } else if (strcmp(l->key, "line") == 0) {
+            pdf_rgb(p, 0x222222);
+            pdf_paragraph(p, p->font, 10.5, PDF_ML, PDF_TW, s);
+            p->y -= 3;
+        } else {
+            p->y -= 12;
+            pdf_rgb(p, 0x555555);
+            pdf_paragraph(p, p->font, 9, PDF_ML, PDF_TW, s);
+        }
+    }
+    pdf_rgb(p, 0x000000);
+    /* At a glance: the flagged turbines with their highest score. */
+    p->y -= 16;
+    pdf_heading(p, "Flagged turbines at a glance", 1);
+    static const double w[] = {90, 90, 100, 90, 125};
+    static const char al[] = {'l', 'r', 'r', 'r', 'l'};
+    static const char *const head[] = {"Turbine", "Highest score", "Flagged windows", "Episodes",
+                                       "Outcome"};
+    pdf_table t = {5, w, al, head, 9, 0, NULL};
+    pdf_table_begin(p, &t);
+    const wf_analysis *a = p->a;
+    for (int i = 0; i < a->n_turbines; i++) {
+        const wf_turbine_summary *s = &a->turbines[i];
+        if (s->flagged == 0)
+            continue;
+        char c1[32], c2[32], c3[32], c4[64];
+        int nt = 0, nf = 0;
+        for (int k = 0; k < a->n_episodes; k++)
+            if (a->episodes[k].turbine == i) {
+                nt += a->episodes[k].outcome == WF_OUTCOME_TRUE;
+                nf += a->episodes[k].outcome == WF_OUTCOME_FALSE;
+            }
+        wf_fmt_score(s->max_score, c1);
+        snprintf(c2, sizeof c2, "%lld", (long long)s->flagged);
+        snprintf(c3, sizeof c3, "%lld", (long long)s->episodes);
+        if (nt + nf == 0)
+            snprintf(c4, sizeof c4, "no failure log");
+        else
+            snprintf(c4, sizeof c4, "%d true, %d false", nt, nf);
+        const char *cells[] = {s->id, c1, c2, c3, c4};
+        pdf_table_row(p, &t, cells);
+    }
+    return WF_OK;
+}
+
+static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
+    int nt = 0, nf = 0;
+    double lead = -1;
+    for (int k = 0; k < a->n_episodes; k++) {
+        const wf_episode *e = &a->episodes[k];
+        if (e->turbine != i)
+            continue;
+        if (e->outcome == WF_OUTCOME_TRUE) {
+            nt++;
+            if (lead < 0)
+                lead = e->lead_hours;
+        }
+        nf += e->outcome == WF_OUTCOME_FALSE;
+    }
+    size_t o = 0;
+    buf[0] = '\0';
+    if (nt)
+        o +=
+            (size_t)snprintf(buf + o, n - o, "true alarm (lead %.0f h)%s", lead, nt > 1 ? "+" : "");
+    if (nf && o < n)
+        o += (size_t)snprintf(buf + o, n - o, "%s%d false alarm%s", o ? ", " : "", nf,
+                              nf > 1 ? "s" : "");
+    if (a->turbines[i].missed && o < n)
+        o += (size_t)snprintf(buf + o, n - o, "%smissed failure", o ? ", " : "");
+    if (o == 0)
+        snprintf(buf, n, "%s",
+                 a->n_true + a->n_false + a->n_missed > 0 || a->r->n_failures > 0 ? "no alarm"
+                                                                                  : "-");
+}
+
+static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    wf_status st = tpl_heading(p, sec, "Fleet summary", err);
+    if (!st)
+        st = tpl_paragraphs(p, sec, "text", 9.5, err);
+    if (st)
+        return st;
+    static const double w[] = {62, 55, 50, 62, 52, 52, 162};
+    static const char al[] = {'l', 'r', 'r', 'r', 'r', 'r', 'l'};
+    static const char *const head[] = {"Turbine", "Scored",   "Skipped", "Max score",
+                                       "Flagged", "Episodes", "Outcome"};
+    pdf_table t = {7, w, al, head, 8.5, 0, NULL};
+    pdf_table_begin(p, &t);
+    const wf_analysis *a = p->a;
+    for (int i = 0; i < a->n_turbines; i++) {
+        const wf_turbine_summary *s = &a->turbines[i];
+        char c[6][64];
+        snprintf(c[0], 64, "%lld", (long long)s->scored);
+        snprintf(c[1], 64, "%lld", (long long)s->skipped);
+        wf_fmt_score(s->max_score, c[2]);
+        snprintf(c[3], 64, "%lld", (long long)s->flagged);
+        snprintf(c[4], 64, "%lld", (long long)s->episodes);
+        turbine_outcome(a, i, c[5], 64);
+        const char *cells[] = {s->id, c[0], c[1], c[2], c[3], c[4], c[5]};
+        pdf_table_row(p, &t, cells);
+    }
+    return WF_OK;
+}
+
+/* The checks of one explanation, as rows of (check, value, verdict). */
+static void checks_table(pdf_ctx *p, const wf_explanation *x) {
+    static const double w[] = {150, 120, 225};
+    static const char al[] = {'l', 'r', 'l'};
+    static const char *const head[] = {"Check", "Value", "Meaning"};
+    pdf_table t = {3, w, al, head, 8.5, 0, NULL};
+    pdf_table_begin(p, &t);
+    char v[64], m[160];
+    if (x->has_kshap) {
+        const wf_kshap_result *k = &x->kshap;
+        double span = 0, maxse = 0;
+        for (int i = 0; i < k->M; i++) {
+            span = fmax(span, fabs(k->values[i]));
+            if (k->std_err)
+                maxse = fmax(maxse, k->std_err[i]);
+        }
+        snprintf(v, sizeof v, "%.2e", k->efficiency_gap);
+        snprintf(m, sizeof m, "%s",
+                 fabs(k->efficiency_gap) <= 1e-6 * fmax(1, fabs(k->f_x))
+                     ? "values add up to score minus base value"
+                     : "values do not add up exactly: read with care");
+        const char *r1[] = {"KernelSHAP efficiency gap", v, m};
+        pdf_table_row(p, &t, r1);
+        snprintf(v, sizeof v, "%.2e", maxse);
+        if (k->exact)
+            snprintf(m, sizeof m, "exact: every coalition enumerated (%lld)",
+                     (long long)k->samples);
+        else
+            snprintf(m, sizeof m, "%.1f%% of the largest value; %lld samples, %s",
+                     span > 0 ? 100 * maxse / span : 0.0, (long long)k->samples,
+                     k->converged ? "converged" : "NOT converged");
+        const char *r2[] = {"KernelSHAP max standard error", v, m};
+        pdf_table_row(p, &t, r2);
+    }
+    if (x->has_ig) {
+        const wf_ig_result *g = &x->ig;
+        double span = fabs(g->f_x - g->f_baseline);
+        snprintf(v, sizeof v, "%.2e", g->delta);
+        snprintf(m, sizeof m, "%.2f%% of f(x) - f(reference); %d steps%s",
+                 span > 0 ? 100 * fabs(g->delta) / span : 0.0, g->steps,
+                 g->converged ? "" : ", tolerance not reached");
+        const char *r3[] = {"IG completeness delta", v, m};
+        pdf_table_row(p, &t, r3);
+    }
+    if (!isnan(x->agreement)) {
+        snprintf(v, sizeof v, "%.2f", x->agreement);
+        snprintf(m, sizeof m, "%s",
+                 x->agreement >= 0.7   ? "the two methods rank the channels alike"
+                 : x->agreement >= 0.3 ? "partial agreement between the methods"
+                                       : "the methods disagree: treat the ranking with care");
+        const char *r4[] = {"Agreement (Spearman)", v, m};
+        pdf_table_row(p, &t, r4);
+    }
+    if (x->has_ig && x->ig.surrogate) {
+        snprintf(m, sizeof m, "int8 model: gradients from %s", x->ig.surrogate);
+        const char *r5[] = {"Surrogate gradients", "yes", m};
+        pdf_table_row(p, &t, r5);
+    }
+    p->y -= 6;
+}
+
+static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, int64_t wi,
+                                const char *role, wf_error *err) {
+    const wf_analysis *a = p->a;
+    const wf_explanation *x = a->expl_of[wi];
+    const wf_window *w = &p->r->windows->w[wi];
+    char t1[32], t2[32], s1[32], s2[32], buf[512];
+    p->cur_expl = x;
+    snprintf(buf, sizeof buf, "%s: %s to %s", role, wf_fmt_time_short(w->start, t1),
+             wf_fmt_time_short(w->end, t2));
+    pdf_heading(p, buf, 1);
+    double score = p->r->scores ? p->r->scores[wi] : x ? x->score : NAN;
+    snprintf(buf, sizeof buf, "Decision: score %s %s threshold %s, so the window was flagged.",
+             wf_fmt_score(score, s1), score >= p->r->threshold ? "\xe2\x89\xa5" : "<",
+             wf_fmt_score(p->r->threshold, s2));
+    pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
+    if (!x || x->status != WF_OK || (!x->has_kshap && !x->has_ig)) {
+        snprintf(buf, sizeof buf, "This window was not explained%s%s.", x ? ": " : "",
+                 x ? x->error : "");
+        pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, buf);
+        return WF_OK;
+    }
+    wf_status st = WF_OK;
+    const wf_tpl_line *why = tpl_key(sec, "why");
+    if (why) {
+        const char *s = tpl_text(p, sec, why, err, &st);
+        if (!s)
+            return st;
+        pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, s);
+    }
+    wf_png png = {0};
+    if (x->has_kshap) {
+        double h = 60 + 17 * (x->kshap.M <= 12 ? x->kshap.M : 12);
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "From the fleet base value to this score, channel by channel (KernelSHAP)");
+        p->y -= 13;
+        st = wf_chart_waterfall(&p->cx, a, x, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    if (x->has_ig) {
+        double h = 48 + 15 * a->C;
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "When within the window each channel mattered (Integrated Gradients; red "
+                    "raises, blue lowers the score)");
+        p->y -= 13;
+        st = wf_chart_heatmap(&p->cx, a, x, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    {
+        int k = a->C < 3 ? a->C : 3;
+        double h = 60 + 78 * k;
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "The top channels over the window, against the fleet's normal range");
+        p->y -= 13;
+        st = wf_chart_signals(&p->cx, a, x, k, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    pdf_ensure(p, 110);
+    pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, "Checks");
+    p->y -= 16;
+    checks_table(p, x);
+    (void)ep;
+    return WF_OK;
+}
+
+static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, wf_error *err) {
+    const wf_analysis *a = p->a;
+    const wf_episode *e = &a->episodes[k];
+    wf_status st = WF_OK;
+    p->cur_episode = k;
+    p->cur_expl = a->expl_of[e->first];
+    pdf_new_page(p);
+    p->episode_page[k] = p->n_pages;
+    const wf_tpl_line *tl = tpl_key(sec, "title");
+    char title[512];
+    if (tl) {
+        const char *s = tpl_text(p, sec, tl, err, &st);
+        if (!s)
+            return st;
+        snprintf(title, sizeof title, "%.500s", s);
+    } else {
+        snprintf(title, sizeof title, "Episode %d: %s", k + 1, a->turbines[e->turbine].id);
+    }
+    char ascii[512]; /* outline titles: keep them ASCII for every viewer */
+    size_t j = 0;
+    for (const char *q = title; *q && j + 1 < sizeof ascii; q++)
+        if ((unsigned char)*q < 0x80)
+            ascii[j++] = *q;
+    ascii[j] = '\0';
+    HPDF_Outline ol = HPDF_CreateOutline(p->doc, p->outline_root, ascii, NULL);
+    HPDF_Outline_SetDestination(ol, HPDF_Page_CreateDestination(p->page));
+    pdf_heading(p, title, 1);
+    const char *okey = e->outcome == WF_OUTCOME_TRUE    ? "outcome_true"
+                       : e->outcome == WF_OUTCOME_FALSE ? "outcome_false"
+                                                        : "outcome_unknown";
+    const wf_tpl_line *ol2 = tpl_key(sec, okey);
+    if (ol2) {
+        const char *s = tpl_text(p, sec, ol2, err, &st);
+        if (!s)
+            return st;
+        pdf_rgb(p, e->outcome == WF_OUTCOME_TRUE ? 0x8e1b10 : 0x333333);
+        pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, s);
+        pdf_rgb(p, 0x000000);
+    }
+    st = explain_window(p, sec, k, e->first, "Window that raised the alarm", err);
+    if (!st && e->peak != e->first) {
+        pdf_new_page(p);
+        st = explain_window(p, sec, k, e->peak, "Window with the highest score", err);
+    }
+    if (st)
+        return st;
+    if (e->n > 1) {
+        pdf_ensure(p, 80);
+        pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, "All flagged windows of this episode");
+        p->y -= 16;
+        static const double w[] = {130, 130, 70, 165};
+        static const char al[] = {'l', 'l', 'r', 'l'};
+        static const char *const head[] = {"Window start", "Window end", "Score", "Top channel"};
+        pdf_table t = {4, w, al, head, 8.5, 0, NULL};
+        pdf_table_begin(p, &t);
+        for (int64_t i = 0; i < e->n; i++) {
+            int64_t wi = e->windows[i];
+            const wf_window *w2 = &p->r->windows->w[wi];
+            char c0[32], c1[32], c2[32];
+            int top = wf_an_top_channel(a, a->expl_of[wi]);
+            const char *cells[] = {wf_fmt_time_short(w2->start, c0), wf_fmt_time_short(w2->end, c1),
+                                   wf_fmt_score(p->r->scores[wi], c2),
+                                   top >= 0 ? wf_an_channel(a, top) : "(not explained)"};
+            pdf_table_row(p, &t, cells);
+        }
+    }
+    p->cur_episode = -1;
+    p->cur_expl = NULL;
+    return WF_OK;
+}
+
+static wf_status sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    const wf_analysis *a = p->a;
+    wf_status st = tpl_heading(p, sec, "Alarm episodes", err);
+    if (st)
+        return st;
+    p->outline_root = HPDF_CreateOutline(p->doc, NULL, "Episodes", NULL);
+    HPDF_Outline_SetOpened(p->outline_root, HPDF_TRUE);
+    HPDF_Outline_SetDestination(p->outline_root, HPDF_Page_CreateDestination(p->page));
+    st = tpl_paragraphs(p, sec, "text", 9.5, err);
+    int cap = p->o->max_episode_pages > 0 ? p->o->max_episode_pages : 200;
+    if (!st && a->n_episodes > cap)
+        st = tpl_paragraphs(p, sec, "capped", 9.5, err);
+    if (st)
+        return st;
+    if (a->n_episodes == 0) {
+        pdf_paragraph(p, p->bold, 10, PDF_ML, PDF_TW, "No window was flagged in this run.");
+        return WF_OK;
+    }
+    /* The table first (with the page of each detail section), then the sections. The pages are
+     * known only after the sections are drawn, so the table reserves its place and is drawn last.
+     */
+    HPDF_Page tpage = p->page;
+    double ty = p->y;
+    double need = 8.5 * 1.9 + a->n_episodes * 8.5 * 1.7;
+    if (need > p->y - PDF_MB) { /* a long list: give it pages of its own */
+        int pages = (int)ceil(need / (PDF_H - PDF_MT - PDF_MB - 30)) + 1;
+        for (int i = 0; i < pages; i++)
+            pdf_new_page(p);
+    }
+    for (int i = 0; i < a->n_episodes; i++) {
+        int k = a->episode_order[i];
+        if (!a->episodes[k].detailed)
+            continue;
+        st = episode_section(p, sec, k, err);
+        if (st)
+            return st;
+    }
+    /* Now the table, on the reserved space. */
+    HPDF_Page save_page = p->page;
+    double save_y = p->y;
+    int save_n = p->n_pages;
+    p->page = tpage;
+    p->y = ty;
+    int next_reserved = 0;
+    for (int i = 0; i < save_n; i++)
+        if (p->pages[i] == tpage)
+            next_reserved = i + 1;
+    static const double w[] = {20, 42, 92, 92, 40, 36, 82, 44, 47};
+    static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
+    static const char *const head[] = {
+        "#",       "Turbine", "First window start", "Last window end",
+        "Windows", "Peak",    "Top channel",        "Outcome",
+        "Detail"};
+    pdf_table t = {9, w, al, head, 8, 0, NULL};
+    pdf_table_begin(p, &t);
+    for (int i = 0; i < a->n_episodes; i++) {
+        int k = a->episode_order[i];
+        const wf_episode *e = &a->episodes[k];
+        if (p->y - 8 * 1.7 < PDF_MB) { /* continue on the next reserved page */
+            p->page = p->pages[next_reserved++];
+            p->y = PDF_H - PDF_MT;
+            pdf_table_begin(p, &t);
+        }
+        char c[9][64];
+        snprintf(c[0], 64, "%d", k + 1);
+        snprintf(c[1], 64, "%s", a->turbines[e->turbine].id);
+        wf_fmt_time_short(p->r->windows->w[e->first].start, c[2]);
+        wf_fmt_time_short(p->r->windows->w[e->last].end, c[3]);
+        snprintf(c[4], 64, "%lld", (long long)e->n);
+        wf_fmt_score(e->peak_score, c[5]);
+        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        snprintf(c[6], 64, "%s", top >= 0 ? wf_an_channel(a, top) : "-");
+        snprintf(c[7], 64, "%s",
+                 e->outcome == WF_OUTCOME_TRUE    ? "true"
+                 : e->outcome == WF_OUTCOME_FALSE ? "false"
+                                                  : "-");
+        if (e->detailed && p->episode_page[k] > 0)
+            snprintf(c[8], 64, "p. %d", p->episode_page[k]);
+        else
+            snprintf(c[8], 64, "no detail");
+        const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
+        pdf_table_row(p, &t, cells);
+    }
+    p->page = save_page;
+    p->y = save_y;
+    return WF_OK;
+}
+
+static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    const wf_analysis *a = p->a;
+    int C = a->C;
+    wf_status st = tpl_heading(p, sec, "Alarm review", err);
+    if (!st)
+        st = tpl_paragraphs(p, sec, "text", 9.5, err);
+    if (st)
+        return st;
+    double *mt = calloc((size_t)C * 4, sizeof *mt), *mf = mt + C, *tt = mt + 2 * C,
+           *tf = mt + 3 * C;
+    double attr[256];
+    if (!mt || C > 256) {
+        free(mt);
+        return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (alarm review)");
+    }
+    int nt = 0, nf = 0;
+    for (int k = 0; k < a->n_episodes; k++) {
+        const wf_episode *e = &a->episodes[k];
+        const wf_explanation *x = a->expl_of[e->first];
+        if (e->outcome == WF_OUTCOME_UNKNOWN || !wf_an_channel_attr(a, x, attr))
+            continue;
+        int top = wf_an_top_channel(a, x);
+        int tru = e->outcome == WF_OUTCOME_TRUE;
+        for (int c = 0; c < C; c++)
+            (tru ? mt : mf)[c] += attr[c];
+        (tru ? tt : tf)[top] += 1;
+        nt += tru;
+        nf += !tru;
+    }
+    for (int c = 0; c < C; c++) {
+        mt[c] = nt ? mt[c] / nt : 0;
+        mf[c] = nf ? mf[c] / nf : 0;
+    }
+    if (nt + nf == 0) {
+        pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW,
+                      "No explained alarm could be matched against a failure log, so there is "
+                      "nothing to compare.");
+        free(mt);
+        return WF_OK;
+    }
+    char buf[160];
+    snprintf(buf, sizeof buf, "Compared: %d true alarm%s and %d false alarm%s.", nt,
+             nt == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
+    pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
+    wf_png png = {0};
+    double h = 60 + 22 * C;
+    st = wf_chart_review(&p->cx, a, mt, mf, PDF_TW, h, &png, err);
+    if (!st)
+        st = pdf_image(p, &png, 0, PDF_TW, h, err);
+    wf_png_free(&png);
+    if (st) {
+        free(mt);
+        return st;
+    }
+    static const double w[] = {115, 95, 95, 95, 95};
+    static const char al[] = {'l', 'r', 'r', 'r', 'r'};
+    static const char *const head[] = {"Channel", "Mean attr. (true)", "Mean attr. (false)",
+                                       "Top driver (true)", "Top driver (false)"};
+    pdf_table t = {5, w, al, head, 8.5, 0, NULL};
+    pdf_table_begin(p, &t);
+    for (int c = 0; c < C; c++) {
+        char c1[32], c2[32], c3[32], c4[32];
+        snprintf(c1, sizeof c1, "%+.3f", mt[c]);
+        snprintf(c2, sizeof c2, "%+.3f", mf[c]);
+        snprintf(c3, sizeof c3, "%.0f of %d", tt[c], nt);
+        snprintf(c4, sizeof c4, "%.0f of %d", tf[c], nf);
+        const char *cells[] = {wf_an_channel(a, c), c1, c2, c3, c4};
+        pdf_table_row(p, &t, cells);
+    }
+    free(mt);
+    return WF_OK;
+}
+
+static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    wf_status st = tpl_heading(p, sec, "Methods", err);
+    if (!st)
+        st = tpl_paragraphs(p, sec, "text", 9.5, err);
+    if (st)
+        return st;
+    char *buf = malloc(8192);
+    if (!buf)
+        return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (methods)");
+    wf_report_methods_text(p->r, p->o, buf, 8192);
+    pdf_heading(p, "Channels the model reads", 1);
+    {
+        static const double w[] = {160, 80, 255};
+        static const char al[] = {'l', 'l', 'l'};
+        static const char *const head[] = {"Channel", "Unit", "Values in this run (min - max)"};
+        pdf_table t = {3, w, al, head, 8.5, 0, NULL};
+        pdf_table_begin(p, &t);
+        const wf_windows *ws = p->r->windows;
+        for (int c = 0; c < ws->C; c++) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (int64_t i = 0; i < ws->n; i++)
+                for (int k = 0; k < ws->T; k++) {
+                    double v = ws->w[i].values[c * ws->T + k];
+                    lo = fmin(lo, v);
+                    hi = fmax(hi, v);
+                }
+            char range[96];
+            const char *u = wf_an_unit(p->a, c);
+            if (lo <= hi)
+                snprintf(range, sizeof range, "%.4g to %.4g %s", lo, hi, u);
+            else
+                snprintf(range, sizeof range, "-");
+            const char *cells[] = {wf_an_channel(p->a, c), u[0] ? u : "-", range};
+            pdf_table_row(p, &t, cells);
+        }
+    }
+    pdf_heading(p, "Settings of this run", 1);
+    /* one paragraph per line of the methods text */
+    char *save = buf;
+    while (save && *save) {
+        char *nl = strchr(save, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*save)
+            pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, save);
+        save = nl ? nl + 1 : NULL;
+    }
+    free(buf);
+    return WF_OK;
+}
+
+static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    wf_status st = tpl_heading(p, sec, "Manifest", err);
+    if (!st)
+        st = tpl_paragraphs(p, sec, "text", 9.5, err);
+    if (st)
+        return st;
+    const wf_report_options *o = p->o;
+    pdf_heading(p, "Inputs", 1);
+    static const double w[] = {60, 110, 325};
+    static const char al[] = {'l', 'l', 'l'};
+    static const char *const head[] = {"Role", "File", "SHA-256"};
+    HPDF_Font fonts[3] = {NULL, NULL, p->mono};
+    pdf_table t = {3, w, al, head, 7.5, 0, fonts};
+    pdf_table_begin(p, &t);
+    int has_model = 0;
+    for (int i = 0; i < o->n_inputs; i++)
+        has_model |= strcmp(o->inputs[i].role, "model") == 0;
+    if (!has_model) {
+        const char *cells[] = {"model", basename_of(p->r->model_path), p->r->model_sha256};
+        pdf_table_row(p, &t, cells);
+    }
+    for (int i = 0; i < o->n_inputs; i++) {
+        char hex[65];
+        wf_error e2;
+        if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
+            snprintf(hex, sizeof hex, "(unreadable)");
+        const char *cells[] = {o->inputs[i].role, basename_of(o->inputs[i].path), hex};
+        pdf_table_row(p, &t, cells);
+    }
+    pdf_heading(p, "Software and platform", 1);
+    static const double w2[] = {140, 355};
+    static const char al2[] = {'l', 'l'};
+    static const char *const head2[] = {"Component", "Version"};
+    pdf_table t2 = {2, w2, al2, head2, 8.5, 0, NULL};
+    pdf_table_begin(p, &t2);
+    const char *fixed[][2] = {{"whyflag", WF_VERSION},
+                              {"libharu", wf_report_hpdf_version()},
+                              {"cairo", wf_report_cairo_version()},
+                              {"libxlsxwriter", wf_report_lxw_version()},
+                              {"nettle", wf_report_nettle_version()}};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        pdf_table_row(p, &t2, fixed[i]);
+    for (int i = 0; i < o->n_versions; i++) {
+        const char *cells[] = {o->versions[i].name, o->versions[i].value};
+        pdf_table_row(p, &t2, cells);
+    }
+    struct utsname u;
+    char plat[400], when[32];
+    if (uname(&u) == 0)
+        snprintf(plat, sizeof plat, "%s %s %s", u.sysname, u.release, u.machine);
+    else
+        snprintf(plat, sizeof plat, "unknown");
+    const char *r1[] = {"platform", plat};
+    pdf_table_row(p, &t2, r1);
+    const char *r2[] = {"time of the run", wf_fmt_time_short(p->r->generated_at, when)};
+    pdf_table_row(p, &t2, r2);
+    const char *r3[] = {"run id", p->a->run_id};
+    pdf_table_row(p, &t2, r3);
+    return WF_OK;
+}
+
+static void footers(pdf_ctx *p) {
+    char buf[160], when[32];
+    for (int i = 0; i < p->n_pages; i++) {
+        p->page = p->pages[i];
+        HPDF_Page_SetRGBFill(p->page, 0.45f, 0.45f, 0.45f);
+        snprintf(buf, sizeof buf, "whyflag audit report  \xc2\xb7  run %s  \xc2\xb7  %s",
+                 p->a->run_id, wf_fmt_time_short(p->r->generated_at, when));
+        pdf_text_at(p, p->font, 7.5, PDF_ML, 28, buf);
+        snprintf(buf, sizeof buf, "page %d of %d", i + 1, p->n_pages);
+        pdf_text_at(p, p->font, 7.5, PDF_W - PDF_MR - pdf_text_width(p, p->font, 7.5, buf), 28,
+                    buf);
+    }
+}
+
+wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_report_options *o,
+                              wf_error *err) {
+    wf_report_options def;
+    if (!o) {
+        wf_report_options_default(&def);
+        o = &def;
+    }
+    char tpl_path[1024], font[1024], bold[1024], mono[1024], tmp[4096];
+    wf_report_paths(o, tpl_path, font, bold, mono);
+    wf_template tpl;
+    wf_status st = wf_template_load(tpl_path, &tpl, err);
+    if (st)
+        return st;
+    wf_analysis a;
+    st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+    if (st) {
+        wf_template_free(&tpl);
+        return st;
+    }
+    pdf_ctx *p = calloc(1, sizeof *p);
+    if (!p) {
+        wf_analysis_free(&a);
+        wf_template_free(&tpl);
+        return wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory", path);
+    }
+    p->a = &a;
+    p->r = r;
+    p->o = o;
+    p->tpl = &tpl;
+    p->cur_episode = -1;
+    p->cx.font_path = font;
+    p->cx.font_bold_path = bold;
+    p->cx.dpi = 200;
+    p->episode_page = calloc((size_t)(a.n_episodes > 0 ? a.n_episodes : 1), sizeof(int));
+    p->doc = HPDF_New(on_hpdf_error, p);
+    if (!p->doc || !p->episode_page) {
+        st = wf_error_set(err, WF_ERR_NOMEM, "%s: cannot create the PDF document", path);
+        goto done;
+    }
+    HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
+    HPDF_UseUTFEncodings(p->doc);
+    HPDF_SetCurrentEncoder(p->doc, "UTF-8");
+    const char *fn = HPDF_LoadTTFontFromFile(p->doc, font, HPDF_TRUE);
+    const char *fb = HPDF_LoadTTFontFromFile(p->doc, bold, HPDF_TRUE);
+    const char *fm = HPDF_LoadTTFontFromFile(p->doc, mono, HPDF_TRUE);
+    if (!fn || !fb || !fm) {
+        st = wf_error_set(err, WF_ERR_IO, "%s: cannot load fonts (%s, %s, %s; libharu 0x%04X)",
+                          path, font, bold, mono, (unsigned)p->hpdf_error);
+        goto done;
+    }
+    p->font = HPDF_GetFont(p->doc, fn, "UTF-8");
+    p->bold = HPDF_GetFont(p->doc, fb, "UTF-8");
+    p->mono = HPDF_GetFont(p->doc, fm, "UTF-8");
+    {
+        struct tm tmv;
+        time_t tt = (time_t)r->generated_at;
+        gmtime_r(&tt, &tmv);
+        HPDF_Date d = {tmv.tm_year + 1900,
+                       tmv.tm_mon + 1,
+                       tmv.tm_mday,
+                       tmv.tm_hour,
+                       tmv.tm_min,
+                       tmv.tm_sec,
+                       'Z',
+                       0,
+                       0};
+        HPDF_SetInfoDateAttr(p->doc, HPDF_INFO_CREATION_DATE, d);
+        HPDF_SetInfoDateAttr(p->doc, HPDF_INFO_MOD_DATE, d);
+        HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, r->tool ? r->tool : WF_TOOL_NAME);
+        HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, "Turbine alarm audit");
+    }
+    for (int i = 0; i < tpl.n && !st; i++) {
+        const wf_tpl_section *sec = &tpl.sections[i];
+        if (strcmp(sec->name, "cover") == 0)
+            st = sec_cover(p, sec, err);
+        else if (strcmp(sec->name, "summary") == 0)
+            st = sec_summary(p, sec, err);
+        else if (strcmp(sec->name, "episodes") == 0)
+            st = sec_episodes(p, sec, err);
+        else if (strcmp(sec->name, "review") == 0)
+            st = sec_review(p, sec, err);
+        else if (strcmp(sec->name, "methods") == 0)
+            st = sec_methods(p, sec, err);
+        else if (strcmp(sec->name, "manifest") == 0)
+            st = sec_manifest(p, sec, err);
+        if (!st)
+            st = pdf_check(p, sec->name, err);
+    }
+    if (st)
+        goto done;
+    if (p->n_pages == 0)
+        pdf_new_page(p);
+    footers(p);
+    st = pdf_check(p, "drawing", err);
+    if (st)
+        goto done;
+    st = wf_file_temp_beside(path, tmp, sizeof tmp, err);
+    if (st)
+        goto done;
+    if (HPDF_SaveToFile(p->doc, tmp) != HPDF_OK) {
+        remove(tmp);
+        st = pdf_check(p, "saving", err);
+        if (!st)
+            st = wf_error_set(err, WF_ERR_IO, "%s: cannot save the PDF", path);
+        goto done;
+    }
+    st = wf_file_commit(tmp, path, err);
+done:
+    if (p->doc)
+        HPDF_Free(p->doc);
+    free(p->episode_page);
+    free(p);
+    wf_analysis_free(&a);
+    wf_template_free(&tpl);
+    return st;
+}

@@ -1,0 +1,75 @@
+/*
+ * Internal to the PDF writer (pdf.c sections, pdf_layout.c primitives). libharu types stay in
+ * these two files.
+ */
+#ifndef WF_PDF_IMPL_H
+#define WF_PDF_IMPL_H
+
+#include <hpdf.h>
+
+#include "report/report_impl.h"
+
+#define PDF_W 595.276 /* A4 */
+#define PDF_H 841.89
+#define PDF_ML 50.0
+#define PDF_MR 50.0
+#define PDF_MT 50.0
+#define PDF_MB 56.0
+#define PDF_TW (PDF_W - PDF_ML - PDF_MR)
+#define PDF_MAX_PAGES 4096
+
+typedef struct pdf_ctx {
+    HPDF_Doc doc;
+    HPDF_Font font, bold, mono;
+    HPDF_Page page;
+    HPDF_Page pages[PDF_MAX_PAGES];
+    int n_pages;
+    double y;               /* cursor: top of the next block, from the bottom of the page */
+    HPDF_STATUS hpdf_error; /* first libharu error (error handler) */
+    HPDF_STATUS hpdf_detail;
+    const wf_analysis *a;
+    const wf_results *r;
+    const wf_report_options *o;
+    const wf_template *tpl;
+    wf_chart_ctx cx;
+    /* placeholder context */
+    int cur_episode; /* -1 outside [episodes] */
+    const wf_explanation *cur_expl;
+    char vbuf[512];
+    char line[4096];
+    HPDF_Outline outline_root;
+    int *episode_page; /* (n_episodes) 1-based page of the detail section, 0 if none */
+} pdf_ctx;
+
+/* Page and text primitives (pdf_layout.c). */
+void pdf_new_page(pdf_ctx *p);
+void pdf_ensure(pdf_ctx *p, double h); /* new page if less than h points are left */
+double pdf_text_width(pdf_ctx *p, HPDF_Font f, double size, const char *s);
+void pdf_text_at(pdf_ctx *p, HPDF_Font f, double size, double x, double y, const char *s);
+void pdf_rgb(pdf_ctx *p, unsigned hex);
+/* A wrapped paragraph at the cursor over width w from x; advances the cursor. */
+void pdf_paragraph(pdf_ctx *p, HPDF_Font f, double size, double x, double w, const char *s);
+void pdf_heading(pdf_ctx *p, const char *s, int level);
+/* Fit s into width w (ellipsis) into out (size). */
+void pdf_fit(pdf_ctx *p, HPDF_Font f, double size, double w, const char *s, char *out,
+             size_t size_out);
+
+/* Tables: column widths (points), alignments ('l', 'r', 'c'). */
+typedef struct pdf_table {
+    int n;
+    const double *w;
+    const char *align;
+    const char *const *head;
+    double size;
+    int row;
+    HPDF_Font *fonts; /* per column, NULL = regular */
+} pdf_table;
+void pdf_table_begin(pdf_ctx *p, pdf_table *t);
+void pdf_table_row(pdf_ctx *p, pdf_table *t, const char *const *cells);
+
+/* Place a PNG of w x h points at the cursor (x from the left margin); advances the cursor. */
+wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
+/* libharu error -> wf_error. */
+wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * Internal to src/report: the analysis every output shares (turbines, alarm episodes, outcomes
+ * against the failure log, the explanation of each window), the template and the charts.
+ * Computed once per report from the wf_results; the PDF, the workbook and results.json all print
+ * the same numbers from here.
+ */
+#ifndef WF_REPORT_IMPL_H
+#define WF_REPORT_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/jw.h"
+#include "whyflag/report.h"
+#include "whyflag/results.h"
+
+typedef enum wf_outcome {
+    WF_OUTCOME_UNKNOWN = 0, /* no failure log */
+    WF_OUTCOME_TRUE = 1,    /* a failure followed within the horizon */
+    WF_OUTCOME_FALSE = 2,   /* no failure followed */
+} wf_outcome;
+
+/* Consecutive flagged windows of one turbine. */
+typedef struct wf_episode {
+    int turbine;         /* index into wf_analysis.turbines */
+    int64_t first, last; /* window indices of the first and the last flagged window */
+    int64_t n;           /* flagged windows in the episode */
+    int64_t *windows;    /* (n) window indices, owned */
+    int64_t peak;        /* window with the highest score */
+    double peak_score;
+    wf_outcome outcome;
+    int64_t failure_time;  /* when outcome == TRUE */
+    const char *component; /* failing component, when TRUE */
+    double lead_hours;     /* failure_time - end of the first flagged window */
+    int detailed;          /* 1: has its own detail section in the PDF */
+} wf_episode;
+
+typedef struct wf_turbine_summary {
+    char id[WF_ID_MAX];
+    int64_t scored, skipped, flagged, episodes;
+    double max_score;         /* NaN when nothing scored */
+    int64_t failures, missed; /* failures in the log; failures with no alarm before them */
+} wf_turbine_summary;
+
+typedef struct wf_analysis {
+    const wf_results *r;
+    int C, T;
+    int n_turbines;
+    wf_turbine_summary *turbines;
+    int n_episodes;
+    wf_episode *episodes; /* in time order per turbine, turbines sorted */
+    int *episode_order;   /* (n_episodes) detail order: by time, or by peak score if capped */
+    const wf_explanation **expl_of; /* (windows->n) explanation of each window or NULL */
+    int64_t period_start, period_end;
+    int64_t n_flagged, n_true, n_false, n_missed;
+    int n_flagged_turbines;
+    char run_id[17];
+} wf_analysis;
+
+wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail, wf_error *err);
+void wf_analysis_free(wf_analysis *a);
+
+/* Channel names/units (never NULL). */
+const char *wf_an_channel(const wf_analysis *a, int c);
+const char *wf_an_unit(const wf_analysis *a, int c);
+/* Per-channel attribution of an explanation: KernelSHAP value when its players are the channels,
+ * else the IG channel sum. Returns 0 if neither is available. */
+int wf_an_channel_attr(const wf_analysis *a, const wf_explanation *e, double *out /* (C) */);
+/* Channel with the largest |attribution| (positive preferred on ties); -1 if none. */
+int wf_an_top_channel(const wf_analysis *a, const wf_explanation *e);
+const char *wf_outcome_str(wf_outcome o);
+/* "2024-03-04 10:00 UTC" (buf >= 32). */
+char *wf_fmt_time_short(int64_t t, char *buf);
+/* Score to 3 decimals ("0.873"); NaN as "n/a". buf >= 32. */
+char *wf_fmt_score(double v, char *buf);
+
+/* ---------------------------------------------------------------- template */
+
+/* A section of the template: its name and its key = value lines in order. */
+typedef struct wf_tpl_line {
+    char *key;
+    char *value;
+    int line; /* 1-based line in the template file */
+} wf_tpl_line;
+
+typedef struct wf_tpl_section {
+    char name[32];
+    int line;
+    int n;
+    wf_tpl_line *lines;
+} wf_tpl_section;
+
+typedef struct wf_template {
+    char path[1024];
+    int n;
+    wf_tpl_section *sections;
+} wf_template;
+
+/* Load and validate: known sections, known keys, known placeholders (per section). Errors name
+ * the file, the line and the offending section, key or placeholder. */
+wf_status wf_template_load(const char *path, wf_template *t, wf_error *err);
+void wf_template_free(wf_template *t);
+const wf_tpl_section *wf_template_section(const wf_template *t, const char *name);
+
+/* Placeholder values: a lookup callback (name -> value or NULL). */
+typedef const char *(*wf_tpl_lookup)(void *user, const char *name);
+/* Expand {name} placeholders of text into out (size). Unknown -> WF_ERR_CONFIG naming it. */
+wf_status wf_template_expand(const wf_template *t, const wf_tpl_line *l, wf_tpl_lookup look,
+                             void *user, char *out, size_t size, wf_error *err);
+
+/* ---------------------------------------------------------------- charts (cairo -> PNG bytes) */
+
+typedef struct wf_png {
+    unsigned char *data;
+    size_t len;
+    int width_px, height_px;
+} wf_png;
+
+void wf_png_free(wf_png *p);
+
+/* Charts are drawn at `dpi` into an image of w_pt x h_pt points (1/72 in). font_path is the TTF
+ * used for every label. */
+typedef struct wf_chart_ctx {
+    const char *font_path;
+    const char *font_bold_path;
+    double dpi;
+} wf_chart_ctx;
+
+/* Waterfall of KernelSHAP values from base to f(x) (link space), with +-1.96 SE bars. */
+wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const wf_explanation *e,
+                             double w_pt, double h_pt, wf_png *out, wf_error *err);
+/* IG attributions channel x time, diverging colours, colour bar. */
+wf_status wf_chart_heatmap(const wf_chart_ctx *cx, const wf_analysis *a, const wf_explanation *e,
+                           double w_pt, double h_pt, wf_png *out, wf_error *err);
+/* Top k channels' signals with the background range shaded and IG attribution overlaid. */
+wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const wf_explanation *e,
+                           int k, double w_pt, double h_pt, wf_png *out, wf_error *err);
+/* True vs false alarms: mean attribution per channel. mean_true/mean_false (C). */
+wf_status wf_chart_review(const wf_chart_ctx *cx, const wf_analysis *a, const double *mean_true,
+                          const double *mean_false, double w_pt, double h_pt, wf_png *out,
+                          wf_error *err);
+
+/* Resolve the data dir, template and font paths from the options (buffers of 1024). */
+void wf_report_paths(const wf_report_options *o, char *tpl, char *font, char *font_bold,
+                     char *font_mono);
+
+/* Versions of the libraries this module links (cairo, libharu, libxlsxwriter, nettle). */
+const char *wf_report_cairo_version(void);
+const char *wf_report_hpdf_version(void);
+const char *wf_report_lxw_version(void);
+const char *wf_report_nettle_version(void);
+
+/* Methods text (plain words) from the options or built from the settings into buf. */
+void wf_report_methods_text(const wf_results *r, const wf_report_options *o, char *buf,
+                            size_t size);
+
+/* The "settings" object of results.json and manifest.json (key included). */
+void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s);
+
+#endif

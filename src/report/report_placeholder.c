@@ -1,2 +1,0 @@
-/* placeholder: module report */
-typedef int wf_report_placeholder_t;

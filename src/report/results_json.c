@@ -1,0 +1,333 @@
+/*
+ * results.json: the machine-readable record of a run (the `explain` format of issue 4, plus for
+ * `audit` every window's score and flag, every skipped window with its reason, the threshold, the
+ * turbines and the alarm episodes). Every number the PDF prints is here too. Written with
+ * core/jw.h (shortest round-trip doubles, no locale), atomically, deterministic.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fileio.h"
+#include "core/jw.h"
+#include "report/report_impl.h"
+
+static const char *link_name(wf_link l) {
+    return l == WF_LINK_LOGIT ? "logit" : "identity";
+}
+
+static const char *ig_rule_name(wf_ig_rule r) {
+    switch (r) {
+    case WF_IG_RIEMANN_LEFT:
+        return "riemann_left";
+    case WF_IG_RIEMANN_RIGHT:
+        return "riemann_right";
+    case WF_IG_RIEMANN_MIDDLE:
+        return "riemann_middle";
+    case WF_IG_RIEMANN_TRAPEZOID:
+        return "riemann_trapezoid";
+    default:
+        return "gausslegendre";
+    }
+}
+
+static const char *baseline_name(wf_baseline_kind b) {
+    switch (b) {
+    case WF_BASELINE_ZEROS:
+        return "zeros";
+    case WF_BASELINE_MEDIAN:
+        return "median";
+    case WF_BASELINE_FILE:
+        return "file";
+    default:
+        return "mean";
+    }
+}
+
+static const char *background_name(wf_background_kind b) {
+    switch (b) {
+    case WF_BACKGROUND_FILE:
+        return "file";
+    case WF_BACKGROUND_KMEANS:
+        return "kmeans";
+    default:
+        return "sample";
+    }
+}
+
+static void kiso(wf_jw *w, const char *key, int64_t t) {
+    char buf[32];
+    wf_jw_kstr(w, key, wf_time_format_iso(t, buf));
+}
+
+/* A double that may be NaN: null is ambiguous, so NaN is written as absent-by-design null only
+ * for "not applicable" fields documented as such (threshold of `explain`, agreement). */
+static void kdouble_or_null(wf_jw *w, const char *key, double v) {
+    wf_jw_key(w, key);
+    if (isnan(v))
+        wf_jw_null(w);
+    else
+        wf_jw_double(w, v);
+}
+
+void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
+    wf_jw_key(w, "settings");
+    if (!s) {
+        wf_jw_null(w);
+        return;
+    }
+    char buf[64];
+    wf_jw_obj_begin(w);
+    wf_jw_key(w, "method");
+    wf_jw_str(w, s->do_kernelshap && s->do_ig ? "both" : s->do_kernelshap ? "kernelshap" : "ig");
+    const char *g = "channel";
+    if (s->groups == WF_GROUPS_SEGMENTS) {
+        snprintf(buf, sizeof buf, "segments:%d", s->segments);
+        g = buf;
+    } else if (s->groups == WF_GROUPS_CELL) {
+        g = "cell";
+    } else if (s->groups == WF_GROUPS_EXPLICIT) {
+        g = "explicit";
+    }
+    wf_jw_kstr(w, "groups", g);
+    wf_jw_key(w, "nsamples");
+    if (s->nsamples == WF_NSAMPLES_AUTO)
+        wf_jw_str(w, "auto");
+    else if (s->nsamples == WF_NSAMPLES_EXACT)
+        wf_jw_str(w, "exact");
+    else
+        wf_jw_int(w, s->nsamples);
+    wf_jw_kint(w, "max_samples", s->max_samples);
+    wf_jw_kdouble(w, "convergence", s->convergence);
+    wf_jw_kstr(w, "link", link_name(s->link));
+    wf_jw_kstr(w, "background", background_name(s->background));
+    if (s->background == WF_BACKGROUND_FILE)
+        wf_jw_kstr(w, "background_path", s->background_path);
+    wf_jw_kint(w, "background_size", s->background_size);
+    wf_jw_kbool(w, "background_include_flagged", s->background_include_flagged);
+    wf_jw_kstr(w, "ig_method", ig_rule_name(s->ig_rule));
+    wf_jw_key(w, "steps");
+    if (s->steps > 0)
+        wf_jw_int(w, s->steps);
+    else
+        wf_jw_str(w, "auto");
+    wf_jw_kint(w, "max_steps", s->max_steps);
+    wf_jw_kdouble(w, "ig_tol", s->ig_tol);
+    wf_jw_kstr(w, "baseline", baseline_name(s->baseline));
+    if (s->baseline == WF_BASELINE_FILE)
+        wf_jw_kstr(w, "baseline_path", s->baseline_path);
+    wf_jw_kbool(w, "expected_gradients", s->expected_gradients);
+    if (s->expected_gradients)
+        wf_jw_kint(w, "eg_samples", s->eg_samples);
+    wf_jw_key(w, "seed");
+    wf_jw_int(w, (int64_t)s->seed);
+    wf_jw_obj_end(w);
+}
+
+static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanation *e) {
+    const wf_windows *ws = a->r->windows;
+    const wf_window *win = &ws->w[e->window_index];
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "index", e->window_index);
+    wf_jw_kstr(w, "turbine_id", win->turbine_id);
+    kiso(w, "start", win->start);
+    kiso(w, "end", win->end);
+    wf_jw_kdouble(w, "score", e->score);
+    if (e->status != WF_OK) {
+        wf_jw_kstr(w, "status", wf_status_str(e->status));
+        wf_jw_kstr(w, "error", e->error);
+    }
+    if (e->has_kshap) {
+        const wf_kshap_result *k = &e->kshap;
+        wf_jw_key(w, "kernelshap");
+        wf_jw_obj_begin(w);
+        wf_jw_key(w, "players");
+        wf_jw_arr_begin(w);
+        for (int m = 0; m < k->M; m++)
+            wf_jw_str(w, k->players ? k->players[m] : NULL);
+        wf_jw_arr_end(w);
+        wf_jw_kdouble(w, "base_value", k->base_value);
+        wf_jw_kdouble(w, "f_x", k->f_x);
+        wf_jw_key(w, "values");
+        wf_jw_double_array(w, k->values, (size_t)k->M);
+        wf_jw_key(w, "std_err");
+        wf_jw_double_array(w, k->std_err, (size_t)k->M);
+        wf_jw_kint(w, "samples", k->samples);
+        wf_jw_kbool(w, "exact", k->exact);
+        wf_jw_kbool(w, "converged", k->converged);
+        wf_jw_kstr(w, "link", link_name(k->link));
+        wf_jw_kdouble(w, "efficiency_gap", k->efficiency_gap);
+        wf_jw_obj_end(w);
+    }
+    if (e->has_ig) {
+        const wf_ig_result *g = &e->ig;
+        wf_jw_key(w, "ig");
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "method", ig_rule_name(g->rule));
+        wf_jw_kbool(w, "expected_gradients", g->expected_gradients);
+        wf_jw_kint(w, "steps", g->steps);
+        wf_jw_kbool(w, "converged", g->converged);
+        wf_jw_kstr(w, "baseline", g->baseline ? g->baseline : "mean");
+        wf_jw_key(w, "values");
+        wf_jw_arr_begin(w);
+        for (int c = 0; c < g->C; c++)
+            wf_jw_double_array(w, g->values + (size_t)c * (size_t)g->T, (size_t)g->T);
+        wf_jw_arr_end(w);
+        wf_jw_key(w, "channel_sums");
+        wf_jw_double_array(w, g->channel_sums, (size_t)g->C);
+        wf_jw_kdouble(w, "f_x", g->f_x);
+        wf_jw_kdouble(w, "f_baseline", g->f_baseline);
+        wf_jw_kdouble(w, "delta", g->delta);
+        wf_jw_kstr(w, "surrogate", g->surrogate);
+        wf_jw_obj_end(w);
+    }
+    kdouble_or_null(w, "agreement", e->agreement);
+    int top = wf_an_top_channel(a, e);
+    wf_jw_kstr(w, "top_channel", top >= 0 ? wf_an_channel(a, top) : NULL);
+    wf_jw_obj_end(w);
+}
+
+static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
+    const wf_results *r = a->r;
+    const wf_windows *ws = r->windows;
+    wf_jw_key(w, "scores");
+    wf_jw_arr_begin(w);
+    for (int64_t i = 0; i < ws->n; i++) {
+        const wf_window *win = &ws->w[i];
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "turbine_id", win->turbine_id);
+        kiso(w, "start", win->start);
+        kiso(w, "end", win->end);
+        wf_jw_kdouble(w, "score", r->scores[i]);
+        wf_jw_kbool(w, "flagged", r->flagged ? r->flagged[i] : 0);
+        wf_jw_kint(w, "label", win->label);
+        if (win->label == 1)
+            wf_jw_kstr(w, "component", win->component);
+        if (win->interpolated)
+            wf_jw_kint(w, "interpolated", win->interpolated);
+        wf_jw_obj_end(w);
+    }
+    wf_jw_arr_end(w);
+    wf_jw_key(w, "turbines");
+    wf_jw_arr_begin(w);
+    for (int t = 0; t < a->n_turbines; t++) {
+        const wf_turbine_summary *s = &a->turbines[t];
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "turbine_id", s->id);
+        wf_jw_kint(w, "scored", s->scored);
+        wf_jw_kint(w, "skipped", s->skipped);
+        kdouble_or_null(w, "max_score", s->max_score);
+        wf_jw_kint(w, "flagged", s->flagged);
+        wf_jw_kint(w, "episodes", s->episodes);
+        wf_jw_kint(w, "failures", s->failures);
+        wf_jw_kint(w, "missed_failures", s->missed);
+        wf_jw_obj_end(w);
+    }
+    wf_jw_arr_end(w);
+    wf_jw_key(w, "episodes");
+    wf_jw_arr_begin(w);
+    for (int k = 0; k < a->n_episodes; k++) {
+        const wf_episode *e = &a->episodes[k];
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "turbine_id", a->turbines[e->turbine].id);
+        kiso(w, "first_start", ws->w[e->first].start);
+        kiso(w, "first_end", ws->w[e->first].end);
+        kiso(w, "last_end", ws->w[e->last].end);
+        wf_jw_kint(w, "flagged_windows", e->n);
+        kiso(w, "peak_start", ws->w[e->peak].start);
+        wf_jw_kdouble(w, "peak_score", e->peak_score);
+        wf_jw_kstr(w, "outcome", wf_outcome_str(e->outcome));
+        if (e->outcome == WF_OUTCOME_TRUE) {
+            kiso(w, "failure_time", e->failure_time);
+            wf_jw_kstr(w, "component", e->component);
+            wf_jw_kdouble(w, "lead_hours", e->lead_hours);
+        }
+        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        wf_jw_kstr(w, "top_channel", top >= 0 ? wf_an_channel(a, top) : NULL);
+        wf_jw_obj_end(w);
+    }
+    wf_jw_arr_end(w);
+}
+
+wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err) {
+    wf_analysis a;
+    wf_status st = wf_analysis_build(&a, r, 0, err);
+    if (st)
+        return st;
+    const wf_windows *ws = r->windows;
+    wf_jw w;
+    wf_jw_init(&w, 1);
+    wf_jw_obj_begin(&w);
+    wf_jw_kstr(&w, "tool", r->tool ? r->tool : "whyflag");
+    wf_jw_kstr(&w, "command", r->command ? r->command : "explain");
+    kiso(&w, "generated_at", r->generated_at);
+    wf_jw_kstr(&w, "run_id", a.run_id);
+    wf_jw_key(&w, "model");
+    wf_jw_obj_begin(&w);
+    wf_jw_kstr(&w, "path", r->model_path);
+    wf_jw_kstr(&w, "sha256", r->model_sha256);
+    wf_jw_kbool(&w, "quantized", r->model_quantized);
+    wf_jw_kstr(&w, "surrogate", r->surrogate);
+    wf_jw_obj_end(&w);
+    wf_jw_key(&w, "channels");
+    wf_jw_arr_begin(&w);
+    for (int c = 0; c < ws->C; c++)
+        wf_jw_str(&w, wf_an_channel(&a, c));
+    wf_jw_arr_end(&w);
+    wf_jw_key(&w, "units");
+    wf_jw_arr_begin(&w);
+    for (int c = 0; c < ws->C; c++)
+        wf_jw_str(&w, wf_an_unit(&a, c));
+    wf_jw_arr_end(&w);
+    wf_jw_kint(&w, "T", ws->T);
+    wf_results_json_settings(&w, r->settings);
+    if (r->background) {
+        wf_jw_key(&w, "background");
+        wf_jw_obj_begin(&w);
+        wf_jw_kint(&w, "n", r->background->n);
+        wf_jw_kstr(&w, "description", r->background->description);
+        wf_jw_obj_end(&w);
+    }
+    kdouble_or_null(&w, "threshold", r->threshold);
+    if (r->scores)
+        wf_jw_kdouble(&w, "horizon_hours", r->horizon_hours);
+    wf_jw_key(&w, "windows");
+    wf_jw_arr_begin(&w);
+    for (int64_t i = 0; i < r->n_explained; i++)
+        write_explanation(&w, &a, &r->expl[i]);
+    wf_jw_arr_end(&w);
+    if (r->scores)
+        write_audit_parts(&w, &a);
+    wf_jw_key(&w, "skipped");
+    wf_jw_arr_begin(&w);
+    for (int64_t i = 0; i < ws->n_skipped; i++) {
+        wf_jw_obj_begin(&w);
+        wf_jw_kstr(&w, "turbine_id", ws->skipped[i].turbine_id);
+        kiso(&w, "start", ws->skipped[i].start);
+        wf_jw_kstr(&w, "reason", ws->skipped[i].reason);
+        wf_jw_obj_end(&w);
+    }
+    wf_jw_arr_end(&w);
+    if (r->failures && r->n_failures > 0) {
+        wf_jw_key(&w, "failures");
+        wf_jw_arr_begin(&w);
+        for (int64_t i = 0; i < r->n_failures; i++) {
+            wf_jw_obj_begin(&w);
+            wf_jw_kstr(&w, "turbine_id", r->failures[i].turbine_id);
+            kiso(&w, "time", r->failures[i].time);
+            wf_jw_kstr(&w, "component", r->failures[i].component);
+            wf_jw_obj_end(&w);
+        }
+        wf_jw_arr_end(&w);
+    }
+    wf_jw_obj_end(&w);
+    wf_jw_finish(&w);
+    if (w.failed)
+        st = wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory writing results", path);
+    else
+        st = wf_file_write_atomic(path, w.buf, w.len, err);
+    wf_jw_free(&w);
+    wf_analysis_free(&a);
+    return st;
+}

@@ -1,0 +1,543 @@
+/*
+ * report.xlsx (libxlsxwriter, its only user): Summary (an Excel table with filters, conditional
+ * formatting on scores, links to the turbine sheets), Episodes, Windows (every window, skipped
+ * ones with their reasons), Attributions (one row per explained window and channel), one sheet
+ * per flagged turbine (IG heatmap as a 3-colour scale, native bar chart of the channel
+ * contributions), Methods, Manifest. Numbers are stored as numbers with formats; times as Excel
+ * dates (UTC). Reproducible: the document's created date is r->generated_at.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <xlsxwriter.h>
+
+#include "core/fileio.h"
+#include "core/version.h"
+#include "report/report_impl.h"
+
+const char *wf_report_lxw_version(void) {
+    return LXW_VERSION;
+}
+
+typedef struct xl {
+    lxw_workbook *wb;
+    lxw_format *head, *date, *score, *num, *sci, *wrap, *title, *bold, *link, *mono;
+    const wf_analysis *a;
+    const wf_results *r;
+    const wf_report_options *o;
+    char (*sheet)[32]; /* (n_turbines) sheet name of each flagged turbine, "" if none */
+} xl;
+
+/* Excel serial date of a UTC time (days since 1899-12-30). */
+static double xl_date(int64_t t) {
+    return (double)t / 86400.0 + 25569.0;
+}
+
+static void put_num(lxw_worksheet *ws, int row, int col, double v, lxw_format *f) {
+    if (isfinite(v))
+        worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, v, f);
+    else
+        worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, isnan(v) ? "" : "inf", NULL);
+}
+
+static void header(xl *x, lxw_worksheet *ws, int row, const char *const *names, int n,
+                   const double *widths) {
+    for (int i = 0; i < n; i++) {
+        worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)i, names[i], x->head);
+        if (widths)
+            worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+    }
+    worksheet_freeze_panes(ws, (lxw_row_t)(row + 1), 0);
+}
+
+static void sheet_name_for(const char *id, char out[32]) {
+    size_t j = 0;
+    for (const char *p = id; *p && j < 28; p++)
+        out[j++] = strchr("[]:*?/\\'", *p) ? '_' : *p;
+    out[j] = '\0';
+    static const char *const fixed[] = {"Summary", "Episodes", "Windows", "Attributions",
+                                        "Methods", "Manifest", NULL};
+    for (int i = 0; fixed[i]; i++)
+        if (strcmp(out, fixed[i]) == 0) {
+            char tmp[32];
+            snprintf(tmp, sizeof tmp, "T %s", out);
+            memcpy(out, tmp, 32);
+        }
+}
+
+static void sheet_summary(xl *x) {
+    const wf_analysis *a = x->a;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Summary");
+    static const char *const names[] = {
+        "Turbine",  "Windows scored", "Windows skipped", "Max score",       "Flagged windows",
+        "Episodes", "True alarms",    "False alarms",    "Missed failures", "Top channel"};
+    static const double widths[] = {12, 15, 16, 11, 16, 10, 12, 12, 15, 20};
+    int n = 10, nt = a->n_turbines;
+    lxw_table_column cols[10];
+    lxw_table_column *colp[11];
+    memset(cols, 0, sizeof cols);
+    for (int i = 0; i < n; i++) {
+        cols[i].header = (char *)names[i];
+        colp[i] = &cols[i];
+        worksheet_set_column(ws, (lxw_col_t)i, (lxw_col_t)i, widths[i], NULL);
+    }
+    colp[n] = NULL;
+    lxw_table_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.name = "Turbines";
+    opt.style_type = LXW_TABLE_STYLE_TYPE_MEDIUM;
+    opt.style_type_number = 2;
+    opt.columns = colp;
+    worksheet_add_table(ws, 0, 0, (lxw_row_t)(nt > 0 ? nt : 1), (lxw_col_t)(n - 1), &opt);
+    worksheet_freeze_panes(ws, 1, 0);
+    double attr[256];
+    for (int i = 0; i < nt; i++) {
+        const wf_turbine_summary *s = &a->turbines[i];
+        lxw_row_t row = (lxw_row_t)(i + 1);
+        if (x->sheet[i][0]) {
+            char url[80];
+            snprintf(url, sizeof url, "internal:'%s'!A1", x->sheet[i]);
+            worksheet_write_url(ws, row, 0, url, x->link);
+            worksheet_write_string(ws, row, 0, s->id, x->link);
+        } else {
+            worksheet_write_string(ws, row, 0, s->id, NULL);
+        }
+        worksheet_write_number(ws, row, 1, (double)s->scored, NULL);
+        worksheet_write_number(ws, row, 2, (double)s->skipped, NULL);
+        put_num(ws, (int)row, 3, s->max_score, x->score);
+        worksheet_write_number(ws, row, 4, (double)s->flagged, NULL);
+        worksheet_write_number(ws, row, 5, (double)s->episodes, NULL);
+        int tru = 0, fal = 0;
+        const wf_explanation *best = NULL;
+        for (int k = 0; k < a->n_episodes; k++) {
+            const wf_episode *e = &a->episodes[k];
+            if (e->turbine != i)
+                continue;
+            tru += e->outcome == WF_OUTCOME_TRUE;
+            fal += e->outcome == WF_OUTCOME_FALSE;
+            const wf_explanation *ex = a->expl_of[e->first];
+            if (ex && (!best || ex->score > best->score) && wf_an_channel_attr(a, ex, attr))
+                best = ex;
+        }
+        worksheet_write_number(ws, row, 6, tru, NULL);
+        worksheet_write_number(ws, row, 7, fal, NULL);
+        worksheet_write_number(ws, row, 8, (double)s->missed, NULL);
+        int top = best ? wf_an_top_channel(a, best) : -1;
+        worksheet_write_string(ws, row, 9, top >= 0 ? wf_an_channel(a, top) : "", NULL);
+    }
+    if (nt > 0) {
+        lxw_conditional_format cf;
+        memset(&cf, 0, sizeof cf);
+        cf.type = LXW_CONDITIONAL_3_COLOR_SCALE;
+        cf.min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.min_value = 0;
+        cf.min_color = 0x63BE7B;
+        cf.mid_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.mid_value = isfinite(x->r->threshold) ? x->r->threshold : 0.5;
+        cf.mid_color = 0xFFEB84;
+        cf.max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.max_value = 1;
+        cf.max_color = 0xF8696B;
+        worksheet_conditional_format_range(ws, 1, 3, (lxw_row_t)nt, 3, &cf);
+    }
+    worksheet_activate(ws);
+}
+
+static void sheet_episodes(xl *x) {
+    const wf_analysis *a = x->a;
+    const wf_windows *w = x->r->windows;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Episodes");
+    static const char *const names[] = {"Episode",         "Turbine",         "First window start",
+                                        "Last window end", "Flagged windows", "Peak score",
+                                        "Top channel",     "Outcome",         "Failure time",
+                                        "Component",       "Lead time (h)",   "Detail in PDF"};
+    static const double widths[] = {9, 10, 18, 18, 15, 11, 18, 13, 18, 14, 13, 13};
+    header(x, ws, 0, names, 12, widths);
+    worksheet_autofilter(ws, 0, 0, (lxw_row_t)(a->n_episodes > 0 ? a->n_episodes : 1), 11);
+    for (int k = 0; k < a->n_episodes; k++) {
+        const wf_episode *e = &a->episodes[k];
+        lxw_row_t row = (lxw_row_t)(k + 1);
+        worksheet_write_number(ws, row, 0, k + 1, NULL);
+        worksheet_write_string(ws, row, 1, a->turbines[e->turbine].id, NULL);
+        worksheet_write_number(ws, row, 2, xl_date(w->w[e->first].start), x->date);
+        worksheet_write_number(ws, row, 3, xl_date(w->w[e->last].end), x->date);
+        worksheet_write_number(ws, row, 4, (double)e->n, NULL);
+        put_num(ws, (int)row, 5, e->peak_score, x->score);
+        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        worksheet_write_string(ws, row, 6, top >= 0 ? wf_an_channel(a, top) : "", NULL);
+        worksheet_write_string(ws, row, 7, wf_outcome_str(e->outcome), NULL);
+        if (e->outcome == WF_OUTCOME_TRUE) {
+            worksheet_write_number(ws, row, 8, xl_date(e->failure_time), x->date);
+            worksheet_write_string(ws, row, 9, e->component ? e->component : "", NULL);
+            worksheet_write_number(ws, row, 10, e->lead_hours, x->num);
+        }
+        worksheet_write_string(ws, row, 11, e->detailed ? "yes" : "no (capped)", NULL);
+    }
+}
+
+static void sheet_windows(xl *x) {
+    const wf_results *r = x->r;
+    const wf_windows *w = r->windows;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Windows");
+    static const char *const names[] = {"Turbine",    "Start",     "End",
+                                        "Status",     "Score",     "Flagged",
+                                        "Label",      "Component", "Interpolated points",
+                                        "Skip reason"};
+    static const double widths[] = {10, 18, 18, 9, 9, 9, 7, 14, 12, 70};
+    header(x, ws, 0, names, 10, widths);
+    int64_t i = 0, j = 0;
+    lxw_row_t row = 1;
+    /* Valid and skipped windows merged in (turbine, start) order. */
+    while (i < w->n || j < w->n_skipped) {
+        int take_valid;
+        if (i >= w->n)
+            take_valid = 0;
+        else if (j >= w->n_skipped)
+            take_valid = 1;
+        else {
+            int c = strcmp(w->w[i].turbine_id, w->skipped[j].turbine_id);
+            take_valid = c < 0 || (c == 0 && w->w[i].start <= w->skipped[j].start);
+        }
+        if (take_valid) {
+            const wf_window *v = &w->w[i];
+            worksheet_write_string(ws, row, 0, v->turbine_id, NULL);
+            worksheet_write_number(ws, row, 1, xl_date(v->start), x->date);
+            worksheet_write_number(ws, row, 2, xl_date(v->end), x->date);
+            worksheet_write_string(ws, row, 3, "scored", NULL);
+            double s = r->scores ? r->scores[i] : x->a->expl_of[i] ? x->a->expl_of[i]->score : NAN;
+            put_num(ws, (int)row, 4, s, x->score);
+            worksheet_write_number(ws, row, 5, r->flagged && r->flagged[i] ? 1 : 0, NULL);
+            worksheet_write_number(ws, row, 6, v->label, NULL);
+            worksheet_write_string(ws, row, 7, v->component, NULL);
+            worksheet_write_number(ws, row, 8, v->interpolated, NULL);
+            i++;
+        } else {
+            const wf_skipped *s = &w->skipped[j];
+            worksheet_write_string(ws, row, 0, s->turbine_id, NULL);
+            worksheet_write_number(ws, row, 1, xl_date(s->start), x->date);
+            worksheet_write_string(ws, row, 3, "skipped", NULL);
+            worksheet_write_string(ws, row, 9, s->reason, NULL);
+            j++;
+        }
+        row++;
+    }
+    worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, 9);
+    if (row > 1) {
+        lxw_conditional_format cf;
+        memset(&cf, 0, sizeof cf);
+        cf.type = LXW_CONDITIONAL_DATA_BAR;
+        cf.bar_color = 0xF8696B;
+        cf.min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.min_value = 0;
+        cf.max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.max_value = 1;
+        worksheet_conditional_format_range(ws, 1, 4, row - 1, 4, &cf);
+    }
+}
+
+static void sheet_attributions(xl *x) {
+    const wf_analysis *a = x->a;
+    const wf_results *r = x->r;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Attributions");
+    static const char *const names[] = {
+        "Turbine", "Window start",     "Window end",    "Score",          "Channel",
+        "Unit",    "KernelSHAP value", "KernelSHAP SE", "IG channel sum", "Top driver"};
+    static const double widths[] = {10, 18, 18, 9, 18, 8, 16, 15, 15, 11};
+    header(x, ws, 0, names, 10, widths);
+    lxw_row_t row = 1;
+    for (int64_t i = 0; i < r->n_explained; i++) {
+        const wf_explanation *e = &r->expl[i];
+        if (e->status != WF_OK)
+            continue;
+        const wf_window *v = &r->windows->w[e->window_index];
+        int top = wf_an_top_channel(a, e);
+        int kc = e->has_kshap && e->kshap.M == a->C;
+        for (int c = 0; c < a->C; c++) {
+            worksheet_write_string(ws, row, 0, v->turbine_id, NULL);
+            worksheet_write_number(ws, row, 1, xl_date(v->start), x->date);
+            worksheet_write_number(ws, row, 2, xl_date(v->end), x->date);
+            put_num(ws, (int)row, 3, e->score, x->score);
+            worksheet_write_string(ws, row, 4, wf_an_channel(a, c), NULL);
+            worksheet_write_string(ws, row, 5, wf_an_unit(a, c), NULL);
+            if (kc) {
+                put_num(ws, (int)row, 6, e->kshap.values[c], x->sci);
+                put_num(ws, (int)row, 7, e->kshap.std_err ? e->kshap.std_err[c] : 0, x->sci);
+            }
+            if (e->has_ig && e->ig.channel_sums)
+                put_num(ws, (int)row, 8, e->ig.channel_sums[c], x->sci);
+            worksheet_write_number(ws, row, 9, c == top ? 1 : 0, NULL);
+            row++;
+        }
+    }
+    worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, 9);
+}
+
+static void sheet_turbine(xl *x, int ti) {
+    const wf_analysis *a = x->a;
+    const wf_results *r = x->r;
+    int C = a->C, T = a->T;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, x->sheet[ti]);
+    /* The explained flagged window with the highest score. */
+    const wf_explanation *best = NULL;
+    for (int64_t i = 0; i < r->n_explained; i++) {
+        const wf_explanation *e = &r->expl[i];
+        if (e->status == WF_OK &&
+            strcmp(r->windows->w[e->window_index].turbine_id, a->turbines[ti].id) == 0 &&
+            (!best || e->score > best->score))
+            best = e;
+    }
+    char buf[256], t1[32];
+    snprintf(buf, sizeof buf, "%s: flagged windows and the explanation of its highest score",
+             a->turbines[ti].id);
+    worksheet_write_string(ws, 0, 0, buf, x->title);
+    worksheet_write_url(ws, 0, 8, "internal:'Summary'!A1", x->link);
+    worksheet_write_string(ws, 0, 8, "back to Summary", x->link);
+    worksheet_set_column(ws, 0, 0, 20, NULL);
+    worksheet_set_column(ws, 1, 3, 15, NULL);
+    if (!best) {
+        worksheet_write_string(ws, 2, 0, "No explained window for this turbine.", NULL);
+        return;
+    }
+    const wf_window *v = &r->windows->w[best->window_index];
+    snprintf(buf, sizeof buf, "Window %s", wf_fmt_time_short(v->start, t1));
+    worksheet_write_string(ws, 1, 0, buf, x->bold);
+    worksheet_write_string(ws, 1, 2, "Score", x->bold);
+    put_num(ws, 1, 3, best->score, x->score);
+    static const char *const names[] = {"Channel", "KernelSHAP value", "KernelSHAP SE",
+                                        "IG channel sum"};
+    header(x, ws, 3, names, 4, NULL);
+    int kc = best->has_kshap && best->kshap.M == C;
+    for (int c = 0; c < C; c++) {
+        lxw_row_t row = (lxw_row_t)(4 + c);
+        worksheet_write_string(ws, row, 0, wf_an_channel(a, c), NULL);
+        if (kc) {
+            put_num(ws, (int)row, 1, best->kshap.values[c], x->sci);
+            put_num(ws, (int)row, 2, best->kshap.std_err ? best->kshap.std_err[c] : 0, x->sci);
+        }
+        if (best->has_ig && best->ig.channel_sums)
+            put_num(ws, (int)row, 3, best->ig.channel_sums[c], x->sci);
+    }
+    lxw_chart *ch = workbook_add_chart(x->wb, LXW_CHART_BAR);
+    lxw_chart_series *s = chart_add_series(ch, NULL, NULL);
+    chart_series_set_categories(s, x->sheet[ti], 4, 0, (lxw_row_t)(4 + C - 1), 0);
+    chart_series_set_values(s, x->sheet[ti], 4, kc ? 1 : 3, (lxw_row_t)(4 + C - 1), kc ? 1 : 3);
+    chart_series_set_name(s, kc ? "KernelSHAP value" : "IG channel sum");
+    lxw_chart_fill pos = {.color = 0xC0392B};
+    chart_series_set_fill(s, &pos);
+    chart_series_set_invert_if_negative(s);
+    chart_title_set_name(ch, "Channel contributions to the score");
+    chart_axis_set_name(ch->x_axis, "channel");
+    chart_axis_set_name(ch->y_axis, "contribution (score units)");
+    chart_axis_set_reverse(ch->x_axis);
+    chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
+    lxw_chart_options co = {.x_offset = 10, .y_offset = 0, .x_scale = 1.2, .y_scale = 1.1};
+    worksheet_insert_chart_opt(ws, 1, 5, ch, &co);
+    /* IG heatmap: rows = channels, columns = time steps. */
+    int hr = 4 + C + 14;
+    if (best->has_ig && best->ig.values && best->ig.C == C && best->ig.T == T) {
+        worksheet_write_string(ws, (lxw_row_t)(hr - 2), 0,
+                               "Integrated Gradients per cell (score units): rows are channels, "
+                               "columns minutes since the window start",
+                               x->bold);
+        worksheet_write_string(ws, (lxw_row_t)(hr - 1), 0, "Channel", x->head);
+        double vmax = 0;
+        for (int t = 0; t < T; t++) {
+            double mins = (double)r->windows->cadence * t / 60.0;
+            worksheet_write_number(ws, (lxw_row_t)(hr - 1), (lxw_col_t)(1 + t),
+                                   r->windows->cadence > 0 ? mins : t, x->head);
+        }
+        for (int c = 0; c < C; c++) {
+            worksheet_write_string(ws, (lxw_row_t)(hr + c), 0, wf_an_channel(a, c), NULL);
+            for (int t = 0; t < T; t++) {
+                double val = best->ig.values[c * T + t];
+                vmax = fmax(vmax, fabs(val));
+                put_num(ws, hr + c, 1 + t, val, x->sci);
+            }
+        }
+        if (T > 0)
+            worksheet_set_column(ws, 4, (lxw_col_t)T, 9, NULL);
+        lxw_conditional_format cf;
+        memset(&cf, 0, sizeof cf);
+        cf.type = LXW_CONDITIONAL_3_COLOR_SCALE;
+        cf.min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.min_value = vmax > 0 ? -vmax : -1;
+        cf.min_color = 0x2166AC;
+        cf.mid_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.mid_value = 0;
+        cf.mid_color = 0xFFFFFF;
+        cf.max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
+        cf.max_value = vmax > 0 ? vmax : 1;
+        cf.max_color = 0xB2182B;
+        worksheet_conditional_format_range(ws, (lxw_row_t)hr, 1, (lxw_row_t)(hr + C - 1),
+                                           (lxw_col_t)T, &cf);
+    }
+    worksheet_freeze_panes(ws, 1, 1);
+}
+
+static void kv(lxw_worksheet *ws, lxw_row_t *row, const char *k, const char *v, lxw_format *f) {
+    worksheet_write_string(ws, *row, 0, k, NULL);
+    worksheet_write_string(ws, *row, 1, v ? v : "", f);
+    (*row)++;
+}
+
+static void sheet_methods(xl *x) {
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Methods");
+    static const char *const names[] = {"Item", "Description"};
+    static const double widths[] = {24, 120};
+    header(x, ws, 0, names, 2, widths);
+    char *buf = malloc(8192);
+    if (!buf)
+        return;
+    wf_report_methods_text(x->r, x->o, buf, 8192);
+    lxw_row_t row = 1;
+    char *save = buf;
+    int i = 0;
+    while (save && *save) {
+        char *nl = strchr(save, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*save) {
+            char k[32];
+            snprintf(k, sizeof k, "method %d", ++i);
+            kv(ws, &row, k, save, x->wrap);
+        }
+        save = nl ? nl + 1 : NULL;
+    }
+    free(buf);
+    char num[32];
+    kv(ws, &row, "threshold", wf_fmt_score(x->r->threshold, num), NULL);
+    snprintf(num, sizeof num, "%g", x->r->horizon_hours);
+    kv(ws, &row, "failure horizon (hours)", num, NULL);
+}
+
+static void sheet_manifest(xl *x) {
+    const wf_report_options *o = x->o;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Manifest");
+    static const char *const names[] = {"Item", "Value", "SHA-256"};
+    static const double widths[] = {18, 50, 68};
+    header(x, ws, 0, names, 3, widths);
+    lxw_row_t row = 1;
+    int has_model = 0;
+    for (int i = 0; i < o->n_inputs; i++)
+        has_model |= strcmp(o->inputs[i].role, "model") == 0;
+    if (!has_model) {
+        worksheet_write_string(ws, row, 0, "model", NULL);
+        worksheet_write_string(ws, row, 1, x->r->model_path ? x->r->model_path : "", NULL);
+        worksheet_write_string(ws, row, 2, x->r->model_sha256, x->mono);
+        row++;
+    }
+    for (int i = 0; i < o->n_inputs; i++) {
+        char hex[65];
+        wf_error e2;
+        if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
+            snprintf(hex, sizeof hex, "(unreadable)");
+        worksheet_write_string(ws, row, 0, o->inputs[i].role, NULL);
+        worksheet_write_string(ws, row, 1, o->inputs[i].path, NULL);
+        worksheet_write_string(ws, row, 2, hex, x->mono);
+        row++;
+    }
+    row++;
+    kv(ws, &row, "whyflag", WF_VERSION, NULL);
+    kv(ws, &row, "libharu", wf_report_hpdf_version(), NULL);
+    kv(ws, &row, "cairo", wf_report_cairo_version(), NULL);
+    kv(ws, &row, "libxlsxwriter", LXW_VERSION, NULL);
+    kv(ws, &row, "nettle", wf_report_nettle_version(), NULL);
+    for (int i = 0; i < o->n_versions; i++)
+        kv(ws, &row, o->versions[i].name, o->versions[i].value, NULL);
+    struct utsname u;
+    char plat[400], when[32];
+    if (uname(&u) == 0)
+        snprintf(plat, sizeof plat, "%s %s %s", u.sysname, u.release, u.machine);
+    else
+        snprintf(plat, sizeof plat, "unknown");
+    kv(ws, &row, "platform", plat, NULL);
+    kv(ws, &row, "time of the run", wf_time_format_iso(x->r->generated_at, when), NULL);
+    kv(ws, &row, "run id", x->a->run_id, NULL);
+    if (x->r->settings) {
+        snprintf(plat, sizeof plat, "%llu", (unsigned long long)x->r->settings->seed);
+        kv(ws, &row, "seed", plat, NULL);
+    }
+    kv(ws, &row, "note", "manifest.json beside this workbook holds the SHA-256 of this file", NULL);
+}
+
+wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_report_options *o,
+                               wf_error *err) {
+    wf_report_options def;
+    if (!o) {
+        wf_report_options_default(&def);
+        o = &def;
+    }
+    wf_analysis a;
+    wf_status st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+    if (st)
+        return st;
+    char tmp[4096];
+    st = wf_file_temp_beside(path, tmp, sizeof tmp, err);
+    if (st) {
+        wf_analysis_free(&a);
+        return st;
+    }
+    xl x = {0};
+    x.a = &a;
+    x.r = r;
+    x.o = o;
+    x.sheet = calloc((size_t)(a.n_turbines > 0 ? a.n_turbines : 1), sizeof *x.sheet);
+    lxw_workbook_options wo = {.constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
+    x.wb = x.sheet ? workbook_new_opt(tmp, &wo) : NULL;
+    if (!x.wb) {
+        remove(tmp);
+        free(x.sheet);
+        wf_analysis_free(&a);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot start the workbook", path);
+    }
+    lxw_doc_properties props = {0};
+    props.title = "Turbine alarm audit";
+    props.author = (char *)(r->tool ? r->tool : WF_TOOL_NAME);
+    props.comments = "Written by whyflag; see manifest.json for the hashes of every file.";
+    props.created = (time_t)r->generated_at;
+    workbook_set_properties(x.wb, &props);
+    x.head = workbook_add_format(x.wb);
+    format_set_bold(x.head);
+    format_set_bg_color(x.head, 0x1B3A5C);
+    format_set_font_color(x.head, 0xFFFFFF);
+    x.date = workbook_add_format(x.wb);
+    format_set_num_format(x.date, "yyyy-mm-dd hh:mm");
+    x.score = workbook_add_format(x.wb);
+    format_set_num_format(x.score, "0.000");
+    x.num = workbook_add_format(x.wb);
+    format_set_num_format(x.num, "0.0");
+    x.sci = workbook_add_format(x.wb);
+    format_set_num_format(x.sci, "0.0000");
+    x.wrap = workbook_add_format(x.wb);
+    format_set_text_wrap(x.wrap);
+    x.title = workbook_add_format(x.wb);
+    format_set_bold(x.title);
+    format_set_font_size(x.title, 13);
+    x.bold = workbook_add_format(x.wb);
+    format_set_bold(x.bold);
+    x.link = workbook_get_default_url_format(x.wb);
+    x.mono = workbook_add_format(x.wb);
+    format_set_font_name(x.mono, "Consolas");
+    for (int i = 0; i < a.n_turbines; i++)
+        if (a.turbines[i].flagged > 0)
+            sheet_name_for(a.turbines[i].id, x.sheet[i]);
+    sheet_summary(&x);
+    sheet_episodes(&x);
+    sheet_windows(&x);
+    sheet_attributions(&x);
+    for (int i = 0; i < a.n_turbines; i++)
+        if (x.sheet[i][0])
+            sheet_turbine(&x, i);
+    sheet_methods(&x);
+    sheet_manifest(&x);
+    lxw_error le = workbook_close(x.wb);
+    free(x.sheet);
+    wf_analysis_free(&a);
+    if (le != LXW_NO_ERROR) {
+        remove(tmp);
+        return wf_error_set(err, WF_ERR_IO, "%s: libxlsxwriter: %s", path, lxw_strerror(le));
+    }
+    return wf_file_commit(tmp, path, err);
+}

@@ -123,9 +123,40 @@ void wf_k_tanh_backward(float *din, const float *dout, const float *y, size_t n)
     }
 }
 
-void wf_k_relu_forward(float *out, const float *in, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+/* The in-place and the separate-buffer cases are split, and the loops blocked by 8, so that
+ * GCC vectorizes them at -O2: its "very cheap" cost model adds neither runtime alias checks nor
+ * scalar epilogues, so it needs non-aliasing pointers and a fixed inner trip count. */
+#define WF_K_BLOCK 8
+
+static void relu_inplace(float *p, size_t n) {
+    size_t i = 0;
+    for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
+        for (int k = 0; k < WF_K_BLOCK; k++) {
+            p[i + k] = p[i + k] > 0.0f ? p[i + k] : 0.0f;
+        }
+    }
+    for (; i < n; i++) {
+        p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+    }
+}
+
+static void relu_copy(float *restrict out, const float *restrict in, size_t n) {
+    size_t i = 0;
+    for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
+        for (int k = 0; k < WF_K_BLOCK; k++) {
+            out[i + k] = in[i + k] > 0.0f ? in[i + k] : 0.0f;
+        }
+    }
+    for (; i < n; i++) {
         out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+    }
+}
+
+void wf_k_relu_forward(float *out, const float *in, size_t n) {
+    if (out == in) {
+        relu_inplace(out, n);
+    } else {
+        relu_copy(out, in, n);
     }
 }
 
@@ -137,9 +168,35 @@ void wf_k_relu_backward(float *din, const float *dout, const float *x, size_t n)
     }
 }
 
-void wf_k_leaky_relu_forward(float *out, const float *in, float alpha, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+static void leaky_inplace(float *p, float alpha, size_t n) {
+    size_t i = 0;
+    for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
+        for (int k = 0; k < WF_K_BLOCK; k++) {
+            p[i + k] = p[i + k] >= 0.0f ? p[i + k] : alpha * p[i + k];
+        }
+    }
+    for (; i < n; i++) {
+        p[i] = p[i] >= 0.0f ? p[i] : alpha * p[i];
+    }
+}
+
+static void leaky_copy(float *restrict out, const float *restrict in, float alpha, size_t n) {
+    size_t i = 0;
+    for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
+        for (int k = 0; k < WF_K_BLOCK; k++) {
+            out[i + k] = in[i + k] >= 0.0f ? in[i + k] : alpha * in[i + k];
+        }
+    }
+    for (; i < n; i++) {
         out[i] = in[i] >= 0.0f ? in[i] : alpha * in[i];
+    }
+}
+
+void wf_k_leaky_relu_forward(float *out, const float *in, float alpha, size_t n) {
+    if (out == in) {
+        leaky_inplace(out, alpha, n);
+    } else {
+        leaky_copy(out, in, alpha, n);
     }
 }
 

@@ -71,9 +71,55 @@ int wf_k_pool_geom_finish(wf_k_pool_geom *g) {
     return 0;
 }
 
+/* 1-D MaxPool (H == 1). Windows lying inside the input, the common case, take a branch-free
+ * path (select instead of a data-dependent branch, which random data mispredicts half the
+ * time); windows touching the padding take the general one. Same results, ties included. */
+static void maxpool1d(float *out, int32_t *argmax, const float *in, const pool2 *q, size_t planes) {
+    for (size_t p = 0; p < planes; p++) {
+        const float *x = in + p * (size_t)q->W;
+        float *y = out + p * (size_t)q->OW;
+        int32_t *am = argmax != NULL ? argmax + p * (size_t)q->OW : NULL;
+        for (int ow = 0; ow < q->OW; ow++) {
+            int w0 = ow * q->sW - q->pL;
+            int wl = w0 + (q->kW - 1) * q->dW;
+            float best;
+            int32_t idx;
+            if (w0 >= 0 && wl < q->W) {
+                best = x[w0];
+                idx = w0;
+                for (int kw = 1; kw < q->kW; kw++) {
+                    int iw = w0 + kw * q->dW;
+                    float v = x[iw];
+                    int gt = v > best;
+                    best = gt ? v : best;
+                    idx = gt ? iw : idx;
+                }
+            } else {
+                best = -FLT_MAX;
+                idx = -1;
+                for (int kw = 0; kw < q->kW; kw++) {
+                    int iw = w0 + kw * q->dW;
+                    if (iw >= 0 && iw < q->W && (idx < 0 || x[iw] > best)) {
+                        best = x[iw];
+                        idx = iw;
+                    }
+                }
+            }
+            y[ow] = best;
+            if (am != NULL) {
+                am[ow] = idx;
+            }
+        }
+    }
+}
+
 void wf_k_maxpool_forward(float *out, int32_t *argmax, const float *in, const wf_k_pool_geom *g) {
     pool2 q;
     to2d(&q, g);
+    if (q.H == 1 && q.kH == 1 && q.pT == 0) {
+        maxpool1d(out, argmax, in, &q, (size_t)g->n * (size_t)g->c);
+        return;
+    }
     size_t planes = (size_t)g->n * (size_t)g->c;
     size_t ip = (size_t)q.H * (size_t)q.W;
     size_t op = (size_t)q.OH * (size_t)q.OW;

@@ -555,6 +555,12 @@ START_TEST(test_activations_onnx_node_tests) {
     memcpy(z, nc_sigmoid_in0, sizeof z);
     wf_k_sigmoid_forward(z, z, 60);
     tu_check_close_f("sigmoid in place", z, nc_sigmoid_out0, 60, 1e-6, 1e-7);
+    memcpy(z, nc_relu_in0, sizeof z); /* ReLU and LeakyReLU have separate in-place loops */
+    wf_k_relu_forward(z, z, 60);
+    tu_check_close_f("relu in place", z, nc_relu_out0, 60, 0, 0);
+    memcpy(z, nc_leakyrelu_in0, sizeof z);
+    wf_k_leaky_relu_forward(z, z, 0.1f, 60);
+    tu_check_close_f("leakyrelu in place", z, nc_leakyrelu_out0, 60, 1e-7, 0);
     /* sigmoid saturates without overflow or NaN */
     const float big[4] = {-200.0f, -88.0f, 88.0f, 200.0f};
     wf_k_sigmoid_forward(z, big, 4);

@@ -248,6 +248,19 @@ START_TEST(test_pool_semantics) {
             ck_assert_float_eq(y[i], want_exc[i]);
         }
     }
+    /* 2-D with H = 1 and end padding on H: rows past the data read only padding */
+    {
+        const float x3[3] = {1, 3, 2};
+        int in[2] = {1, 3}, k[2] = {1, 2}, pe[2] = {1, 0};
+        fill_pool(&g, 1, 1, 2, in, k, NULL, pe, NULL, NULL, 0, 0);
+        ck_assert_int_eq(g.out[0], 2);
+        ck_assert_int_eq(g.out[1], 2);
+        wf_k_maxpool_forward(y, am, x3, &g);
+        ck_assert_float_eq(y[0], 3.0f);
+        ck_assert_float_eq(y[1], 3.0f);
+        ck_assert_float_eq(y[2], -FLT_MAX);
+        ck_assert_int_eq(am[3], -1);
+    }
     /* invalid geometries */
     {
         int in[1] = {3}, k[1] = {5};

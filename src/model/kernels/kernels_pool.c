@@ -116,7 +116,7 @@ static void maxpool1d(float *out, int32_t *argmax, const float *in, const pool2 
 void wf_k_maxpool_forward(float *out, int32_t *argmax, const float *in, const wf_k_pool_geom *g) {
     pool2 q;
     to2d(&q, g);
-    if (q.H == 1 && q.kH == 1 && q.pT == 0) {
+    if (q.H == 1 && q.kH == 1 && q.pT == 0 && q.OH == 1) {
         maxpool1d(out, argmax, in, &q, (size_t)g->n * (size_t)g->c);
         return;
     }

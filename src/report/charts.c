@@ -248,7 +248,9 @@ static void x_axis(chart *ch, double x0, double x1, double y, double lo, double 
 static void y_axis(chart *ch, double x, double y0, double y1, double lo, double hi, int right,
                    const char *label, double label_x, double grid_x1) {
     cairo_t *cr = ch->cr;
-    double step = nice_step(hi - lo, 4);
+    /* about one tick per 18 points of height, at least 2 */
+    int nt = (int)((y0 - y1) / 18);
+    double step = nice_step(hi - lo, nt < 2 ? 2 : nt > 5 ? 5 : nt);
     char buf[32];
     cairo_set_line_width(cr, 0.5);
     for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
@@ -364,7 +366,7 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
         if (t > lw)
             lw = t;
     }
-    double x0 = 12 + lw + 8, x1 = w_pt - 14, ytop = 30, ybot = h_pt - 36;
+    double x0 = 12 + lw + 8, x1 = w_pt - 14, ytop = 40, ybot = h_pt - 36;
     /* Cumulative from the bottom row (smallest) up to the top row (largest), ending at f(x). */
     double cum[14];
     cum[rows] = k->base_value;
@@ -640,11 +642,14 @@ wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const w
         return st;
     }
     cairo_t *cr = ch.cr;
-    double x0 = 52, x1 = w_pt - 52, ytop = 22, ybot_all = h_pt - 36, gap = 12;
-    double ph = (ybot_all - ytop - gap * (k - 1)) / k;
+    /* Each panel: a title line above it, the signal (left axis) over the background band, and
+     * the IG attribution of each step as bars rising from the panel's floor (right axis, height
+     * = magnitude, colour = sign), kept to the lower 40% so the signal stays readable. */
+    double x0 = 52, x1 = w_pt - 52, ytop = 20, ybot_all = h_pt - 36, gap = 6, title_h = 12;
+    double ph = (ybot_all - ytop - gap * (k - 1)) / k - title_h;
     for (int i = 0; i < k; i++) {
         int c = top[i];
-        double py0 = ytop + i * (ph + gap), py1 = py0 + ph; /* top, bottom */
+        double py0 = ytop + i * (ph + title_h + gap) + title_h, py1 = py0 + ph; /* top, bottom */
         double lo = INFINITY, hi = -INFINITY;
         for (int t = 0; t < T; t++) {
             double v = win->values[c * T + t];
@@ -678,24 +683,15 @@ wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const w
             amax = fmax(amax, fabs(ig[t]));
         if (!(amax > 0))
             amax = 1;
+        double abar = amax / 0.4; /* right axis: 0 at the floor, amax at 40% of the height */
 #define SX(t) (x0 + ((t) + 0.5) / T * (x1 - x0))
 #define SY(v) (py1 - ((v)-lo) / (hi - lo) * (py1 - py0))
-#define AY(v) ((py0 + py1) / 2 - (v) / amax * (py1 - py0) / 2 * 0.95)
-        rgb(cr, 0xfafafa);
+#define AY(v) (py1 - (v) / abar * (py1 - py0))
+        rgb(cr, 0xfbfbfb);
         cairo_rectangle(cr, x0, py0, x1 - x0, py1 - py0);
         cairo_fill(cr);
-        if (ig) { /* attribution bars around the panel's middle, right axis */
-            for (int t = 0; t < T; t++) {
-                cairo_set_source_rgba(cr, ig[t] >= 0 ? 0.75 : 0.13, ig[t] >= 0 ? 0.22 : 0.4,
-                                      ig[t] >= 0 ? 0.17 : 0.67, 0.45);
-                double bw = (x1 - x0) / T;
-                double ya = AY(0), yb = AY(ig[t]);
-                cairo_rectangle(cr, x0 + t * bw, fmin(ya, yb), bw * 0.9, fabs(yb - ya));
-                cairo_fill(cr);
-            }
-        }
         if (have_bg) {
-            cairo_set_source_rgba(cr, 0.45, 0.6, 0.45, 0.30);
+            cairo_set_source_rgba(cr, 0.45, 0.6, 0.45, 0.28);
             cairo_move_to(cr, SX(0), SY(blo[0]));
             for (int t = 1; t < T; t++)
                 cairo_line_to(cr, SX(t), SY(blo[t]));
@@ -704,10 +700,22 @@ wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const w
             cairo_close_path(cr);
             cairo_fill(cr);
         }
+        if (ig) {
+            double bw = (x1 - x0) / T;
+            for (int t = 0; t < T; t++) {
+                if (ig[t] >= 0)
+                    cairo_set_source_rgba(cr, 0.75, 0.22, 0.17, 0.55);
+                else
+                    cairo_set_source_rgba(cr, 0.13, 0.40, 0.67, 0.55);
+                double yb = AY(fabs(ig[t]));
+                cairo_rectangle(cr, x0 + t * bw + bw * 0.15, yb, bw * 0.7, py1 - yb);
+                cairo_fill(cr);
+            }
+        }
         y_axis(&ch, x0, py1, py0, lo, hi, 0, NULL, 0, x1);
-        y_axis(&ch, x1, py1, py0, -amax / 0.95, amax / 0.95, 1, NULL, 0, 0);
+        y_axis(&ch, x1, py1, py0, 0, abar, 1, NULL, 0, 0);
         rgb(cr, 0x111111);
-        cairo_set_line_width(cr, 1.2);
+        cairo_set_line_width(cr, 1.3);
         cairo_move_to(cr, SX(0), SY(win->values[c * T]));
         for (int t = 1; t < T; t++)
             cairo_line_to(cr, SX(t), SY(win->values[c * T + t]));
@@ -718,12 +726,15 @@ wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const w
         cairo_stroke(cr);
         char lab[160], num[32];
         const char *u = wf_an_unit(a, c);
-        snprintf(lab, sizeof lab, "%s%s%s%s   (attribution %s%s)", wf_an_channel(a, c),
-                 u[0] ? " [" : "", u, u[0] ? "]" : "", attr[c] >= 0 ? "+" : "",
+        snprintf(lab, sizeof lab, "%s%s%s%s", wf_an_channel(a, c), u[0] ? " [" : "", u,
+                 u[0] ? "]" : "");
+        rgb(cr, COL_TEXT);
+        text(&ch, x0, py0 - 3, lab, 8, 0, 0, 1, 0);
+        snprintf(lab, sizeof lab, "channel attribution %s%s", attr[c] >= 0 ? "+" : "",
                  wf_fmt_score(attr[c], num));
-        text(&ch, x0 + 4, py0 + 9, lab, 7.5, 0, 0, 1, 0);
-        text(&ch, 10, (py0 + py1) / 2, u[0] ? u : "value", 7.5, 0.5, 1, 0, WF_PI / 2);
-        text(&ch, w_pt - 8, (py0 + py1) / 2, "attribution", 7.5, 0.5, 1, 0, -WF_PI / 2);
+        text(&ch, x1, py0 - 3, lab, 7.5, 1, 0, 0, 0);
+        text(&ch, 12, (py0 + py1) / 2, u[0] ? u : "value", 7.5, 0.5, 1, 0, WF_PI / 2);
+        text(&ch, w_pt - 6, (py0 + py1) / 2, "|IG| per step", 7, 0.5, 1, 0, -WF_PI / 2);
 #undef SX
 #undef SY
 #undef AY
@@ -734,8 +745,10 @@ wf_status wf_chart_signals(const wf_chart_ctx *cx, const wf_analysis *a, const w
     if (have_bg)
         lx = legend_item(&ch, lx, 10, 0, 0x739973, 0.45,
                          use_pct ? "background 5-95% range" : "background min-max range");
-    if (e->has_ig)
-        legend_item(&ch, lx, 10, 0, COL_POS, 0.5, "IG attribution per step (right axis)");
+    if (e->has_ig) {
+        lx = legend_item(&ch, lx, 10, 0, COL_POS, 0.6, "");
+        legend_item(&ch, lx - 14, 10, 0, COL_NEG, 0.6, "IG per step: raises / lowers (right axis)");
+    }
     free(col);
     free(blo);
     free(bhi);

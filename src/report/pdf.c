@@ -322,7 +322,7 @@ static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
 
 /* The checks of one explanation, as rows of (check, value, verdict). */
 static void checks_table(pdf_ctx *p, const wf_explanation *x) {
-    static const double w[] = {150, 120, 225};
+    static const double w[] = {150, 62, 283};
     static const char al[] = {'l', 'r', 'l'};
     static const char *const head[] = {"Check", "Value", "Meaning"};
     pdf_table t = {3, w, al, head, 8.5, 0, NULL};
@@ -412,7 +412,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     }
     wf_png png = {0};
     if (x->has_kshap) {
-        double h = 60 + 17 * (x->kshap.M <= 12 ? x->kshap.M : 12);
+        double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
                     "From the fleet base value to this score, channel by channel (KernelSHAP)");
@@ -425,7 +425,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
     }
     if (x->has_ig) {
-        double h = 48 + 15 * a->C;
+        double h = 42 + 11 * a->C;
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
                     "When within the window each channel mattered (Integrated Gradients; red "
@@ -440,7 +440,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     }
     {
         int k = a->C < 3 ? a->C : 3;
-        double h = 60 + 78 * k;
+        double h = 40 + 56 * k;
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
                     "The top channels over the window, against the fleet's normal range");
@@ -501,7 +501,7 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
     }
     st = explain_window(p, sec, k, e->first, "Window that raised the alarm", err);
     if (!st && e->peak != e->first) {
-        pdf_new_page(p);
+        p->y -= 14;
         st = explain_window(p, sec, k, e->peak, "Window with the highest score", err);
     }
     if (st)
@@ -599,6 +599,7 @@ static wf_status sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         snprintf(c[1], 64, "%s", a->turbines[e->turbine].id);
         wf_fmt_time_short(p->r->windows->w[e->first].start, c[2]);
         wf_fmt_time_short(p->r->windows->w[e->last].end, c[3]);
+        c[2][16] = c[3][16] = '\0'; /* the header says UTC */
         snprintf(c[4], 64, "%lld", (long long)e->n);
         wf_fmt_score(e->peak_score, c[5]);
         int top = wf_an_top_channel(a, a->expl_of[e->first]);

@@ -114,18 +114,19 @@ void pdf_paragraph(pdf_ctx *p, HPDF_Font f, double size, double x, double w, con
 void pdf_heading(pdf_ctx *p, const char *s, int level) {
     double size = level == 0 ? 17 : level == 1 ? 12.5 : 10.5;
     pdf_ensure(p, size * 2.2 + 60); /* never leave a heading alone at the bottom */
-    p->y -= level == 0 ? 0 : size * 0.5;
-    pdf_rgb(p, level == 0 ? 0x1b3a5c : 0x1b3a5c);
-    pdf_text_at(p, p->bold, size, PDF_ML, p->y - size, s);
+    p->y -= level == 0 ? 0 : size * 0.4;
+    pdf_rgb(p, 0x1b3a5c);
+    /* wrapped, so a long title never runs off the page */
+    pdf_paragraph(p, p->bold, size, PDF_ML, PDF_TW, s);
     if (level == 0) {
         HPDF_Page_SetRGBStroke(p->page, 0.106f, 0.227f, 0.361f);
         HPDF_Page_SetLineWidth(p->page, 1.2f);
-        HPDF_Page_MoveTo(p->page, PDF_ML, (HPDF_REAL)(p->y - size - 6));
-        HPDF_Page_LineTo(p->page, PDF_W - PDF_MR, (HPDF_REAL)(p->y - size - 6));
+        HPDF_Page_MoveTo(p->page, PDF_ML, (HPDF_REAL)(p->y + 2));
+        HPDF_Page_LineTo(p->page, PDF_W - PDF_MR, (HPDF_REAL)(p->y + 2));
         HPDF_Page_Stroke(p->page);
+        p->y -= size * 0.6;
     }
     pdf_rgb(p, 0x000000);
-    p->y -= size * (level == 0 ? 2.1 : 1.6);
 }
 
 static void table_head(pdf_ctx *p, pdf_table *t) {

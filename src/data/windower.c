@@ -119,9 +119,21 @@ static wf_status grow_hash(windower *w, wf_error *err) {
     return WF_OK;
 }
 
-static wf_status find_turbine(windower *w, const char *id, size_t n, turbine **out, wf_error *err) {
+/* Turbine ids as C strings: truncated to WF_ID_MAX - 1 bytes, control bytes (NUL included)
+ * replaced by '?', so that every later strcmp agrees with the table. Returns the length. */
+static size_t norm_id(const char *id, size_t n, char *out) {
     if (n >= WF_ID_MAX)
         n = WF_ID_MAX - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)id[i] < 0x20 ? '?' : id[i];
+    out[n] = '\0';
+    return n;
+}
+
+static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbine **out,
+                              wf_error *err) {
+    char id[WF_ID_MAX];
+    size_t n = norm_id(raw, raw_n, id);
     if ((w->nt + 1) * 2 > w->hcap) {
         wf_status st = grow_hash(w, err);
         if (st)
@@ -527,12 +539,13 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
             break;
         if (!row.turbine_len)
             continue;
-        size_t len = row.turbine_len < WF_ID_MAX ? row.turbine_len : WF_ID_MAX - 1;
-        uint64_t h = hash_id(row.turbine, len) & (uint64_t)(w->hcap - 1);
+        char id[WF_ID_MAX];
+        size_t len = norm_id(row.turbine, row.turbine_len, id);
+        uint64_t h = hash_id(id, len) & (uint64_t)(w->hcap - 1);
         int64_t ti = -1;
         while (w->hash[h] >= 0) {
             turbine *t = &w->t[w->hash[h]];
-            if (!strncmp(t->id, row.turbine, len) && t->id[len] == '\0') {
+            if (!strcmp(t->id, id)) {
                 ti = w->hash[h];
                 break;
             }

@@ -81,7 +81,7 @@ static void shape_str(const wf_value *v, char *buf, size_t size) {
 static int64_t flops_per_row(const wf_model *m) {
     wf_engine *e = NULL;
     wf_error err;
-    if (wf_engine_new(m, 1, 0, &e, &err))
+    if (wf_engine_new(m, 1, WF_ENGINE_SHAPES_ONLY, &e, &err))
         return -1;
     int64_t f = wf_engine_flops(e);
     wf_engine_free(e);

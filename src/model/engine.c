@@ -182,6 +182,10 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
             grad += align64((size_t)wf_numel(&e->t[v]) * sizeof(float)) / sizeof(float);
         }
     }
+    if (e->flags & WF_ENGINE_SHAPES_ONLY) {
+        e->planned = 1;
+        return WF_OK; /* shapes and FLOPs only: nothing is allocated */
+    }
     if (act > e->act_cap) {
         free(e->act);
         e->act = aligned_alloc(64, act);
@@ -313,6 +317,8 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
     if (n_inputs != m->n_inputs)
         return wf_error_set(err, WF_ERR_INVALID, "%s: the model has %d input(s), %d given",
                             m->name, m->n_inputs, n_inputs);
+    if (e->flags & WF_ENGINE_SHAPES_ONLY)
+        return wf_error_set(err, WF_ERR_INVALID, "a shapes-only engine cannot run");
     int replan = !e->planned;
     for (int i = 0; i < n_inputs; i++) {
         wf_status s = check_input(m, i, &inputs[i], err);

@@ -119,7 +119,7 @@ typedef struct wf_opdef {
 
 struct wf_model {
     char *name;
-    int n_vals;
+    int n_vals, cap_vals; /* cap_vals: allocated entries (names freed over all of them) */
     wf_value *vals;
     int n_nodes;
     wf_node *nodes;       /* topological order */
@@ -192,6 +192,8 @@ wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, in
                       int max, int *count, wf_error *err);
 
 /* ---- engine internals used by the predictor and describe ---- */
+/* Engine flag: plan shapes only (never run); used for FLOP counts. */
+#define WF_ENGINE_SHAPES_ONLY 0x100
 /* FLOPs of one run at the planned shapes (-1 before a plan). */
 int64_t wf_engine_flops(wf_engine *e);
 /* Plan for inputs (data may be NULL), store h (the data of value v, a node output, with the

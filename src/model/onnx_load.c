@@ -238,7 +238,7 @@ wf_status wf_onnx_read_tensor(const void *data, size_t len, wf_tensor *t, char *
 void wf_model_free(wf_model *m) {
     if (!m)
         return;
-    for (int i = 0; i < m->n_vals; i++)
+    for (int i = 0; i < m->cap_vals; i++)
         free(m->vals[i].name);
     free(m->vals);
     for (int i = 0; i < m->n_nodes; i++) {
@@ -386,7 +386,8 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             d->s = malloc(a->s.len + 1);
             if (!d->s)
                 return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-            memcpy(d->s, a->s.data, a->s.len);
+            if (a->s.len)
+                memcpy(d->s, a->s.data, a->s.len);
             d->s[a->s.len] = 0;
         }
         if (type == WF_ATTR_INTS && a->n_ints) {
@@ -661,6 +662,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "the graph is too large (%zu nodes)",
                             n_nodes);
     m->vals = calloc(maxv + 1, sizeof *m->vals);
+    m->cap_vals = m->vals ? (int)maxv + 1 : 0;
     m->nodes = calloc(n_nodes + 1, sizeof *m->nodes);
     wf_node *fnodes = calloc(n_nodes + 1, sizeof *fnodes); /* file order */
     int *order = malloc((n_nodes + 1) * sizeof *order);
@@ -913,6 +915,12 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
     /* Load-time checks in order: dtypes flow from inputs to outputs. */
     for (int j = 0; j < m->n_nodes; j++) {
         wf_node *n = &m->nodes[j];
+        if (n->n_out < 1 || n->out[0] < 0) {
+            char lb[300];
+            s = wf_error_set(err, WF_ERR_PARSE, "%s: the first output has no name",
+                             wf_node_label(n, lb, sizeof lb));
+            goto fail;
+        }
         s = n->op->check(n, m->vals, err);
         if (s)
             goto fail;

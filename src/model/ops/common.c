@@ -34,6 +34,8 @@ int wf_attr_ints(const wf_node *n, const char *name, int64_t *out, int max) {
     const wf_attr *a = wf_attr_find(n, name);
     if (!a)
         return -1;
+    if (a->type != WF_ATTR_INTS || !a->ints)
+        return 0; /* a scalar or float list where ints were expected: read as empty */
     int k = a->n < max ? a->n : max;
     for (int i = 0; i < k; i++)
         out[i] = a->ints[i];

@@ -755,8 +755,8 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
     static const double w[] = {60, 110, 325};
     static const char al[] = {'l', 'l', 'l'};
     static const char *const head[] = {"Role", "File", "SHA-256"};
-    HPDF_Font fonts[3] = {NULL, NULL, p->mono};
-    pdf_table t = {3, w, al, head, 7.5, 0, fonts};
+    HPDF_Font cfonts[3] = {NULL, NULL, p->mono};
+    pdf_table t = {3, w, al, head, 7.5, 0, cfonts};
     pdf_table_begin(p, &t);
     int has_model = 0;
     for (int i = 0; i < o->n_inputs; i++)
@@ -765,12 +765,20 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         const char *cells[] = {"model", basename_of(p->r->model_path), p->r->model_sha256};
         pdf_table_row(p, &t, cells);
     }
-    for (int i = 0; i < o->n_inputs; i++) {
+    char tpl[1024], fonts[3][1024];
+    wf_report_paths(o, tpl, fonts[0], fonts[1], fonts[2]);
+    for (int i = 0; i < o->n_inputs + 4; i++) {
         char hex[65];
         wf_error e2;
-        if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
+        const char *role = i < o->n_inputs    ? o->inputs[i].role
+                           : i == o->n_inputs ? "template"
+                                              : "font";
+        const char *path = i < o->n_inputs    ? o->inputs[i].path
+                           : i == o->n_inputs ? tpl
+                                              : fonts[i - o->n_inputs - 1];
+        if (wf_sha256_file_hex(path, hex, &e2) != WF_OK)
             snprintf(hex, sizeof hex, "(unreadable)");
-        const char *cells[] = {o->inputs[i].role, basename_of(o->inputs[i].path), hex};
+        const char *cells[] = {role, basename_of(path), hex};
         pdf_table_row(p, &t, cells);
     }
     pdf_heading(p, "Software and platform", 1);

@@ -190,7 +190,7 @@ static void sheet_windows(xl *x) {
     int64_t i = 0, j = 0;
     lxw_row_t row = 1;
     /* Valid and skipped windows merged in (turbine, start) order. */
-    while (i < w->n || j < w->n_skipped) {
+    while ((i < w->n || j < w->n_skipped) && row < LXW_ROW_MAX - 2) {
         int take_valid;
         if (i >= w->n)
             take_valid = 0;
@@ -223,6 +223,9 @@ static void sheet_windows(xl *x) {
         }
         row++;
     }
+    if (i < w->n || j < w->n_skipped) /* beyond Excel's row limit: say so, never drop silently */
+        worksheet_write_string(ws, row++, 0,
+                               "(more windows than an Excel sheet holds: see results.json)", NULL);
     worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, 9);
     if (row > 1) {
         lxw_conditional_format cf;
@@ -289,13 +292,13 @@ static void sheet_turbine(xl *x, int ti) {
             best = e;
     }
     char buf[256], t1[32];
-    snprintf(buf, sizeof buf, "%s: flagged windows and the explanation of its highest score",
+    snprintf(buf, sizeof buf, "%s: its flagged windows and the explanation of the highest score",
              a->turbines[ti].id);
     worksheet_write_string(ws, 0, 0, buf, x->title);
     worksheet_write_url(ws, 0, 8, "internal:'Summary'!A1", x->link);
     worksheet_write_string(ws, 0, 8, "back to Summary", x->link);
     worksheet_set_column(ws, 0, 0, 20, NULL);
-    worksheet_set_column(ws, 1, 3, 15, NULL);
+    worksheet_set_column(ws, 1, 3, 17, NULL);
     if (!best) {
         worksheet_write_string(ws, 2, 0, "No explained window for this turbine.", NULL);
         return;
@@ -372,6 +375,22 @@ static void sheet_turbine(xl *x, int ti) {
         cf.max_color = 0xB2182B;
         worksheet_conditional_format_range(ws, (lxw_row_t)hr, 1, (lxw_row_t)(hr + C - 1),
                                            (lxw_col_t)T, &cf);
+    }
+    /* Every flagged window of the turbine, below the heatmap. */
+    int lr = hr + C + 2;
+    static const char *const lnames[] = {"Flagged window start", "End", "Score", "Top channel"};
+    for (int i = 0; i < 4; i++)
+        worksheet_write_string(ws, (lxw_row_t)lr, (lxw_col_t)i, lnames[i], x->head);
+    for (int64_t i = 0; i < r->windows->n; i++) {
+        const wf_window *fw = &r->windows->w[i];
+        if (!r->flagged || !r->flagged[i] || strcmp(fw->turbine_id, a->turbines[ti].id) != 0)
+            continue;
+        lr++;
+        worksheet_write_number(ws, (lxw_row_t)lr, 0, xl_date(fw->start), x->date);
+        worksheet_write_number(ws, (lxw_row_t)lr, 1, xl_date(fw->end), x->date);
+        put_num(ws, lr, 2, r->scores[i], x->score);
+        int top = wf_an_top_channel(a, a->expl_of[i]);
+        worksheet_write_string(ws, (lxw_row_t)lr, 3, top >= 0 ? wf_an_channel(a, top) : "", NULL);
     }
     worksheet_freeze_panes(ws, 1, 1);
 }

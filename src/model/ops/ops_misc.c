@@ -44,7 +44,7 @@ static int softmax_geom(const wf_node *n, const wf_tensor *t, size_t *outer, siz
 static wf_status softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                                size_t *scratch, wf_error *err) {
     (void)scratch;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     if (softmax_geom(n, in[0], &a, &b, &c))
         return wf_node_error(err, WF_ERR_SHAPE, n, "axis %lld out of range for rank %d",
                              (long long)n->p.axis, in[0]->rank);
@@ -55,7 +55,7 @@ static wf_status softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor
 
 static void softmax_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     softmax_geom(n, in[0], &a, &b, &c);
     wf_k_softmax_forward(out[0]->data, in[0]->data, a, b, c);
 }
@@ -65,7 +65,7 @@ static void softmax_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     (void)s;
     if (!gin[0])
         return;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     softmax_geom(n, in[0], &a, &b, &c);
     wf_k_softmax_backward(gin[0], gout[0], out[0]->data, a, b, c);
 }

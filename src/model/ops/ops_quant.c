@@ -119,7 +119,7 @@ static const wf_tensor *opt(wf_tensor *const *in, const wf_node *n, int i) {
 static wf_status qdq_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                            size_t *scratch, wf_error *err) {
     wf_k_qparam q;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     wf_dtype qdt = n->op->name[0] == 'Q' ? out[0]->dtype : in[0]->dtype;
     wf_status s = qparams(n, in[0], in[1], opt(in, n, 2), qdt, n->p.axis, &q, &a, &b, &c, err);
     if (s)
@@ -141,7 +141,7 @@ static wf_status qdq_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 static void quant_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     wf_k_qparam q;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     qparams(n, in[0], in[1], opt(in, n, 2), out[0]->dtype, n->p.axis, &q, &a, &b, &c, NULL);
     wf_k_quantize(out[0]->data, in[0]->data, &q, a, b, c);
 }
@@ -151,7 +151,7 @@ static void quant_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     if (!gin[0])
         return;
     wf_k_qparam q;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     qparams(n, in[0], in[1], opt(in, n, 2), out[0]->dtype, n->p.axis, &q, &a, &b, &c, NULL);
     uint8_t *mask = s;
     wf_k_qdq_mask(mask, in[0]->data, &q, a, b, c);
@@ -200,7 +200,7 @@ static wf_status dequant_check(wf_node *n, wf_value *vals, wf_error *err) {
 static void dequant_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     wf_k_qparam q;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     qparams(n, in[0], in[1], opt(in, n, 2), in[0]->dtype, n->p.axis, &q, &a, &b, &c, NULL);
     wf_k_dequantize(out[0]->data, in[0]->data, &q, a, b, c);
 }
@@ -212,7 +212,7 @@ static void dequant_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     if (!gin[0])
         return;
     wf_k_qparam q;
-    size_t a, b, c;
+    size_t a = 0, b = 0, c = 0;
     qparams(n, in[0], in[1], opt(in, n, 2), in[0]->dtype, n->p.axis, &q, &a, &b, &c, NULL);
     const float *sc = in[1]->data;
     for (size_t o = 0; o < a; o++)

@@ -606,11 +606,68 @@ START_TEST(test_stream_without_retract) {
     ck_assert(wf_config_parse("{\"log\": {\"path\": \"log.csv\", \"channels\": [\"a\", \"b\"]}, "
                               "\"window\": {\"length\": 2}}",
                               "t.json", dir, &cfg, &err) == WF_OK);
-    wf_data_sink sink = {NULL, NULL, NULL, NULL};
+    wf_data_sink sink = {NULL, NULL, NULL, NULL, NULL};
     wf_data_stats st;
     ck_assert_int_eq(wf_data_stream_windows(&cfg, NULL, 0, &sink, &st, &err), WF_ERR_DATA);
     ck_assert_msg(strstr(err.msg, "log.csv:8: rows of turbine WT1 are out of time order"), "%s",
                   err.msg);
+    wf_config_deinit(&cfg);
+}
+END_TEST
+
+typedef struct shard_sink {
+    int64_t valid, skipped, asked;
+} shard_sink;
+
+static wf_status shard_window(void *user, const wf_window *w, wf_error *err) {
+    (void)err;
+    ck_assert_str_eq(w->turbine_id, "WT2");
+    ck_assert_int_eq(w->index, -1);
+    ((shard_sink *)user)->valid++;
+    return WF_OK;
+}
+
+static wf_status shard_skipped(void *user, const wf_skipped *s, wf_error *err) {
+    (void)err;
+    ck_assert_str_eq(s->turbine_id, "WT2");
+    ((shard_sink *)user)->skipped++;
+    return WF_OK;
+}
+
+static int shard_want(void *user, const char *id) {
+    ((shard_sink *)user)->asked++;
+    return !strcmp(id, "WT2");
+}
+
+START_TEST(test_stream_turbine_filter) {
+    /* the streaming API with a turbine filter, as a shard of issue 6 uses it */
+    static char log[8192];
+    int g[8] = {0, 1, 2, 4, 5, 6, 7, 8};
+    strcpy(log, HDR);
+    rows(log, sizeof log, "WT1", g, 8, 0);
+    rows(log, sizeof log, "WT2", g, 8, 0);
+    rows(log, sizeof log, "WT3", g, 8, 0);
+    const char *dir = tu_tmpdir();
+    char p[4200];
+    snprintf(p, sizeof p, "%s/log.csv", dir);
+    tu_write(p, log);
+    wf_config cfg;
+    wf_error err = {0};
+    ck_assert(wf_config_parse("{\"log\": {\"path\": \"log.csv\", \"channels\": [\"a\", \"b\"]}, "
+                              "\"window\": {\"length\": 3, \"stride\": 1}}",
+                              "t.json", dir, &cfg, &err) == WF_OK);
+    shard_sink ss = {0, 0, 0};
+    wf_data_sink sink = {shard_window, shard_skipped, NULL, &ss, shard_want};
+    wf_data_stats st;
+    ck_assert_msg(wf_data_stream_windows(&cfg, NULL, 0, &sink, &st, &err) == WF_OK, "%s", err.msg);
+    /* WT2: grid 0..8 without 3 -> k = 0..6, of which k = 1, 2, 3 touch grid 3 */
+    ck_assert_int_eq(ss.valid, 4);
+    ck_assert_int_eq(ss.skipped, 3);
+    ck_assert_int_eq(ss.asked, 3);
+    ck_assert_int_eq(st.turbines, 3);
+    ck_assert_int_eq(st.turbines_filtered, 2);
+    ck_assert_int_eq(st.windows_valid, 4);
+    ck_assert_int_eq(st.rows, 24);
     wf_config_deinit(&cfg);
 }
 END_TEST
@@ -635,6 +692,7 @@ int main(void) {
     tcase_add_test(tc, test_labels);
     tcase_add_test(tc, test_accounting_messy_log);
     tcase_add_test(tc, test_stream_without_retract);
+    tcase_add_test(tc, test_stream_turbine_filter);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -139,6 +139,7 @@ typedef struct wf_data_stats {
     int64_t off_grid_rows;         /* time not on the turbine's grid: ignored */
     int64_t reordered_rows;        /* out-of-order rows absorbed inside open windows */
     int64_t turbines_resorted;     /* turbines that fell back to buffering + sorting */
+    int64_t turbines_filtered;     /* turbines declined by the sink's want() filter */
     int n_notes;                   /* notes for the run summary (never printed by the library) */
     int64_t notes_dropped;
     char notes[WF_DATA_NOTES_MAX][WF_REASON_MAX];
@@ -155,6 +156,9 @@ typedef struct wf_data_sink {
     wf_status (*skipped)(void *user, const wf_skipped *s, wf_error *err);
     wf_status (*retract)(void *user, const char *turbine_id, wf_error *err);
     void *user;
+    /* Optional turbine filter (sharding, issue 6): called once per new turbine id; return 0 to
+     * ignore that turbine's rows (no windows, no skipped entries, no row statistics). */
+    int (*want)(void *user, const char *turbine_id);
 } wf_data_sink;
 
 /* Stream cfg's log through the windower into sink. failures may be NULL (labels -1). */

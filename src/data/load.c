@@ -100,7 +100,7 @@ wf_status wf_data_collect_reader(const wf_config *cfg, wf_log_reader *r, wf_reop
     wf_status st = init_from_config(cfg, ws, err);
     if (st)
         return st;
-    wf_data_sink sink = {sink_window, sink_skipped, sink_retract, ws};
+    wf_data_sink sink = {sink_window, sink_skipped, sink_retract, ws, NULL};
     st = wf_data_stream_reader(cfg, r, reopen, reopen_ctx, failures, n_failures, &sink, stats, err);
     if (st) {
         wf_windows_free(ws);

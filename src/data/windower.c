@@ -39,7 +39,8 @@ typedef struct tstats {
 typedef struct turbine {
     char id[WF_ID_MAX];
     int started;
-    int resort; /* out of time order: ignored in pass 1, windowed from sorted rows in pass 2 */
+    int resort;   /* out of time order: ignored in pass 1, windowed from sorted rows in pass 2 */
+    int filtered; /* declined by the sink's want(): rows ignored */
     int64_t t0, g_max, k_next;
     slot *slots;    /* (L) ring */
     float *vals;    /* (L, C) */
@@ -171,6 +172,8 @@ static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbin
     }
     for (int i = 0; i < w->R; i++)
         t->slots[i].g = -1;
+    if (w->sink->want && !w->sink->want(w->sink->user, t->id))
+        t->filtered = 1;
     w->hash[h] = w->nt;
     w->nt++;
     *out = t;
@@ -495,7 +498,7 @@ static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
     wf_status st = find_turbine(w, row->turbine, row->turbine_len, &t, err);
     if (st)
         return st;
-    if (t->resort)
+    if (t->resort || t->filtered)
         return WF_OK;
     if (!row->time_ok) {
         add_broken(t, row);
@@ -724,6 +727,8 @@ wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reope
     }
     stats->turbines = w.nt;
     stats->turbines_resorted = n_resort;
+    for (int64_t i = 0; i < w.nt; i++)
+        stats->turbines_filtered += w.t[i].filtered;
     for (int64_t i = 0; i < w.nt; i++)
         add_tstats(stats, &w.t[i].st);
     add_tstats(stats, &w.orphan);

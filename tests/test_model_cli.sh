@@ -1,0 +1,61 @@
+#!/bin/bash
+# whyflag inspect / predict end to end on the Aurora models (tests/data/aurora, from
+# shared/fixtures/aurora): scores.csv against ONNX Runtime's scores (ort_scores.csv) within 2e-6,
+# and the error messages for channel mismatches, bad layouts and usage.
+# args: CLI source-dir build-dir
+set -u
+cli=$1
+src=$2
+data=$src/tests/data/aurora
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$("$cli" inspect "$data/mlp_int8_qdq.onnx") || fail "inspect exit $?"
+for want in "quantized:  yes" "x float32 [N, 8, 36]" "prob float32 [N, 1]" "QuantizeLinear x3" \
+            "FLOPs per evaluation" "channels = wind_speed"; do
+    grep -qF "$want" <<<"$out" || fail "inspect lacks '$want': $out"
+done
+"$cli" inspect "$data/cnn1d.onnx" --json | grep -q '"flops_per_evaluation": [0-9]' || fail "inspect --json"
+
+# predict: every model within 2e-6 of ONNX Runtime (column per model in ort_scores.csv)
+for spec in logreg:6 mlp:7 cnn1d:8 mlp_pruned:10 mlp_int8_qdq:11; do
+    m=${spec%%:*}
+    col=${spec##*:}
+    "$cli" predict --model "$data/$m.onnx" --windows "$data/windows.json" --out "$tmp/$m.csv" \
+        2>"$tmp/err" || fail "predict $m: $(cat "$tmp/err")"
+    head -1 "$tmp/$m.csv" | grep -qx "turbine_id,start,end,score" || fail "header of $m"
+    rows=$(($(wc -l <"$tmp/$m.csv") - 1))
+    [ "$rows" -eq 1716 ] || fail "$m: $rows rows"
+    maxd=$(paste -d, <(tail -n +2 "$tmp/$m.csv") <(tail -n +2 "$data/ort_scores.csv") |
+        awk -F, -v c="$col" '{ if ($1 != $6 || $2 != $7 || $3 != $8) { print "order"; exit }
+            d = $4 - $(c + 4); if (d < 0) d = -d; if (d > m) m = d } END { if (m != "") printf "%.3g\n", m; else print 0 }')
+    [ "$maxd" != order ] || fail "$m: rows out of order"
+    awk -v d="$maxd" 'BEGIN { exit !(d <= 2e-6) }' || fail "$m: max diff $maxd > 2e-6"
+    echo "$m: max |whyflag - ORT| = $maxd"
+done
+
+# channel order must match the model's metadata
+sed 's/"channels":\["wind_speed","rotor_rpm"/"channels":["rotor_rpm","wind_speed"/' \
+    "$data/windows.json" >"$tmp/swapped.json"
+"$cli" predict --model "$data/mlp.onnx" --windows "$tmp/swapped.json" >/dev/null 2>"$tmp/err" &&
+    fail "swapped channels accepted"
+grep -q "channel 0 of .*is 'rotor_rpm' but the model .* expects 'wind_speed'" "$tmp/err" ||
+    fail "channel message: $(cat "$tmp/err")"
+
+# usage errors
+"$cli" predict --model "$data/mlp.onnx" >/dev/null 2>&1 && fail "missing --windows accepted"
+"$cli" predict --config x.json >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "not wired yet" "$tmp/err" || fail "--config usage: $(cat "$tmp/err")"
+"$cli" predict --model "$data/mlp.onnx" --windows "$data/windows.json" --layout XYZ \
+    >/dev/null 2>"$tmp/err" && fail "bad layout accepted"
+grep -q "NCT or NTC" "$tmp/err" || fail "layout message"
+# NTC does not fit an [N, 8, 36] input for 8 x 36 windows
+"$cli" predict --model "$data/mlp.onnx" --windows "$data/windows.json" --layout NTC \
+    >/dev/null 2>"$tmp/err" && fail "wrong layout accepted"
+grep -q "does not fit --layout NTC" "$tmp/err" || fail "layout fit message: $(cat "$tmp/err")"
+# not a model
+echo "hello" >"$tmp/bad.onnx"
+"$cli" inspect "$tmp/bad.onnx" >/dev/null 2>"$tmp/err" && fail "garbage accepted"
+grep -q "bad.onnx" "$tmp/err" || fail "garbage message: $(cat "$tmp/err")"
+echo "ok"

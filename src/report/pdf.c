@@ -373,8 +373,10 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
         const char *r4[] = {"Agreement (Spearman)", v, m};
         pdf_table_row(p, &t, r4);
     }
-    if (x->has_ig && x->ig.surrogate) {
-        snprintf(m, sizeof m, "int8 model: gradients from %s", x->ig.surrogate);
+    const char *sur = x->has_ig && x->ig.surrogate ? x->ig.surrogate : p->r->surrogate;
+    if (x->has_ig && (sur || p->r->model_quantized)) {
+        snprintf(m, sizeof m, "int8 model: scores are its own, IG gradients from %s",
+                 sur ? sur : "a float surrogate");
         const char *r5[] = {"Surrogate gradients", "yes", m};
         pdf_table_row(p, &t, r5);
     }
@@ -425,7 +427,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
     }
     if (x->has_ig) {
-        double h = 42 + 11 * a->C;
+        double h = fmin(42 + 11 * a->C, 600);
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
                     "When within the window each channel mattered (Integrated Gradients; red "
@@ -665,7 +667,7 @@ static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err
              nt == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
     pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
     wf_png png = {0};
-    double h = 60 + 22 * C;
+    double h = fmin(60 + 22 * C, 600);
     st = wf_chart_review(&p->cx, a, mt, mf, PDF_TW, h, &png, err);
     if (!st)
         st = pdf_image(p, &png, 0, PDF_TW, h, err);

@@ -7,6 +7,7 @@
  *
  * Set WF_REPORT_KEEP=DIR to keep the full report in DIR (for looking at the pages).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,68 @@ START_TEST(test_unwritable_output) {
 }
 END_TEST
 
+/* The `explain` command's shape: no scores, no threshold, one failed explanation. */
+START_TEST(test_explain_format_and_failures) {
+    wf_results r = run.r;
+    r.command = "explain";
+    r.scores = NULL;
+    r.flagged = NULL;
+    r.threshold = NAN;
+    r.n_failures = 0;
+    r.failures = NULL;
+    wf_explanation saved = run.expl[1];
+    run.expl[1].status = WF_ERR_NUMERIC;
+    snprintf(run.expl[1].error, sizeof run.expl[1].error, "singular system in window 7");
+    const char *d = tu_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/results.json", d);
+    wf_error err = {0};
+    wf_status st = wf_results_write_json(path, &r, &err);
+    run.expl[1] = saved;
+    ck_assert_msg(st == WF_OK, "%s", err.msg);
+    char py[16384];
+    snprintf(py, sizeof py,
+             "python3 -c \"import json; d=json.load(open('%s'));"
+             "assert d['command']=='explain' and d['threshold'] is None;"
+             "assert 'scores' not in d and 'episodes' not in d;"
+             "w=d['windows']; assert w[1]['status']=='numerical error' or 'status' in w[1], w[1];"
+             "assert 'singular system' in w[1]['error'];"
+             "assert 'status' not in w[0]; print('ok')\"",
+             path);
+    char *out = NULL;
+    int rc = tu_run(py, &out);
+    ck_assert_msg(rc == 0, "%s", out);
+    free(out);
+}
+END_TEST
+
+/* Nothing flagged, no failure log, no background: every output is still written. */
+START_TEST(test_nothing_flagged) {
+    wf_results r = run.r;
+    uint8_t *none = calloc((size_t)run.ws.n, 1);
+    r.flagged = none;
+    r.n_explained = 0;
+    r.expl = NULL;
+    r.background = NULL;
+    r.n_failures = 0;
+    r.failures = NULL;
+    const char *d = tu_tmpdir();
+    wf_report_options o;
+    options(&o);
+    wf_error err = {0};
+    wf_status st = wf_report_write_all(&r, &o, d, &err);
+    free(none);
+    ck_assert_msg(st == WF_OK, "%s", err.msg);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "pdftotext '%s/report.pdf' - 2>/dev/null | grep -c 'No window was flagged'", d);
+    char *out = NULL;
+    tu_run(cmd, &out);
+    ck_assert_msg(atoi(out) == 1, "%s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("report");
@@ -410,6 +473,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_episode_cap);
     tcase_add_test(tc, test_template_errors);
     tcase_add_test(tc, test_unwritable_output);
+    tcase_add_test(tc, test_explain_format_and_failures);
+    tcase_add_test(tc, test_nothing_flagged);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,18 +17,43 @@
 #include "whyflag/model.h"
 
 static const char *const grad_tests[] = {
-    "test_add_bcast", "test_sub_bcast", "test_mul_bcast", "test_div_bcast", "test_relu",
-    "test_leakyrelu", "test_sigmoid", "test_tanh", "test_softmax_axis_1", "test_softmax_axis_0",
-    "test_flatten_axis2", "test_transpose_all_permutations_4", "test_concat_3d_axis_1",
-    "test_squeeze", "test_unsqueeze_two_axes", "test_reshape_negative_dim", "test_gemm_all_attributes",
-    "test_gemm_transposeA", "test_matmul_bcast", "test_matmul_1d_3d", "test_basic_conv_with_padding",
-    "test_conv_with_strides_and_asymmetric_padding", "test_conv_with_autopad_same",
-    "pytorch-converted/test_Conv1d_dilated", "pytorch-converted/test_Conv1d_groups",
-    "pytorch-converted/test_Conv1d_stride", "pytorch-converted/test_Conv1d_pad2",
-    "pytorch-converted/test_MaxPool1d_stride", "pytorch-converted/test_AvgPool1d_stride",
-    "test_maxpool_1d_default", "test_averagepool_1d_default", "test_globalaveragepool",
-    "test_globalmaxpool", "test_batchnorm_epsilon", "pytorch-converted/test_BatchNorm1d_3d_input_eval",
-    "pytorch-converted/test_Softmax", "pytorch-converted/test_Linear",
+    "test_add_bcast",
+    "test_sub_bcast",
+    "test_mul_bcast",
+    "test_div_bcast",
+    "test_relu",
+    "test_leakyrelu",
+    "test_sigmoid",
+    "test_tanh",
+    "test_softmax_axis_1",
+    "test_softmax_axis_0",
+    "test_flatten_axis2",
+    "test_transpose_all_permutations_4",
+    "test_concat_3d_axis_1",
+    "test_squeeze",
+    "test_unsqueeze_two_axes",
+    "test_reshape_negative_dim",
+    "test_gemm_all_attributes",
+    "test_gemm_transposeA",
+    "test_matmul_bcast",
+    "test_matmul_1d_3d",
+    "test_basic_conv_with_padding",
+    "test_conv_with_strides_and_asymmetric_padding",
+    "test_conv_with_autopad_same",
+    "pytorch-converted/test_Conv1d_dilated",
+    "pytorch-converted/test_Conv1d_groups",
+    "pytorch-converted/test_Conv1d_stride",
+    "pytorch-converted/test_Conv1d_pad2",
+    "pytorch-converted/test_MaxPool1d_stride",
+    "pytorch-converted/test_AvgPool1d_stride",
+    "test_maxpool_1d_default",
+    "test_averagepool_1d_default",
+    "test_globalaveragepool",
+    "test_globalmaxpool",
+    "test_batchnorm_epsilon",
+    "pytorch-converted/test_BatchNorm1d_3d_input_eval",
+    "pytorch-converted/test_Softmax",
+    "pytorch-converted/test_Linear",
     "pytorch-converted/test_Linear_no_bias",
 };
 
@@ -39,8 +64,7 @@ static void load_inputs(const char *dir, const wf_model *m, wf_tensor *in) {
         size_t len;
         char *buf = tu_read(path, &len);
         wf_error err;
-        ck_assert_msg(wf_onnx_read_tensor(buf, len, &in[i], NULL, 0, &err) == WF_OK, "%s",
-                      err.msg);
+        ck_assert_msg(wf_onnx_read_tensor(buf, len, &in[i], NULL, 0, &err) == WF_OK, "%s", err.msg);
         free(buf);
     }
 }

@@ -46,8 +46,8 @@ static int nrows;
 static void setup(void) {
     wf_error err;
     if (W.n == 0) {
-        ck_assert_msg(wf_windows_read_json(tu_data("aurora/windows.json"), &W, &err) == WF_OK,
-                      "%s", err.msg);
+        ck_assert_msg(wf_windows_read_json(tu_data("aurora/windows.json"), &W, &err) == WF_OK, "%s",
+                      err.msg);
         for (int c = 0; c < NCOL; c++)
             cols[c] = calloc(4096, sizeof(double));
         nrows = read_scores(cols, 4096);
@@ -86,13 +86,21 @@ static double score_model(const char *file, int column, int column2, double *max
     return maxd;
 }
 
-START_TEST(test_logreg) { ck_assert(score_model("aurora/logreg.onnx", 5, -1, NULL) <= 2e-6); }
+START_TEST(test_logreg) {
+    ck_assert(score_model("aurora/logreg.onnx", 5, -1, NULL) <= 2e-6);
+}
 END_TEST
-START_TEST(test_mlp) { ck_assert(score_model("aurora/mlp.onnx", 6, -1, NULL) <= 2e-6); }
+START_TEST(test_mlp) {
+    ck_assert(score_model("aurora/mlp.onnx", 6, -1, NULL) <= 2e-6);
+}
 END_TEST
-START_TEST(test_cnn1d) { ck_assert(score_model("aurora/cnn1d.onnx", 7, -1, NULL) <= 2e-6); }
+START_TEST(test_cnn1d) {
+    ck_assert(score_model("aurora/cnn1d.onnx", 7, -1, NULL) <= 2e-6);
+}
 END_TEST
-START_TEST(test_mlp_pruned) { ck_assert(score_model("aurora/mlp_pruned.onnx", 9, -1, NULL) <= 2e-6); }
+START_TEST(test_mlp_pruned) {
+    ck_assert(score_model("aurora/mlp_pruned.onnx", 9, -1, NULL) <= 2e-6);
+}
 END_TEST
 START_TEST(test_mlp_int8) {
     double fused = 0;

@@ -8,99 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onnx_pb.h"
 #include "testutil.h"
 #include "whyflag/engine.h"
 #include "whyflag/model.h"
-
-typedef struct pb {
-    uint8_t *p;
-    size_t len, cap;
-} pb;
-
-static void put(pb *b, const void *d, size_t n) {
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, d, n);
-    b->len += n;
-}
-static void varint(pb *b, uint64_t v) {
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        if (v)
-            c |= 0x80;
-        put(b, &c, 1);
-    } while (v);
-}
-static void f_varint(pb *b, int field, int64_t v) {
-    varint(b, (uint64_t)field << 3);
-    varint(b, (uint64_t)v);
-}
-static void f_bytes(pb *b, int field, const void *d, size_t n) {
-    varint(b, ((uint64_t)field << 3) | 2);
-    varint(b, n);
-    put(b, d, n);
-}
-static void f_str(pb *b, int field, const char *s) { f_bytes(b, field, s, strlen(s)); }
-static void f_msg(pb *b, int field, pb *m) {
-    f_bytes(b, field, m->p, m->len);
-    free(m->p);
-    memset(m, 0, sizeof *m);
-}
-
-/* ValueInfoProto: name, tensor type elem_type with dims (dims[i] < 0 -> dim_param "N"). */
-static void value_info(pb *g, int field, const char *name, int elem, int rank,
-                       const int64_t *dims) {
-    pb shape = {0}, tt = {0}, type = {0}, vi = {0};
-    for (int i = 0; i < rank; i++) {
-        pb d = {0};
-        if (dims[i] < 0)
-            f_str(&d, 2, "N");
-        else
-            f_varint(&d, 1, dims[i]);
-        f_msg(&shape, 1, &d);
-    }
-    f_varint(&tt, 1, elem);
-    f_msg(&tt, 2, &shape);
-    f_msg(&type, 1, &tt);
-    f_str(&vi, 1, name);
-    f_msg(&vi, 2, &type);
-    f_msg(g, field, &vi);
-}
-
-static void node(pb *g, const char *op, const char *in, const char *out, const char *domain) {
-    pb n = {0};
-    if (in)
-        f_str(&n, 1, in);
-    f_str(&n, 2, out);
-    f_str(&n, 3, op);
-    f_str(&n, 4, op);
-    if (domain)
-        f_str(&n, 7, domain);
-    f_msg(g, 1, &n);
-}
-
-static void model_wrap(pb *out, pb *graph, int opset) {
-    pb os = {0};
-    f_varint(out, 1, 8);
-    f_str(&os, 1, "");
-    f_varint(&os, 2, opset);
-    f_msg(out, 8, &os);
-    f_msg(out, 7, graph);
-}
-
-/* A graph x[N,4] -> op -> y. */
-static void simple(pb *m, const char *op, int elem, const char *domain) {
-    pb g = {0};
-    int64_t d[2] = {-1, 4};
-    node(&g, op, "x", "y", domain);
-    f_str(&g, 2, "g");
-    value_info(&g, 11, "x", elem, 2, d);
-    value_info(&g, 12, "y", elem, 2, d);
-    model_wrap(m, &g, 13);
-}
 
 static void expect_fail(const pb *m, const char *fragment) {
     wf_model *mod = NULL;
@@ -109,10 +20,8 @@ static void expect_fail(const pb *m, const char *fragment) {
     wf_status s = wf_model_load_mem(m->p, m->len, "bad.onnx", &mod, &err);
     ck_assert_msg(s != WF_OK, "loaded, expected failure with '%s'", fragment);
     ck_assert_ptr_null(mod);
-    ck_assert_msg(strstr(err.msg, fragment) != NULL, "message '%s' lacks '%s'", err.msg,
-                  fragment);
-    ck_assert_msg(strstr(err.msg, "bad.onnx") != NULL, "message '%s' lacks the file name",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, fragment) != NULL, "message '%s' lacks '%s'", err.msg, fragment);
+    ck_assert_msg(strstr(err.msg, "bad.onnx") != NULL, "message '%s' lacks the file name", err.msg);
 }
 
 START_TEST(test_control_loads_and_runs) {

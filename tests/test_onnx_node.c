@@ -212,8 +212,7 @@ static int run_one(const char *dir, const char *name, int *expected_fail_ok, cha
                 b = ((const float *)want_t.data)[i];
                 if (!(fabs(a - b) <= 1e-7 + 1e-3 * fabs(b)) && !(isnan(a) && isnan(b)) &&
                     !(isinf(a) && a == b)) {
-                    snprintf(why, wsz, "output %d[%lld] = %.9g, want %.9g", o, (long long)i, a,
-                             b);
+                    snprintf(why, wsz, "output %d[%lld] = %.9g, want %.9g", o, (long long)i, a, b);
                     ok = 0;
                 }
                 break;

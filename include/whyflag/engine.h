@@ -85,12 +85,12 @@ const wf_tensor *wf_engine_output(const wf_engine *e, int i);
  * of output `out_index` (float), dx receives the gradient with respect to float input
  * `in_index` (its shape). Quantize/Dequantize use the straight-through estimator; see
  * WF_ENGINE_SURROGATE_STE. */
-wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index,
-                             float *dx, wf_error *err);
+wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index, float *dx,
+                             wf_error *err);
 
-#define WF_ENGINE_SURROGATE_STE                                                                   \
-    "straight-through estimator through QuantizeLinear/DequantizeLinear (gradient 1 inside the "  \
-    "representable range, 0 where saturated; QLinear* ops through their dequantized float "       \
+#define WF_ENGINE_SURROGATE_STE                                                                    \
+    "straight-through estimator through QuantizeLinear/DequantizeLinear (gradient 1 inside the "   \
+    "representable range, 0 where saturated; QLinear* ops through their dequantized float "        \
     "equivalent)"
 
 #ifdef __cplusplus

@@ -12,8 +12,8 @@
 #include "whyflag/model.h"
 #include "whyflag/windows.h"
 
-#define USAGE                                                                                     \
-    "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] "                \
+#define USAGE                                                                                      \
+    "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] "                   \
     "[--layout NCT|NTC]"
 
 /* The windows' channels must be the model's metadata channels, in order, where it has them. */
@@ -135,8 +135,8 @@ int wf_cmd_predict(int argc, char **argv) {
             rc = wf_cli_fail("predict", &err);
             goto done;
         }
-        fprintf(stderr, "whyflag predict: %lld windows scored with %s, wrote %s\n",
-                (long long)n, model, out);
+        fprintf(stderr, "whyflag predict: %lld windows scored with %s, wrote %s\n", (long long)n,
+                model, out);
     } else {
         fputs(b.p, stdout);
     }

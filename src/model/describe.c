@@ -59,8 +59,7 @@ static void shape_str(const wf_value *v, char *buf, size_t size) {
     size_t len = 0;
     len += (size_t)snprintf(buf + len, size - len, "[");
     for (int i = 0; i < r && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
-                                d[i] < 0 ? "N" : "");
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", d[i] < 0 ? "N" : "");
     if (len < size) {
         /* second pass for the numbers (keeps the code short) */
         len = 0;

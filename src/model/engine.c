@@ -26,13 +26,15 @@ struct wf_engine {
     void *scratch;
     size_t scratch_cap;
     int planned;
-    wf_tensor *last;     /* (n_inputs) shapes of the planned inputs */
+    wf_tensor *last; /* (n_inputs) shapes of the planned inputs */
     int maxio;
     wf_tensor **pin, **pout; /* (maxio) */
     float **gin, **gout;
 };
 
-static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+static size_t align64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
 
 void wf_engine_free(wf_engine *e) {
     if (!e)
@@ -72,8 +74,8 @@ static void gather(wf_engine *e, const wf_node *n) {
 static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_error *err) {
     const wf_value *v = &m->vals[m->inputs[i]];
     if (x->dtype != v->dtype)
-        return wf_error_set(err, WF_ERR_SHAPE, "input '%s' is %s but the model expects %s",
-                            v->name, wf_dtype_name(x->dtype), wf_dtype_name(v->dtype));
+        return wf_error_set(err, WF_ERR_SHAPE, "input '%s' is %s but the model expects %s", v->name,
+                            wf_dtype_name(x->dtype), wf_dtype_name(v->dtype));
     if (x->rank < 0 || x->rank > WF_MAX_RANK)
         return wf_error_set(err, WF_ERR_SHAPE, "input '%s' has rank %d", v->name, x->rank);
     if (v->decl_rank >= 0) {
@@ -85,8 +87,7 @@ static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_er
             if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d])
                 return wf_error_set(err, WF_ERR_SHAPE,
                                     "input '%s' has %lld at axis %d but the model expects %lld",
-                                    v->name, (long long)x->dims[d], d,
-                                    (long long)v->decl_dims[d]);
+                                    v->name, (long long)x->dims[d], d, (long long)v->decl_dims[d]);
     }
     int64_t p = 1;
     for (int d = 0; d < x->rank; d++) {
@@ -315,8 +316,8 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
 wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_error *err) {
     const wf_model *m = e->m;
     if (n_inputs != m->n_inputs)
-        return wf_error_set(err, WF_ERR_INVALID, "%s: the model has %d input(s), %d given",
-                            m->name, m->n_inputs, n_inputs);
+        return wf_error_set(err, WF_ERR_INVALID, "%s: the model has %d input(s), %d given", m->name,
+                            m->n_inputs, n_inputs);
     if (e->flags & WF_ENGINE_SHAPES_ONLY)
         return wf_error_set(err, WF_ERR_INVALID, "a shapes-only engine cannot run");
     int replan = !e->planned;
@@ -359,8 +360,8 @@ const wf_tensor *wf_engine_output(const wf_engine *e, int i) {
     return &e->t[e->m->outputs[i]];
 }
 
-wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index,
-                             float *dx, wf_error *err) {
+wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index, float *dx,
+                             wf_error *err) {
     const wf_model *m = e->m;
     if (!(e->flags & WF_ENGINE_GRAD))
         return wf_error_set(err, WF_ERR_INVALID, "engine created without WF_ENGINE_GRAD");
@@ -418,7 +419,9 @@ int64_t wf_engine_flops(wf_engine *e) {
     return total;
 }
 
-const wf_tensor *wf_engine_value(const wf_engine *e, int v) { return &e->t[v]; }
+const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
+    return &e->t[v];
+}
 
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err) {

@@ -28,10 +28,10 @@ typedef struct wf_value {
     char *name;
     wf_dtype dtype;
     wf_val_kind kind;
-    int producer;       /* node position (topological) for WF_VAL_NODE, else -1 */
-    int input_index;    /* position among graph inputs for WF_VAL_INPUT, else -1 */
-    wf_tensor c;        /* WF_VAL_CONST: shape and data (owned by the model) */
-    int decl_rank;      /* WF_VAL_INPUT/outputs: declared rank (-1 unknown) */
+    int producer;                   /* node position (topological) for WF_VAL_NODE, else -1 */
+    int input_index;                /* position among graph inputs for WF_VAL_INPUT, else -1 */
+    wf_tensor c;                    /* WF_VAL_CONST: shape and data (owned by the model) */
+    int decl_rank;                  /* WF_VAL_INPUT/outputs: declared rank (-1 unknown) */
     int64_t decl_dims[WF_MAX_RANK]; /* -1 where symbolic */
 } wf_value;
 
@@ -50,9 +50,9 @@ typedef struct wf_attr {
     float f;
     int64_t i;
     char *s;
-    int n;          /* number of ints or floats */
-    int64_t *ints;  /* (n) */
-    float *floats;  /* (n) */
+    int n;         /* number of ints or floats */
+    int64_t *ints; /* (n) */
+    float *floats; /* (n) */
 } wf_attr;
 
 /* Parsed attributes: one struct for every op (each op uses the fields it needs). */
@@ -63,15 +63,15 @@ typedef struct wf_params {
     int has_axes;
     float alpha, beta, eps;
     int trans_a, trans_b;
-    int nsp;               /* spatial dims of Conv/Pool (1 or 2) */
+    int nsp;                                        /* spatial dims of Conv/Pool (1 or 2) */
     int64_t kernel[2], strides[2], dil[2], pads[4]; /* pads: begin[nsp], end[nsp] */
     int64_t group;
-    int auto_pad;          /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID */
+    int auto_pad; /* 0 NOTSET, 1 SAME_UPPER, 2 SAME_LOWER, 3 VALID */
     int ceil_mode, count_include_pad;
     int n_perm;
     int64_t perm[WF_MAX_RANK];
     int keepdims, noop_empty_axes, allowzero;
-    int pad_mode;          /* 0 constant, 1 reflect, 2 edge */
+    int pad_mode; /* 0 constant, 1 reflect, 2 edge */
     int n_pads;
     int64_t pads_attr[2 * WF_MAX_RANK];
     float pad_value;
@@ -81,12 +81,12 @@ struct wf_node;
 struct wf_opdef;
 
 typedef struct wf_node {
-    char *name;       /* may be "" */
-    int onnx_index;   /* position in the file's node list (for messages) */
+    char *name;     /* may be "" */
+    int onnx_index; /* position in the file's node list (for messages) */
     const struct wf_opdef *op;
     int opset;
     int n_in, n_out;
-    int *in;          /* value index, -1 for an omitted optional input */
+    int *in; /* value index, -1 for an omitted optional input */
     int *out;
     int n_attr;
     wf_attr *attr;
@@ -122,19 +122,19 @@ struct wf_model {
     int n_vals, cap_vals; /* cap_vals: allocated entries (names freed over all of them) */
     wf_value *vals;
     int n_nodes;
-    wf_node *nodes;       /* topological order */
+    wf_node *nodes; /* topological order */
     int n_inputs, n_outputs;
-    int *inputs;          /* value indices of graph inputs */
-    int *outputs;         /* value indices of graph outputs */
+    int *inputs;  /* value indices of graph inputs */
+    int *outputs; /* value indices of graph outputs */
     int n_meta;
     char **meta_keys, **meta_vals;
     int n_channels;
-    char **channels;      /* from metadata "channels" (parsed), owned */
-    int opset;            /* ai.onnx opset version */
+    char **channels; /* from metadata "channels" (parsed), owned */
+    int opset;       /* ai.onnx opset version */
     int64_t ir_version;
     char *producer;
     int quantized;
-    void *weights;        /* the weight block */
+    void *weights; /* the weight block */
     size_t weights_size;
 };
 
@@ -167,7 +167,7 @@ wf_status wf_check_dtype(const wf_node *n, const wf_value *vals, int i, unsigned
 #define WF_DT_BIT(d) (1u << (d))
 #define WF_DT_FLOATONLY WF_DT_BIT(WF_DTYPE_FLOAT)
 #define WF_DT_Q8 (WF_DT_BIT(WF_DTYPE_INT8) | WF_DT_BIT(WF_DTYPE_UINT8))
-#define WF_DT_NUMERIC                                                                             \
+#define WF_DT_NUMERIC                                                                              \
     (WF_DT_FLOATONLY | WF_DT_Q8 | WF_DT_BIT(WF_DTYPE_INT32) | WF_DT_BIT(WF_DTYPE_INT64))
 
 /* Normalize an axis against rank (negative counts from the end); -1 on out of range. */
@@ -188,8 +188,8 @@ wf_status wf_check_numel(const wf_node *n, const wf_tensor *t, wf_error *err);
 
 /* Read an int64 shape-like tensor (Reshape shape, axes, pads): its data must be available at
  * plan time (constant or caller-fed). */
-wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, int64_t *out,
-                      int max, int *count, wf_error *err);
+wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, int64_t *out, int max,
+                      int *count, wf_error *err);
 
 /* ---- engine internals used by the predictor and describe ---- */
 /* Engine flag: plan shapes only (never run); used for FLOP counts. */

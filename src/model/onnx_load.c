@@ -71,13 +71,13 @@ static void map_put(name_map *m, const char *k, int v) {
 /* ---- tensors ---- */
 
 const char *wf_dtype_name(int t) {
-    static const char *const names[] = {"undefined", "float32",   "uint8",       "int8",
-                                        "uint16",    "int16",     "int32",       "int64",
-                                        "string",    "bool",      "float16",     "float64",
-                                        "uint32",    "uint64",    "complex64",   "complex128",
-                                        "bfloat16",  "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
-                                        "float8e5m2fnuz", "uint4", "int4",        "float4e2m1",
-                                        "float8e8m0", "uint2",    "int2"};
+    static const char *const names[] = {
+        "undefined",      "float32",  "uint8",        "int8",           "uint16",
+        "int16",          "int32",    "int64",        "string",         "bool",
+        "float16",        "float64",  "uint32",       "uint64",         "complex64",
+        "complex128",     "bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+        "float8e5m2fnuz", "uint4",    "int4",         "float4e2m1",     "float8e8m0",
+        "uint2",          "int2"};
     if (t < 0 || t >= (int)(sizeof names / sizeof names[0]))
         return "unknown dtype";
     return names[t];
@@ -98,9 +98,13 @@ size_t wf_dtype_size(wf_dtype dt) {
     }
 }
 
-int64_t wf_tensor_numel(const wf_tensor *t) { return wf_numel(t); }
+int64_t wf_tensor_numel(const wf_tensor *t) {
+    return wf_numel(t);
+}
 
-static int dtype_supported(int t) { return wf_dtype_size((wf_dtype)t) != 0; }
+static int dtype_supported(int t) {
+    return wf_dtype_size((wf_dtype)t) != 0;
+}
 
 #define SUPPORTED_DTYPES "float32, uint8, int8, int32, int64"
 
@@ -118,8 +122,7 @@ static wf_status tensor_decode(const Onnx__TensorProto *tp, const char *what, wf
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
                             "%s refers to external data ('%s'); whyflag needs every tensor inside "
                             "the .onnx file",
-                            what,
-                            tp->external_data[0]->value ? tp->external_data[0]->value : "?");
+                            what, tp->external_data[0]->value ? tp->external_data[0]->value : "?");
     int dt = tp->has_data_type ? tp->data_type : 0;
     if (!dtype_supported(dt))
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
@@ -282,7 +285,9 @@ static char *xstrdup(const char *s) {
     return d;
 }
 
-static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+static size_t align64(size_t n) {
+    return (n + 63) & ~(size_t)63;
+}
 
 /* The tensor a Constant node holds, or an error naming the node. Returns the TensorProto to
  * decode (value) or fills `scalar` for value_float(s)/value_int(s). */
@@ -303,8 +308,7 @@ static wf_status constant_source(const Onnx__NodeProto *np, const char *label, c
     const char *an = a->name ? a->name : "";
     if (!strcmp(an, "value")) {
         if (!a->t)
-            return wf_error_set(err, WF_ERR_PARSE, "%s: Constant 'value' holds no tensor",
-                                label);
+            return wf_error_set(err, WF_ERR_PARSE, "%s: Constant 'value' holds no tensor", label);
         cs->tp = a->t;
         return WF_OK;
     }
@@ -336,8 +340,8 @@ static wf_status constant_source(const Onnx__NodeProto *np, const char *label, c
 }
 
 static void label_of(const Onnx__NodeProto *np, size_t idx, char *buf, size_t size) {
-    snprintf(buf, size, "node '%s' (#%zu, %s)", np->name && *np->name ? np->name : "",
-             idx, np->op_type ? np->op_type : "?");
+    snprintf(buf, size, "node '%s' (#%zu, %s)", np->name && *np->name ? np->name : "", idx,
+             np->op_type ? np->op_type : "?");
 }
 
 static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_node *n,
@@ -393,8 +397,8 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
         if (type == WF_ATTR_INTS && a->n_ints) {
             if (a->n_ints > 64)
                 return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                    "%s: attribute '%s' has %zu ints (at most 64 supported)",
-                                    label, d->name, a->n_ints);
+                                    "%s: attribute '%s' has %zu ints (at most 64 supported)", label,
+                                    d->name, a->n_ints);
             d->ints = malloc(a->n_ints * sizeof *d->ints);
             if (!d->ints)
                 return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -415,8 +419,8 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
         if (type != WF_ATTR_FLOAT && type != WF_ATTR_INT && type != WF_ATTR_STRING &&
             type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR)
             return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                "%s: attribute '%s' has type %d, which no supported op uses",
-                                label, d->name, type);
+                                "%s: attribute '%s' has type %d, which no supported op uses", label,
+                                d->name, type);
     }
     return WF_OK;
 }
@@ -433,19 +437,18 @@ static wf_status read_value_info(const Onnx__ValueInfoProto *vi, const char *rol
                         : vi->type->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE    ? "map"
                         : vi->type->value_case == ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE
                             ? "sparse tensor"
-                        : vi->type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE
-                            ? "optional"
-                            : "unknown";
+                        : vi->type->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE ? "optional"
+                                                                                        : "unknown";
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
                             "graph %s '%s' is a %s; only dense tensors are supported", role, nm, k);
     }
     const Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
     if (tt && tt->has_elem_type) {
         if (!dtype_supported(tt->elem_type))
-            return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                "graph %s '%s' has dtype %s (%d); supported dtypes: "
-                                SUPPORTED_DTYPES,
-                                role, nm, wf_dtype_name(tt->elem_type), tt->elem_type);
+            return wf_error_set(
+                err, WF_ERR_UNSUPPORTED,
+                "graph %s '%s' has dtype %s (%d); supported dtypes: " SUPPORTED_DTYPES, role, nm,
+                wf_dtype_name(tt->elem_type), tt->elem_type);
         v->dtype = (wf_dtype)tt->elem_type;
     }
     if (tt && tt->shape) {
@@ -659,8 +662,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
     for (size_t i = 0; i < n_nodes; i++)
         maxv += g->node[i]->n_output;
     if (maxv > 1000000 || n_nodes > 1000000)
-        return wf_error_set(err, WF_ERR_UNSUPPORTED, "the graph is too large (%zu nodes)",
-                            n_nodes);
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "the graph is too large (%zu nodes)", n_nodes);
     m->vals = calloc(maxv + 1, sizeof *m->vals);
     m->cap_vals = m->vals ? (int)maxv + 1 : 0;
     m->nodes = calloc(n_nodes + 1, sizeof *m->nodes);
@@ -928,11 +930,11 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             int v = n->out[k];
             if (v >= 0 && !dtype_supported(m->vals[v].dtype)) {
                 char lb[300];
-                s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                 "%s: output '%s' would have dtype %s; supported dtypes: "
-                                 SUPPORTED_DTYPES,
-                                 wf_node_label(n, lb, sizeof lb), m->vals[v].name,
-                                 wf_dtype_name(m->vals[v].dtype));
+                s = wf_error_set(
+                    err, WF_ERR_UNSUPPORTED,
+                    "%s: output '%s' would have dtype %s; supported dtypes: " SUPPORTED_DTYPES,
+                    wf_node_label(n, lb, sizeof lb), m->vals[v].name,
+                    wf_dtype_name(m->vals[v].dtype));
                 goto fail;
             }
         }
@@ -1048,15 +1050,21 @@ const char *wf_model_metadata(const wf_model *m, const char *key) {
     return NULL;
 }
 
-int wf_model_is_quantized(const wf_model *m) { return m->quantized; }
+int wf_model_is_quantized(const wf_model *m) {
+    return m->quantized;
+}
 
 int wf_model_channels(const wf_model *m, const char *const **names) {
     *names = (const char *const *)m->channels;
     return m->n_channels;
 }
 
-int wf_model_n_inputs(const wf_model *m) { return m->n_inputs; }
-int wf_model_n_outputs(const wf_model *m) { return m->n_outputs; }
+int wf_model_n_inputs(const wf_model *m) {
+    return m->n_inputs;
+}
+int wf_model_n_outputs(const wf_model *m) {
+    return m->n_outputs;
+}
 const char *wf_model_input_name(const wf_model *m, int i) {
     return i >= 0 && i < m->n_inputs ? m->vals[m->inputs[i]].name : NULL;
 }

@@ -195,8 +195,9 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
             return s;
         const wf_tensor *o = wf_engine_output(c->e, 0);
         if (wf_numel(o) != k)
-            return wf_error_set(err, WF_ERR_SHAPE, "the first output must hold one value per "
-                                                   "window");
+            return wf_error_set(err, WF_ERR_SHAPE,
+                                "the first output must hold one value per "
+                                "window");
         memcpy(y + i, o->data, (size_t)k * sizeof *y);
     }
     return WF_OK;
@@ -285,8 +286,7 @@ static int find_affine(mp_user *u) {
         if (!n)
             break;
         const char *op = n->op->name;
-        if (!strcmp(op, "Sub") || !strcmp(op, "Div") || !strcmp(op, "Mul") ||
-            !strcmp(op, "Add")) {
+        if (!strcmp(op, "Sub") || !strcmp(op, "Div") || !strcmp(op, "Mul") || !strcmp(op, "Add")) {
             int xi = n->in[0] == v ? 0 : 1;
             const wf_value *cv = &m->vals[n->in[1 - xi]];
             if (cv->kind != WF_VAL_CONST || !const_fits(&cv->c, xd, xr))
@@ -349,7 +349,8 @@ static int find_affine(mp_user *u) {
                 if (wf_numel(cc) != H && wf_numel(cc) != 1)
                     break;
             }
-            double ga = !strcmp(op, "Gemm") ? n->p.alpha : 1.0, gb = !strcmp(op, "Gemm") ? n->p.beta : 0.0;
+            double ga = !strcmp(op, "Gemm") ? n->p.alpha : 1.0,
+                   gb = !strcmp(op, "Gemm") ? n->p.beta : 0.0;
             u->A = malloc((size_t)(H * ct) * sizeof *u->A);
             u->a0 = malloc((size_t)H * sizeof *u->a0);
             if (!u->A || !u->a0)
@@ -400,8 +401,8 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         return wf_error_set(err, WF_ERR_INVALID, "windows must have C, T >= 1");
     const wf_value *x = &m->vals[m->inputs[0]];
     if (x->dtype != WF_DTYPE_FLOAT)
-        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: input '%s' is %s, not float32",
-                            m->name, x->name, wf_dtype_name(x->dtype));
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: input '%s' is %s, not float32", m->name,
+                            x->name, wf_dtype_name(x->dtype));
     if (m->vals[m->outputs[0]].dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: output '%s' is not float32", m->name,
                             m->vals[m->outputs[0]].name);

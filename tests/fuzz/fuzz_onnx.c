@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for the ONNX loader: any bytes must give WF_OK or a clean error, never a
  * crash, leak or undefined behaviour. A loaded model is also described (which plans it at batch 1).
- * Build: CC=clang cmake -DWF_FUZZ=ON -DWF_SANITIZE=ON; run: ./fuzz_onnx corpus-onnx/ -max_total_time=60
+ * Build: CC=clang cmake -DWF_FUZZ=ON -DWF_SANITIZE=ON; run: ./fuzz_onnx corpus-onnx/
+ * -max_total_time=60
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -100,8 +100,7 @@ wf_status wf_check_numel(const wf_node *n, const wf_tensor *t, wf_error *err) {
                                  (long long)t->dims[i], i);
         p *= t->dims[i];
         if (p > WF_MAX_NUMEL)
-            return wf_node_error(err, WF_ERR_SHAPE, n,
-                                 "output would hold more than 2^31 elements");
+            return wf_node_error(err, WF_ERR_SHAPE, n, "output would hold more than 2^31 elements");
     }
     return WF_OK;
 }
@@ -122,8 +121,8 @@ wf_status wf_broadcast_shape(const wf_node *n, const wf_tensor *a, const wf_tens
     return wf_check_numel(n, out, err);
 }
 
-wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, int64_t *out,
-                      int max, int *count, wf_error *err) {
+wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, int64_t *out, int max,
+                      int *count, wf_error *err) {
     if (!t->data)
         return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
                              "%s must be a constant or a graph input (it is computed by the "
@@ -134,8 +133,8 @@ wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, in
                              wf_dtype_name(t->dtype));
     int64_t k = wf_numel(t);
     if (t->rank > 1 || k > max)
-        return wf_node_error(err, WF_ERR_SHAPE, n, "%s must be a vector of at most %d values",
-                             what, max);
+        return wf_node_error(err, WF_ERR_SHAPE, n, "%s must be a vector of at most %d values", what,
+                             max);
     for (int64_t i = 0; i < k; i++)
         out[i] = t->dtype == WF_DTYPE_INT64 ? ((const int64_t *)t->data)[i]
                                             : ((const int32_t *)t->data)[i];

@@ -252,7 +252,9 @@ static wf_status pool_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     return wf_check_numel(n, out[0], err);
 }
 
-static int is_max(const wf_node *n) { return n->op->name[0] == 'M'; }
+static int is_max(const wf_node *n) {
+    return n->op->name[0] == 'M';
+}
 
 static void pool_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
@@ -289,10 +291,10 @@ static int64_t pool_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     return wf_numel(out[0]) * kk;
 }
 
-const wf_opdef wf_op_maxpool = {"MaxPool", pool_check, pool_shape, pool_fwd, pool_bwd, 0,
-                                pool_flops};
-const wf_opdef wf_op_avgpool = {"AveragePool", pool_check, pool_shape, pool_fwd, pool_bwd, 0,
-                                pool_flops};
+const wf_opdef wf_op_maxpool = {"MaxPool", pool_check, pool_shape, pool_fwd,
+                                pool_bwd,  0,          pool_flops};
+const wf_opdef wf_op_avgpool = {"AveragePool", pool_check, pool_shape, pool_fwd,
+                                pool_bwd,      0,          pool_flops};
 
 /* ---- GlobalAveragePool / GlobalMaxPool ---- */
 static wf_status gpool_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -359,9 +361,9 @@ static int64_t gpool_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 }
 
 const wf_opdef wf_op_gavgpool = {"GlobalAveragePool", gpool_check, gpool_shape, gpool_fwd,
-                                 gpool_bwd, 0, gpool_flops};
-const wf_opdef wf_op_gmaxpool = {"GlobalMaxPool", gpool_check, gpool_shape, gpool_fwd, gpool_bwd,
-                                 0, gpool_flops};
+                                 gpool_bwd,           0,           gpool_flops};
+const wf_opdef wf_op_gmaxpool = {"GlobalMaxPool", gpool_check, gpool_shape, gpool_fwd,
+                                 gpool_bwd,       0,           gpool_flops};
 
 /* ---- BatchNormalization (inference) ---- */
 static wf_status bn_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -423,8 +425,8 @@ static void bn_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out
                            in[4]->data, n->p.eps, nn, c, s);
 }
 
-static void bn_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                   float *const *gin, float *const *gout, void *sc) {
+static void bn_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
+                   float *const *gout, void *sc) {
     (void)sc;
     (void)out;
     if (!gin[0])
@@ -440,5 +442,5 @@ static int64_t bn_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     return 2 * wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_batchnorm = {"BatchNormalization", bn_check, bn_shape, bn_fwd, bn_bwd, 0,
-                                  bn_flops};
+const wf_opdef wf_op_batchnorm = {
+    "BatchNormalization", bn_check, bn_shape, bn_fwd, bn_bwd, 0, bn_flops};

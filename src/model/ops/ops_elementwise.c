@@ -85,38 +85,38 @@ static wf_status binary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor 
     return wf_broadcast_shape(n, in[0], in[1], out[0], err);
 }
 
-#define BIN_LOOP(T, EXPR)                                                                         \
-    do {                                                                                          \
-        const T *A = a->data;                                                                     \
-        const T *B = b->data;                                                                     \
-        T *O = o->data;                                                                           \
-        for (int64_t q = 0; q < outer; q++) {                                                     \
-            T *oo = O + q * inner;                                                                \
-            for (int64_t k = 0; k < inner; k++) {                                                 \
-                T x = A[oa + k * ia];                                                             \
-                T y = B[ob + k * ib];                                                             \
-                oo[k] = (T)(EXPR);                                                                \
-            }                                                                                     \
-            bc_next(&bc, idx, &oa, &ob);                                                          \
-        }                                                                                         \
+#define BIN_LOOP(T, EXPR)                                                                          \
+    do {                                                                                           \
+        const T *A = a->data;                                                                      \
+        const T *B = b->data;                                                                      \
+        T *O = o->data;                                                                            \
+        for (int64_t q = 0; q < outer; q++) {                                                      \
+            T *oo = O + q * inner;                                                                 \
+            for (int64_t k = 0; k < inner; k++) {                                                  \
+                T x = A[oa + k * ia];                                                              \
+                T y = B[ob + k * ib];                                                              \
+                oo[k] = (T)(EXPR);                                                                 \
+            }                                                                                      \
+            bc_next(&bc, idx, &oa, &ob);                                                           \
+        }                                                                                          \
     } while (0)
 
-#define BIN_INT(T)                                                                                \
-    do {                                                                                          \
-        switch (kind) {                                                                           \
-        case BIN_ADD:                                                                             \
-            BIN_LOOP(T, (int64_t)x + (int64_t)y);                                                 \
-            break;                                                                                \
-        case BIN_SUB:                                                                             \
-            BIN_LOOP(T, (int64_t)x - (int64_t)y);                                                 \
-            break;                                                                                \
-        case BIN_MUL:                                                                             \
-            BIN_LOOP(T, (int64_t)((uint64_t)(int64_t)x * (uint64_t)(int64_t)y));                  \
-            break;                                                                                \
-        default:                                                                                  \
-            BIN_LOOP(T, y == 0 ? 0 : (int64_t)x / (int64_t)y);                                    \
-            break;                                                                                \
-        }                                                                                         \
+#define BIN_INT(T)                                                                                 \
+    do {                                                                                           \
+        switch (kind) {                                                                            \
+        case BIN_ADD:                                                                              \
+            BIN_LOOP(T, (int64_t)x + (int64_t)y);                                                  \
+            break;                                                                                 \
+        case BIN_SUB:                                                                              \
+            BIN_LOOP(T, (int64_t)x - (int64_t)y);                                                  \
+            break;                                                                                 \
+        case BIN_MUL:                                                                              \
+            BIN_LOOP(T, (int64_t)((uint64_t)(int64_t)x * (uint64_t)(int64_t)y));                   \
+            break;                                                                                 \
+        default:                                                                                   \
+            BIN_LOOP(T, y == 0 ? 0 : (int64_t)x / (int64_t)y);                                     \
+            break;                                                                                 \
+        }                                                                                          \
     } while (0)
 
 static void binary_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -143,7 +143,7 @@ static void binary_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *co
             BIN_LOOP(float, x - y);
             break;
         case BIN_MUL:
-            BIN_LOOP(float, x * y);
+            BIN_LOOP(float, x *y);
             break;
         default:
             BIN_LOOP(float, x / y);
@@ -225,14 +225,14 @@ static int64_t elementwise_flops(const wf_node *n, wf_tensor *const *in, wf_tens
     return wf_numel(out[0]);
 }
 
-const wf_opdef wf_op_add = {"Add", binary_check, binary_shape, binary_forward, binary_backward, 0,
-                            elementwise_flops};
-const wf_opdef wf_op_sub = {"Sub", binary_check, binary_shape, binary_forward, binary_backward, 0,
-                            elementwise_flops};
-const wf_opdef wf_op_mul = {"Mul", binary_check, binary_shape, binary_forward, binary_backward, 0,
-                            elementwise_flops};
-const wf_opdef wf_op_div = {"Div", binary_check, binary_shape, binary_forward, binary_backward, 0,
-                            elementwise_flops};
+const wf_opdef wf_op_add = {"Add", binary_check,     binary_shape, binary_forward, binary_backward,
+                            0,     elementwise_flops};
+const wf_opdef wf_op_sub = {"Sub", binary_check,     binary_shape, binary_forward, binary_backward,
+                            0,     elementwise_flops};
+const wf_opdef wf_op_mul = {"Mul", binary_check,     binary_shape, binary_forward, binary_backward,
+                            0,     elementwise_flops};
+const wf_opdef wf_op_div = {"Div", binary_check,     binary_shape, binary_forward, binary_backward,
+                            0,     elementwise_flops};
 
 /* ---- unary float activations ---- */
 
@@ -279,8 +279,7 @@ static void leaky_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     (void)s;
     (void)out;
     if (gin[0])
-        wf_k_leaky_relu_backward(gin[0], gout[0], in[0]->data, n->p.alpha,
-                                 (size_t)wf_numel(in[0]));
+        wf_k_leaky_relu_backward(gin[0], gout[0], in[0]->data, n->p.alpha, (size_t)wf_numel(in[0]));
 }
 static void sigmoid_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)n;
@@ -307,14 +306,14 @@ static void tanh_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         wf_k_tanh_backward(gin[0], gout[0], out[0]->data, (size_t)wf_numel(in[0]));
 }
 
-const wf_opdef wf_op_relu = {"Relu", unary_float_check, same_shape, relu_fwd, relu_bwd, 0,
-                             elementwise_flops};
-const wf_opdef wf_op_leaky_relu = {"LeakyRelu", unary_float_check, same_shape, leaky_fwd,
-                                   leaky_bwd, 0, elementwise_flops};
-const wf_opdef wf_op_sigmoid = {"Sigmoid", unary_float_check, same_shape, sigmoid_fwd,
-                                sigmoid_bwd, 0, elementwise_flops};
-const wf_opdef wf_op_tanh = {"Tanh", unary_float_check, same_shape, tanh_fwd, tanh_bwd, 0,
-                             elementwise_flops};
+const wf_opdef wf_op_relu = {"Relu", unary_float_check, same_shape, relu_fwd, relu_bwd,
+                             0,      elementwise_flops};
+const wf_opdef wf_op_leaky_relu = {"LeakyRelu", unary_float_check, same_shape, leaky_fwd, leaky_bwd,
+                                   0,           elementwise_flops};
+const wf_opdef wf_op_sigmoid = {"Sigmoid", unary_float_check, same_shape, sigmoid_fwd, sigmoid_bwd,
+                                0,         elementwise_flops};
+const wf_opdef wf_op_tanh = {"Tanh", unary_float_check, same_shape, tanh_fwd, tanh_bwd,
+                             0,      elementwise_flops};
 
 /* ---- Identity, Dropout: output 0 aliases input 0 ---- */
 

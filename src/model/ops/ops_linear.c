@@ -26,8 +26,7 @@ static wf_status gemm_check(wf_node *n, wf_value *vals, wf_error *err) {
     return WF_OK;
 }
 
-static void gemm_dims(const wf_node *n, wf_tensor *const *in, int64_t *M, int64_t *N,
-                      int64_t *K) {
+static void gemm_dims(const wf_node *n, wf_tensor *const *in, int64_t *M, int64_t *N, int64_t *K) {
     *M = n->p.trans_a ? in[0]->dims[1] : in[0]->dims[0];
     *K = n->p.trans_a ? in[0]->dims[0] : in[0]->dims[1];
     *N = n->p.trans_b ? in[1]->dims[0] : in[1]->dims[1];
@@ -44,17 +43,17 @@ static wf_status gemm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     int64_t kb = n->p.trans_b ? in[1]->dims[1] : in[1]->dims[0];
     if (kb != K)
         return wf_node_error(err, WF_ERR_SHAPE, n,
-                             "inner dimensions differ: A gives K=%lld, B gives %lld",
-                             (long long)K, (long long)kb);
+                             "inner dimensions differ: A gives K=%lld, B gives %lld", (long long)K,
+                             (long long)kb);
     if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
         return wf_node_error(err, WF_ERR_SHAPE, n, "matrix too large");
     if (n->n_in >= 3 && in[2]) {
         const wf_tensor *c = in[2];
-        if (c->rank > 2 || (c->rank >= 1 && c->dims[c->rank - 1] != 1 && c->dims[c->rank - 1] != N) ||
+        if (c->rank > 2 ||
+            (c->rank >= 1 && c->dims[c->rank - 1] != 1 && c->dims[c->rank - 1] != N) ||
             (c->rank == 2 && c->dims[0] != 1 && c->dims[0] != M))
-            return wf_node_error(err, WF_ERR_SHAPE, n,
-                                 "C does not broadcast to (%lld, %lld)", (long long)M,
-                                 (long long)N);
+            return wf_node_error(err, WF_ERR_SHAPE, n, "C does not broadcast to (%lld, %lld)",
+                                 (long long)M, (long long)N);
     }
     out[0]->rank = 2;
     out[0]->dims[0] = M;
@@ -247,11 +246,9 @@ static void matmul_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
         mm_offsets(&g, q, &oa, &ob);
         const float *gy = gout[0] + q * g.M * g.N;
         if (gin[0])
-            wf_k_gemm_backward_a(gin[0] + oa, gy, B + ob, (int)g.M, (int)g.N, (int)g.K, 0, 0,
-                                 1.0f);
+            wf_k_gemm_backward_a(gin[0] + oa, gy, B + ob, (int)g.M, (int)g.N, (int)g.K, 0, 0, 1.0f);
         if (gin[1])
-            wf_k_gemm_backward_b(gin[1] + ob, gy, A + oa, (int)g.M, (int)g.N, (int)g.K, 0, 0,
-                                 1.0f);
+            wf_k_gemm_backward_b(gin[1] + ob, gy, A + oa, (int)g.M, (int)g.N, (int)g.K, 0, 0, 1.0f);
     }
 }
 
@@ -264,5 +261,5 @@ static int64_t matmul_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     return 2 * g.batch * g.M * g.N * g.K;
 }
 
-const wf_opdef wf_op_matmul = {"MatMul", matmul_check, matmul_shape, matmul_fwd, matmul_bwd, 0,
-                               matmul_flops};
+const wf_opdef wf_op_matmul = {"MatMul", matmul_check, matmul_shape, matmul_fwd, matmul_bwd,
+                               0,        matmul_flops};

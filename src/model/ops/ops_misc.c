@@ -77,7 +77,7 @@ static int64_t softmax_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *
 }
 
 const wf_opdef wf_op_softmax = {"Softmax", softmax_check, softmax_shape, softmax_fwd, softmax_bwd,
-                                0, softmax_flops};
+                                0,         softmax_flops};
 
 /* ---- ReduceMean ---- */
 static wf_status rmean_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -160,21 +160,21 @@ static int64_t rmean_setup(const wf_node *n, wf_tensor *const *in, int64_t *ostr
     return count;
 }
 
-#define RM_LOOP(BODY)                                                                             \
-    do {                                                                                          \
-        int r = in[0]->rank;                                                                      \
-        int64_t idx[WF_MAX_RANK] = {0}, o = 0, total = wf_numel(in[0]);                           \
-        for (int64_t e = 0; e < total; e++) {                                                     \
-            BODY;                                                                                 \
-            for (int d = r - 1; d >= 0; d--) {                                                    \
-                idx[d]++;                                                                         \
-                o += ostr[d];                                                                     \
-                if (idx[d] < in[0]->dims[d])                                                      \
-                    break;                                                                        \
-                o -= ostr[d] * in[0]->dims[d];                                                    \
-                idx[d] = 0;                                                                       \
-            }                                                                                     \
-        }                                                                                         \
+#define RM_LOOP(BODY)                                                                              \
+    do {                                                                                           \
+        int r = in[0]->rank;                                                                       \
+        int64_t idx[WF_MAX_RANK] = {0}, o = 0, total = wf_numel(in[0]);                            \
+        for (int64_t e = 0; e < total; e++) {                                                      \
+            BODY;                                                                                  \
+            for (int d = r - 1; d >= 0; d--) {                                                     \
+                idx[d]++;                                                                          \
+                o += ostr[d];                                                                      \
+                if (idx[d] < in[0]->dims[d])                                                       \
+                    break;                                                                         \
+                o -= ostr[d] * in[0]->dims[d];                                                     \
+                idx[d] = 0;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 static void rmean_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
@@ -210,5 +210,5 @@ static int64_t rmean_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     return wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_reduce_mean = {"ReduceMean", rmean_check, rmean_shape, rmean_fwd, rmean_bwd,
-                                    0, rmean_flops};
+const wf_opdef wf_op_reduce_mean = {"ReduceMean", rmean_check, rmean_shape, rmean_fwd,
+                                    rmean_bwd,    0,           rmean_flops};

@@ -18,7 +18,9 @@
 #include "model/ops/ops.h"
 
 static wf_k_qtype qtype_of(wf_dtype d) {
-    return d == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : d == WF_DTYPE_UINT8 ? WF_K_QTYPE_U8 : WF_K_QTYPE_S32;
+    return d == WF_DTYPE_INT8    ? WF_K_QTYPE_S8
+           : d == WF_DTYPE_UINT8 ? WF_K_QTYPE_U8
+                                 : WF_K_QTYPE_S32;
 }
 
 /* Scale (and zero point) of a per-tensor or per-axis quantization over x with `axis`.
@@ -56,7 +58,8 @@ static wf_status qparams(const wf_node *n, const wf_tensor *x, const wf_tensor *
         return wf_node_error(err, WF_ERR_SHAPE, n,
                              "per-axis scale has %lld values but axis %lld of the input has "
                              "%lld",
-                             (long long)ns, (long long)axis, ax < 0 ? -1LL : (long long)x->dims[ax]);
+                             (long long)ns, (long long)axis,
+                             ax < 0 ? -1LL : (long long)x->dims[ax]);
     }
     q->per_axis = 1;
     size_t o = 1, in = 1;
@@ -172,8 +175,8 @@ static int64_t qdq_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     return wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_quantize = {"QuantizeLinear", quant_check, qdq_shape, quant_fwd, quant_bwd,
-                                 0, qdq_flops};
+const wf_opdef wf_op_quantize = {"QuantizeLinear", quant_check, qdq_shape, quant_fwd,
+                                 quant_bwd,        0,           qdq_flops};
 
 /* ---- DequantizeLinear ---- */
 static wf_status dequant_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -224,8 +227,8 @@ static void dequant_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const
         }
 }
 
-const wf_opdef wf_op_dequantize = {"DequantizeLinear", dequant_check, qdq_shape, dequant_fwd,
-                                   dequant_bwd, 0, qdq_flops};
+const wf_opdef wf_op_dequantize = {
+    "DequantizeLinear", dequant_check, qdq_shape, dequant_fwd, dequant_bwd, 0, qdq_flops};
 
 /* ---- shared by QLinearMatMul / QLinearConv ---- */
 
@@ -294,8 +297,8 @@ static wf_status qmm_check(wf_node *n, wf_value *vals, wf_error *err) {
 }
 
 /* A: (batch, M, K) or (M, K); B: (K, N) shared or (batch, K, N). */
-static int qmm_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M,
-                    int64_t *N, int64_t *K, int *b_batched) {
+static int qmm_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
+                    int64_t *K, int *b_batched) {
     if (a->rank < 2 || b->rank < 2)
         return -1;
     *M = a->dims[a->rank - 2];
@@ -327,8 +330,7 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
                              "expected");
     if (wf_numel(in[1]) != 1 || (in[7] && wf_numel(in[7]) != 1) || wf_numel(in[6]) != 1 ||
         (in[2] && wf_numel(in[2]) != 1))
-        return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
-                             "a and y must be quantized per tensor");
+        return wf_node_error(err, WF_ERR_UNSUPPORTED, n, "a and y must be quantized per tensor");
     if (wf_numel(in[4]) != 1 && wf_numel(in[4]) != N)
         return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
                              "b must be quantized per tensor or per column");
@@ -400,8 +402,8 @@ static int64_t qmm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     return 2 * batch * M * N * K;
 }
 
-const wf_opdef wf_op_qlinear_matmul = {"QLinearMatMul", qmm_check, qmm_shape, qmm_fwd, qmm_bwd, 0,
-                                       qmm_flops};
+const wf_opdef wf_op_qlinear_matmul = {"QLinearMatMul", qmm_check, qmm_shape, qmm_fwd,
+                                       qmm_bwd,         0,         qmm_flops};
 
 /* ---- QLinearConv ---- */
 static wf_status qconv_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -439,9 +441,9 @@ static wf_status qconv_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *
     for (int i = 0; i < g.ndim; i++)
         out[0]->dims[2 + i] = g.out[i];
     /* backward: dequantized w, float output gradient, conv backward scratch */
-    *scratch = ((size_t)wf_numel(in[3]) + (size_t)wf_numel(out[0]) +
-                wf_k_conv_backward_scratch_size(&g)) *
-               sizeof(float);
+    *scratch =
+        ((size_t)wf_numel(in[3]) + (size_t)wf_numel(out[0]) + wf_k_conv_backward_scratch_size(&g)) *
+        sizeof(float);
     return wf_check_numel(n, out[0], err);
 }
 
@@ -488,4 +490,4 @@ static int64_t qconv_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 }
 
 const wf_opdef wf_op_qlinear_conv = {"QLinearConv", qconv_check, qconv_shape, qconv_fwd,
-                                     qconv_bwd, 0, qconv_flops};
+                                     qconv_bwd,     0,           qconv_flops};

@@ -52,8 +52,8 @@ static void view_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     (void)s;
 }
 
-const wf_opdef wf_op_flatten = {"Flatten", passthrough_check, flatten_shape, view_fwd,
-                                wf_nop_bwd, 1, NULL};
+const wf_opdef wf_op_flatten = {
+    "Flatten", passthrough_check, flatten_shape, view_fwd, wf_nop_bwd, 1, NULL};
 
 /* ---- Reshape ---- */
 static wf_status reshape_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -111,8 +111,8 @@ static wf_status reshape_shape(const wf_node *n, wf_tensor *const *in, wf_tensor
     return WF_OK;
 }
 
-const wf_opdef wf_op_reshape = {"Reshape", passthrough_check, reshape_shape, view_fwd, wf_nop_bwd,
-                                1, NULL};
+const wf_opdef wf_op_reshape = {
+    "Reshape", passthrough_check, reshape_shape, view_fwd, wf_nop_bwd, 1, NULL};
 
 /* Axes of Squeeze/Unsqueeze: attribute before opset 13, second input after. */
 static wf_status get_axes(const wf_node *n, wf_tensor *const *in, int64_t *axes, int *k,
@@ -140,9 +140,9 @@ static wf_status squeeze_shape(const wf_node *n, wf_tensor *const *in, wf_tensor
         for (int i = 0; i < k; i++) {
             int64_t a = wf_norm_axis(axes[i], r);
             if (a < 0 || in[0]->dims[a] != 1)
-                return wf_node_error(err, WF_ERR_SHAPE, n,
-                                     "axis %lld cannot be squeezed (rank %d, dim %lld)",
-                                     (long long)axes[i], r, a < 0 ? -1LL : (long long)in[0]->dims[a]);
+                return wf_node_error(
+                    err, WF_ERR_SHAPE, n, "axis %lld cannot be squeezed (rank %d, dim %lld)",
+                    (long long)axes[i], r, a < 0 ? -1LL : (long long)in[0]->dims[a]);
             drop[a] = 1;
         }
     }
@@ -154,8 +154,8 @@ static wf_status squeeze_shape(const wf_node *n, wf_tensor *const *in, wf_tensor
     return WF_OK;
 }
 
-const wf_opdef wf_op_squeeze = {"Squeeze", passthrough_check, squeeze_shape, view_fwd, wf_nop_bwd,
-                                1, NULL};
+const wf_opdef wf_op_squeeze = {
+    "Squeeze", passthrough_check, squeeze_shape, view_fwd, wf_nop_bwd, 1, NULL};
 
 static wf_status unsqueeze_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                                  size_t *scratch, wf_error *err) {
@@ -185,8 +185,8 @@ static wf_status unsqueeze_shape(const wf_node *n, wf_tensor *const *in, wf_tens
     return WF_OK;
 }
 
-const wf_opdef wf_op_unsqueeze = {"Unsqueeze", passthrough_check, unsqueeze_shape, view_fwd,
-                                  wf_nop_bwd, 1, NULL};
+const wf_opdef wf_op_unsqueeze = {
+    "Unsqueeze", passthrough_check, unsqueeze_shape, view_fwd, wf_nop_bwd, 1, NULL};
 
 /* ---- Transpose ---- */
 static wf_status transpose_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -210,15 +210,14 @@ static wf_status transpose_shape(const wf_node *n, wf_tensor *const *in, wf_tens
     (void)scratch;
     int r = in[0]->rank;
     if (n->p.n_perm >= 0 && n->p.n_perm != r)
-        return wf_node_error(err, WF_ERR_SHAPE, n, "perm has %d entries for rank %d",
-                             n->p.n_perm, r);
+        return wf_node_error(err, WF_ERR_SHAPE, n, "perm has %d entries for rank %d", n->p.n_perm,
+                             r);
     int64_t perm[WF_MAX_RANK];
     int seen[WF_MAX_RANK] = {0};
     perm_of(n, r, perm);
     for (int i = 0; i < r; i++) {
         if (perm[i] < 0 || perm[i] >= r || seen[perm[i]])
-            return wf_node_error(err, WF_ERR_SHAPE, n, "perm is not a permutation of 0..%d",
-                                 r - 1);
+            return wf_node_error(err, WF_ERR_SHAPE, n, "perm is not a permutation of 0..%d", r - 1);
         seen[perm[i]] = 1;
         out[0]->dims[i] = in[0]->dims[perm[i]];
     }
@@ -248,24 +247,23 @@ static void tr_setup(const wf_node *n, const wf_tensor *in, const wf_tensor *out
     }
 }
 
-#define TR_LOOP(BODY)                                                                             \
-    do {                                                                                          \
-        int64_t idx[WF_MAX_RANK] = {0}, src = 0;                                                  \
-        for (int64_t e = 0; e < total; e++) {                                                     \
-            BODY;                                                                                 \
-            for (int d = it.r - 1; d >= 0; d--) {                                                 \
-                idx[d]++;                                                                         \
-                src += it.istr[d];                                                                \
-                if (idx[d] < it.odims[d])                                                         \
-                    break;                                                                        \
-                src -= it.istr[d] * it.odims[d];                                                  \
-                idx[d] = 0;                                                                       \
-            }                                                                                     \
-        }                                                                                         \
+#define TR_LOOP(BODY)                                                                              \
+    do {                                                                                           \
+        int64_t idx[WF_MAX_RANK] = {0}, src = 0;                                                   \
+        for (int64_t e = 0; e < total; e++) {                                                      \
+            BODY;                                                                                  \
+            for (int d = it.r - 1; d >= 0; d--) {                                                  \
+                idx[d]++;                                                                          \
+                src += it.istr[d];                                                                 \
+                if (idx[d] < it.odims[d])                                                          \
+                    break;                                                                         \
+                src -= it.istr[d] * it.odims[d];                                                   \
+                idx[d] = 0;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
-static void transpose_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                          void *s) {
+static void transpose_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     tr_iter it;
     tr_setup(n, in[0], out[0], &it);
@@ -294,8 +292,8 @@ static void transpose_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     TR_LOOP(gi[src] += g[e]);
 }
 
-const wf_opdef wf_op_transpose = {"Transpose", transpose_check, transpose_shape, transpose_fwd,
-                                  transpose_bwd, 0, NULL};
+const wf_opdef wf_op_transpose = {
+    "Transpose", transpose_check, transpose_shape, transpose_fwd, transpose_bwd, 0, NULL};
 
 /* ---- Concat ---- */
 static wf_status concat_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -379,8 +377,8 @@ static void concat_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
     }
 }
 
-const wf_opdef wf_op_concat = {"Concat", concat_check, concat_shape, concat_fwd, concat_bwd, 0,
-                               NULL};
+const wf_opdef wf_op_concat = {"Concat", concat_check, concat_shape, concat_fwd, concat_bwd,
+                               0,        NULL};
 
 /* ---- Pad (float32 data) ---- */
 static wf_status pad_check(wf_node *n, wf_value *vals, wf_error *err) {

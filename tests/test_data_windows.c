@@ -296,6 +296,38 @@ START_TEST(test_out_of_order) {
 }
 END_TEST
 
+START_TEST(test_resorted_turbine_keeps_reasons) {
+    run r;
+    run_log(&r,
+            HDR "WT1,2024-01-01T00:00:00Z,0,0\n"
+                "WT1,2024-01-01T00:10:00Z,1,1\n"
+                "WT1,2024-01-01T00:20:00Z,2,2\n" /* line 4 */
+                "WT1,2024-01-01T00:30:00Z,3\n"   /* line 5: malformed */
+                "WT1,2024-01-01T00:40:00Z,4,4\n"
+                "WT1,2024-01-01T00:50:00Z,5,5\n"
+                "WT1,2024-01-01T01:00:00Z,6,6\n"
+                "WT1,2024-01-01T01:10:00Z,7,7\n"
+                "WT1,2024-01-01T01:20:00Z,8,8\n"
+                "WT1,2024-01-01T01:30:00Z,9,9\n"
+                "WT1,2024-01-01T00:20:00Z,2,9\n", /* line 12: late, conflicts with line 4 */
+            NULL, NULL, NULL);
+    ck_assert_int_eq(r.st.turbines_resorted, 1);
+    expect_windows(&r, 4, 4);
+    const char *dup = "duplicate timestamp 2024-01-01T00:20:00Z with different values (log.csv:4 "
+                      "and line 12)";
+    expect_skip(&r, 0, "WT1", T0, dup);
+    expect_skip(&r, 1, "WT1", T0 + 600, dup);
+    expect_skip(&r, 2, "WT1", T0 + 1200, dup);
+    expect_skip(&r, 3, "WT1", T0 + 1800,
+                "malformed row at 2024-01-01T00:30:00Z (log.csv:5: 3 fields, expected 4 "
+                "(truncated row?))");
+    expect_window(&r, 0, "WT1", T0 + 2400, (float[]){4, 5, 6}, (float[]){4, 5, 6});
+    ck_assert_int_eq(r.st.malformed_rows, 1);
+    ck_assert_int_eq(r.st.duplicate_conflicting, 1);
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_duplicates) {
     run r;
     run_log(&r,
@@ -317,6 +349,23 @@ START_TEST(test_duplicates) {
     ck_assert_int_eq(r.st.duplicate_identical, 1);
     ck_assert_int_eq(r.st.duplicate_conflicting, 1);
     ck_assert_int_eq(r.st.skipped_by_kind[WF_SKIP_DUPLICATE], 2);
+    run_free(&r);
+}
+END_TEST
+
+START_TEST(test_ids_and_implausible_times) {
+    run r;
+    run_log(&r,
+            HDR "Tr\xE9ne,2024-01-01T00:00:00Z,1,10\n"     /* Latin-1 id */
+                "Tr\xC3\xA9ne,2024-01-01T00:10:00Z,2,20\n" /* the same id in UTF-8 */
+                "Tr\xE9ne,1900-01-01T00:20:00Z,3,30\n"     /* implausible: not an anchor */
+                "Tr\xE9ne,2024-01-01T00:20:00Z,3,30\n",
+            NULL, NULL, NULL);
+    expect_windows(&r, 1, 0);
+    expect_window(&r, 0, "Tr\xC3\xA9ne", T0, (float[]){1, 2, 3}, (float[]){10, 20, 30});
+    ck_assert_int_eq(r.st.turbines, 1);
+    ck_assert_int_eq(r.st.malformed_rows, 1);
+    ck_assert_int_eq(r.st.turbines_resorted, 0);
     run_free(&r);
 }
 END_TEST
@@ -682,7 +731,9 @@ int main(void) {
     tcase_add_test(tc, test_interleaved_equals_sorted);
     tcase_add_test(tc, test_out_of_order);
     tcase_add_test(tc, test_duplicates);
+    tcase_add_test(tc, test_resorted_turbine_keeps_reasons);
     tcase_add_test(tc, test_off_grid_rows);
+    tcase_add_test(tc, test_ids_and_implausible_times);
     tcase_add_test(tc, test_quoting_crlf_bom);
     tcase_add_test(tc, test_latin1_header);
     tcase_add_test(tc, test_decimal_comma_semicolon);

@@ -23,6 +23,14 @@
  * - Rows out of time order within the open windows are absorbed; rows older than an already
  *   finished window make that turbine fall back to buffering: its windows are retracted, its rows
  *   are collected in a second pass over the file, sorted by time and windowed (a note says so).
+ * - Rows with an implausible time (before 1970, from 2100 on, or more than 20 years after the
+ *   turbine's previous row) are broken rows: they never anchor or stretch a turbine's grid.
+ * - Missing policy {"interpolate": K}: per channel, a run of at most K consecutive bad points
+ *   (missing row, empty/NaN/unparsable cell, malformed row) with valid neighbours inside the
+ *   same window is filled linearly; runs at a window edge, longer runs and conflicting
+ *   duplicates are never filled (the window is skipped; the reason says why).
+ * - Turbine ids are trimmed, cut to 63 bytes, control bytes replaced by '?', and converted from
+ *   Latin-1 to UTF-8 when they are not valid UTF-8.
  * - Output order (wf_data_load_windows): turbines sorted by id (byte order), windows by start.
  *   It does not depend on how rows are interleaved.
  * - Labels: 1 iff a failure F of the same turbine has end < F <= end + horizon (the earliest

@@ -54,10 +54,14 @@ typedef struct turbine {
 typedef struct brow {
     int64_t time, line, order;
     int time_ok, malformed, problem_column;
-    char problem[96];
+    int64_t problem; /* index into the problem texts of malformed rows, -1 for none */
     float *vals;
     uint8_t *state;
 } brow;
+
+typedef struct problem_text {
+    char s[96];
+} problem_text;
 
 typedef struct windower {
     const wf_config *cfg;
@@ -122,13 +126,49 @@ static wf_status grow_hash(windower *w, wf_error *err) {
 
 /* Turbine ids as C strings: truncated to WF_ID_MAX - 1 bytes, control bytes (NUL included)
  * replaced by '?', so that every later strcmp agrees with the table. Returns the length. */
+static int utf8_ok(const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+        if (k == 9 || (k == 1 && c < 0xC2) || i + k >= n + (k ? 0 : 1))
+            return 0;
+        for (size_t j = 1; j <= k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return 0;
+        i += k + 1;
+    }
+    return 1;
+}
+
 static size_t norm_id(const char *id, size_t n, char *out) {
-    if (n >= WF_ID_MAX)
-        n = WF_ID_MAX - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)id[i] < 0x20 ? '?' : id[i];
-    out[n] = '\0';
-    return n;
+    const unsigned char *u = (const unsigned char *)id;
+    int ascii = 1;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = u[i] < 0x80;
+    size_t k = 0;
+    if (ascii || utf8_ok(u, n)) {
+        size_t n0 = n;
+        if (n >= WF_ID_MAX)
+            n = WF_ID_MAX - 1;
+        while (!ascii && n > 0 && n < n0 && (u[n] & 0xC0) == 0x80)
+            n--; /* do not cut a UTF-8 sequence */
+        for (size_t i = 0; i < n; i++)
+            out[k++] = u[i] < 0x20 ? '?' : id[i];
+    } else { /* not UTF-8: Latin-1, as real exports are, converted so the JSON stays valid */
+        for (size_t i = 0; i < n && k + 2 < WF_ID_MAX; i++) {
+            if (u[i] < 0x20) {
+                out[k++] = '?';
+            } else if (u[i] < 0x80) {
+                out[k++] = id[i];
+            } else {
+                out[k++] = (char)(0xC0 | (u[i] >> 6));
+                out[k++] = (char)(0x80 | (u[i] & 0x3F));
+            }
+        }
+    }
+    out[k] = '\0';
+    return k;
 }
 
 static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbine **out,
@@ -379,12 +419,24 @@ static void add_broken(turbine *t, const wf_log_row *row) {
 }
 
 #define MAX_JUMP_SECONDS (20ll * 366 * 86400) /* a row 20 years after the last is broken */
+#define MIN_TIME 0ll                          /* 1970-01-01: earlier times are implausible */
+#define MAX_TIME 4102444800ll                 /* 2100-01-01 */
 
 /* Place a row with a valid time on t's grid. Returns 1 (no error) when the row is out of time
  * order beyond the open windows: the caller falls back to sorting. */
 static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, wf_error *err) {
     *st = WF_OK;
     int L = w->L, C = w->C;
+    if (row->time < MIN_TIME || row->time >= MAX_TIME) {
+        wf_log_row r2 = *row;
+        snprintf(r2.problem, sizeof r2.problem, "implausible time (before 1970 or after 2099)");
+        add_broken(t, &r2);
+        t->st.malformed++;
+        if (!w->quiet)
+            wf_data_note(w->stats, "%s:%lld: %s: %s", w->file, (long long)row->line, t->id,
+                         r2.problem);
+        return 0;
+    }
     if (!t->started) {
         t->started = 1;
         t->t0 = row->time;
@@ -530,6 +582,8 @@ static int cmp_brow(const void *pa, const void *pb) {
 static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
     brow *rows = NULL;
     int64_t n = 0, cap = 0;
+    problem_text *probs = NULL;
+    int64_t np = 0, capp = 0;
     float *vals = NULL;
     uint8_t *states = NULL;
     wf_status st = WF_OK;
@@ -580,7 +634,21 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
         b->time_ok = row.time_ok;
         b->malformed = row.malformed;
         b->problem_column = row.problem_column;
-        copy_str(b->problem, sizeof b->problem, row.problem);
+        b->problem = -1;
+        if (row.malformed) { /* only malformed rows need their text again */
+            if (np == capp) {
+                int64_t nc = capp ? capp * 2 : 16;
+                problem_text *npt = realloc(probs, sizeof *npt * (size_t)nc);
+                if (!npt) {
+                    st = wf_error_set(err, WF_ERR_NOMEM, "out of memory buffering rows");
+                    break;
+                }
+                probs = npt;
+                capp = nc;
+            }
+            copy_str(probs[np].s, sizeof probs[np].s, row.problem);
+            b->problem = np++;
+        }
         memcpy(vals + (size_t)n * (size_t)C, row.values, sizeof(float) * (size_t)C);
         memcpy(states + (size_t)n * (size_t)C, row.state, (size_t)C);
         n++;
@@ -604,7 +672,8 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
             row.values = rows[i].vals;
             row.state = rows[i].state;
             row.problem_column = rows[i].problem_column;
-            snprintf(row.problem, sizeof row.problem, "%s", rows[i].problem);
+            if (rows[i].problem >= 0)
+                copy_str(row.problem, sizeof row.problem, probs[rows[i].problem].s);
             if (!row.time_ok) {
                 t->st.malformed++;
                 continue;
@@ -619,6 +688,7 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
     free(rows);
     free(vals);
     free(states);
+    free(probs);
     return st;
 }
 

@@ -19,10 +19,15 @@ static void print_stats(const wf_data_stats *st, const wf_windows *ws, const cha
     fprintf(stderr, "  windows valid:   %lld", (long long)st->windows_valid);
     if (st->windows_interpolated)
         fprintf(stderr, " (%lld with interpolated points)", (long long)st->windows_interpolated);
-    int64_t pos = 0;
-    for (int64_t i = 0; i < ws->n; i++)
+    int64_t pos = 0, unknown = 0;
+    for (int64_t i = 0; i < ws->n; i++) {
         pos += ws->w[i].label == 1;
-    fprintf(stderr, ", labelled positive: %lld\n", (long long)pos);
+        unknown += ws->w[i].label < 0;
+    }
+    if (unknown)
+        fprintf(stderr, ", labels unknown (no failure log)\n");
+    else
+        fprintf(stderr, ", labelled positive: %lld\n", (long long)pos);
     fprintf(stderr, "  windows skipped: %lld\n", (long long)st->windows_skipped);
     for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
         if (st->skipped_by_kind[k])

@@ -11,7 +11,6 @@
 #include <cairo.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
-#include FT_MODULE_H
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +34,7 @@ static const cairo_user_data_key_t ft_key;
 static void ft_release(void *p) {
     ft_hold *h = p;
     FT_Done_Face(h->face);
-    FT_Done_Library(h->lib);
+    FT_Done_FreeType(h->lib); /* one library per face: this also frees its memory object */
     free(h);
 }
 
@@ -51,7 +50,7 @@ static cairo_font_face_t *font_load(const char *path, wf_error *err) {
         return NULL;
     }
     if (FT_New_Face(h->lib, path, 0, &h->face)) {
-        FT_Done_Library(h->lib);
+        FT_Done_FreeType(h->lib);
         free(h);
         wf_error_set(err, WF_ERR_IO, "%s: cannot load font (expected a TrueType file)", path);
         return NULL;
@@ -60,7 +59,7 @@ static cairo_font_face_t *font_load(const char *path, wf_error *err) {
     if (cairo_font_face_set_user_data(f, &ft_key, h, ft_release) != CAIRO_STATUS_SUCCESS) {
         cairo_font_face_destroy(f);
         FT_Done_Face(h->face);
-        FT_Done_Library(h->lib);
+        FT_Done_FreeType(h->lib);
         free(h);
         wf_error_set(err, WF_ERR_NOMEM, "chart: cannot attach font");
         return NULL;

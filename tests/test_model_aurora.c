@@ -211,11 +211,13 @@ START_TEST(test_grad_models) {
 }
 END_TEST
 
-/* The affine first layer folded with the normalization gives the same scores. */
+/* The affine first layer folded with the normalization (and, for logreg, the ReduceMean; for
+ * cnn1d, the first Conv) gives the same scores. */
 START_TEST(test_affine_mlp) {
     setup();
-    const char *files[] = {"aurora/mlp.onnx", "aurora/mlp_pruned.onnx"};
-    for (int f = 0; f < 2; f++) {
+    const char *files[] = {"aurora/mlp.onnx", "aurora/mlp_pruned.onnx", "aurora/logreg.onnx",
+                           "aurora/cnn1d.onnx"};
+    for (int f = 0; f < 4; f++) {
         wf_model *m = NULL;
         wf_error err;
         ck_assert(wf_model_load(tu_data(files[f]), &m, &err) == WF_OK);

@@ -204,4 +204,24 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
 
+/* ---- affine first layer (affine.c) ---- */
+/* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/
+ * Mul/Add by constants, an optional ReduceMean and Flatten/Reshape, then Gemm, MatMul or a 1-D
+ * Conv with constant weights, whose intermediate values feed nothing else: set *A (hidden, C*T)
+ * over window cells (channel-major, whatever the model layout), *a0 (hidden), both malloc'd,
+ * *hidden and *hidden_value (the value holding the pre-activation) and return 1. Else 0 and
+ * nothing allocated. Computed in double. */
+int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **A, float **a0,
+                          int64_t *hidden, int *hidden_value);
+
+/* ---- affine first layer (affine.c) ---- */
+/* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/
+ * Mul/Add by constants, an optional ReduceMean and Flatten/Reshape, then Gemm, MatMul or a 1-D
+ * Conv with constant weights, whose intermediate values feed nothing else: set *A (hidden, C*T)
+ * over window cells (channel-major, whatever the model layout), *a0 (hidden), both malloc'd,
+ * *hidden and *hidden_value (the value holding the pre-activation) and return 1. Else 0 and
+ * nothing allocated. Computed in double. */
+int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **A, float **a0,
+                          int64_t *hidden, int *hidden_value);
+
 #endif

@@ -3,10 +3,9 @@
  *
  * Adapts windows to the model's input layout ([N,C,T], [N,T,C] or [N,C*T]), evaluates in chunks
  * (bounded memory and cache-sized GEMMs), takes the first output as the score, and runs the
- * backward pass for gradients. Where the graph starts with an affine map (elementwise Sub/Div/
- * Mul/Add by constants, an optional Flatten/Reshape, then Gemm or MatMul with constant weights),
- * it exposes that map with the normalization folded in, A (hidden, C*T) and a0 (hidden), computed
- * in double, and predict_hidden which runs the rest of the graph from the pre-activation.
+ * backward pass for gradients. Where the graph starts with an affine map (affine.c), it exposes
+ * A (hidden, C*T) and a0 (hidden) and predict_hidden, which runs the rest of the graph from the
+ * pre-activation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -203,193 +202,6 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
     return WF_OK;
 }
 
-/* ---- affine first layer ---- */
-
-static int n_consumers(const wf_model *m, int v) {
-    int c = 0;
-    for (int j = 0; j < m->n_nodes; j++)
-        for (int k = 0; k < m->nodes[j].n_in; k++)
-            c += m->nodes[j].in[k] == v;
-    for (int i = 0; i < m->n_outputs; i++)
-        c += m->outputs[i] == v;
-    return c;
-}
-
-/* The single node consuming v (or NULL). */
-static const wf_node *consumer(const wf_model *m, int v) {
-    if (n_consumers(m, v) != 1)
-        return NULL;
-    for (int j = 0; j < m->n_nodes; j++)
-        for (int k = 0; k < m->nodes[j].n_in; k++)
-            if (m->nodes[j].in[k] == v)
-                return &m->nodes[j];
-    return NULL;
-}
-
-/* Value of a constant c broadcast to a cell of a tensor with dims xd (rank xr) at flat index e. */
-static double bcast_at(const wf_tensor *c, const int64_t *xd, int xr, int64_t e) {
-    int64_t off = 0, st = 1;
-    for (int i = xr - 1; i >= 0; i--) {
-        int64_t idx = e % xd[i];
-        e /= xd[i];
-        int ic = i - (xr - c->rank);
-        if (ic >= 0) {
-            if (c->dims[ic] != 1)
-                off += idx * st;
-            st *= c->dims[ic];
-        }
-    }
-    return ((const float *)c->data)[off];
-}
-
-static int const_fits(const wf_tensor *c, const int64_t *xd, int xr) {
-    if (c->dtype != WF_DTYPE_FLOAT || c->rank > xr)
-        return 0;
-    for (int i = 0; i < c->rank; i++) {
-        int ix = i + (xr - c->rank);
-        if (c->dims[i] != 1 && (ix == 0 || c->dims[i] != xd[ix]))
-            return 0;
-    }
-    return 1;
-}
-
-/* Try to find the affine prefix; fills u->A, u->a0, u->hidden, u->hidden_value. 0 if none. */
-static int find_affine(mp_user *u) {
-    const wf_model *m = u->m;
-    int64_t ct = (int64_t)u->C * u->T;
-    int64_t xd[3];
-    int xr;
-    if (u->layout == WF_LAYOUT_FLAT) {
-        xr = 2;
-        xd[0] = 1;
-        xd[1] = ct;
-    } else {
-        xr = 3;
-        xd[0] = 1;
-        xd[1] = u->layout == WF_LAYOUT_NCT ? u->C : u->T;
-        xd[2] = u->layout == WF_LAYOUT_NCT ? u->T : u->C;
-    }
-    double *al = malloc((size_t)ct * sizeof *al), *be = malloc((size_t)ct * sizeof *be);
-    if (!al || !be) {
-        free(al);
-        free(be);
-        return 0;
-    }
-    for (int64_t e = 0; e < ct; e++) {
-        al[e] = 1.0;
-        be[e] = 0.0;
-    }
-    int v = m->inputs[0];
-    int found = 0;
-    for (int guard = 0; guard < 64; guard++) {
-        const wf_node *n = consumer(m, v);
-        if (!n)
-            break;
-        const char *op = n->op->name;
-        if (!strcmp(op, "Sub") || !strcmp(op, "Div") || !strcmp(op, "Mul") || !strcmp(op, "Add")) {
-            int xi = n->in[0] == v ? 0 : 1;
-            const wf_value *cv = &m->vals[n->in[1 - xi]];
-            if (cv->kind != WF_VAL_CONST || !const_fits(&cv->c, xd, xr))
-                break;
-            if ((!strcmp(op, "Div") && xi != 0))
-                break;
-            for (int64_t e = 0; e < ct; e++) {
-                double c = bcast_at(&cv->c, xd, xr, e);
-                if (op[0] == 'A')
-                    be[e] += c;
-                else if (op[0] == 'S' && xi == 0)
-                    be[e] -= c;
-                else if (op[0] == 'S') {
-                    al[e] = -al[e];
-                    be[e] = c - be[e];
-                } else if (op[0] == 'M') {
-                    al[e] *= c;
-                    be[e] *= c;
-                } else {
-                    al[e] /= c;
-                    be[e] /= c;
-                }
-            }
-            v = n->out[0];
-            continue;
-        }
-        if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape")) {
-            /* must keep the batch axis and flatten the rest: checked by the Gemm shape below */
-            if (!strcmp(op, "Flatten") && n->p.axis != 1)
-                break;
-            if (!strcmp(op, "Reshape")) {
-                const wf_value *sv = &m->vals[n->in[1]];
-                if (sv->kind != WF_VAL_CONST || wf_numel(&sv->c) != 2)
-                    break;
-                const int64_t *sh = sv->c.data;
-                if (!((sh[0] == -1 || sh[0] == 0) && (sh[1] == ct)) &&
-                    !((sh[0] == 0) && sh[1] == -1))
-                    break;
-            }
-            v = n->out[0];
-            xr = 2;
-            xd[1] = ct;
-            continue;
-        }
-        if (!strcmp(op, "Gemm") || !strcmp(op, "MatMul")) {
-            if (xr != 2 || n->in[0] != v || n->p.trans_a)
-                break;
-            const wf_value *bv = &m->vals[n->in[1]];
-            if (bv->kind != WF_VAL_CONST || bv->c.rank != 2)
-                break;
-            int tb = !strcmp(op, "Gemm") && n->p.trans_b;
-            int64_t K = tb ? bv->c.dims[1] : bv->c.dims[0], H = tb ? bv->c.dims[0] : bv->c.dims[1];
-            if (K != ct)
-                break;
-            const wf_tensor *cc = NULL;
-            if (!strcmp(op, "Gemm") && n->n_in >= 3 && n->in[2] >= 0) {
-                if (m->vals[n->in[2]].kind != WF_VAL_CONST)
-                    break;
-                cc = &m->vals[n->in[2]].c;
-                if (wf_numel(cc) != H && wf_numel(cc) != 1)
-                    break;
-            }
-            double ga = !strcmp(op, "Gemm") ? n->p.alpha : 1.0,
-                   gb = !strcmp(op, "Gemm") ? n->p.beta : 0.0;
-            u->A = malloc((size_t)(H * ct) * sizeof *u->A);
-            u->a0 = malloc((size_t)H * sizeof *u->a0);
-            if (!u->A || !u->a0)
-                break;
-            const float *B = bv->c.data;
-            for (int64_t h = 0; h < H; h++) {
-                double acc = cc ? gb * ((const float *)cc->data)[wf_numel(cc) == 1 ? 0 : h] : 0.0;
-                for (int64_t e = 0; e < ct; e++) {
-                    double w = tb ? B[h * K + e] : B[e * H + h];
-                    acc += ga * w * be[e];
-                    /* model cell e -> window cell (c, t) */
-                    int64_t wc = e;
-                    if (u->layout == WF_LAYOUT_NTC) {
-                        int64_t t = e / u->C, ch = e % u->C;
-                        wc = ch * u->T + t;
-                    }
-                    u->A[h * ct + wc] = (float)(ga * w * al[e]);
-                }
-                u->a0[h] = (float)acc;
-            }
-            u->hidden = H;
-            u->hidden_value = n->out[0];
-            found = 1;
-            break;
-        }
-        break;
-    }
-    free(al);
-    free(be);
-    if (!found) {
-        free(u->A);
-        free(u->a0);
-        u->A = u->a0 = NULL;
-        u->hidden = 0;
-        u->hidden_value = -1;
-    }
-    return found;
-}
-
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
     memset(out, 0, sizeof *out);
@@ -483,7 +295,7 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         user_free(u);
         return s;
     }
-    find_affine(u);
+    wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value);
     out->C = C;
     out->T = T;
     out->user = u;

@@ -220,33 +220,10 @@ START_TEST(test_pdf_text_pages_outline) {
 }
 END_TEST
 
-START_TEST(test_xlsx_sheets_and_libreoffice) {
-    if (tool_missing("unzip") || tool_missing("soffice")) {
-        fprintf(stderr, "SKIP: unzip or LibreOffice missing\n");
-        return;
-    }
-    char xlsx[4200];
-    snprintf(xlsx, sizeof xlsx, "%s/report.xlsx", out_dir);
+/* LibreOffice converts the first sheet (Summary) of xlsx to CSV: its max scores must be the ones
+ * in results.json (shown with 3 decimals). */
+static void libreoffice_summary_matches(const char *xlsx) {
     int rc;
-    char *wb = NULL;
-    rc = sh(&wb, "unzip -p '%s' xl/workbook.xml", xlsx);
-    ck_assert_msg(rc == 0, "report.xlsx does not unzip: %s", wb);
-    static const char *const sheets[] = {"Summary", "Episodes", "Windows", "Attributions",
-                                         "WT03",    "WT05",     "WT07",    "WT10",
-                                         "Methods", "Manifest"};
-    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0]; i++) {
-        char needle[64];
-        snprintf(needle, sizeof needle, "name=\"%s\"", sheets[i]);
-        ck_assert_msg(strstr(wb, needle), "workbook lacks sheet %s", sheets[i]);
-    }
-    free(wb);
-    char *tbl = NULL;
-    rc = sh(&tbl, "unzip -l '%s'", xlsx);
-    ck_assert_msg(strstr(tbl, "xl/tables/table1.xml") && strstr(tbl, "xl/charts/chart1.xml"),
-                  "no Excel table or chart in the workbook:\n%s", tbl);
-    free(tbl);
-    /* LibreOffice converts the first sheet (Summary) to CSV: its max scores must be the ones in
-     * results.json (shown with 3 decimals). */
     const char *tmp = tu_tmpdir();
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
@@ -272,6 +249,34 @@ START_TEST(test_xlsx_sheets_and_libreoffice) {
     ck_assert_msg(rc == 0, "LibreOffice CSV of Summary does not match results.json:\n%s", out);
     ck_assert_int_eq(atoi(out), 12);
     free(out);
+}
+
+START_TEST(test_xlsx_sheets_and_libreoffice) {
+    if (tool_missing("unzip") || tool_missing("soffice")) {
+        fprintf(stderr, "SKIP: unzip or LibreOffice missing\n");
+        return;
+    }
+    char xlsx[4200];
+    snprintf(xlsx, sizeof xlsx, "%s/report.xlsx", out_dir);
+    int rc;
+    char *wb = NULL;
+    rc = sh(&wb, "unzip -p '%s' xl/workbook.xml", xlsx);
+    ck_assert_msg(rc == 0, "report.xlsx does not unzip: %s", wb);
+    static const char *const sheets[] = {"Summary", "Episodes", "Windows", "Attributions",
+                                         "WT03",    "WT05",     "WT07",    "WT10",
+                                         "Methods", "Manifest"};
+    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0]; i++) {
+        char needle[64];
+        snprintf(needle, sizeof needle, "name=\"%s\"", sheets[i]);
+        ck_assert_msg(strstr(wb, needle), "workbook lacks sheet %s", sheets[i]);
+    }
+    free(wb);
+    char *tbl = NULL;
+    rc = sh(&tbl, "unzip -l '%s'", xlsx);
+    ck_assert_msg(strstr(tbl, "xl/tables/table1.xml") && strstr(tbl, "xl/charts/chart1.xml"),
+                  "no Excel table or chart in the workbook:\n%s", tbl);
+    free(tbl);
+    libreoffice_summary_matches(xlsx);
 }
 END_TEST
 
@@ -462,6 +467,28 @@ START_TEST(test_nothing_flagged) {
 }
 END_TEST
 
+/* The streaming (constant-memory) workbook of big runs: same sheets and numbers, no table. */
+START_TEST(test_xlsx_streaming_mode) {
+    if (tool_missing("unzip") || tool_missing("soffice"))
+        return;
+    const char *d = tu_tmpdir();
+    char xlsx[4200];
+    snprintf(xlsx, sizeof xlsx, "%s/report.xlsx", d);
+    wf_report_options o;
+    options(&o);
+    o.xlsx_stream = 1;
+    wf_error err = {0};
+    ck_assert_msg(wf_report_write_xlsx(xlsx, &run.r, &o, &err) == WF_OK, "%s", err.msg);
+    char *wb = NULL;
+    int rc = sh(&wb, "unzip -p '%s' xl/workbook.xml", xlsx);
+    ck_assert_int_eq(rc, 0);
+    ck_assert(strstr(wb, "name=\"Summary\"") && strstr(wb, "name=\"WT10\"") &&
+              strstr(wb, "name=\"Windows\""));
+    free(wb);
+    libreoffice_summary_matches(xlsx);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("report");
     TCase *tc = tcase_create("report");
@@ -475,6 +502,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_unwritable_output);
     tcase_add_test(tc, test_explain_format_and_failures);
     tcase_add_test(tc, test_nothing_flagged);
+    tcase_add_test(tc, test_xlsx_streaming_mode);
     suite_add_tcase(s, tc);
     return s;
 }

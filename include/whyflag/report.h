@@ -53,6 +53,9 @@ typedef struct wf_report_options {
      * libharu, cairo, libxlsxwriter and nettle are added by the report module itself. */
     int n_versions;
     wf_report_version versions[WF_REPORT_MAX_VERSIONS];
+    /* report.xlsx memory mode: 0 auto (streams rows to disk above 100k windows; Summary then
+     * has an autofilter instead of an Excel table), 1 always stream, -1 never. */
+    int xlsx_stream;
     /* Optional Ed25519 signing of manifest.json (writes manifest.json.sig). */
     int sign;
     uint8_t sign_key[32]; /* private key (seed) when sign != 0 */

@@ -28,6 +28,7 @@ typedef struct xl {
     const wf_results *r;
     const wf_report_options *o;
     char (*sheet)[32]; /* (n_turbines) sheet name of each flagged turbine, "" if none */
+    int big;           /* constant-memory mode */
 } xl;
 
 /* Excel serial date of a UTC time (days since 1899-12-30). */
@@ -90,7 +91,12 @@ static void sheet_summary(xl *x) {
     opt.style_type = LXW_TABLE_STYLE_TYPE_MEDIUM;
     opt.style_type_number = 2;
     opt.columns = colp;
-    worksheet_add_table(ws, 0, 0, (lxw_row_t)(nt > 0 ? nt : 1), (lxw_col_t)(n - 1), &opt);
+    if (x->big) {
+        header(x, ws, 0, names, n, widths);
+        worksheet_autofilter(ws, 0, 0, (lxw_row_t)(nt > 0 ? nt : 1), (lxw_col_t)(n - 1));
+    } else {
+        worksheet_add_table(ws, 0, 0, (lxw_row_t)(nt > 0 ? nt : 1), (lxw_col_t)(n - 1), &opt);
+    }
     worksheet_freeze_panes(ws, 1, 0);
     double attr[256];
     for (int i = 0; i < nt; i++) {
@@ -503,7 +509,12 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     x.r = r;
     x.o = o;
     x.sheet = calloc((size_t)(a.n_turbines > 0 ? a.n_turbines : 1), sizeof *x.sheet);
-    lxw_workbook_options wo = {.constant_memory = LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
+    /* Big runs (more than 100k windows) use libxlsxwriter's constant-memory mode, which streams
+     * rows to disk; it cannot hold Excel tables, so Summary then gets a plain autofilter. */
+    x.big = o->xlsx_stream > 0 ||
+            (o->xlsx_stream == 0 && r->windows->n + r->windows->n_skipped > 100000);
+    lxw_workbook_options wo = {
+        .constant_memory = x.big ? LXW_TRUE : LXW_FALSE, .tmpdir = NULL, .use_zip64 = LXW_TRUE};
     x.wb = x.sheet ? workbook_new_opt(tmp, &wo) : NULL;
     if (!x.wb) {
         remove(tmp);

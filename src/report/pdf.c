@@ -358,9 +358,12 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
         const wf_ig_result *g = &x->ig;
         double span = fabs(g->f_x - g->f_baseline);
         snprintf(v, sizeof v, "%.2e", g->delta);
-        snprintf(m, sizeof m, "%.2f%% of f(x) - f(reference); %d steps%s",
-                 span > 0 ? 100 * fabs(g->delta) / span : 0.0, g->steps,
-                 g->converged ? "" : ", tolerance not reached");
+        double rel = span > 0 ? 100 * fabs(g->delta) / span : 0.0;
+        snprintf(m, sizeof m, "%.2f%% of f(x) - f(reference), %d steps: %s", rel, g->steps,
+                 !g->converged ? "tolerance not reached"
+                 : rel <= 1    ? "complete"
+                 : rel <= 5    ? "acceptable"
+                               : "large, more steps would help");
         const char *r3[] = {"IG completeness delta", v, m};
         pdf_table_row(p, &t, r3);
     }
@@ -375,8 +378,8 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
     }
     const char *sur = x->has_ig && x->ig.surrogate ? x->ig.surrogate : p->r->surrogate;
     if (x->has_ig && (sur || p->r->model_quantized)) {
-        snprintf(m, sizeof m, "int8 model: scores are its own, IG gradients from %s",
-                 sur ? sur : "a float surrogate");
+        (void)sur; /* named in full in the Methods section */
+        snprintf(m, sizeof m, "int8 model: IG gradients from a float surrogate (see Methods)");
         const char *r5[] = {"Surrogate gradients", "yes", m};
         pdf_table_row(p, &t, r5);
     }

@@ -12,7 +12,7 @@
 
 #include "model/model_impl.h"
 
-#define CHUNK 1024
+#define CHUNK 256
 
 typedef struct mp_user {
     const wf_model *m;

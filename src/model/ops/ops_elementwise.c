@@ -23,9 +23,8 @@ static void strides_into(int64_t *s, const wf_tensor *t, const int64_t *dims, in
     for (int i = r - 1; i >= 0; i--) {
         int it = i - (r - t->rank);
         int64_t d = it >= 0 ? t->dims[it] : 1;
-        s[i] = (d == 1 && dims[i] != 1) ? 0 : acc;
-        if (d == 1)
-            s[i] = 0;
+        (void)dims;
+        s[i] = d == 1 ? 0 : acc; /* broadcast (or size-1) axes do not move */
         acc *= d;
     }
 }
@@ -85,6 +84,8 @@ static wf_status binary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor 
     return wf_broadcast_shape(n, in[0], in[1], out[0], err);
 }
 
+/* The innermost axis is specialized on its strides (contiguous, or one side broadcast) so that
+ * the compiler can vectorize it; the outer axes walk an odometer. */
 #define BIN_LOOP(T, EXPR)                                                                          \
     do {                                                                                           \
         const T *A = a->data;                                                                      \
@@ -92,10 +93,29 @@ static wf_status binary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor 
         T *O = o->data;                                                                            \
         for (int64_t q = 0; q < outer; q++) {                                                      \
             T *oo = O + q * inner;                                                                 \
-            for (int64_t k = 0; k < inner; k++) {                                                  \
-                T x = A[oa + k * ia];                                                              \
-                T y = B[ob + k * ib];                                                              \
-                oo[k] = (T)(EXPR);                                                                 \
+            const T *pa = A + oa, *pb = B + ob;                                                    \
+            if (ia == 1 && ib == 1) {                                                              \
+                for (int64_t k = 0; k < inner; k++) {                                              \
+                    T x = pa[k], y = pb[k];                                                        \
+                    oo[k] = (T)(EXPR);                                                             \
+                }                                                                                  \
+            } else if (ia == 1 && ib == 0) {                                                       \
+                T y = pb[0];                                                                       \
+                for (int64_t k = 0; k < inner; k++) {                                              \
+                    T x = pa[k];                                                                   \
+                    oo[k] = (T)(EXPR);                                                             \
+                }                                                                                  \
+            } else if (ia == 0 && ib == 1) {                                                       \
+                T x = pa[0];                                                                       \
+                for (int64_t k = 0; k < inner; k++) {                                              \
+                    T y = pb[k];                                                                   \
+                    oo[k] = (T)(EXPR);                                                             \
+                }                                                                                  \
+            } else {                                                                               \
+                for (int64_t k = 0; k < inner; k++) {                                              \
+                    T x = pa[k * ia], y = pb[k * ib];                                              \
+                    oo[k] = (T)(EXPR);                                                             \
+                }                                                                                  \
             }                                                                                      \
             bc_next(&bc, idx, &oa, &ob);                                                           \
         }                                                                                          \

@@ -337,9 +337,12 @@ static void sheet_turbine(xl *x, int ti) {
     chart_series_set_fill(s, &pos);
     chart_series_set_invert_if_negative(s);
     chart_title_set_name(ch, "Channel contributions to the score");
-    chart_axis_set_name(ch->x_axis, "channel");
-    chart_axis_set_name(ch->y_axis, "contribution (score units)");
-    chart_axis_set_reverse(ch->x_axis);
+    /* In a bar chart libxlsxwriter's x_axis is the horizontal (value) axis and y_axis the
+     * vertical (category) one; reversed so the first channel is at the top. */
+    chart_axis_set_name(ch->x_axis, "contribution to the score (score units)");
+    chart_axis_set_name(ch->y_axis, "channel");
+    chart_axis_set_reverse(ch->y_axis);
+    chart_axis_set_crossing_max(ch->y_axis); /* keep the value axis at the bottom */
     chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
     lxw_chart_options co = {.x_offset = 10, .y_offset = 0, .x_scale = 1.2, .y_scale = 1.1};
     worksheet_insert_chart_opt(ws, 1, 5, ch, &co);

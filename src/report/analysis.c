@@ -85,6 +85,26 @@ int wf_an_top_channel(const wf_analysis *a, const wf_explanation *e) {
     return best;
 }
 
+int wf_an_usable(const wf_analysis *a, const wf_explanation *e) {
+    double v[256];
+    return e && a->C <= 256 && wf_an_channel_attr(a, e, v);
+}
+
+int64_t wf_an_episode_window(const wf_analysis *a, const wf_episode *e) {
+    if (wf_an_usable(a, a->expl_of[e->first]))
+        return e->first;
+    if (wf_an_usable(a, a->expl_of[e->peak]))
+        return e->peak;
+    int64_t best = -1;
+    for (int64_t i = 0; i < e->n; i++) {
+        int64_t w = e->windows[i];
+        if (wf_an_usable(a, a->expl_of[w]) &&
+            (best < 0 || a->expl_of[w]->score > a->expl_of[best]->score))
+            best = w;
+    }
+    return best;
+}
+
 const char *wf_outcome_str(wf_outcome o) {
     switch (o) {
     case WF_OUTCOME_TRUE:

@@ -438,8 +438,14 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
         char buf[48];
         snprintf(buf, sizeof buf, "%+.3f", val[i]);
         rgb(cr, COL_TEXT);
-        double lx = WX(fmax(from, to) + 1.96 * se[i]) + 4;
-        text(&ch, lx, yc, buf, 7.5, 0, 1, 0, 0);
+        /* the value beside the bar's outer end: right of a rising bar, left of a falling one */
+        double lw2 = text_w(&ch, buf, 7.5, 0);
+        double lxr = WX(fmax(from, to) + 1.96 * se[i]) + 4;
+        double lxl = WX(fmin(from, to) - 1.96 * se[i]) - 4;
+        if (val[i] < 0 && lxl - lw2 >= x0 + 2)
+            text(&ch, lxl, yc, buf, 7.5, 1, 1, 0, 0);
+        else
+            text(&ch, lxr, yc, buf, 7.5, 0, 1, 0, 0);
         text(&ch, x0 - 6, yc, name[i], 8, 1, 1, 0, 0);
     }
     /* base value and f(x) markers */

@@ -278,9 +278,10 @@ static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
     }
     size_t o = 0;
     buf[0] = '\0';
-    if (nt)
-        o +=
-            (size_t)snprintf(buf + o, n - o, "true alarm (lead %.0f h)%s", lead, nt > 1 ? "+" : "");
+    if (nt == 1)
+        o += (size_t)snprintf(buf + o, n - o, "true alarm (lead %.0f h)", lead);
+    else if (nt > 1)
+        o += (size_t)snprintf(buf + o, n - o, "%d true alarms (first lead %.0f h)", nt, lead);
     if (nf && o < n)
         o += (size_t)snprintf(buf + o, n - o, "%s%d false alarm%s", o ? ", " : "", nf,
                               nf > 1 ? "s" : "");
@@ -509,6 +510,13 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
         p->y -= 14;
         st = explain_window(p, sec, k, e->peak, "Window with the highest score", err);
     }
+    if (!st && !wf_an_usable(a, a->expl_of[e->first]) && !wf_an_usable(a, a->expl_of[e->peak])) {
+        int64_t best = wf_an_episode_window(a, e);
+        if (best >= 0) {
+            p->y -= 14;
+            st = explain_window(p, sec, k, best, "Explained window with the highest score", err);
+        }
+    }
     if (st)
         return st;
     if (e->n > 1) {
@@ -583,12 +591,11 @@ static wf_status sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
     for (int i = 0; i < save_n; i++)
         if (p->pages[i] == tpage)
             next_reserved = i + 1;
-    static const double w[] = {20, 42, 92, 92, 40, 36, 82, 44, 47};
+    static const double w[] = {18, 44, 80, 80, 48, 36, 94, 50, 45};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
-    static const char *const head[] = {
-        "#",       "Turbine", "First window start", "Last window end",
-        "Windows", "Peak",    "Top channel",        "Outcome",
-        "Detail"};
+    static const char *const head[] = {"#",           "Turbine", "First window (UTC)",
+                                       "Ends (UTC)",  "Windows", "Peak",
+                                       "Top channel", "Outcome", "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     for (int i = 0; i < a->n_episodes; i++) {
@@ -607,7 +614,8 @@ static wf_status sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         c[2][16] = c[3][16] = '\0'; /* the header says UTC */
         snprintf(c[4], 64, "%lld", (long long)e->n);
         wf_fmt_score(e->peak_score, c[5]);
-        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        int64_t ew = wf_an_episode_window(a, e);
+        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
         snprintf(c[6], 64, "%s", top >= 0 ? wf_an_channel(a, top) : "-");
         snprintf(c[7], 64, "%s",
                  e->outcome == WF_OUTCOME_TRUE    ? "true"
@@ -643,7 +651,8 @@ static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err
     int nt = 0, nf = 0;
     for (int k = 0; k < a->n_episodes; k++) {
         const wf_episode *e = &a->episodes[k];
-        const wf_explanation *x = a->expl_of[e->first];
+        int64_t ew = wf_an_episode_window(a, e);
+        const wf_explanation *x = ew >= 0 ? a->expl_of[ew] : NULL;
         if (e->outcome == WF_OUTCOME_UNKNOWN || !wf_an_channel_attr(a, x, attr))
             continue;
         int top = wf_an_top_channel(a, x);

@@ -69,6 +69,11 @@ int wf_an_channel_attr(const wf_analysis *a, const wf_explanation *e, double *ou
 /* Channel with the largest |attribution| (positive preferred on ties); -1 if none. */
 int wf_an_top_channel(const wf_analysis *a, const wf_explanation *e);
 const char *wf_outcome_str(wf_outcome o);
+/* 1 if e is an explanation with per-channel attributions. */
+int wf_an_usable(const wf_analysis *a, const wf_explanation *e);
+/* The window that explains an episode: its first window if explained, else its peak, else its
+ * explained window with the highest score; -1 when none is explained. */
+int64_t wf_an_episode_window(const wf_analysis *a, const wf_episode *e);
 /* "2024-03-04 10:00 UTC" (buf >= 32). */
 char *wf_fmt_time_short(int64_t t, char *buf);
 /* Score to 3 decimals ("0.873"); NaN as "n/a". buf >= 32. */

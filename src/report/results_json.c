@@ -243,7 +243,8 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
             wf_jw_kstr(w, "component", e->component);
             wf_jw_kdouble(w, "lead_hours", e->lead_hours);
         }
-        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        int64_t ew = wf_an_episode_window(a, e);
+        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
         wf_jw_kstr(w, "top_channel", top >= 0 ? wf_an_channel(a, top) : NULL);
         wf_jw_obj_end(w);
     }

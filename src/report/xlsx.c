@@ -123,7 +123,8 @@ static void sheet_summary(xl *x) {
                 continue;
             tru += e->outcome == WF_OUTCOME_TRUE;
             fal += e->outcome == WF_OUTCOME_FALSE;
-            const wf_explanation *ex = a->expl_of[e->first];
+            int64_t ew = wf_an_episode_window(a, e);
+            const wf_explanation *ex = ew >= 0 ? a->expl_of[ew] : NULL;
             if (ex && (!best || ex->score > best->score) && wf_an_channel_attr(a, ex, attr))
                 best = ex;
         }
@@ -171,7 +172,8 @@ static void sheet_episodes(xl *x) {
         worksheet_write_number(ws, row, 3, xl_date(w->w[e->last].end), x->date);
         worksheet_write_number(ws, row, 4, (double)e->n, NULL);
         put_num(ws, (int)row, 5, e->peak_score, x->score);
-        int top = wf_an_top_channel(a, a->expl_of[e->first]);
+        int64_t ew = wf_an_episode_window(a, e);
+        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
         worksheet_write_string(ws, row, 6, top >= 0 ? wf_an_channel(a, top) : "", NULL);
         worksheet_write_string(ws, row, 7, wf_outcome_str(e->outcome), NULL);
         if (e->outcome == WF_OUTCOME_TRUE) {

@@ -593,7 +593,7 @@ static wf_status sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
             next_reserved = i + 1;
     static const double w[] = {18, 44, 80, 80, 48, 36, 94, 50, 45};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
-    static const char *const head[] = {"#",           "Turbine", "First window (UTC)",
+    static const char *const head[] = {"#",           "Turbine", "Starts (UTC)",
                                        "Ends (UTC)",  "Windows", "Peak",
                                        "Top channel", "Outcome", "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};

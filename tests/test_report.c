@@ -467,6 +467,48 @@ START_TEST(test_nothing_flagged) {
 }
 END_TEST
 
+/* KernelSHAP over channel x time segments and no IG: the report names the segments. */
+START_TEST(test_segment_players) {
+    wf_results r = run.r;
+    int64_t n = run.n_expl;
+    wf_explanation *ex = calloc((size_t)n, sizeof *ex);
+    char *names = calloc(16 * 40, 1);
+    char *pl[16];
+    double vals[16], ses[16];
+    for (int m = 0; m < 16; m++) {
+        pl[m] = names + m * 40;
+        snprintf(pl[m], 40, "%s[%d:%d)", sy_channels[m / 2], (m % 2) * 18, (m % 2) * 18 + 18);
+        vals[m] = 0.001 * m;
+        ses[m] = 0.002;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        ex[i] = run.expl[i];
+        ex[i].has_ig = 0;
+        ex[i].agreement = NAN;
+        ex[i].kshap.M = 16;
+        ex[i].kshap.players = pl;
+        ex[i].kshap.values = vals;
+        ex[i].kshap.std_err = ses;
+    }
+    vals[11] = 0.5; /* bearing_temp[18:36) drives every alarm */
+    r.expl = ex;
+    const char *d = tu_tmpdir();
+    char pdf[4200];
+    snprintf(pdf, sizeof pdf, "%s/report.pdf", d);
+    wf_report_options o;
+    options(&o);
+    wf_error err = {0};
+    wf_status st = wf_report_write_pdf(pdf, &r, &o, &err);
+    free(ex);
+    free(names);
+    ck_assert_msg(st == WF_OK, "%s", err.msg);
+    char *out = NULL;
+    sh(&out, "pdftotext '%s' - 2>/dev/null | grep -c 'because bearing_temp\\[18:36)'", pdf);
+    ck_assert_msg(atoi(out) >= 5, "why sentences do not name the segment:\n%s", out);
+    free(out);
+}
+END_TEST
+
 /* The streaming (constant-memory) workbook of big runs: same sheets and numbers, no table. */
 START_TEST(test_xlsx_streaming_mode) {
     if (tool_missing("unzip") || tool_missing("soffice"))
@@ -503,6 +545,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_explain_format_and_failures);
     tcase_add_test(tc, test_nothing_flagged);
     tcase_add_test(tc, test_xlsx_streaming_mode);
+    tcase_add_test(tc, test_segment_players);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -104,6 +104,21 @@ static const char *lookup(void *user, const char *name) {
         for (int c = 0; have && c < a->C; c++)
             if (c != top && (second < 0 || fabs(attr[c]) > fabs(attr[second])))
                 second = c;
+        /* KernelSHAP players that are not channels (segments, cells): name the players */
+        const double *pv = NULL;
+        char *const *pn = NULL;
+        if (!have && x && x->status == WF_OK && x->has_kshap && x->kshap.players) {
+            pv = x->kshap.values;
+            pn = x->kshap.players;
+            for (int m = 0; m < x->kshap.M; m++)
+                if (top < 0 || pv[m] > pv[top])
+                    top = m;
+            for (int m = 0; m < x->kshap.M; m++)
+                if (m != top && (second < 0 || fabs(pv[m]) > fabs(pv[second])))
+                    second = m;
+        }
+#define TOPNAME(i) (pn ? pn[i] : wf_an_channel(a, i))
+#define TOPVAL(i) (pn ? pv[i] : attr[i])
         const wf_window *w = x ? &ws->w[x->window_index] : &ws->w[e->first];
         if (IS("episode_no"))
             snprintf(v, n, "%d", p->cur_episode + 1);
@@ -122,15 +137,15 @@ static const char *lookup(void *user, const char *name) {
         else if (IS("window_end"))
             wf_fmt_time_short(w->end, v);
         else if (IS("top_channel"))
-            snprintf(v, n, "%s", top >= 0 ? wf_an_channel(a, top) : "(not explained)");
+            snprintf(v, n, "%s", top >= 0 ? TOPNAME(top) : "(not explained)");
         else if (IS("top_unit"))
-            snprintf(v, n, "%s", top >= 0 ? wf_an_unit(a, top) : "");
+            snprintf(v, n, "%s", top >= 0 && !pn ? wf_an_unit(a, top) : "");
         else if (IS("top_value"))
-            snprintf(v, n, "%.3f", top >= 0 ? fabs(attr[top]) : NAN);
+            snprintf(v, n, "%.3f", top >= 0 ? fabs(TOPVAL(top)) : NAN);
         else if (IS("direction"))
-            snprintf(v, n, "%s", top >= 0 && attr[top] < 0 ? "lowered" : "raised");
+            snprintf(v, n, "%s", top >= 0 && TOPVAL(top) < 0 ? "lowered" : "raised");
         else if (IS("second_channel"))
-            snprintf(v, n, "%s", second >= 0 ? wf_an_channel(a, second) : "no other channel");
+            snprintf(v, n, "%s", second >= 0 ? TOPNAME(second) : "no other channel");
         else if (IS("base_value"))
             wf_fmt_score(x && x->has_kshap ? x->kshap.base_value : NAN, v);
         else if (IS("lead_hours"))
@@ -146,6 +161,8 @@ static const char *lookup(void *user, const char *name) {
         return NULL;
     }
 #undef IS
+#undef TOPNAME
+#undef TOPVAL
     return v;
 }
 
@@ -444,7 +461,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         if (st)
             return st;
     }
-    {
+    if (wf_an_usable(a, x)) {
         int k = a->C < 3 ? a->C : 3;
         double h = 40 + 56 * k;
         pdf_ensure(p, h + 16);

@@ -349,6 +349,10 @@ START_TEST(test_duplicates) {
     ck_assert_int_eq(r.st.duplicate_identical, 1);
     ck_assert_int_eq(r.st.duplicate_conflicting, 1);
     ck_assert_int_eq(r.st.skipped_by_kind[WF_SKIP_DUPLICATE], 2);
+    ck_assert_int_eq(r.st.n_notes, 1);
+    ck_assert_str_eq(r.st.notes[0], "log.csv:7: WT1: duplicate timestamp 2024-01-01T00:30:00Z with "
+                                    "different values (first row: line 6); windows touching it "
+                                    "are skipped");
     run_free(&r);
 }
 END_TEST

@@ -76,7 +76,8 @@ typedef struct windower {
     double horizon;
     const wf_data_sink *sink;
     wf_data_stats *stats;
-    int quiet; /* pass 2: no notes (pass 1 made them) */
+    int quiet;     /* pass 2: no notes (pass 1 made them) */
+    int noted_dup; /* a note names the first conflicting duplicate */
     turbine *t;
     int64_t nt, capt;
     int64_t *hash; /* open addressing: index into t, -1 empty */
@@ -493,6 +494,15 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
             t->st.dup_identical++;
         } else {
             t->st.dup_conflicting++;
+            if (!w->quiet && !w->noted_dup) {
+                char ts[32];
+                iso(row->time, ts);
+                wf_data_note(w->stats,
+                             "%s:%lld: %s: duplicate timestamp %s with different values (first "
+                             "row: line %lld); windows touching it are skipped",
+                             w->file, (long long)row->line, t->id, ts, (long long)s->line);
+                w->noted_dup = 1;
+            }
             if (s->kind != SLOT_DUP) {
                 s->kind = SLOT_DUP;
                 s->line2 = row->line;

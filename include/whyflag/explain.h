@@ -24,7 +24,14 @@ typedef enum wf_groups_kind {
     WF_GROUPS_EXPLICIT = 3  /* groups given in the config */
 } wf_groups_kind;
 
-typedef enum wf_link { WF_LINK_IDENTITY = 0, WF_LINK_LOGIT = 1 } wf_link;
+/* Link for KernelSHAP. LOGIT is shap's: the link is applied to v(S) = E_b f(...), so values are in
+ * log-odds of the expected probability. LOGIT_OUTPUT explains the model's log-odds output
+ * itself: v(S) = E_b logit f(...) (for a logistic regression the exact linear Shapley values). */
+typedef enum wf_link {
+    WF_LINK_IDENTITY = 0,
+    WF_LINK_LOGIT = 1,
+    WF_LINK_LOGIT_OUTPUT = 2
+} wf_link;
 
 typedef enum wf_ig_rule {
     WF_IG_GAUSS_LEGENDRE = 0, /* default, as captum */

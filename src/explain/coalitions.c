@@ -1,0 +1,227 @@
+/*
+ * Coalition values for KernelSHAP: v(S) = link(sum_b w_b f(x_S, b_notS)) (or, for
+ * WF_LINK_LOGIT_OUTPUT, sum_b w_b logit f(x_S, b_notS)), evaluated in large batches: the masked
+ * inputs of many coalitions x background rows are built into one buffer and the predictor is
+ * called once per buffer.
+ *
+ * Affine shortcut: when the model starts with h = A x + a0, the pre-activation of a masked input
+ * is h(S, b) = a0 + A b + sum_{p in S} D[b][p] with D[b][p] = A[:, cells p] (x - b)[cells p]. The
+ * partials are computed once per window (in double); a coalition then costs min(|S|, M - |S|)
+ * vector additions per background row instead of a full first layer, and predict_hidden runs the
+ * rest of the graph. Equal to the plain path up to float rounding of the first layer.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explain/explain_impl.h"
+
+double wf_link_apply(wf_link link, double v) {
+    if (link == WF_LINK_IDENTITY)
+        return v;
+    return log(v) - log1p(-v); /* logit; +-inf at 0 and 1 */
+}
+
+void wf_coal_eval_free(wf_coal_eval *ev) {
+    if (!ev)
+        return;
+    if (ev->ctx)
+        ev->p->ctx_free(ev->ctx);
+    free(ev->xbuf);
+    free(ev->ybuf);
+    free(ev->hbuf);
+    free(ev->cellmask);
+    free(ev->hb);
+    free(ev->hx);
+    free(ev->D);
+    memset(ev, 0, sizeof *ev);
+}
+
+wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_background *bg,
+                            const wf_players *pl, wf_link link, int affine, int64_t max_batch,
+                            wf_error *err) {
+    memset(ev, 0, sizeof *ev);
+    ev->p = p;
+    ev->bg = bg;
+    ev->pl = pl;
+    ev->link = link;
+    ev->affine = affine && p->hidden > 0 && p->affine_a && p->affine_a0 && p->predict_hidden;
+    if (max_batch < bg->n)
+        max_batch = bg->n;
+    ev->max_batch = max_batch;
+    size_t CT = (size_t)p->C * (size_t)p->T;
+    size_t H = (size_t)p->hidden;
+    wf_status st = p->ctx_new(p->user, max_batch, &ev->ctx, err);
+    if (st) {
+        ev->ctx = NULL;
+        return st;
+    }
+    ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
+    ev->cellmask = malloc(CT);
+    int bad = !ev->ybuf || !ev->cellmask;
+    if (ev->affine) {
+        ev->hbuf = malloc(sizeof(float) * (size_t)max_batch * H);
+        ev->hb = malloc(sizeof(double) * (size_t)bg->n * H);
+        ev->hx = malloc(sizeof(double) * H);
+        ev->D = malloc(sizeof(double) * (size_t)bg->n * (size_t)pl->M * H);
+        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->D;
+    } else {
+        ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
+        bad = bad || !ev->xbuf;
+    }
+    if (bad) {
+        wf_coal_eval_free(ev);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory for KernelSHAP batches (%lld rows)",
+                            (long long)max_batch);
+    }
+    if (ev->affine) {
+        /* hb[b] = a0 + A b: (n_bg, hidden), in double */
+        const float *A = p->affine_a;
+        for (int64_t b = 0; b < bg->n; b++) {
+            const float *xb = bg->x + (size_t)b * CT;
+            for (size_t j = 0; j < H; j++) {
+                const float *row = A + j * CT;
+                double s = p->affine_a0[j];
+                for (size_t i = 0; i < CT; i++)
+                    s += (double)row[i] * xb[i];
+                ev->hb[(size_t)b * H + j] = s;
+            }
+        }
+    }
+    return WF_OK;
+}
+
+wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
+    (void)err;
+    ev->x = x;
+    if (!ev->affine)
+        return WF_OK;
+    const wf_predictor *p = ev->p;
+    const wf_players *pl = ev->pl;
+    size_t CT = (size_t)p->C * (size_t)p->T, H = (size_t)p->hidden;
+    const float *A = p->affine_a;
+    for (size_t j = 0; j < H; j++) {
+        const float *row = A + j * CT;
+        double s = p->affine_a0[j];
+        for (size_t i = 0; i < CT; i++)
+            s += (double)row[i] * x[i];
+        ev->hx[j] = s;
+    }
+    /* D[b][q][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]) */
+    for (int64_t b = 0; b < ev->bg->n; b++) {
+        const float *xb = ev->bg->x + (size_t)b * CT;
+        for (int q = 0; q < pl->M; q++) {
+            double *d = ev->D + ((size_t)b * (size_t)pl->M + (size_t)q) * H;
+            for (size_t j = 0; j < H; j++) {
+                const float *row = A + j * CT;
+                double s = 0;
+                for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++) {
+                    int64_t i = pl->cells[k];
+                    s += (double)row[i] * ((double)x[i] - (double)xb[i]);
+                }
+                d[j] = s;
+            }
+        }
+    }
+    return WF_OK;
+}
+
+/* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
+ * (affine path), starting at row r0. */
+static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0) {
+    const wf_players *pl = ev->pl;
+    const wf_background *bg = ev->bg;
+    size_t CT = (size_t)pl->C * (size_t)pl->T;
+    if (!ev->affine) {
+        uint8_t *cm = ev->cellmask;
+        memset(cm, 0, CT);
+        for (int q = 0; q < pl->M; q++)
+            if (m[q])
+                for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++)
+                    cm[pl->cells[k]] = 1;
+        const float *x = ev->x;
+        for (int64_t b = 0; b < bg->n; b++) {
+            float *dst = ev->xbuf + (size_t)(r0 + b) * CT;
+            const float *xb = bg->x + (size_t)b * CT;
+            for (size_t i = 0; i < CT; i++)
+                dst[i] = cm[i] ? x[i] : xb[i];
+        }
+        return;
+    }
+    size_t H = (size_t)ev->p->hidden;
+    int on = 0;
+    for (int q = 0; q < pl->M; q++)
+        on += m[q] != 0;
+    int from_x = 2 * on > pl->M; /* start from x and subtract the players that are off */
+    double acc[512];
+    double *a = H <= 512 ? acc : NULL;
+    for (int64_t b = 0; b < bg->n; b++) {
+        float *dst = ev->hbuf + (size_t)(r0 + b) * H;
+        const double *Db = ev->D + (size_t)b * (size_t)pl->M * H;
+        const double *h0 = from_x ? ev->hx : ev->hb + (size_t)b * H;
+        if (!a) { /* wide first layer: accumulate in place (float output, double terms) */
+            for (size_t j = 0; j < H; j++) {
+                double s = h0[j];
+                for (int q = 0; q < pl->M; q++)
+                    if ((m[q] != 0) != from_x)
+                        s += from_x ? -Db[(size_t)q * H + j] : Db[(size_t)q * H + j];
+                dst[j] = (float)s;
+            }
+            continue;
+        }
+        memcpy(a, h0, H * sizeof(double));
+        for (int q = 0; q < pl->M; q++) {
+            if ((m[q] != 0) == from_x)
+                continue;
+            const double *d = Db + (size_t)q * H;
+            if (from_x)
+                for (size_t j = 0; j < H; j++)
+                    a[j] -= d[j];
+            else
+                for (size_t j = 0; j < H; j++)
+                    a[j] += d[j];
+        }
+        for (size_t j = 0; j < H; j++)
+            dst[j] = (float)a[j];
+    }
+}
+
+wf_status wf_coal_eval_values(wf_coal_eval *ev, const uint8_t *masks, int64_t n, double *v,
+                              wf_error *err) {
+    const wf_background *bg = ev->bg;
+    int M = ev->pl->M;
+    int64_t per = ev->max_batch / bg->n; /* coalitions per predict call */
+    for (int64_t k0 = 0; k0 < n; k0 += per) {
+        int64_t kn = n - k0 < per ? n - k0 : per;
+        for (int64_t k = 0; k < kn; k++)
+            build_rows(ev, masks + (size_t)(k0 + k) * (size_t)M, k * bg->n);
+        int64_t rows = kn * bg->n;
+        wf_status st = ev->affine ? ev->p->predict_hidden(ev->ctx, ev->hbuf, rows, ev->ybuf, err)
+                                  : ev->p->predict(ev->ctx, ev->xbuf, rows, ev->ybuf, err);
+        if (st)
+            return st;
+        ev->evaluations += rows;
+        for (int64_t k = 0; k < kn; k++) {
+            const float *y = ev->ybuf + (size_t)(k * bg->n);
+            double s = 0;
+            if (ev->link == WF_LINK_LOGIT_OUTPUT) {
+                for (int64_t b = 0; b < bg->n; b++)
+                    s += bg->weight[b] * wf_link_apply(WF_LINK_LOGIT, (double)y[b]);
+            } else {
+                for (int64_t b = 0; b < bg->n; b++)
+                    s += bg->weight[b] * (double)y[b];
+                s = wf_link_apply(ev->link, s);
+            }
+            if (!isfinite(s))
+                return wf_error_set(err, WF_ERR_NUMERIC,
+                                    "coalition value is not finite (%g): the model returned a "
+                                    "non-finite score%s",
+                                    s,
+                                    ev->link != WF_LINK_IDENTITY
+                                        ? " or a probability of exactly 0 or 1 under the logit link"
+                                        : "");
+            v[k0 + k] = s;
+        }
+    }
+    return WF_OK;
+}

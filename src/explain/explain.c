@@ -1,0 +1,391 @@
+/*
+ * The explain stage's driver: windows in parallel (each thread with its own predictor contexts),
+ * each window with its own RNG stream wf_rng_init_stream(seed, window index) and its result
+ * written to out[k], so results are identical whatever the thread count. A window that fails gets
+ * a status and an error text; the others go on. Also the agreement (Spearman) and the method text
+ * for auditors.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/threads.h"
+#include "explain/explain_impl.h"
+
+#define KSHAP_BATCH 8192 /* rows per predict call */
+#define IG_BATCH_MAX 1024
+
+void wf_explanation_deinit(wf_explanation *e) {
+    if (!e)
+        return;
+    wf_kshap_result_free(&e->kshap);
+    wf_ig_result_free(&e->ig);
+    e->has_kshap = e->has_ig = 0;
+}
+
+/* ---- Spearman rank correlation ---- */
+
+typedef struct vi {
+    double v;
+    int i;
+} vi;
+
+static int cmp_vi(const void *a, const void *b) {
+    const vi *x = a, *y = b;
+    if (x->v < y->v)
+        return -1;
+    if (x->v > y->v)
+        return 1;
+    return x->i - y->i;
+}
+
+/* Average ranks (1-based) for ties. */
+static int ranks(const double *a, int n, double *r) {
+    vi *s = malloc(sizeof(vi) * (size_t)n);
+    if (!s)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        s[i].v = a[i];
+        s[i].i = i;
+    }
+    qsort(s, (size_t)n, sizeof(vi), cmp_vi);
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && s[j + 1].v == s[i].v)
+            j++;
+        double avg = 0.5 * (double)(i + j) + 1.0;
+        for (int k = i; k <= j; k++)
+            r[s[k].i] = avg;
+        i = j + 1;
+    }
+    free(s);
+    return 0;
+}
+
+double wf_spearman(const double *a, const double *b, int n) {
+    if (n < 2)
+        return NAN;
+    double *ra = malloc(sizeof(double) * (size_t)n), *rb = malloc(sizeof(double) * (size_t)n);
+    double out = NAN;
+    if (ra && rb && !ranks(a, n, ra) && !ranks(b, n, rb)) {
+        /* Pearson correlation of the ranks (exact with ties, unlike 1 - 6 sum d^2 / ...) */
+        double ma = 0, mb = 0;
+        for (int i = 0; i < n; i++) {
+            ma += ra[i];
+            mb += rb[i];
+        }
+        ma /= n;
+        mb /= n;
+        double sab = 0, saa = 0, sbb = 0;
+        for (int i = 0; i < n; i++) {
+            sab += (ra[i] - ma) * (rb[i] - mb);
+            saa += (ra[i] - ma) * (ra[i] - ma);
+            sbb += (rb[i] - mb) * (rb[i] - mb);
+        }
+        if (saa > 0 && sbb > 0)
+            out = sab / sqrt(saa * sbb);
+    }
+    free(ra);
+    free(rb);
+    return out;
+}
+
+/* ---- the run ---- */
+
+typedef struct run_job {
+    const wf_explain_settings *s;
+    const wf_predictor *p;
+    const wf_background *bg;
+    const wf_windows *ws;
+    const int64_t *idx;
+    wf_explanation *out;
+    const wf_players *pl;
+    const float *baseline; /* (C*T) IG baseline, NULL for EG */
+    const char *baseline_name;
+    wf_par par;
+} run_job;
+
+static void fail_window(wf_explanation *e, const wf_error *err, wf_status st) {
+    wf_explanation_deinit(e);
+    e->status = st;
+    const char *m = err->msg[0] ? err->msg : wf_status_str(st);
+    size_t n = strlen(m);
+    if (n >= sizeof e->error)
+        n = sizeof e->error - 1; /* the message is cut to the field's size */
+    memcpy(e->error, m, n);
+    e->error[n] = 0;
+}
+
+static void run_worker(void *arg, int tid) {
+    (void)tid;
+    run_job *j = arg;
+    const wf_explain_settings *s = j->s;
+    wf_coal_eval ce;
+    wf_ig_eval ie;
+    memset(&ce, 0, sizeof ce);
+    memset(&ie, 0, sizeof ie);
+    wf_error ierr = {0};
+    wf_status ist = WF_OK;
+    if (s->do_kernelshap)
+        ist = wf_coal_eval_init(&ce, j->p, j->bg, j->pl, s->link, 1, KSHAP_BATCH, &ierr);
+    if (!ist && s->do_ig) {
+        int64_t mb = s->steps > 0 ? s->steps : s->max_steps;
+        if (s->expected_gradients)
+            mb = s->eg_samples;
+        if (mb > IG_BATCH_MAX)
+            mb = IG_BATCH_MAX;
+        ist = wf_ig_eval_init(&ie, j->p, s->max_steps, mb, &ierr);
+    }
+    size_t CT = (size_t)j->p->C * (size_t)j->p->T;
+    for (int64_t k; (k = wf_par_next(&j->par)) >= 0;) {
+        wf_explanation *e = &j->out[k];
+        int64_t wi = j->idx ? j->idx[k] : k;
+        wf_error err = {0};
+        e->window_index = wi;
+        e->agreement = NAN;
+        if (ist) {
+            fail_window(e, &ierr, ist);
+            continue;
+        }
+        const float *x = j->ws->w[wi].values;
+        wf_rng rng;
+        wf_rng_init_stream(&rng, s->seed, (uint64_t)wi);
+        void *ctx = s->do_kernelshap ? ce.ctx : ie.ctx;
+        float y;
+        wf_status st = j->p->predict(ctx, x, 1, &y, &err);
+        if (!st && !isfinite(y))
+            st = wf_error_set(&err, WF_ERR_NUMERIC, "the model returned a non-finite score (%g)",
+                              (double)y);
+        e->score = y;
+        if (!st && s->do_kernelshap) {
+            st = wf_coal_eval_window(&ce, x, &err);
+            if (!st)
+                st = wf_kshap_window(&ce, s->nsamples, s->max_samples, s->convergence, &rng,
+                                     &e->kshap, &err);
+            e->has_kshap = !st;
+        }
+        if (!st && s->do_ig) {
+            if (s->expected_gradients)
+                st = wf_eg_window(&ie, x, j->bg, s->eg_samples, &rng, &e->ig, &err);
+            else
+                st = wf_ig_window(&ie, x, j->baseline, s->ig_rule, s->steps, s->max_steps,
+                                  s->ig_tol, &e->ig, &err);
+            if (!st) {
+                e->ig.rule = s->ig_rule;
+                e->ig.baseline = s->expected_gradients ? "background" : j->baseline_name;
+            }
+            e->has_ig = !st;
+        }
+        if (st) {
+            char t[24];
+            wf_error_prefix(&err, "window %lld (turbine %s, start %s): ", (long long)wi,
+                            j->ws->w[wi].turbine_id, wf_time_format_iso(j->ws->w[wi].start, t));
+            fail_window(e, &err, st);
+            continue;
+        }
+        e->status = WF_OK;
+        e->error[0] = 0;
+        if (e->has_kshap && e->has_ig && j->pl->is_channels)
+            e->agreement = wf_spearman(e->kshap.values, e->ig.channel_sums, j->pl->M);
+        (void)CT;
+    }
+    wf_coal_eval_free(&ce);
+    wf_ig_eval_free(&ie);
+}
+
+static wf_status read_baseline_file(const char *path, int C, int T, float *out, wf_error *err) {
+    wf_windows f;
+    memset(&f, 0, sizeof f);
+    wf_status st = wf_windows_read_json(path, &f, err);
+    if (st)
+        return st;
+    if (f.n != 1 || f.C != C || f.T != T)
+        st = wf_error_set(err, WF_ERR_SHAPE,
+                          "%s: a baseline file must hold exactly one window of %d channels x %d "
+                          "steps (found %lld windows of %d x %d)",
+                          path, C, T, (long long)f.n, f.C, f.T);
+    else
+        memcpy(out, f.data, sizeof(float) * (size_t)C * (size_t)T);
+    wf_windows_free(&f);
+    return st;
+}
+
+wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
+                         const wf_background *bg, const wf_windows *ws, const int64_t *idx,
+                         int64_t n, wf_explanation *out, wf_error *err) {
+    if (p->C != ws->C || p->T != ws->T)
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "the model takes windows of %d channels x %d steps, the windows "
+                            "are %d x %d",
+                            p->C, p->T, ws->C, ws->T);
+    int need_bg = s->do_kernelshap || (s->do_ig && (s->expected_gradients ||
+                                                    s->baseline == WF_BASELINE_MEAN ||
+                                                    s->baseline == WF_BASELINE_MEDIAN));
+    if (need_bg && (!bg || bg->n < 1))
+        return wf_error_set(err, WF_ERR_INVALID, "KernelSHAP and the %s baseline need a background",
+                            s->baseline == WF_BASELINE_MEDIAN ? "median" : "mean");
+    if (bg && (bg->C != p->C || bg->T != p->T))
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "background windows are %d x %d, the model takes %d x %d", bg->C,
+                            bg->T, p->C, p->T);
+    if (s->do_kernelshap && s->nsamples == 0)
+        return wf_error_set(err, WF_ERR_CONFIG, "explain.nsamples: found 0, expected > 0, "
+                                                "\"auto\" or \"exact\"");
+    if (s->do_ig && (s->steps < 0 || (s->steps == 0 && s->max_steps < 1)))
+        return wf_error_set(err, WF_ERR_CONFIG, "explain.steps: found %d, expected > 0 or auto",
+                            s->steps);
+    for (int64_t k = 0; k < n; k++)
+        if (idx && (idx[k] < 0 || idx[k] >= ws->n))
+            return wf_error_set(err, WF_ERR_INVALID, "window index %lld out of range (0..%lld)",
+                                (long long)idx[k], (long long)ws->n - 1);
+    run_job j;
+    memset(&j, 0, sizeof j);
+    j.s = s;
+    j.p = p;
+    j.bg = bg;
+    j.ws = ws;
+    j.idx = idx;
+    j.out = out;
+    wf_players pl;
+    memset(&pl, 0, sizeof pl);
+    float *base = NULL;
+    wf_status st = WF_OK;
+    if (s->do_kernelshap)
+        st = wf_players_build(s, ws->C, ws->T, ws->channels, &pl, err);
+    j.pl = &pl;
+    if (!st && s->do_ig && !s->expected_gradients) {
+        base = malloc(sizeof(float) * (size_t)ws->C * (size_t)ws->T);
+        if (!base)
+            st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        else if (s->baseline == WF_BASELINE_FILE)
+            st = read_baseline_file(s->baseline_path, ws->C, ws->T, base, err);
+        else
+            st = wf_ig_baseline(s->baseline, bg, ws->C, ws->T, base, err);
+        j.baseline = base;
+        j.baseline_name = s->baseline == WF_BASELINE_FILE   ? s->baseline_path
+                          : s->baseline == WF_BASELINE_ZEROS ? "zeros"
+                          : s->baseline == WF_BASELINE_MEDIAN ? "median"
+                                                              : "mean";
+    }
+    if (!st) {
+        for (int64_t k = 0; k < n; k++) {
+            memset(&out[k], 0, sizeof out[k]);
+            out[k].window_index = idx ? idx[k] : k;
+            out[k].agreement = NAN;
+            out[k].status = WF_ERR_INVALID;
+            snprintf(out[k].error, sizeof out[k].error, "not explained (no worker ran it)");
+        }
+        j.par.n = n;
+        wf_par_run(&j.par, s->threads, run_worker, &j);
+    }
+    free(base);
+    wf_players_free(&pl);
+    return st;
+}
+
+/* ---- method text ---- */
+
+void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, char *buf,
+                         size_t size) {
+    size_t o = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (o < size) {                                                                            \
+            int n_ = snprintf(buf + o, size - o, __VA_ARGS__);                                     \
+            if (n_ > 0)                                                                            \
+                o += (size_t)n_;                                                                   \
+        }                                                                                          \
+    } while (0)
+    if (size == 0)
+        return;
+    buf[0] = 0;
+    if (s->do_kernelshap) {
+        ADD("KernelSHAP (interventional): the players are ");
+        if (s->groups == WF_GROUPS_CHANNEL)
+            ADD("the channels (each channel's whole row of the window)");
+        else if (s->groups == WF_GROUPS_SEGMENTS)
+            ADD("each channel split into %d equal time segments", s->segments);
+        else if (s->groups == WF_GROUPS_CELL)
+            ADD("the single cells (channel x time step) of the window");
+        else
+            ADD("%d groups of cells given in the configuration", s->n_groups);
+        ADD(". A player that is absent takes its values from a background window, and a "
+            "coalition's value is the weighted mean of the model over the background");
+        if (bg)
+            ADD(" (%lld windows: %s)", (long long)bg->n, bg->description);
+        ADD(". ");
+        if (s->nsamples == WF_NSAMPLES_EXACT)
+            ADD("Every coalition is enumerated, so the values are the exact Shapley values. ");
+        else
+            ADD("When the players are few enough that every coalition can be enumerated within "
+                "the budget (%s), the values are the exact Shapley values; otherwise coalitions "
+                "are sampled as in shap's KernelExplainer (whole coalition sizes enumerated "
+                "while the budget allows, the rest drawn in complementary pairs from the "
+                "Shapley kernel) and the values solve the weighted least-squares problem with "
+                "the sum of the values fixed to f(x) minus the base value. Standard errors come "
+                "from independent sampling batches (Covert and Lee, 2021)%s. ",
+                s->nsamples == WF_NSAMPLES_AUTO ? "automatic" : "a fixed number of samples",
+                s->nsamples == WF_NSAMPLES_AUTO ? "; sampling continues, doubling the budget up "
+                                                  "to the maximum, until the largest standard "
+                                                  "error is below the convergence fraction of "
+                                                  "the range of the values"
+                                                : "");
+        if (s->nsamples > 0)
+            ADD("Budget: %lld coalitions. ", (long long)s->nsamples);
+        else if (s->nsamples == WF_NSAMPLES_AUTO)
+            ADD("Maximum: %lld coalitions, convergence fraction %g. ", (long long)s->max_samples,
+                s->convergence);
+        ADD("No L1 feature selection is applied (shap 0.47 and later select 10 features by "
+            "default; whyflag keeps every player). ");
+        if (s->link == WF_LINK_LOGIT)
+            ADD("Values are in log-odds: the logit link is applied to each coalition's "
+                "expected score, as shap's link=\"logit\". ");
+        else if (s->link == WF_LINK_LOGIT_OUTPUT)
+            ADD("Values explain the model's log-odds output (the logit of each score, "
+                "averaged over the background). ");
+        else
+            ADD("Values are in the model's score units (identity link). ");
+    }
+    if (s->do_ig) {
+        static const char *rules[] = {"Gauss-Legendre", "left Riemann", "right Riemann",
+                                      "midpoint Riemann",
+                                      "trapezoid (captum's weights: both ends halved)"};
+        const char *rule = (int)s->ig_rule >= 0 && (int)s->ig_rule < 5 ? rules[s->ig_rule] : "?";
+        if (s->expected_gradients) {
+            ADD("Expected Gradients: %d (background window, position) pairs drawn at random per "
+                "window; the gradient at a random point between each background window and the "
+                "window, times their difference, averaged. ",
+                s->eg_samples);
+        } else {
+            ADD("Integrated Gradients per cell (summed per channel) from the ");
+            if (s->baseline == WF_BASELINE_ZEROS)
+                ADD("all-zero baseline (raw sensor units: far from real data)");
+            else if (s->baseline == WF_BASELINE_MEDIAN)
+                ADD("per-channel median of the background");
+            else if (s->baseline == WF_BASELINE_FILE)
+                ADD("baseline window in %s", s->baseline_path);
+            else
+                ADD("per-channel mean of the background");
+            ADD(", %s rule, ", rule);
+            if (s->steps > 0)
+                ADD("%d steps. ", s->steps);
+            else
+                ADD("steps doubled from 16 until the completeness gap is within %g of "
+                    "f(x) - f(baseline), at most %d steps. ",
+                    s->ig_tol, s->max_steps);
+        }
+        ADD("The completeness gap (sum of the attributions minus f(x) - f(baseline)) is "
+            "reported for every window. For a quantized model the gradients are those of a "
+            "straight-through surrogate (quantization treated as identity in the backward pass) "
+            "while f(x) and f(baseline) are the quantized model's real outputs, so the gap shows "
+            "how well the surrogate explains the deployed model. ");
+    }
+    if (s->do_kernelshap && s->do_ig && s->groups == WF_GROUPS_CHANNEL)
+        ADD("Agreement: Spearman rank correlation between the KernelSHAP channel values and the "
+            "IG channel sums. ");
+    ADD("Random seed: %llu (each window its own stream, so results do not depend on the number "
+        "of threads).",
+        (unsigned long long)s->seed);
+#undef ADD
+}

@@ -1,2 +1,0 @@
-/* placeholder: module explain */
-typedef int wf_explain_placeholder_t;

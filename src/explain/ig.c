@@ -1,0 +1,393 @@
+/*
+ * Integrated Gradients per cell: attr = (x - x') * sum_k w_k grad f(x' + a_k (x - x')), with the
+ * nodes a_k and weights w_k of captum's approximation_methods (Gauss-Legendre: numpy's leggauss
+ * mapped to [0, 1]; Riemann left/right/middle/trapezoid, the trapezoid with captum's weights 1/n
+ * and both ends halved). Gradients accumulate in double. delta = sum(attr) - (f(x) - f(x')) is
+ * always reported, f from predict (for a quantized model the real int8 output, while the gradient
+ * is the straight-through surrogate's). Adaptive mode doubles the steps from 16 until
+ * |delta| <= tol |f(x) - f(x')| or max_steps. Expected Gradients draws (background row, alpha)
+ * pairs from the window's RNG stream.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explain/explain_impl.h"
+
+#define ADAPTIVE_START 16
+#define WF_PI 3.14159265358979323846
+
+/* Gauss-Legendre nodes/weights on [-1, 1] by Newton's method on P_n (as numpy's leggauss, which
+ * refines its eigenvalue nodes with one Newton step; both reach double precision). */
+static void leggauss(int n, double *x, double *w) {
+    for (int i = 0; i < (n + 1) / 2; i++) {
+        double z = cos(WF_PI * (i + 0.75) / (n + 0.5)), dp = 0;
+        for (int it = 0; it < 100; it++) {
+            double p0 = 1, p1 = z;
+            for (int k = 2; k <= n; k++) {
+                double p2 = ((2.0 * k - 1) * z * p1 - (k - 1.0) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            if (n == 1) {
+                p1 = z;
+                p0 = 1;
+            }
+            dp = n * (z * p1 - p0) / (z * z - 1);
+            double dz = p1 / dp;
+            z -= dz;
+            if (fabs(dz) < 1e-16)
+                break;
+        }
+        { /* final derivative at the converged node */
+            double p0 = 1, p1 = z;
+            for (int k = 2; k <= n; k++) {
+                double p2 = ((2.0 * k - 1) * z * p1 - (k - 1.0) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n == 1 ? 1 : n * (z * p1 - p0) / (z * z - 1);
+        }
+        double wi = 2.0 / ((1 - z * z) * dp * dp);
+        x[i] = -z; /* ascending order, as numpy */
+        x[n - 1 - i] = z;
+        w[i] = wi;
+        w[n - 1 - i] = wi;
+    }
+    if (n % 2 == 1)
+        x[n / 2] = 0;
+}
+
+void wf_ig_quadrature(wf_ig_rule rule, int n, double *alphas, double *weights) {
+    if (rule == WF_IG_GAUSS_LEGENDRE) {
+        leggauss(n, alphas, weights);
+        for (int k = 0; k < n; k++) {
+            alphas[k] = 0.5 * (1 + alphas[k]);
+            weights[k] = 0.5 * weights[k];
+        }
+        return;
+    }
+    /* torch.linspace(a, b, n): a + k (b - a) / (n - 1) */
+    double a = 0, b = 1;
+    if (rule == WF_IG_RIEMANN_LEFT) {
+        b = 1 - 1.0 / n;
+    } else if (rule == WF_IG_RIEMANN_RIGHT) {
+        a = 1.0 / n;
+    } else if (rule == WF_IG_RIEMANN_MIDDLE) {
+        a = 1.0 / (2.0 * n);
+        b = 1 - 1.0 / (2.0 * n);
+    }
+    for (int k = 0; k < n; k++) {
+        alphas[k] = n > 1 ? a + (b - a) * k / (n - 1) : a;
+        weights[k] = 1.0 / n;
+    }
+    if (rule == WF_IG_RIEMANN_TRAPEZOID) {
+        weights[0] /= 2;
+        weights[n - 1] /= 2;
+    }
+}
+
+void wf_ig_eval_free(wf_ig_eval *ev) {
+    if (!ev)
+        return;
+    if (ev->ctx)
+        ev->p->ctx_free(ev->ctx);
+    free(ev->xbuf);
+    free(ev->ybuf);
+    free(ev->gbuf);
+    free(ev->acc);
+    free(ev->alphas);
+    free(ev->weights);
+    memset(ev, 0, sizeof *ev);
+}
+
+wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps,
+                          int64_t max_batch, wf_error *err) {
+    memset(ev, 0, sizeof *ev);
+    ev->p = p;
+    if (!p->grad)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED,
+                            "Integrated Gradients needs the model's gradient, which this "
+                            "predictor does not provide");
+    if (max_batch < 2)
+        max_batch = 2;
+    ev->max_batch = max_batch;
+    size_t CT = (size_t)p->C * (size_t)p->T;
+    wf_status st = p->ctx_new(p->user, max_batch, &ev->ctx, err);
+    if (st) {
+        ev->ctx = NULL;
+        return st;
+    }
+    if (max_steps < ADAPTIVE_START)
+        max_steps = ADAPTIVE_START;
+    ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
+    ev->gbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
+    ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
+    ev->acc = malloc(sizeof(double) * CT);
+    ev->alphas = malloc(sizeof(double) * (size_t)max_steps * 2);
+    ev->weights = malloc(sizeof(double) * (size_t)max_steps * 2);
+    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || !ev->alphas || !ev->weights) {
+        wf_ig_eval_free(ev);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory for IG batches");
+    }
+    return WF_OK;
+}
+
+void wf_ig_result_free(wf_ig_result *r) {
+    if (!r)
+        return;
+    free(r->values);
+    free(r->channel_sums);
+    memset(r, 0, sizeof *r);
+}
+
+static wf_status result_alloc(wf_ig_result *r, int C, int T, wf_error *err) {
+    memset(r, 0, sizeof *r);
+    r->C = C;
+    r->T = T;
+    r->values = calloc((size_t)C * (size_t)T, sizeof(double));
+    r->channel_sums = calloc((size_t)C, sizeof(double));
+    if (!r->values || !r->channel_sums) {
+        wf_ig_result_free(r);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
+    return WF_OK;
+}
+
+static wf_status predict1(wf_ig_eval *ev, const float *x, double *y, wf_error *err) {
+    float v;
+    wf_status st = ev->p->predict(ev->ctx, x, 1, &v, err);
+    if (st)
+        return st;
+    if (!isfinite(v))
+        return wf_error_set(err, WF_ERR_NUMERIC, "the model returned a non-finite score");
+    *y = v;
+    return WF_OK;
+}
+
+/* acc = sum_k w_k grad f(xb + a_k (x - xb)), over n nodes. */
+static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, const double *alphas,
+                           const double *weights, int n, wf_error *err) {
+    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    memset(ev->acc, 0, sizeof(double) * CT);
+    for (int k0 = 0; k0 < n; k0 += (int)ev->max_batch) {
+        int kn = n - k0 < ev->max_batch ? n - k0 : (int)ev->max_batch;
+        for (int k = 0; k < kn; k++) {
+            float a = (float)alphas[k0 + k];
+            float *dst = ev->xbuf + (size_t)k * CT;
+            for (size_t i = 0; i < CT; i++)
+                dst[i] = xb[i] + a * (x[i] - xb[i]); /* captum: baseline + alpha (input - baseline) */
+        }
+        wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn, ev->ybuf, ev->gbuf, err);
+        if (st)
+            return st;
+        for (int k = 0; k < kn; k++) {
+            double w = weights[k0 + k];
+            const float *g = ev->gbuf + (size_t)k * CT;
+            for (size_t i = 0; i < CT; i++)
+                ev->acc[i] += w * (double)g[i];
+        }
+    }
+    for (size_t i = 0; i < CT; i++)
+        if (!isfinite(ev->acc[i]))
+            return wf_error_set(err, WF_ERR_NUMERIC, "the model's gradient is not finite");
+    return WF_OK;
+}
+
+static void finish(wf_ig_result *out, const float *x, const float *xb, const double *acc) {
+    int C = out->C, T = out->T;
+    double tot = 0;
+    for (int c = 0; c < C; c++) {
+        double s = 0;
+        for (int t = 0; t < T; t++) {
+            size_t i = (size_t)c * (size_t)T + (size_t)t;
+            double a = ((double)x[i] - (double)xb[i]) * acc[i];
+            out->values[i] = a;
+            s += a;
+        }
+        out->channel_sums[c] = s;
+        tot += s;
+    }
+    out->delta = tot - (out->f_x - out->f_baseline);
+}
+
+wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_rule rule, int steps,
+                       int max_steps, double tol, wf_ig_result *out, wf_error *err) {
+    const wf_predictor *p = ev->p;
+    wf_status st = result_alloc(out, p->C, p->T, err);
+    if (st)
+        return st;
+    out->rule = rule;
+    out->surrogate = p->surrogate;
+    if (rule != WF_IG_GAUSS_LEGENDRE && steps == 1) {
+        wf_ig_result_free(out);
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "explain.steps: Riemann rules need at least 2 steps (as captum)");
+    }
+    st = predict1(ev, x, &out->f_x, err);
+    if (!st)
+        st = predict1(ev, xb, &out->f_baseline, err);
+    int n = steps > 0 ? steps : ADAPTIVE_START;
+    if (steps == 0 && max_steps < n)
+        max_steps = n;
+    while (!st) {
+        double *al = malloc(sizeof(double) * (size_t)n), *wt = malloc(sizeof(double) * (size_t)n);
+        if (!al || !wt) {
+            free(al);
+            free(wt);
+            st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+            break;
+        }
+        wf_ig_quadrature(rule, n, al, wt);
+        st = integrate(ev, x, xb, al, wt, n, err);
+        free(al);
+        free(wt);
+        if (st)
+            break;
+        finish(out, x, xb, ev->acc);
+        out->steps = n;
+        double target = tol * fabs(out->f_x - out->f_baseline);
+        out->converged = fabs(out->delta) <= target;
+        if (steps > 0 || out->converged || 2 * n > max_steps)
+            break;
+        n *= 2;
+    }
+    if (steps > 0)
+        out->converged = 1; /* fixed steps: no rule to meet; delta tells the error */
+    if (st)
+        wf_ig_result_free(out);
+    return st;
+}
+
+wf_status wf_eg_window(wf_ig_eval *ev, const float *x, const wf_background *bg, int n_draws,
+                       wf_rng *rng, wf_ig_result *out, wf_error *err) {
+    const wf_predictor *p = ev->p;
+    size_t CT = (size_t)p->C * (size_t)p->T;
+    wf_status st = result_alloc(out, p->C, p->T, err);
+    if (st)
+        return st;
+    out->expected_gradients = 1;
+    out->surrogate = p->surrogate;
+    out->steps = n_draws;
+    out->converged = 1;
+    st = predict1(ev, x, &out->f_x, err);
+    /* f(x') = E_b f(b), weighted */
+    double fb = 0;
+    for (int64_t b0 = 0; !st && b0 < bg->n; b0 += ev->max_batch) {
+        int64_t bn = bg->n - b0 < ev->max_batch ? bg->n - b0 : ev->max_batch;
+        st = p->predict(ev->ctx, bg->x + (size_t)b0 * CT, bn, ev->ybuf, err);
+        for (int64_t b = 0; !st && b < bn; b++)
+            fb += bg->weight[b0 + b] * (double)ev->ybuf[b];
+    }
+    out->f_baseline = fb;
+    double *acc = calloc(CT, sizeof(double));
+    int64_t *which = malloc(sizeof(int64_t) * (size_t)ev->max_batch);
+    if (!st && (!acc || !which))
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int k0 = 0; !st && k0 < n_draws; k0 += (int)ev->max_batch) {
+        int kn = n_draws - k0 < ev->max_batch ? n_draws - k0 : (int)ev->max_batch;
+        for (int k = 0; k < kn; k++) {
+            double u = wf_rng_uniform(rng), c = 0; /* background row by weight */
+            int64_t b = bg->n - 1;
+            for (int64_t j = 0; j < bg->n; j++) {
+                c += bg->weight[j];
+                if (u < c) {
+                    b = j;
+                    break;
+                }
+            }
+            float a = (float)wf_rng_uniform(rng);
+            which[k] = b;
+            const float *xb = bg->x + (size_t)b * CT;
+            float *dst = ev->xbuf + (size_t)k * CT;
+            for (size_t i = 0; i < CT; i++)
+                dst[i] = xb[i] + a * (x[i] - xb[i]);
+        }
+        st = p->grad(ev->ctx, ev->xbuf, kn, ev->ybuf, ev->gbuf, err);
+        for (int k = 0; !st && k < kn; k++) {
+            const float *xb = bg->x + (size_t)which[k] * CT;
+            const float *g = ev->gbuf + (size_t)k * CT;
+            for (size_t i = 0; i < CT; i++)
+                acc[i] += ((double)x[i] - (double)xb[i]) * (double)g[i];
+        }
+    }
+    if (!st) {
+        double tot = 0;
+        for (int c = 0; c < p->C; c++) {
+            double s = 0;
+            for (int t = 0; t < p->T; t++) {
+                size_t i = (size_t)c * (size_t)p->T + (size_t)t;
+                out->values[i] = acc[i] / n_draws;
+                s += out->values[i];
+            }
+            out->channel_sums[c] = s;
+            tot += s;
+        }
+        out->delta = tot - (out->f_x - out->f_baseline);
+    }
+    free(acc);
+    free(which);
+    if (st)
+        wf_ig_result_free(out);
+    return st;
+}
+
+static int cmp_vw(const void *a, const void *b) {
+    const double *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+wf_status wf_ig_baseline(wf_baseline_kind kind, const wf_background *bg, int C, int T, float *out,
+                         wf_error *err) {
+    size_t CT = (size_t)C * (size_t)T;
+    if (kind == WF_BASELINE_ZEROS) {
+        memset(out, 0, sizeof(float) * CT);
+        return WF_OK;
+    }
+    if (!bg || bg->n < 1 || bg->C != C || bg->T != T)
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "the %s baseline needs a background of %d x %d windows",
+                            kind == WF_BASELINE_MEDIAN ? "median" : "mean", C, T);
+    double *vw = NULL;
+    if (kind == WF_BASELINE_MEDIAN) {
+        vw = malloc(sizeof(double) * 2 * (size_t)bg->n * (size_t)T);
+        if (!vw)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
+    for (int c = 0; c < C; c++) {
+        double v = 0;
+        if (kind == WF_BASELINE_MEAN) { /* weighted mean over all cells of the channel */
+            for (int64_t b = 0; b < bg->n; b++) {
+                double s = 0;
+                const float *row = bg->x + (size_t)b * CT + (size_t)c * (size_t)T;
+                for (int t = 0; t < T; t++)
+                    s += row[t];
+                v += bg->weight[b] * s / T;
+            }
+        } else { /* weighted median: each cell weighs w_b / T; ties at 1/2 average */
+            size_t n = 0;
+            for (int64_t b = 0; b < bg->n; b++) {
+                const float *row = bg->x + (size_t)b * CT + (size_t)c * (size_t)T;
+                for (int t = 0; t < T; t++, n++) {
+                    vw[2 * n] = row[t];
+                    vw[2 * n + 1] = bg->weight[b] / T;
+                }
+            }
+            qsort(vw, n, 2 * sizeof(double), cmp_vw);
+            double cum = 0;
+            for (size_t i = 0; i < n; i++) {
+                cum += vw[2 * i + 1];
+                if (cum >= 0.5 - 1e-12) {
+                    v = vw[2 * i];
+                    if (fabs(cum - 0.5) <= 1e-12 && i + 1 < n)
+                        v = 0.5 * (v + vw[2 * i + 2]);
+                    break;
+                }
+            }
+        }
+        for (int t = 0; t < T; t++)
+            out[(size_t)c * (size_t)T + (size_t)t] = (float)v;
+    }
+    free(vw);
+    return WF_OK;
+}

@@ -144,6 +144,11 @@ START_TEST(test_results_json) {
              "e['top_channel']=='gearbox_oil_temp';"
              "t=[x for x in d['turbines'] if x['turbine_id']=='WT12'][0]; assert "
              "t['missed_failures']==1;"
+             "rv=d['review']; assert rv['true_alarms']==2 and rv['false_alarms']==3, rv;"
+             "g=[c for c in rv['channels'] if c['channel']=='gearbox_oil_temp'][0];"
+             "assert g['top_driver_true']==1 and g['top_driver_false']==0, g;"
+             "assert sum(c['top_driver_false'] for c in rv['channels'])==3;"
+             "r=d['channel_ranges'][2]; assert r['unit']=='kW' and 100<r['min']<r['max']<2100, r;"
              "print('ok')\"",
              path, (long long)run.ws.n, (long long)run.ws.n_skipped, (long long)run.n_expl);
     char *out = NULL;

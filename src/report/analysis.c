@@ -105,6 +105,47 @@ int64_t wf_an_episode_window(const wf_analysis *a, const wf_episode *e) {
     return best;
 }
 
+void wf_an_review(const wf_analysis *a, double *mean_true, double *mean_false, double *top_true,
+                  double *top_false, int *n_true, int *n_false) {
+    int C = a->C, nt = 0, nf = 0;
+    double attr[256];
+    for (int c = 0; c < C; c++)
+        mean_true[c] = mean_false[c] = top_true[c] = top_false[c] = 0;
+    for (int k = 0; k < a->n_episodes && C <= 256; k++) {
+        const wf_episode *e = &a->episodes[k];
+        int64_t ew = wf_an_episode_window(a, e);
+        const wf_explanation *x = ew >= 0 ? a->expl_of[ew] : NULL;
+        if (e->outcome == WF_OUTCOME_UNKNOWN || !wf_an_channel_attr(a, x, attr))
+            continue;
+        int top = wf_an_top_channel(a, x);
+        int tru = e->outcome == WF_OUTCOME_TRUE;
+        for (int c = 0; c < C; c++)
+            (tru ? mean_true : mean_false)[c] += attr[c];
+        if (top >= 0)
+            (tru ? top_true : top_false)[top] += 1;
+        nt += tru;
+        nf += !tru;
+    }
+    for (int c = 0; c < C; c++) {
+        mean_true[c] = nt ? mean_true[c] / nt : 0;
+        mean_false[c] = nf ? mean_false[c] / nf : 0;
+    }
+    *n_true = nt;
+    *n_false = nf;
+}
+
+void wf_an_channel_range(const wf_analysis *a, int c, double *lo, double *hi) {
+    const wf_windows *ws = a->r->windows;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int64_t i = 0; i < ws->n; i++)
+        for (int k = 0; k < ws->T; k++) {
+            double v = ws->w[i].values[c * ws->T + k];
+            *lo = fmin(*lo, v);
+            *hi = fmax(*hi, v);
+        }
+}
+
 const char *wf_outcome_str(wf_outcome o) {
     switch (o) {
     case WF_OUTCOME_TRUE:

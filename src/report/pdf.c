@@ -658,32 +658,12 @@ static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err
         st = tpl_paragraphs(p, sec, "text", 9.5, err);
     if (st)
         return st;
-    double *mt = calloc((size_t)C * 4, sizeof *mt), *mf = mt + C, *tt = mt + 2 * C,
+    double *mt = calloc((size_t)C * 4 + 1, sizeof *mt), *mf = mt + C, *tt = mt + 2 * C,
            *tf = mt + 3 * C;
-    double attr[256];
-    if (!mt || C > 256) {
-        free(mt);
+    if (!mt)
         return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (alarm review)");
-    }
     int nt = 0, nf = 0;
-    for (int k = 0; k < a->n_episodes; k++) {
-        const wf_episode *e = &a->episodes[k];
-        int64_t ew = wf_an_episode_window(a, e);
-        const wf_explanation *x = ew >= 0 ? a->expl_of[ew] : NULL;
-        if (e->outcome == WF_OUTCOME_UNKNOWN || !wf_an_channel_attr(a, x, attr))
-            continue;
-        int top = wf_an_top_channel(a, x);
-        int tru = e->outcome == WF_OUTCOME_TRUE;
-        for (int c = 0; c < C; c++)
-            (tru ? mt : mf)[c] += attr[c];
-        (tru ? tt : tf)[top] += 1;
-        nt += tru;
-        nf += !tru;
-    }
-    for (int c = 0; c < C; c++) {
-        mt[c] = nt ? mt[c] / nt : 0;
-        mf[c] = nf ? mf[c] / nf : 0;
-    }
+    wf_an_review(a, mt, mf, tt, tf, &nt, &nf);
     if (nt + nf == 0) {
         pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW,
                       "No explained alarm could be matched against a failure log, so there is "
@@ -743,13 +723,8 @@ static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
         pdf_table_begin(p, &t);
         const wf_windows *ws = p->r->windows;
         for (int c = 0; c < ws->C; c++) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (int64_t i = 0; i < ws->n; i++)
-                for (int k = 0; k < ws->T; k++) {
-                    double v = ws->w[i].values[c * ws->T + k];
-                    lo = fmin(lo, v);
-                    hi = fmax(hi, v);
-                }
+            double lo, hi;
+            wf_an_channel_range(p->a, c, &lo, &hi);
             char range[96];
             const char *u = wf_an_unit(p->a, c);
             if (lo <= hi)

@@ -69,6 +69,12 @@ int wf_an_channel_attr(const wf_analysis *a, const wf_explanation *e, double *ou
 /* Channel with the largest |attribution| (positive preferred on ties); -1 if none. */
 int wf_an_top_channel(const wf_analysis *a, const wf_explanation *e);
 const char *wf_outcome_str(wf_outcome o);
+/* Alarm review: per channel (C each) the mean attribution of the window that explains each true /
+ * false alarm episode and how often the channel was its top driver; episodes counted. */
+void wf_an_review(const wf_analysis *a, double *mean_true, double *mean_false, double *top_true,
+                  double *top_false, int *n_true, int *n_false);
+/* Smallest and largest value of channel c over all valid windows (+-inf when none). */
+void wf_an_channel_range(const wf_analysis *a, int c, double *lo, double *hi);
 /* 1 if e is an explanation with per-channel attributions. */
 int wf_an_usable(const wf_analysis *a, const wf_explanation *e);
 /* The window that explains an episode: its first window if explained, else its peak, else its

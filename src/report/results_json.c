@@ -225,6 +225,45 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
+    /* the alarm review and the channel ranges the PDF prints */
+    int C = a->C, nt = 0, nf = 0;
+    double *rv = calloc((size_t)C * 4 + 1, sizeof *rv);
+    if (rv) {
+        wf_an_review(a, rv, rv + C, rv + 2 * C, rv + 3 * C, &nt, &nf);
+        wf_jw_key(w, "review");
+        wf_jw_obj_begin(w);
+        wf_jw_kint(w, "true_alarms", nt);
+        wf_jw_kint(w, "false_alarms", nf);
+        wf_jw_key(w, "channels");
+        wf_jw_arr_begin(w);
+        for (int c = 0; c < C; c++) {
+            wf_jw_obj_begin(w);
+            wf_jw_kstr(w, "channel", wf_an_channel(a, c));
+            wf_jw_kdouble(w, "mean_attribution_true", rv[c]);
+            wf_jw_kdouble(w, "mean_attribution_false", rv[C + c]);
+            wf_jw_kint(w, "top_driver_true", (int64_t)rv[2 * C + c]);
+            wf_jw_kint(w, "top_driver_false", (int64_t)rv[3 * C + c]);
+            wf_jw_obj_end(w);
+        }
+        wf_jw_arr_end(w);
+        wf_jw_obj_end(w);
+        free(rv);
+    } else {
+        w->failed = 1;
+    }
+    wf_jw_key(w, "channel_ranges");
+    wf_jw_arr_begin(w);
+    for (int c = 0; c < C; c++) {
+        double lo, hi;
+        wf_an_channel_range(a, c, &lo, &hi);
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "channel", wf_an_channel(a, c));
+        wf_jw_kstr(w, "unit", wf_an_unit(a, c));
+        kdouble_or_null(w, "min", isfinite(lo) ? lo : NAN);
+        kdouble_or_null(w, "max", isfinite(hi) ? hi : NAN);
+        wf_jw_obj_end(w);
+    }
+    wf_jw_arr_end(w);
     wf_jw_key(w, "episodes");
     wf_jw_arr_begin(w);
     for (int k = 0; k < a->n_episodes; k++) {

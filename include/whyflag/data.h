@@ -25,10 +25,13 @@
  *   are collected in a second pass over the file, sorted by time and windowed (a note says so).
  * - Rows with an implausible time (before 1970, from 2100 on, or more than 20 years after the
  *   turbine's previous row) are broken rows: they never anchor or stretch a turbine's grid.
- * - Missing policy {"interpolate": K}: per channel, a run of at most K consecutive bad points
- *   (missing row, empty/NaN/unparsable cell, malformed row) with valid neighbours inside the
- *   same window is filled linearly; runs at a window edge, longer runs and conflicting
- *   duplicates are never filled (the window is skipped; the reason says why).
+ * - Missing policy {"interpolate": K}: per channel, a run of at most K consecutive bad grid
+ *   points (missing row, empty/NaN/unparsable cell, malformed row) with a valid point on both
+ *   sides is filled linearly. The run and its neighbours are looked up on the turbine's grid,
+ *   also outside the window (up to K + 1 points beyond it, within the turbine's data), so a
+ *   short gap is filled the same way in every window that holds it. Longer runs, runs at the
+ *   start or end of the data and conflicting duplicates are never filled (the window is
+ *   skipped; the reason says why). Windows with filled points carry `interpolated` = count.
  * - Turbine ids are trimmed, cut to 63 bytes, control bytes replaced by '?', and converted from
  *   Latin-1 to UTF-8 when they are not valid UTF-8.
  * - Output order (wf_data_load_windows): turbines sorted by id (byte order), windows by start.

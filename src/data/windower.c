@@ -67,7 +67,10 @@ typedef struct windower {
     const wf_config *cfg;
     const char *file; /* name for messages */
     int C, L, S;
-    int R; /* ring size: L + slack (rows up to `slack` grid points late are absorbed) */
+    int D; /* slack: a window is finished once a row D grid points past its end arrives, so
+            * rows up to D points late are absorbed */
+    int E; /* grid points beyond a window its interpolation may look at (K + 1, or 0) */
+    int R; /* ring size: L + D + E (see place() for why this is enough) */
     int64_t cad;
     wf_missing_policy missing;
     int interp_max;
@@ -291,6 +294,16 @@ static wf_status deliver_skip(windower *w, turbine *t, int64_t start, wf_skip_ki
     return WF_OK;
 }
 
+/* Value of channel c at grid point i when the ring holds a good cell there, else NaN. */
+static float cell(const windower *w, const turbine *t, int64_t i, int c) {
+    if (i < 0)
+        return NAN;
+    const slot *s = &t->slots[i % w->R];
+    if (s->g != i || s->kind != SLOT_ROW || t->state[(size_t)(i % w->R) * (size_t)w->C + c])
+        return NAN;
+    return t->vals[(size_t)(i % w->R) * (size_t)w->C + c];
+}
+
 /* Window k of turbine t: every grid point is in the ring (see the file comment). */
 static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err) {
     int L = w->L, C = w->C;
@@ -315,10 +328,11 @@ static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err
     }
     int n_interp = 0;
     if (any_bad) {
-        /* the first bad (grid point, channel) that policy cannot repair */
+        /* the first bad (grid point, channel) that the policy cannot repair */
         int64_t fail_j = -1;
         int fail_c = -1;
         char suffix[96] = "";
+        int K = w->interp_max, E = w->E;
         memset(w->wint, 0, (size_t)L);
         for (int c = 0; c < C; c++) {
             float *xc = x + (size_t)c * (size_t)L;
@@ -331,36 +345,47 @@ static wf_status finish_window(windower *w, turbine *t, int64_t k, wf_error *err
                 int a = j;
                 while (j < L && isnan(xc[j]))
                     j++;
-                int b = j - 1; /* run [a, b] */
-                int ok = w->missing == WF_MISSING_INTERPOLATE && a > 0 && b < L - 1 &&
-                         b - a + 1 <= w->interp_max;
-                for (int q = a; ok && q <= b; q++) {
-                    const slot *s = &t->slots[(g0 + q) % w->R];
-                    if (s->g == g0 + q && s->kind == SLOT_DUP)
-                        ok = 0; /* ambiguous data is never papered over */
+                int b = j - 1; /* run [a, b] inside the window */
+                int ok = 0, dup = 0;
+                int64_t ga = g0 + a, gb = g0 + b; /* the run on the grid, beyond the window */
+                float va = NAN, vb = NAN;
+                if (w->missing == WF_MISSING_INTERPOLATE) {
+                    /* look up to E points beyond the window, within the turbine's data */
+                    int64_t lo = g0 - E > 0 ? g0 - E : 0;
+                    int64_t hi = g0 + L - 1 + E < t->g_max ? g0 + L - 1 + E : t->g_max;
+                    while (ga - 1 >= lo && isnan(va = cell(w, t, ga - 1, c)))
+                        ga--;
+                    while (gb + 1 <= hi && isnan(vb = cell(w, t, gb + 1, c)))
+                        gb++;
+                    for (int64_t q = ga; q <= gb && !dup; q++) {
+                        const slot *s = &t->slots[q % w->R];
+                        dup = q >= 0 && s->g == q && s->kind == SLOT_DUP;
+                    }
+                    /* ambiguous data (conflicting duplicates) is never papered over */
+                    ok = gb - ga + 1 <= K && !isnan(va) && !isnan(vb) && !dup;
                 }
                 if (ok) {
-                    double va = xc[a - 1], vb = xc[b + 1];
+                    double span = (double)(gb + 1 - (ga - 1));
                     for (int q = a; q <= b; q++) {
-                        double f = (double)(q - (a - 1)) / (double)(b + 1 - (a - 1));
-                        xc[q] = (float)(va + (vb - va) * f);
+                        double f = (double)(g0 + q - (ga - 1)) / span;
+                        xc[q] = (float)((double)va + ((double)vb - (double)va) * f);
                         w->wint[q] = 1;
                     }
                 } else if (fail_j < 0 || a < fail_j || (a == fail_j && c < fail_c)) {
                     fail_j = a;
                     fail_c = c;
-                    if (w->missing == WF_MISSING_INTERPOLATE) {
-                        if (a == 0 || b == L - 1)
-                            snprintf(suffix, sizeof suffix,
-                                     "; not interpolated: at the window "
-                                     "edge");
-                        else if (b - a + 1 > w->interp_max)
-                            snprintf(suffix, sizeof suffix,
-                                     "; not interpolated: %d consecutive points, at most %d",
-                                     b - a + 1, w->interp_max);
-                        else
-                            snprintf(suffix, sizeof suffix, "; not interpolated: duplicate");
-                    }
+                    if (w->missing != WF_MISSING_INTERPOLATE)
+                        suffix[0] = '\0';
+                    else if (dup)
+                        snprintf(suffix, sizeof suffix,
+                                 "; not interpolated: conflicting duplicate");
+                    else if (gb - ga + 1 > K)
+                        snprintf(suffix, sizeof suffix,
+                                 "; not interpolated: %lld consecutive points, at most %d",
+                                 (long long)(gb - ga + 1), K);
+                    else
+                        snprintf(suffix, sizeof suffix, "; not interpolated: no valid point %s it",
+                                 isnan(va) ? "before" : "after");
                 }
             }
         }
@@ -467,13 +492,18 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
             t->st.malformed++;
             return 0;
         }
-        *st = finish_until(w, t, g - (w->R - w->L), 0, err);
+        *st = finish_until(w, t, g - w->D, 0, err);
         if (*st)
             return 0;
         t->g_max = g;
     } else {
-        int64_t first_open = t->k_next * w->S;
-        int64_t last_done = t->k_next > 0 ? (t->k_next - 1) * w->S + L - 1 : -1;
+        /* Finished windows used grid points up to last_done + E (interpolation neighbours): a
+         * row there now would change them, so the turbine falls back to sorting. Open windows
+         * use grid points from first_open - E on; the ring holds them because a window ending
+         * at e is finished as soon as a row past e + D arrives (g_max <= e + D while it is
+         * open), and R = L + D + E covers [start - E, e + D]. */
+        int64_t first_open = t->k_next * w->S - w->E;
+        int64_t last_done = t->k_next > 0 ? (t->k_next - 1) * w->S + L - 1 + w->E : -1;
         if (g <= last_done)
             return 1;
         if (s->g != g) {
@@ -745,10 +775,12 @@ wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reope
     w.C = cfg->log.n_channels;
     w.L = cfg->window.length;
     w.S = cfg->window.stride;
-    w.R = 2 * w.L; /* slack = L */
     w.cad = cfg->log.cadence_seconds;
     w.missing = cfg->window.missing;
     w.interp_max = cfg->window.interpolate_max;
+    w.E = w.missing == WF_MISSING_INTERPOLATE ? w.interp_max + 1 : 0;
+    w.D = w.L + 1 > w.E ? w.L + 1 : w.E;
+    w.R = w.L + w.D + w.E;
     w.failures = failures;
     w.n_failures = n_failures;
     w.horizon = cfg->failures.horizon_hours;

@@ -514,6 +514,42 @@ START_TEST(test_segment_players) {
 }
 END_TEST
 
+/* Turbine ids that are not valid or not distinct Excel sheet names still get their sheets. */
+START_TEST(test_sheet_names) {
+    if (tool_missing("unzip"))
+        return;
+    static const char *const ids[2] = {"Nordsee Ost Windpark [A]:03/x",
+                                       "nordsee ost windpark [a]:03/y"};
+    char saved[2][WF_ID_MAX];
+    snprintf(saved[0], WF_ID_MAX, "WT03");
+    snprintf(saved[1], WF_ID_MAX, "WT05");
+    for (int64_t i = 0; i < run.ws.n; i++)
+        for (int k = 0; k < 2; k++)
+            if (strcmp(run.ws.w[i].turbine_id, saved[k]) == 0)
+                snprintf(run.ws.w[i].turbine_id, WF_ID_MAX, "%.63s", ids[k]);
+    const char *d = tu_tmpdir();
+    char xlsx[4200], pdf[4200];
+    snprintf(xlsx, sizeof xlsx, "%s/report.xlsx", d);
+    snprintf(pdf, sizeof pdf, "%s/report.pdf", d);
+    wf_report_options o;
+    options(&o);
+    wf_error err = {0};
+    wf_status st = wf_report_write_xlsx(xlsx, &run.r, &o, &err);
+    wf_status st2 = wf_report_write_pdf(pdf, &run.r, &o, &err);
+    for (int64_t i = 0; i < run.ws.n; i++) /* restore the shared run */
+        for (int k = 0; k < 2; k++)
+            if (strcmp(run.ws.w[i].turbine_id, ids[k]) == 0)
+                snprintf(run.ws.w[i].turbine_id, WF_ID_MAX, "%.63s", saved[k]);
+    ck_assert_msg(st == WF_OK && st2 == WF_OK, "%s", err.msg);
+    char *wb = NULL;
+    ck_assert_int_eq(sh(&wb, "unzip -p '%s' xl/workbook.xml", xlsx), 0);
+    ck_assert_msg(strstr(wb, "name=\"Nordsee Ost Windpark _A__03_\"") &&
+                      strstr(wb, "name=\"nordsee ost windpark~2\""),
+                  "%s", wb);
+    free(wb);
+}
+END_TEST
+
 /* The streaming (constant-memory) workbook of big runs: same sheets and numbers, no table. */
 START_TEST(test_xlsx_streaming_mode) {
     if (tool_missing("unzip") || tool_missing("soffice"))
@@ -551,6 +587,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_nothing_flagged);
     tcase_add_test(tc, test_xlsx_streaming_mode);
     tcase_add_test(tc, test_segment_players);
+    tcase_add_test(tc, test_sheet_names);
     suite_add_tcase(s, tc);
     return s;
 }

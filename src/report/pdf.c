@@ -503,9 +503,13 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
     }
     char ascii[512]; /* outline titles: keep them ASCII for every viewer */
     size_t j = 0;
-    for (const char *q = title; *q && j + 1 < sizeof ascii; q++)
-        if ((unsigned char)*q < 0x80)
+    for (const char *q = title; *q && j + 1 < sizeof ascii; q++) {
+        unsigned char ch = (unsigned char)*q;
+        if (ch < 0x80)
             ascii[j++] = *q;
+        else if ((ch & 0xc0) == 0xc0) /* one '?' per non-ASCII character */
+            ascii[j++] = '?';
+    }
     ascii[j] = '\0';
     HPDF_Outline ol = HPDF_CreateOutline(p->doc, p->outline_root, ascii, NULL);
     HPDF_Outline_SetDestination(ol, HPDF_Page_CreateDestination(p->page));

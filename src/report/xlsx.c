@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/utsname.h>
 #include <xlsxwriter.h>
 
@@ -290,6 +291,8 @@ static void sheet_turbine(xl *x, int ti) {
     const wf_results *r = x->r;
     int C = a->C, T = a->T;
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, x->sheet[ti]);
+    if (!ws)
+        return;
     /* The explained flagged window with the highest score. */
     const wf_explanation *best = NULL;
     for (int64_t i = 0; i < r->n_explained; i++) {
@@ -555,9 +558,22 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     x.link = workbook_get_default_url_format(x.wb);
     x.mono = workbook_add_format(x.wb);
     format_set_font_name(x.mono, "Consolas");
-    for (int i = 0; i < a.n_turbines; i++)
-        if (a.turbines[i].flagged > 0)
-            sheet_name_for(a.turbines[i].id, x.sheet[i]);
+    for (int i = 0; i < a.n_turbines; i++) {
+        if (a.turbines[i].flagged == 0)
+            continue;
+        sheet_name_for(a.turbines[i].id, x.sheet[i]);
+        /* Excel sheet names are unique without regard to case: truncation or sanitising may
+         * collide, so number the later ones. */
+        char base[32];
+        memcpy(base, x.sheet[i], sizeof base);
+        for (int k = 2, clash = 1; clash; k++) {
+            clash = 0;
+            for (int j = 0; j < i && !clash; j++)
+                clash = strcasecmp(x.sheet[j], x.sheet[i]) == 0;
+            if (clash)
+                snprintf(x.sheet[i], 32, "%.20s~%d", base, k);
+        }
+    }
     sheet_summary(&x);
     sheet_episodes(&x);
     sheet_windows(&x);

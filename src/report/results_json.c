@@ -1,8 +1,45 @@
 /*
  * results.json: the machine-readable record of a run (the `explain` format of issue 4, plus for
  * `audit` every window's score and flag, every skipped window with its reason, the threshold, the
- * turbines and the alarm episodes). Every number the PDF prints is here too. Written with
- * core/jw.h (shortest round-trip doubles, no locale), atomically, deterministic.
+ * turbines, the alarm episodes and the alarm review). Every number the PDF prints is here too.
+ * Written with core/jw.h (shortest round-trip doubles, no locale), atomically, deterministic.
+ * Times are ISO-8601 UTC strings ("2024-03-01T00:00:00Z").
+ *
+ * {
+ *   "tool", "command" ("explain" | "audit"), "generated_at", "run_id" (16 hex: digest of model
+ *   hash, windows and scores),
+ *   "model": {"path", "sha256", "quantized", "surrogate"},
+ *   "channels": [C names], "units": [C units], "T",
+ *   "settings": {"method", "groups", "nsamples" (n | "auto" | "exact"), "max_samples",
+ *                "convergence", "link", "background", "background_size", ..., "ig_method",
+ *                "steps" (n | "auto"), "max_steps", "ig_tol", "baseline", "expected_gradients",
+ *                "seed"},
+ *   "background": {"n", "description"}                               (when there is one)
+ *   "threshold": number | null (explain), "horizon_hours"             (audit)
+ *   "windows": [ one per explained window, in window order:
+ *     {"index", "turbine_id", "start", "end", "score",
+ *      "status", "error"                                              (only when it failed)
+ *      "kernelshap": {"players", "base_value", "f_x", "values", "std_err", "samples", "exact",
+ *                     "converged", "link", "efficiency_gap"},
+ *      "ig": {"method", "expected_gradients", "steps", "converged", "baseline", "values" [C][T],
+ *             "channel_sums" [C], "f_x", "f_baseline", "delta", "surrogate"},
+ *      "agreement": number | null, "top_channel": the channel raising the score most}],
+ *   audit only:
+ *   "scores": [every valid window: {"turbine_id", "start", "end", "score", "flagged", "label",
+ *              "component"?, "interpolated"?}],
+ *   "review": {"true_alarms", "false_alarms", "channels": [{"channel", "mean_attribution_true",
+ *              "mean_attribution_false", "top_driver_true", "top_driver_false"}]},
+ *   "channel_ranges": [{"channel", "unit", "min", "max"}],
+ *   "turbines": [{"turbine_id", "scored", "skipped", "max_score", "flagged", "episodes",
+ *                 "failures", "missed_failures"}],
+ *   "episodes": [{"turbine_id", "first_start", "first_end", "last_end", "flagged_windows",
+ *                 "peak_start", "peak_score", "outcome" ("true alarm" | "false alarm" |
+ *                 "no failure log"), "failure_time"?, "component"?, "lead_hours"?,
+ *                 "top_channel"}],
+ *   always:
+ *   "skipped": [{"turbine_id", "start", "reason"}],
+ *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
+ * }
  */
 #include <math.h>
 #include <stdio.h>

@@ -476,7 +476,9 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
     }
     pdf_ensure(p, 110);
-    pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, "Checks");
+    snprintf(buf, sizeof buf, "Checks of this explanation (window starting %s)",
+             wf_fmt_time_short(w->start, t1));
+    pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, buf);
     p->y -= 16;
     checks_table(p, x);
     (void)ep;

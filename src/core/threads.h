@@ -13,8 +13,8 @@
 typedef void (*wf_par_worker)(void *arg, int tid);
 
 typedef struct wf_par {
-    int64_t n;     /* items */
-    int64_t next;  /* next item to hand out (atomic) */
+    int64_t n;    /* items */
+    int64_t next; /* next item to hand out (atomic) */
 } wf_par;
 
 /* Number of online cores (>= 1). */

@@ -219,19 +219,20 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                             "the model takes windows of %d channels x %d steps, the windows "
                             "are %d x %d",
                             p->C, p->T, ws->C, ws->T);
-    int need_bg = s->do_kernelshap || (s->do_ig && (s->expected_gradients ||
-                                                    s->baseline == WF_BASELINE_MEAN ||
-                                                    s->baseline == WF_BASELINE_MEDIAN));
+    int need_bg = s->do_kernelshap ||
+                  (s->do_ig && (s->expected_gradients || s->baseline == WF_BASELINE_MEAN ||
+                                s->baseline == WF_BASELINE_MEDIAN));
     if (need_bg && (!bg || bg->n < 1))
         return wf_error_set(err, WF_ERR_INVALID, "KernelSHAP and the %s baseline need a background",
                             s->baseline == WF_BASELINE_MEDIAN ? "median" : "mean");
     if (bg && (bg->C != p->C || bg->T != p->T))
         return wf_error_set(err, WF_ERR_SHAPE,
-                            "background windows are %d x %d, the model takes %d x %d", bg->C,
-                            bg->T, p->C, p->T);
+                            "background windows are %d x %d, the model takes %d x %d", bg->C, bg->T,
+                            p->C, p->T);
     if (s->do_kernelshap && s->nsamples == 0)
-        return wf_error_set(err, WF_ERR_CONFIG, "explain.nsamples: found 0, expected > 0, "
-                                                "\"auto\" or \"exact\"");
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "explain.nsamples: found 0, expected > 0, "
+                            "\"auto\" or \"exact\"");
     if (s->do_ig && (s->steps < 0 || (s->steps == 0 && s->max_steps < 1)))
         return wf_error_set(err, WF_ERR_CONFIG, "explain.steps: found %d, expected > 0 or auto",
                             s->steps);
@@ -263,8 +264,8 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
         else
             st = wf_ig_baseline(s->baseline, bg, ws->C, ws->T, base, err);
         j.baseline = base;
-        j.baseline_name = s->baseline == WF_BASELINE_FILE   ? s->baseline_path
-                          : s->baseline == WF_BASELINE_ZEROS ? "zeros"
+        j.baseline_name = s->baseline == WF_BASELINE_FILE     ? s->baseline_path
+                          : s->baseline == WF_BASELINE_ZEROS  ? "zeros"
                           : s->baseline == WF_BASELINE_MEDIAN ? "median"
                                                               : "mean";
     }

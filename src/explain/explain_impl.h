@@ -16,9 +16,9 @@
 /* M players; player p holds cells[start[p] .. start[p+1]) (indices c*T+t). */
 typedef struct wf_players {
     int M, C, T;
-    int64_t *start; /* (M+1) */
-    int64_t *cells; /* (start[M]) */
-    char **names;   /* (M) */
+    int64_t *start;  /* (M+1) */
+    int64_t *cells;  /* (start[M]) */
+    char **names;    /* (M) */
     int is_channels; /* 1 when player p is exactly channel p (agreement is defined) */
 } wf_players;
 
@@ -86,8 +86,8 @@ int wf_solve_dense(double *A, double *b, int n);
 /* shap's constrained weighted least squares: phi with sum(phi) = total exactly, minimising
  * sum_k w_k (v_k - base - z_k . phi)^2. z: (n, M) 0/1, w: (n), v: (n) link-space values.
  * Returns -1 if the system is singular. */
-int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n,
-                 int M, double base, double fx);
+int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n, int M,
+                 double base, double fx);
 
 /* ---- Integrated Gradients (ig.c) ---- */
 
@@ -104,8 +104,8 @@ typedef struct wf_ig_eval {
     double *alphas, *weights;  /* (max_steps) */
 } wf_ig_eval;
 
-wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps,
-                          int64_t max_batch, wf_error *err);
+wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, int64_t max_batch,
+                          wf_error *err);
 void wf_ig_eval_free(wf_ig_eval *ev);
 
 /* IG of x against baseline xb (both (C*T)) with `steps` (> 0) or adaptive (steps == 0, up to

@@ -101,8 +101,8 @@ void wf_ig_eval_free(wf_ig_eval *ev) {
     memset(ev, 0, sizeof *ev);
 }
 
-wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps,
-                          int64_t max_batch, wf_error *err) {
+wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, int64_t max_batch,
+                          wf_error *err) {
     memset(ev, 0, sizeof *ev);
     ev->p = p;
     if (!p->grad)
@@ -176,7 +176,8 @@ static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, cons
             float a = (float)alphas[k0 + k];
             float *dst = ev->xbuf + (size_t)k * CT;
             for (size_t i = 0; i < CT; i++)
-                dst[i] = xb[i] + a * (x[i] - xb[i]); /* captum: baseline + alpha (input - baseline) */
+                dst[i] =
+                    xb[i] + a * (x[i] - xb[i]); /* captum: baseline + alpha (input - baseline) */
         }
         wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn, ev->ybuf, ev->gbuf, err);
         if (st)

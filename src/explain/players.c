@@ -64,8 +64,7 @@ wf_status wf_players_build(const wf_explain_settings *s, int C, int T, char *con
             ncells += s->explicit_groups[g].n_cells;
         break;
     default:
-        return wf_error_set(err, WF_ERR_CONFIG, "explain.groups: unknown kind %d",
-                            (int)s->groups);
+        return wf_error_set(err, WF_ERR_CONFIG, "explain.groups: unknown kind %d", (int)s->groups);
     }
     pl->M = M;
     pl->start = malloc(sizeof(int64_t) * (size_t)(M + 1));
@@ -77,7 +76,8 @@ wf_status wf_players_build(const wf_explain_settings *s, int C, int T, char *con
     }
     char fallback[32], buf[WF_ID_MAX + 32];
 #define CHNAME(c)                                                                                  \
-    (channels && channels[c] ? channels[c] : (snprintf(fallback, sizeof fallback, "c%d", c), fallback))
+    (channels && channels[c] ? channels[c]                                                         \
+                             : (snprintf(fallback, sizeof fallback, "c%d", c), fallback))
     int64_t k = 0;
     if (s->groups == WF_GROUPS_EXPLICIT) {
         uint8_t *seen = calloc((size_t)CT, 1);

@@ -59,8 +59,8 @@ int wf_solve_dense(double *A, double *b, int n) {
  * and phi_{0..L-1} solves (X^T W X) phi = X^T W y. Each row of X is +1 on the players that are on
  * (when z_kL = 0) or -1 on the players that are off (when z_kL = 1): only that set is touched.
  */
-int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n,
-                 int M, double base, double fx) {
+int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n, int M,
+                 double base, double fx) {
     double e = fx - base;
     if (M == 1) {
         phi[0] = e;

@@ -373,9 +373,18 @@ START_TEST(test_template_errors) {
     tu_write(tpl, "[cover]\ntitle = x\n[appendix]\n");
     ck_assert_int_eq(wf_report_write_pdf(pdf, &run.r, &o, &err), WF_ERR_CONFIG);
     ck_assert_msg(strstr(err.msg, "t.txt:3") && strstr(err.msg, "[appendix]"), "%s", err.msg);
-    /* no half-written report was left behind */
+    /* no half-written report was left behind, neither by the PDF writer nor by write_all */
     struct stat sb;
     ck_assert_int_ne(stat(pdf, &sb), 0);
+    char all[4300];
+    snprintf(all, sizeof all, "%s/all", d);
+    ck_assert_int_eq(wf_report_write_all(&run.r, &o, all, &err), WF_ERR_CONFIG);
+    char cmd0[8192];
+    snprintf(cmd0, sizeof cmd0, "ls -A '%s' | wc -l", all);
+    char *ls = NULL;
+    tu_run(cmd0, &ls);
+    ck_assert_msg(atoi(ls) == 0, "files left in %s after a failed run: %s", all, ls);
+    free(ls);
     /* a reordered, reworded template works and changes the order */
     tu_write(tpl, "[methods]\nheading = How we explain\ntext = Scores at or above {threshold} "
                   "raise an alarm. Braces {{like this}} stay.\n[cover]\ntitle = Report\n");

@@ -878,6 +878,9 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
         st = wf_error_set(err, WF_ERR_NOMEM, "%s: cannot create the PDF document", path);
         goto done;
     }
+    st = pdf_charts_begin(p, path, err);
+    if (st)
+        goto done;
     HPDF_SetCompressionMode(p->doc, HPDF_COMP_ALL);
     HPDF_UseUTFEncodings(p->doc);
     HPDF_SetCurrentEncoder(p->doc, "UTF-8");
@@ -949,6 +952,7 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
 done:
     if (p->doc)
         HPDF_Free(p->doc);
+    pdf_charts_end(p);
     free(p->episode_page);
     free(p);
     wf_analysis_free(&a);

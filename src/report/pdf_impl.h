@@ -39,6 +39,10 @@ typedef struct pdf_ctx {
     char line[4096];
     HPDF_Outline outline_root;
     int *episode_page; /* (n_episodes) 1-based page of the detail section, 0 if none */
+    /* Charts wait in PNG files until the document is saved: libharu's delayed loading reads
+     * each one only while writing it, so memory stays flat however many charts there are. */
+    char chart_dir[4200];
+    int n_charts;
 } pdf_ctx;
 
 /* Page and text primitives (pdf_layout.c). */
@@ -67,6 +71,9 @@ typedef struct pdf_table {
 void pdf_table_begin(pdf_ctx *p, pdf_table *t);
 void pdf_table_row(pdf_ctx *p, pdf_table *t, const char *const *cells);
 
+/* Make / remove the folder the chart files wait in (beside the PDF being written). */
+wf_status pdf_charts_begin(pdf_ctx *p, const char *pdf_path, wf_error *err);
+void pdf_charts_end(pdf_ctx *p);
 /* Place a PNG of w x h points at the cursor (x from the left margin); advances the cursor. */
 wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
 /* libharu error -> wf_error. */

@@ -115,7 +115,7 @@ START_TEST(test_verify_detects_changes) {
     make_report(d, inputs, NULL, m);
     wf_error err = {0};
     int n = -1;
-    ck_assert_msg(wf_manifest_verify(m, NULL, report, sizeof report, &n, &err) == WF_OK, "%s",
+    ck_assert_msg(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err) == WF_OK, "%s",
                   report);
     ck_assert_int_eq(n, 0);
     /* the manifest lists every output, the inputs, the template and the fonts */
@@ -128,23 +128,39 @@ START_TEST(test_verify_detects_changes) {
     /* one byte of an output */
     snprintf(path, sizeof path, "%s/out/report.xlsx", d);
     flip_byte(path, 100);
-    ck_assert_int_eq(wf_manifest_verify(m, NULL, report, sizeof report, &n, &err), WF_ERR_VERIFY);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
     ck_assert_int_eq(n, 1);
     ck_assert_msg(strstr(report, "report.xlsx: CHANGED") != NULL, "%s", report);
     ck_assert_msg(strstr(err.msg, "report.xlsx") != NULL, "%s", err.msg);
     flip_byte(path, 100);
-    ck_assert_int_eq(wf_manifest_verify(m, NULL, report, sizeof report, &n, &err), WF_OK);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err), WF_OK);
     /* one byte of an input, and a deleted output: both reported */
     flip_byte(inputs[1], 5);
     snprintf(path, sizeof path, "%s/out/results.json", d);
     remove(path);
-    ck_assert_int_eq(wf_manifest_verify(m, NULL, report, sizeof report, &n, &err), WF_ERR_VERIFY);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
     ck_assert_int_eq(n, 2);
     ck_assert_msg(strstr(report, "scada_log.csv: CHANGED (log)") != NULL, "%s", report);
     ck_assert_msg(strstr(report, "results.json: MISSING") != NULL, "%s", report);
+    /* restore, then move the inputs elsewhere: MISSING, unless --inputs names their new folder */
+    flip_byte(inputs[1], 5);
+    make_report(d, inputs, NULL, m);
+    char moved[4300], cmd[17000];
+    snprintf(moved, sizeof moved, "%s/elsewhere", d);
+    snprintf(cmd, sizeof cmd, "mkdir '%s' && mv '%s' '%s' '%s/'", moved, inputs[0], inputs[1],
+             moved);
+    ck_assert_int_eq(tu_run(cmd, NULL), 0);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
+    ck_assert_msg(strstr(report, "model.onnx: MISSING (model)") != NULL, "%s", report);
+    ck_assert_msg(wf_manifest_verify(m, NULL, moved, report, sizeof report, &n, &err) == WF_OK,
+                  "%s", report);
     /* not a manifest */
     tu_write(path, "{\"hello\": 1}\n");
-    ck_assert_int_eq(wf_manifest_verify(path, NULL, report, sizeof report, &n, &err), WF_ERR_PARSE);
+    ck_assert_int_eq(wf_manifest_verify(path, NULL, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_PARSE);
     ck_assert_msg(strstr(err.msg, "not a whyflag manifest"), "%s", err.msg);
 }
 END_TEST
@@ -159,13 +175,14 @@ START_TEST(test_signed_manifest) {
     make_report(d, inputs, sk, m);
     wf_error err = {0};
     int n = -1;
-    ck_assert_msg(wf_manifest_verify(m, pk, report, sizeof report, &n, &err) == WF_OK, "%s",
+    ck_assert_msg(wf_manifest_verify(m, pk, NULL, report, sizeof report, &n, &err) == WF_OK, "%s",
                   report);
     /* another key does not verify */
     memcpy(other, pk, 32);
     other[0] ^= 1;
     unhex(RFC_PK, other, 32);
-    ck_assert_int_eq(wf_manifest_verify(m, other, report, sizeof report, &n, &err), WF_ERR_VERIFY);
+    ck_assert_int_eq(wf_manifest_verify(m, other, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
     ck_assert_msg(strstr(report, "SIGNATURE does not verify"), "%s", report);
     /* tamper with a field that is no hash (the threshold): hashes still match, signature not */
     char *text = tu_read(m, NULL);
@@ -174,15 +191,17 @@ START_TEST(test_signed_manifest) {
     thr[strlen("\"threshold\": 0.")] = '4';
     tu_write(m, text);
     free(text);
-    ck_assert_int_eq(wf_manifest_verify(m, NULL, report, sizeof report, &n, &err), WF_OK);
-    ck_assert_int_eq(wf_manifest_verify(m, pk, report, sizeof report, &n, &err), WF_ERR_VERIFY);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err), WF_OK);
+    ck_assert_int_eq(wf_manifest_verify(m, pk, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
     ck_assert_int_eq(n, 1);
     ck_assert_msg(strstr(report, "manifest.json: SIGNATURE does not verify"), "%s", report);
     /* a missing signature file is a problem when a key is given */
     char sig[4300];
     snprintf(sig, sizeof sig, "%s.sig", m);
     remove(sig);
-    ck_assert_int_eq(wf_manifest_verify(m, pk, report, sizeof report, &n, &err), WF_ERR_VERIFY);
+    ck_assert_int_eq(wf_manifest_verify(m, pk, NULL, report, sizeof report, &n, &err),
+                     WF_ERR_VERIFY);
     ck_assert_msg(strstr(report, "MISSING signature"), "%s", report);
 }
 END_TEST

@@ -1,8 +1,8 @@
 /*
- * whyflag verify DIR/manifest.json [--pubkey KEY.pub]: recompute the SHA-256 of every input and
- * output the manifest lists and report every mismatch (naming the file); with --pubkey, also
- * check the Ed25519 signature in manifest.json.sig. Exit 0 when everything matches, 6 when
- * something does not, other codes when the manifest cannot be read.
+ * whyflag verify DIR/manifest.json [--pubkey KEY.pub] [--inputs DIR]: recompute the SHA-256 of
+ * every input and output the manifest lists and report every mismatch (naming the file); with
+ * --pubkey, also check the Ed25519 signature in manifest.json.sig. Exit 0 when everything matches,
+ * 6 when something does not, other codes when the manifest cannot be read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +12,20 @@
 #include "whyflag/report.h"
 
 int wf_cmd_verify(int argc, char **argv) {
-    const char *manifest = NULL, *pubkey_path = NULL;
+    const char *manifest = NULL, *pubkey_path = NULL, *inputs_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--pubkey") == 0) {
             if (i + 1 >= argc)
                 return wf_cli_usage("verify", "--pubkey needs a key file (KEY.pub)");
             pubkey_path = argv[++i];
+        } else if (strcmp(argv[i], "--inputs") == 0) {
+            if (i + 1 >= argc)
+                return wf_cli_usage("verify", "--inputs needs a folder");
+            inputs_dir = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: whyflag verify DIR/manifest.json [--pubkey KEY.pub]\n");
+            printf("usage: whyflag verify DIR/manifest.json [--pubkey KEY.pub] [--inputs DIR]\n"
+                   "  --inputs DIR  look for inputs by file name in DIR when their recorded\n"
+                   "                path does not exist (a copy on another machine)\n");
             return 0;
         } else if (argv[i][0] == '-') {
             return wf_cli_usage("verify", "unknown option '%s'", argv[i]);
@@ -42,8 +48,8 @@ int wf_cmd_verify(int argc, char **argv) {
         return wf_cli_fail("verify", &err);
     }
     int problems = 0;
-    wf_status st =
-        wf_manifest_verify(manifest, pubkey_path ? pub : NULL, report, size, &problems, &err);
+    wf_status st = wf_manifest_verify(manifest, pubkey_path ? pub : NULL, inputs_dir, report, size,
+                                      &problems, &err);
     if (st == WF_ERR_VERIFY) {
         fputs(report, stderr);
         fprintf(stderr, "whyflag verify: %s: FAILED, %d problem%s\n", manifest, problems,

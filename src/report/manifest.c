@@ -431,13 +431,17 @@ static void problem(vr *v, wf_status st, const char *fmt, const char *a1, const 
     }
 }
 
-static void check_entry(vr *v, const char *dir, const mf_entry *e) {
+static void check_entry(vr *v, const char *dir, const char *inputs_dir, const mf_entry *e) {
     char full[8300], hex[65];
     wf_error e2;
     if (e->path[0] == '/')
         snprintf(full, sizeof full, "%s", e->path);
     else
         snprintf(full, sizeof full, "%s/%s", dir, e->path);
+    if (inputs_dir && strcmp(e->role, "output") != 0 && access(full, F_OK) != 0) {
+        const char *base = strrchr(e->path, '/');
+        snprintf(full, sizeof full, "%s/%s", inputs_dir, base ? base + 1 : e->path);
+    }
     if (wf_sha256_file_hex(full, hex, &e2) != WF_OK) {
         problem(v, WF_ERR_VERIFY, "%s: MISSING (%s): cannot be read%s", full, e->role, "");
         return;
@@ -449,8 +453,9 @@ static void check_entry(vr *v, const char *dir, const mf_entry *e) {
     }
 }
 
-wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey, char *report,
-                             size_t report_size, int *n_problems, wf_error *err) {
+wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
+                             const char *inputs_dir, char *report, size_t report_size,
+                             int *n_problems, wf_error *err) {
     char *text;
     size_t len;
     vr v = {report, report_size, 0, 0, err};
@@ -481,7 +486,7 @@ wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey, c
                         j.bad = 1;
                         break;
                     }
-                    check_entry(&v, dir, &e);
+                    check_entry(&v, dir, inputs_dir, &e);
                     entries++;
                     if (jr_peek(&j) == ',')
                         j.p++;

@@ -147,7 +147,7 @@ START_TEST(test_verify_detects_changes) {
     /* restore, then move the inputs elsewhere: MISSING, unless --inputs names their new folder */
     flip_byte(inputs[1], 5);
     make_report(d, inputs, NULL, m);
-    char moved[4300], cmd[17000];
+    char moved[4300], cmd[20000];
     snprintf(moved, sizeof moved, "%s/elsewhere", d);
     snprintf(cmd, sizeof cmd, "mkdir '%s' && mv '%s' '%s' '%s/'", moved, inputs[0], inputs[1],
              moved);

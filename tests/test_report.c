@@ -481,6 +481,67 @@ START_TEST(test_nothing_flagged) {
 }
 END_TEST
 
+/* Every sheet through LibreOffice (all sheets to CSV, full precision) against results.json: the
+ * Windows sheet holds every window and every skipped one with its reason, the Attributions sheet
+ * the KernelSHAP values, SEs and IG channel sums, the Episodes sheet every episode. */
+static const char *const sheets_py =
+    "import csv, json, sys, datetime\n"
+    "d = json.load(open(sys.argv[1])); base = sys.argv[2]\n"
+    "def rows(name): return list(csv.reader(open(base + '-' + name + '.csv', encoding='utf-8')))\n"
+    "def iso(s): return s.replace(' ', 'T') + 'Z'\n"
+    "w = rows('Windows'); assert w[0][:5] == ['Turbine','Start','End','Status','Score'], w[0]\n"
+    "body = [r for r in w[1:] if r and r[0]]\n"
+    "assert len(body) == len(d['scores']) + len(d['skipped']), (len(body), len(d['scores']))\n"
+    "scored = {(r[0], iso(r[1])): r for r in body if r[3] == 'scored'}\n"
+    "for s in d['scores']:\n"
+    "    r = scored[(s['turbine_id'], s['start'])]\n"
+    "    assert abs(float(r[4]) - s['score']) <= 1e-12, (r, s)\n"
+    "    assert int(r[5]) == int(s['flagged']) and int(r[6]) == s['label'], (r, s)\n"
+    "skipped = {(r[0], iso(r[1])): r[9] for r in body if r[3] == 'skipped'}\n"
+    "for s in d['skipped']: assert skipped[(s['turbine_id'], s['start'])] == s['reason']\n"
+    "a = rows('Attributions'); n = 0\n"
+    "got = {(r[0], iso(r[1]), r[4]): r for r in a[1:] if r and r[0]}\n"
+    "for x in d['windows']:\n"
+    "    k = x['kernelshap']; g = x['ig']\n"
+    "    for c, name in enumerate(d['channels']):\n"
+    "        r = got[(x['turbine_id'], x['start'], name)]\n"
+    "        assert abs(float(r[6]) - k['values'][c]) <= 1e-12, (r, k['values'][c])\n"
+    "        assert abs(float(r[7]) - k['std_err'][c]) <= 1e-12\n"
+    "        assert abs(float(r[8]) - g['channel_sums'][c]) <= 1e-12\n"
+    "        assert int(r[9]) == (name == x['top_channel'])\n"
+    "        n += 1\n"
+    "e = [r for r in rows('Episodes')[1:] if r and r[0]]\n"
+    "assert len(e) == len(d['episodes'])\n"
+    "for r, x in zip(e, d['episodes']):\n"
+    "    assert r[1] == x['turbine_id'] and iso(r[2]) == x['first_start'] and r[7] == "
+    "x['outcome']\n"
+    "    assert abs(float(r[5]) - x['peak_score']) <= 1e-12\n"
+    "print(n)\n";
+
+START_TEST(test_xlsx_all_sheets_libreoffice) {
+    if (tool_missing("soffice")) {
+        fprintf(stderr, "SKIP: LibreOffice missing\n");
+        return;
+    }
+    const char *tmp = tu_tmpdir();
+    char py[4200], cmd[16384];
+    snprintf(py, sizeof py, "%s/check.py", tmp);
+    tu_write(py, sheets_py);
+    /* token 12 = -1: every sheet to its own file; token 9 false: full precision, not as shown */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && HOME='%s' timeout 120 soffice --headless --norestore --convert-to "
+             "'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1' "
+             "--outdir '%s' '%s/report.xlsx' >/dev/null 2>&1; python3 '%s' '%s/results.json' "
+             "'%s/report'",
+             tmp, tmp, tmp, out_dir, py, out_dir, tmp);
+    char *out = NULL;
+    int rc = tu_run(cmd, &out);
+    ck_assert_msg(rc == 0, "workbook sheets do not match results.json:\n%s", out);
+    ck_assert_int_eq(atoi(out), (int)run.n_expl * SY_C);
+    free(out);
+}
+END_TEST
+
 /* KernelSHAP over channel x time segments and no IG: the report names the segments. */
 START_TEST(test_segment_players) {
     wf_results r = run.r;
@@ -597,6 +658,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_xlsx_streaming_mode);
     tcase_add_test(tc, test_segment_players);
     tcase_add_test(tc, test_sheet_names);
+    tcase_add_test(tc, test_xlsx_all_sheets_libreoffice);
     suite_add_tcase(s, tc);
     return s;
 }

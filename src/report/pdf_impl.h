@@ -76,6 +76,17 @@ wf_status pdf_charts_begin(pdf_ctx *p, const char *pdf_path, wf_error *err);
 void pdf_charts_end(pdf_ctx *p);
 /* Place a PNG of w x h points at the cursor (x from the left margin); advances the cursor. */
 wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
+/* Template helpers (pdf.c): expand a line, find a key, paragraphs of every line with a key, a
+ * section heading on a new page with its bookmark. */
+const char *pdf_tpl_text(pdf_ctx *p, const wf_tpl_section *sec, const wf_tpl_line *l, wf_error *err,
+                         wf_status *st);
+const wf_tpl_line *pdf_tpl_key(const wf_tpl_section *sec, const char *key);
+wf_status pdf_tpl_paragraphs(pdf_ctx *p, const wf_tpl_section *sec, const char *key, double size,
+                             wf_error *err);
+wf_status pdf_tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fallback,
+                          wf_error *err);
+/* The [episodes] section (pdf_episodes.c). */
+wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
 /* libharu error -> wf_error. */
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
 

@@ -1,0 +1,329 @@
+/*
+ * The alarm-episode sections of report.pdf: the table of every episode (with the page of its
+ * detail section), then per episode its outcome and, for the window that raised the alarm and the
+ * one with the highest score, the decision, the sentence of why, the waterfall, the heatmap, the
+ * signals and the checks, and the list of its flagged windows.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/pdf_impl.h"
+
+static void checks_table(pdf_ctx *p, const wf_explanation *x) {
+    static const double w[] = {150, 62, 283};
+    static const char al[] = {'l', 'r', 'l'};
+    static const char *const head[] = {"Check", "Value", "Meaning"};
+    pdf_table t = {3, w, al, head, 8.5, 0, NULL};
+    pdf_table_begin(p, &t);
+    char v[64], m[160];
+    if (x->has_kshap) {
+        const wf_kshap_result *k = &x->kshap;
+        double span = 0, maxse = 0;
+        for (int i = 0; i < k->M; i++) {
+            span = fmax(span, fabs(k->values[i]));
+            if (k->std_err)
+                maxse = fmax(maxse, k->std_err[i]);
+        }
+        snprintf(v, sizeof v, "%.2e", k->efficiency_gap);
+        snprintf(m, sizeof m, "%s",
+                 fabs(k->efficiency_gap) <= 1e-6 * fmax(1, fabs(k->f_x))
+                     ? "values add up to score minus base value"
+                     : "values do not add up exactly: read with care");
+        const char *r1[] = {"KernelSHAP efficiency gap", v, m};
+        pdf_table_row(p, &t, r1);
+        snprintf(v, sizeof v, "%.2e", maxse);
+        if (k->exact)
+            snprintf(m, sizeof m, "exact: every coalition enumerated (%lld)",
+                     (long long)k->samples);
+        else
+            snprintf(m, sizeof m, "%.1f%% of the largest value; %lld samples, %s",
+                     span > 0 ? 100 * maxse / span : 0.0, (long long)k->samples,
+                     k->converged ? "converged" : "NOT converged");
+        const char *r2[] = {"KernelSHAP max standard error", v, m};
+        pdf_table_row(p, &t, r2);
+    }
+    if (x->has_ig) {
+        const wf_ig_result *g = &x->ig;
+        double span = fabs(g->f_x - g->f_baseline);
+        snprintf(v, sizeof v, "%.2e", g->delta);
+        double rel = span > 0 ? 100 * fabs(g->delta) / span : 0.0;
+        snprintf(m, sizeof m, "%.2f%% of f(x) - f(reference), %d steps: %s", rel, g->steps,
+                 !g->converged ? "tolerance not reached"
+                 : rel <= 1    ? "complete"
+                 : rel <= 5    ? "acceptable"
+                               : "large, more steps would help");
+        const char *r3[] = {"IG completeness delta", v, m};
+        pdf_table_row(p, &t, r3);
+    }
+    if (!isnan(x->agreement)) {
+        snprintf(v, sizeof v, "%.2f", x->agreement);
+        snprintf(m, sizeof m, "%s",
+                 x->agreement >= 0.7   ? "the two methods rank the channels alike"
+                 : x->agreement >= 0.3 ? "partial agreement between the methods"
+                                       : "the methods disagree: treat the ranking with care");
+        const char *r4[] = {"Agreement (Spearman)", v, m};
+        pdf_table_row(p, &t, r4);
+    }
+    const char *sur = x->has_ig && x->ig.surrogate ? x->ig.surrogate : p->r->surrogate;
+    if (x->has_ig && (sur || p->r->model_quantized)) {
+        (void)sur; /* named in full in the Methods section */
+        snprintf(m, sizeof m, "int8 model: IG gradients from a float surrogate (see Methods)");
+        const char *r5[] = {"Surrogate gradients", "yes", m};
+        pdf_table_row(p, &t, r5);
+    }
+    p->y -= 6;
+}
+
+static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, int64_t wi,
+                                const char *role, wf_error *err) {
+    const wf_analysis *a = p->a;
+    const wf_explanation *x = a->expl_of[wi];
+    const wf_window *w = &p->r->windows->w[wi];
+    char t1[32], t2[32], s1[32], s2[32], buf[512];
+    p->cur_expl = x;
+    snprintf(buf, sizeof buf, "%s: %s to %s", role, wf_fmt_time_short(w->start, t1),
+             wf_fmt_time_short(w->end, t2));
+    pdf_heading(p, buf, 1);
+    double score = p->r->scores ? p->r->scores[wi] : x ? x->score : NAN;
+    snprintf(buf, sizeof buf, "Decision: score %s %s threshold %s, so the window was flagged.",
+             wf_fmt_score(score, s1), score >= p->r->threshold ? "\xe2\x89\xa5" : "<",
+             wf_fmt_score(p->r->threshold, s2));
+    pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
+    if (!x || x->status != WF_OK || (!x->has_kshap && !x->has_ig)) {
+        snprintf(buf, sizeof buf, "This window was not explained%s%s.", x ? ": " : "",
+                 x ? x->error : "");
+        pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, buf);
+        return WF_OK;
+    }
+    wf_status st = WF_OK;
+    const wf_tpl_line *why = pdf_tpl_key(sec, "why");
+    if (why) {
+        const char *s = pdf_tpl_text(p, sec, why, err, &st);
+        if (!s)
+            return st;
+        pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, s);
+    }
+    wf_png png = {0};
+    if (x->has_kshap) {
+        double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "From the fleet base value to this score, channel by channel (KernelSHAP)");
+        p->y -= 13;
+        st = wf_chart_waterfall(&p->cx, a, x, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    if (x->has_ig) {
+        double h = fmin(42 + 11 * a->C, 600);
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "When within the window each channel mattered (Integrated Gradients; red "
+                    "raises, blue lowers the score)");
+        p->y -= 13;
+        st = wf_chart_heatmap(&p->cx, a, x, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    if (wf_an_usable(a, x)) {
+        int k = a->C < 3 ? a->C : 3;
+        double h = 40 + 56 * k;
+        pdf_ensure(p, h + 16);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
+                    "The top channels over the window, against the fleet's normal range");
+        p->y -= 13;
+        st = wf_chart_signals(&p->cx, a, x, k, PDF_TW, h, &png, err);
+        if (!st)
+            st = pdf_image(p, &png, 0, PDF_TW, h, err);
+        wf_png_free(&png);
+        if (st)
+            return st;
+    }
+    pdf_ensure(p, 110);
+    snprintf(buf, sizeof buf, "Checks of this explanation (window starting %s)",
+             wf_fmt_time_short(w->start, t1));
+    pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, buf);
+    p->y -= 16;
+    checks_table(p, x);
+    (void)ep;
+    return WF_OK;
+}
+
+static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, wf_error *err) {
+    const wf_analysis *a = p->a;
+    const wf_episode *e = &a->episodes[k];
+    wf_status st = WF_OK;
+    p->cur_episode = k;
+    p->cur_expl = a->expl_of[e->first];
+    pdf_new_page(p);
+    p->episode_page[k] = p->n_pages;
+    const wf_tpl_line *tl = pdf_tpl_key(sec, "title");
+    char title[512];
+    if (tl) {
+        const char *s = pdf_tpl_text(p, sec, tl, err, &st);
+        if (!s)
+            return st;
+        snprintf(title, sizeof title, "%.500s", s);
+    } else {
+        snprintf(title, sizeof title, "Episode %d: %s", k + 1, a->turbines[e->turbine].id);
+    }
+    char ascii[512]; /* outline titles: keep them ASCII for every viewer */
+    size_t j = 0;
+    for (const char *q = title; *q && j + 1 < sizeof ascii; q++) {
+        unsigned char ch = (unsigned char)*q;
+        if (ch < 0x80)
+            ascii[j++] = *q;
+        else if ((ch & 0xc0) == 0xc0) /* one '?' per non-ASCII character */
+            ascii[j++] = '?';
+    }
+    ascii[j] = '\0';
+    HPDF_Outline ol = HPDF_CreateOutline(p->doc, p->outline_root, ascii, NULL);
+    HPDF_Outline_SetDestination(ol, HPDF_Page_CreateDestination(p->page));
+    pdf_heading(p, title, 1);
+    const char *okey = e->outcome == WF_OUTCOME_TRUE    ? "outcome_true"
+                       : e->outcome == WF_OUTCOME_FALSE ? "outcome_false"
+                                                        : "outcome_unknown";
+    const wf_tpl_line *ol2 = pdf_tpl_key(sec, okey);
+    if (ol2) {
+        const char *s = pdf_tpl_text(p, sec, ol2, err, &st);
+        if (!s)
+            return st;
+        pdf_rgb(p, e->outcome == WF_OUTCOME_TRUE ? 0x8e1b10 : 0x333333);
+        pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, s);
+        pdf_rgb(p, 0x000000);
+    }
+    st = explain_window(p, sec, k, e->first, "Window that raised the alarm", err);
+    if (!st && e->peak != e->first) {
+        p->y -= 14;
+        st = explain_window(p, sec, k, e->peak, "Window with the highest score", err);
+    }
+    if (!st && !wf_an_usable(a, a->expl_of[e->first]) && !wf_an_usable(a, a->expl_of[e->peak])) {
+        int64_t best = wf_an_episode_window(a, e);
+        if (best >= 0) {
+            p->y -= 14;
+            st = explain_window(p, sec, k, best, "Explained window with the highest score", err);
+        }
+    }
+    if (st)
+        return st;
+    if (e->n > 1) {
+        pdf_ensure(p, 80);
+        pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, "All flagged windows of this episode");
+        p->y -= 16;
+        static const double w[] = {130, 130, 70, 165};
+        static const char al[] = {'l', 'l', 'r', 'l'};
+        static const char *const head[] = {"Window start", "Window end", "Score", "Top channel"};
+        pdf_table t = {4, w, al, head, 8.5, 0, NULL};
+        pdf_table_begin(p, &t);
+        for (int64_t i = 0; i < e->n; i++) {
+            int64_t wi = e->windows[i];
+            const wf_window *w2 = &p->r->windows->w[wi];
+            char c0[32], c1[32], c2[32];
+            int top = wf_an_top_channel(a, a->expl_of[wi]);
+            const char *cells[] = {wf_fmt_time_short(w2->start, c0), wf_fmt_time_short(w2->end, c1),
+                                   wf_fmt_score(p->r->scores[wi], c2),
+                                   top >= 0 ? wf_an_channel(a, top) : "(not explained)"};
+            pdf_table_row(p, &t, cells);
+        }
+    }
+    p->cur_episode = -1;
+    p->cur_expl = NULL;
+    return WF_OK;
+}
+
+wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
+    const wf_analysis *a = p->a;
+    wf_status st = pdf_tpl_heading(p, sec, "Alarm episodes", err);
+    if (st)
+        return st;
+    p->outline_root = HPDF_CreateOutline(p->doc, NULL, "Episodes", NULL);
+    HPDF_Outline_SetOpened(p->outline_root, HPDF_TRUE);
+    HPDF_Outline_SetDestination(p->outline_root, HPDF_Page_CreateDestination(p->page));
+    st = pdf_tpl_paragraphs(p, sec, "text", 9.5, err);
+    int cap = p->o->max_episode_pages > 0 ? p->o->max_episode_pages : 200;
+    if (!st && a->n_episodes > cap)
+        st = pdf_tpl_paragraphs(p, sec, "capped", 9.5, err);
+    if (st)
+        return st;
+    if (a->n_episodes == 0) {
+        pdf_paragraph(p, p->bold, 10, PDF_ML, PDF_TW, "No window was flagged in this run.");
+        return WF_OK;
+    }
+    /* The table first (with the page of each detail section), then the sections. The pages are
+     * known only after the sections are drawn, so the table reserves its place and is drawn last.
+     */
+    HPDF_Page tpage = p->page;
+    double ty = p->y;
+    double need = 8.5 * 1.9 + a->n_episodes * 8.5 * 1.7;
+    if (need > p->y - PDF_MB) { /* a long list: give it pages of its own */
+        int pages = (int)ceil(need / (PDF_H - PDF_MT - PDF_MB - 30)) + 1;
+        for (int i = 0; i < pages; i++)
+            pdf_new_page(p);
+    }
+    for (int i = 0; i < a->n_episodes; i++) {
+        int k = a->episode_order[i];
+        if (!a->episodes[k].detailed)
+            continue;
+        st = episode_section(p, sec, k, err);
+        if (st)
+            return st;
+    }
+    /* Now the table, on the reserved space. */
+    HPDF_Page save_page = p->page;
+    double save_y = p->y;
+    int save_n = p->n_pages;
+    p->page = tpage;
+    p->y = ty;
+    int next_reserved = 0;
+    for (int i = 0; i < save_n; i++)
+        if (p->pages[i] == tpage)
+            next_reserved = i + 1;
+    static const double w[] = {18, 44, 80, 80, 48, 36, 94, 50, 45};
+    static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
+    static const char *const head[] = {"#",           "Turbine", "Starts (UTC)",
+                                       "Ends (UTC)",  "Windows", "Peak",
+                                       "Top channel", "Outcome", "Detail"};
+    pdf_table t = {9, w, al, head, 8, 0, NULL};
+    pdf_table_begin(p, &t);
+    for (int i = 0; i < a->n_episodes; i++) {
+        int k = a->episode_order[i];
+        const wf_episode *e = &a->episodes[k];
+        if (p->y - 8 * 1.7 < PDF_MB) { /* continue on the next reserved page */
+            p->page = p->pages[next_reserved++];
+            p->y = PDF_H - PDF_MT;
+            pdf_table_begin(p, &t);
+        }
+        char c[9][64];
+        snprintf(c[0], 64, "%d", k + 1);
+        snprintf(c[1], 64, "%s", a->turbines[e->turbine].id);
+        wf_fmt_time_short(p->r->windows->w[e->first].start, c[2]);
+        wf_fmt_time_short(p->r->windows->w[e->last].end, c[3]);
+        c[2][16] = c[3][16] = '\0'; /* the header says UTC */
+        snprintf(c[4], 64, "%lld", (long long)e->n);
+        wf_fmt_score(e->peak_score, c[5]);
+        int64_t ew = wf_an_episode_window(a, e);
+        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
+        snprintf(c[6], 64, "%s", top >= 0 ? wf_an_channel(a, top) : "-");
+        snprintf(c[7], 64, "%s",
+                 e->outcome == WF_OUTCOME_TRUE    ? "true"
+                 : e->outcome == WF_OUTCOME_FALSE ? "false"
+                                                  : "-");
+        if (e->detailed && p->episode_page[k] > 0)
+            snprintf(c[8], 64, "p. %d", p->episode_page[k]);
+        else
+            snprintf(c[8], 64, "no detail");
+        const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
+        pdf_table_row(p, &t, cells);
+    }
+    p->page = save_page;
+    p->y = save_y;
+    return WF_OK;
+}

@@ -667,5 +667,12 @@ int main(void) {
     setup_once();
     int rc = tu_run_suite(suite());
     sy_free(&run);
+    /* remove the shared input and report folders (kept when WF_REPORT_KEEP names one) */
+    char cmd[9000];
+    const char *keep = getenv("WF_REPORT_KEEP");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'%s%s%s", in_dir, keep && *keep ? "" : " '",
+             keep && *keep ? "" : out_dir, keep && *keep ? "" : "'");
+    if (system(cmd) != 0)
+        fprintf(stderr, "note: could not remove %s\n", in_dir);
     return rc;
 }

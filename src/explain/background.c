@@ -86,8 +86,8 @@ static int cmp_i64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static wf_status kmeans(const wf_explain_settings *s, const wf_windows *ws, const int64_t *cand,
-                        int64_t n, int K, wf_background *out, wf_error *err) {
+static wf_status kmeans(const wf_explain_settings *s, const wf_windows *ws, const uint8_t *flags,
+                        const int64_t *cand, int64_t n, int K, wf_background *out, wf_error *err) {
     int C = ws->C, T = ws->T;
     size_t CT = (size_t)C * (size_t)T;
     double *scale = malloc(sizeof(double) * (size_t)C);
@@ -209,7 +209,7 @@ static wf_status kmeans(const wf_explain_settings *s, const wf_windows *ws, cons
              "weighted k-means summary (%d clusters, k-means++ seeded with %llu, weights = "
              "cluster sizes) of %lld %s windows",
              used, (unsigned long long)s->seed, (long long)n,
-             s->background_include_flagged ? "run" : "unflagged");
+             s->background_include_flagged || !flags ? "run" : "unflagged");
 done:
     free(scale);
     free(cent);
@@ -242,7 +242,7 @@ wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws
                           "file)");
     } else if (s->background == WF_BACKGROUND_KMEANS) {
         int K = s->background_size < n ? s->background_size : (int)n;
-        st = kmeans(s, ws, cand, n, K, out, err);
+        st = kmeans(s, ws, flags, cand, n, K, out, err);
     } else {
         int64_t k = s->background_size < n ? s->background_size : n;
         wf_rng rng;
@@ -263,7 +263,7 @@ wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws
             }
             snprintf(out->description, sizeof out->description,
                      "%lld %s windows drawn at random (seed %llu) from %lld", (long long)k,
-                     s->background_include_flagged ? "run" : "unflagged",
+                     s->background_include_flagged || !flags ? "run" : "unflagged",
                      (unsigned long long)s->seed, (long long)n);
         }
     }

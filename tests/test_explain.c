@@ -293,8 +293,9 @@ static void one_window(int kind, int affine, wf_groups_kind g, int segments, int
     const char *names[C_] = {"wind", "rpm", "temp", "vib"};
     ck_assert(wf_players_build(&s, C_, T_, (char *const *)names, pl, &err) == WF_OK);
     wf_coal_eval ev;
-    ck_assert_msg(wf_coal_eval_init(&ev, &p, bg, pl, link, affine, 64, &err) == WF_OK, "%s",
+    ck_assert_msg(wf_coal_eval_init(&ev, &p, bg, pl, link, affine ? 2 : 0, 64, &err) == WF_OK, "%s",
                   err.msg);
+    ck_assert_int_eq(ev.affine, affine); /* the path asked for is the path taken */
     ck_assert(wf_coal_eval_window(&ev, x, &err) == WF_OK);
     wf_rng rng;
     wf_rng_init_stream(&rng, 7, 0);

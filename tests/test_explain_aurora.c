@@ -98,9 +98,10 @@ static void exact_groups(const char *name) {
         ck_assert(fabs(out[i].kshap.efficiency_gap) < 1e-12);
         wf_explanation_deinit(&out[i]);
     }
-    fprintf(stderr,
-            "%s: exact 8-group Shapley vs shap's exact: max abs diff %.3g (affine path %s)\n", name,
-            maxd, p.hidden ? "yes" : "no");
+    fprintf(
+        stderr,
+        "%s: exact 8-group Shapley vs shap's exact: max abs diff %.3g (affine first layer: %s)\n",
+        name, maxd, p.hidden ? "yes" : "no");
     ck_assert_msg(maxd <= 1e-6, "%s: max diff %g", name, maxd);
     tj_free(r);
     wf_predictor_deinit(&p);
@@ -121,6 +122,58 @@ START_TEST(test_exact_cnn1d) {
 END_TEST
 START_TEST(test_exact_mlp_pruned) {
     exact_groups("mlp_pruned");
+}
+END_TEST
+
+/* The affine shortcut against the plain path on the Aurora models (8 channel groups, exact):
+ * equal within 1e-6 of the largest value (float rounding of the first layer differs). */
+START_TEST(test_affine_vs_plain) {
+    setup();
+    const char *names[3] = {"mlp", "cnn1d", "logreg"};
+    for (int mi = 0; mi < 3; mi++) {
+        wf_model *m;
+        wf_predictor p;
+        wf_error err = {0};
+        load(names[mi], &m, &p);
+        ck_assert_msg(p.hidden > 0, "%s has no affine first layer", names[mi]);
+        wf_explain_settings s;
+        wf_explain_settings_default(&s);
+        wf_players pl;
+        ck_assert(wf_players_build(&s, NC, NT, W.channels, &pl, &err) == WF_OK);
+        wf_coal_eval ev[2];
+        for (int a = 0; a < 2; a++) {
+            ck_assert(wf_coal_eval_init(&ev[a], &p, &BG, &pl, WF_LINK_IDENTITY, 2 * a, 8192,
+                                        &err) == WF_OK);
+            ck_assert_int_eq(ev[a].affine, a);
+        }
+        double worst = 0;
+        for (int i = 0; i < 4; i++) {
+            wf_kshap_result r[2];
+            for (int a = 0; a < 2; a++) {
+                wf_rng rng;
+                wf_rng_init_stream(&rng, 0, (uint64_t)i);
+                ck_assert(wf_coal_eval_window(&ev[a], W.w[ref_idx[i]].values, &err) == WF_OK);
+                ck_assert(wf_kshap_window(&ev[a], WF_NSAMPLES_EXACT, 0, 0.01, &rng, &r[a], &err) ==
+                          WF_OK);
+            }
+            double mx = 0, d = 0;
+            for (int c = 0; c < NC; c++) {
+                mx = fmax(mx, fabs(r[0].values[c]));
+                d = fmax(d, fabs(r[0].values[c] - r[1].values[c]));
+            }
+            worst = fmax(worst, d / mx);
+            wf_kshap_result_free(&r[0]);
+            wf_kshap_result_free(&r[1]);
+        }
+        fprintf(stderr, "%s: affine shortcut vs plain path, max diff / largest value %.3g\n",
+                names[mi], worst);
+        ck_assert(worst <= 1e-6);
+        wf_coal_eval_free(&ev[0]);
+        wf_coal_eval_free(&ev[1]);
+        wf_players_free(&pl);
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
 }
 END_TEST
 
@@ -289,7 +342,7 @@ START_TEST(test_sampled_mlp_16) {
     ck_assert_int_eq(pl.M, 16);
     ck_assert_str_eq(pl.names[1], "wind_speed[18:36)");
     wf_coal_eval ev;
-    ck_assert(wf_coal_eval_init(&ev, &p, &BG, &pl, WF_LINK_IDENTITY, 1, 16384, &err) == WF_OK);
+    ck_assert(wf_coal_eval_init(&ev, &p, &BG, &pl, WF_LINK_IDENTITY, 2, 16384, &err) == WF_OK);
     enum { NB = 5, NW = 4, REPS = 3 };
     const int budgets[NB] = {256, 512, 1024, 2048, 4096};
     double rms[NB] = {0};
@@ -571,6 +624,7 @@ int main(void) {
     tcase_add_test(tk, test_exact_cnn1d);
     tcase_add_test(tk, test_exact_mlp_pruned);
     tcase_add_test(tk, test_exact_int8);
+    tcase_add_test(tk, test_affine_vs_plain);
     tcase_add_test(tk, test_cells_logreg_logit);
     tcase_add_test(tk, test_sampled_mlp_16);
     suite_add_tcase(s, tk);

@@ -16,6 +16,8 @@
 
 #include "explain/explain_impl.h"
 
+#define WF_AFFINE_MAX_BYTES (64.0 * 1024 * 1024)
+
 double wf_link_apply(wf_link link, double v) {
     if (link == WF_LINK_IDENTITY)
         return v;
@@ -46,6 +48,16 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
     ev->pl = pl;
     ev->link = link;
     ev->affine = affine && p->hidden > 0 && p->affine_a && p->affine_a0 && p->predict_hidden;
+    /* The shortcut pays when a coalition's partial sums (about M/4 vector additions per
+     * background row on average, scalar double) cost less than the first layer it replaces
+     * (C*T per output, an sgemm several times faster per flop), and when the partials
+     * (n_bg x M x hidden doubles) fit in a modest memory budget. Channel groups and segments
+     * qualify; single cells do not. */
+    if (ev->affine && affine != 2) {
+        double partials = (double)bg->n * pl->M * (double)p->hidden * sizeof(double);
+        if ((double)pl->M * 2.0 > (double)p->C * p->T || partials > WF_AFFINE_MAX_BYTES)
+            ev->affine = 0;
+    }
     if (max_batch < bg->n)
         max_batch = bg->n;
     ev->max_batch = max_batch;

@@ -50,7 +50,8 @@ typedef struct wf_coal_eval {
     int64_t evaluations; /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 
-/* affine: 1 to use the affine shortcut when the predictor has one, 0 for the plain path. */
+/* affine: 0 plain path; 1 the affine shortcut when the predictor has one and it pays (channel
+ * groups, segments; not single cells); 2 the shortcut whenever the predictor has one (tests). */
 wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_background *bg,
                             const wf_players *pl, wf_link link, int affine, int64_t max_batch,
                             wf_error *err);
@@ -101,7 +102,8 @@ typedef struct wf_ig_eval {
     int64_t max_batch;
     float *xbuf, *ybuf, *gbuf; /* (max_batch, C*T), (max_batch), (max_batch, C*T) */
     double *acc;               /* (C*T) */
-    double *alphas, *weights;  /* (max_steps) */
+    double *alphas, *weights;  /* (max_steps) quadrature workspace */
+    int max_steps;
 } wf_ig_eval;
 
 wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, int64_t max_batch,

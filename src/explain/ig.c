@@ -124,6 +124,7 @@ wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, 
     ev->gbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
     ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
     ev->acc = malloc(sizeof(double) * CT);
+    ev->max_steps = max_steps * 2;
     ev->alphas = malloc(sizeof(double) * (size_t)max_steps * 2);
     ev->weights = malloc(sizeof(double) * (size_t)max_steps * 2);
     if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || !ev->alphas || !ev->weights) {
@@ -165,10 +166,15 @@ static wf_status predict1(wf_ig_eval *ev, const float *x, double *y, wf_error *e
     return WF_OK;
 }
 
-/* acc = sum_k w_k grad f(xb + a_k (x - xb)), over n nodes. */
+/* acc = sum_k w_k grad f(xb + a_k (x - xb)), over n nodes. When fx != NULL, x and xb ride
+ * along as two extra rows of the first batch (if there is room) and their outputs, from the
+ * same call (for a quantized model the real int8 outputs), go to *fx and *fb; otherwise they
+ * are left for the caller. Returns in *got whether they were filled. */
 static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, const double *alphas,
-                           const double *weights, int n, wf_error *err) {
+                           const double *weights, int n, double *fx, double *fb, int *got,
+                           wf_error *err) {
     size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    *got = 0;
     memset(ev->acc, 0, sizeof(double) * CT);
     for (int k0 = 0; k0 < n; k0 += (int)ev->max_batch) {
         int kn = n - k0 < ev->max_batch ? n - k0 : (int)ev->max_batch;
@@ -179,9 +185,21 @@ static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, cons
                 dst[i] =
                     xb[i] + a * (x[i] - xb[i]); /* captum: baseline + alpha (input - baseline) */
         }
-        wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn, ev->ybuf, ev->gbuf, err);
+        int extra = fx && k0 == 0 && kn + 2 <= ev->max_batch ? 2 : 0;
+        if (extra) {
+            memcpy(ev->xbuf + (size_t)kn * CT, x, sizeof(float) * CT);
+            memcpy(ev->xbuf + (size_t)(kn + 1) * CT, xb, sizeof(float) * CT);
+        }
+        wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn + extra, ev->ybuf, ev->gbuf, err);
         if (st)
             return st;
+        if (extra) {
+            *fx = ev->ybuf[kn];
+            *fb = ev->ybuf[kn + 1];
+            *got = 1;
+            if (!isfinite(*fx) || !isfinite(*fb))
+                return wf_error_set(err, WF_ERR_NUMERIC, "the model returned a non-finite score");
+        }
         for (int k = 0; k < kn; k++) {
             double w = weights[k0 + k];
             const float *g = ev->gbuf + (size_t)k * CT;
@@ -225,24 +243,38 @@ wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_ru
         return wf_error_set(err, WF_ERR_CONFIG,
                             "explain.steps: Riemann rules need at least 2 steps (as captum)");
     }
-    st = predict1(ev, x, &out->f_x, err);
-    if (!st)
-        st = predict1(ev, xb, &out->f_baseline, err);
     int n = steps > 0 ? steps : ADAPTIVE_START;
     if (steps == 0 && max_steps < n)
         max_steps = n;
+    int have_f = 0;
     while (!st) {
-        double *al = malloc(sizeof(double) * (size_t)n), *wt = malloc(sizeof(double) * (size_t)n);
+        double *al = ev->alphas, *wt = ev->weights;
+        if (n > ev->max_steps) { /* more nodes than the workspace holds */
+            al = malloc(sizeof(double) * (size_t)n);
+            wt = malloc(sizeof(double) * (size_t)n);
+        }
         if (!al || !wt) {
-            free(al);
-            free(wt);
+            if (al != ev->alphas)
+                free(al);
+            if (wt != ev->weights)
+                free(wt);
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             break;
         }
         wf_ig_quadrature(rule, n, al, wt);
-        st = integrate(ev, x, xb, al, wt, n, err);
-        free(al);
-        free(wt);
+        int got = 0;
+        st = integrate(ev, x, xb, al, wt, n, have_f ? NULL : &out->f_x,
+                       have_f ? NULL : &out->f_baseline, &got, err);
+        if (al != ev->alphas)
+            free(al);
+        if (wt != ev->weights)
+            free(wt);
+        if (!st && !have_f && !got) {
+            st = predict1(ev, x, &out->f_x, err);
+            if (!st)
+                st = predict1(ev, xb, &out->f_baseline, err);
+        }
+        have_f = 1;
         if (st)
             break;
         finish(out, x, xb, ev->acc);

@@ -1,0 +1,117 @@
+/*
+ * Explanation throughput on the Aurora mlp and cnn1d at the peers' settings (shared/fixtures
+ * README): KernelSHAP with 8 channel groups and a 50-window background (every coalition: the
+ * exact values, as shap's nsamples=2048 is for 8 players), KernelSHAP over 288 cells with
+ * nsamples 2048, and Integrated Gradients with 50 Gauss-Legendre steps. Prints ms per
+ * explanation, explanations/s and the effective GFLOP/s (model rows evaluated x the model's FLOPs
+ * per forward evaluation; IG counts forward + backward as 3 forwards; the affine shortcut does
+ * fewer real FLOPs than it is credited with, which is the point of it), with 1 and 2 threads.
+ * Targets (issue 4): mlp below 8 ms (8 groups) and 25 ms (288 cells) per explanation, IG below
+ * 0.13 ms per window. Run by hand when the machine is quiet.
+ *
+ * usage: bench_explain [scale]   (scale multiplies the number of windows, default 1)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "whyflag/config.h"
+#include "whyflag/explain.h"
+#include "whyflag/model.h"
+#include "whyflag/windows.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef struct cfg {
+    const char *label;
+    int kshap, cells, n;
+} cfg;
+
+int main(int argc, char **argv) {
+    int scale = argc > 1 ? atoi(argv[1]) : 1;
+    if (scale < 1)
+        scale = 1;
+    const char *models[2] = {"mlp", "cnn1d"};
+    const double flops[2] = {41797, 142053}; /* shared/fixtures/aurora/models_info.json */
+    wf_error err = {0};
+    wf_windows ws;
+    memset(&ws, 0, sizeof ws);
+    if (wf_windows_read_json(WF_SOURCE_DIR "/tests/data/aurora/windows.json", &ws, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    wf_explain_settings s;
+    wf_explain_settings_default(&s);
+    wf_background bg;
+    if (wf_background_build(&s, &ws, NULL, &bg, &err)) { /* 50 windows, seed 0 */
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    const cfg cfgs[3] = {{"KernelSHAP 8 groups, bg 50, exact", 1, 0, 40},
+                         {"KernelSHAP 288 cells, nsamples 2048", 1, 1, 6},
+                         {"IG 50 steps Gauss-Legendre", 0, 0, 400}};
+    printf("%-6s %-38s %7s %11s %10s %10s\n", "model", "method", "threads", "ms/expl", "expl/s",
+           "eff GFLOP/s");
+    for (int mi = 0; mi < 2; mi++) {
+        char path[512];
+        snprintf(path, sizeof path, WF_SOURCE_DIR "/tests/data/aurora/%s.onnx", models[mi]);
+        wf_model *m;
+        wf_predictor p;
+        if (wf_model_load(path, &m, &err) ||
+            wf_model_predictor(m, ws.C, ws.T, WF_LAYOUT_AUTO, &p, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        for (int ci = 0; ci < 3; ci++) {
+            const cfg *c = &cfgs[ci];
+            int n = c->n * scale;
+            if (n > ws.n)
+                n = (int)ws.n;
+            int64_t *idx = malloc(sizeof(int64_t) * (size_t)n);
+            for (int i = 0; i < n; i++)
+                idx[i] = (int64_t)i * (ws.n / n);
+            wf_explanation *ex = calloc((size_t)n, sizeof *ex);
+            for (int threads = 1; threads <= 2; threads++) {
+                wf_explain_settings_default(&s);
+                s.do_kernelshap = c->kshap;
+                s.do_ig = !c->kshap;
+                s.groups = c->cells ? WF_GROUPS_CELL : WF_GROUPS_CHANNEL;
+                s.nsamples = 2048;
+                s.steps = 50;
+                s.threads = threads;
+                double t0 = now();
+                if (wf_explain_run(&s, &p, &bg, &ws, idx, n, ex, &err)) {
+                    fprintf(stderr, "%s\n", err.msg);
+                    return 1;
+                }
+                double dt = now() - t0;
+                double rows = 0;
+                for (int i = 0; i < n; i++) {
+                    if (ex[i].status) {
+                        fprintf(stderr, "window %d: %s\n", i, ex[i].error);
+                        return 1;
+                    }
+                    rows += c->kshap ? (double)ex[i].kshap.samples * (double)bg.n
+                                     : 3.0 * (ex[i].ig.steps + 2);
+                    wf_explanation_deinit(&ex[i]);
+                }
+                printf("%-6s %-38s %7d %11.3f %10.1f %10.2f\n", models[mi], c->label, threads,
+                       1e3 * dt / n, n / dt, rows * flops[mi] / dt * 1e-9);
+                fflush(stdout);
+            }
+            free(ex);
+            free(idx);
+        }
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+    wf_background_deinit(&bg);
+    wf_windows_free(&ws);
+    return 0;
+}

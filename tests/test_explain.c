@@ -592,6 +592,49 @@ START_TEST(test_ig_analytic) {
 }
 END_TEST
 
+START_TEST(test_expected_gradients_linear) {
+    /* linear model: the gradient is w everywhere, so EG = w (x - mean of the drawn background
+     * rows), whose expectation is w (x - E_w b); 20000 draws put it within ~1% */
+    wf_error err = {0};
+    lcg = 31;
+    amodel m;
+    make_model(&m, 0);
+    wf_background bg;
+    make_bg(&bg, 5);
+    wf_predictor p;
+    make_predictor(&p, &m, 0);
+    float x[CT_];
+    for (int i = 0; i < CT_; i++)
+        x[i] = (float)(urand() * 2 - 1);
+    wf_ig_eval ev;
+    ck_assert(wf_ig_eval_init(&ev, &p, 64, 512, &err) == WF_OK);
+    wf_rng rng;
+    wf_rng_init_stream(&rng, 3, 0);
+    wf_ig_result r;
+    ck_assert(wf_eg_window(&ev, x, &bg, 20000, &rng, &r, &err) == WF_OK);
+    ck_assert(r.expected_gradients && r.steps == 20000);
+    double want[CT_], mx = 0, fb = 0;
+    for (int b = 0; b < bg.n; b++)
+        fb += bg.weight[b] * a_eval(&m, bg.x + b * CT_, NULL);
+    for (int i = 0; i < CT_; i++) {
+        double eb = 0;
+        for (int b = 0; b < bg.n; b++)
+            eb += bg.weight[b] * bg.x[b * CT_ + i];
+        want[i] = m.w[i] * ((double)x[i] - eb);
+        mx = fmax(mx, fabs(want[i]));
+    }
+    tu_check_close_d("EG linear", r.values, want, CT_, 0, 0.03 * mx);
+    ck_assert(fabs(r.f_baseline - fb) < 1e-6);
+    double tot = 0;
+    for (int c = 0; c < C_; c++)
+        tot += r.channel_sums[c];
+    ck_assert(fabs(tot - (r.f_x - r.f_baseline) - r.delta) < 1e-9);
+    wf_ig_result_free(&r);
+    wf_ig_eval_free(&ev);
+    wf_background_deinit(&bg);
+}
+END_TEST
+
 START_TEST(test_spearman) {
     double a[5] = {1, 2, 3, 4, 5}, b[5] = {5, 6, 7, 8, 7}, c[5] = {5, 4, 3, 2, 1};
     ck_assert(fabs(wf_spearman(a, a, 5) - 1) < 1e-15);
@@ -803,6 +846,7 @@ int main(void) {
     TCase *ti = tcase_create("ig");
     tcase_add_test(ti, test_quadrature_captum);
     tcase_add_test(ti, test_ig_analytic);
+    tcase_add_test(ti, test_expected_gradients_linear);
     suite_add_tcase(s, ti);
     TCase *tr = tcase_create("run");
     tcase_add_test(tr, test_spearman);

@@ -36,6 +36,7 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->hb);
     free(ev->hx);
     free(ev->D);
+    free(ev->act);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -48,14 +49,12 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
     ev->pl = pl;
     ev->link = link;
     ev->affine = affine && p->hidden > 0 && p->affine_a && p->affine_a0 && p->predict_hidden;
-    /* The shortcut pays when a coalition's partial sums (about M/4 vector additions per
-     * background row on average, scalar double) cost less than the first layer it replaces
-     * (C*T per output, an sgemm several times faster per flop), and when the partials
-     * (n_bg x M x hidden doubles) fit in a modest memory budget. Channel groups and segments
-     * qualify; single cells do not. */
+    /* The partials (n_bg x M x hidden floats) must fit a modest memory budget. Whether the
+     * shortcut pays is decided per call from the coalitions (see wf_coal_eval_values). */
+    ev->auto_path = affine == 1;
     if (ev->affine && affine != 2) {
-        double partials = (double)bg->n * pl->M * (double)p->hidden * sizeof(double);
-        if ((double)pl->M * 2.0 > (double)p->C * p->T || partials > WF_AFFINE_MAX_BYTES)
+        double partials = (double)bg->n * pl->M * (double)p->hidden * sizeof(float);
+        if (partials > WF_AFFINE_MAX_BYTES)
             ev->affine = 0;
     }
     if (max_batch < bg->n)
@@ -75,9 +74,11 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
         ev->hbuf = malloc(sizeof(float) * (size_t)max_batch * H);
         ev->hb = malloc(sizeof(double) * (size_t)bg->n * H);
         ev->hx = malloc(sizeof(double) * H);
-        ev->D = malloc(sizeof(double) * (size_t)bg->n * (size_t)pl->M * H);
-        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->D;
-    } else {
+        ev->D = malloc(sizeof(float) * (size_t)bg->n * (size_t)pl->M * H);
+        ev->act = malloc(sizeof(int) * (size_t)pl->M);
+        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->D || !ev->act;
+    }
+    if (!ev->affine || ev->auto_path) {
         ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
         bad = bad || !ev->xbuf;
     }
@@ -123,7 +124,7 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     for (int64_t b = 0; b < ev->bg->n; b++) {
         const float *xb = ev->bg->x + (size_t)b * CT;
         for (int q = 0; q < pl->M; q++) {
-            double *d = ev->D + ((size_t)b * (size_t)pl->M + (size_t)q) * H;
+            float *d = ev->D + ((size_t)b * (size_t)pl->M + (size_t)q) * H;
             for (size_t j = 0; j < H; j++) {
                 const float *row = A + j * CT;
                 double s = 0;
@@ -131,7 +132,7 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
                     int64_t i = pl->cells[k];
                     s += (double)row[i] * ((double)x[i] - (double)xb[i]);
                 }
-                d[j] = s;
+                d[j] = (float)s;
             }
         }
     }
@@ -140,11 +141,11 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
 
 /* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
  * (affine path), starting at row r0. */
-static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0) {
+static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affine) {
     const wf_players *pl = ev->pl;
     const wf_background *bg = ev->bg;
     size_t CT = (size_t)pl->C * (size_t)pl->T;
-    if (!ev->affine) {
+    if (!affine) {
         uint8_t *cm = ev->cellmask;
         memset(cm, 0, CT);
         for (int q = 0; q < pl->M; q++)
@@ -165,36 +166,24 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0) {
     for (int q = 0; q < pl->M; q++)
         on += m[q] != 0;
     int from_x = 2 * on > pl->M; /* start from x and subtract the players that are off */
-    double acc[512];
-    double *a = H <= 512 ? acc : NULL;
+    int na = 0;                  /* the players whose partials are added (or subtracted) */
+    for (int q = 0; q < pl->M; q++)
+        if ((m[q] != 0) != from_x)
+            ev->act[na++] = q;
+    /* Partials in float (the first layer's own precision), summed in float: a coalition adds
+     * at most M/2 of them; the start value a0 + A b (or a0 + A x) was computed in double. */
     for (int64_t b = 0; b < bg->n; b++) {
         float *dst = ev->hbuf + (size_t)(r0 + b) * H;
-        const double *Db = ev->D + (size_t)b * (size_t)pl->M * H;
+        const float *Db = ev->D + (size_t)b * (size_t)pl->M * H;
         const double *h0 = from_x ? ev->hx : ev->hb + (size_t)b * H;
-        if (!a) { /* wide first layer: accumulate in place (float output, double terms) */
-            for (size_t j = 0; j < H; j++) {
-                double s = h0[j];
-                for (int q = 0; q < pl->M; q++)
-                    if ((m[q] != 0) != from_x)
-                        s += from_x ? -Db[(size_t)q * H + j] : Db[(size_t)q * H + j];
-                dst[j] = (float)s;
-            }
-            continue;
-        }
-        memcpy(a, h0, H * sizeof(double));
-        for (int q = 0; q < pl->M; q++) {
-            if ((m[q] != 0) == from_x)
-                continue;
-            const double *d = Db + (size_t)q * H;
-            if (from_x)
-                for (size_t j = 0; j < H; j++)
-                    a[j] -= d[j];
-            else
-                for (size_t j = 0; j < H; j++)
-                    a[j] += d[j];
-        }
         for (size_t j = 0; j < H; j++)
-            dst[j] = (float)a[j];
+            dst[j] = (float)h0[j];
+        float sg = from_x ? -1.0f : 1.0f;
+        for (int k = 0; k < na; k++) {
+            const float *d = Db + (size_t)ev->act[k] * H;
+            for (size_t j = 0; j < H; j++)
+                dst[j] += sg * d[j];
+        }
     }
 }
 
@@ -203,13 +192,27 @@ wf_status wf_coal_eval_values(wf_coal_eval *ev, const uint8_t *masks, int64_t n,
     const wf_background *bg = ev->bg;
     int M = ev->pl->M;
     int64_t per = ev->max_batch / bg->n; /* coalitions per predict call */
+    /* Path for this call. The shortcut costs about min(|S|, M - |S|) hidden-wide additions per
+     * row; the plain first layer C*T multiply-adds per hidden unit in an sgemm, taken as about
+     * 4 times faster per operation. */
+    int affine = ev->affine;
+    if (affine && ev->auto_path && n > 0) {
+        double on = 0;
+        for (int64_t k = 0; k < n; k++) {
+            int c = 0;
+            for (int q = 0; q < M; q++)
+                c += masks[(size_t)k * (size_t)M + (size_t)q] != 0;
+            on += c < M - c ? c : M - c;
+        }
+        affine = 4.0 * on / (double)n < (double)ev->pl->C * ev->pl->T;
+    }
     for (int64_t k0 = 0; k0 < n; k0 += per) {
         int64_t kn = n - k0 < per ? n - k0 : per;
         for (int64_t k = 0; k < kn; k++)
-            build_rows(ev, masks + (size_t)(k0 + k) * (size_t)M, k * bg->n);
+            build_rows(ev, masks + (size_t)(k0 + k) * (size_t)M, k * bg->n, affine);
         int64_t rows = kn * bg->n;
-        wf_status st = ev->affine ? ev->p->predict_hidden(ev->ctx, ev->hbuf, rows, ev->ybuf, err)
-                                  : ev->p->predict(ev->ctx, ev->xbuf, rows, ev->ybuf, err);
+        wf_status st = affine ? ev->p->predict_hidden(ev->ctx, ev->hbuf, rows, ev->ybuf, err)
+                              : ev->p->predict(ev->ctx, ev->xbuf, rows, ev->ybuf, err);
         if (st)
             return st;
         ev->evaluations += rows;

@@ -36,7 +36,8 @@ typedef struct wf_coal_eval {
     const wf_background *bg;
     const wf_players *pl;
     wf_link link;
-    int affine;          /* 1: use the predictor's affine first layer */
+    int affine;          /* 1: the affine shortcut is available (partials computed) */
+    int auto_path;       /* 1: choose the shortcut or the plain path per call, by cost */
     void *ctx;           /* predictor context, owned */
     int64_t max_batch;   /* rows per predict call */
     const float *x;      /* (C*T) window being explained (borrowed) */
@@ -46,7 +47,8 @@ typedef struct wf_coal_eval {
     uint8_t *cellmask;   /* (C*T) */
     double *hb;          /* (n_bg, hidden) a0 + A b, per background row (once) */
     double *hx;          /* (hidden) a0 + A x (per window) */
-    double *D;           /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
+    float *D;            /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
+    int *act;            /* (M) scratch: players whose partials a coalition adds */
     int64_t evaluations; /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 

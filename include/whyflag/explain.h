@@ -27,11 +27,7 @@ typedef enum wf_groups_kind {
 /* Link for KernelSHAP. LOGIT is shap's: the link is applied to v(S) = E_b f(...), so values are in
  * log-odds of the expected probability. LOGIT_OUTPUT explains the model's log-odds output
  * itself: v(S) = E_b logit f(...) (for a logistic regression the exact linear Shapley values). */
-typedef enum wf_link {
-    WF_LINK_IDENTITY = 0,
-    WF_LINK_LOGIT = 1,
-    WF_LINK_LOGIT_OUTPUT = 2
-} wf_link;
+typedef enum wf_link { WF_LINK_IDENTITY = 0, WF_LINK_LOGIT = 1, WF_LINK_LOGIT_OUTPUT = 2 } wf_link;
 
 typedef enum wf_ig_rule {
     WF_IG_GAUSS_LEGENDRE = 0, /* default, as captum */
@@ -65,7 +61,7 @@ typedef struct wf_group {
 } wf_group;
 
 typedef struct wf_explain_settings {
-    int do_kernelshap, do_ig;  /* which methods (both 1 = "both") */
+    int do_kernelshap, do_ig; /* which methods (both 1 = "both") */
     /* KernelSHAP */
     wf_groups_kind groups;
     int segments;              /* K for WF_GROUPS_SEGMENTS */
@@ -76,21 +72,21 @@ typedef struct wf_explain_settings {
     double convergence;        /* max SE / (max phi - min phi) threshold (default 0.01) */
     wf_link link;
     wf_background_kind background;
-    char background_path[1024]; /* WF_BACKGROUND_FILE */
-    int background_size;        /* windows drawn / k-means clusters (default 50) */
+    char background_path[1024];     /* WF_BACKGROUND_FILE */
+    int background_size;            /* windows drawn / k-means clusters (default 50) */
     int background_include_flagged; /* 0: draw from unflagged windows only (default) */
     /* Integrated Gradients */
     wf_ig_rule ig_rule;
-    int steps;          /* > 0, or 0 for adaptive ("auto") */
-    int max_steps;      /* adaptive cap (default 1024) */
-    double ig_tol;      /* adaptive: |delta| <= tol * |f(x) - f(x')| (default 0.01) */
+    int steps;     /* > 0, or 0 for adaptive ("auto") */
+    int max_steps; /* adaptive cap (default 1024) */
+    double ig_tol; /* adaptive: |delta| <= tol * |f(x) - f(x')| (default 0.01) */
     wf_baseline_kind baseline;
     char baseline_path[1024];
     int expected_gradients; /* 1: Expected Gradients (baselines drawn from the background) */
     int eg_samples;         /* baselines x alphas drawn per window for EG (default 200) */
     /* run */
-    uint64_t seed;  /* default 0 */
-    int threads;    /* 0 = all cores */
+    uint64_t seed; /* default 0 */
+    int threads;   /* 0 = all cores */
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */
@@ -99,15 +95,18 @@ void wf_explain_settings_default(wf_explain_settings *s);
 void wf_explain_settings_deinit(wf_explain_settings *s);
 
 typedef struct wf_kshap_result {
-    int M;               /* players */
-    char **players;      /* M names (owned) */
-    double base_value;   /* E f(background) in link space */
-    double f_x;          /* f(x) in link space */
-    double *values;      /* M Shapley values, sum = f_x - base_value (efficiency) */
-    double *std_err;     /* M standard errors (0 in exact mode) */
-    int64_t samples;     /* coalitions evaluated */
-    int exact;           /* 1 if every coalition was enumerated */
-    int converged;       /* 1 if the convergence rule held (always 1 when exact) */
+    int M;             /* players */
+    char **players;    /* M names (owned) */
+    double base_value; /* E f(background) in link space */
+    double f_x;        /* f(x) in link space */
+    double *values;    /* M Shapley values, sum = f_x - base_value (efficiency) */
+    double *std_err;   /* M standard errors (0 in exact mode; NaN when the budget is too small
+                          for independent batches, about 4M sampled coalitions) */
+    int64_t samples;   /* distinct coalitions behind the values (2^M in exact mode); with
+                          nsamples "auto", those of the final budget (earlier, smaller
+                          budgets are evaluated too and discarded) */
+    int exact;         /* 1 if every coalition was enumerated */
+    int converged;     /* 1 if the convergence rule held (always 1 when exact) */
     wf_link link;
     double efficiency_gap; /* sum(values) - (f_x - base_value), should be ~0 */
 } wf_kshap_result;
@@ -117,9 +116,9 @@ typedef struct wf_ig_result {
     double *values;       /* (C, T) attributions */
     double *channel_sums; /* (C) */
     double f_x, f_baseline;
-    double delta;         /* sum(values) - (f_x - f_baseline) */
-    int steps;            /* steps used (after adaptation) */
-    int converged;        /* adaptive mode: tolerance reached */
+    double delta;  /* sum(values) - (f_x - f_baseline) */
+    int steps;     /* steps used (after adaptation) */
+    int converged; /* adaptive mode: tolerance reached */
     wf_ig_rule rule;
     int expected_gradients;
     const char *baseline; /* "mean", "zeros", "median", a file name (static or owned by settings) */
@@ -145,8 +144,8 @@ void wf_explanation_deinit(wf_explanation *e);
 typedef struct wf_background {
     int C, T;
     int64_t n;
-    float *x;       /* (n, C, T), owned */
-    double *weight; /* (n), owned, sum 1 */
+    float *x;              /* (n, C, T), owned */
+    double *weight;        /* (n), owned, sum 1 */
     char description[256]; /* for the methods text, e.g. "50 unflagged windows drawn with seed 0" */
 } wf_background;
 

@@ -383,8 +383,10 @@ static int solve_with(double *phi, const mset *fixed, const double *vfixed, cons
         free(v);
         return -2;
     }
-    memcpy(z, fixed->z, (size_t)fixed->n * (size_t)M);
-    memcpy(z + (size_t)fixed->n * (size_t)M, r->z, (size_t)r->n * (size_t)M);
+    if (fixed->n) /* an empty set has no buffer yet */
+        memcpy(z, fixed->z, (size_t)fixed->n * (size_t)M);
+    if (r->n)
+        memcpy(z + (size_t)fixed->n * (size_t)M, r->z, (size_t)r->n * (size_t)M);
     double cnt = 0;
     for (int64_t e = 0; e < r->n; e++)
         cnt += r->w[e];

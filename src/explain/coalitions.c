@@ -88,6 +88,10 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
                             (long long)max_batch);
     }
     if (ev->affine) {
+        /* cost of the plain first layer per row: its nonzero weights (a Conv's map is banded) */
+        const float *A0 = p->affine_a;
+        for (size_t i = 0; i < H * CT; i++)
+            ev->first_layer_nnz += A0[i] != 0;
         /* hb[b] = a0 + A b: (n_bg, hidden), in double */
         const float *A = p->affine_a;
         for (int64_t b = 0; b < bg->n; b++) {
@@ -193,8 +197,8 @@ wf_status wf_coal_eval_values(wf_coal_eval *ev, const uint8_t *masks, int64_t n,
     int M = ev->pl->M;
     int64_t per = ev->max_batch / bg->n; /* coalitions per predict call */
     /* Path for this call. The shortcut costs about min(|S|, M - |S|) hidden-wide additions per
-     * row; the plain first layer C*T multiply-adds per hidden unit in an sgemm, taken as about
-     * 4 times faster per operation. */
+     * row; the plain first layer one multiply-add per nonzero weight in an sgemm, taken as
+     * about 4 times faster per operation. */
     int affine = ev->affine;
     if (affine && ev->auto_path && n > 0) {
         double on = 0;
@@ -204,7 +208,7 @@ wf_status wf_coal_eval_values(wf_coal_eval *ev, const uint8_t *masks, int64_t n,
                 c += masks[(size_t)k * (size_t)M + (size_t)q] != 0;
             on += c < M - c ? c : M - c;
         }
-        affine = 4.0 * on / (double)n < (double)ev->pl->C * ev->pl->T;
+        affine = 4.0 * on / (double)n * (double)ev->p->hidden < (double)ev->first_layer_nnz;
     }
     for (int64_t k0 = 0; k0 < n; k0 += per) {
         int64_t kn = n - k0 < per ? n - k0 : per;

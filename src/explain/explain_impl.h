@@ -36,20 +36,21 @@ typedef struct wf_coal_eval {
     const wf_background *bg;
     const wf_players *pl;
     wf_link link;
-    int affine;          /* 1: the affine shortcut is available (partials computed) */
-    int auto_path;       /* 1: choose the shortcut or the plain path per call, by cost */
-    void *ctx;           /* predictor context, owned */
-    int64_t max_batch;   /* rows per predict call */
-    const float *x;      /* (C*T) window being explained (borrowed) */
-    float *xbuf;         /* (max_batch, C*T) masked inputs */
-    float *ybuf;         /* (max_batch) */
-    float *hbuf;         /* (max_batch, hidden) affine path */
-    uint8_t *cellmask;   /* (C*T) */
-    double *hb;          /* (n_bg, hidden) a0 + A b, per background row (once) */
-    double *hx;          /* (hidden) a0 + A x (per window) */
-    float *D;            /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
-    int *act;            /* (M) scratch: players whose partials a coalition adds */
-    int64_t evaluations; /* model rows evaluated (for benchmarks) */
+    int affine;              /* 1: the affine shortcut is available (partials computed) */
+    int auto_path;           /* 1: choose the shortcut or the plain path per call, by cost */
+    int64_t first_layer_nnz; /* nonzero weights of A (the plain first layer's cost per row) */
+    void *ctx;               /* predictor context, owned */
+    int64_t max_batch;       /* rows per predict call */
+    const float *x;          /* (C*T) window being explained (borrowed) */
+    float *xbuf;             /* (max_batch, C*T) masked inputs */
+    float *ybuf;             /* (max_batch) */
+    float *hbuf;             /* (max_batch, hidden) affine path */
+    uint8_t *cellmask;       /* (C*T) */
+    double *hb;              /* (n_bg, hidden) a0 + A b, per background row (once) */
+    double *hx;              /* (hidden) a0 + A x (per window) */
+    float *D;                /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
+    int *act;                /* (M) scratch: players whose partials a coalition adds */
+    int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 
 /* affine: 0 plain path; 1 the affine shortcut when the predictor has one and it pays (channel

@@ -128,7 +128,7 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     for (int64_t b = 0; b < ev->bg->n; b++) {
         const float *xb = ev->bg->x + (size_t)b * CT;
         for (int q = 0; q < pl->M; q++) {
-            float *d = ev->D + ((size_t)b * (size_t)pl->M + (size_t)q) * H;
+            float *d = ev->D + ((size_t)q * (size_t)ev->bg->n + (size_t)b) * H;
             for (size_t j = 0; j < H; j++) {
                 const float *row = A + j * CT;
                 double s = 0;
@@ -176,18 +176,20 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affin
             ev->act[na++] = q;
     /* Partials in float (the first layer's own precision), summed in float: a coalition adds
      * at most M/2 of them; the start value a0 + A b (or a0 + A x) was computed in double. */
+    float *dst0 = ev->hbuf + (size_t)r0 * H; /* (n_bg, H) rows of this coalition */
     for (int64_t b = 0; b < bg->n; b++) {
-        float *dst = ev->hbuf + (size_t)(r0 + b) * H;
-        const float *Db = ev->D + (size_t)b * (size_t)pl->M * H;
         const double *h0 = from_x ? ev->hx : ev->hb + (size_t)b * H;
         for (size_t j = 0; j < H; j++)
-            dst[j] = (float)h0[j];
-        float sg = from_x ? -1.0f : 1.0f;
-        for (int k = 0; k < na; k++) {
-            const float *d = Db + (size_t)ev->act[k] * H;
-            for (size_t j = 0; j < H; j++)
-                dst[j] += sg * d[j];
-        }
+            dst0[(size_t)b * H + j] = (float)h0[j];
+    }
+    /* player-major partials: each active player's block (n_bg, H) is read contiguously while
+     * the coalition's rows stay in L1 */
+    size_t BH = (size_t)bg->n * H;
+    float sg = from_x ? -1.0f : 1.0f;
+    for (int k = 0; k < na; k++) {
+        const float *d = ev->D + (size_t)ev->act[k] * BH;
+        for (size_t i = 0; i < BH; i++)
+            dst0[i] += sg * d[i];
     }
 }
 

@@ -419,6 +419,30 @@ START_TEST(test_sampled_linear_exact) {
 }
 END_TEST
 
+START_TEST(test_wls_vs_naive) {
+    /* the set/complement accumulation of the normal equations against the dense textbook one,
+     * on masks of every size (small sets, large sets, both values of the last player) */
+    enum { M = 13, N = 400 };
+    uint8_t z[N * M];
+    double w[N], v[N], a[M], b[M];
+    lcg = 8;
+    for (int k = 0; k < N; k++) {
+        int size = 1 + (int)(urand() * (M - 1));
+        for (int i = 0; i < M; i++)
+            z[k * M + i] = urand() < (double)size / M;
+        w[k] = 0.1 + urand();
+        v[k] = urand() * 2 - 1;
+    }
+    ck_assert(wf_kshap_wls(a, z, w, v, N, M, 0.2, 0.9) == 0);
+    ck_assert(wf_kshap_wls_naive(b, z, w, v, N, M, 0.2, 0.9) == 0);
+    tu_check_close_d("WLS vs naive", a, b, M, 1e-10, 1e-12);
+    double s = 0;
+    for (int i = 0; i < M; i++)
+        s += a[i];
+    ck_assert(fabs(s - 0.7) < 1e-12);
+}
+END_TEST
+
 START_TEST(test_shapley_axioms) {
     /* dummy (player with no weight gets 0) and symmetry (two identical players equal) */
     double v[16];
@@ -840,6 +864,7 @@ int main(void) {
     tcase_add_test(tc, test_affine_equals_plain);
     tcase_add_test(tc, test_sampled_linear_exact);
     tcase_add_test(tc, test_shapley_axioms);
+    tcase_add_test(tc, test_wls_vs_naive);
     tcase_add_test(tc, test_sampled_convergence_and_se);
     tcase_add_test(tc, test_players_and_errors);
     suite_add_tcase(s, tc);

@@ -92,6 +92,9 @@ int wf_solve_dense(double *A, double *b, int n);
  * Returns -1 if the system is singular. */
 int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n, int M,
                  double base, double fx);
+/* The same by the textbook formulas (dense X, X^T W X): the reference the tests compare with. */
+int wf_kshap_wls_naive(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n,
+                       int M, double base, double fx);
 
 /* ---- Integrated Gradients (ig.c) ---- */
 

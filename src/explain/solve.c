@@ -76,6 +76,17 @@ int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v
         free(idx);
         return -2;
     }
+    /* A row whose set is larger than half is written as 1 - (its complement): its outer product
+     * is 11^T - 1 c^T - c 1^T + c c^T, so only the complement's pairs are touched, plus a scalar
+     * (wall) and a vector (u) applied at the end. Cost per row: min(|set|, L - |set|)^2 / 2. */
+    double wall = 0, rs = 0;
+    double *u = calloc((size_t)L, sizeof(double));
+    if (!u) {
+        free(G);
+        free(r);
+        free(idx);
+        return -2;
+    }
     for (int64_t k = 0; k < n; k++) {
         const uint8_t *zk = z + (size_t)k * (size_t)M;
         int last = zk[L] != 0;
@@ -84,15 +95,33 @@ int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v
         int m = 0;
         for (int j = 0; j < L; j++)
             if ((zk[j] != 0) != last)
+                m++;
+        int comp = 2 * m > L;
+        m = 0;
+        for (int j = 0; j < L; j++)
+            if (((zk[j] != 0) != last) != comp)
                 idx[m++] = j;
-        double wk = w[k];
+        double wk = w[k], ry = wk * sg * y;
+        if (comp) {
+            wall += wk;
+            rs += ry;
+            ry = -ry;
+            for (int a = 0; a < m; a++)
+                u[idx[a]] += wk;
+        }
         for (int a = 0; a < m; a++) {
             double *Gi = G + (size_t)idx[a] * (size_t)L;
             for (int b = a; b < m; b++)
                 Gi[idx[b]] += wk;
-            r[idx[a]] += wk * sg * y;
+            r[idx[a]] += ry;
         }
     }
+    for (int i = 0; i < L; i++) {
+        for (int j = i; j < L; j++)
+            G[(size_t)i * L + j] += wall - u[i] - u[j];
+        r[i] += rs;
+    }
+    free(u);
     for (int i = 0; i < L; i++) /* mirror the upper triangle */
         for (int j = i + 1; j < L; j++)
             G[(size_t)j * L + i] = G[(size_t)i * L + j];
@@ -108,5 +137,49 @@ int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v
     free(G);
     free(r);
     free(idx);
+    return rc;
+}
+
+int wf_kshap_wls_naive(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n,
+                       int M, double base, double fx) {
+    double e = fx - base;
+    if (M == 1) {
+        phi[0] = e;
+        return 0;
+    }
+    int L = M - 1;
+    double *G = calloc((size_t)L * (size_t)L, sizeof(double));
+    double *r = calloc((size_t)L, sizeof(double));
+    double *x = malloc(sizeof(double) * (size_t)L);
+    if (!G || !r || !x) {
+        free(G);
+        free(r);
+        free(x);
+        return -2;
+    }
+    for (int64_t k = 0; k < n; k++) {
+        const uint8_t *zk = z + (size_t)k * (size_t)M;
+        double zl = zk[L] != 0;
+        double y = v[k] - base - zl * e;
+        for (int j = 0; j < L; j++)
+            x[j] = (double)(zk[j] != 0) - zl;
+        for (int i = 0; i < L; i++) {
+            for (int j = 0; j < L; j++)
+                G[(size_t)i * L + j] += w[k] * x[i] * x[j];
+            r[i] += w[k] * x[i] * y;
+        }
+    }
+    int rc = wf_solve_dense(G, r, L);
+    if (rc == 0) {
+        double s = 0;
+        for (int j = 0; j < L; j++) {
+            phi[j] = r[j];
+            s += r[j];
+        }
+        phi[L] = e - s;
+    }
+    free(G);
+    free(r);
+    free(x);
     return rc;
 }

@@ -37,6 +37,8 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->hx);
     free(ev->D);
     free(ev->act);
+    free(ev->AT);
+    free(ev->diff);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -53,7 +55,9 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
      * shortcut pays is decided per call from the coalitions (see wf_coal_eval_values). */
     ev->auto_path = affine == 1;
     if (ev->affine && affine != 2) {
-        double partials = (double)bg->n * pl->M * (double)p->hidden * sizeof(float);
+        double partials = pl->start[pl->M] == pl->M
+                              ? (double)p->C * p->T * (double)p->hidden * sizeof(float)
+                              : (double)bg->n * pl->M * (double)p->hidden * sizeof(float);
         if (partials > WF_AFFINE_MAX_BYTES)
             ev->affine = 0;
     }
@@ -74,9 +78,16 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
         ev->hbuf = malloc(sizeof(float) * (size_t)max_batch * H);
         ev->hb = malloc(sizeof(double) * (size_t)bg->n * H);
         ev->hx = malloc(sizeof(double) * H);
-        ev->D = malloc(sizeof(float) * (size_t)bg->n * (size_t)pl->M * H);
+        ev->single = pl->start[pl->M] == pl->M; /* every player holds one cell */
+        if (ev->single) {
+            ev->AT = malloc(sizeof(float) * CT * H);
+            ev->diff = malloc(sizeof(float) * (size_t)bg->n * CT);
+        } else {
+            ev->D = malloc(sizeof(float) * (size_t)bg->n * (size_t)pl->M * H);
+        }
         ev->act = malloc(sizeof(int) * (size_t)pl->M);
-        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->D || !ev->act;
+        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act ||
+              (ev->single ? !ev->AT || !ev->diff : !ev->D);
     }
     if (!ev->affine || ev->auto_path) {
         ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
@@ -92,6 +103,10 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
         const float *A0 = p->affine_a;
         for (size_t i = 0; i < H * CT; i++)
             ev->first_layer_nnz += A0[i] != 0;
+        if (ev->single) /* AT (CT, H): column c of A contiguous */
+            for (size_t j = 0; j < H; j++)
+                for (size_t i = 0; i < CT; i++)
+                    ev->AT[i * H + j] = A0[j * CT + i];
         /* hb[b] = a0 + A b: (n_bg, hidden), in double */
         const float *A = p->affine_a;
         for (int64_t b = 0; b < bg->n; b++) {
@@ -124,7 +139,13 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
             s += (double)row[i] * x[i];
         ev->hx[j] = s;
     }
-    /* D[b][q][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]) */
+    if (ev->single) { /* diff[b][c] = x[c] - b[c]; partials come from AT on the fly */
+        for (int64_t b = 0; b < ev->bg->n; b++)
+            for (size_t i = 0; i < CT; i++)
+                ev->diff[(size_t)b * CT + i] = x[i] - ev->bg->x[(size_t)b * CT + i];
+        return WF_OK;
+    }
+    /* D[q][b][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]) */
     for (int64_t b = 0; b < ev->bg->n; b++) {
         const float *xb = ev->bg->x + (size_t)b * CT;
         for (int q = 0; q < pl->M; q++) {
@@ -141,6 +162,17 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
         }
     }
     return WF_OK;
+}
+
+/* y += a x over n floats. restrict and blocks of 8 with a fixed trip count: GCC vectorizes
+ * this at -O2 (its cheap cost model allows neither alias checks nor unknown-count loops). */
+static void axpy(float *restrict y, const float *restrict x, float a, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            y[i + k] += a * x[i + k];
+    for (; i < n; i++)
+        y[i] += a * x[i];
 }
 
 /* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
@@ -182,14 +214,27 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affin
         for (size_t j = 0; j < H; j++)
             dst0[(size_t)b * H + j] = (float)h0[j];
     }
-    /* player-major partials: each active player's block (n_bg, H) is read contiguously while
-     * the coalition's rows stay in L1 */
     size_t BH = (size_t)bg->n * H;
     float sg = from_x ? -1.0f : 1.0f;
+    if (ev->single) {
+        /* one cell per player: the partial is A[:, c] (x_c - b_c), formed on the fly from the
+         * transposed first layer (CT x H, small enough to stay in cache) */
+        for (int64_t b = 0; b < bg->n; b++) {
+            float *dst = dst0 + (size_t)b * H;
+            const float *db = ev->diff + (size_t)b * CT;
+            for (int k = 0; k < na; k++) {
+                int64_t c = pl->cells[pl->start[ev->act[k]]];
+                float f = sg * db[c];
+                axpy(dst, ev->AT + (size_t)c * H, f, H);
+            }
+        }
+        return;
+    }
+    /* player-major partials: each active player's block (n_bg, H) is read contiguously while
+     * the coalition's rows stay in L1 */
     for (int k = 0; k < na; k++) {
         const float *d = ev->D + (size_t)ev->act[k] * BH;
-        for (size_t i = 0; i < BH; i++)
-            dst0[i] += sg * d[i];
+        axpy(dst0, d, sg, BH);
     }
 }
 

@@ -50,6 +50,9 @@ typedef struct wf_coal_eval {
     double *hx;              /* (hidden) a0 + A x (per window) */
     float *D;                /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
     int *act;                /* (M) scratch: players whose partials a coalition adds */
+    int single;              /* every player is one cell: partials from AT and diff, no D */
+    float *AT;               /* (C*T, hidden) the first layer transposed (single-cell players) */
+    float *diff;             /* (n_bg, C*T) x - b (per window, single-cell players) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 

@@ -122,7 +122,7 @@ static const bad_case bad_cases[] = {
     {"{" BASE ", \"explain\": {\"nsamples\": 0}}", WF_ERR_CONFIG,
      "explain.nsamples: found 0, expected a positive integer, \"auto\" or \"exact\""},
     {"{" BASE ", \"explain\": {\"link\": \"probit\"}}", WF_ERR_CONFIG,
-     "explain.link: found \"probit\", expected \"identity\" or \"logit\""},
+     "explain.link: found \"probit\", expected \"identity\", \"logit\" or \"logit_output\""},
     {"{" BASE ", \"explain\": {\"ig_method\": \"simpson\"}}", WF_ERR_CONFIG,
      "explain.ig_method: found \"simpson\", expected \"gausslegendre\""},
     {"{" BASE ", \"explain\": {\"steps\": \"lots\"}}", WF_ERR_CONFIG,
@@ -321,6 +321,9 @@ START_TEST(test_cli_string_parsers) {
     wf_link link;
     ck_assert_int_eq(wf_explain_parse_link("logit", &link, &err), WF_OK);
     ck_assert_str_eq(wf_link_name(link), "logit");
+    ck_assert_int_eq(wf_explain_parse_link("logit_output", &link, &err), WF_OK);
+    ck_assert_int_eq(link, WF_LINK_LOGIT_OUTPUT);
+    ck_assert_str_eq(wf_link_name(link), "logit_output");
     ck_assert_int_eq(wf_explain_parse_baseline("zeros", &s, &err), WF_OK);
     ck_assert_int_eq(s.baseline, WF_BASELINE_ZEROS);
     ck_assert_int_eq(wf_explain_parse_baseline("my/base.json", &s, &err), WF_OK);

@@ -93,7 +93,7 @@ wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_erro
 wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err);
 /* a positive integer | "auto" (WF_NSAMPLES_AUTO) | "exact" (WF_NSAMPLES_EXACT) */
 wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
-/* "identity" | "logit" */
+/* "identity" | "logit" | "logit_output" (see wf_link) */
 wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err);
 /* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" */
 wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err);

@@ -1,7 +1,7 @@
 /*
  * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|both]
  *   [--background B.json] [--groups channel|segments:K|cell] [--nsamples N|auto|exact] [--seed S]
- *   [--link identity|logit] [--baseline zeros|mean|median|FILE] [--steps N|auto]
+ *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
  *   [--ig-method gausslegendre|riemann_left|...] [--threads N] [--threshold X]
  *   [--layout NCT|NTC] [--config C.json] --out results.json
  *
@@ -31,7 +31,7 @@
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
     "  [--method kernelshap|ig|both] [--background B.json] [--groups channel|segments:K|cell]\n"   \
-    "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit]\n"                             \
+    "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                             \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
     "  [--threshold X] [--layout NCT|NTC] [--config C.json] [--quiet]"

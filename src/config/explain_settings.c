@@ -116,7 +116,7 @@ wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err) 
     return WF_OK;
 }
 
-static const char *const link_names[] = {"identity", "logit"};
+static const char *const link_names[] = {"identity", "logit", "logit_output"};
 static const char *const rule_names[] = {"gausslegendre", "riemann_left", "riemann_right",
                                          "riemann_middle", "riemann_trapezoid"};
 static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
@@ -130,9 +130,9 @@ static int lookup(const char *v, const char *const *names, int n) {
 }
 
 wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err) {
-    int i = lookup(v, link_names, 2);
+    int i = lookup(v, link_names, 3);
     if (i < 0)
-        return bad(err, v, "\"identity\" or \"logit\"");
+        return bad(err, v, "\"identity\", \"logit\" or \"logit_output\"");
     *out = (wf_link)i;
     return WF_OK;
 }
@@ -195,7 +195,7 @@ const char *wf_ig_rule_name(wf_ig_rule r) {
 }
 
 const char *wf_link_name(wf_link l) {
-    return (int)l >= 0 && (int)l < 2 ? link_names[l] : "unknown";
+    return (int)l >= 0 && (int)l < 3 ? link_names[l] : "unknown";
 }
 
 const char *wf_baseline_name(wf_baseline_kind b) {

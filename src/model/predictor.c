@@ -7,9 +7,11 @@
  * A (hidden, C*T) and a0 (hidden) and predict_hidden, which runs the rest of the graph from the
  * pre-activation.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/kernels/kernels.h"
 #include "model/model_impl.h"
 
 #define CHUNK 256
@@ -202,9 +204,18 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
     return WF_OK;
 }
 
+/* Predictors are evaluated from several threads at once (windows in parallel, one context per
+ * thread) with batches of at most CHUNK rows: OpenBLAS's own threads would only compete with
+ * ours (measured: 2x the system time on 2 cores). whyflag runs OpenBLAS single-threaded. */
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+static void blas_single_thread(void) {
+    wf_k_blas_set_threads(1);
+}
+
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
     memset(out, 0, sizeof *out);
+    pthread_once(&blas_once, blas_single_thread);
     if (m->n_inputs != 1)
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
                             "%s: a predictor needs a model with one input, this one has %d",

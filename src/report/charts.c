@@ -388,7 +388,7 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
         }
     }
     double thr = a->r->threshold;
-    if (k->link == WF_LINK_LOGIT && thr > 0 && thr < 1)
+    if (k->link != WF_LINK_IDENTITY && thr > 0 && thr < 1)
         thr = log(thr / (1 - thr));
     if (isfinite(thr)) {
         if (thr < lo)
@@ -404,7 +404,7 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
 #define WX(v) (x0 + ((v)-lo) / (hi - lo) * (x1 - x0))
     double rowh = (ybot - ytop) / rows;
     x_axis(&ch, x0, x1, ybot, lo, hi, ytop,
-           k->link == WF_LINK_LOGIT ? "model output (log-odds of failure)"
+           k->link != WF_LINK_IDENTITY ? "model output (log-odds of failure)"
                                     : "model score (probability of failure)");
     for (int i = 0; i < rows; i++) {
         double yc = ytop + (i + 0.5) * rowh, bh = fmin(rowh * 0.62, 16);

@@ -110,6 +110,10 @@ void wf_report_methods_text(const wf_results *r, const wf_report_options *o, cha
                 s->link == WF_LINK_LOGIT
                     ? "Link: logit. Contributions are in log-odds of failure, which adds up "
                       "across channels more naturally for a probability near 0 or 1.\n"
+                : s->link == WF_LINK_LOGIT_OUTPUT
+                    ? "Link: logit of each model output. Contributions are in log-odds of "
+                      "failure and explain the model's log-odds output window by window (for a "
+                      "logistic model these are its exact linear terms).\n"
                     : "Link: identity. Contributions are in the model's own units "
                       "(probability of failure), so they add up to the score.\n",
                 NAN, 0);

@@ -51,7 +51,7 @@
 #include "report/report_impl.h"
 
 static const char *link_name(wf_link l) {
-    return l == WF_LINK_LOGIT ? "logit" : "identity";
+    return l == WF_LINK_LOGIT ? "logit" : l == WF_LINK_LOGIT_OUTPUT ? "logit_output" : "identity";
 }
 
 static const char *ig_rule_name(wf_ig_rule r) {

@@ -47,8 +47,8 @@ static void make_report(const char *dir, char inputs[2][4200], const uint8_t *si
     wf_report_options o;
     wf_report_options_default(&o);
     o.data_dir = WF_SOURCE_DIR;
-    o.inputs[o.n_inputs++] = (wf_report_input){"model", inputs[0]};
-    o.inputs[o.n_inputs++] = (wf_report_input){"log", inputs[1]};
+    o.inputs[o.n_inputs++] = (wf_report_input){"model", inputs[0], NULL};
+    o.inputs[o.n_inputs++] = (wf_report_input){"log", inputs[1], NULL};
     if (sign_key) {
         o.sign = 1;
         memcpy(o.sign_key, sign_key, 32);

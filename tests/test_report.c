@@ -30,7 +30,7 @@ static void options(wf_report_options *o) {
     o->data_dir = WF_SOURCE_DIR;
     o->title = "Aurora wind farm (synthetic test fleet)";
     for (int i = 0; i < 4; i++)
-        o->inputs[o->n_inputs++] = (wf_report_input){in_roles[i], in_paths[i]};
+        o->inputs[o->n_inputs++] = (wf_report_input){in_roles[i], in_paths[i], NULL};
     o->versions[o->n_versions++] = (wf_report_version){"protobuf-c", "1.4.1"};
     o->versions[o->n_versions++] = (wf_report_version){"cJSON", "1.7.15"};
 }

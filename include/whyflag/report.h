@@ -30,6 +30,8 @@ extern "C" {
 typedef struct wf_report_input {
     const char *role;
     const char *path;
+    const char *sha256; /* NULL: hashed by the manifest writer; else the 64-hex digest the caller
+                           already computed (a large log is then read once, not twice) */
 } wf_report_input;
 
 /* A library version reported in the PDF, the workbook and the manifest. */

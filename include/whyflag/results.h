@@ -46,6 +46,16 @@ typedef struct wf_results {
     const wf_failure *failures; /* the failure log, may be NULL */
     double horizon_hours;
 
+    /* Optional (C each): smallest and largest value of each channel over every valid window,
+     * when the caller computed them while streaming (the windows' values are then not kept);
+     * NULL: computed from windows->w[i].values. */
+    const double *channel_min, *channel_max;
+
+    /* results.json lists every window's score inline up to this many windows (0 = 100,000;
+     * < 0 = no limit); above it "scores" is left out and "scores_file" names scores.csv, which
+     * wf_report_write_all always writes beside it. */
+    int64_t scores_inline_max;
+
     /* explanations, in window order */
     int64_t n_explained;
     const wf_explanation *expl;
@@ -53,6 +63,12 @@ typedef struct wf_results {
 
 /* Write results.json atomically (the format documented in the README). */
 wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err);
+/* Write scores.csv atomically, streamed (constant memory): one row per valid window in window
+ * order, "turbine_id,start,end,score,flagged,label,component,interpolated", scores printed as
+ * the shortest text that reads back as the same double. */
+wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_error *err);
+/* 1 when results.json lists the scores inline (see scores_inline_max). */
+int wf_results_scores_inline(const wf_results *r);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,13 @@ typedef struct wf_rng {
 void wf_rng_init(wf_rng *r, uint64_t seed);
 /* Independent stream number `stream` of seed `seed` (e.g. the window index). */
 void wf_rng_init_stream(wf_rng *r, uint64_t seed, uint64_t stream);
+/* A window's identity as a 64-bit key (FNV-1a of the turbine id, mixed with the start time):
+ * the stream number of a window's explanation and the draw order of the background, so that
+ * both depend on the window itself, not on its position in a run (or in a shard of it). */
+uint64_t wf_window_key(const char *turbine_id, int64_t start);
+/* The seeded hash that orders windows for the background draw: a uniform 64-bit value per
+ * (seed, key), independent of everything else. */
+uint64_t wf_seeded_hash(uint64_t seed, uint64_t key);
 uint64_t wf_rng_u64(wf_rng *r);
 /* Uniform double in [0, 1) with 53 random bits. */
 double wf_rng_uniform(wf_rng *r);

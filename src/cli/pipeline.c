@@ -149,3 +149,78 @@ wf_status wf_score_windows(const wf_predictor *p, const wf_windows *ws, int thre
     }
     return WF_OK;
 }
+
+/* ---------------------------------------------------------------- scoring an array */
+
+typedef struct arr_job {
+    const wf_predictor *p;
+    const float *x;
+    double *y;
+    int64_t lo, hi;
+    wf_status st;
+    wf_error err;
+} arr_job;
+
+static void *arr_thread(void *arg) {
+    arr_job *j = arg;
+    const wf_predictor *p = j->p;
+    size_t cells = (size_t)p->C * (size_t)p->T;
+    void *ctx = NULL;
+    float *y = malloc(sizeof(float) * SCORE_BATCH);
+    if (!y) {
+        j->st = wf_error_set(&j->err, WF_ERR_NOMEM, "out of memory scoring windows");
+        return NULL;
+    }
+    j->st = p->ctx_new(p->user, SCORE_BATCH, &ctx, &j->err);
+    for (int64_t b = j->lo; !j->st && b < j->hi; b += SCORE_BATCH) {
+        int64_t n = j->hi - b < SCORE_BATCH ? j->hi - b : SCORE_BATCH;
+        j->st = p->predict(ctx, j->x + (size_t)b * cells, n, y, &j->err);
+        for (int64_t i = 0; !j->st && i < n; i++)
+            j->y[b + i] = y[i];
+    }
+    if (ctx)
+        p->ctx_free(ctx);
+    free(y);
+    return NULL;
+}
+
+wf_status wf_score_array(const wf_predictor *p, const float *x, int64_t n, int threads, double *y,
+                         wf_error *err) {
+    if (n <= 0)
+        return WF_OK;
+    if (threads <= 0)
+        threads = wf_cpu_count();
+    if (threads > 64)
+        threads = 64;
+    if ((int64_t)threads > n / 256 + 1)
+        threads = (int)(n / 256 + 1);
+    arr_job jobs[64];
+    pthread_t tids[64];
+    int64_t per = (n + threads - 1) / threads;
+    for (int t = 0; t < threads; t++) {
+        memset(&jobs[t], 0, sizeof jobs[t]);
+        jobs[t].p = p;
+        jobs[t].x = x;
+        jobs[t].y = y;
+        jobs[t].lo = t * per < n ? t * per : n;
+        jobs[t].hi = (t + 1) * per < n ? (t + 1) * per : n;
+    }
+    int started = 0;
+    for (int t = 1; t < threads; t++) {
+        if (pthread_create(&tids[t], NULL, arr_thread, &jobs[t]) != 0)
+            break;
+        started = t;
+    }
+    arr_thread(&jobs[0]);
+    for (int t = started + 1; t < threads; t++)
+        arr_thread(&jobs[t]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(tids[t], NULL);
+    for (int t = 0; t < threads; t++)
+        if (jobs[t].st) {
+            if (err)
+                *err = jobs[t].err;
+            return jobs[t].st;
+        }
+    return WF_OK;
+}

@@ -30,6 +30,11 @@ double wf_now_seconds(void);
 wf_status wf_score_windows(const wf_predictor *p, const wf_windows *ws, int threads,
                            double *scores, wf_progress *progress, wf_error *err);
 
+/* y[i] = f(x[i]) for n windows x (n, C, T) channel-major, split over `threads` threads (0 = all
+ * cores). Non-finite outputs are returned as they are (the caller decides). Deterministic. */
+wf_status wf_score_array(const wf_predictor *p, const float *x, int64_t n, int threads, double *y,
+                         wf_error *err);
+
 /* Number of cores to use for threads == 0. */
 int wf_cpu_count(void);
 

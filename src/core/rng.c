@@ -34,6 +34,23 @@ void wf_rng_init_stream(wf_rng *r, uint64_t seed, uint64_t stream) {
     wf_rng_init(r, seed ^ h);
 }
 
+uint64_t wf_window_key(const char *turbine_id, int64_t start) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (const unsigned char *p = (const unsigned char *)turbine_id; *p; p++) {
+        h ^= *p;
+        h *= 0x100000001B3ull;
+    }
+    uint64_t x = h ^ ((uint64_t)start * 0x9E3779B97F4A7C15ull);
+    return splitmix64(&x);
+}
+
+uint64_t wf_seeded_hash(uint64_t seed, uint64_t key) {
+    uint64_t x = seed ^ 0x5851F42D4C957F2Dull;
+    uint64_t a = splitmix64(&x);
+    x = a ^ key;
+    return splitmix64(&x);
+}
+
 uint64_t wf_rng_u64(wf_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;

@@ -1,6 +1,7 @@
 /*
  * The explain stage's driver: windows in parallel (each thread with its own predictor contexts),
- * each window with its own RNG stream wf_rng_init_stream(seed, window index) and its result
+ * each window with its own RNG stream wf_rng_init_stream(seed, wf_window_key(turbine, start))
+ * and its result
  * written to out[k], so results are identical whatever the thread count. A window that fails gets
  * a status and an error text; the others go on. Also the agreement (Spearman) and the method text
  * for auditors.
@@ -150,7 +151,10 @@ static void run_worker(void *arg, int tid) {
         }
         const float *x = j->ws->w[wi].values;
         wf_rng rng;
-        wf_rng_init_stream(&rng, s->seed, (uint64_t)wi);
+        /* The stream follows the window (turbine, start), not its index, so that a shard of a
+         * run explains a window exactly as the whole run does. */
+        wf_rng_init_stream(&rng, s->seed,
+                           wf_window_key(j->ws->w[wi].turbine_id, j->ws->w[wi].start));
         void *ctx = s->do_kernelshap ? ce.ctx : ie.ctx;
         float y;
         wf_status st = j->p->predict(ctx, x, 1, &y, &err);

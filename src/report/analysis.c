@@ -136,6 +136,11 @@ void wf_an_review(const wf_analysis *a, double *mean_true, double *mean_false, d
 
 void wf_an_channel_range(const wf_analysis *a, int c, double *lo, double *hi) {
     const wf_windows *ws = a->r->windows;
+    if (a->r->channel_min && a->r->channel_max) {
+        *lo = a->r->channel_min[c];
+        *hi = a->r->channel_max[c];
+        return;
+    }
     *lo = INFINITY;
     *hi = -INFINITY;
     for (int64_t i = 0; i < ws->n; i++)

@@ -123,12 +123,15 @@ wf_status wf_key_read_hex(const char *path, uint8_t key[32], wf_error *err) {
 /* ---------------------------------------------------------------- writing */
 
 static void file_entry(wf_jw *w, const char *role, const char *shown, const char *path,
-                       wf_status *st, wf_error *err) {
+                       const char *known_sha, wf_status *st, wf_error *err) {
     char hex[65];
     struct stat sb;
     if (*st)
         return;
-    *st = wf_sha256_file_hex(path, hex, err);
+    if (known_sha && strlen(known_sha) == 64)
+        memcpy(hex, known_sha, 65);
+    else
+        *st = wf_sha256_file_hex(path, hex, err);
     if (*st)
         return;
     if (stat(path, &sb) != 0) {
@@ -200,6 +203,7 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
         has_model |= strcmp(o->inputs[i].role, "model") == 0;
     const char *roles[WF_REPORT_MAX_INPUTS + 5];
     const char *paths[WF_REPORT_MAX_INPUTS + 5];
+    const char *shas[WF_REPORT_MAX_INPUTS + 5] = {0};
     int n = 0;
     if (!has_model && r->model_path) {
         roles[n] = "model";
@@ -207,6 +211,7 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
     }
     for (int i = 0; i < o->n_inputs; i++) {
         roles[n] = o->inputs[i].role;
+        shas[n] = o->inputs[i].sha256;
         paths[n++] = o->inputs[i].path;
     }
     roles[n] = "template";
@@ -220,7 +225,7 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
     for (int i = 0; i < n; i++) {
         char abs[PATH_MAX];
         const char *shown = realpath(paths[i], abs) ? abs : paths[i];
-        file_entry(&w, roles[i], shown, paths[i], &st, err);
+        file_entry(&w, roles[i], shown, paths[i], shas[i], &st, err);
     }
     wf_jw_arr_end(&w);
     wf_jw_key(&w, "outputs");
@@ -229,7 +234,7 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
         char full[4096];
         if (!st)
             st = wf_path_join(out_dir, outputs[i], full, sizeof full, err);
-        file_entry(&w, "output", outputs[i], full, &st, err);
+        file_entry(&w, "output", outputs[i], full, NULL, &st, err);
     }
     wf_jw_arr_end(&w);
     if (o->sign) {

@@ -1,6 +1,6 @@
 /*
- * wf_report_write_all: results.json, report.pdf, report.xlsx and manifest.json (+ signature) in
- * one call. The three reports are first written into a staging folder inside out_dir and moved
+ * wf_report_write_all: results.json, report.pdf, report.xlsx, scores.csv (when there are scores)
+ * and manifest.json (+ signature) in one call. The three reports are first written into a staging folder inside out_dir and moved
  * into place only when all of them succeeded, so a failed run leaves no partial report; the
  * manifest is written last, over the final files.
  */
@@ -171,7 +171,9 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         wf_report_options_default(&def);
         o = &def;
     }
-    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx"};
+    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx",
+                                        "scores.csv"};
+    const int n_names = r->scores ? 4 : 3;
     wf_status st = mkdir_p1(out_dir, err);
     if (st)
         return st;
@@ -181,28 +183,30 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
     if (!mkdtemp(stage))
         return wf_error_set(err, WF_ERR_IO, "%s: cannot write into the output folder: %s", out_dir,
                             strerror(errno));
-    for (int i = 0; i < 3 && !st; i++) {
+    for (int i = 0; i < n_names && !st; i++) {
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         if (i == 0)
             st = wf_results_write_json(from, r, err);
         else if (i == 1)
             st = wf_report_write_pdf(from, r, o, err);
-        else
+        else if (i == 2)
             st = wf_report_write_xlsx(from, r, o, err);
+        else
+            st = wf_results_write_scores_csv(from, r, err);
     }
-    for (int i = 0; i < 3 && !st; i++) {
+    for (int i = 0; i < n_names && !st; i++) {
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         snprintf(to, sizeof to, "%s/%s", out_dir, names[i]);
         if (rename(from, to) != 0)
             st =
                 wf_error_set(err, WF_ERR_IO, "%s: cannot move into place: %s", to, strerror(errno));
     }
-    for (int i = 0; i < 3; i++) { /* clean the staging folder whatever happened */
+    for (int i = 0; i < n_names; i++) { /* clean the staging folder whatever happened */
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         remove(from);
     }
     rmdir(stage);
     if (st)
         return st;
-    return wf_manifest_write(out_dir, r, o, names, 3, err);
+    return wf_manifest_write(out_dir, r, o, names, n_names, err);
 }

@@ -26,7 +26,8 @@
  *      "agreement": number | null, "top_channel": the channel raising the score most}],
  *   audit only:
  *   "scores": [every valid window: {"turbine_id", "start", "end", "score", "flagged", "label",
- *              "component"?, "interpolated"?}],
+ *              "component"?, "interpolated"?}],       (up to scores_inline_max windows; above:)
+ *   "scores_file": "scores.csv", "scores_count": n     (the same records, in scores.csv)
  *   "review": {"true_alarms", "false_alarms", "channels": [{"channel", "mean_attribution_true",
  *              "mean_attribution_false", "top_driver_true", "top_driver_false"}]},
  *   "channel_ranges": [{"channel", "unit", "min", "max"}],
@@ -41,6 +42,7 @@
  *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
  * }
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +230,10 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
 static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
     const wf_results *r = a->r;
     const wf_windows *ws = r->windows;
+    if (!wf_results_scores_inline(r)) {
+        wf_jw_kstr(w, "scores_file", "scores.csv");
+        wf_jw_kint(w, "scores_count", ws->n);
+    } else {
     wf_jw_key(w, "scores");
     wf_jw_arr_begin(w);
     for (int64_t i = 0; i < ws->n; i++) {
@@ -246,6 +252,7 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
+    }
     wf_jw_key(w, "turbines");
     wf_jw_arr_begin(w);
     for (int t = 0; t < a->n_turbines; t++) {
@@ -407,4 +414,59 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_free(&w);
     wf_analysis_free(&a);
     return st;
+}
+
+int wf_results_scores_inline(const wf_results *r) {
+    int64_t cap = r->scores_inline_max == 0 ? 100000 : r->scores_inline_max;
+    return cap < 0 || !r->windows || r->windows->n <= cap;
+}
+
+/* A CSV field: quoted (RFC 4180) when it holds a comma, quote or line break. */
+static void csv_field(FILE *f, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_error *err) {
+    char tmp[4200];
+    wf_status st = wf_file_temp_beside(path, tmp, sizeof tmp, err);
+    if (st)
+        return st;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        remove(tmp);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
+    char *iobuf = malloc(1 << 16);
+    if (iobuf)
+        setvbuf(f, iobuf, _IOFBF, 1 << 16);
+    fputs("turbine_id,start,end,score,flagged,label,component,interpolated\n", f);
+    const wf_windows *ws = r->windows;
+    for (int64_t i = 0; ws && r->scores && i < ws->n; i++) {
+        const wf_window *w = &ws->w[i];
+        char t0[32], t1[32], sc[40];
+        csv_field(f, w->turbine_id);
+        fprintf(f, ",%s,%s,%s,%d,%d,", wf_time_format_iso(w->start, t0),
+                wf_time_format_iso(w->end, t1), wf_fmt_double(sc, r->scores[i]),
+                r->flagged ? r->flagged[i] : 0, w->label);
+        csv_field(f, w->label == 1 ? w->component : "");
+        fprintf(f, ",%d\n", w->interpolated);
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    free(iobuf);
+    if (bad) {
+        remove(tmp);
+        return wf_error_set(err, WF_ERR_IO, "%s: write failed (disk full?)", path);
+    }
+    return wf_file_commit(tmp, path, err);
 }

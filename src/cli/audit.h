@@ -1,0 +1,96 @@
+/*
+ * The audit pipeline behind `whyflag audit` and `whyflag merge`.
+ *
+ * One pass over the log (wf_data_stream_windows) produces a *part*: the windows of the turbines
+ * this run owns (all of them, or shard k of n), scored in batches as they stream, with values kept
+ * only for the flagged ones; the skipped windows; per-channel ranges; the background; and the
+ * explanations of the flagged windows. Memory is bounded by the part's per-window records (about
+ * 200 bytes a window) plus the flagged windows, not by the log.
+ *
+ * A one-machine run finalizes its single part; a sharded run writes its part to SHARD/shard.bin
+ * and `merge` reads every part back and finalizes them together. Both go through
+ * wf_audit_finalize, which puts the windows of all parts in canonical order (turbine id, start),
+ * so that the results do not depend on how many shards produced them.
+ *
+ * What makes a shard's numbers equal to the one-machine run's:
+ *  - every window's score depends only on the window (batch scoring, one context per thread);
+ *  - the background is drawn by a shard-independent rule: the windows with the smallest seeded
+ *    hash of (turbine id, start) among all unflagged windows of the log (every shard reads the
+ *    whole log for it), or a background file;
+ *  - each explanation's RNG stream follows its window's (turbine id, start), not its index.
+ */
+#ifndef WF_CLI_AUDIT_H
+#define WF_CLI_AUDIT_H
+
+#include <stdint.h>
+
+#include "whyflag/config.h"
+#include "whyflag/data.h"
+#include "whyflag/explain.h"
+#include "whyflag/model.h"
+#include "whyflag/predictor.h"
+#include "whyflag/results.h"
+#include "whyflag/windows.h"
+
+/* SHA-256 digests that identify the run a part belongs to ("" when the input is absent). */
+typedef struct wf_audit_ident {
+    char tool[64];
+    char config[65], model[65], log[65], failures[65], background[65], baseline[65];
+    char config_path[WF_PATH_MAX]; /* absolute path of the config, for merge */
+} wf_audit_ident;
+
+typedef struct wf_audit_part {
+    int shard_k, shard_n; /* 0/1 for a one-machine run */
+    wf_audit_ident id;
+    /* Turbine assignment of the whole fleet (identical in every shard of a run). */
+    int64_t n_turbines;
+    char (*turbines)[WF_ID_MAX]; /* sorted by id */
+    int32_t *turbine_shard;      /* shard of each turbine */
+    int64_t *turbine_rows;       /* rows per turbine (the assignment's weights; 0 unsharded) */
+
+    /* The owned windows, in canonical order. ws.w[i].values is NULL unless window i is flagged;
+     * the flagged windows' values live in ws.data (owned). */
+    wf_windows ws;
+    double *scores;   /* (ws.n) */
+    uint8_t *flagged; /* (ws.n) */
+    double *ch_min, *ch_max; /* (C) over the owned valid windows; +-inf when none */
+    int64_t windows_offered; /* valid windows of the whole log (background draw population) */
+
+    int has_bg;
+    wf_background bg;
+
+    int64_t n_expl;
+    wf_explanation *expl; /* window_index into ws */
+    int64_t n_strings;    /* strings the explanations point to (read back from a shard) */
+    char **strings;
+
+    wf_data_stats stats; /* of this part's pass (not merged: informational) */
+} wf_audit_part;
+
+typedef struct wf_audit_run_opts {
+    int shard_k, shard_n;
+    int threads; /* 0 = all cores */
+    int quiet;   /* progress lines on stderr are printed by the caller's callback only */
+    void (*progress)(void *user, const char *phase, int64_t done, int64_t total);
+    void *progress_user;
+} wf_audit_run_opts;
+
+/* Run one part: stream, score, draw the background, explain the flagged windows. */
+wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const wf_predictor *pred,
+                            const wf_audit_run_opts *o, wf_audit_part *part, wf_error *err);
+void wf_audit_part_free(wf_audit_part *part);
+
+/* Identity of the run from its config (hashes every input). */
+wf_status wf_audit_ident_compute(const wf_config *cfg, wf_audit_ident *id, wf_error *err);
+
+/* shard.bin: the part, bit for bit (little-endian IEEE-754; checked on read). */
+wf_status wf_audit_shard_write(const char *path, const wf_audit_part *part, wf_error *err);
+wf_status wf_audit_shard_read(const char *path, wf_audit_part *part, wf_error *err);
+
+/* Combine parts (the shards 0..n-1 of one run, each once, in any order; or the single part of a
+ * one-machine run) into *out (a part holding every window, canonical order). The parts are
+ * consumed (left empty). Errors name the offending shard folder (names[i]). */
+wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n_parts,
+                           wf_audit_part *out, wf_error *err);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * The outputs of an audit (one-machine run or merge) from a combined part: results.json,
+ * report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig). Everything is written into a
+ * staging folder inside the output folder and moved into place only when all of it was written,
+ * so a failed run never leaves a half-written or mismatched set.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/audit_output.h"
+#include "cli/pipeline.h"
+#include "core/fileio.h"
+#include "core/version.h"
+#include "whyflag/report.h"
+#include "whyflag/versions.h"
+
+static const char *const OUTPUTS[] = {"report.pdf",   "report.xlsx",   "results.json",
+                                      "scores.csv",   "manifest.json", "manifest.json.sig"};
+#define N_OUTPUTS (sizeof OUTPUTS / sizeof OUTPUTS[0])
+
+int64_t wf_audit_run_time(void) {
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (!*end && v >= 0)
+            return (int64_t)v;
+    }
+    return (int64_t)time(NULL);
+}
+
+wf_status wf_audit_make_dir(const char *path, wf_error *err) {
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot create the output folder: %s", path,
+                            strerror(errno));
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return wf_error_set(err, WF_ERR_IO, "%s: not a folder", path);
+    if (access(path, W_OK) != 0)
+        return wf_error_set(err, WF_ERR_IO, "%s: the output folder is not writable", path);
+    return WF_OK;
+}
+
+static void remove_staging(const char *dir) {
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            char p[WF_PATH_MAX + 400];
+            if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p)
+                remove(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static wf_status publish(const char *staging, const char *out_dir, wf_error *err) {
+    for (size_t i = 0; i < N_OUTPUTS; i++) {
+        char from[WF_PATH_MAX + 160], to[WF_PATH_MAX + 64];
+        snprintf(from, sizeof from, "%s/%s", staging, OUTPUTS[i]);
+        snprintf(to, sizeof to, "%s/%s", out_dir, OUTPUTS[i]);
+        if (access(from, F_OK) != 0) {
+            remove(to); /* e.g. a stale signature from an earlier signed run */
+            continue;
+        }
+        if (rename(from, to) != 0)
+            return wf_error_set(err, WF_ERR_IO, "%s: cannot move into place: %s", to,
+                                strerror(errno));
+    }
+    return WF_OK;
+}
+
+wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
+                                 const wf_predictor *pred, const wf_audit_part *all,
+                                 const char *out_dir, const uint8_t *sign_key, wf_error *err) {
+    char methods[4096];
+    wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, sizeof methods);
+    wf_failure *failures = NULL;
+    int64_t n_failures = 0;
+    wf_status st = WF_OK;
+    if (cfg->failures.path[0]) {
+        st = wf_failures_read(cfg->failures.path, &cfg->log, &failures, &n_failures, err);
+        if (st)
+            return st;
+    }
+    wf_results r;
+    memset(&r, 0, sizeof r);
+    r.tool = WF_TOOL_NAME;
+    r.command = "audit";
+    r.model_path = cfg->model;
+    memcpy(r.model_sha256, all->id.model, sizeof r.model_sha256);
+    r.model_quantized = wf_model_is_quantized(model);
+    r.surrogate = pred->surrogate;
+    r.threshold = cfg->threshold;
+    r.generated_at = wf_audit_run_time();
+    r.settings = &cfg->explain;
+    r.background = all->has_bg ? &all->bg : NULL;
+    r.windows = &all->ws;
+    r.scores = all->scores;
+    r.flagged = all->flagged;
+    r.n_failures = n_failures;
+    r.failures = failures;
+    r.horizon_hours = cfg->failures.horizon_hours;
+    r.channel_min = all->ch_min;
+    r.channel_max = all->ch_max;
+    r.n_explained = all->n_expl;
+    r.expl = all->expl;
+
+    wf_report_options o;
+    wf_report_options_default(&o);
+    o.data_dir = wf_data_dir();
+    o.template_path = cfg->report.template_path;
+    o.fonts_dir = cfg->report.fonts_dir;
+    o.title = cfg->report.title;
+    o.max_episode_pages = cfg->report.max_episode_pages;
+    o.methods_text = methods;
+    /* The digests the run computed when it started: the manifest records what was read. */
+    o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
+    o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};
+    if (cfg->failures.path[0])
+        o.inputs[o.n_inputs++] =
+            (wf_report_input){"failures", cfg->failures.path, all->id.failures};
+    o.inputs[o.n_inputs++] = (wf_report_input){"config", cfg->config_path, all->id.config};
+    if (cfg->explain.background == WF_BACKGROUND_FILE)
+        o.inputs[o.n_inputs++] = (wf_report_input){"background", cfg->explain.background_path,
+                                                   all->id.background};
+    if (cfg->explain.baseline == WF_BASELINE_FILE)
+        o.inputs[o.n_inputs++] =
+            (wf_report_input){"baseline", cfg->explain.baseline_path, all->id.baseline};
+    o.versions[o.n_versions++] = (wf_report_version){"protobuf-c", wf_model_version_protobuf_c()};
+    o.versions[o.n_versions++] = (wf_report_version){"OpenBLAS", wf_model_version_openblas()};
+    o.versions[o.n_versions++] = (wf_report_version){"cJSON", wf_config_version_cjson()};
+    if (sign_key) {
+        o.sign = 1;
+        memcpy(o.sign_key, sign_key, 32);
+    }
+
+    char staging[WF_PATH_MAX + 64];
+    if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
+        (int)sizeof staging) {
+        free(failures);
+        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+    }
+    if (!mkdtemp(staging)) {
+        st = wf_error_set(err, WF_ERR_IO, "%s: cannot create a staging folder: %s", out_dir,
+                          strerror(errno));
+    } else {
+        st = wf_report_write_all(&r, &o, staging, err);
+        if (!st)
+            st = publish(staging, out_dir, err);
+        remove_staging(staging);
+    }
+    free(failures);
+    return st;
+}

@@ -37,6 +37,17 @@ int64_t wf_audit_run_time(void) {
 }
 
 wf_status wf_audit_make_dir(const char *path, wf_error *err) {
+    /* mkdir -p: parents first (a Slurm array writes shards/shard-K into a fresh shards/) */
+    char p[WF_PATH_MAX];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", path);
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        mkdir(p, 0777); /* errors surface below, on the folder itself */
+        *q = '/';
+    }
     if (mkdir(path, 0777) != 0 && errno != EEXIST)
         return wf_error_set(err, WF_ERR_IO, "%s: cannot create the output folder: %s", path,
                             strerror(errno));

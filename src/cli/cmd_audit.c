@@ -250,6 +250,23 @@ int wf_cmd_audit(int argc, char **argv) {
                 (long long)part.ws.n_skipped, (long long)nfl, cfg.threshold,
                 (long long)(part.n_expl - bad), bad ? " (some could not be: see results)" : "",
                 wf_now_seconds() - ps.t0);
+    if (a.sharded && !a.quiet) {
+        int64_t mine = 0, rows = 0, all_rows = 0, nt = part.n_turbines;
+        for (int64_t i = 0; i < part.n_turbines; i++) {
+            all_rows += part.turbine_rows[i];
+            if (part.turbine_shard[i] == a.shard_k) {
+                mine++;
+                rows += part.turbine_rows[i];
+            }
+        }
+        if (a.shard_n == 1) { /* no assignment pass: everything is this shard's */
+            mine = nt = part.stats.turbines;
+            rows = all_rows = part.stats.rows;
+        }
+        fprintf(stderr, "  shard %d/%d: %lld of %lld turbines (%lld of %lld rows)\n", a.shard_k,
+                a.shard_n, (long long)mine, (long long)nt, (long long)rows,
+                (long long)all_rows);
+    }
     if (a.sharded) {
         char path[WF_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/shard.bin", out_dir);

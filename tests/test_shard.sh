@@ -85,6 +85,21 @@ for k in 0 1 2 3; do
 done
 check "[ $bal = 1 ]" "4 shards of the 12 sample turbines get 3 turbines (7776 rows) each ($(grep 'shard 0/4' "$T/bal-0.err"))"
 
+# predict --config scores straight from the log: the same scores as the audit's scores.csv.
+"$CLI" predict --config config.json --out "$T/pred.csv" 2> /dev/null
+python3 - "$T/pred.csv" "$T/one/scores.csv" > "$T/pp.out" 2>&1 << 'EOF'
+import csv, sys
+a = list(csv.DictReader(open(sys.argv[1])))
+b = list(csv.DictReader(open(sys.argv[2])))
+assert len(a) == len(b) > 0, (len(a), len(b))
+for x, y in zip(a, b):
+    assert (x["turbine_id"], x["start"]) == (y["turbine_id"], y["start"]), (x, y)
+    assert abs(float(x["score"]) - float(y["score"])) <= 1e-8 * max(1e-30, abs(float(y["score"]))), (x, y)
+print(len(a))
+EOF
+rc=$?
+check "[ $rc -eq 0 ]" "predict --config gives the audit's scores ($(tail -1 "$T/pp.out"))"
+
 # 1 thread streams to the same numbers as all threads.
 "$CLI" audit config.json --out "$T/t1" --threads 1 --quiet 2> /dev/null
 check "cmp -s '$T/one/results.json' '$T/t1/results.json'" "results.json identical with --threads 1"

@@ -8,13 +8,19 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pipeline.h"
 #include "core/fileio.h"
+#include "whyflag/config.h"
+#include "whyflag/data.h"
 #include "whyflag/model.h"
 #include "whyflag/windows.h"
 
 #define USAGE                                                                                      \
     "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] "                   \
-    "[--layout NCT|NTC]"
+    "[--layout NCT|NTC]\n       whyflag predict --config C.json [--out scores.csv]"
+
+wf_status wf_audit_open(const char *config_path, wf_config *cfg, wf_model **model,
+                        wf_predictor *pred, wf_error *err);
 
 /* The windows' channels must be the model's metadata channels, in order, where it has them. */
 static wf_status check_channels(const wf_model *m, const wf_windows *ws, const char *mpath,
@@ -59,7 +65,7 @@ static int sb_add(sbuf *b, const char *s) {
 }
 
 int wf_cmd_predict(int argc, char **argv) {
-    const char *model = NULL, *wpath = NULL, *out = NULL;
+    const char *model = NULL, *wpath = NULL, *out = NULL, *cpath = NULL;
     wf_layout layout = WF_LAYOUT_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -75,9 +81,7 @@ int wf_cmd_predict(int argc, char **argv) {
             else if (!strcmp(a, "--out"))
                 out = v;
             else if (!strcmp(a, "--config"))
-                return wf_cli_usage("predict",
-                                    "--config is not wired yet: use --model M.onnx --windows "
-                                    "W.json (cut windows with `whyflag windows CONFIG.json`)");
+                cpath = v;
             else if (!strcmp(v, "NCT"))
                 layout = WF_LAYOUT_NCT;
             else if (!strcmp(v, "NTC"))
@@ -88,7 +92,9 @@ int wf_cmd_predict(int argc, char **argv) {
             return wf_cli_usage("predict", "unexpected argument %s\n" USAGE, a);
         }
     }
-    if (!model || !wpath)
+    if (cpath && (model || wpath))
+        return wf_cli_usage("predict", "--config replaces --model and --windows\n" USAGE);
+    if (!cpath && (!model || !wpath))
         return wf_cli_usage("predict", USAGE);
     wf_error err = {0};
     wf_model *m = NULL;
@@ -100,23 +106,40 @@ int wf_cmd_predict(int argc, char **argv) {
     float *y = NULL;
     sbuf b = {0};
     int rc = 0;
-    if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
-        check_channels(m, &ws, model, wpath, &err) ||
-        wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
+    wf_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    wf_data_stats stats;
+    if (cpath) {
+        /* Straight from the log: the windows the config cuts, scored on all cores. */
+        if (wf_audit_open(cpath, &cfg, &m, &p, &err) ||
+            wf_data_load_windows(&cfg, &ws, NULL, NULL, &stats, &err)) {
+            rc = wf_cli_fail("predict", &err);
+            goto done;
+        }
+        model = cfg.model;
+    } else if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
+               check_channels(m, &ws, model, wpath, &err) ||
+               wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
         rc = wf_cli_fail("predict", &err);
         goto done;
     }
     int64_t n = ws.n;
     y = malloc((size_t)(n ? n : 1) * sizeof *y);
-    if (!y) {
+    double *yd = malloc((size_t)(n ? n : 1) * sizeof *yd);
+    if (!y || !yd) {
+        free(yd);
         wf_error_set(&err, WF_ERR_NOMEM, "out of memory");
         rc = wf_cli_fail("predict", &err);
         goto done;
     }
-    if (n > 0 && (p.ctx_new(p.user, n, &ctx, &err) || p.predict(ctx, ws.data, n, y, &err))) {
+    if (n > 0 && wf_score_array(&p, ws.data, n, 0, yd, &err)) {
+        free(yd);
         rc = wf_cli_fail("predict", &err);
         goto done;
     }
+    for (int64_t i = 0; i < n; i++)
+        y[i] = (float)yd[i];
+    free(yd);
     int bad = sb_add(&b, "turbine_id,start,end,score\n");
     for (int64_t i = 0; i < n && !bad; i++) {
         char line[256], t0[32], t1[32];
@@ -148,5 +171,6 @@ done:
     wf_predictor_deinit(&p);
     wf_windows_free(&ws);
     wf_model_free(m);
+    wf_config_deinit(&cfg);
     return rc;
 }

@@ -45,8 +45,10 @@ grep -q "channel 0 of .*is 'rotor_rpm' but the model .* expects 'wind_speed'" "$
 
 # usage errors
 "$cli" predict --model "$data/mlp.onnx" >/dev/null 2>&1 && fail "missing --windows accepted"
-"$cli" predict --config x.json >/dev/null 2>"$tmp/err"
-[ $? -eq 1 ] && grep -q "not wired yet" "$tmp/err" || fail "--config usage: $(cat "$tmp/err")"
+"$cli" predict --config "$tmp/missing.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 5 ] && grep -q "missing.json" "$tmp/err" || fail "--config naming a missing file: exit 5 (i/o) naming it: $(cat "$tmp/err")"
+"$cli" predict --config x.json --model m.onnx >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "replaces" "$tmp/err" || fail "--config with --model: usage error: $(cat "$tmp/err")"
 "$cli" predict --model "$data/mlp.onnx" --windows "$data/windows.json" --layout XYZ \
     >/dev/null 2>"$tmp/err" && fail "bad layout accepted"
 grep -q "NCT or NTC" "$tmp/err" || fail "layout message"

@@ -307,7 +307,7 @@ START_TEST(test_reproducible_bytes) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "ls -A '%s' | tr '\\n' ' '", d1);
     tu_run(cmd, &out);
-    ck_assert_str_eq(out, "manifest.json report.pdf report.xlsx results.json ");
+    ck_assert_str_eq(out, "manifest.json report.pdf report.xlsx results.json scores.csv ");
     free(out);
 }
 END_TEST

@@ -489,7 +489,7 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         return st;
     if ((v = item(e, "link"))) {
         if (!cJSON_IsString(v))
-            return expect(c, "explain.link", v, "\"identity\" or \"logit\"");
+            return expect(c, "explain.link", v, "\"identity\", \"logit\" or \"logit_output\"");
         if ((st = prefixed(c, wf_explain_parse_link(v->valuestring, &s->link, c->err),
                            "explain.link")))
             return st;

@@ -5,7 +5,8 @@
  * byte-order and IEEE-754 check, then every field in a fixed order (integers as little-endian
  * int64, doubles and floats bit for bit, strings as length + bytes). The reader checks every
  * length against what is left in the file, so a truncated or foreign file is an error, never a
- * crash. Doubles are copied bit for bit: a merged run prints exactly the numbers its shards
+ * crash; the file ends with the SHA-256 of everything before it, so a changed bit is an error
+ * too. Doubles are copied bit for bit: a merged run prints exactly the numbers its shards
  * computed.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
@@ -230,6 +231,11 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
     for (int64_t i = 0; i < pt->n_expl; i++)
         put_expl(&b, &pt->expl[i]);
     put(&b, "END!", 4);
+    /* the SHA-256 of everything before it: a flipped bit is caught, not merged */
+    char hex[65];
+    if (!b.failed)
+        wf_sha256_hex(b.p, b.n, hex);
+    put(&b, hex, 64);
     wf_status st = b.failed ? wf_error_set(err, WF_ERR_NOMEM, "out of memory writing %s", path)
                             : wf_file_write_atomic(path, b.p, b.n, err);
     free(b.p);
@@ -423,7 +429,22 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
     wf_status st = wf_file_read_all(path, &data, &len, err);
     if (st)
         return st;
-    br b = {(const unsigned char *)data, len, 0, 0};
+    if (len < 8 || memcmp(data, MAGIC, 8)) {
+        free(data);
+        return wf_error_set(err, WF_ERR_PARSE, "%s: not a whyflag shard file (no %s header)", path,
+                            MAGIC);
+    }
+    char hex[65];
+    if (len >= 64 + 12)
+        wf_sha256_hex(data, len - 64, hex);
+    if (len < 64 + 12 || memcmp(hex, data + len - 64, 64)) {
+        free(data);
+        return wf_error_set(err, WF_ERR_PARSE,
+                            "%s: the shard file is truncated or corrupt (its SHA-256 does not "
+                            "match; rerun that shard)",
+                            path);
+    }
+    br b = {(const unsigned char *)data, len - 64, 0, 0};
     char magic[8];
     if (get(&b, magic, 8) || memcmp(magic, MAGIC, 8)) {
         free(data);

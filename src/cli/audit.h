@@ -93,4 +93,12 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *part, wf_error *e
 wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n_parts,
                            wf_audit_part *out, wf_error *err);
 
+/* Internal helpers shared by audit_stream.c and audit_shard.c. */
+/* perm[j] = index of the j-th window in (turbine id, start) order (malloc'd; NULL: no memory). */
+int64_t *wf_audit_order(const wf_window *w, int64_t n);
+/* Sort the skipped list by (turbine id, start, reason). */
+void wf_audit_sort_skipped(wf_windows *ws);
+/* new[j] = old[perm[j]] in place for w and the optional parallel arrays; perm is destroyed. */
+void wf_audit_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b);
+
 #endif

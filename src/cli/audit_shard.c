@@ -21,8 +21,6 @@
 #include "core/fileio.h"
 #include "core/version.h"
 
-int64_t *wf_audit_order(const wf_window *w, int64_t n);
-void wf_audit_sort_skipped(wf_windows *ws);
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION 1
@@ -697,7 +695,8 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     if (st)
         return st;
 
-    /* Windows of all parts, canonical order. */
+    /* Windows of all parts, canonical order. The parts' window records are moved one part at a
+     * time (each freed once copied) and sorted in place: at most one extra part in memory. */
     int C = p0->ws.C, T = p0->ws.T;
     size_t CT = (size_t)C * (size_t)T;
     int64_t total = 0, total_sk = 0, total_e = 0, total_f = 0, total_s = 0;
@@ -709,7 +708,7 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
         for (int64_t j = 0; j < parts[i].ws.n; j++)
             total_f += parts[i].ws.w[j].values != NULL;
     }
-    *out = parts[0]; /* identity, assignment, channels, background */
+    *out = parts[0]; /* identity, assignment, channels, background: moved below */
     out->shard_k = 0;
     memset(&out->ws, 0, sizeof out->ws);
     out->ws.C = C;
@@ -731,27 +730,21 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
             memset(&parts[i].bg, 0, sizeof parts[i].bg);
             parts[i].has_bg = 0;
         }
+    size_t na = total > 0 ? (size_t)total : 1;
     out->ch_min = malloc(sizeof(double) * (size_t)C);
     out->ch_max = malloc(sizeof(double) * (size_t)C);
-    wf_window *cw = malloc(sizeof *cw * (size_t)(total ? total : 1));
-    double *cs = malloc(sizeof *cs * (size_t)(total ? total : 1));
-    int64_t *base = malloc(sizeof *base * (size_t)np);
-    out->ws.w = malloc(sizeof *out->ws.w * (size_t)(total ? total : 1));
-    out->ws.data = malloc(sizeof(float) * CT * (size_t)(total_f ? total_f : 1));
-    out->ws.skipped = malloc(sizeof *out->ws.skipped * (size_t)(total_sk ? total_sk : 1));
-    out->scores = malloc(sizeof *out->scores * (size_t)(total ? total : 1));
-    out->flagged = malloc((size_t)(total ? total : 1));
-    out->expl = calloc((size_t)(total_e ? total_e : 1), sizeof *out->expl);
-    out->strings = malloc(sizeof *out->strings * (size_t)(total_s ? total_s : 1));
+    out->ws.data = malloc(sizeof(float) * CT * (total_f > 0 ? (size_t)total_f : 1));
+    out->ws.skipped = malloc(sizeof *out->ws.skipped * (total_sk > 0 ? (size_t)total_sk : 1));
+    out->flagged = malloc(na);
+    out->expl = calloc(total_e > 0 ? (size_t)total_e : 1, sizeof *out->expl);
+    out->strings = malloc(sizeof *out->strings * (total_s > 0 ? (size_t)total_s : 1));
     out->n_expl = out->n_strings = 0;
-    int64_t *newpos = malloc(sizeof *newpos * (size_t)(total ? total : 1));
-    if (!out->ch_min || !out->ch_max || !cw || !cs || !base || !out->ws.w || !out->ws.data ||
-        !out->ws.skipped || !out->scores || !out->flagged || !out->expl || !out->strings ||
-        !newpos) {
-        free(cw);
-        free(cs);
+    out->ws.w = NULL;
+    out->scores = NULL;
+    int64_t *base = malloc(sizeof *base * (size_t)np);
+    if (!out->ch_min || !out->ch_max || !out->ws.data || !out->ws.skipped || !out->flagged ||
+        !out->expl || !out->strings || !base) {
         free(base);
-        free(newpos);
         wf_audit_part_free(out);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory merging %lld windows",
                             (long long)total);
@@ -760,7 +753,7 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
         out->ch_min[c] = INFINITY;
         out->ch_max[c] = -INFINITY;
     }
-    int64_t m = 0;
+    int64_t m = 0, f = 0;
     for (int i = 0; i < np; i++) {
         wf_audit_part *p = &parts[i];
         base[i] = m;
@@ -768,37 +761,72 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
             out->ch_min[c] = fmin(out->ch_min[c], p->ch_min[c]);
             out->ch_max[c] = fmax(out->ch_max[c], p->ch_max[c]);
         }
-        for (int64_t j = 0; j < p->ws.n; j++) {
-            cw[m] = p->ws.w[j];
-            cs[m++] = p->scores[j];
+        if (i == 0 && np == 1) { /* one part: move its arrays */
+            out->ws.w = p->ws.w;
+            out->scores = p->scores;
+            p->ws.w = NULL;
+            p->scores = NULL;
+        } else {
+            size_t nn = (size_t)(m + p->ws.n) > 0 ? (size_t)(m + p->ws.n) : 1;
+            wf_window *nw = realloc(out->ws.w, sizeof *nw * nn);
+            if (nw)
+                out->ws.w = nw;
+            double *ns = nw ? realloc(out->scores, sizeof *ns * nn) : NULL;
+            if (ns)
+                out->scores = ns;
+            if (!nw || !ns) {
+                free(base);
+                wf_audit_part_free(out);
+                return wf_error_set(err, WF_ERR_NOMEM, "out of memory merging %lld windows",
+                                    (long long)total);
+            }
+            memcpy(out->ws.w + m, p->ws.w, sizeof *nw * (size_t)p->ws.n);
+            memcpy(out->scores + m, p->scores, sizeof *ns * (size_t)p->ws.n);
         }
+        for (int64_t j = 0; j < p->ws.n; j++) {
+            wf_window *w = &out->ws.w[m + j];
+            out->flagged[m + j] = w->values != NULL;
+            if (w->values) {
+                memcpy(out->ws.data + (size_t)f * CT, w->values, sizeof(float) * CT);
+                w->values = out->ws.data + (size_t)f * CT;
+                f++;
+            }
+        }
+        m += p->ws.n;
         for (int64_t j = 0; j < p->ws.n_skipped; j++)
             out->ws.skipped[out->ws.n_skipped++] = p->ws.skipped[j];
+        /* done with this part's windows */
+        free(p->ws.w);
+        free(p->ws.data);
+        free(p->ws.skipped);
+        free(p->scores);
+        free(p->flagged);
+        p->ws.w = NULL;
+        p->ws.data = NULL;
+        p->ws.skipped = NULL;
+        p->scores = NULL;
+        p->flagged = NULL;
+        p->ws.n = p->ws.n_skipped = 0;
     }
-    int64_t *perm = wf_audit_order(cw, total);
-    if (!perm) {
-        free(cw);
-        free(cs);
-        free(base);
+    if (!out->ws.w) { /* no windows at all */
+        out->ws.w = malloc(sizeof *out->ws.w);
+        out->scores = malloc(sizeof *out->scores);
+    }
+    int64_t *perm = wf_audit_order(out->ws.w, total);
+    int64_t *newpos = malloc(sizeof *newpos * na);
+    if (!perm || !newpos || !out->ws.w || !out->scores) {
+        free(perm);
         free(newpos);
+        free(base);
         wf_audit_part_free(out);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
-    int64_t f = 0;
-    for (int64_t j = 0; j < total; j++) {
-        wf_window w = cw[perm[j]];
+    for (int64_t j = 0; j < total; j++)
         newpos[perm[j]] = j;
-        out->ws.w[j] = w;
+    wf_audit_permute(perm, total, out->ws.w, out->scores, NULL, out->flagged);
+    free(perm);
+    for (int64_t j = 0; j < total; j++)
         out->ws.w[j].index = j;
-        out->scores[j] = cs[perm[j]];
-        out->flagged[j] = w.values != NULL;
-        if (w.values) {
-            memcpy(out->ws.data + (size_t)f * CT, w.values, sizeof(float) * CT);
-            out->ws.w[j].values = out->ws.data + (size_t)f * CT;
-            f++;
-        }
-    }
-    /* a part's flag is kept as the window's flag (values present iff flagged) */
     out->ws.n = out->ws.cap = total;
     out->ws.cap_skipped = out->ws.n_skipped;
     wf_audit_sort_skipped(&out->ws);
@@ -816,9 +844,6 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     }
     /* explanations in window order (window indices are unique) */
     qsort(out->expl, (size_t)out->n_expl, sizeof *out->expl, cmp_expl);
-    free(perm);
-    free(cw);
-    free(cs);
     free(base);
     free(newpos);
     for (int i = 0; i < np; i++)

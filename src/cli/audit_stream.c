@@ -458,14 +458,12 @@ static int cmp_skip(const void *a, const void *b) {
     return strcmp(x->reason, y->reason);
 }
 
-void wf_audit_sort_skipped(wf_windows *ws);
 void wf_audit_sort_skipped(wf_windows *ws) {
     if (ws->n_skipped > 1)
         qsort(ws->skipped, (size_t)ws->n_skipped, sizeof *ws->skipped, cmp_skip);
 }
 
 /* perm[j] = index of the j-th window in (turbine id, start) order. */
-int64_t *wf_audit_order(const wf_window *w, int64_t n);
 int64_t *wf_audit_order(const wf_window *w, int64_t n) {
     okey *k = malloc(sizeof *k * (size_t)(n ? n : 1));
     int64_t *perm = malloc(sizeof *perm * (size_t)(n ? n : 1));
@@ -483,8 +481,45 @@ int64_t *wf_audit_order(const wf_window *w, int64_t n) {
     return perm;
 }
 
-/* Move the stream's windows into the part in canonical order; non-finite scores become skipped
- * windows with their reason. */
+/* Apply perm in place (new[j] = old[perm[j]]) to w and the optional parallel arrays, following
+ * cycles: no second copy of the window records (the fleet-scale memory bound). perm is
+ * destroyed. */
+void wf_audit_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b) {
+    for (int64_t j = 0; j < n; j++) {
+        if (perm[j] < 0 || perm[j] == j)
+            continue;
+        wf_window tw = w[j];
+        double td = d ? d[j] : 0;
+        int64_t tl = l ? l[j] : 0;
+        uint8_t tb = b ? b[j] : 0;
+        int64_t k = j;
+        for (;;) {
+            int64_t nx = perm[k];
+            perm[k] = -1;
+            if (nx == j) {
+                w[k] = tw;
+                if (d)
+                    d[k] = td;
+                if (l)
+                    l[k] = tl;
+                if (b)
+                    b[k] = tb;
+                break;
+            }
+            w[k] = w[nx];
+            if (d)
+                d[k] = d[nx];
+            if (l)
+                l[k] = l[nx];
+            if (b)
+                b[k] = b[nx];
+            k = nx;
+        }
+    }
+}
+
+/* Hand the stream's windows to the part in canonical order (sorted in place, no copy of the
+ * records); non-finite scores become skipped windows with their reason. */
 static wf_status build_part(stream *s, wf_error *err) {
     wf_audit_part *pt = s->part;
     wf_windows *ws = &pt->ws;
@@ -504,39 +539,39 @@ static wf_status build_part(stream *s, wf_error *err) {
     int64_t *perm = wf_audit_order(s->w, s->n);
     if (!perm)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-    int64_t n = 0, nf = 0;
+    wf_audit_permute(perm, s->n, s->w, s->scores, s->vslot, NULL);
+    free(perm);
+    int64_t nf = 0;
     for (int64_t i = 0; i < s->n; i++)
-        if (isfinite(s->scores[i])) {
-            n++;
-            nf += s->vslot[i] >= 0;
-        }
-    ws->w = malloc(sizeof *ws->w * (size_t)(n ? n : 1));
-    pt->scores = malloc(sizeof *pt->scores * (size_t)(n ? n : 1));
-    pt->flagged = malloc((size_t)(n ? n : 1));
-    ws->data = malloc(sizeof(float) * s->CT * (size_t)(nf ? nf : 1));
-    if (!ws->w || !pt->scores || !pt->flagged || !ws->data) {
-        free(perm);
+        nf += isfinite(s->scores[i]) && s->vslot[i] >= 0;
+    size_t n_alloc = s->n > 0 ? (size_t)s->n : 1, nf_alloc = nf > 0 ? (size_t)nf : 1;
+    pt->flagged = malloc(n_alloc);
+    ws->data = malloc(sizeof(float) * s->CT * nf_alloc);
+    if (!pt->flagged || !ws->data)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-    }
     int64_t j = 0, f = 0;
-    for (int64_t q = 0; q < s->n; q++) {
-        int64_t i = perm[q];
+    for (int64_t i = 0; i < s->n; i++) {
         if (!isfinite(s->scores[i]))
             continue;
-        ws->w[j] = s->w[i];
-        ws->w[j].index = j;
-        pt->scores[j] = s->scores[i];
+        s->w[j] = s->w[i];
+        s->w[j].index = j;
+        s->scores[j] = s->scores[i];
         pt->flagged[j] = s->vslot[i] >= 0;
         if (s->vslot[i] >= 0) {
             memcpy(ws->data + (size_t)f * s->CT, s->fv + (size_t)s->vslot[i] * s->CT,
                    sizeof(float) * s->CT);
-            ws->w[j].values = ws->data + (size_t)f * s->CT;
+            s->w[j].values = ws->data + (size_t)f * s->CT;
             f++;
         }
         j++;
     }
-    ws->n = ws->cap = n;
-    free(perm);
+    ws->w = s->w;
+    ws->n = ws->cap = j;
+    pt->scores = s->scores;
+    s->w = NULL;
+    s->scores = NULL;
+    free(s->fv); /* the flagged values now live in ws->data */
+    s->fv = NULL;
     wf_audit_sort_skipped(ws);
     return WF_OK;
 }

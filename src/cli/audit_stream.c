@@ -19,7 +19,8 @@
 #include "cli/pipeline.h"
 #include "whyflag/rng.h"
 
-#define BATCH 8192 /* windows scored together */
+#define BATCH 8192         /* windows scored together */
+#define EXPLAIN_CHUNK 256  /* windows explained between progress updates */
 
 typedef struct pool_ent {
     uint64_t h;
@@ -804,11 +805,15 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
             o->progress(o->progress_user, "explaining flagged windows", 0, nfl);
         wf_explain_settings es2 = *es;
         es2.threads = o->threads;
-        st = wf_explain_run(&es2, pred, pt->has_bg ? &pt->bg : NULL, &pt->ws, idx, nfl, pt->expl,
-                            err);
+        /* In chunks, for the progress line (each window's result depends on it alone). */
+        for (int64_t at = 0; !st && at < nfl; at += EXPLAIN_CHUNK) {
+            int64_t m = nfl - at < EXPLAIN_CHUNK ? nfl - at : EXPLAIN_CHUNK;
+            st = wf_explain_run(&es2, pred, pt->has_bg ? &pt->bg : NULL, &pt->ws, idx + at, m,
+                                pt->expl + at, err);
+            if (o->progress)
+                o->progress(o->progress_user, "explaining flagged windows", at + m, nfl);
+        }
         free(idx);
-        if (o->progress)
-            o->progress(o->progress_user, "explaining flagged windows", nfl, nfl);
     }
 done:
     stream_free(&s);

@@ -99,21 +99,15 @@ typedef struct progress_state {
 /* Progress on stderr: a line per phase; counts updated in place when stderr is a terminal. */
 static void progress(void *user, const char *phase, int64_t done, int64_t total) {
     progress_state *p = user;
-    if (p->quiet)
+    if (p->quiet || !p->tty) /* a log file gets the summary lines only */
         return;
     double el = wf_now_seconds() - p->t0;
     int newphase = strcmp(p->phase, phase) != 0;
     if (newphase) {
-        if (p->phase[0] && p->tty)
+        if (p->phase[0])
             fprintf(stderr, "\n");
         snprintf(p->phase, sizeof p->phase, "%s", phase);
-        if (!p->tty) {
-            fprintf(stderr, "  %s (%.1f s)\n", phase, el);
-            return;
-        }
     }
-    if (!p->tty)
-        return;
     if (total > 0)
         fprintf(stderr, "\r  %s: %lld/%lld (%.0f s, ETA %.0f s)   ", phase, (long long)done,
                 (long long)total, el,

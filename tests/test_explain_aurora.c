@@ -32,7 +32,7 @@ static void setup(void) {
     if (W.n)
         return;
     wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("aurora/windows.json"), &W, &err) == WF_OK, "%s",
+    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
                   err.msg);
     tj *b = tj_load(tu_data("explain/background.json"));
     BG.C = NC;

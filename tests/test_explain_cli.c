@@ -20,7 +20,7 @@ static void setup(void) {
     wf_windows all, a, b;
     wf_error err = {0};
     memset(&all, 0, sizeof all);
-    ck_assert(wf_windows_read_json(tu_data("aurora/windows.json"), &all, &err) == WF_OK);
+    ck_assert(wf_windows_read_json(tu_data("data/windows.json"), &all, &err) == WF_OK);
     ck_assert(wf_windows_init(&a, all.C, all.T, (const char *const *)all.channels, NULL, &err) ==
               WF_OK);
     ck_assert(wf_windows_init(&b, all.C, all.T, (const char *const *)all.channels, NULL, &err) ==

@@ -46,7 +46,7 @@ static int nrows;
 static void setup(void) {
     wf_error err;
     if (W.n == 0) {
-        ck_assert_msg(wf_windows_read_json(tu_data("aurora/windows.json"), &W, &err) == WF_OK, "%s",
+        ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
                       err.msg);
         for (int c = 0; c < NCOL; c++)
             cols[c] = calloc(4096, sizeof(double));

@@ -22,7 +22,7 @@ done
 for spec in logreg:6 mlp:7 cnn1d:8 mlp_pruned:10 mlp_int8_qdq:11; do
     m=${spec%%:*}
     col=${spec##*:}
-    "$cli" predict --model "$data/$m.onnx" --windows "$data/windows.json" --out "$tmp/$m.csv" \
+    "$cli" predict --model "$data/$m.onnx" --windows "$src/tests/data/data/windows.json" --out "$tmp/$m.csv" \
         2>"$tmp/err" || fail "predict $m: $(cat "$tmp/err")"
     head -1 "$tmp/$m.csv" | grep -qx "turbine_id,start,end,score" || fail "header of $m"
     rows=$(($(wc -l <"$tmp/$m.csv") - 1))
@@ -37,7 +37,7 @@ done
 
 # channel order must match the model's metadata
 sed 's/"channels":\["wind_speed","rotor_rpm"/"channels":["rotor_rpm","wind_speed"/' \
-    "$data/windows.json" >"$tmp/swapped.json"
+    "$src/tests/data/data/windows.json" >"$tmp/swapped.json"
 "$cli" predict --model "$data/mlp.onnx" --windows "$tmp/swapped.json" >/dev/null 2>"$tmp/err" &&
     fail "swapped channels accepted"
 grep -q "channel 0 of .*is 'rotor_rpm' but the model .* expects 'wind_speed'" "$tmp/err" ||
@@ -49,11 +49,11 @@ grep -q "channel 0 of .*is 'rotor_rpm' but the model .* expects 'wind_speed'" "$
 [ $? -eq 5 ] && grep -q "missing.json" "$tmp/err" || fail "--config naming a missing file: exit 5 (i/o) naming it: $(cat "$tmp/err")"
 "$cli" predict --config x.json --model m.onnx >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "replaces" "$tmp/err" || fail "--config with --model: usage error: $(cat "$tmp/err")"
-"$cli" predict --model "$data/mlp.onnx" --windows "$data/windows.json" --layout XYZ \
+"$cli" predict --model "$data/mlp.onnx" --windows "$src/tests/data/data/windows.json" --layout XYZ \
     >/dev/null 2>"$tmp/err" && fail "bad layout accepted"
 grep -q "NCT or NTC" "$tmp/err" || fail "layout message"
 # NTC does not fit an [N, 8, 36] input for 8 x 36 windows
-"$cli" predict --model "$data/mlp.onnx" --windows "$data/windows.json" --layout NTC \
+"$cli" predict --model "$data/mlp.onnx" --windows "$src/tests/data/data/windows.json" --layout NTC \
     >/dev/null 2>"$tmp/err" && fail "wrong layout accepted"
 grep -q "does not fit --layout NTC" "$tmp/err" || fail "layout fit message: $(cat "$tmp/err")"
 # not a model

@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     int64_t batch = argc > 1 ? atoll(argv[1]) : 100000;
     int repeats = argc > 2 ? atoi(argv[2]) : 5;
     char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/aurora/windows.json", WF_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/tests/data/data/windows.json", WF_SOURCE_DIR);
     wf_windows ws;
     wf_error err;
     if (wf_windows_read_json(path, &ws, &err)) {

@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
     wf_error err = {0};
     wf_windows ws;
     memset(&ws, 0, sizeof ws);
-    if (wf_windows_read_json(WF_SOURCE_DIR "/tests/data/aurora/windows.json", &ws, &err)) {
+    if (wf_windows_read_json(WF_SOURCE_DIR "/tests/data/data/windows.json", &ws, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

@@ -204,8 +204,11 @@ static void grad_check(const char *file, double hfrac, double tol) {
 START_TEST(test_grad_models) {
     grad_check("aurora/logreg.onnx", 2e-2, 1e-4);
     grad_check("aurora/mlp.onnx", 2e-2, 1e-4);
-    /* cnn1d: 1.2e-4 measured (float32 evaluations of a deeper ReLU/MaxPool net); its ops pass
-     * 1e-4 one by one in test_engine_grad. Known gap, not yet explained. */
+    /* cnn1d: 1.2e-4 measured; its ops pass 1e-4 one by one in test_engine_grad. The reference
+     * is the limit here: differences of float32 evaluations. Measured with power-of-two steps
+     * h = k x sd: even the smooth logreg (whose gradient has no kinks) moves from 2.9e-4 (k =
+     * 0.005) to 1.0e-5 (k = 0.08) with h alone, and larger steps cross cnn1d's kinks. A check
+     * below 1e-4 for cnn1d needs a double-precision reference evaluation (not built). */
     grad_check("aurora/cnn1d.onnx", 1e-2, 2e-4);
     grad_check("aurora/mlp_pruned.onnx", 2e-2, 1e-4);
 }

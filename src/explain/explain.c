@@ -377,7 +377,9 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
                 ADD("%d steps. ", s->steps);
             else
                 ADD("steps doubled from 16 until the completeness gap is within %g of "
-                    "f(x) - f(baseline), at most %d steps. ",
+                    "f(x) - f(baseline), at most %d steps (for a quantized model, also until two "
+                    "doublings in a row move the gap by less than half that: the rest of the gap "
+                    "is then the surrogate's, which more steps cannot remove). ",
                     s->ig_tol, s->max_steps);
         }
         ADD("The completeness gap (sum of the attributions minus f(x) - f(baseline)) is "

@@ -50,7 +50,10 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
         snprintf(v, sizeof v, "%.2e", g->delta);
         double rel = span > 0 ? 100 * fabs(g->delta) / span : 0.0;
         snprintf(m, sizeof m, "%.2f%% of f(x) - f(reference), %d steps: %s", rel, g->steps,
-                 !g->converged ? "tolerance not reached"
+                 !g->converged && g->surrogate && p->r->settings &&
+                         g->steps < p->r->settings->max_steps
+                     ? "integral converged; the rest is the surrogate's gap"
+                 : !g->converged ? "tolerance not reached"
                  : rel <= 1    ? "complete"
                  : rel <= 5    ? "acceptable"
                                : "large, more steps would help");

@@ -117,6 +117,30 @@ START_TEST(test_pool_onnx_node_tests) {
 }
 END_TEST
 
+/* The kernel-2 stride-2 fast path (forward without argmax) against the general loop (taken when
+ * argmax is wanted) on data with ties, NaNs and -inf: the same floats, bit for bit. */
+START_TEST(test_maxpool_k2s2_fast_path) {
+    enum { N = 3, C = 5, W = 36 };
+    static float x[N * C * W], y1[N * C * W / 2], y2[N * C * W / 2];
+    static int32_t am[N * C * W / 2];
+    uint64_t r = 88172645463325252ull;
+    for (int i = 0; i < N * C * W; i++) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        int u = (int)(r % 100);
+        x[i] = u < 5 ? NAN : u < 8 ? -INFINITY : u < 30 ? 1.0f : (float)(u % 13) - 6.0f;
+    }
+    wf_k_pool_geom g;
+    int in[1] = {W}, k[1] = {2}, s[1] = {2};
+    fill_pool(&g, N, C, 1, in, k, NULL, NULL, s, NULL, 0, 0);
+    ck_assert_int_eq(g.out[0], W / 2);
+    wf_k_maxpool_forward(y1, NULL, x, &g); /* fast path */
+    wf_k_maxpool_forward(y2, am, x, &g);   /* general loop */
+    ck_assert(memcmp(y1, y2, sizeof y1) == 0);
+}
+END_TEST
+
 START_TEST(test_pool_semantics) {
     wf_k_pool_geom g;
     float y[16];
@@ -849,6 +873,7 @@ int main(void) {
     TCase *tp = tcase_create("pool");
     tcase_add_test(tp, test_pool_onnx_node_tests);
     tcase_add_test(tp, test_pool_semantics);
+    tcase_add_test(tp, test_maxpool_k2s2_fast_path);
     tcase_add_test(tp, test_pool_backward_fd);
     tcase_add_test(tp, test_global_pool_backward_fd);
     suite_add_tcase(s, tp);

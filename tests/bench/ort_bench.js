@@ -12,7 +12,7 @@ const batch = parseInt(process.argv[2] || '100000', 10);
 const repeats = parseInt(process.argv[3] || '5', 10);
 
 async function main() {
-  const w = JSON.parse(fs.readFileSync(path.join(root, 'windows.json'), 'utf8'));
+  const w = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'data', 'data', 'windows.json'), 'utf8'));
   const C = w.channels.length, T = w.T, ct = C * T;
   const x = new Float32Array(batch * ct);
   for (let i = 0; i < batch; i++) {

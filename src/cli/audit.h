@@ -65,6 +65,7 @@ typedef struct wf_audit_part {
     char **strings;
 
     wf_data_stats stats; /* of this part's pass (not merged: informational) */
+    double seconds_stream, seconds_explain; /* wall time of the two phases (informational) */
 } wf_audit_part;
 
 typedef struct wf_audit_run_opts {

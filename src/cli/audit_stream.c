@@ -768,6 +768,7 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
             goto done;
     }
     wf_data_sink sink = {on_window, on_skipped, on_retract, &s, want};
+    double t0 = wf_now_seconds();
     st = wf_data_stream_windows(cfg, failures, n_failures, &sink, &pt->stats, err);
     if (!st)
         st = flush(&s, err);
@@ -775,6 +776,7 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = build_part(&s, err);
     if (!st && need_bg)
         st = build_background(&s, err);
+    pt->seconds_stream = wf_now_seconds() - t0;
     if (st)
         goto done;
 
@@ -814,6 +816,7 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
                 o->progress(o->progress_user, "explaining flagged windows", at + m, nfl);
         }
         free(idx);
+        pt->seconds_explain = wf_now_seconds() - t0 - pt->seconds_stream;
     }
 done:
     stream_free(&s);

@@ -238,12 +238,17 @@ int wf_cmd_audit(int argc, char **argv) {
     if (!a.quiet)
         fprintf(stderr,
                 "  %lld rows, %lld turbines%s, %lld windows scored, %lld skipped, %lld flagged at "
-                "threshold %g, %lld explained%s (%.1f s)\n",
+                "threshold %g, %lld explained%s (%.1f s)\n"
+                "  read, windowed and scored in %.1f s (%.0f windows/s), explained in %.1f s "
+                "(%.1f windows/s)\n",
                 (long long)part.stats.rows, (long long)part.stats.turbines,
                 a.sharded ? " in the log" : "", (long long)part.ws.n,
                 (long long)part.ws.n_skipped, (long long)nfl, cfg.threshold,
                 (long long)(part.n_expl - bad), bad ? " (some could not be: see results)" : "",
-                wf_now_seconds() - ps.t0);
+                wf_now_seconds() - ps.t0, part.seconds_stream,
+                part.seconds_stream > 0 ? (double)part.ws.n / part.seconds_stream : 0.0,
+                part.seconds_explain,
+                part.seconds_explain > 0 ? (double)part.n_expl / part.seconds_explain : 0.0);
     if (a.sharded && !a.quiet) {
         int64_t mine = 0, rows = 0, all_rows = 0, nt = part.n_turbines;
         for (int64_t i = 0; i < part.n_turbines; i++) {

@@ -24,14 +24,16 @@ void wf_progress_update(wf_progress *p, int64_t done, int64_t total);
 void wf_progress_done(wf_progress *p);
 double wf_now_seconds(void);
 
-/* scores[i] = f(ws->w[i]) for every window, in batches, split over `threads` threads (0 = all
- * cores) each with its own predictor context. Deterministic: each score depends only on its
- * window. A non-finite score is an error naming the window. */
+/* scores[i] = f(ws->w[i]) for every window, split over `threads` threads (0 = all cores) each
+ * with its own predictor context, one window per model call (OpenBLAS's results for a row depend
+ * on the other rows of the call): each score depends only on its window, bit for bit. A
+ * non-finite score is an error naming the window. */
 wf_status wf_score_windows(const wf_predictor *p, const wf_windows *ws, int threads,
                            double *scores, wf_progress *progress, wf_error *err);
 
 /* y[i] = f(x[i]) for n windows x (n, C, T) channel-major, split over `threads` threads (0 = all
- * cores). Non-finite outputs are returned as they are (the caller decides). Deterministic. */
+ * cores), one window per model call as wf_score_windows. Non-finite outputs are returned as they
+ * are (the caller decides). */
 wf_status wf_score_array(const wf_predictor *p, const float *x, int64_t n, int threads, double *y,
                          wf_error *err);
 

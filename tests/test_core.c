@@ -79,6 +79,47 @@ START_TEST(test_jw_roundtrip_formatting) {
 }
 END_TEST
 
+/* The file sink (results.json of a fleet) writes exactly the bytes of the in-memory writer,
+ * across many 1 MB drains. */
+START_TEST(test_jw_file_sink_same_bytes) {
+    wf_jw a, b;
+    FILE *f = tmpfile();
+    ck_assert(f != NULL);
+    wf_jw_init(&a, 1);
+    wf_jw_init_file(&b, 1, f);
+    wf_jw *ws[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+        wf_jw *w = ws[k];
+        wf_jw_obj_begin(w);
+        wf_jw_key(w, "rows");
+        wf_jw_arr_begin(w);
+        for (int i = 0; i < 120000; i++) {
+            wf_jw_obj_begin(w);
+            wf_jw_kstr(w, "id", i % 3 ? "WT\"01" : "T\u00b0");
+            wf_jw_kdouble(w, "x", 1.0 / (i + 3));
+            wf_jw_kint(w, "i", i);
+            wf_jw_obj_end(w);
+        }
+        wf_jw_arr_end(w);
+        wf_jw_obj_end(w);
+        wf_jw_finish(w);
+    }
+    ck_assert(!a.failed && !b.failed);
+    ck_assert_uint_gt(a.len, 4u << 20); /* several drains */
+    ck_assert(b.len == 0);
+    long n = ftell(f);
+    ck_assert_int_eq(n, (long)a.len);
+    rewind(f);
+    char *got = malloc(a.len);
+    ck_assert(fread(got, 1, a.len, f) == a.len);
+    ck_assert(memcmp(got, a.buf, a.len) == 0);
+    free(got);
+    fclose(f);
+    wf_jw_free(&a);
+    wf_jw_free(&b);
+}
+END_TEST
+
 START_TEST(test_sha256_and_atomic_write) {
     char hex[65];
     wf_sha256_hex("abc", 3, hex); /* FIPS 180-2 test vector */
@@ -112,6 +153,7 @@ int main(void) {
     tcase_add_test(tc, test_error_set_prefix);
     tcase_add_test(tc, test_rng_reference_sequence);
     tcase_add_test(tc, test_jw_roundtrip_formatting);
+    tcase_add_test(tc, test_jw_file_sink_same_bytes);
     tcase_add_test(tc, test_sha256_and_atomic_write);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

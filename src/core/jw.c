@@ -14,6 +14,20 @@ void wf_jw_init(wf_jw *w, int pretty) {
     w->pretty = pretty;
 }
 
+void wf_jw_init_file(wf_jw *w, int pretty, FILE *f) {
+    wf_jw_init(w, pretty);
+    w->sink = f;
+}
+
+static void drain(wf_jw *w) {
+    if (!w->sink || w->failed || w->len == 0)
+        return;
+    if (fwrite(w->buf, 1, w->len, w->sink) != w->len)
+        w->failed = 1;
+    w->len = 0;
+    w->buf[0] = '\0';
+}
+
 void wf_jw_free(wf_jw *w) {
     free(w->buf);
     w->buf = NULL;
@@ -38,6 +52,8 @@ static void put(wf_jw *w, const char *s, size_t n) {
     memcpy(w->buf + w->len, s, n);
     w->len += n;
     w->buf[w->len] = '\0';
+    if (w->sink && w->len >= (1u << 20))
+        drain(w);
 }
 
 static void puts_(wf_jw *w, const char *s) {
@@ -249,4 +265,5 @@ void wf_jw_double_array(wf_jw *w, const double *v, size_t n) {
 
 void wf_jw_finish(wf_jw *w) {
     put(w, "\n", 1);
+    drain(w);
 }

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define WF_JW_MAX_DEPTH 64
 
@@ -25,10 +26,15 @@ typedef struct wf_jw {
     int depth;
     int count[WF_JW_MAX_DEPTH]; /* items written at each depth */
     int after_key;
-    int failed; /* set on allocation failure or misuse; everything after is a no-op */
+    int failed; /* set on allocation failure, write error or misuse; everything after is a no-op */
+    FILE *sink; /* wf_jw_init_file: the buffer is written out whenever it passes 1 MB */
 } wf_jw;
 
 void wf_jw_init(wf_jw *w, int pretty);
+/* Stream to f instead of keeping the whole document in memory (a fleet's results.json is
+ * hundreds of MB): bytes go out in chunks of about 1 MB; wf_jw_finish writes the rest. The
+ * caller opens and closes f and checks w->failed. */
+void wf_jw_init_file(wf_jw *w, int pretty, FILE *f);
 void wf_jw_free(wf_jw *w);
 void wf_jw_obj_begin(wf_jw *w);
 void wf_jw_obj_end(wf_jw *w);

@@ -340,8 +340,21 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     if (st)
         return st;
     const wf_windows *ws = r->windows;
+    /* Streamed into a temporary file beside path, renamed when complete. */
+    char tmp[4200];
+    st = wf_file_temp_beside(path, tmp, sizeof tmp, err);
+    if (st) {
+        wf_analysis_free(&a);
+        return st;
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        remove(tmp);
+        wf_analysis_free(&a);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    }
     wf_jw w;
-    wf_jw_init(&w, 1);
+    wf_jw_init_file(&w, 1, f);
     wf_jw_obj_begin(&w);
     wf_jw_kstr(&w, "tool", r->tool ? r->tool : "whyflag");
     wf_jw_kstr(&w, "command", r->command ? r->command : "explain");
@@ -407,10 +420,16 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     }
     wf_jw_obj_end(&w);
     wf_jw_finish(&w);
-    if (w.failed)
-        st = wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory writing results", path);
-    else
-        st = wf_file_write_atomic(path, w.buf, w.len, err);
+    int bad = w.failed || ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad) {
+        remove(tmp);
+        st = wf_error_set(err, WF_ERR_IO, "%s: writing the results failed (disk full or out of "
+                                          "memory)",
+                          path);
+    } else {
+        st = wf_file_commit(tmp, path, err);
+    }
     wf_jw_free(&w);
     wf_analysis_free(&a);
     return st;

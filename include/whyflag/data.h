@@ -183,8 +183,23 @@ wf_status wf_data_stream_windows(const wf_config *cfg, const wf_failure *failure
 wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure **failures,
                                int64_t *n_failures, wf_data_stats *stats, wf_error *err);
 
-/* Sort windows by (turbine_id, start) and skipped entries the same way; renumber indices. */
-void wf_windows_sort(wf_windows *ws);
+/* The one rule for a turbine's identity, used by every stage that keys on it (windows, shards):
+ * the id's bytes cut to WF_ID_MAX - 1 bytes (never inside a UTF-8 sequence), control bytes
+ * replaced by '?', and a field that is not UTF-8 read as Latin-1 and converted. Writes a
+ * NUL-terminated id into out (WF_ID_MAX bytes) and returns its length. */
+size_t wf_turbine_id_normalize(const char *raw, size_t n, char *out);
+
+/* The one window ordering: windows by (turbine_id, start), skipped entries by (turbine_id,
+ * start, reason). wf_windows_sort sorts a set in place (records and values) and renumbers the
+ * indices; it fails only when it cannot get its small index (WF_ERR_NOMEM), leaving ws as it
+ * was. wf_windows_order gives perm[j] = index of the j-th window in that order (malloc'd), and
+ * wf_windows_permute applies it in place (new[j] = old[perm[j]]) to the records and the optional
+ * parallel arrays d, l, b, destroying perm. */
+wf_status wf_windows_sort(wf_windows *ws, wf_error *err);
+void wf_windows_sort_skipped(wf_windows *ws);
+wf_status wf_windows_order(const wf_window *w, int64_t n, int64_t **perm, wf_error *err);
+void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l,
+                        uint8_t *b);
 
 #ifdef __cplusplus
 }

@@ -19,9 +19,10 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/pipeline.h"
+#include "cli/progress.h"
 #include "core/fileio.h"
 #include "core/version.h"
+#include "whyflag/audit.h"
 #include "whyflag/config.h"
 #include "whyflag/explain.h"
 #include "whyflag/model.h"
@@ -166,8 +167,7 @@ int wf_cmd_explain(int argc, char **argv) {
             return wf_cli_usage("explain", "--layout must be NCT or NTC, not '%s'", v);
         }
     }
-    wf_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    wf_audit *au = NULL;
     wf_error err = {0};
     int rc = 0;
     wf_explain_settings s;
@@ -183,15 +183,16 @@ int wf_cmd_explain(int argc, char **argv) {
     double *scores = NULL;
     uint8_t *flagged = NULL;
     if (cpath) {
-        if (wf_config_load(cpath, &cfg, &err)) {
+        if (wf_audit_open(cpath, &au, &err)) {
             rc = wf_cli_fail("explain", &err);
             goto done;
         }
-        s = cfg.explain; /* borrowed: cfg owns the explicit groups until the end */
-        if (!model && cfg.model[0])
-            model = cfg.model;
+        const wf_config *cfg = wf_audit_config(au);
+        s = cfg->explain; /* borrowed: the run owns the explicit groups until the end */
+        if (!model && cfg->model[0])
+            model = cfg->model;
         if (isnan(threshold))
-            threshold = cfg.threshold;
+            threshold = cfg->threshold;
     }
     for (int k = 0; k < nflags; k++) {
         rc = apply_flag(&s, flags[k].name, flags[k].value);
@@ -214,7 +215,17 @@ int wf_cmd_explain(int argc, char **argv) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
-    if (!isnan(threshold) && s.background != WF_BACKGROUND_FILE) {
+    int need_bg =
+        s.do_kernelshap || (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
+                                        s.baseline == WF_BASELINE_MEDIAN));
+    if (au && need_bg) {
+        /* The run's background, drawn from the config's log exactly as `whyflag audit` draws
+         * it, so that the values equal the audit's for the same window. */
+        if (wf_audit_background(au, &s, s.threads, &bg, &err)) {
+            rc = wf_cli_fail("explain", &err);
+            goto done;
+        }
+    } else if (need_bg && !isnan(threshold) && s.background != WF_BACKGROUND_FILE) {
         scores = malloc(sizeof(double) * (size_t)ws.n);
         flagged = malloc((size_t)ws.n);
         if (!scores || !flagged) {
@@ -222,17 +233,14 @@ int wf_cmd_explain(int argc, char **argv) {
             rc = wf_cli_fail("explain", &err);
             goto done;
         }
-        if (wf_score_windows(&p, &ws, s.threads, scores, NULL, &err)) {
+        if (wf_audit_score_windows(&p, &ws, s.threads, scores, &err)) {
             rc = wf_cli_fail("explain", &err);
             goto done;
         }
         for (int64_t i = 0; i < ws.n; i++)
             flagged[i] = scores[i] >= threshold;
     }
-    int need_bg =
-        s.do_kernelshap || (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
-                                        s.baseline == WF_BASELINE_MEDIAN));
-    if (need_bg && wf_background_build(&s, &ws, flagged, &bg, &err)) {
+    if (need_bg && !au && wf_background_build(&s, &ws, flagged, &bg, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
@@ -258,8 +266,7 @@ int wf_cmd_explain(int argc, char **argv) {
     r.model_quantized = wf_model_is_quantized(m);
     r.surrogate = p.surrogate;
     r.threshold = NAN;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    r.generated_at = sde && *sde ? strtoll(sde, NULL, 10) : (int64_t)time(NULL);
+    r.generated_at = wf_audit_run_time();
     r.settings = &s;
     r.background = need_bg ? &bg : NULL;
     r.windows = &ws;
@@ -298,7 +305,6 @@ done:
     wf_predictor_deinit(&p);
     wf_windows_free(&ws);
     wf_model_free(m);
-    if (cpath)
-        wf_config_deinit(&cfg);
+    wf_audit_close(au);
     return rc;
 }

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/pipeline.h"
 #include "core/fileio.h"
+#include "whyflag/audit.h"
 #include "whyflag/config.h"
 #include "whyflag/data.h"
 #include "whyflag/model.h"
@@ -19,8 +19,6 @@
     "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] "                   \
     "[--layout NCT|NTC]\n       whyflag predict --config C.json [--out scores.csv]"
 
-wf_status wf_audit_open(const char *config_path, wf_config *cfg, wf_model **model,
-                        wf_predictor *pred, wf_error *err);
 
 /* The windows' channels must be the model's metadata channels, in order, where it has them. */
 static wf_status check_channels(const wf_model *m, const wf_windows *ws, const char *mpath,
@@ -106,17 +104,18 @@ int wf_cmd_predict(int argc, char **argv) {
     float *y = NULL;
     sbuf b = {0};
     int rc = 0;
-    wf_config cfg;
-    memset(&cfg, 0, sizeof cfg);
+    wf_audit *au = NULL;
+    const wf_predictor *pp = &p;
     wf_data_stats stats;
     if (cpath) {
         /* Straight from the log: the windows the config cuts, scored on all cores. */
-        if (wf_audit_open(cpath, &cfg, &m, &p, &err) ||
-            wf_data_load_windows(&cfg, &ws, NULL, NULL, &stats, &err)) {
+        if (wf_audit_open(cpath, &au, &err) ||
+            wf_data_load_windows(wf_audit_config(au), &ws, NULL, NULL, &stats, &err)) {
             rc = wf_cli_fail("predict", &err);
             goto done;
         }
-        model = cfg.model;
+        model = wf_audit_config(au)->model;
+        pp = wf_audit_predictor(au);
     } else if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
                check_channels(m, &ws, model, wpath, &err) ||
                wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
@@ -132,7 +131,7 @@ int wf_cmd_predict(int argc, char **argv) {
         rc = wf_cli_fail("predict", &err);
         goto done;
     }
-    if (n > 0 && wf_score_array(&p, ws.data, n, 0, yd, &err)) {
+    if (n > 0 && wf_audit_score_array(pp, ws.data, n, 0, yd, &err)) {
         free(yd);
         rc = wf_cli_fail("predict", &err);
         goto done;
@@ -171,6 +170,6 @@ done:
     wf_predictor_deinit(&p);
     wf_windows_free(&ws);
     wf_model_free(m);
-    wf_config_deinit(&cfg);
+    wf_audit_close(au);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/config_impl.h"
+#include "core/text.h"
 #include "core/fileio.h"
 #include "whyflag/config.h"
 
@@ -22,27 +23,6 @@ typedef struct ctx {
 
 /* ---------------------------------------------------------------- helpers */
 
-static int edit_distance(const char *a, const char *b) {
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 64 || nb > 64)
-        return 99;
-    int prev[65], cur[65];
-    for (size_t j = 0; j <= nb; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < c)
-                c = prev[j] + 1;
-            if (cur[j - 1] + 1 < c)
-                c = cur[j - 1] + 1;
-            cur[j] = c;
-        }
-        memcpy(prev, cur, sizeof(int) * (nb + 1));
-    }
-    return prev[nb];
-}
 
 static void found(const cJSON *v, char *buf, size_t n) {
     if (!v)
@@ -89,7 +69,7 @@ static wf_status check_keys(ctx *c, const cJSON *obj, const char *path,
             const char *best = NULL;
             int bd = 99;
             for (int i = 0; allowed[i]; i++) {
-                int d = edit_distance(it->string, allowed[i]);
+                int d = wf_edit_distance(it->string, allowed[i], 98);
                 int cap = strlen(allowed[i]) > 8 ? 3 : 2;
                 if (d <= cap && d < bd) {
                     bd = d;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "data/data_impl.h"
 
 #define DEFAULT_BUF (8u << 20)
@@ -45,32 +46,6 @@ struct wf_log_reader {
 
 /* ---------------------------------------------------------------- small helpers */
 
-int wf_data_edit_distance(const char *a, const char *b, int cap) {
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 128 || nb > 128)
-        return cap + 1;
-    int prev[129], cur[129];
-    for (size_t j = 0; j <= nb; j++)
-        prev[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        cur[0] = (int)i;
-        int best = cur[0];
-        for (size_t j = 1; j <= nb; j++) {
-            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            if (prev[j] + 1 < c)
-                c = prev[j] + 1;
-            if (cur[j - 1] + 1 < c)
-                c = cur[j - 1] + 1;
-            cur[j] = c;
-            if (c < best)
-                best = c;
-        }
-        if (best > cap)
-            return cap + 1;
-        memcpy(prev, cur, sizeof(int) * (nb + 1));
-    }
-    return prev[nb] > cap ? cap + 1 : prev[nb];
-}
 
 void wf_data_note(wf_data_stats *st, const char *fmt, ...) {
     if (!st)
@@ -86,20 +61,6 @@ void wf_data_note(wf_data_stats *st, const char *fmt, ...) {
     st->n_notes++;
 }
 
-static int valid_utf8(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (k == 9 || (k == 1 && c < 0xC2) || i + k >= n + (k ? 0 : 1))
-            return 0;
-        for (size_t j = 1; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
-    }
-    return 1;
-}
 
 /* Latin-1 bytes -> UTF-8 (out must hold 2n + 1). */
 static void latin1_to_utf8(const unsigned char *s, size_t n, char *out) {
@@ -317,7 +278,7 @@ static wf_status read_header(wf_log_reader *r, const wf_log_config *log, wf_erro
     if (!names)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     wf_status st = WF_OK;
-    int latin1 = !valid_utf8((const unsigned char *)rs, (size_t)(re - rs));
+    int latin1 = !wf_utf8_valid(rs, (size_t)(re - rs));
     char *s = rs;
     for (;;) {
         field f = take_field(&s, re, r->delim);
@@ -388,7 +349,7 @@ static wf_status read_header(wf_log_reader *r, const wf_log_config *log, wf_erro
         if (found < 0) {
             int best = -1, bd = 4;
             for (int i = 0; i < nf; i++) {
-                int d = wf_data_edit_distance(names[i], want, 3);
+                int d = wf_edit_distance(names[i], want, 3);
                 if (d < bd) {
                     bd = d;
                     best = i;

@@ -18,7 +18,6 @@ wf_status wf_log_reader_open_mem(const wf_log_config *log, const char *data, siz
                                  const char *name, wf_log_reader **out, wf_error *err);
 
 /* Levenshtein distance (bytes), capped at cap + 1; for "did you mean" hints. */
-int wf_data_edit_distance(const char *a, const char *b, int cap);
 
 /* Add a note to stats (dropped, and counted, when full). */
 void wf_data_note(wf_data_stats *st, const char *fmt, ...)

@@ -106,8 +106,10 @@ wf_status wf_data_collect_reader(const wf_config *cfg, wf_log_reader *r, wf_reop
         wf_windows_free(ws);
         return st;
     }
-    wf_windows_sort(ws);
-    return WF_OK;
+    st = wf_windows_sort(ws, err);
+    if (st)
+        wf_windows_free(ws);
+    return st;
 }
 
 wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure **failures,

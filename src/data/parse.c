@@ -356,52 +356,7 @@ int wf_parse_time(const char *s, size_t n, const char *fmt, int64_t *out) {
     return parse_pattern(s, n, fmt, out);
 }
 
-/* ---------------------------------------------------------------- windows.h time helpers */
-
-char *wf_time_format_iso(int64_t t, char *buf) {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t rem = t - days * 86400;
-    /* civil_from_days (Hinnant) */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    y += m <= 2;
-    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), s = (int)(rem % 60);
-    if (y < 0 || y > 9999) {
-        strcpy(buf, "0000-00-00T00:00:00Z");
-        return buf;
-    }
-    char *p = buf;
-    int yy = (int)y;
-    *p++ = (char)('0' + yy / 1000);
-    *p++ = (char)('0' + yy / 100 % 10);
-    *p++ = (char)('0' + yy / 10 % 10);
-    *p++ = (char)('0' + yy % 10);
-    *p++ = '-';
-    *p++ = (char)('0' + m / 10);
-    *p++ = (char)('0' + m % 10);
-    *p++ = '-';
-    *p++ = (char)('0' + d / 10);
-    *p++ = (char)('0' + d % 10);
-    *p++ = 'T';
-    *p++ = (char)('0' + h / 10);
-    *p++ = (char)('0' + h % 10);
-    *p++ = ':';
-    *p++ = (char)('0' + mi / 10);
-    *p++ = (char)('0' + mi % 10);
-    *p++ = ':';
-    *p++ = (char)('0' + s / 10);
-    *p++ = (char)('0' + s % 10);
-    *p++ = 'Z';
-    *p = '\0';
-    return buf;
-}
+/* ---------------------------------------------------------------- windows.h time parsing */
 
 wf_status wf_time_parse_iso(const char *s, int64_t *t) {
     if (!s || parse_iso(s, strlen(s), t))

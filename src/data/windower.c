@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strmap.h"
+#include "core/text.h"
 #include "data/data_impl.h"
 
 enum { SLOT_ROW = 0, SLOT_MALFORMED = 1, SLOT_DUP = 2 };
@@ -83,8 +85,7 @@ typedef struct windower {
     int noted_dup; /* a note names the first conflicting duplicate */
     turbine *t;
     int64_t nt, capt;
-    int64_t *hash; /* open addressing: index into t, -1 empty */
-    int64_t hcap;
+    wf_strmap ids; /* normalised turbine id -> index into t */
     tstats orphan; /* rows without a usable turbine id */
     float *wbuf;   /* (C, L) window being built */
     uint8_t *wint; /* (L) interpolated flags */
@@ -100,58 +101,16 @@ static void copy_str(char *dst, size_t size, const char *src) {
     dst[n] = '\0';
 }
 
-static uint64_t hash_id(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
-static wf_status grow_hash(windower *w, wf_error *err) {
-    int64_t ncap = w->hcap ? w->hcap * 2 : 1024;
-    int64_t *nh = malloc(sizeof(int64_t) * (size_t)ncap);
-    if (!nh)
-        return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbine table)");
-    for (int64_t i = 0; i < ncap; i++)
-        nh[i] = -1;
-    for (int64_t k = 0; k < w->nt; k++) {
-        uint64_t h = hash_id(w->t[k].id, strlen(w->t[k].id)) & (uint64_t)(ncap - 1);
-        while (nh[h] >= 0)
-            h = (h + 1) & (uint64_t)(ncap - 1);
-        nh[h] = k;
-    }
-    free(w->hash);
-    w->hash = nh;
-    w->hcap = ncap;
-    return WF_OK;
-}
-
 /* Turbine ids as C strings: truncated to WF_ID_MAX - 1 bytes, control bytes (NUL included)
  * replaced by '?', so that every later strcmp agrees with the table. Returns the length. */
-static int utf8_ok(const unsigned char *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-        if (k == 9 || (k == 1 && c < 0xC2) || i + k >= n + (k ? 0 : 1))
-            return 0;
-        for (size_t j = 1; j <= k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
-        i += k + 1;
-    }
-    return 1;
-}
 
-static size_t norm_id(const char *id, size_t n, char *out) {
+size_t wf_turbine_id_normalize(const char *id, size_t n, char *out) {
     const unsigned char *u = (const unsigned char *)id;
     int ascii = 1;
     for (size_t i = 0; i < n && ascii; i++)
         ascii = u[i] < 0x80;
     size_t k = 0;
-    if (ascii || utf8_ok(u, n)) {
+    if (ascii || wf_utf8_valid(id, n)) {
         size_t n0 = n;
         if (n >= WF_ID_MAX)
             n = WF_ID_MAX - 1;
@@ -178,20 +137,11 @@ static size_t norm_id(const char *id, size_t n, char *out) {
 static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbine **out,
                               wf_error *err) {
     char id[WF_ID_MAX];
-    size_t n = norm_id(raw, raw_n, id);
-    if ((w->nt + 1) * 2 > w->hcap) {
-        wf_status st = grow_hash(w, err);
-        if (st)
-            return st;
-    }
-    uint64_t h = hash_id(id, n) & (uint64_t)(w->hcap - 1);
-    while (w->hash[h] >= 0) {
-        turbine *t = &w->t[w->hash[h]];
-        if (!strncmp(t->id, id, n) && t->id[n] == '\0') {
-            *out = t;
-            return WF_OK;
-        }
-        h = (h + 1) & (uint64_t)(w->hcap - 1);
+    size_t n = wf_turbine_id_normalize(raw, raw_n, id);
+    int64_t known = wf_strmap_get(&w->ids, id, n);
+    if (known >= 0) {
+        *out = &w->t[known];
+        return WF_OK;
     }
     if (w->nt == w->capt) {
         int64_t nc = w->capt ? w->capt * 2 : 64;
@@ -218,7 +168,13 @@ static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbin
         t->slots[i].g = -1;
     if (w->sink->want && !w->sink->want(w->sink->user, t->id))
         t->filtered = 1;
-    w->hash[h] = w->nt;
+    wf_status st = wf_strmap_put(&w->ids, id, n, w->nt, err);
+    if (st) {
+        free(t->slots);
+        free(t->vals);
+        free(t->state);
+        return st;
+    }
     w->nt++;
     *out = t;
     return WF_OK;
@@ -637,17 +593,8 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
         if (!row.turbine_len)
             continue;
         char id[WF_ID_MAX];
-        size_t len = norm_id(row.turbine, row.turbine_len, id);
-        uint64_t h = hash_id(id, len) & (uint64_t)(w->hcap - 1);
-        int64_t ti = -1;
-        while (w->hash[h] >= 0) {
-            turbine *t = &w->t[w->hash[h]];
-            if (!strcmp(t->id, id)) {
-                ti = w->hash[h];
-                break;
-            }
-            h = (h + 1) & (uint64_t)(w->hcap - 1);
-        }
+        size_t len = wf_turbine_id_normalize(row.turbine, row.turbine_len, id);
+        int64_t ti = wf_strmap_get(&w->ids, id, len);
         if (ti < 0 || !w->t[ti].resort)
             continue;
         if (n == cap) {
@@ -741,7 +688,7 @@ static void free_windower(windower *w) {
         free(w->t[i].state);
     }
     free(w->t);
-    free(w->hash);
+    wf_strmap_free(&w->ids);
     free(w->wbuf);
     free(w->wint);
     free(w->column);
@@ -790,7 +737,8 @@ wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reope
         return wf_error_set(err, WF_ERR_CONFIG,
                             "window.length, window.stride, log.cadence_seconds and log.channels "
                             "must be positive");
-    wf_status st = grow_hash(&w, err);
+    wf_status st = WF_OK;
+    wf_strmap_init(&w.ids);
     w.wbuf = malloc(sizeof(float) * (size_t)w.C * (size_t)w.L);
     w.wint = malloc((size_t)w.L);
     w.column = calloc((size_t)w.C, sizeof(int));

@@ -102,6 +102,10 @@ void wf_windows_free(wf_windows *ws) {
 
 /* ---------------------------------------------------------------- canonical order */
 
+/* The one window ordering of whyflag: windows by (turbine id, start), skipped entries by
+ * (turbine id, start, reason). The audit (one machine, shards, merge) and the windows files
+ * all use it, so that results never depend on the order rows or shards arrived in. */
+
 typedef struct order_key {
     const char *id;
     int64_t start;
@@ -123,46 +127,115 @@ static int cmp_skipped(const void *pa, const void *pb) {
     int c = strcmp(a->turbine_id, b->turbine_id);
     if (c)
         return c;
-    return a->start < b->start ? -1 : a->start > b->start;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    return strcmp(a->reason, b->reason);
 }
 
-void wf_windows_sort(wf_windows *ws) {
+void wf_windows_sort_skipped(wf_windows *ws) {
     if (ws->n_skipped > 1)
         qsort(ws->skipped, (size_t)ws->n_skipped, sizeof *ws->skipped, cmp_skipped);
-    if (ws->n == 0)
-        return;
-    size_t CT = (size_t)ws->C * (size_t)ws->T;
-    order_key *k = malloc(sizeof *k * (size_t)ws->n);
-    wf_window *nw = malloc(sizeof *nw * (size_t)ws->n);
-    float *nd = malloc(sizeof(float) * CT * (size_t)ws->n);
-    if (!k || !nw || !nd) {
-        /* fall back to an in-place sort of the headers only is not possible without the
-         * values; leave the order unchanged but renumbered (documented: never fails) */
+}
+
+wf_status wf_windows_order(const wf_window *w, int64_t n, int64_t **perm, wf_error *err) {
+    order_key *k = malloc(sizeof *k * (size_t)(n ? n : 1));
+    int64_t *p = malloc(sizeof *p * (size_t)(n ? n : 1));
+    if (!k || !p) {
         free(k);
-        free(nw);
-        free(nd);
-        for (int64_t i = 0; i < ws->n; i++)
-            ws->w[i].index = i;
-        return;
+        free(p);
+        *perm = NULL;
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory ordering %lld windows",
+                            (long long)n);
+    }
+    for (int64_t i = 0; i < n; i++)
+        k[i] = (order_key){w[i].turbine_id, w[i].start, i};
+    qsort(k, (size_t)n, sizeof *k, cmp_key);
+    for (int64_t j = 0; j < n; j++)
+        p[j] = k[j].i;
+    free(k);
+    *perm = p;
+    return WF_OK;
+}
+
+/* new[j] = old[perm[j]], following cycles: one record is held aside at a time, never a second
+ * copy of the arrays (the fleet-scale memory bound). */
+void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l,
+                        uint8_t *b) {
+    for (int64_t j = 0; j < n; j++) {
+        if (perm[j] < 0 || perm[j] == j)
+            continue;
+        wf_window tw = w[j];
+        double td = d ? d[j] : 0;
+        int64_t tl = l ? l[j] : 0;
+        uint8_t tb = b ? b[j] : 0;
+        int64_t k = j;
+        for (;;) {
+            int64_t nx = perm[k];
+            perm[k] = -1;
+            if (nx == j) {
+                w[k] = tw;
+                if (d)
+                    d[k] = td;
+                if (l)
+                    l[k] = tl;
+                if (b)
+                    b[k] = tb;
+                break;
+            }
+            w[k] = w[nx];
+            if (d)
+                d[k] = d[nx];
+            if (l)
+                l[k] = l[nx];
+            if (b)
+                b[k] = b[nx];
+            k = nx;
+        }
+    }
+}
+
+wf_status wf_windows_sort(wf_windows *ws, wf_error *err) {
+    wf_windows_sort_skipped(ws);
+    if (ws->n == 0)
+        return WF_OK;
+    size_t CT = (size_t)ws->C * (size_t)ws->T;
+    int64_t *perm = NULL;
+    float *tmp = malloc(sizeof(float) * (CT ? CT : 1));
+    wf_status st = tmp ? wf_windows_order(ws->w, ws->n, &perm, err)
+                       : wf_error_set(err, WF_ERR_NOMEM, "out of memory sorting windows");
+    if (st) {
+        free(tmp);
+        return st;
+    }
+    /* The values block follows the same cycles as the records (data[i] stays w[i]'s). */
+    for (int64_t j = 0; j < ws->n; j++) {
+        if (perm[j] < 0 || perm[j] == j) {
+            perm[j] = -1;
+            continue;
+        }
+        wf_window tw = ws->w[j];
+        memcpy(tmp, ws->data + (size_t)j * CT, sizeof(float) * CT);
+        int64_t k = j;
+        for (;;) {
+            int64_t nx = perm[k];
+            perm[k] = -1;
+            if (nx == j) {
+                ws->w[k] = tw;
+                memcpy(ws->data + (size_t)k * CT, tmp, sizeof(float) * CT);
+                break;
+            }
+            ws->w[k] = ws->w[nx];
+            memcpy(ws->data + (size_t)k * CT, ws->data + (size_t)nx * CT, sizeof(float) * CT);
+            k = nx;
+        }
     }
     for (int64_t i = 0; i < ws->n; i++) {
-        k[i].id = ws->w[i].turbine_id;
-        k[i].start = ws->w[i].start;
-        k[i].i = i;
+        ws->w[i].values = ws->data + (size_t)i * CT;
+        ws->w[i].index = i;
     }
-    qsort(k, (size_t)ws->n, sizeof *k, cmp_key);
-    for (int64_t j = 0; j < ws->n; j++) {
-        nw[j] = ws->w[k[j].i];
-        memcpy(nd + (size_t)j * CT, ws->data + (size_t)k[j].i * CT, sizeof(float) * CT);
-        nw[j].values = nd + (size_t)j * CT;
-        nw[j].index = j;
-    }
-    free(k);
-    free(ws->w);
-    free(ws->data);
-    ws->w = nw;
-    ws->data = nd;
-    ws->cap = ws->n;
+    free(perm);
+    free(tmp);
+    return WF_OK;
 }
 
 /* ---------------------------------------------------------------- writer */

@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/audit.h"
-#include "cli/pipeline.h"
+#include "audit/audit_impl.h"
+#include "core/clock.h"
+#include "core/strmap.h"
 #include "whyflag/rng.h"
 
 #define BATCH 8192         /* windows scored together */
@@ -65,14 +66,17 @@ static int cmp_id(const void *a, const void *b) {
     return strcmp((const char *)a, (const char *)b);
 }
 
-static int owned(const stream *s, const char *id) {
-    const wf_audit_part *pt = s->part;
+int wf_audit_part_owns(const wf_audit_part *pt, const char *id) {
     if (pt->shard_n <= 1)
         return 1;
     const char *base = (const char *)pt->turbines;
     const char *hit =
         bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
     return hit && pt->turbine_shard[(hit - base) / (ptrdiff_t)sizeof *pt->turbines] == pt->shard_k;
+}
+
+static int owned(const stream *s, const char *id) {
+    return !s->o->background_only && wf_audit_part_owns(s->part, id);
 }
 
 /* ---------------------------------------------------------------- scoring the batch */
@@ -94,7 +98,7 @@ static wf_status grow(void **p, int64_t *cap, int64_t need, size_t elem, wf_erro
 static wf_status flush(stream *s, wf_error *err) {
     if (s->nb == 0)
         return WF_OK;
-    wf_status st = wf_score_array(s->p, s->xb, s->nb, s->o->threads, s->by, err);
+    wf_status st = wf_audit_score_array(s->p, s->xb, s->nb, s->o->threads, s->by, err);
     if (st)
         return st;
     for (int64_t i = 0; i < s->nb; i++) {
@@ -294,6 +298,7 @@ static int want(void *user, const char *id) {
 typedef struct tcount {
     char id[WF_ID_MAX];
     int64_t rows;
+    int32_t shard;
 } tcount;
 
 static int cmp_tcount_id(const void *a, const void *b) {
@@ -307,9 +312,10 @@ static int cmp_tcount_lpt(const void *a, const void *b) {
     return strcmp(x->id, y->id);
 }
 
-/* Count rows per turbine (a pass of the row reader) and assign turbines to shards: longest
- * processing time first (rows descending, then id), each to the least loaded shard (lowest k
- * on ties). Deterministic: every shard computes the same table. */
+/* Count rows per turbine (a pass of the row reader; ids normalised by the windower's rule, so
+ * that the table names the turbines the windower will see) and assign turbines to shards:
+ * longest processing time first (rows descending, then id), each to the least loaded shard
+ * (lowest k on ties). Deterministic: every shard computes the same table. */
 static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error *err) {
     wf_log_reader *r = NULL;
     wf_status st = wf_log_reader_open(&cfg->log, &r, err);
@@ -317,37 +323,33 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
         return st;
     int64_t cap = 256, n = 0;
     tcount *tc = malloc(sizeof *tc * (size_t)cap);
-    int64_t hcap = 1024; /* open addressing: id -> index in tc */
-    int64_t *ht = malloc(sizeof *ht * (size_t)hcap);
-    if (!tc || !ht) {
+    wf_strmap ids;
+    wf_strmap_init(&ids);
+    if (!tc) {
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         goto done;
     }
-    for (int64_t i = 0; i < hcap; i++)
-        ht[i] = -1;
-    char last[WF_ID_MAX] = "";
     int64_t last_i = -1;
+    size_t last_n = 0;
+    const char *last_raw = NULL;
+    char last_buf[4 * WF_ID_MAX];
     for (;;) {
         wf_log_row row;
         int done = 0;
         st = wf_log_reader_next(r, &row, &done, err);
         if (st || done)
             break;
-        if (row.turbine_len == 0 || row.turbine_len >= WF_ID_MAX)
-            continue;
-        if (last_i >= 0 && strlen(last) == row.turbine_len &&
-            !memcmp(last, row.turbine, row.turbine_len)) {
+        if (row.turbine_len == 0)
+            continue; /* rows without an id: the windower counts them */
+        if (last_i >= 0 && last_raw && row.turbine_len == last_n &&
+            !memcmp(last_buf, row.turbine, row.turbine_len)) {
             tc[last_i].rows++;
             continue;
         }
-        uint64_t h = 0xCBF29CE484222325ull;
-        for (size_t k = 0; k < row.turbine_len; k++)
-            h = (h ^ (unsigned char)row.turbine[k]) * 0x100000001B3ull;
-        int64_t slot = (int64_t)(h & (uint64_t)(hcap - 1));
-        while (ht[slot] >= 0 && !(strlen(tc[ht[slot]].id) == row.turbine_len &&
-                                  !memcmp(tc[ht[slot]].id, row.turbine, row.turbine_len)))
-            slot = (slot + 1) & (hcap - 1);
-        if (ht[slot] < 0) {
+        char id[WF_ID_MAX];
+        size_t len = wf_turbine_id_normalize(row.turbine, row.turbine_len, id);
+        int64_t ti = wf_strmap_get(&ids, id, len);
+        if (ti < 0) {
             if (n == cap) {
                 cap *= 2;
                 tcount *q = realloc(tc, sizeof *tc * (size_t)cap);
@@ -357,40 +359,20 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
                 }
                 tc = q;
             }
-            memcpy(tc[n].id, row.turbine, row.turbine_len);
-            tc[n].id[row.turbine_len] = '\0';
-            tc[n].rows = 0;
-            ht[slot] = n++;
-            if (2 * n > hcap) { /* rehash */
-                int64_t nh = hcap * 2;
-                int64_t *q = malloc(sizeof *q * (size_t)nh);
-                if (!q) {
-                    st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-                    goto done;
-                }
-                for (int64_t i = 0; i < nh; i++)
-                    q[i] = -1;
-                for (int64_t i = 0; i < n; i++) {
-                    uint64_t g = 0xCBF29CE484222325ull;
-                    for (const char *c = tc[i].id; *c; c++)
-                        g = (g ^ (unsigned char)*c) * 0x100000001B3ull;
-                    int64_t sl = (int64_t)(g & (uint64_t)(nh - 1));
-                    while (q[sl] >= 0)
-                        sl = (sl + 1) & (nh - 1);
-                    q[sl] = i;
-                }
-                free(ht);
-                ht = q;
-                hcap = nh;
-                slot = -1;
-                for (int64_t i = 0; i < hcap; i++)
-                    if (ht[i] == n - 1)
-                        slot = i;
-            }
+            memset(&tc[n], 0, sizeof tc[n]);
+            memcpy(tc[n].id, id, len + 1);
+            if ((st = wf_strmap_put(&ids, id, len, n, err)) != WF_OK)
+                goto done;
+            ti = n++;
         }
-        last_i = ht[slot];
-        snprintf(last, sizeof last, "%s", tc[last_i].id);
-        tc[last_i].rows++;
+        last_i = ti;
+        last_raw = NULL;
+        if (row.turbine_len < sizeof last_buf) {
+            memcpy(last_buf, row.turbine, row.turbine_len);
+            last_n = row.turbine_len;
+            last_raw = last_buf;
+        }
+        tc[ti].rows++;
     }
     if (st)
         goto done;
@@ -399,10 +381,8 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
     pt->turbines = malloc(sizeof *pt->turbines * (size_t)(n ? n : 1));
     pt->turbine_shard = malloc(sizeof *pt->turbine_shard * (size_t)(n ? n : 1));
     pt->turbine_rows = malloc(sizeof *pt->turbine_rows * (size_t)(n ? n : 1));
-    int32_t *sh = malloc(sizeof *sh * (size_t)(n ? n : 1));
-    if (!load || !pt->turbines || !pt->turbine_shard || !pt->turbine_rows || !sh) {
+    if (!load || !pt->turbines || !pt->turbine_shard || !pt->turbine_rows) {
         free(load);
-        free(sh);
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -412,111 +392,21 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
             if (load[k] < load[best])
                 best = k;
         load[best] += tc[i].rows;
-        sh[i] = best;
-        tc[i].rows = tc[i].rows * 64 + best; /* carry the shard through the id sort */
+        tc[i].shard = best;
     }
     qsort(tc, (size_t)n, sizeof *tc, cmp_tcount_id);
     for (int64_t i = 0; i < n; i++) {
         memcpy(pt->turbines[i], tc[i].id, WF_ID_MAX);
-        pt->turbine_shard[i] = (int32_t)(tc[i].rows % 64);
-        pt->turbine_rows[i] = tc[i].rows / 64;
+        pt->turbine_shard[i] = tc[i].shard;
+        pt->turbine_rows[i] = tc[i].rows;
     }
     pt->n_turbines = n;
     free(load);
-    free(sh);
 done:
     free(tc);
-    free(ht);
+    wf_strmap_free(&ids);
     wf_log_reader_free(r);
     return st;
-}
-
-/* ---------------------------------------------------------------- canonical order */
-
-typedef struct okey {
-    const char *id;
-    int64_t start;
-    int64_t i;
-} okey;
-
-static int cmp_okey(const void *a, const void *b) {
-    const okey *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    if (c)
-        return c;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static int cmp_skip(const void *a, const void *b) {
-    const wf_skipped *x = a, *y = b;
-    int c = strcmp(x->turbine_id, y->turbine_id);
-    if (c)
-        return c;
-    if (x->start != y->start)
-        return x->start < y->start ? -1 : 1;
-    return strcmp(x->reason, y->reason);
-}
-
-void wf_audit_sort_skipped(wf_windows *ws) {
-    if (ws->n_skipped > 1)
-        qsort(ws->skipped, (size_t)ws->n_skipped, sizeof *ws->skipped, cmp_skip);
-}
-
-/* perm[j] = index of the j-th window in (turbine id, start) order. */
-int64_t *wf_audit_order(const wf_window *w, int64_t n) {
-    okey *k = malloc(sizeof *k * (size_t)(n ? n : 1));
-    int64_t *perm = malloc(sizeof *perm * (size_t)(n ? n : 1));
-    if (!k || !perm) {
-        free(k);
-        free(perm);
-        return NULL;
-    }
-    for (int64_t i = 0; i < n; i++)
-        k[i] = (okey){w[i].turbine_id, w[i].start, i};
-    qsort(k, (size_t)n, sizeof *k, cmp_okey);
-    for (int64_t j = 0; j < n; j++)
-        perm[j] = k[j].i;
-    free(k);
-    return perm;
-}
-
-/* Apply perm in place (new[j] = old[perm[j]]) to w and the optional parallel arrays, following
- * cycles: no second copy of the window records (the fleet-scale memory bound). perm is
- * destroyed. */
-void wf_audit_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b) {
-    for (int64_t j = 0; j < n; j++) {
-        if (perm[j] < 0 || perm[j] == j)
-            continue;
-        wf_window tw = w[j];
-        double td = d ? d[j] : 0;
-        int64_t tl = l ? l[j] : 0;
-        uint8_t tb = b ? b[j] : 0;
-        int64_t k = j;
-        for (;;) {
-            int64_t nx = perm[k];
-            perm[k] = -1;
-            if (nx == j) {
-                w[k] = tw;
-                if (d)
-                    d[k] = td;
-                if (l)
-                    l[k] = tl;
-                if (b)
-                    b[k] = tb;
-                break;
-            }
-            w[k] = w[nx];
-            if (d)
-                d[k] = d[nx];
-            if (l)
-                l[k] = l[nx];
-            if (b)
-                b[k] = b[nx];
-            k = nx;
-        }
-    }
 }
 
 /* Hand the stream's windows to the part in canonical order (sorted in place, no copy of the
@@ -537,10 +427,11 @@ static wf_status build_part(stream *s, wf_error *err) {
         if (st)
             return st;
     }
-    int64_t *perm = wf_audit_order(s->w, s->n);
-    if (!perm)
-        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-    wf_audit_permute(perm, s->n, s->w, s->scores, s->vslot, NULL);
+    int64_t *perm = NULL;
+    wf_status ost = wf_windows_order(s->w, s->n, &perm, err);
+    if (ost)
+        return ost;
+    wf_windows_permute(perm, s->n, s->w, s->scores, s->vslot, NULL);
     free(perm);
     int64_t nf = 0;
     for (int64_t i = 0; i < s->n; i++)
@@ -573,7 +464,7 @@ static wf_status build_part(stream *s, wf_error *err) {
     s->scores = NULL;
     free(s->fv); /* the flagged values now live in ws->data */
     s->fv = NULL;
-    wf_audit_sort_skipped(ws);
+    wf_windows_sort_skipped(ws);
     return WF_OK;
 }
 
@@ -743,7 +634,7 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     s.threshold = cfg->threshold;
     s.seed = es->seed;
     s.include_flagged = es->background_include_flagged;
-    int need_bg = es->do_kernelshap ||
+    int need_bg = o->background_only || es->do_kernelshap ||
                   (es->do_ig && (es->expected_gradients || es->baseline == WF_BASELINE_MEAN ||
                                  es->baseline == WF_BASELINE_MEDIAN));
     s.bg_from_data = need_bg && es->background != WF_BACKGROUND_FILE;

@@ -1,5 +1,5 @@
 /*
- * The audit pipeline behind `whyflag audit` and `whyflag merge`.
+ * Inside the audit stage (include/whyflag/audit.h is its public face).
  *
  * One pass over the log (wf_data_stream_windows) produces a *part*: the windows of the turbines
  * this run owns (all of them, or shard k of n), scored in batches as they stream, with values kept
@@ -19,11 +19,12 @@
  *    whole log for it), or a background file;
  *  - each explanation's RNG stream follows its window's (turbine id, start), not its index.
  */
-#ifndef WF_CLI_AUDIT_H
-#define WF_CLI_AUDIT_H
+#ifndef WF_AUDIT_IMPL_H
+#define WF_AUDIT_IMPL_H
 
 #include <stdint.h>
 
+#include "whyflag/audit.h"
 #include "whyflag/config.h"
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
@@ -68,11 +69,18 @@ typedef struct wf_audit_part {
     double seconds_stream, seconds_explain; /* wall time of the two phases (informational) */
 } wf_audit_part;
 
+/* The loaded run behind the public wf_audit handle. */
+struct wf_audit {
+    wf_config cfg;
+    wf_model *model;
+    wf_predictor pred;
+};
+
 typedef struct wf_audit_run_opts {
     int shard_k, shard_n;
-    int threads; /* 0 = all cores */
-    int quiet;   /* progress lines on stderr are printed by the caller's callback only */
-    void (*progress)(void *user, const char *phase, int64_t done, int64_t total);
+    int threads; /* resolved: 0 = all cores */
+    int background_only; /* stream the log for the background only (no part windows) */
+    wf_audit_progress_fn progress;
     void *progress_user;
 } wf_audit_run_opts;
 
@@ -94,12 +102,21 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *part, wf_error *e
 wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n_parts,
                            wf_audit_part *out, wf_error *err);
 
-/* Internal helpers shared by audit_stream.c and audit_shard.c. */
-/* perm[j] = index of the j-th window in (turbine id, start) order (malloc'd; NULL: no memory). */
-int64_t *wf_audit_order(const wf_window *w, int64_t n);
-/* Sort the skipped list by (turbine id, start, reason). */
-void wf_audit_sort_skipped(wf_windows *ws);
-/* new[j] = old[perm[j]] in place for w and the optional parallel arrays; perm is destroyed. */
-void wf_audit_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b);
+/* Turbine ownership of a shard: the part's sorted turbine table. */
+int wf_audit_part_owns(const wf_audit_part *pt, const char *turbine_id);
+
+/* Publishing (publish.c). Create the output folder if missing; an error if it is not a writable
+ * folder. */
+wf_status wf_audit_make_dir(const char *path, wf_error *err);
+/* results.json, report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig when sign_key),
+ * written into a staging folder inside out_dir and moved into place. */
+wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
+                                 const wf_predictor *pred, const wf_audit_part *all,
+                                 const char *out_dir, const char *data_dir,
+                                 const uint8_t *sign_key, wf_error *err);
+/* A shard folder's partial manifest: inputs, settings and shard.bin. */
+wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *model,
+                                        const wf_predictor *pred, const wf_audit_part *pt,
+                                        const char *dir, const char *data_dir, wf_error *err);
 
 #endif

@@ -17,37 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/audit.h"
+#include "audit/audit_impl.h"
 #include "core/fileio.h"
-#include "core/version.h"
-
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION 1
-
-/* ---------------------------------------------------------------- identity */
-
-wf_status wf_audit_ident_compute(const wf_config *cfg, wf_audit_ident *id, wf_error *err) {
-    memset(id, 0, sizeof *id);
-    snprintf(id->tool, sizeof id->tool, "%s", WF_TOOL_NAME);
-    char abs[PATH_MAX];
-    const char *cp = realpath(cfg->config_path, abs) ? abs : cfg->config_path;
-    if (strlen(cp) >= sizeof id->config_path)
-        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", cp);
-    memcpy(id->config_path, cp, strlen(cp) + 1);
-    wf_status st = wf_sha256_file_hex(cfg->config_path, id->config, err);
-    if (!st)
-        st = wf_sha256_file_hex(cfg->model, id->model, err);
-    if (!st)
-        st = wf_sha256_file_hex(cfg->log.path, id->log, err);
-    if (!st && cfg->failures.path[0])
-        st = wf_sha256_file_hex(cfg->failures.path, id->failures, err);
-    if (!st && cfg->explain.background == WF_BACKGROUND_FILE)
-        st = wf_sha256_file_hex(cfg->explain.background_path, id->background, err);
-    if (!st && cfg->explain.baseline == WF_BASELINE_FILE)
-        st = wf_sha256_file_hex(cfg->explain.baseline_path, id->baseline, err);
-    return st;
-}
 
 /* ---------------------------------------------------------------- writer */
 
@@ -812,24 +786,25 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
         out->ws.w = malloc(sizeof *out->ws.w);
         out->scores = malloc(sizeof *out->scores);
     }
-    int64_t *perm = wf_audit_order(out->ws.w, total);
+    int64_t *perm = NULL;
+    wf_status ost = wf_windows_order(out->ws.w, total, &perm, err);
     int64_t *newpos = malloc(sizeof *newpos * na);
-    if (!perm || !newpos || !out->ws.w || !out->scores) {
+    if (ost || !newpos || !out->ws.w || !out->scores) {
         free(perm);
         free(newpos);
         free(base);
         wf_audit_part_free(out);
-        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        return ost ? ost : wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
     for (int64_t j = 0; j < total; j++)
         newpos[perm[j]] = j;
-    wf_audit_permute(perm, total, out->ws.w, out->scores, NULL, out->flagged);
+    wf_windows_permute(perm, total, out->ws.w, out->scores, NULL, out->flagged);
     free(perm);
     for (int64_t j = 0; j < total; j++)
         out->ws.w[j].index = j;
     out->ws.n = out->ws.cap = total;
     out->ws.cap_skipped = out->ws.n_skipped;
-    wf_audit_sort_skipped(&out->ws);
+    wf_windows_sort_skipped(&out->ws);
     for (int i = 0; i < np; i++) {
         wf_audit_part *p = &parts[i];
         for (int64_t j = 0; j < p->n_expl; j++) {

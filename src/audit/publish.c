@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/audit_output.h"
-#include "cli/pipeline.h"
+#include "audit/audit_impl.h"
 #include "core/fileio.h"
 #include "core/version.h"
 #include "whyflag/report.h"
@@ -93,7 +92,8 @@ static wf_status publish(const char *staging, const char *out_dir, wf_error *err
 
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
-                                 const char *out_dir, const uint8_t *sign_key, wf_error *err) {
+                                 const char *out_dir, const char *data_dir,
+                                 const uint8_t *sign_key, wf_error *err) {
     char methods[4096];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, sizeof methods);
     wf_failure *failures = NULL;
@@ -129,7 +129,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
 
     wf_report_options o;
     wf_report_options_default(&o);
-    o.data_dir = wf_data_dir();
+    o.data_dir = data_dir ? data_dir : WF_DATA_DIR;
     o.template_path = cfg->report.template_path;
     o.fonts_dir = cfg->report.fonts_dir;
     o.title = cfg->report.title;
@@ -173,4 +173,35 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     }
     free(failures);
     return st;
+}
+
+/* The partial manifest of a shard folder: inputs, settings and shard.bin. */
+wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *model,
+                                        const wf_predictor *pred, const wf_audit_part *pt,
+                                        const char *dir, const char *data_dir, wf_error *err) {
+    wf_results r;
+    memset(&r, 0, sizeof r);
+    r.tool = WF_TOOL_NAME;
+    r.command = "audit --shard";
+    r.model_path = cfg->model;
+    memcpy(r.model_sha256, pt->id.model, sizeof r.model_sha256);
+    r.model_quantized = wf_model_is_quantized(model);
+    r.surrogate = pred->surrogate;
+    r.threshold = cfg->threshold;
+    r.generated_at = wf_audit_run_time();
+    r.settings = &cfg->explain;
+    r.background = pt->has_bg ? &pt->bg : NULL;
+    r.windows = &pt->ws;
+    wf_report_options o;
+    wf_report_options_default(&o);
+    o.data_dir = data_dir ? data_dir : WF_DATA_DIR;
+    o.template_path = cfg->report.template_path;
+    o.fonts_dir = cfg->report.fonts_dir;
+    o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, pt->id.model};
+    o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, pt->id.log};
+    if (cfg->failures.path[0])
+        o.inputs[o.n_inputs++] = (wf_report_input){"failures", cfg->failures.path, pt->id.failures};
+    o.inputs[o.n_inputs++] = (wf_report_input){"config", cfg->config_path, pt->id.config};
+    static const char *const outs[] = {"shard.bin"};
+    return wf_manifest_write(dir, &r, &o, outs, 1, err);
 }

@@ -1,0 +1,261 @@
+/*
+ * The audit's public entry points (include/whyflag/audit.h): open a run, run it (whole or one
+ * shard), merge shard folders, and draw the run's background for `whyflag explain --config`.
+ */
+#define _XOPEN_SOURCE 700 /* realpath */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit_impl.h"
+#include "core/clock.h"
+#include "core/fileio.h"
+
+void wf_audit_opts_default(wf_audit_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->shard_n = 1;
+    o->threads = -1;
+}
+
+/* The model's channels (metadata) must be the config's, in order. */
+static wf_status check_channels(const wf_config *cfg, const wf_model *model, wf_error *err) {
+    const char *const *mchan = NULL;
+    int n = wf_model_channels(model, &mchan);
+    if (n <= 0)
+        return WF_OK;
+    if (n != cfg->log.n_channels)
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "%s: log.channels lists %d channels but the model %s was trained on %d",
+                            cfg->config_path, cfg->log.n_channels, cfg->model, n);
+    for (int c = 0; c < n; c++)
+        if (strcmp(mchan[c], cfg->log.channels[c].name) != 0)
+            return wf_error_set(err, WF_ERR_CONFIG,
+                                "%s: log.channels[%d].name is '%s' but the model's channel %d is "
+                                "'%s' (channels must be listed in the model's order)",
+                                cfg->config_path, c, cfg->log.channels[c].name, c, mchan[c]);
+    return WF_OK;
+}
+
+wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) {
+    *out = NULL;
+    wf_audit *a = calloc(1, sizeof *a);
+    if (!a)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    /* Load through the absolute path, as merge does (from the path the shards recorded), so that
+     * every path in the results reads the same however the run was started. */
+    char abs[PATH_MAX];
+    if (realpath(config_path, abs))
+        config_path = abs;
+    wf_status st = wf_config_load(config_path, &a->cfg, err);
+    if (!st)
+        st = wf_model_load(a->cfg.model, &a->model, err);
+    if (!st)
+        st = check_channels(&a->cfg, a->model, err);
+    if (!st) {
+        wf_layout layout = WF_LAYOUT_AUTO;
+        if (!strcmp(a->cfg.layout, "NCT"))
+            layout = WF_LAYOUT_NCT;
+        else if (!strcmp(a->cfg.layout, "NTC"))
+            layout = WF_LAYOUT_NTC;
+        st = wf_model_predictor(a->model, a->cfg.log.n_channels, a->cfg.window.length, layout,
+                                &a->pred, err);
+    }
+    if (st) {
+        wf_audit_close(a);
+        return st;
+    }
+    *out = a;
+    return WF_OK;
+}
+
+void wf_audit_close(wf_audit *a) {
+    if (!a)
+        return;
+    wf_predictor_deinit(&a->pred);
+    wf_model_free(a->model);
+    wf_config_deinit(&a->cfg);
+    free(a);
+}
+
+const wf_config *wf_audit_config(const wf_audit *a) {
+    return &a->cfg;
+}
+
+const wf_model *wf_audit_model(const wf_audit *a) {
+    return a->model;
+}
+
+const wf_predictor *wf_audit_predictor(const wf_audit *a) {
+    return &a->pred;
+}
+
+static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
+    sum->rows = pt->stats.rows;
+    sum->turbines = pt->stats.turbines;
+    sum->windows = pt->ws.n;
+    sum->skipped = pt->ws.n_skipped;
+    sum->flagged = sum->explained = sum->not_explained = 0;
+    for (int64_t i = 0; i < pt->ws.n; i++)
+        sum->flagged += pt->flagged[i];
+    for (int64_t i = 0; i < pt->n_expl; i++) {
+        if (pt->expl[i].status == WF_OK)
+            sum->explained++;
+        else
+            sum->not_explained++;
+    }
+    sum->seconds_stream = pt->seconds_stream;
+    sum->seconds_explain = pt->seconds_explain;
+}
+
+wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *sum,
+                       wf_error *err) {
+    double t0 = wf_now_seconds();
+    wf_audit_summary dummy;
+    if (!sum)
+        sum = &dummy;
+    memset(sum, 0, sizeof *sum);
+    const wf_config *cfg = &a->cfg;
+    int shard_n = o->shard_n < 1 ? 1 : o->shard_n;
+    if (shard_n > WF_AUDIT_MAX_SHARDS || o->shard_k < 0 || o->shard_k >= shard_n)
+        return wf_error_set(err, WF_ERR_INVALID, "shard %d/%d: expected 0 <= K < N <= %d",
+                            o->shard_k, shard_n, WF_AUDIT_MAX_SHARDS);
+    const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : cfg->output_dir;
+    snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
+    /* Check the output folder before any work, so that a typo costs nothing. */
+    wf_status st = wf_audit_make_dir(out_dir, err);
+    if (st)
+        return st;
+    wf_audit_run_opts ro = {o->shard_k, shard_n, o->threads >= 0 ? o->threads : cfg->explain.threads,
+                            0, o->progress, o->progress_user};
+    wf_audit_part part, all;
+    memset(&part, 0, sizeof part);
+    memset(&all, 0, sizeof all);
+    st = wf_audit_part_run(cfg, a->model, &a->pred, &ro, &part, err);
+    if (st)
+        goto done;
+    summarize(&part, sum);
+    if (o->sharded) {
+        sum->fleet_turbines = part.n_turbines;
+        for (int64_t i = 0; i < part.n_turbines; i++) {
+            sum->fleet_rows += part.turbine_rows[i];
+            if (part.turbine_shard[i] == o->shard_k) {
+                sum->shard_turbines++;
+                sum->shard_rows += part.turbine_rows[i];
+            }
+        }
+        if (shard_n == 1) { /* no assignment pass: everything is this shard's */
+            sum->shard_turbines = sum->fleet_turbines = part.stats.turbines;
+            sum->shard_rows = sum->fleet_rows = part.stats.rows;
+        }
+        char path[WF_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/shard.bin", out_dir);
+        st = wf_audit_shard_write(path, &part, err);
+        if (!st)
+            st = wf_audit_write_shard_manifest(cfg, a->model, &a->pred, &part, out_dir,
+                                               o->data_dir, err);
+        goto done;
+    }
+    const char *names[] = {cfg->config_path};
+    st = wf_audit_combine(&part, names, 1, &all, err);
+    if (!st)
+        st = wf_audit_write_outputs(cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
+                                    o->sign_key, err);
+    sum->signed_manifest = !st && o->sign_key;
+done:
+    sum->seconds_total = wf_now_seconds() - t0;
+    wf_audit_part_free(&part);
+    wf_audit_part_free(&all);
+    return st;
+}
+
+wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
+                         wf_audit_summary *sum, wf_error *err) {
+    double t0 = wf_now_seconds();
+    wf_audit_summary dummy;
+    if (!sum)
+        sum = &dummy;
+    memset(sum, 0, sizeof *sum);
+    if (n < 1)
+        return wf_error_set(err, WF_ERR_INVALID, "no shard folder given");
+    wf_status st = WF_OK;
+    wf_audit_part *parts = calloc((size_t)n, sizeof *parts);
+    wf_audit_part all;
+    memset(&all, 0, sizeof all);
+    wf_audit *a = NULL;
+    if (!parts)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        char path[WF_PATH_MAX + 32];
+        snprintf(path, sizeof path, "%s/shard.bin", dirs[i]);
+        st = wf_audit_shard_read(path, &parts[i], err);
+        if (st) {
+            if (st == WF_ERR_IO)
+                wf_error_prefix(err, "%s is not a finished shard folder: ", dirs[i]);
+            goto done;
+        }
+    }
+    /* The run's config, as the shards recorded it; it must not have changed since. */
+    const char *cpath = parts[0].id.config_path;
+    st = wf_audit_open(cpath, &a, err);
+    if (st)
+        goto done;
+    char hex[65];
+    st = wf_sha256_file_hex(cpath, hex, err);
+    if (st)
+        goto done;
+    if (strcmp(hex, parts[0].id.config)) {
+        st = wf_error_set(err, WF_ERR_VERIFY,
+                          "%s changed since the shards were run (SHA-256 %s, the shards used %s)",
+                          cpath, hex, parts[0].id.config);
+        goto done;
+    }
+    const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : a->cfg.output_dir;
+    snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
+    st = wf_audit_make_dir(out_dir, err);
+    if (st)
+        goto done;
+    st = wf_audit_combine(parts, dirs, n, &all, err);
+    if (st)
+        goto done;
+    st = wf_audit_write_outputs(&a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
+                                o->sign_key, err);
+    if (!st) {
+        summarize(&all, sum);
+        sum->n_shards = n;
+        sum->signed_manifest = o->sign_key != NULL;
+    }
+done:
+    sum->seconds_total = wf_now_seconds() - t0;
+    for (int i = 0; i < n; i++)
+        wf_audit_part_free(&parts[i]);
+    free(parts);
+    wf_audit_part_free(&all);
+    wf_audit_close(a);
+    return st;
+}
+
+wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, int threads,
+                              wf_background *bg, wf_error *err) {
+    memset(bg, 0, sizeof *bg);
+    wf_config with = a->cfg; /* shallow: borrowed for this call only */
+    if (settings)
+        with.explain = *settings;
+    const wf_config *cfg = &with;
+    wf_audit_run_opts ro = {0, 1, threads >= 0 ? threads : cfg->explain.threads, 1, NULL, NULL};
+    wf_audit_part part;
+    memset(&part, 0, sizeof part);
+    wf_status st = wf_audit_part_run(cfg, a->model, &a->pred, &ro, &part, err);
+    if (!st && !part.has_bg)
+        st = wf_error_set(err, WF_ERR_DATA,
+                          "%s: no background could be drawn (every window of the log is flagged "
+                          "or no window could be cut)",
+                          cfg->log.path);
+    if (!st) {
+        *bg = part.bg;
+        memset(&part.bg, 0, sizeof part.bg);
+    }
+    wf_audit_part_free(&part);
+    return st;
+}

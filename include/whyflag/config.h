@@ -11,6 +11,7 @@
 
 #include "whyflag/explain.h"
 #include "whyflag/status.h"
+#include "whyflag/windows.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,34 +83,16 @@ wf_status wf_config_parse(const char *json, const char *name, const char *base_d
                           wf_error *err);
 void wf_config_deinit(wf_config *cfg);
 
-/*
- * One parser for the explain settings, shared by the config loader and the CLI flags
- * (--method, --groups, ...). Each parses a string into s (or *out) and, on failure, returns
- * WF_ERR_CONFIG with a message "found X, expected Y" (the caller prefixes the key path or flag).
- */
-/* "kernelshap" | "ig" | "both" */
-wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err);
-/* "channel" | "segments:K" (K >= 1) | "cell". Explicit groups come from the config only. */
-wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err);
-/* a positive integer | "auto" (WF_NSAMPLES_AUTO) | "exact" (WF_NSAMPLES_EXACT) */
-wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
-/* "identity" | "logit" | "logit_output" (see wf_link) */
-wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err);
-/* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" */
-wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err);
-/* a positive integer | "auto" (0) */
-wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err);
-/* "mean" | "zeros" | "median" | a path to a windows file (copied into s->baseline_path as
- * given; the config loader resolves it against the config folder first) */
-wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_error *err);
-/* "sample" | "file" | "kmeans" */
-wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
-/* Names of the enums, as the config spells them (for reports and results.json). */
-const char *wf_explain_method_name(const wf_explain_settings *s);
-const char *wf_ig_rule_name(wf_ig_rule r);
-const char *wf_link_name(wf_link l);
-const char *wf_baseline_name(wf_baseline_kind b);
-const char *wf_background_name(wf_background_kind b);
+/* The files the explain settings name (a background windows file, a baseline window), read
+ * here (the explain stage opens no file) and handed to explain through s->background_windows
+ * and s->baseline_values, which point into f until wf_explain_files_free. The baseline must be
+ * one window of C x T. */
+typedef struct wf_explain_files {
+    wf_windows background, baseline;
+} wf_explain_files;
+wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain_files *f,
+                                wf_error *err);
+void wf_explain_files_free(wf_explain_files *f);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,12 @@ typedef enum wf_background_kind {
 #define WF_NSAMPLES_AUTO (-1)  /* sample until converged or max_samples */
 #define WF_NSAMPLES_EXACT (-2) /* enumerate every coalition */
 
+/* A window named by its identity (a background window, in results.json). */
+typedef struct wf_window_ref {
+    char turbine_id[WF_ID_MAX];
+    int64_t start;
+} wf_window_ref;
+
 /* An explicit player: a name and the cells it holds (indices c*T+t). */
 typedef struct wf_group {
     char name[WF_ID_MAX];
@@ -72,7 +78,9 @@ typedef struct wf_explain_settings {
     double convergence;        /* max SE / (max phi - min phi) threshold (default 0.01) */
     wf_link link;
     wf_background_kind background;
-    char background_path[1024];     /* WF_BACKGROUND_FILE */
+    char background_path[1024];     /* WF_BACKGROUND_FILE (named in reports) */
+    const wf_windows *background_windows; /* WF_BACKGROUND_FILE: the file's windows, loaded by
+                                           * the caller (borrowed; explain opens no file) */
     int background_size;            /* windows drawn / k-means clusters (default 50) */
     int background_include_flagged; /* 0: draw from unflagged windows only (default) */
     /* Integrated Gradients */
@@ -82,6 +90,8 @@ typedef struct wf_explain_settings {
     double ig_tol; /* adaptive: |delta| <= tol * |f(x) - f(x')| (default 0.01) */
     wf_baseline_kind baseline;
     char baseline_path[1024];
+    const float *baseline_values; /* WF_BASELINE_FILE: (C, T) the file's one window, loaded by
+                                   * the caller (borrowed) */
     int expected_gradients; /* 1: Expected Gradients (baselines drawn from the background) */
     int eg_samples;         /* baselines x alphas drawn per window for EG (default 200) */
     /* run */
@@ -147,11 +157,19 @@ typedef struct wf_background {
     float *x;              /* (n, C, T), owned */
     double *weight;        /* (n), owned, sum 1 */
     char description[256]; /* for the methods text, e.g. "50 unflagged windows drawn with seed 0" */
+    /* The windows the background was taken from, so that an auditor can rebuild it from the log:
+     * the drawn windows themselves (sample, file), or the population a k-means summary was
+     * computed from. n_src == 0 when unknown. */
+    int64_t n_src;
+    wf_window_ref *src; /* (n_src), owned */
 } wf_background;
 
 void wf_background_deinit(wf_background *b);
+/* Record the windows a background came from (w: n pointers, or wa: n windows). */
+wf_status wf_background_set_src(wf_background *b, const wf_window *const *w, const wf_window *wa,
+                                int64_t n, wf_error *err);
 /* Build a background according to s from a windows set (flags[i] != 0 marks flagged windows; may
- * be NULL) or from s->background_path. */
+ * be NULL) or from the windows file the caller loaded (s->background_windows). */
 wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws,
                               const uint8_t *flags, wf_background *out, wf_error *err);
 
@@ -165,6 +183,35 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
 /* Human-readable description of the settings for reports (method text), into buf. */
 void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, char *buf,
                          size_t size);
+
+/*
+ * One parser for the explain settings, shared by the config loader and the CLI flags
+ * (--method, --groups, ...). Each parses a string into s (or *out) and, on failure, returns
+ * WF_ERR_CONFIG with a message "found X, expected Y" (the caller prefixes the key path or flag).
+ */
+/* "kernelshap" | "ig" | "both" */
+wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err);
+/* "channel" | "segments:K" (K >= 1) | "cell". Explicit groups come from the config only. */
+wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err);
+/* a positive integer | "auto" (WF_NSAMPLES_AUTO) | "exact" (WF_NSAMPLES_EXACT) */
+wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
+/* "identity" | "logit" | "logit_output" (see wf_link) */
+wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err);
+/* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" */
+wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err);
+/* a positive integer | "auto" (0) */
+wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err);
+/* "mean" | "zeros" | "median" | a path to a windows file (copied into s->baseline_path as
+ * given; the config loader resolves it against the config folder first) */
+wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_error *err);
+/* "sample" | "file" | "kmeans" */
+wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
+/* Names of the enums, as the config spells them (for reports and results.json). */
+const char *wf_explain_method_name(const wf_explain_settings *s);
+const char *wf_ig_rule_name(wf_ig_rule r);
+const char *wf_link_name(wf_link l);
+const char *wf_baseline_name(wf_baseline_kind b);
+const char *wf_background_name(wf_background_kind b);
 
 #ifdef __cplusplus
 }

@@ -72,6 +72,7 @@ typedef struct wf_audit_part {
 /* The loaded run behind the public wf_audit handle. */
 struct wf_audit {
     wf_config cfg;
+    wf_explain_files files; /* the background/baseline files cfg.explain names, loaded once */
     wf_model *model;
     wf_predictor pred;
 };

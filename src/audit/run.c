@@ -53,6 +53,9 @@ wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) 
         st = wf_model_load(a->cfg.model, &a->model, err);
     if (!st)
         st = check_channels(&a->cfg, a->model, err);
+    if (!st)
+        st = wf_explain_files_load(&a->cfg.explain, a->cfg.log.n_channels,
+                                   a->cfg.window.length, &a->files, err);
     if (!st) {
         wf_layout layout = WF_LAYOUT_AUTO;
         if (!strcmp(a->cfg.layout, "NCT"))
@@ -76,6 +79,7 @@ void wf_audit_close(wf_audit *a) {
     wf_predictor_deinit(&a->pred);
     wf_model_free(a->model);
     wf_config_deinit(&a->cfg);
+    wf_explain_files_free(&a->files);
     free(a);
 }
 

@@ -21,7 +21,7 @@
 #include "core/fileio.h"
 
 #define MAGIC "WFSHARD1"
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2 /* 2: the background's source windows */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -198,6 +198,11 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
         put_f32s(&b, pt->bg.x, pt->bg.n * (int64_t)pt->bg.C * pt->bg.T);
         put_f64s(&b, pt->bg.weight, pt->bg.n);
         put_str(&b, pt->bg.description);
+        put_i64(&b, pt->bg.n_src);
+        for (int64_t i = 0; i < pt->bg.n_src; i++) {
+            put_str(&b, pt->bg.src[i].turbine_id);
+            put_i64(&b, pt->bg.src[i].start);
+        }
     }
     put_i64(&b, pt->n_expl);
     for (int64_t i = 0; i < pt->n_expl; i++)
@@ -551,6 +556,15 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
             get_f64s(&b, pt->bg.weight, pt->bg.n);
         }
         get_strbuf(&b, pt->bg.description, sizeof pt->bg.description);
+        pt->bg.n_src = get_range(&b, 0, INT64_MAX / (int64_t)sizeof(wf_window_ref));
+        pt->bg.src = b.bad ? NULL : alloc_n(&b, pt->bg.n_src ? pt->bg.n_src : 1,
+                                            sizeof(wf_window_ref));
+        for (int64_t i = 0; pt->bg.src && !b.bad && i < pt->bg.n_src; i++) {
+            get_strbuf(&b, pt->bg.src[i].turbine_id, sizeof pt->bg.src[i].turbine_id);
+            pt->bg.src[i].start = get_i64(&b);
+        }
+        if (!pt->bg.src)
+            pt->bg.n_src = 0;
     }
     int64_t ne = get_i64(&b);
     if (!b.bad && fits(&b, ne)) {
@@ -600,7 +614,8 @@ static int same_bg(const wf_background *a, const wf_background *b) {
     size_t n = (size_t)a->n * (size_t)a->C * (size_t)a->T;
     return !memcmp(a->x, b->x, n * sizeof(float)) &&
            !memcmp(a->weight, b->weight, (size_t)a->n * sizeof(double)) &&
-           !strcmp(a->description, b->description);
+           !strcmp(a->description, b->description) && a->n_src == b->n_src &&
+           (a->n_src == 0 || !memcmp(a->src, b->src, (size_t)a->n_src * sizeof *a->src));
 }
 
 static int cmp_expl(const void *a, const void *b) {

@@ -532,6 +532,7 @@ static wf_status build_background(stream *s, wf_error *err) {
             memcpy(pt->bg.x, pool.data, sizeof(float) * s->CT * (size_t)s->pool_n);
             for (int64_t i = 0; i < s->pool_n; i++)
                 pt->bg.weight[i] = 1.0 / (double)s->pool_n;
+            st = wf_background_set_src(&pt->bg, NULL, pool.w, s->pool_n, err);
             snprintf(pt->bg.description, sizeof pt->bg.description,
                      "%lld %s of the log drawn by seeded hash (seed %llu): those with the "
                      "smallest hash of turbine id and start",

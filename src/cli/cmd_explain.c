@@ -168,6 +168,8 @@ int wf_cmd_explain(int argc, char **argv) {
         }
     }
     wf_audit *au = NULL;
+    wf_explain_files files;
+    memset(&files, 0, sizeof files);
     wf_error err = {0};
     int rc = 0;
     wf_explain_settings s;
@@ -212,6 +214,11 @@ int wf_cmd_explain(int argc, char **argv) {
     }
     if (ws.n < 1) {
         wf_error_set(&err, WF_ERR_DATA, "%s holds no windows to explain", wpath);
+        rc = wf_cli_fail("explain", &err);
+        goto done;
+    }
+    /* The background and baseline files the settings name (explain opens no file). */
+    if (wf_explain_files_load(&s, ws.C, ws.T, &files, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
@@ -305,6 +312,7 @@ done:
     wf_predictor_deinit(&p);
     wf_windows_free(&ws);
     wf_model_free(m);
+    wf_explain_files_free(&files);
     wf_audit_close(au);
     return rc;
 }

@@ -234,3 +234,43 @@ wf_status wf_windows_read_json(const char *path, wf_windows *ws, wf_error *err) 
         wf_windows_free(ws);
     return st;
 }
+
+/* ---------------------------------------------------------------- explain's input files */
+
+void wf_explain_files_free(wf_explain_files *f) {
+    if (!f)
+        return;
+    wf_windows_free(&f->background);
+    wf_windows_free(&f->baseline);
+    memset(f, 0, sizeof *f);
+}
+
+wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain_files *f,
+                                wf_error *err) {
+    wf_explain_files_free(f);
+    s->background_windows = NULL;
+    s->baseline_values = NULL;
+    wf_status st = WF_OK;
+    if (s->background == WF_BACKGROUND_FILE) {
+        st = wf_windows_read_json(s->background_path, &f->background, err);
+        if (!st)
+            s->background_windows = &f->background;
+    }
+    if (!st && s->baseline == WF_BASELINE_FILE) {
+        st = wf_windows_read_json(s->baseline_path, &f->baseline, err);
+        if (!st && (f->baseline.n != 1 || f->baseline.C != C || f->baseline.T != T))
+            st = wf_error_set(err, WF_ERR_SHAPE,
+                              "%s: a baseline file must hold exactly one window of %d channels "
+                              "x %d steps (found %lld windows of %d x %d)",
+                              s->baseline_path, C, T, (long long)f->baseline.n, f->baseline.C,
+                              f->baseline.T);
+        if (!st)
+            s->baseline_values = f->baseline.data;
+    }
+    if (st) {
+        wf_explain_files_free(f);
+        s->background_windows = NULL;
+        s->baseline_values = NULL;
+    }
+    return st;
+}

@@ -1,6 +1,7 @@
 /*
- * Background sets for KernelSHAP and the IG baselines: a windows file, windows drawn from the
- * run (seeded, unflagged by default), or a weighted k-means summary of them (k-means++ seeding
+ * Background sets for KernelSHAP and the IG baselines: a windows file (loaded by the caller:
+ * the explain stage opens no file), windows drawn from the run (the unflagged ones by default,
+ * those with the smallest seeded hash of turbine id and start), or a weighted k-means summary (k-means++ seeding
  * from the seed, Lloyd iterations on channel-standardized cells, centers in raw units, weights =
  * cluster sizes). Weights always sum to 1.
  */
@@ -11,7 +12,7 @@
 
 #include "explain/explain_impl.h"
 
-/* RNG stream of the background draw: far from any window index. */
+/* RNG stream of the k-means seeding: far from any window index. */
 #define BG_STREAM 0xB4C6600D5EEDull
 #define KMEANS_ITERS 100
 
@@ -20,7 +21,24 @@ void wf_background_deinit(wf_background *b) {
         return;
     free(b->x);
     free(b->weight);
+    free(b->src);
     memset(b, 0, sizeof *b);
+}
+
+wf_status wf_background_set_src(wf_background *b, const wf_window *const *w, const wf_window *wa,
+                                int64_t n, wf_error *err) {
+    free(b->src);
+    b->src = malloc(sizeof *b->src * (size_t)(n > 0 ? n : 1));
+    b->n_src = 0;
+    if (!b->src)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        const wf_window *x = w ? w[i] : &wa[i];
+        memcpy(b->src[i].turbine_id, x->turbine_id, WF_ID_MAX);
+        b->src[i].start = x->start;
+    }
+    b->n_src = n;
+    return WF_OK;
 }
 
 static wf_status bg_alloc(wf_background *b, int C, int T, int64_t n, wf_error *err) {
@@ -40,34 +58,34 @@ static wf_status bg_alloc(wf_background *b, int C, int T, int64_t n, wf_error *e
 
 static wf_status from_file(const wf_explain_settings *s, const wf_windows *ws, wf_background *out,
                            wf_error *err) {
-    wf_windows f;
-    memset(&f, 0, sizeof f);
-    wf_status st = wf_windows_read_json(s->background_path, &f, err);
-    if (st)
-        return st;
-    if (f.n < 1) {
-        wf_windows_free(&f);
+    const wf_windows *f = s->background_windows;
+    if (!f)
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "%s: the background file was not loaded (the caller loads it and "
+                            "hands its windows in explain settings' background_windows)",
+                            s->background_path);
+    if (f->n < 1)
         return wf_error_set(err, WF_ERR_DATA, "%s: the background file holds no windows",
                             s->background_path);
-    }
-    if (ws && (f.C != ws->C || f.T != ws->T)) {
-        st = wf_error_set(err, WF_ERR_SHAPE,
-                          "%s: background windows are %d channels x %d steps, the windows to "
-                          "explain are %d x %d",
-                          s->background_path, f.C, f.T, ws->C, ws->T);
-        wf_windows_free(&f);
-        return st;
-    }
-    st = bg_alloc(out, f.C, f.T, f.n, err);
+    if (ws && (f->C != ws->C || f->T != ws->T))
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "%s: background windows are %d channels x %d steps, the windows to "
+                            "explain are %d x %d",
+                            s->background_path, f->C, f->T, ws->C, ws->T);
+    wf_status st = bg_alloc(out, f->C, f->T, f->n, err);
     if (!st) {
-        memcpy(out->x, f.data, sizeof(float) * (size_t)f.n * (size_t)f.C * (size_t)f.T);
-        for (int64_t i = 0; i < f.n; i++)
-            out->weight[i] = 1.0 / (double)f.n;
+        size_t CT = (size_t)f->C * (size_t)f->T;
+        for (int64_t i = 0; i < f->n; i++) {
+            memcpy(out->x + (size_t)i * CT, f->w[i].values, sizeof(float) * CT);
+            out->weight[i] = 1.0 / (double)f->n;
+        }
         const char *base = strrchr(s->background_path, '/');
         snprintf(out->description, sizeof out->description, "%lld windows from %.180s",
-                 (long long)f.n, base ? base + 1 : s->background_path);
+                 (long long)f->n, base ? base + 1 : s->background_path);
+        st = wf_background_set_src(out, NULL, f->w, f->n, err);
+        if (st)
+            wf_background_deinit(out);
     }
-    wf_windows_free(&f);
     return st;
 }
 
@@ -81,9 +99,16 @@ static int64_t candidates(const wf_explain_settings *s, const wf_windows *ws, co
     return n;
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+typedef struct hkey {
+    uint64_t h;
+    int64_t i;
+} hkey;
+
+static int cmp_hkey(const void *a, const void *b) {
+    const hkey *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
 }
 
 static wf_status kmeans(const wf_explain_settings *s, const wf_windows *ws, const uint8_t *flags,
@@ -210,6 +235,19 @@ static wf_status kmeans(const wf_explain_settings *s, const wf_windows *ws, cons
              "cluster sizes) of %lld %s windows",
              used, (unsigned long long)s->seed, (long long)n,
              s->background_include_flagged || !flags ? "run" : "unflagged");
+    {
+        const wf_window **pw = malloc(sizeof *pw * (size_t)n);
+        if (!pw) {
+            st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        } else {
+            for (int64_t i = 0; i < n; i++)
+                pw[i] = &ws->w[cand[i]];
+            st = wf_background_set_src(out, pw, NULL, n, err);
+            free(pw);
+        }
+        if (st)
+            wf_background_deinit(out);
+    }
 done:
     free(scale);
     free(cent);
@@ -244,26 +282,43 @@ wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws
         int K = s->background_size < n ? s->background_size : (int)n;
         st = kmeans(s, ws, flags, cand, n, K, out, err);
     } else {
+        /* The one "sample" rule (the audit's too, src/audit/stream.c): the k candidates with
+         * the smallest seeded hash of (turbine id, start), in hash order. It depends only on
+         * the windows, never on their order, the threads or the shards. */
         int64_t k = s->background_size < n ? s->background_size : n;
-        wf_rng rng;
-        wf_rng_init_stream(&rng, s->seed, BG_STREAM);
-        for (int64_t i = 0; i < k; i++) { /* partial Fisher-Yates: k distinct windows */
-            int64_t j = i + (int64_t)wf_rng_below(&rng, (uint64_t)(n - i));
-            int64_t t = cand[i];
-            cand[i] = cand[j];
-            cand[j] = t;
+        hkey *hk = malloc(sizeof *hk * (size_t)n);
+        if (!hk) {
+            free(cand);
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         }
-        qsort(cand, (size_t)k, sizeof(int64_t), cmp_i64);
+        for (int64_t i = 0; i < n; i++) {
+            const wf_window *w = &ws->w[cand[i]];
+            hk[i] = (hkey){wf_seeded_hash(s->seed, wf_window_key(w->turbine_id, w->start)),
+                           cand[i]};
+        }
+        qsort(hk, (size_t)n, sizeof *hk, cmp_hkey);
+        for (int64_t i = 0; i < k; i++)
+            cand[i] = hk[i].i;
+        free(hk);
         st = bg_alloc(out, ws->C, ws->T, k, err);
         if (!st) {
             size_t CT = (size_t)ws->C * (size_t)ws->T;
+            const wf_window **pw = malloc(sizeof *pw * (size_t)k);
             for (int64_t i = 0; i < k; i++) {
                 memcpy(out->x + (size_t)i * CT, ws->w[cand[i]].values, sizeof(float) * CT);
                 out->weight[i] = 1.0 / (double)k;
+                if (pw)
+                    pw[i] = &ws->w[cand[i]];
             }
+            st = pw ? wf_background_set_src(out, pw, NULL, k, err)
+                    : wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+            free(pw);
+            if (st)
+                wf_background_deinit(out);
             snprintf(out->description, sizeof out->description,
-                     "%lld %s windows drawn at random (seed %llu) from %lld", (long long)k,
-                     s->background_include_flagged || !flags ? "run" : "unflagged",
+                     "%lld %s windows drawn by seeded hash (seed %llu) from %lld: those with "
+                     "the smallest hash of turbine id and start",
+                     (long long)k, s->background_include_flagged || !flags ? "run" : "unflagged",
                      (unsigned long long)s->seed, (long long)n);
         }
     }

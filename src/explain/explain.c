@@ -198,23 +198,6 @@ static void run_worker(void *arg, int tid) {
     wf_ig_eval_free(&ie);
 }
 
-static wf_status read_baseline_file(const char *path, int C, int T, float *out, wf_error *err) {
-    wf_windows f;
-    memset(&f, 0, sizeof f);
-    wf_status st = wf_windows_read_json(path, &f, err);
-    if (st)
-        return st;
-    if (f.n != 1 || f.C != C || f.T != T)
-        st = wf_error_set(err, WF_ERR_SHAPE,
-                          "%s: a baseline file must hold exactly one window of %d channels x %d "
-                          "steps (found %lld windows of %d x %d)",
-                          path, C, T, (long long)f.n, f.C, f.T);
-    else
-        memcpy(out, f.data, sizeof(float) * (size_t)C * (size_t)T);
-    wf_windows_free(&f);
-    return st;
-}
-
 wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                          const wf_background *bg, const wf_windows *ws, const int64_t *idx,
                          int64_t n, wf_explanation *out, wf_error *err) {
@@ -228,7 +211,7 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                                 s->baseline == WF_BASELINE_MEDIAN));
     if (need_bg && (!bg || bg->n < 1))
         return wf_error_set(err, WF_ERR_INVALID, "KernelSHAP and the %s baseline need a background",
-                            s->baseline == WF_BASELINE_MEDIAN ? "median" : "mean");
+                            wf_baseline_name(s->baseline));
     if (bg && (bg->C != p->C || bg->T != p->T))
         return wf_error_set(err, WF_ERR_SHAPE,
                             "background windows are %d x %d, the model takes %d x %d", bg->C, bg->T,
@@ -264,14 +247,19 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
         if (!base)
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         else if (s->baseline == WF_BASELINE_FILE)
-            st = read_baseline_file(s->baseline_path, ws->C, ws->T, base, err);
+            st = s->baseline_values
+                     ? (memcpy(base, s->baseline_values, sizeof(float) * (size_t)ws->C *
+                                                             (size_t)ws->T),
+                        WF_OK)
+                     : wf_error_set(err, WF_ERR_INVALID,
+                                    "%s: the baseline file was not loaded (the caller loads it "
+                                    "and hands its window in baseline_values)",
+                                    s->baseline_path);
         else
             st = wf_ig_baseline(s->baseline, bg, ws->C, ws->T, base, err);
         j.baseline = base;
-        j.baseline_name = s->baseline == WF_BASELINE_FILE     ? s->baseline_path
-                          : s->baseline == WF_BASELINE_ZEROS  ? "zeros"
-                          : s->baseline == WF_BASELINE_MEDIAN ? "median"
-                                                              : "mean";
+        j.baseline_name =
+            s->baseline == WF_BASELINE_FILE ? s->baseline_path : wf_baseline_name(s->baseline);
     }
     if (!st) {
         for (int64_t k = 0; k < n; k++) {

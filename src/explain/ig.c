@@ -394,7 +394,7 @@ wf_status wf_ig_baseline(wf_baseline_kind kind, const wf_background *bg, int C, 
     if (!bg || bg->n < 1 || bg->C != C || bg->T != T)
         return wf_error_set(err, WF_ERR_INVALID,
                             "the %s baseline needs a background of %d x %d windows",
-                            kind == WF_BASELINE_MEDIAN ? "median" : "mean", C, T);
+                            wf_baseline_name(kind), C, T);
     double *vw = NULL;
     if (kind == WF_BASELINE_MEDIAN) {
         vw = malloc(sizeof(double) * 2 * (size_t)bg->n * (size_t)T);

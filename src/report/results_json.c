@@ -14,7 +14,7 @@
  *                "convergence", "link", "background", "background_size", ..., "ig_method",
  *                "steps" (n | "auto"), "max_steps", "ig_tol", "baseline", "expected_gradients",
  *                "seed"},
- *   "background": {"n", "description"}                               (when there is one)
+ *   "background": {"n", "description", "windows": [{"turbine_id", "start"}]} (when there is one)
  *   "threshold": number | null (explain), "horizon_hours"             (audit)
  *   "windows": [ one per explained window, in window order:
  *     {"index", "turbine_id", "start", "end", "score",
@@ -52,49 +52,6 @@
 #include "core/jw.h"
 #include "report/report_impl.h"
 
-static const char *link_name(wf_link l) {
-    return l == WF_LINK_LOGIT ? "logit" : l == WF_LINK_LOGIT_OUTPUT ? "logit_output" : "identity";
-}
-
-static const char *ig_rule_name(wf_ig_rule r) {
-    switch (r) {
-    case WF_IG_RIEMANN_LEFT:
-        return "riemann_left";
-    case WF_IG_RIEMANN_RIGHT:
-        return "riemann_right";
-    case WF_IG_RIEMANN_MIDDLE:
-        return "riemann_middle";
-    case WF_IG_RIEMANN_TRAPEZOID:
-        return "riemann_trapezoid";
-    default:
-        return "gausslegendre";
-    }
-}
-
-static const char *baseline_name(wf_baseline_kind b) {
-    switch (b) {
-    case WF_BASELINE_ZEROS:
-        return "zeros";
-    case WF_BASELINE_MEDIAN:
-        return "median";
-    case WF_BASELINE_FILE:
-        return "file";
-    default:
-        return "mean";
-    }
-}
-
-static const char *background_name(wf_background_kind b) {
-    switch (b) {
-    case WF_BACKGROUND_FILE:
-        return "file";
-    case WF_BACKGROUND_KMEANS:
-        return "kmeans";
-    default:
-        return "sample";
-    }
-}
-
 static void kiso(wf_jw *w, const char *key, int64_t t) {
     char buf[32];
     wf_jw_kstr(w, key, wf_time_format_iso(t, buf));
@@ -119,7 +76,7 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
     char buf[64];
     wf_jw_obj_begin(w);
     wf_jw_key(w, "method");
-    wf_jw_str(w, s->do_kernelshap && s->do_ig ? "both" : s->do_kernelshap ? "kernelshap" : "ig");
+    wf_jw_str(w, wf_explain_method_name(s));
     const char *g = "channel";
     if (s->groups == WF_GROUPS_SEGMENTS) {
         snprintf(buf, sizeof buf, "segments:%d", s->segments);
@@ -139,13 +96,13 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
         wf_jw_int(w, s->nsamples);
     wf_jw_kint(w, "max_samples", s->max_samples);
     wf_jw_kdouble(w, "convergence", s->convergence);
-    wf_jw_kstr(w, "link", link_name(s->link));
-    wf_jw_kstr(w, "background", background_name(s->background));
+    wf_jw_kstr(w, "link", wf_link_name(s->link));
+    wf_jw_kstr(w, "background", wf_background_name(s->background));
     if (s->background == WF_BACKGROUND_FILE)
         wf_jw_kstr(w, "background_path", s->background_path);
     wf_jw_kint(w, "background_size", s->background_size);
     wf_jw_kbool(w, "background_include_flagged", s->background_include_flagged);
-    wf_jw_kstr(w, "ig_method", ig_rule_name(s->ig_rule));
+    wf_jw_kstr(w, "ig_method", wf_ig_rule_name(s->ig_rule));
     wf_jw_key(w, "steps");
     if (s->steps > 0)
         wf_jw_int(w, s->steps);
@@ -153,7 +110,7 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
         wf_jw_str(w, "auto");
     wf_jw_kint(w, "max_steps", s->max_steps);
     wf_jw_kdouble(w, "ig_tol", s->ig_tol);
-    wf_jw_kstr(w, "baseline", baseline_name(s->baseline));
+    wf_jw_kstr(w, "baseline", wf_baseline_name(s->baseline));
     if (s->baseline == WF_BASELINE_FILE)
         wf_jw_kstr(w, "baseline_path", s->baseline_path);
     wf_jw_kbool(w, "expected_gradients", s->expected_gradients);
@@ -195,7 +152,7 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
         wf_jw_kint(w, "samples", k->samples);
         wf_jw_kbool(w, "exact", k->exact);
         wf_jw_kbool(w, "converged", k->converged);
-        wf_jw_kstr(w, "link", link_name(k->link));
+        wf_jw_kstr(w, "link", wf_link_name(k->link));
         wf_jw_kdouble(w, "efficiency_gap", k->efficiency_gap);
         wf_jw_obj_end(w);
     }
@@ -203,7 +160,7 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
         const wf_ig_result *g = &e->ig;
         wf_jw_key(w, "ig");
         wf_jw_obj_begin(w);
-        wf_jw_kstr(w, "method", ig_rule_name(g->rule));
+        wf_jw_kstr(w, "method", wf_ig_rule_name(g->rule));
         wf_jw_kbool(w, "expected_gradients", g->expected_gradients);
         wf_jw_kint(w, "steps", g->steps);
         wf_jw_kbool(w, "converged", g->converged);
@@ -384,6 +341,17 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         wf_jw_obj_begin(&w);
         wf_jw_kint(&w, "n", r->background->n);
         wf_jw_kstr(&w, "description", r->background->description);
+        /* The windows it was taken from (drawn windows, file windows, or the population of a
+         * k-means summary): with the log, enough to rebuild every KernelSHAP value. */
+        wf_jw_key(&w, "windows");
+        wf_jw_arr_begin(&w);
+        for (int64_t i = 0; i < r->background->n_src; i++) {
+            wf_jw_obj_begin(&w);
+            wf_jw_kstr(&w, "turbine_id", r->background->src[i].turbine_id);
+            kiso(&w, "start", r->background->src[i].start);
+            wf_jw_obj_end(&w);
+        }
+        wf_jw_arr_end(&w);
         wf_jw_obj_end(&w);
     }
     kdouble_or_null(&w, "threshold", r->threshold);

@@ -13,18 +13,6 @@
 #include "whyflag/config.h"
 #include "whyflag/data.h"
 
-/* The 0.5 s budget is for normal builds; sanitizers slow cJSON several-fold. */
-#if defined(__SANITIZE_ADDRESS__)
-#define READ_LIMIT 3.0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define READ_LIMIT 3.0
-#endif
-#endif
-#ifndef READ_LIMIT
-#define READ_LIMIT 0.5
-#endif
-
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,9 +61,9 @@ START_TEST(test_aurora_matches_fixture) {
     ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &ref, &err) == WF_OK, "%s",
                   err.msg);
     double dt = now() - t0;
+    /* Informational only: speed is measured in tests/bench (bench_ingest), never asserted here,
+     * where a loaded machine would fail a correct build. */
     fprintf(stderr, "read 1716 fixture windows in %.3f s\n", dt);
-    ck_assert_msg(dt < READ_LIMIT, "reading windows.json took %.3f s (limit %.1f s)", dt,
-                  READ_LIMIT);
     ck_assert_int_eq(ref.n, 1716);
     check_same(&ws, &ref);
     ck_assert_int_eq(st->rows, 31104);

@@ -51,10 +51,12 @@ typedef struct wf_report_options {
     /* Inputs hashed into the manifest (model is taken from results->model_path if not listed). */
     int n_inputs;
     wf_report_input inputs[WF_REPORT_MAX_INPUTS];
-    /* Versions of the libraries the caller links (protobuf-c, cJSON, OpenBLAS, ...). whyflag,
-     * libharu, cairo, libxlsxwriter and nettle are added by the report module itself. */
+    /* Versions of the libraries the caller links (protobuf-c, cJSON, OpenBLAS, ...). The list
+     * is completed once (wf_report_versions_complete: whyflag, libharu, cairo, libxlsxwriter and
+     * nettle first) and every writer prints it as it is. */
     int n_versions;
     wf_report_version versions[WF_REPORT_MAX_VERSIONS];
+    int versions_complete; /* set by wf_report_versions_complete */
     /* report.xlsx memory mode: 0 auto (streams rows to disk above 100k windows; Summary then
      * has an autofilter instead of an Excel table), 1 always stream, -1 never. */
     int xlsx_stream;
@@ -65,6 +67,8 @@ typedef struct wf_report_options {
 
 /* Defaults: everything NULL/0, max_episode_pages 200. */
 void wf_report_options_default(wf_report_options *o);
+/* Put whyflag's and the report stage's own library versions in front of o->versions (once). */
+void wf_report_versions_complete(wf_report_options *o);
 
 /* Write report.pdf, report.xlsx, results.json and manifest.json (+ manifest.json.sig when
  * o->sign) into out_dir (created if missing). */

@@ -812,6 +812,3 @@ wf_status wf_chart_review(const wf_chart_ctx *cx, const wf_analysis *a, const do
     return chart_end(&ch, out, err);
 }
 
-const char *wf_report_cairo_version(void) {
-    return cairo_version_string();
-}

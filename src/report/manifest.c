@@ -1,7 +1,7 @@
 /*
  * manifest.json: SHA-256 and size of every input and output, the settings, versions, seed,
  * platform and time of a run; `whyflag verify` recomputes every digest. Optional Ed25519
- * signature (nettle/hogweed) over the exact bytes of manifest.json, kept beside it in
+ * signature (Ed25519, src/core/crypto.c) over the exact bytes of manifest.json, kept beside it in
  * manifest.json.sig (128 hex chars + newline): signing never changes the manifest, and verifying
  * needs no canonicalisation, only the same bytes.
  *
@@ -14,8 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <nettle/eddsa.h>
-#include <nettle/version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,21 +23,11 @@
 
 #include "core/fileio.h"
 #include "core/jw.h"
+#include "core/crypto.h"
 #include "core/version.h"
 #include "report/report_impl.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-
-const char *wf_report_nettle_version(void) {
-    return STR(NETTLE_VERSION_MAJOR) "." STR(NETTLE_VERSION_MINOR);
-}
-
 /* ---------------------------------------------------------------- keys */
-
-void wf_ed25519_public_key(uint8_t pub[32], const uint8_t priv[32]) {
-    ed25519_sha512_public_key(pub, priv);
-}
 
 static void hex_encode(const uint8_t *d, size_t n, char *out) {
     static const char digits[] = "0123456789abcdef";
@@ -149,10 +137,12 @@ static void file_entry(wf_jw *w, const char *role, const char *shown, const char
 wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_report_options *o,
                             const char *const *outputs, int n_outputs, wf_error *err) {
     wf_report_options def;
-    if (!o) {
+    if (o)
+        def = *o;
+    else
         wf_report_options_default(&def);
-        o = &def;
-    }
+    wf_report_versions_complete(&def); /* a no-op when wf_report_write_all did it */
+    o = &def;
     char path[4096], tpl[1024], font[1024], bold[1024], mono[1024];
     wf_status st = wf_path_join(out_dir, "manifest.json", path, sizeof path, err);
     if (st)
@@ -187,11 +177,6 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
     wf_jw_kstr(&w, "platform", plat);
     wf_jw_key(&w, "versions");
     wf_jw_obj_begin(&w);
-    wf_jw_kstr(&w, "whyflag", WF_VERSION);
-    wf_jw_kstr(&w, "libharu", wf_report_hpdf_version());
-    wf_jw_kstr(&w, "cairo", wf_report_cairo_version());
-    wf_jw_kstr(&w, "libxlsxwriter", wf_report_lxw_version());
-    wf_jw_kstr(&w, "nettle", wf_report_nettle_version());
     for (int i = 0; i < o->n_versions; i++)
         wf_jw_kstr(&w, o->versions[i].name, o->versions[i].value);
     wf_jw_obj_end(&w);
@@ -268,9 +253,8 @@ wf_status wf_manifest_sign(const char *manifest_path, const uint8_t priv[32], wf
     wf_status st = wf_file_read_all(manifest_path, &text, &len, err);
     if (st)
         return st;
-    uint8_t pub[32], sig[64];
-    ed25519_sha512_public_key(pub, priv);
-    ed25519_sha512_sign(pub, priv, len, (const uint8_t *)text, sig);
+    uint8_t sig[64];
+    wf_ed25519_sign(priv, text, len, sig);
     free(text);
     hex_encode(sig, 64, hex);
     hex[128] = '\n';
@@ -529,7 +513,7 @@ wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
         else if (hex_decode(sigtext, sig, 64) != 0)
             problem(&v, WF_ERR_VERIFY, "%s: malformed signature (expected 128 hex chars)%s%s",
                     sigpath, "", "");
-        else if (!ed25519_sha512_verify(pubkey, len, (const uint8_t *)text, sig))
+        else if (!wf_ed25519_verify(pubkey, text, len, sig))
             problem(&v, WF_ERR_VERIFY,
                     "%s: SIGNATURE does not verify: the manifest was changed after signing, or "
                     "signed with another key%s%s",

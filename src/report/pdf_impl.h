@@ -76,7 +76,9 @@ wf_status pdf_charts_begin(pdf_ctx *p, const char *pdf_path, wf_error *err);
 void pdf_charts_end(pdf_ctx *p);
 /* Place a PNG of w x h points at the cursor (x from the left margin); advances the cursor. */
 wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
-/* Template helpers (pdf.c): expand a line, find a key, paragraphs of every line with a key, a
+/* The file name part of a path ("" for NULL) (pdf_template.c). */
+const char *pdf_basename(const char *path);
+/* Template helpers (pdf_template.c): expand a line, find a key, paragraphs of every line with a key, a
  * section heading on a new page with its bookmark. */
 const char *pdf_tpl_text(pdf_ctx *p, const wf_tpl_section *sec, const wf_tpl_line *l, wf_error *err,
                          wf_status *st);

@@ -159,7 +159,6 @@ void wf_report_paths(const wf_report_options *o, char *tpl, char *font, char *fo
 const char *wf_report_cairo_version(void);
 const char *wf_report_hpdf_version(void);
 const char *wf_report_lxw_version(void);
-const char *wf_report_nettle_version(void);
 
 /* Methods text (plain words) from the options or built from the settings into buf. */
 void wf_report_methods_text(const wf_results *r, const wf_report_options *o, char *buf,

@@ -18,10 +18,6 @@
 #include "core/version.h"
 #include "report/report_impl.h"
 
-const char *wf_report_lxw_version(void) {
-    return LXW_VERSION;
-}
-
 typedef struct xl {
     lxw_workbook *wb;
     lxw_format *head, *date, *score, *num, *sci, *wrap, *title, *bold, *link, *mono;
@@ -472,11 +468,6 @@ static void sheet_manifest(xl *x) {
         row++;
     }
     row++;
-    kv(ws, &row, "whyflag", WF_VERSION, NULL);
-    kv(ws, &row, "libharu", wf_report_hpdf_version(), NULL);
-    kv(ws, &row, "cairo", wf_report_cairo_version(), NULL);
-    kv(ws, &row, "libxlsxwriter", LXW_VERSION, NULL);
-    kv(ws, &row, "nettle", wf_report_nettle_version(), NULL);
     for (int i = 0; i < o->n_versions; i++)
         kv(ws, &row, o->versions[i].name, o->versions[i].value, NULL);
     struct utsname u;
@@ -498,10 +489,12 @@ static void sheet_manifest(xl *x) {
 wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_report_options *o,
                                wf_error *err) {
     wf_report_options def;
-    if (!o) {
+    if (o)
+        def = *o;
+    else
         wf_report_options_default(&def);
-        o = &def;
-    }
+    wf_report_versions_complete(&def); /* a no-op when wf_report_write_all did it */
+    o = &def;
     wf_analysis a;
     wf_status st = wf_analysis_build(&a, r, o->max_episode_pages, err);
     if (st)

@@ -1,0 +1,197 @@
+/*
+ * The PDF writer's template placeholders and template helpers, below the sections that use them
+ * (pdf.c, pdf_episodes.c): expand a template line with the run's values, find a key, write
+ * paragraphs and headings.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/fileio.h"
+#include "core/version.h"
+#include "report/pdf_impl.h"
+
+/* ---------------------------------------------------------------- placeholders */
+
+const char *pdf_basename(const char *path) {
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : path ? path : "";
+}
+
+static const char *lookup(void *user, const char *name) {
+    pdf_ctx *p = user;
+    const wf_analysis *a = p->a;
+    const wf_results *r = p->r;
+    char *v = p->vbuf;
+    size_t n = sizeof p->vbuf;
+    char t[32];
+#define IS(s) (strcmp(name, s) == 0)
+    if (IS("fleet"))
+        snprintf(v, n, "%s", p->o->title && p->o->title[0] ? p->o->title : "Wind fleet");
+    else if (IS("tool"))
+        snprintf(v, n, "%s", r->tool ? r->tool : WF_TOOL_NAME);
+    else if (IS("model_name"))
+        snprintf(v, n, "%s", pdf_basename(r->model_path));
+    else if (IS("model_sha256"))
+        snprintf(v, n, "%s", r->model_sha256);
+    else if (IS("model_kind"))
+        snprintf(v, n, "%s", r->model_quantized ? "int8 quantized" : "float");
+    else if (IS("period_start"))
+        wf_fmt_time_short(a->period_start, v);
+    else if (IS("period_end"))
+        wf_fmt_time_short(a->period_end, v);
+    else if (IS("run_id"))
+        snprintf(v, n, "%s", a->run_id);
+    else if (IS("generated_at"))
+        wf_fmt_time_short(r->generated_at, v);
+    else if (IS("n_turbines"))
+        snprintf(v, n, "%d", a->n_turbines);
+    else if (IS("n_flagged_turbines"))
+        snprintf(v, n, "%d", a->n_flagged_turbines);
+    else if (IS("n_windows"))
+        snprintf(v, n, "%lld", (long long)r->windows->n);
+    else if (IS("n_skipped"))
+        snprintf(v, n, "%lld", (long long)r->windows->n_skipped);
+    else if (IS("n_flagged"))
+        snprintf(v, n, "%lld", (long long)a->n_flagged);
+    else if (IS("n_episodes"))
+        snprintf(v, n, "%d", a->n_episodes);
+    else if (IS("n_true"))
+        snprintf(v, n, "%lld", (long long)a->n_true);
+    else if (IS("n_false"))
+        snprintf(v, n, "%lld", (long long)a->n_false);
+    else if (IS("n_missed"))
+        snprintf(v, n, "%lld", (long long)a->n_missed);
+    else if (IS("threshold"))
+        wf_fmt_score(r->threshold, v);
+    else if (IS("horizon_hours"))
+        snprintf(v, n, "%g", r->horizon_hours);
+    else if (IS("max_episode_pages") || IS("n_detailed")) {
+        int cap = p->o->max_episode_pages > 0 ? p->o->max_episode_pages : 200;
+        snprintf(v, n, "%d", IS("n_detailed") && a->n_episodes < cap ? a->n_episodes : cap);
+    } else if (IS("window_desc")) {
+        const wf_windows *ws = r->windows;
+        if (ws->cadence > 0)
+            snprintf(v, n, "%d channels x %d time steps of one turbine (%g h at %lld-minute steps)",
+                     ws->C, ws->T, ws->T * (double)ws->cadence / 3600.0,
+                     (long long)(ws->cadence / 60));
+        else
+            snprintf(v, n, "%d channels x %d time steps of one turbine", ws->C, ws->T);
+    } else if (p->cur_episode >= 0) {
+        const wf_episode *e = &a->episodes[p->cur_episode];
+        const wf_windows *ws = r->windows;
+        const wf_explanation *x = p->cur_expl;
+        double attr[256];
+        int have = x && a->C <= 256 && wf_an_channel_attr(a, x, attr);
+        int top = have ? wf_an_top_channel(a, x) : -1, second = -1;
+        for (int c = 0; have && c < a->C; c++)
+            if (c != top && (second < 0 || fabs(attr[c]) > fabs(attr[second])))
+                second = c;
+        /* KernelSHAP players that are not channels (segments, cells): name the players */
+        const double *pv = NULL;
+        char *const *pn = NULL;
+        if (!have && x && x->status == WF_OK && x->has_kshap && x->kshap.players) {
+            pv = x->kshap.values;
+            pn = x->kshap.players;
+            for (int m = 0; m < x->kshap.M; m++)
+                if (top < 0 || pv[m] > pv[top])
+                    top = m;
+            for (int m = 0; m < x->kshap.M; m++)
+                if (m != top && (second < 0 || fabs(pv[m]) > fabs(pv[second])))
+                    second = m;
+        }
+#define TOPNAME(i) (pn ? pn[i] : wf_an_channel(a, i))
+#define TOPVAL(i) (pn ? pv[i] : attr[i])
+        const wf_window *w = x ? &ws->w[x->window_index] : &ws->w[e->first];
+        if (IS("episode_no"))
+            snprintf(v, n, "%d", p->cur_episode + 1);
+        else if (IS("turbine"))
+            snprintf(v, n, "%s", a->turbines[e->turbine].id);
+        else if (IS("episode_start"))
+            wf_fmt_time_short(ws->w[e->first].start, v);
+        else if (IS("episode_end"))
+            wf_fmt_time_short(ws->w[e->last].end, v);
+        else if (IS("episode_windows"))
+            snprintf(v, n, "%lld", (long long)e->n);
+        else if (IS("score"))
+            wf_fmt_score(x ? x->score : e->peak_score, v);
+        else if (IS("window_start"))
+            wf_fmt_time_short(w->start, v);
+        else if (IS("window_end"))
+            wf_fmt_time_short(w->end, v);
+        else if (IS("top_channel"))
+            snprintf(v, n, "%s", top >= 0 ? TOPNAME(top) : "(not explained)");
+        else if (IS("top_unit"))
+            snprintf(v, n, "%s", top >= 0 && !pn ? wf_an_unit(a, top) : "");
+        else if (IS("top_value"))
+            snprintf(v, n, "%.3f", top >= 0 ? fabs(TOPVAL(top)) : NAN);
+        else if (IS("direction"))
+            snprintf(v, n, "%s", top >= 0 && TOPVAL(top) < 0 ? "lowered" : "raised");
+        else if (IS("second_channel"))
+            snprintf(v, n, "%s", second >= 0 ? TOPNAME(second) : "no other channel");
+        else if (IS("base_value"))
+            wf_fmt_score(x && x->has_kshap ? x->kshap.base_value : NAN, v);
+        else if (IS("lead_hours"))
+            snprintf(v, n, "%.1f", e->lead_hours);
+        else if (IS("failure_time"))
+            snprintf(v, n, "%s",
+                     e->outcome == WF_OUTCOME_TRUE ? wf_fmt_time_short(e->failure_time, t) : "-");
+        else if (IS("component"))
+            snprintf(v, n, "%s", e->component && e->component[0] ? e->component : "Component");
+        else
+            return NULL;
+    } else {
+        return NULL;
+    }
+#undef IS
+#undef TOPNAME
+#undef TOPVAL
+    return v;
+}
+
+/* Expand template line `key` of section sec (first occurrence) or NULL when absent. */
+const char *pdf_tpl_text(pdf_ctx *p, const wf_tpl_section *sec, const wf_tpl_line *l, wf_error *err,
+                         wf_status *st) {
+    (void)sec;
+    *st = wf_template_expand(p->tpl, l, lookup, p, p->line, sizeof p->line, err);
+    return *st ? NULL : p->line;
+}
+
+const wf_tpl_line *pdf_tpl_key(const wf_tpl_section *sec, const char *key) {
+    for (int i = 0; sec && i < sec->n; i++)
+        if (strcmp(sec->lines[i].key, key) == 0)
+            return &sec->lines[i];
+    return NULL;
+}
+
+/* Paragraphs for every line with this key. */
+wf_status pdf_tpl_paragraphs(pdf_ctx *p, const wf_tpl_section *sec, const char *key, double size,
+                             wf_error *err) {
+    wf_status st = WF_OK;
+    for (int i = 0; i < sec->n; i++) {
+        if (strcmp(sec->lines[i].key, key) != 0)
+            continue;
+        const char *s = pdf_tpl_text(p, sec, &sec->lines[i], err, &st);
+        if (!s)
+            return st;
+        pdf_paragraph(p, p->font, size, PDF_ML, PDF_TW, s);
+    }
+    return WF_OK;
+}
+
+wf_status pdf_tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fallback,
+                          wf_error *err) {
+    const wf_tpl_line *l = pdf_tpl_key(sec, "heading");
+    wf_status st = WF_OK;
+    const char *s = l ? pdf_tpl_text(p, sec, l, err, &st) : fallback;
+    if (!s)
+        return st;
+    pdf_new_page(p);
+    HPDF_Outline o = HPDF_CreateOutline(p->doc, NULL, s, NULL);
+    HPDF_Outline_SetDestination(o, HPDF_Page_CreateDestination(p->page));
+    pdf_heading(p, s, 0);
+    return WF_OK;
+}
+

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "whyflag/data.h"
 #include "whyflag/explain.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
@@ -16,43 +17,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define WF_PATH_MAX 1024
-
-typedef struct wf_channel_config {
-    char name[WF_ID_MAX];   /* the model's channel name */
-    char column[WF_ID_MAX]; /* CSV header of its column */
-    char unit[32];          /* "m/s", "°C" (UTF-8); "" when not given */
-} wf_channel_config;
-
-typedef enum wf_missing_policy {
-    WF_MISSING_SKIP = 0,
-    WF_MISSING_INTERPOLATE = 1
-} wf_missing_policy;
-
-typedef struct wf_log_config {
-    char path[WF_PATH_MAX]; /* resolved */
-    char delimiter;         /* ',' default */
-    char decimal;           /* '.' default, or ',' */
-    char turbine_column[WF_ID_MAX];
-    char time_column[WF_ID_MAX];
-    char time_format[64];    /* "iso8601" or a strptime-style pattern */
-    int64_t cadence_seconds; /* 600 default */
-    int n_channels;
-    wf_channel_config *channels; /* owned */
-} wf_log_config;
-
-typedef struct wf_window_config {
-    int length; /* T */
-    int stride;
-    wf_missing_policy missing;
-    int interpolate_max; /* K for {"interpolate": K} */
-} wf_window_config;
-
-typedef struct wf_failures_config {
-    char path[WF_PATH_MAX]; /* "" when no failure log */
-    double horizon_hours;   /* 72 default */
-} wf_failures_config;
 
 typedef struct wf_report_config {
     char template_path[WF_PATH_MAX]; /* "" = the default template */
@@ -75,6 +39,12 @@ typedef struct wf_config {
     wf_explain_settings explain; /* the "explain" section (defaults if absent) */
     wf_report_config report;
 } wf_config;
+
+/* The data stage's view of a config (its log, window and failure-log sections). */
+static inline wf_data_config wf_config_data(const wf_config *cfg) {
+    wf_data_config d = {&cfg->log, &cfg->window, &cfg->failures};
+    return d;
+}
 
 /* Load and validate path. On success the caller owns *cfg contents: wf_config_deinit. */
 wf_status wf_config_load(const char *path, wf_config *cfg, wf_error *err);

@@ -45,14 +45,67 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "whyflag/config.h"
-#include "whyflag/results.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The data stage's own settings (config.json's "log", "window" and "failures" sections, parsed by
+ * src/config into these plain structs). */
+#define WF_PATH_MAX 1024
+
+typedef struct wf_channel_config {
+    char name[WF_ID_MAX];   /* the model's channel name */
+    char column[WF_ID_MAX]; /* CSV header of its column */
+    char unit[32];          /* "m/s", "°C" (UTF-8); "" when not given */
+} wf_channel_config;
+
+typedef enum wf_missing_policy {
+    WF_MISSING_SKIP = 0,
+    WF_MISSING_INTERPOLATE = 1
+} wf_missing_policy;
+
+typedef struct wf_log_config {
+    char path[WF_PATH_MAX]; /* resolved */
+    char delimiter;         /* ',' default */
+    char decimal;           /* '.' default, or ',' */
+    char turbine_column[WF_ID_MAX];
+    char time_column[WF_ID_MAX];
+    char time_format[64];    /* "iso8601" or a strptime-style pattern */
+    int64_t cadence_seconds; /* 600 default */
+    int n_channels;
+    wf_channel_config *channels; /* owned */
+} wf_log_config;
+
+typedef struct wf_window_config {
+    int length; /* T */
+    int stride;
+    wf_missing_policy missing;
+    int interpolate_max; /* K for {"interpolate": K} */
+} wf_window_config;
+
+typedef struct wf_failures_config {
+    char path[WF_PATH_MAX]; /* "" when no failure log */
+    double horizon_hours;   /* 72 default */
+} wf_failures_config;
+
+/* A failure from the failure log (a label source). */
+typedef struct wf_failure {
+    char turbine_id[WF_ID_MAX];
+    int64_t time; /* UTC seconds */
+    char component[WF_ID_MAX];
+} wf_failure;
+
+/* What the data stage reads: pointers into the caller's settings (wf_config_data() for a whole
+ * config). failures may be NULL (no failure log). */
+typedef struct wf_data_config {
+    const wf_log_config *log;
+    const wf_window_config *window;
+    const wf_failures_config *failures;
+} wf_data_config;
+
 
 /* ---------------------------------------------------------------- numbers and times */
 
@@ -173,14 +226,14 @@ typedef struct wf_data_sink {
 } wf_data_sink;
 
 /* Stream cfg's log through the windower into sink. failures may be NULL (labels -1). */
-wf_status wf_data_stream_windows(const wf_config *cfg, const wf_failure *failures,
+wf_status wf_data_stream_windows(const wf_data_config *cfg, const wf_failure *failures,
                                  int64_t n_failures, const wf_data_sink *sink, wf_data_stats *stats,
                                  wf_error *err);
 
 /* config -> windows (canonical order, indices 0..n-1) + failure list + stats, in one call.
  * ws is initialised here (C, T, channel names and units from the config); failures/n_failures
  * may be NULL when not wanted (*failures is malloc'd: free()). stats may be NULL. */
-wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure **failures,
+wf_status wf_data_load_windows(const wf_data_config *cfg, wf_windows *ws, wf_failure **failures,
                                int64_t *n_failures, wf_data_stats *stats, wf_error *err);
 
 /* The one rule for a turbine's identity, used by every stage that keys on it (windows, shards):

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "whyflag/data.h"
 #include "whyflag/explain.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
@@ -18,12 +19,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct wf_failure {
-    char turbine_id[WF_ID_MAX];
-    int64_t time; /* UTC seconds */
-    char component[WF_ID_MAX];
-} wf_failure;
 
 typedef struct wf_results {
     /* run */

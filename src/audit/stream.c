@@ -660,8 +660,9 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
             goto done;
     }
     wf_data_sink sink = {on_window, on_skipped, on_retract, &s, want};
+    wf_data_config dc = wf_config_data(cfg);
     double t0 = wf_now_seconds();
-    st = wf_data_stream_windows(cfg, failures, n_failures, &sink, &pt->stats, err);
+    st = wf_data_stream_windows(&dc, failures, n_failures, &sink, &pt->stats, err);
     if (!st)
         st = flush(&s, err);
     if (!st)

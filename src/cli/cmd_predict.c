@@ -109,8 +109,10 @@ int wf_cmd_predict(int argc, char **argv) {
     wf_data_stats stats;
     if (cpath) {
         /* Straight from the log: the windows the config cuts, scored on all cores. */
-        if (wf_audit_open(cpath, &au, &err) ||
-            wf_data_load_windows(wf_audit_config(au), &ws, NULL, NULL, &stats, &err)) {
+        wf_data_config dc;
+        if (!wf_audit_open(cpath, &au, &err))
+            dc = wf_config_data(wf_audit_config(au));
+        if (!au || wf_data_load_windows(&dc, &ws, NULL, NULL, &stats, &err)) {
             rc = wf_cli_fail("predict", &err);
             goto done;
         }

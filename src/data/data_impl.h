@@ -30,12 +30,12 @@ void wf_data_note(wf_data_stats *st, const char *fmt, ...)
  * harness and tests call it on memory). reopen, when not NULL, opens a second reader for the
  * fallback pass over out-of-order turbines (NULL: the fallback is an error). */
 typedef wf_status (*wf_reopen_fn)(void *ctx, wf_log_reader **out, wf_error *err);
-wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
+wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
                                 void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
                                 const wf_data_sink *sink, wf_data_stats *stats, wf_error *err);
 
 /* Collect windows from a reader into ws (canonical order), as wf_data_load_windows does. */
-wf_status wf_data_collect_reader(const wf_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
+wf_status wf_data_collect_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
                                  void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
                                  wf_windows *ws, wf_data_stats *stats, wf_error *err);
 

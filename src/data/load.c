@@ -24,14 +24,14 @@ static wf_status reopen_file(void *ctx, wf_log_reader **out, wf_error *err) {
     return wf_log_reader_open((const wf_log_config *)ctx, out, err);
 }
 
-wf_status wf_data_stream_windows(const wf_config *cfg, const wf_failure *failures,
+wf_status wf_data_stream_windows(const wf_data_config *cfg, const wf_failure *failures,
                                  int64_t n_failures, const wf_data_sink *sink, wf_data_stats *stats,
                                  wf_error *err) {
     wf_log_reader *r = NULL;
-    wf_status st = wf_log_reader_open(&cfg->log, &r, err);
+    wf_status st = wf_log_reader_open(cfg->log, &r, err);
     if (st)
         return st;
-    st = wf_data_stream_reader(cfg, r, reopen_file, (void *)&cfg->log, failures, n_failures, sink,
+    st = wf_data_stream_reader(cfg, r, reopen_file, (void *)cfg->log, failures, n_failures, sink,
                                stats, err);
     wf_log_reader_free(r);
     return st;
@@ -71,8 +71,8 @@ static wf_status sink_retract(void *user, const char *turbine_id, wf_error *err)
     return WF_OK;
 }
 
-static wf_status init_from_config(const wf_config *cfg, wf_windows *ws, wf_error *err) {
-    int C = cfg->log.n_channels;
+static wf_status init_from_config(const wf_data_config *cfg, wf_windows *ws, wf_error *err) {
+    int C = cfg->log->n_channels;
     const char **names = calloc((size_t)(C > 0 ? C : 1), sizeof *names);
     const char **units = calloc((size_t)(C > 0 ? C : 1), sizeof *units);
     wf_status st;
@@ -80,21 +80,21 @@ static wf_status init_from_config(const wf_config *cfg, wf_windows *ws, wf_error
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     } else {
         for (int c = 0; c < C; c++) {
-            names[c] = cfg->log.channels[c].name;
-            units[c] = cfg->log.channels[c].unit;
+            names[c] = cfg->log->channels[c].name;
+            units[c] = cfg->log->channels[c].unit;
         }
-        st = wf_windows_init(ws, C, cfg->window.length, names, units, err);
+        st = wf_windows_init(ws, C, cfg->window->length, names, units, err);
     }
     free(names);
     free(units);
     if (!st) {
-        ws->stride = cfg->window.stride;
-        ws->cadence = cfg->log.cadence_seconds;
+        ws->stride = cfg->window->stride;
+        ws->cadence = cfg->log->cadence_seconds;
     }
     return st;
 }
 
-wf_status wf_data_collect_reader(const wf_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
+wf_status wf_data_collect_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
                                  void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
                                  wf_windows *ws, wf_data_stats *stats, wf_error *err) {
     wf_status st = init_from_config(cfg, ws, err);
@@ -112,7 +112,7 @@ wf_status wf_data_collect_reader(const wf_config *cfg, wf_log_reader *r, wf_reop
     return st;
 }
 
-wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure **failures,
+wf_status wf_data_load_windows(const wf_data_config *cfg, wf_windows *ws, wf_failure **failures,
                                int64_t *n_failures, wf_data_stats *stats, wf_error *err) {
     memset(ws, 0, sizeof *ws);
     wf_failure *fv = NULL;
@@ -122,8 +122,8 @@ wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure 
         *failures = NULL;
     if (n_failures)
         *n_failures = 0;
-    if (cfg->failures.path[0]) {
-        st = wf_failures_read(cfg->failures.path, &cfg->log, &fv, &nf, err);
+    if (cfg->failures && cfg->failures->path[0]) {
+        st = wf_failures_read(cfg->failures->path, cfg->log, &fv, &nf, err);
         if (st)
             return st;
         if (!fv) /* an empty failure log still means "labels known": all 0 */
@@ -132,9 +132,9 @@ wf_status wf_data_load_windows(const wf_config *cfg, wf_windows *ws, wf_failure 
             return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
     wf_log_reader *r = NULL;
-    st = wf_log_reader_open(&cfg->log, &r, err);
+    st = wf_log_reader_open(cfg->log, &r, err);
     if (!st)
-        st = wf_data_collect_reader(cfg, r, reopen_file, (void *)&cfg->log, fv, nf, ws, stats, err);
+        st = wf_data_collect_reader(cfg, r, reopen_file, (void *)cfg->log, fv, nf, ws, stats, err);
     wf_log_reader_free(r);
     if (st || !failures)
         free(fv);

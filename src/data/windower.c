@@ -66,7 +66,7 @@ typedef struct problem_text {
 } problem_text;
 
 typedef struct windower {
-    const wf_config *cfg;
+    const wf_data_config *cfg;
     const char *file; /* name for messages */
     int C, L, S;
     int D; /* slack: a window is finished once a row D grid points past its end arrives, so
@@ -225,7 +225,7 @@ static wf_skip_kind describe(windower *w, turbine *t, int64_t i, int c, char *re
         return WF_SKIP_DUPLICATE;
     }
     uint8_t cs = t->state[(i % w->R) * w->C + c];
-    const char *chan = w->cfg->log.channels[c].name;
+    const char *chan = w->cfg->log->channels[c].name;
     const char *what = cs == WF_CELL_EMPTY       ? "empty cell"
                        : cs == WF_CELL_NONFINITE ? "NaN or infinite value"
                                                  : "unparsable number";
@@ -708,7 +708,7 @@ static void add_tstats(wf_data_stats *d, const tstats *s) {
     d->reordered_rows += s->reordered;
 }
 
-wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
+wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
                                 void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
                                 const wf_data_sink *sink, wf_data_stats *stats, wf_error *err) {
     wf_data_stats local;
@@ -719,18 +719,18 @@ wf_status wf_data_stream_reader(const wf_config *cfg, wf_log_reader *r, wf_reope
     memset(&w, 0, sizeof w);
     w.cfg = cfg;
     w.file = wf_log_reader_name(r);
-    w.C = cfg->log.n_channels;
-    w.L = cfg->window.length;
-    w.S = cfg->window.stride;
-    w.cad = cfg->log.cadence_seconds;
-    w.missing = cfg->window.missing;
-    w.interp_max = cfg->window.interpolate_max;
+    w.C = cfg->log->n_channels;
+    w.L = cfg->window->length;
+    w.S = cfg->window->stride;
+    w.cad = cfg->log->cadence_seconds;
+    w.missing = cfg->window->missing;
+    w.interp_max = cfg->window->interpolate_max;
     w.E = w.missing == WF_MISSING_INTERPOLATE ? w.interp_max + 1 : 0;
     w.D = w.L + 1 > w.E ? w.L + 1 : w.E;
     w.R = w.L + w.D + w.E;
     w.failures = failures;
     w.n_failures = n_failures;
-    w.horizon = cfg->failures.horizon_hours;
+    w.horizon = (cfg->failures ? cfg->failures->horizon_hours : 0);
     w.sink = sink;
     w.stats = stats;
     if (w.C <= 0 || w.L <= 0 || w.S <= 0 || w.cad <= 0)

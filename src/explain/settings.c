@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "whyflag/config.h"
+#include "whyflag/explain.h"
 
 void wf_explain_settings_default(wf_explain_settings *s) {
     memset(s, 0, sizeof *s);

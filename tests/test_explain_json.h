@@ -1,6 +1,6 @@
 /*
  * A minimal JSON reader for the explain tests' reference files (shap/captum outputs). Test code
- * only: the library's one JSON reader is cJSON in src/config, which tests do not reach into.
+ * only: the library's one JSON reader is cJSON in src/io, which tests do not reach into.
  * Parses a whole document into a tree; numbers as double; strings unescaped only for \" and \\.
  */
 #ifndef WF_TEST_EXPLAIN_JSON_H

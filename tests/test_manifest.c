@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "whyflag/manifest.h"
 #include "test_report_synth.h"
 #include "testutil.h"
 

@@ -1,5 +1,5 @@
 /*
- * whyflag: the run configuration (config.json). Loaded and validated by src/config, the only
+ * whyflag: the run configuration (config.json). Loaded and validated by src/io, the only
  * cJSON reader. Paths in the file are relative to the config file's folder; the loader resolves
  * them to usable paths. Every error names the key path (log.channels[3].column), what was found
  * and what was expected; unknown keys are errors, never silently ignored.

@@ -53,7 +53,7 @@ extern "C" {
 #endif
 
 /* The data stage's own settings (config.json's "log", "window" and "failures" sections, parsed by
- * src/config into these plain structs). */
+ * src/io into these plain structs). */
 #define WF_PATH_MAX 1024
 
 typedef struct wf_channel_config {

@@ -93,16 +93,7 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
  * 128 hex chars (the 64-byte signature), then a newline. */
 wf_status wf_manifest_sign(const char *manifest_path, const uint8_t priv[32], wf_error *err);
 
-/* Recompute every hash in manifest_path. Each problem (missing file, hash mismatch, bad or
- * missing signature) is one line in report (may be NULL; truncated to size) and counted in
- * *n_problems. pubkey (32 bytes) or NULL: when given, manifest_path + ".sig" must exist and
- * verify. inputs_dir or NULL: where to look for an input, by its file name, when its recorded
- * absolute path does not exist (an auditor's copy of the inputs on another machine). Returns
- * WF_OK when everything matched, WF_ERR_VERIFY when something did not (err names the first
- * problem), other statuses when the manifest itself cannot be read. */
-wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
-                             const char *inputs_dir, char *report, size_t report_size,
-                             int *n_problems, wf_error *err);
+/* Reading a manifest back and checking it: whyflag/manifest.h. */
 
 /* ---------------------------------------------------------------- Ed25519 keys */
 

@@ -62,7 +62,7 @@ void wf_windows_free(wf_windows *ws); /* accepts a zeroed or half-built set */
 /* Read a windows file (the format of `whyflag windows` and fixtures/aurora/windows.json):
  * {"channels": [...], "T"?, "stride"?, "windows": [{"turbine_id", "start", "end", "label"?,
  * "component"?, "values": [C][T]}], "skipped"?: [...]}. Errors name the file and the JSON path
- * (windows[12].values[3]). Implemented in src/config (the only cJSON reader). */
+ * (windows[12].values[3]). Implemented in src/io (the only cJSON reader). */
 wf_status wf_windows_read_json(const char *path, wf_windows *ws, wf_error *err);
 /* Write ws as a windows file, atomically. Implemented in src/data. */
 wf_status wf_windows_write_json(const char *path, const wf_windows *ws, wf_error *err);

@@ -150,7 +150,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             (wf_report_input){"baseline", cfg->explain.baseline_path, all->id.baseline};
     o.versions[o.n_versions++] = (wf_report_version){"protobuf-c", wf_model_version_protobuf_c()};
     o.versions[o.n_versions++] = (wf_report_version){"OpenBLAS", wf_model_version_openblas()};
-    o.versions[o.n_versions++] = (wf_report_version){"cJSON", wf_config_version_cjson()};
+    o.versions[o.n_versions++] = (wf_report_version){"cJSON", wf_io_version_cjson()};
     if (sign_key) {
         o.sign = 1;
         memcpy(o.sign_key, sign_key, 32);

@@ -12,6 +12,7 @@
 #include "audit/audit_impl.h"
 #include "core/clock.h"
 #include "core/fileio.h"
+#include "whyflag/manifest.h"
 
 void wf_audit_opts_default(wf_audit_opts *o) {
     memset(o, 0, sizeof *o);
@@ -261,5 +262,22 @@ wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, 
         memset(&part.bg, 0, sizeof part.bg);
     }
     wf_audit_part_free(&part);
+    return st;
+}
+
+wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
+                             const char *inputs_dir, char *report, size_t report_size,
+                             int *n_problems, wf_error *err) {
+    wf_manifest_doc doc;
+    if (report && report_size)
+        report[0] = '\0';
+    if (n_problems)
+        *n_problems = 0;
+    wf_status st = wf_manifest_read(manifest_path, &doc, err);
+    if (st)
+        return st;
+    st = wf_manifest_check(&doc, manifest_path, pubkey, inputs_dir, report, report_size,
+                           n_problems, err);
+    wf_manifest_doc_free(&doc);
     return st;
 }

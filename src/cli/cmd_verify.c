@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "whyflag/manifest.h"
 #include "whyflag/report.h"
 
 int wf_cmd_verify(int argc, char **argv) {

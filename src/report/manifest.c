@@ -7,7 +7,7 @@
  *
  * Paths: inputs are recorded as absolute paths (resolved when the manifest is written), outputs
  * relative to the manifest's folder, so a report folder can be moved or copied and still verify.
- * The manifest is read back with a small purpose-built JSON reader (cJSON belongs to src/config).
+ * The manifest is read back by src/io (cJSON, the one JSON reader) and checked here.
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <ctype.h>
@@ -24,6 +24,7 @@
 #include "core/fileio.h"
 #include "core/jw.h"
 #include "core/crypto.h"
+#include "whyflag/manifest.h"
 #include "core/version.h"
 #include "report/report_impl.h"
 
@@ -262,142 +263,7 @@ wf_status wf_manifest_sign(const char *manifest_path, const uint8_t priv[32], wf
     return wf_file_write_atomic(sigpath, hex, 129, err);
 }
 
-/* ---------------------------------------------------------------- reading back */
-
-typedef struct jr {
-    const char *s, *p, *end;
-    const char *name;
-    int bad;
-} jr;
-
-static void jr_ws(jr *j) {
-    while (j->p < j->end && isspace((unsigned char)*j->p))
-        j->p++;
-}
-
-static int jr_peek(jr *j) {
-    jr_ws(j);
-    return j->p < j->end ? (unsigned char)*j->p : -1;
-}
-
-static int jr_eat(jr *j, char c) {
-    if (jr_peek(j) != (unsigned char)c) {
-        j->bad = 1;
-        return 0;
-    }
-    j->p++;
-    return 1;
-}
-
-/* A string into out (escapes decoded; \u only for ASCII, others become '?'). */
-static int jr_string(jr *j, char *out, size_t size) {
-    size_t o = 0;
-    if (!jr_eat(j, '"'))
-        return 0;
-    while (j->p < j->end && *j->p != '"') {
-        char c = *j->p++;
-        if (c == '\\' && j->p < j->end) {
-            char e = *j->p++;
-            c = e == 'n'   ? '\n'
-                : e == 't' ? '\t'
-                : e == 'r' ? '\r'
-                : e == 'b' ? '\b'
-                : e == 'f' ? '\f'
-                           : e;
-            if (e == 'u') {
-                int v = 0;
-                for (int k = 0; k < 4 && j->p < j->end; k++)
-                    v = v * 16 + (hex_val((unsigned char)*j->p++) & 15);
-                c = v < 128 ? (char)v : '?';
-            }
-        }
-        if (o + 1 < size)
-            out[o++] = c;
-    }
-    if (size)
-        out[o] = '\0';
-    return jr_eat(j, '"');
-}
-
-static void jr_skip(jr *j, int depth) {
-    int c = jr_peek(j);
-    if (depth > 64 || c < 0) {
-        j->bad = 1;
-        return;
-    }
-    if (c == '"') {
-        jr_string(j, NULL, 0);
-        return;
-    }
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        j->p++;
-        if (jr_peek(j) == close) {
-            j->p++;
-            return;
-        }
-        for (;;) {
-            if (c == '{') {
-                jr_string(j, NULL, 0);
-                jr_eat(j, ':');
-            }
-            jr_skip(j, depth + 1);
-            if (j->bad)
-                return;
-            if (jr_peek(j) == ',') {
-                j->p++;
-                continue;
-            }
-            jr_eat(j, close);
-            return;
-        }
-    }
-    while (j->p < j->end && !strchr(",}] \t\r\n", *j->p))
-        j->p++;
-}
-
-typedef struct mf_entry {
-    char role[32];
-    char path[4096];
-    char sha256[65];
-    long long bytes;
-} mf_entry;
-
-static int jr_entry(jr *j, mf_entry *e) {
-    memset(e, 0, sizeof *e);
-    e->bytes = -1;
-    if (!jr_eat(j, '{'))
-        return 0;
-    if (jr_peek(j) == '}') {
-        j->p++;
-        return 1;
-    }
-    for (;;) {
-        char key[32];
-        if (!jr_string(j, key, sizeof key) || !jr_eat(j, ':'))
-            return 0;
-        if (strcmp(key, "role") == 0)
-            jr_string(j, e->role, sizeof e->role);
-        else if (strcmp(key, "path") == 0)
-            jr_string(j, e->path, sizeof e->path);
-        else if (strcmp(key, "sha256") == 0)
-            jr_string(j, e->sha256, sizeof e->sha256);
-        else if (strcmp(key, "bytes") == 0) {
-            jr_ws(j);
-            char *endp;
-            e->bytes = strtoll(j->p, &endp, 10);
-            j->p = endp;
-        } else
-            jr_skip(j, 1);
-        if (j->bad)
-            return 0;
-        if (jr_peek(j) == ',') {
-            j->p++;
-            continue;
-        }
-        return jr_eat(j, '}');
-    }
-}
+/* ---------------------------------------------------------------- checking */
 
 typedef struct vr {
     char *report;
@@ -420,7 +286,8 @@ static void problem(vr *v, wf_status st, const char *fmt, const char *a1, const 
     }
 }
 
-static void check_entry(vr *v, const char *dir, const char *inputs_dir, const mf_entry *e) {
+static void check_entry(vr *v, const char *dir, const char *inputs_dir,
+                        const wf_manifest_entry *e) {
     char full[8300], hex[65];
     wf_error e2;
     if (e->path[0] == '/')
@@ -442,65 +309,20 @@ static void check_entry(vr *v, const char *dir, const char *inputs_dir, const mf
     }
 }
 
-wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
-                             const char *inputs_dir, char *report, size_t report_size,
-                             int *n_problems, wf_error *err) {
-    char *text;
-    size_t len;
+wf_status wf_manifest_check(const wf_manifest_doc *doc, const char *manifest_path,
+                            const uint8_t *pubkey, const char *inputs_dir, char *report,
+                            size_t report_size, int *n_problems, wf_error *err) {
+    const char *text = doc->text;
+    size_t len = doc->len;
     vr v = {report, report_size, 0, 0, err};
     if (report && report_size)
         report[0] = '\0';
     if (n_problems)
         *n_problems = 0;
-    wf_status st = wf_file_read_all(manifest_path, &text, &len, err);
-    if (st)
-        return st;
     char dir[4096];
     wf_path_dirname(manifest_path, dir, sizeof dir);
-    jr j = {text, text, text + len, manifest_path, 0};
-    int entries = 0;
-    if (jr_eat(&j, '{') && jr_peek(&j) != '}') {
-        for (;;) {
-            char key[64];
-            if (!jr_string(&j, key, sizeof key) || !jr_eat(&j, ':'))
-                break;
-            if (strcmp(key, "inputs") == 0 || strcmp(key, "outputs") == 0) {
-                if (!jr_eat(&j, '['))
-                    break;
-                while (jr_peek(&j) == '{') {
-                    mf_entry e;
-                    if (!jr_entry(&j, &e))
-                        break;
-                    if (!e.path[0] || strlen(e.sha256) != 64) {
-                        j.bad = 1;
-                        break;
-                    }
-                    check_entry(&v, dir, inputs_dir, &e);
-                    entries++;
-                    if (jr_peek(&j) == ',')
-                        j.p++;
-                }
-                jr_eat(&j, ']');
-            } else {
-                jr_skip(&j, 1);
-            }
-            if (j.bad)
-                break;
-            if (jr_peek(&j) == ',') {
-                j.p++;
-                continue;
-            }
-            jr_eat(&j, '}');
-            break;
-        }
-    }
-    if (j.bad || entries == 0) {
-        free(text);
-        return wf_error_set(err, WF_ERR_PARSE,
-                            "%s: not a whyflag manifest (malformed near byte %ld; expected "
-                            "\"inputs\" and \"outputs\" lists of {role, path, bytes, sha256})",
-                            manifest_path, (long)(j.p - text));
-    }
+    for (int64_t i = 0; i < doc->n; i++)
+        check_entry(&v, dir, inputs_dir, &doc->entry[i]);
     if (pubkey) {
         char sigpath[4200], *sigtext = NULL;
         size_t siglen;
@@ -520,7 +342,6 @@ wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
                     manifest_path, "", "");
         free(sigtext);
     }
-    free(text);
     if (n_problems)
         *n_problems = v.problems;
     return v.problems ? WF_ERR_VERIFY : WF_OK;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_impl.h"
+#include "io/io_impl.h"
 #include "core/text.h"
 #include "core/fileio.h"
 #include "whyflag/config.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_impl.h"
+#include "io/io_impl.h"
 
 static wf_status fail(wf_error *err, const char *name, const char *kp, const char *what) {
     return wf_error_set(err, WF_ERR_CONFIG, "%s: %s: %s", name, kp, what);

@@ -1,6 +1,6 @@
 /*
  * Windows file reader (windows.h): the output of `whyflag windows` and the fixture format.
- * Lives in src/config because cJSON has exactly one user module. Errors name the file and the
+ * Lives in src/io because cJSON has exactly one user module. Errors name the file and the
  * JSON path (windows[12].values[3]).
  */
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_impl.h"
+#include "io/io_impl.h"
 #include "core/fileio.h"
 #include "whyflag/windows.h"
 

@@ -1,8 +1,8 @@
 /*
- * Internals of src/config shared between its files (cJSON types stay inside this module).
+ * Internals of src/io shared between its files (cJSON types stay inside this module).
  */
-#ifndef WF_CONFIG_IMPL_H
-#define WF_CONFIG_IMPL_H
+#ifndef WF_IO_IMPL_H
+#define WF_IO_IMPL_H
 
 #include <cjson/cJSON.h>
 

@@ -209,7 +209,7 @@ END_TEST
 
 START_TEST(test_cli_keygen_verify) {
     if (access(WF_CLI, X_OK) != 0) {
-        fprintf(stderr, "SKIP: %s not built\n", WF_CLI);
+        tu_skip("the whyflag CLI is not built");
         return;
     }
     const char *d = tu_tmpdir();

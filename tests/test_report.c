@@ -166,7 +166,7 @@ END_TEST
 
 START_TEST(test_pdf_text_pages_outline) {
     if (tool_missing("pdftotext") || tool_missing("qpdf") || tool_missing("pdfinfo")) {
-        fprintf(stderr, "SKIP: poppler-utils or qpdf missing\n");
+        tu_skip("poppler-utils or qpdf missing");
         return;
     }
     char pdf[4200];
@@ -258,7 +258,7 @@ static void libreoffice_summary_matches(const char *xlsx) {
 
 START_TEST(test_xlsx_sheets_and_libreoffice) {
     if (tool_missing("unzip") || tool_missing("soffice")) {
-        fprintf(stderr, "SKIP: unzip or LibreOffice missing\n");
+        tu_skip("unzip or LibreOffice missing");
         return;
     }
     char xlsx[4200];
@@ -314,7 +314,7 @@ END_TEST
 
 START_TEST(test_episode_cap) {
     if (tool_missing("qpdf")) {
-        fprintf(stderr, "SKIP: qpdf missing\n");
+        tu_skip("qpdf missing");
         return;
     }
     const char *d1 = tu_tmpdir();
@@ -520,7 +520,7 @@ static const char *const sheets_py =
 
 START_TEST(test_xlsx_all_sheets_libreoffice) {
     if (tool_missing("soffice")) {
-        fprintf(stderr, "SKIP: LibreOffice missing\n");
+        tu_skip("LibreOffice missing");
         return;
     }
     const char *tmp = tu_tmpdir();

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 static char slots[8][4096];
@@ -117,10 +118,39 @@ double tu_check_close_d(const char *what, const double *got, const double *want,
     return check_close(what, n, rtol, atol, get_d, got, want);
 }
 
+/* Skips are recorded in a file (Check may run each test in a forked child, whose memory the
+ * runner never sees); tu_run_suite reads it back. */
+static char skip_mark[256];
+
+void tu_skip(const char *why) {
+    fprintf(stderr, "SKIP: %s\n", why);
+    const char *m = getenv("WF_TEST_SKIP_MARK");
+    FILE *f = m && *m ? fopen(m, "a") : NULL;
+    if (f) {
+        fprintf(f, "%s\n", why);
+        fclose(f);
+    }
+}
+
 int tu_run_suite(Suite *s) {
+    snprintf(skip_mark, sizeof skip_mark, "%s/wf-skip.%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid());
+    remove(skip_mark);
+    setenv("WF_TEST_SKIP_MARK", skip_mark, 1);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    FILE *f = fopen(skip_mark, "r");
+    int skipped = f != NULL;
+    if (f)
+        fclose(f);
+    remove(skip_mark);
+    if (failed)
+        return EXIT_FAILURE;
+    if (skipped) {
+        fprintf(stderr, "some checks were skipped (a reader is missing): reported as skipped\n");
+        return TU_EXIT_SKIP;
+    }
+    return EXIT_SUCCESS;
 }

@@ -26,7 +26,13 @@ double tu_check_close_f(const char *what, const float *got, const float *want, s
 double tu_check_close_d(const char *what, const double *got, const double *want, size_t n,
                         double rtol, double atol);
 
-/* Run a Check suite with CK_NOFORK-friendly defaults and return EXIT_SUCCESS/FAILURE. */
+/* Exit code of a suite some of whose checks could not run (ctest SKIP_RETURN_CODE). */
+#define TU_EXIT_SKIP 77
+/* Record that the current check cannot run (e.g. a PDF/XLSX reader is missing) and say why;
+ * the caller then returns. The suite then ends with TU_EXIT_SKIP instead of passing. */
+void tu_skip(const char *why);
+/* Run a Check suite with CK_NOFORK-friendly defaults and return EXIT_SUCCESS, EXIT_FAILURE, or
+ * TU_EXIT_SKIP when no check failed but some were skipped. */
 int tu_run_suite(Suite *s);
 
 #endif

@@ -15,8 +15,7 @@
 
 #include "core/strmap.h"
 #include "testutil.h"
-#include "whyflag/audit.h"
-#include "whyflag/data.h"
+#include "whyflag.h" /* the umbrella header, as an embedder includes it */
 
 static char samples[4200];
 

@@ -47,7 +47,11 @@ int wf_model_channels(const wf_model *m, const char *const **names);
 
 /* A predictor over windows (n, C, T) for model m, which must outlive it. layout AUTO reads the
  * layout from the input shape and fails with a message asking for --layout when it is ambiguous.
- * The score is the model's first output, which must hold one value per window. */
+ * The score is the model's first output, which must hold one value per window.
+ * Process-wide side effect: the first call sets OpenBLAS to one thread for the whole process
+ * (OpenBLAS's thread count is a global of that library, not ours). whyflag parallelizes across
+ * windows itself, and OpenBLAS threads would only compete with those; a program embedding
+ * whyflag that uses OpenBLAS elsewhere keeps that setting. */
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err);
 

@@ -1,5 +1,5 @@
 /*
- * Scoring windows on all cores (see audit.h: wf_audit_score_windows, wf_audit_score_array).
+ * Scoring windows on all cores (see whyflag/audit.h: wf_audit_score_windows, wf_audit_score_array).
  *
  * One window per model call: OpenBLAS's sgemm gives a row last-bit different results depending
  * on its position and on the number of rows in the call (measured: 130 of 256 rows differ when

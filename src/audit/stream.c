@@ -1,5 +1,6 @@
 /*
- * wf_audit_part_run: one streaming pass over the log producing an audit part (see audit.h).
+ * wf_audit_part_run: one streaming pass over the log producing an audit part (see
+ * audit_impl.h).
  *
  * Windows arrive from wf_data_stream_windows in log order. Those of owned turbines are appended
  * to the part (metadata only) and copied into a pending batch; a full batch is scored on all

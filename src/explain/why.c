@@ -1,0 +1,206 @@
+/*
+ * The "why" sentence of a flagged window, built only from what the evidence supports.
+ *
+ * ---- The rule (written to be copied into the methods page) ----------------------------------
+ *
+ * Let delta = f(x) - E f(b) be the change of the score from the background's expected score to
+ * this window's, in the units of the KernelSHAP values (score or log-odds). Each driver d (a
+ * channel, or a group of channels explained together) has its KernelSHAP value phi_d (the phi
+ * sum to delta) and, when Integrated Gradients was run, its IG value g_d (the sum of the IG
+ * attributions of its cells). Its share is phi_d / delta: the signed fraction of the score
+ * change it carries (negative when it pushes against the change, above 100% when other drivers
+ * cancel part of it). A = sum_d |phi_d| is the total absolute attribution.
+ *
+ * 1. "disagree". If IG was run and the two methods disagree (normalised L1 distance between the
+ *    two attributions, each scaled to unit total absolute value, above 0.5; or a material driver,
+ *    one carrying at least 10% of either method's total absolute attribution, with opposite
+ *    signs), the sentence names each method's largest driver and says plainly that the
+ *    explanation of this window is not reliable: the two methods attribute the model's
+ *    response to these channels differently, which happens when dependent channels are moved
+ *    apart from each other or the response is strongly nonlinear, so the channels named should
+ *    be read together and the score not put down to one of them.
+ * 2. "main". Otherwise, let X be the driver with the largest share. The sentence says the score
+ *    moved "mainly because of X" only when all of these hold:
+ *      a. X's share is at least 50% (it carries at least half of the score change);
+ *      b. |phi_X| is at least 50% of A (the change is not the small remainder of many drivers
+ *         pushing both ways);
+ *      c. no other driver, pushing either way, has |phi_d| above 50% of |phi_X| (X has no
+ *         rival: two large drivers that cancel, or a pair of dependent channels sharing the
+ *         credit, are named together instead);
+ *      d. when IG was run, g_X has the same sign as phi_X (both methods agree on the
+ *         direction of X).
+ * 3. "several". Otherwise the drivers are named in order of |phi_d|, with their shares, until
+ *    they cover 75% of A (at least two, at most three); a driver pushing against the change is
+ *    said to.
+ * When delta or A is zero no driver has a share: the claim is "several" and the sentence says
+ * the score is at the background's level.
+ * ----------------------------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "explain/checks_impl.h"
+
+const char *wf_why_claim_str(wf_why_claim c) {
+    switch (c) {
+    case WF_WHY_MAIN:
+        return "main";
+    case WF_WHY_SEVERAL:
+        return "several";
+    case WF_WHY_DISAGREE:
+        return "disagree";
+    }
+    return "?";
+}
+
+static void set_driver(const wf_why_input *in, int i, wf_why_driver *d) {
+    memset(d, 0, sizeof *d);
+    d->index = i;
+    snprintf(d->name, sizeof d->name, "%s", in->names[i]);
+    snprintf(d->channels, sizeof d->channels, "%s",
+             in->channels && in->channels[i] ? in->channels[i] : in->names[i]);
+    d->kernelshap = in->kernelshap[i];
+    d->ig = in->ig ? in->ig[i] : NAN;
+    d->share = in->delta != 0 ? in->kernelshap[i] / in->delta : NAN;
+}
+
+/* "name" or "name (channels a, b)" when the driver is a group */
+static void driver_label(const wf_why_driver *d, char *buf, size_t n) {
+    if (strcmp(d->name, d->channels))
+        snprintf(buf, n, "%s (channels %s)", d->name, d->channels);
+    else
+        snprintf(buf, n, "%s", d->name);
+}
+
+/* index of the largest |v| (ties: lower index) */
+static int argmax_abs(const double *v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (fabs(v[i]) > fabs(v[best]))
+            best = i;
+    return best;
+}
+
+void wf_why_build(const wf_why_input *in, wf_why *out) {
+    memset(out, 0, sizeof *out);
+    out->claim = WF_WHY_SEVERAL;
+    const char *units = in->units ? in->units : "score";
+    int n = in->n;
+    if (n < 1 || !in->kernelshap) {
+        snprintf(out->text, sizeof out->text, "No attribution is available for this window.");
+        return;
+    }
+    if (in->ig)
+        wf_agreement_compute(in->kernelshap, in->ig, n, &out->agreement);
+    double A = 0;
+    for (int i = 0; i < n; i++)
+        A += fabs(in->kernelshap[i]);
+    double delta = in->delta;
+    const char *where = delta > 0 ? "above" : "below";
+    char lab[WF_ID_MAX + 300], lab2[WF_ID_MAX + 300];
+    size_t o = 0;
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (o < sizeof out->text) {                                                                \
+            int n_ = snprintf(out->text + o, sizeof out->text - o, __VA_ARGS__);                   \
+            if (n_ > 0)                                                                            \
+                o += (size_t)n_;                                                                   \
+        }                                                                                          \
+    } while (0)
+
+    /* 1. the methods disagree */
+    if (in->ig && out->agreement.disagree) {
+        out->claim = WF_WHY_DISAGREE;
+        int ka = argmax_abs(in->kernelshap, n), kb = argmax_abs(in->ig, n);
+        set_driver(in, ka, &out->drivers[0]);
+        out->n_drivers = 1;
+        if (kb != ka)
+            set_driver(in, kb, &out->drivers[out->n_drivers++]);
+        driver_label(&out->drivers[0], lab, sizeof lab);
+        ADD("KernelSHAP and Integrated Gradients disagree on this window (");
+        if (out->agreement.l1 > WF_AGREE_L1_MAX)
+            ADD("they place the attribution differently: normalised L1 distance %.2f",
+                out->agreement.l1);
+        else if (isnan(out->agreement.l1))
+            ADD("one of them attributes nothing");
+        else
+            ADD("opposite directions on %d of %d material drivers",
+                out->agreement.n_material - out->agreement.n_sign_agree,
+                out->agreement.n_material);
+        ADD("): KernelSHAP's largest driver is %s (%+.3g %s), ", lab, in->kernelshap[ka], units);
+        if (kb != ka) {
+            driver_label(&out->drivers[1], lab2, sizeof lab2);
+            ADD("Integrated Gradients' is %s (%+.3g)", lab2, in->ig[kb]);
+        } else {
+            ADD("Integrated Gradients gives it %+.3g", in->ig[kb]);
+        }
+        ADD(". Neither account of why the score is %s the background level is reliable here: "
+            "the two methods attribute the model's response differently, as happens when "
+            "dependent channels are moved apart or the response is strongly nonlinear. Read "
+            "these channels together rather than putting the score down to one of them.",
+            where);
+        return;
+    }
+    if (delta == 0 || A == 0) {
+        ADD("The score is at the background level; no driver moves it.");
+        return;
+    }
+    ADD("The score is %s the background level (%+.3g %s) ", where, delta, units);
+
+    /* 2. one main driver */
+    int x = 0;
+    for (int i = 1; i < n; i++)
+        if (in->kernelshap[i] / delta > in->kernelshap[x] / delta)
+            x = i;
+    double share = in->kernelshap[x] / delta;
+    /* same strict sign (share >= 50% makes phi_X nonzero; an IG of 0 is not agreement) */
+    int ig_ok = !in->ig || (in->ig[x] > 0 && in->kernelshap[x] > 0) ||
+                (in->ig[x] < 0 && in->kernelshap[x] < 0);
+    int rival = 0;
+    for (int i = 0; i < n; i++)
+        rival |= i != x && fabs(in->kernelshap[i]) > WF_WHY_RIVAL * fabs(in->kernelshap[x]);
+    if (share >= WF_WHY_MAIN_SHARE && fabs(in->kernelshap[x]) >= WF_WHY_MAIN_SHARE * A && !rival &&
+        ig_ok) {
+        out->claim = WF_WHY_MAIN;
+        set_driver(in, x, &out->drivers[0]);
+        out->n_drivers = 1;
+        driver_label(&out->drivers[0], lab, sizeof lab);
+        ADD("mainly because of %s: %.0f%% of the change by KernelSHAP", lab, 100 * share);
+        if (in->ig)
+            ADD("; Integrated Gradients agrees on its direction (%+.3g)", in->ig[x]);
+        ADD(".");
+        return;
+    }
+
+    /* 3. several drivers */
+    out->claim = WF_WHY_SEVERAL;
+    double cover = 0;
+    for (int r = 0; r < WF_WHY_MAX_DRIVERS && r < n; r++) {
+        if (r >= 2 && cover >= WF_WHY_LIST_COVER * A)
+            break;
+        int best = -1;
+        for (int i = 0; i < n; i++) {
+            int used = 0;
+            for (int q = 0; q < r; q++)
+                used |= out->drivers[q].index == i;
+            if (!used && (best < 0 || fabs(in->kernelshap[i]) > fabs(in->kernelshap[best])))
+                best = i;
+        }
+        set_driver(in, best, &out->drivers[r]);
+        out->n_drivers = r + 1;
+        cover += fabs(in->kernelshap[best]);
+    }
+    ADD("because of several drivers together: ");
+    for (int r = 0; r < out->n_drivers; r++) {
+        const wf_why_driver *d = &out->drivers[r];
+        driver_label(d, lab, sizeof lab);
+        ADD("%s%s (%+.0f%% of the change%s)",
+            r == 0                       ? ""
+            : r == out->n_drivers - 1    ? " and "
+                                         : ", ",
+            lab, 100 * d->share, d->share < 0 ? ", pushing against it" : "");
+    }
+    ADD("; no single driver carries the change on its own.");
+#undef ADD
+}

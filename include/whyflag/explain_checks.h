@@ -30,19 +30,21 @@ extern "C" {
 /* ======================================================================================== */
 
 /* Defaults of the rules (stated in the methods text, see wf_dependence_describe). */
-#define WF_DEP_EXACT_TOL 1e-4 /* a channel is an exact combination when the RMS of its residual
-                                 is at most this fraction of its standard deviation (float32
-                                 storage of differences leaves ~1e-6) */
-#define WF_DEP_CUT 0.05       /* groups: complete-linkage clusters on 1 - |r| cut at this height,
-                                 so every two channels of a group have |r| >= 0.95 */
+#define WF_DEP_EXACT_TOL                                                                           \
+    1e-4 /* a channel is an exact combination when the RMS of its residual                         \
+            is at most this fraction of its standard deviation (float32                            \
+            storage of differences leaves ~1e-6) */
+#define WF_DEP_CUT                                                                                 \
+    0.05 /* groups: complete-linkage clusters on 1 - |r| cut at this height,                       \
+            so every two channels of a group have |r| >= 0.95 */
 
 typedef struct wf_dep_options {
-    double exact_tol;  /* WF_DEP_EXACT_TOL */
-    double cut;        /* WF_DEP_CUT */
-    int merge_exact;   /* 1 (default): a dependent channel and the channels of its combination
-                          are at distance 0 in the clustering, so they end in one group */
-    double coef_min;   /* coefficients below this (in standardized units) are not part of a
-                          combination (default 1e-6) */
+    double exact_tol; /* WF_DEP_EXACT_TOL */
+    double cut;       /* WF_DEP_CUT */
+    int merge_exact;  /* 1 (default): a dependent channel and the channels of its combination
+                         are at distance 0 in the clustering, so they end in one group */
+    double coef_min;  /* coefficients below this (in standardized units) are not part of a
+                         combination (default 1e-6) */
 } wf_dep_options;
 
 void wf_dep_options_default(wf_dep_options *o);
@@ -52,8 +54,8 @@ void wf_dep_options_default(wf_dep_options *o);
 typedef struct wf_dep_relation {
     int channel;
     int n_terms;
-    int *basis;          /* (n_terms) channel indices, owned */
-    double *coef;        /* (n_terms), owned */
+    int *basis;   /* (n_terms) channel indices, owned */
+    double *coef; /* (n_terms), owned */
     double intercept;
     double residual_rms; /* RMS of x[channel] - combination, channel units */
     double residual_rel; /* residual_rms / sd of the channel */
@@ -61,15 +63,15 @@ typedef struct wf_dep_relation {
 
 /* Linear dependence of one matrix of observations (rows) x channels. */
 typedef struct wf_dep_linear {
-    int64_t rows;        /* observations used */
-    int rank;            /* number of independent channels (channels in order, each kept when its
-                            relative residual on the kept ones exceeds exact_tol) */
+    int64_t rows; /* observations used */
+    int rank;     /* number of independent channels (channels in order, each kept when its
+                     relative residual on the kept ones exceeds exact_tol) */
     int n_relations;
     wf_dep_relation *relations; /* (n_relations), owned; one per dependent channel */
-    double *singular;    /* (C) singular values of the standardized, centered matrix divided by
-                            sqrt(rows), descending (their squares are the correlation matrix's
-                            eigenvalues) */
-    int n_constant;      /* channels with zero variance (never a basis channel) */
+    double *singular; /* (C) singular values of the standardized, centered matrix divided by
+                         sqrt(rows), descending (their squares are the correlation matrix's
+                         eigenvalues) */
+    int n_constant;   /* channels with zero variance (never a basis channel) */
 } wf_dep_linear;
 
 /* One merge of the dendrogram, as scipy's linkage matrix: clusters a and b (ids < C are
@@ -82,25 +84,25 @@ typedef struct wf_dep_merge {
 
 typedef struct wf_dependence {
     int C;
-    char **names;           /* (C) owned copies */
-    wf_dep_linear cells;    /* every cell of every window: rows = n windows x T steps */
-    wf_dep_linear means;    /* window means: rows = n windows */
-    double *corr;           /* (C, C) weighted Pearson correlation of cell values (NaN for a
-                               constant channel) */
-    double *dist;           /* (C, C) clustering dissimilarity: 1 - |r|, 0 inside an exact set
-                               when merge_exact */
-    wf_dep_merge *merges;   /* (C - 1) complete-linkage dendrogram, heights non-decreasing */
+    char **names;         /* (C) owned copies */
+    wf_dep_linear cells;  /* every cell of every window: rows = n windows x T steps */
+    wf_dep_linear means;  /* window means: rows = n windows */
+    double *corr;         /* (C, C) weighted Pearson correlation of cell values (NaN for a
+                             constant channel) */
+    double *dist;         /* (C, C) clustering dissimilarity: 1 - |r|, 0 inside an exact set
+                             when merge_exact */
+    wf_dep_merge *merges; /* (C - 1) complete-linkage dendrogram, heights non-decreasing */
     int n_groups;
-    int *group_of;          /* (C) group index of each channel; groups numbered by their first
-                               channel */
+    int *group_of; /* (C) group index of each channel; groups numbered by their first
+                      channel */
     wf_dep_options options;
 } wf_dependence;
 
 /* Measure dependence on windows x (n, C, T) with weights w (n, NULL = equal; e.g. a background's
  * weights). names: C channel names (NULL: "c0", ...). Needs n >= 2. Fills out (deinit it). */
 wf_status wf_dependence_measure(const float *x, const double *w, int64_t n, int C, int T,
-                                char *const *names, const wf_dep_options *opt,
-                                wf_dependence *out, wf_error *err);
+                                char *const *names, const wf_dep_options *opt, wf_dependence *out,
+                                wf_error *err);
 void wf_dependence_deinit(wf_dependence *d);
 
 /* The linear part on its own, for any matrix X (rows, C) row-major with row weights w (rows,
@@ -164,23 +166,24 @@ wf_status wf_owen_values(const wf_hierarchy *h, wf_value_fn fn, void *user, doub
 /* Agreement of KernelSHAP and IG                                                            */
 /* ======================================================================================== */
 
-#define WF_AGREE_TOPK 3         /* top-k overlap uses k = min(3, n) */
-#define WF_AGREE_MATERIAL 0.10  /* a driver is material when it carries >= 10% of the total
-                                   absolute attribution of either method */
-#define WF_AGREE_L1_MAX 0.5     /* flag when the normalised L1 distance exceeds this */
+#define WF_AGREE_TOPK 3 /* top-k overlap uses k = min(3, n) */
+#define WF_AGREE_MATERIAL                                                                          \
+    0.10                    /* a driver is material when it carries >= 10% of the total            \
+                               absolute attribution of either method */
+#define WF_AGREE_L1_MAX 0.5 /* flag when the normalised L1 distance exceeds this */
 
 typedef struct wf_agreement {
-    int n;               /* drivers compared */
-    int n_material;      /* material drivers (see WF_AGREE_MATERIAL) */
-    int n_sign_agree;    /* material drivers on which both methods have the same sign */
+    int n;                 /* drivers compared */
+    int n_material;        /* material drivers (see WF_AGREE_MATERIAL) */
+    int n_sign_agree;      /* material drivers on which both methods have the same sign */
     double sign_agreement; /* n_sign_agree / n_material (NaN when none) */
-    int k;               /* top-k size */
-    int topk_overlap;    /* |top-k by |KernelSHAP| and top-k by |IG|| in common */
-    double l1;           /* 0.5 * sum_i |a_i / sum|a| - b_i / sum|b||, in [0, 1]; NaN if a side
-                            is all zero */
-    double spearman;     /* rank correlation (as the checks table had it) */
-    int disagree;        /* 1: l1 > WF_AGREE_L1_MAX or a material driver with opposite signs */
-    char reason[256];    /* why disagree was set, "" otherwise */
+    int k;                 /* top-k size */
+    int topk_overlap;      /* |top-k by |KernelSHAP| and top-k by |IG|| in common */
+    double l1;             /* 0.5 * sum_i |a_i / sum|a| - b_i / sum|b||, in [0, 1]; NaN if a side
+                              is all zero */
+    double spearman;       /* rank correlation (as the checks table had it) */
+    int disagree;          /* 1: l1 > WF_AGREE_L1_MAX or a material driver with opposite signs */
+    char reason[256];      /* why disagree was set, "" otherwise */
 } wf_agreement;
 
 /* Compare KernelSHAP values a (n) and IG sums b (n) per driver. */
@@ -195,11 +198,13 @@ void wf_ig_group_sums(const double *ig_cells, int C, int T, const wf_group *grou
 /* The sentence                                                                              */
 /* ======================================================================================== */
 
-#define WF_WHY_MAIN_SHARE 0.5 /* "mainly because X": X's KernelSHAP value is >= 50% of the score
-                                 change and >= 50% of the total absolute attribution */
-#define WF_WHY_RIVAL 0.5      /* ... and no other driver's |value| exceeds 50% of X's */
-#define WF_WHY_LIST_COVER 0.75 /* "several": drivers named until they cover 75% of the total
-                                  absolute attribution (at least 2, at most 3) */
+#define WF_WHY_MAIN_SHARE                                                                          \
+    0.5                  /* "mainly because X": X's KernelSHAP value is >= 50% of the score        \
+                            change and >= 50% of the total absolute attribution */
+#define WF_WHY_RIVAL 0.5 /* ... and no other driver's |value| exceeds 50% of X's */
+#define WF_WHY_LIST_COVER                                                                          \
+    0.75 /* "several": drivers named until they cover 75% of the total                             \
+            absolute attribution (at least 2, at most 3) */
 #define WF_WHY_MAX_DRIVERS 3
 #define WF_WHY_TEXT_MAX 640
 
@@ -210,11 +215,11 @@ typedef enum wf_why_claim {
 } wf_why_claim;
 
 typedef struct wf_why_driver {
-    int index;                /* driver index in the input */
+    int index; /* driver index in the input */
     char name[WF_ID_MAX];
-    char channels[256];       /* the driver's channels, comma separated */
-    double share;             /* kernelshap / (f(x) - E f(b)), signed */
-    double kernelshap, ig;    /* ig NaN when not given */
+    char channels[256];    /* the driver's channels, comma separated */
+    double share;          /* kernelshap / (f(x) - E f(b)), signed */
+    double kernelshap, ig; /* ig NaN when not given */
 } wf_why_driver;
 
 typedef struct wf_why {
@@ -227,13 +232,13 @@ typedef struct wf_why {
 
 /* Per-driver inputs of the sentence. */
 typedef struct wf_why_input {
-    int n;                       /* drivers (channels or groups) */
-    char *const *names;          /* (n) */
-    char *const *channels;       /* (n) channel lists ("a, b"), NULL: the name */
-    const double *kernelshap;    /* (n) values (sum = delta) */
-    const double *ig;            /* (n) IG sums per driver, NULL when IG was not run */
-    double delta;                /* f(x) - E f(b), the space of the KernelSHAP values */
-    const char *units;           /* e.g. "log-odds" or "score", for the text */
+    int n;                    /* drivers (channels or groups) */
+    char *const *names;       /* (n) */
+    char *const *channels;    /* (n) channel lists ("a, b"), NULL: the name */
+    const double *kernelshap; /* (n) values (sum = delta) */
+    const double *ig;         /* (n) IG sums per driver, NULL when IG was not run */
+    double delta;             /* f(x) - E f(b), the space of the KernelSHAP values */
+    const char *units;        /* e.g. "log-odds" or "score", for the text */
 } wf_why_input;
 
 /* The sentence and its claim, following the rule written in src/explain/why.c. Pure. */

@@ -123,8 +123,8 @@ wf_status wf_dep_linear_from_cov(const double *cov, const double *mean, int64_t 
     out->relations = calloc((size_t)C, sizeof(wf_dep_relation));
     wf_status st = WF_OK;
     if (!sd || !R || !L || !y || !beta || !kept || !isconst || !out->singular || !out->relations) {
-        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory measuring dependence of %d channels",
-                          C);
+        st =
+            wf_error_set(err, WF_ERR_NOMEM, "out of memory measuring dependence of %d channels", C);
         goto done;
     }
     for (int i = 0; i < C; i++) {
@@ -389,8 +389,8 @@ static void uf_join(int *p, int a, int b) {
 /* ---- the whole measure ---- */
 
 wf_status wf_dependence_measure(const float *x, const double *w, int64_t n, int C, int T,
-                                char *const *names, const wf_dep_options *opt,
-                                wf_dependence *out, wf_error *err) {
+                                char *const *names, const wf_dep_options *opt, wf_dependence *out,
+                                wf_error *err) {
     memset(out, 0, sizeof *out);
     if (n < 2 || C < 1 || T < 1)
         return wf_error_set(err, WF_ERR_INVALID,
@@ -585,9 +585,8 @@ void wf_dependence_describe(const wf_dependence *d, char *buf, size_t size) {
     ADD("Channels were clustered by complete linkage on 1 - |r| (r the Pearson correlation of "
         "the cell values)%s; the groups are the clusters of that dendrogram cut at %g, so every "
         "two channels of a group have |r| >= %g%s. %d groups:",
-        op->merge_exact ? ", with the channels of an exact combination at distance 0" : "",
-        op->cut, 1 - op->cut, op->merge_exact ? " or are tied by an exact combination" : "",
-        d->n_groups);
+        op->merge_exact ? ", with the channels of an exact combination at distance 0" : "", op->cut,
+        1 - op->cut, op->merge_exact ? " or are tied by an exact combination" : "", d->n_groups);
     for (int k = 0; k < d->n_groups; k++) {
         ADD(" {");
         int first = 1;

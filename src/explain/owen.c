@@ -124,10 +124,10 @@ wf_status wf_hierarchy_check(const wf_hierarchy *h, wf_error *err) {
 /* ---- a set of distinct masks: open addressing, index of insertion ---- */
 
 typedef struct mtab {
-    int64_t n, cap;   /* cap a power of two */
-    uint64_t *key;    /* (cap) mask + 1 (0 = empty) */
-    int64_t *idx;     /* (cap) */
-    uint64_t *masks;  /* (n) in insertion order */
+    int64_t n, cap;  /* cap a power of two */
+    uint64_t *key;   /* (cap) mask + 1 (0 = empty) */
+    int64_t *idx;    /* (cap) */
+    uint64_t *masks; /* (n) in insertion order */
     int64_t mcap;
 } mtab;
 

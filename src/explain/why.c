@@ -126,8 +126,7 @@ void wf_why_build(const wf_why_input *in, wf_why *out) {
             ADD("one of them attributes nothing");
         else
             ADD("opposite directions on %d of %d material drivers",
-                out->agreement.n_material - out->agreement.n_sign_agree,
-                out->agreement.n_material);
+                out->agreement.n_material - out->agreement.n_sign_agree, out->agreement.n_material);
         ADD("): KernelSHAP's largest driver is %s (%+.3g %s), ", lab, in->kernelshap[ka], units);
         if (kb != ka) {
             driver_label(&out->drivers[1], lab2, sizeof lab2);
@@ -196,9 +195,9 @@ void wf_why_build(const wf_why_input *in, wf_why *out) {
         const wf_why_driver *d = &out->drivers[r];
         driver_label(d, lab, sizeof lab);
         ADD("%s%s (%+.0f%% of the change%s)",
-            r == 0                       ? ""
-            : r == out->n_drivers - 1    ? " and "
-                                         : ", ",
+            r == 0                    ? ""
+            : r == out->n_drivers - 1 ? " and "
+                                      : ", ",
             lab, 100 * d->share, d->share < 0 ? ", pushing against it" : "");
     }
     ADD("; no single driver carries the change on its own.");

@@ -415,6 +415,56 @@ START_TEST(test_why_rule) {
 }
 END_TEST
 
+START_TEST(test_why_from_explanation) {
+    /* 3 channels x 2 steps, players: explicit groups {a, b} and {c} */
+    char *names[] = {"a", "b", "c"};
+    wf_explain_settings s;
+    wf_explain_settings_default(&s);
+    s.groups = WF_GROUPS_EXPLICIT;
+    s.n_groups = 2;
+    s.explicit_groups = calloc(2, sizeof(wf_group));
+    snprintf(s.explicit_groups[0].name, WF_ID_MAX, "a+b");
+    s.explicit_groups[0].n_cells = 4;
+    s.explicit_groups[0].cells = malloc(4 * sizeof(int64_t));
+    for (int i = 0; i < 4; i++)
+        s.explicit_groups[0].cells[i] = i;
+    snprintf(s.explicit_groups[1].name, WF_ID_MAX, "c");
+    s.explicit_groups[1].n_cells = 2;
+    s.explicit_groups[1].cells = malloc(2 * sizeof(int64_t));
+    s.explicit_groups[1].cells[0] = 4;
+    s.explicit_groups[1].cells[1] = 5;
+    wf_explanation e;
+    memset(&e, 0, sizeof e);
+    e.has_kshap = e.has_ig = 1;
+    e.kshap.M = 2;
+    char *pn[] = {"a+b", "c"};
+    double kv[] = {0.7, 0.1}, igc[] = {0.2, 0.1, 0.3, 0.05, 0.02, 0.03};
+    e.kshap.players = pn;
+    e.kshap.values = kv;
+    e.kshap.base_value = 0.1;
+    e.kshap.f_x = 0.9;
+    e.kshap.link = WF_LINK_IDENTITY;
+    e.ig.C = 3;
+    e.ig.T = 2;
+    e.ig.values = igc;
+    wf_why w;
+    wf_error err = {0};
+    ck_assert_msg(wf_explanation_why(&e, &s, 3, 2, names, &w, &err) == WF_OK, "%s", err.msg);
+    ck_assert_int_eq(w.claim, WF_WHY_MAIN);
+    ck_assert_str_eq(w.drivers[0].name, "a+b");
+    ck_assert_str_eq(w.drivers[0].channels, "a, b");
+    ck_assert(fabs(w.drivers[0].ig - 0.65) < 1e-12);
+    ck_assert(fabs(w.drivers[0].share - 0.875) < 1e-12);
+    ck_assert_msg(strstr(w.text, "a+b (channels a, b)") != NULL, "%s", w.text);
+    /* the players must match the settings */
+    e.kshap.M = 1;
+    ck_assert(wf_explanation_why(&e, &s, 3, 2, names, &w, &err) == WF_ERR_INVALID);
+    e.has_kshap = 0;
+    ck_assert(wf_explanation_why(&e, &s, 3, 2, names, &w, &err) == WF_ERR_INVALID);
+    wf_explain_settings_deinit(&s);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("explain_dependence");
     TCase *tc = tcase_create("dependence");
@@ -425,6 +475,7 @@ int main(void) {
     TCase *tw = tcase_create("why");
     tcase_add_test(tw, test_agreement);
     tcase_add_test(tw, test_why_rule);
+    tcase_add_test(tw, test_why_from_explanation);
     suite_add_tcase(s, tw);
     return tu_run_suite(s);
 }

@@ -220,6 +220,34 @@ START_TEST(test_owen_general_trees) {
 }
 END_TEST
 
+START_TEST(test_owen_from_groups) {
+    /* groups {0, 1, 5}, {2}, {3, 4, 6}: root {G0, 2, G2} with G0 = {0, 1, 5}, G2 = {3, 4, 6} */
+    wf_dependence d;
+    memset(&d, 0, sizeof d);
+    int group_of[] = {0, 0, 1, 2, 2, 0, 2};
+    d.C = 7;
+    d.n_groups = 3;
+    d.group_of = group_of;
+    wf_hierarchy h;
+    wf_error err = {0};
+    ck_assert_msg(wf_hierarchy_from_groups(&d, &h, &err) == WF_OK, "%s", err.msg);
+    ck_assert_int_eq(h.n_internal, 3);
+    ck_assert_int_eq(h.start[3] - h.start[2], 3); /* the root's children */
+    ck_assert_int_eq(h.child[h.start[2] + 1], 2); /* the group of one channel is the channel */
+    check_game(&h, "two levels from groups M=7");
+    wf_hierarchy_deinit(&h);
+    /* every channel its own group: flat */
+    int alone[] = {0, 1, 2, 3};
+    d.C = 4;
+    d.n_groups = 4;
+    d.group_of = alone;
+    ck_assert(wf_hierarchy_from_groups(&d, &h, &err) == WF_OK);
+    ck_assert_int_eq(h.n_internal, 1);
+    check_game(&h, "groups of one M=4");
+    wf_hierarchy_deinit(&h);
+}
+END_TEST
+
 START_TEST(test_owen_flat_is_shapley) {
     for (int M = 1; M <= 8; M++) {
         wf_hierarchy h;
@@ -429,6 +457,45 @@ START_TEST(test_owen_model_numpy) {
         wf_kshap_result_free(&r);
         wf_coal_eval_free(&ev);
     }
+    /* through wf_explain_run with settings.hierarchy (groups "hierarchy") */
+    {
+        wf_windows ws;
+        ck_assert(wf_windows_init(&ws, OC, OT, NULL, NULL, &err) == WF_OK);
+        wf_window w;
+        memset(&w, 0, sizeof w);
+        w.index = -1;
+        snprintf(w.turbine_id, sizeof w.turbine_id, "T1");
+        w.values = x;
+        ck_assert(wf_windows_push(&ws, &w, &err) == WF_OK);
+        wf_explain_settings s2;
+        wf_explain_settings_default(&s2);
+        s2.do_ig = 0;
+        s2.threads = 1;
+        s2.hierarchy = &hb;
+        wf_explanation e;
+        ck_assert_msg(wf_explain_run(&s2, &p, &bg, &ws, NULL, 1, &e, &err) == WF_OK, "%s", err.msg);
+        ck_assert_msg(e.status == WF_OK, "%s", e.error);
+        tu_check_close_d("wf_explain_run with a hierarchy vs numpy Owen", e.kshap.values, ref_owen,
+                         OC, 0, 1e-6);
+        ck_assert_int_eq(e.kshap.exact, 1);
+        char text[8192];
+        wf_explain_describe(&s2, &bg, text, sizeof text);
+        ck_assert_msg(strstr(text, "exact Owen values") != NULL, "%s", text);
+        wf_why why;
+        ck_assert(wf_explanation_why(&e, &s2, OC, OT, NULL, &why, &err) == WF_OK);
+        ck_assert_int_eq(why.agreement.n, 0); /* no IG */
+        ck_assert(why.n_drivers >= 1);
+        ck_assert(why.drivers[0].kernelshap == e.kshap.values[why.drivers[0].index]);
+        wf_explanation_deinit(&e);
+        /* a hierarchy over the wrong number of players */
+        wf_hierarchy h4;
+        ck_assert(wf_hierarchy_flat(4, &h4, &err) == WF_OK);
+        s2.hierarchy = &h4;
+        ck_assert(wf_explain_run(&s2, &p, &bg, &ws, NULL, 1, &e, &err) == WF_ERR_CONFIG);
+        ck_assert_msg(strstr(err.msg, "hierarchy has 4 players") != NULL, "%s", err.msg);
+        wf_hierarchy_deinit(&h4);
+        wf_windows_free(&ws);
+    }
     /* the two differ on this model: the hierarchy matters */
     double dmax = 0;
     for (int c = 0; c < OC; c++)
@@ -447,6 +514,7 @@ int main(void) {
     TCase *tc = tcase_create("owen");
     tcase_add_test(tc, test_owen_binary_random);
     tcase_add_test(tc, test_owen_general_trees);
+    tcase_add_test(tc, test_owen_from_groups);
     tcase_add_test(tc, test_owen_flat_is_shapley);
     tcase_add_test(tc, test_owen_errors);
     tcase_add_test(tc, test_owen_model_numpy);

@@ -58,7 +58,9 @@ typedef struct wf_dep_relation {
     double *coef; /* (n_terms), owned */
     double intercept;
     double residual_rms; /* RMS of x[channel] - combination, channel units */
-    double residual_rel; /* residual_rms / sd of the channel */
+    double residual_rel; /* residual_rms / sd of the channel; values below about 3e-8 are
+                            beyond the measure's resolution (reported as they come, often 0) */
+    double sd;           /* the channel's (weighted) standard deviation */
 } wf_dep_relation;
 
 /* Linear dependence of one matrix of observations (rows) x channels. */
@@ -144,6 +146,10 @@ wf_status wf_hierarchy_flat(int M, wf_hierarchy *h, wf_error *err);
 /* The binary tree of a dendrogram (C - 1 merges, ids as scipy's linkage). */
 wf_status wf_hierarchy_from_merges(int C, const wf_dep_merge *merges, wf_hierarchy *h,
                                    wf_error *err);
+/* Two levels: the root over the dependence groups, each group over its channels (a group of one
+ * channel is that channel). The Owen values then give each channel its share within its group
+ * while the groups play as blocks. */
+wf_status wf_hierarchy_from_groups(const wf_dependence *d, wf_hierarchy *h, wf_error *err);
 /* Check that every node but the root has exactly one parent and every internal node >= 1
  * child. */
 wf_status wf_hierarchy_check(const wf_hierarchy *h, wf_error *err);
@@ -243,6 +249,13 @@ typedef struct wf_why_input {
 
 /* The sentence and its claim, following the rule written in src/explain/why.c. Pure. */
 void wf_why_build(const wf_why_input *in, wf_why *out);
+/* The sentence for one explained window (status WF_OK, has_kshap): the drivers are the
+ * KernelSHAP players that s gives for windows of C x T (channels, "auto" groups as explicit
+ * groups, segments, ...), each with the channels its cells touch, and IG (when has_ig) summed
+ * over each player's cells; delta = f(x) - base value, in the link's units. channels: the C
+ * channel names (NULL: "c0", ...). */
+wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings *s, int C, int T,
+                             char *const *channels, wf_why *out, wf_error *err);
 /* "main", "several", "disagree". */
 const char *wf_why_claim_str(wf_why_claim c);
 

@@ -147,6 +147,7 @@ wf_status wf_dep_linear_from_cov(const double *cov, const double *mean, int64_t 
             rel->intercept = mean[j];
             rel->residual_rms = sd[j];
             rel->residual_rel = 0;
+            rel->sd = sd[j];
             out->n_relations++;
             continue;
         }
@@ -197,6 +198,7 @@ wf_status wf_dep_linear_from_cov(const double *cov, const double *mean, int64_t 
             icpt -= c * mean[k];
         }
         rel->intercept = icpt;
+        rel->sd = sd[j];
         rel->residual_rel = res;
         rel->residual_rms = res * sd[j];
     }
@@ -579,8 +581,13 @@ void wf_dependence_describe(const wf_dependence *d, char *buf, size_t size) {
         for (int t = 0; t < r->n_terms; t++)
             ADD("%s%.6g %s", t ? (r->coef[t] < 0 ? " - " : " + ") : (r->coef[t] < 0 ? "-" : ""),
                 fabs(r->coef[t]), d->names[r->basis[t]]);
-        ADD(" %s %.6g (residual RMS %.3g, %.2g of its s.d.). ", r->intercept < 0 ? "-" : "+",
-            fabs(r->intercept), r->residual_rms, r->residual_rel);
+        /* an intercept within the residual's size is noise: not printed */
+        if (fabs(r->intercept) > fmax(r->residual_rms, 1e-7 * r->sd))
+            ADD(" %s %.6g", r->intercept < 0 ? "-" : "+", fabs(r->intercept));
+        if (r->residual_rel < 1e-7)
+            ADD(" (residual below 1e-7 of its s.d., the resolution of the measure). ");
+        else
+            ADD(" (residual RMS %.3g, %.2g of its s.d.). ", r->residual_rms, r->residual_rel);
     }
     ADD("Channels were clustered by complete linkage on 1 - |r| (r the Pearson correlation of "
         "the cell values)%s; the groups are the clusters of that dendrogram cut at %g, so every "

@@ -82,6 +82,52 @@ wf_status wf_hierarchy_from_merges(int C, const wf_dep_merge *merges, wf_hierarc
     return st;
 }
 
+wf_status wf_hierarchy_from_groups(const wf_dependence *d, wf_hierarchy *h, wf_error *err) {
+    int C = d->C, G = d->n_groups;
+    int multi = 0; /* groups of two or more channels get an internal node */
+    for (int g = 0; g < G; g++) {
+        int n = 0;
+        for (int c = 0; c < C; c++)
+            n += d->group_of[c] == g;
+        multi += n > 1;
+    }
+    wf_status st = hier_alloc(h, C, multi + 1, C + G, err);
+    if (st)
+        return st;
+    int *node = malloc(sizeof(int) * (size_t)(G > 0 ? G : 1)); /* node id of each group */
+    if (!node) {
+        wf_hierarchy_deinit(h);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
+    int k = 0, o = 0;
+    for (int g = 0; g < G; g++) {
+        int n = 0, first = -1;
+        for (int c = 0; c < C; c++)
+            if (d->group_of[c] == g) {
+                n++;
+                first = first < 0 ? c : first;
+            }
+        if (n == 1) {
+            node[g] = first;
+            continue;
+        }
+        h->start[k] = o;
+        for (int c = 0; c < C; c++)
+            if (d->group_of[c] == g)
+                h->child[o++] = c;
+        node[g] = C + k++;
+    }
+    h->start[k] = o; /* the root */
+    for (int g = 0; g < G; g++)
+        h->child[o++] = node[g];
+    h->start[k + 1] = o;
+    free(node);
+    st = wf_hierarchy_check(h, err);
+    if (st)
+        wf_hierarchy_deinit(h);
+    return st;
+}
+
 wf_status wf_hierarchy_check(const wf_hierarchy *h, wf_error *err) {
     int M = h->M, N = h->M + h->n_internal;
     if (M < 1 || M > 63 || h->n_internal < 1)

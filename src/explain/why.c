@@ -38,6 +38,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "explain/checks_impl.h"
@@ -202,4 +203,78 @@ void wf_why_build(const wf_why_input *in, wf_why *out) {
     }
     ADD("; no single driver carries the change on its own.");
 #undef ADD
+}
+
+/* ---- from an explanation ---- */
+
+wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings *s, int C, int T,
+                             char *const *channels, wf_why *out, wf_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!e->has_kshap)
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "why: window %lld has no KernelSHAP values (the sentence needs them)",
+                            (long long)e->window_index);
+    wf_players pl;
+    wf_status st = wf_players_build(s, C, T, channels, &pl, err);
+    if (st)
+        return st;
+    if (pl.M != e->kshap.M) {
+        wf_players_free(&pl);
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "why: window %lld has %d KernelSHAP players, the settings give %d",
+                            (long long)e->window_index, e->kshap.M, pl.M);
+    }
+    int M = pl.M;
+    double *ig = e->has_ig && e->ig.values && e->ig.C == C && e->ig.T == T
+                     ? calloc((size_t)M, sizeof(double))
+                     : NULL;
+    char **chl = calloc((size_t)M, sizeof(char *));
+    uint8_t *seen = malloc((size_t)(C > 0 ? C : 1));
+    int bad = !chl || !seen || (e->has_ig && e->ig.values && e->ig.C == C && !ig);
+    for (int p = 0; !bad && p < M; p++) {
+        memset(seen, 0, (size_t)C);
+        for (int64_t k = pl.start[p]; k < pl.start[p + 1]; k++) {
+            int64_t cell = pl.cells[k];
+            seen[cell / T] = 1;
+            if (ig)
+                ig[p] += e->ig.values[cell];
+        }
+        size_t len = 1;
+        for (int c = 0; c < C; c++)
+            if (seen[c])
+                len += strlen(channels && channels[c] ? channels[c] : "c0000000000") + 2;
+        chl[p] = malloc(len);
+        if (!chl[p]) {
+            bad = 1;
+            break;
+        }
+        size_t o = 0;
+        chl[p][0] = 0;
+        for (int c = 0; c < C; c++)
+            if (seen[c]) {
+                char fb[24];
+                snprintf(fb, sizeof fb, "c%d", c);
+                o += (size_t)snprintf(chl[p] + o, len - o, "%s%s", o ? ", " : "",
+                                      channels && channels[c] ? channels[c] : fb);
+            }
+    }
+    if (bad) {
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    } else {
+        wf_why_input in = {M,
+                           e->kshap.players,
+                           chl,
+                           e->kshap.values,
+                           ig,
+                           e->kshap.f_x - e->kshap.base_value,
+                           e->kshap.link == WF_LINK_IDENTITY ? "score" : "log-odds"};
+        wf_why_build(&in, out);
+    }
+    for (int p = 0; chl && p < M; p++)
+        free(chl[p]);
+    free(chl);
+    free(ig);
+    free(seen);
+    wf_players_free(&pl);
+    return st;
 }

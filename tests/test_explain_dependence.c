@@ -389,9 +389,14 @@ START_TEST(test_why_rule) {
     wf_why_build(&in5, &w);
     ck_assert_int_eq(w.claim, WF_WHY_MAIN);
     ck_assert_str_eq(w.drivers[0].channels, "power, grid_power");
-    ck_assert_msg(strstr(w.text, "mainly because of power+grid_power (channels power, "
-                                 "grid_power): 87% of the change") != NULL,
+    ck_assert_msg(strstr(w.text, "mainly because of the group {power, grid_power}: 87% of the "
+                                 "change") != NULL,
                   "%s", w.text);
+    /* a group with a name of its own */
+    char *nn[] = {"temperatures", "wind"}, *cn[] = {"f_temp, b_temp", "wind"};
+    wf_why_input in5b = {2, nn, cn, k5, g5, 0.75, "score"};
+    wf_why_build(&in5b, &w);
+    ck_assert_msg(strstr(w.text, "temperatures (channels f_temp, b_temp)") != NULL, "%s", w.text);
     /* a fall below the background */
     double k6[] = {-0.5, -0.05}, g6[] = {-0.3, -0.01};
     wf_why_input in6 = {2, ng, cg, k6, g6, -0.55, "score"};
@@ -455,7 +460,7 @@ START_TEST(test_why_from_explanation) {
     ck_assert_str_eq(w.drivers[0].channels, "a, b");
     ck_assert(fabs(w.drivers[0].ig - 0.65) < 1e-12);
     ck_assert(fabs(w.drivers[0].share - 0.875) < 1e-12);
-    ck_assert_msg(strstr(w.text, "a+b (channels a, b)") != NULL, "%s", w.text);
+    ck_assert_msg(strstr(w.text, "the group {a, b}") != NULL, "%s", w.text);
     /* the players must match the settings */
     e.kshap.M = 1;
     ck_assert(wf_explanation_why(&e, &s, 3, 2, names, &w, &err) == WF_ERR_INVALID);

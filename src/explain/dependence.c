@@ -12,8 +12,9 @@
  *     for the covariance, so the whole log is cheap. Its floor is about 3e-8 relative residual,
  *     far below the tolerance;
  *   - Pearson correlation of the cell values (weighted);
- *   - complete-linkage agglomerative clustering on 1 - |r| (shap's PartitionExplainer clusters
- *     features the same way, scipy's `complete` linkage), with the channels of an exact
+ *   - complete-linkage agglomerative clustering on 1 - |r| (shap's partition_tree uses scipy's
+ *     `complete` linkage too, on scipy's "correlation" distance 1 - r; we take |r| so that a
+ *     channel and its negative, e.g. a - b and b - a, count as one), with the channels of an exact
  *     combination at distance 0 (option merge_exact); groups are the clusters of the dendrogram
  *     cut at height `cut`: every two channels of a group have |r| >= 1 - cut or are tied by an
  *     exact combination.

@@ -66,12 +66,28 @@ static void set_driver(const wf_why_input *in, int i, wf_why_driver *d) {
     d->share = in->delta != 0 ? in->kernelshap[i] / in->delta : NAN;
 }
 
-/* "name" or "name (channels a, b)" when the driver is a group */
+/* "name"; for a group "the group {a, b}" when its name is its channels joined by '+' (the
+ * "auto" groups), else "name (channels a, b)" */
 static void driver_label(const wf_why_driver *d, char *buf, size_t n) {
-    if (strcmp(d->name, d->channels))
-        snprintf(buf, n, "%s (channels %s)", d->name, d->channels);
-    else
+    if (!strcmp(d->name, d->channels)) {
         snprintf(buf, n, "%s", d->name);
+        return;
+    }
+    char joined[sizeof d->channels];
+    size_t k = 0;
+    for (const char *c = d->channels; *c && k + 1 < sizeof joined; c++) {
+        if (c[0] == ',' && c[1] == ' ') {
+            joined[k++] = '+';
+            c++;
+        } else {
+            joined[k++] = *c;
+        }
+    }
+    joined[k] = 0;
+    if (!strcmp(joined, d->name))
+        snprintf(buf, n, "the group {%s}", d->channels);
+    else
+        snprintf(buf, n, "%s (channels %s)", d->name, d->channels);
 }
 
 /* index of the largest |v| (ties: lower index) */

@@ -410,6 +410,12 @@ START_TEST(test_why_rule) {
     wf_why_build(&in7, &w);
     ck_assert_int_eq(w.claim, WF_WHY_SEVERAL);
     ck_assert_int_eq(w.n_drivers, 3);
+    /* the rule for the methods page carries the constants */
+    char rule[4096];
+    wf_why_describe(rule, sizeof rule);
+    ck_assert_msg(strstr(rule, "at least 50% of the change") != NULL &&
+                      strstr(rule, "exceeds 0.5") != NULL && strstr(rule, "cover 75% of A") != NULL,
+                  "%s", rule);
     /* nothing moved */
     double k8[] = {0, 0};
     wf_why_input in8 = {2, ng, cg, k8, NULL, 0, "score"};

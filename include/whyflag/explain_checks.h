@@ -256,6 +256,9 @@ void wf_why_build(const wf_why_input *in, wf_why *out);
  * channel names (NULL: "c0", ...). */
 wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings *s, int C, int T,
                              char *const *channels, wf_why *out, wf_error *err);
+/* The rule of the sentence and of the agreement flag, with its constants, for the methods page
+ * (the text of the comment block in src/explain/why.c), into buf. */
+void wf_why_describe(char *buf, size_t size);
 /* "main", "several", "disagree". */
 const char *wf_why_claim_str(wf_why_claim c);
 

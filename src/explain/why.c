@@ -294,3 +294,27 @@ wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings 
     wf_players_free(&pl);
     return st;
 }
+
+void wf_why_describe(char *buf, size_t size) {
+    if (size == 0)
+        return;
+    snprintf(
+        buf, size,
+        "The sentence under each alarm follows the evidence. Let delta be the change of the score "
+        "from the background's expected score to the window's, in the units of the KernelSHAP "
+        "values. Each driver (a channel, or a group of channels explained together) has its "
+        "KernelSHAP value, and its Integrated Gradients value (the sum over its cells); its share "
+        "is its KernelSHAP value divided by delta, and A is the sum of the absolute KernelSHAP "
+        "values. (1) When the two methods disagree - the normalised L1 distance between their "
+        "attributions (each scaled to a total absolute value of 1, halved so that it lies in "
+        "[0, 1]) exceeds %.2g, or a material driver (at least %.0f%% of either method's total "
+        "absolute attribution) has opposite signs - the sentence says so, names each method's "
+        "largest driver, and does not put the score down to one channel. (2) Otherwise it says "
+        "\"mainly because of X\" only when X carries at least %.0f%% of the change, at least "
+        "%.0f%% of A, no other driver exceeds %.0f%% of X's absolute value, and Integrated "
+        "Gradients gives X the same sign. (3) Otherwise it names the drivers in order of "
+        "absolute value, with their shares, until they cover %.0f%% of A (at least two, at most "
+        "%d), saying which push against the change.",
+        WF_AGREE_L1_MAX, 100 * WF_AGREE_MATERIAL, 100 * WF_WHY_MAIN_SHARE, 100 * WF_WHY_MAIN_SHARE,
+        100 * WF_WHY_RIVAL, 100 * WF_WHY_LIST_COVER, WF_WHY_MAX_DRIVERS);
+}

@@ -17,6 +17,8 @@
 extern "C" {
 #endif
 
+struct wf_hierarchy; /* whyflag/explain_checks.h */
+
 typedef enum wf_groups_kind {
     WF_GROUPS_CHANNEL = 0,  /* one player per channel (its whole row), the default */
     WF_GROUPS_SEGMENTS = 1, /* channel x K equal time segments */
@@ -97,6 +99,10 @@ typedef struct wf_explain_settings {
     /* run */
     uint64_t seed; /* default 0 */
     int threads;   /* 0 = all cores */
+    /* groups "hierarchy" (issue 13): when not NULL, the KernelSHAP values are replaced by the
+     * exact Owen values over this tree of the players (see whyflag/explain_checks.h; its M must
+     * equal the number of players, usually the channels). Borrowed, default NULL. */
+    const struct wf_hierarchy *hierarchy;
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */

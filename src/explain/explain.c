@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/threads.h"
+#include "explain/checks_impl.h"
 #include "explain/explain_impl.h"
 
 #define KSHAP_BATCH 8192 /* rows per predict call */
@@ -164,7 +165,9 @@ static void run_worker(void *arg, int tid) {
         e->score = y;
         if (!st && s->do_kernelshap) {
             st = wf_coal_eval_window(&ce, x, &err);
-            if (!st)
+            if (!st && s->hierarchy) /* groups "hierarchy": exact Owen values */
+                st = wf_owen_window(&ce, s->hierarchy, &e->kshap, &err);
+            else if (!st)
                 st = wf_kshap_window(&ce, s->nsamples, s->max_samples, s->convergence, &rng,
                                      &e->kshap, &err);
             e->has_kshap = !st;
@@ -241,6 +244,13 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
     wf_status st = WF_OK;
     if (s->do_kernelshap)
         st = wf_players_build(s, ws->C, ws->T, ws->channels, &pl, err);
+    if (!st && s->do_kernelshap && s->hierarchy) {
+        st = wf_hierarchy_check(s->hierarchy, err);
+        if (!st && s->hierarchy->M != pl.M)
+            st = wf_error_set(err, WF_ERR_CONFIG,
+                              "explain.groups: the hierarchy has %d players, the explanation %d",
+                              s->hierarchy->M, pl.M);
+    }
     j.pl = &pl;
     if (!st && s->do_ig && !s->expected_gradients) {
         base = malloc(sizeof(float) * (size_t)ws->C * (size_t)ws->T);
@@ -303,12 +313,20 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             ADD("the single cells (channel x time step) of the window");
         else
             ADD("%d groups of cells given in the configuration", s->n_groups);
+        if (s->hierarchy)
+            ADD(", arranged in a hierarchy (%d internal nodes); the values are the exact Owen "
+                "values over it (shap's PartitionExplainer): each player's marginal contribution "
+                "averaged over every order of the players that keeps each node's players "
+                "together, all orders of a node's children equally likely",
+                s->hierarchy->n_internal);
         ADD(". A player that is absent takes its values from a background window, and a "
             "coalition's value is the weighted mean of the model over the background");
         if (bg)
             ADD(" (%lld windows: %s)", (long long)bg->n, bg->description);
         ADD(". ");
-        if (s->nsamples == WF_NSAMPLES_EXACT)
+        if (s->hierarchy)
+            ADD("Every coalition the hierarchy needs is evaluated, so the values are exact. ");
+        else if (s->nsamples == WF_NSAMPLES_EXACT)
             ADD("Every coalition is enumerated, so the values are the exact Shapley values. ");
         else
             ADD("When the players are few enough that every coalition can be enumerated within "

@@ -1,0 +1,207 @@
+/*
+ * whyflag: data drift between a reference period and a current period, and out-of-reference
+ * windows (issue 16, the numerical core of "Drift in the audit").
+ *
+ * Pure numerics over plain arrays: no I/O, no printing, no global state, deterministic. Each
+ * number matches the Python peer named beside it (checked by tests/test_drift.c against values
+ * written by scipy 1.10.1 / numpy 1.24.2, tests/data/drift/gen_drift_refs.py):
+ *
+ *   ks_statistic        scipy.stats.ks_2samp(ref, cur).statistic
+ *   ks_pvalue           scipy.stats.ks_2samp(ref, cur, method="asymp").pvalue, i.e.
+ *                       scipy.stats.kstwo.sf(D, round(m*n/(m+n))) (NaN when that n rounds to 0,
+ *                       which happens for 1 value against 1 value, as in scipy)
+ *   wasserstein_normed  scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001)
+ *                       (Evidently's "wasserstein" test; the floor is settings.wasserstein_min_std)
+ *   psi                 10 bins cut at numpy.quantile(ref, [0.1..0.9]) (linear), open at both
+ *                       ends, a value equal to an edge in the lower bin (numpy.searchsorted side
+ *                       "left"); empty shares become 1e-4; sum (cur - ref) * ln(cur / ref)
+ *   drifted             Evidently's default for a numeric column: a reference of at most 1,000
+ *                       values uses KS (drifted when p < 0.05), a larger one the normed
+ *                       Wasserstein distance (drifted when >= 0.1)
+ *   percentile          scipy.stats.percentileofscore(ref_means, mean, kind="weak"): the share
+ *                       (in %) of reference window means <= the window's mean
+ *   quantile            numpy.quantile(x, q) with the default "linear" method, bit for bit
+ *
+ * Values that are NaN are left out everywhere (empty cells). A channel whose reference or current
+ * sample is empty after that has evaluated = 0 and NaN statistics: an explicit state, not zero.
+ *
+ * Scale: wf_drift_acc collects a channel's values exactly (one sorted double buffer per channel),
+ * within a memory budget the caller sets; exceeding it is WF_ERR_UNSUPPORTED with a message, never
+ * a silent truncation. Accumulators merge; after wf_drift_acc_finish the buffers are sorted and
+ * -0.0 is stored as +0.0, so every result is byte-identical however the rows were split into
+ * shards and in whatever order the shards were merged.
+ */
+#ifndef WHYFLAG_DRIFT_H
+#define WHYFLAG_DRIFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whyflag/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- settings ---------------------------------------------------------------------------- */
+
+typedef struct wf_drift_settings {
+    size_t ks_max_ref;            /* KS when the reference has at most this many values: 1000 */
+    double ks_alpha;              /* KS drifted when p < ks_alpha: 0.05 */
+    double wasserstein_threshold; /* otherwise drifted when wasserstein_normed >= this: 0.1 */
+    double wasserstein_min_std;   /* the norm is max(std(ref), this): 0.001 (Evidently) */
+    int psi_bins;                 /* PSI bins cut at the reference's quantiles k/bins: 10 */
+    double psi_eps;               /* an empty bin's share becomes this: 1e-4 */
+    double oor_q_lo, oor_q_hi;    /* out-of-reference range quantiles: 0.005, 0.995 */
+} wf_drift_settings;
+
+/* The defaults above. */
+void wf_drift_settings_init(wf_drift_settings *s);
+
+/* ---- one channel: reference vs current ----------------------------------------------------- */
+
+typedef enum wf_drift_method {
+    WF_DRIFT_METHOD_NONE = 0,        /* not evaluated (an empty sample) */
+    WF_DRIFT_METHOD_KS = 1,          /* the reference has <= ks_max_ref values */
+    WF_DRIFT_METHOD_WASSERSTEIN = 2, /* the reference has more */
+} wf_drift_method;
+
+typedef struct wf_drift_channel {
+    size_t n_ref, n_cur;       /* values used (NaN left out) */
+    int evaluated;             /* 0 when n_ref or n_cur is 0: then every statistic is NaN */
+    double ks_statistic;       /* two-sample KS D in [0, 1] */
+    double ks_pvalue;          /* asymptotic two-sided p-value (scipy method="asymp") */
+    double wasserstein;        /* 1-Wasserstein distance, in the channel's units */
+    double ref_std;            /* numpy.std(ref), ddof 0 */
+    double wasserstein_normed; /* wasserstein / max(ref_std, wasserstein_min_std) */
+    double psi;                /* population stability index */
+    wf_drift_method method;    /* which rule decided `drifted` */
+    int drifted;               /* 1 when the rule says drifted, else 0 (also when p is NaN) */
+} wf_drift_channel;
+
+/* Compare two samples that are sorted ascending and free of NaN (as wf_drift_acc_finish leaves
+ * them). Allocates nothing except inside the KS p-value for small D (a (2k-1)^2 matrix, k =
+ * ceil(n*D), at most a few hundred KB). Errors: WF_ERR_INVALID when a sample is not sorted or
+ * holds NaN; WF_ERR_NOMEM. */
+wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, /* (n_ref) sorted */
+                                  const double *cur, size_t n_cur, /* (n_cur) sorted */
+                                  const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);
+
+/* The same over raw float samples in any order, NaN cells left out (copies and sorts). */
+wf_status wf_drift_compare_f(const float *ref, size_t n_ref, const float *cur, size_t n_cur,
+                             const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);
+
+/* ---- the statistics one by one (inputs sorted ascending, no NaN, n >= 1) --------------------- */
+
+/* KS D = max over x of |F_ref(x) - F_cur(x)|, ECDFs right-continuous, computed as scipy does
+ * (count/n in double). */
+double wf_drift_ks_statistic(const double *a, size_t na, const double *b, size_t nb);
+/* scipy.stats.ks_2samp method="asymp", two-sided: kstwo.sf(d, round(m*n/(m+n))). NaN when
+ * that rounds to 0 (1 vs 1 value); WF_ERR_NOMEM is reported through *status when not NULL. */
+double wf_drift_ks_pvalue(double d, size_t na, size_t nb, wf_status *status);
+/* scipy.stats.kstwo.sf(x, n): the two-sided one-sample KS distribution's survival function. */
+double wf_drift_kstwo_sf(int n, double x);
+/* scipy.special.smirnov(n, x): the one-sided one-sample KS survival function. */
+double wf_drift_smirnov_sf(int n, double x);
+/* scipy.stats.wasserstein_distance(a, b). */
+double wf_drift_wasserstein(const double *a, size_t na, const double *b, size_t nb);
+/* numpy.std(a) (ddof 0), two passes in double. */
+double wf_drift_std(const double *a, size_t na);
+/* numpy.quantile(a, q), method "linear", q in [0, 1]. */
+double wf_drift_quantile(const double *a, size_t na, double q);
+/* PSI with `bins` bins at the reference's quantiles k/bins (see the file comment). */
+double wf_drift_psi(const double *ref, size_t nr, const double *cur, size_t nc, int bins,
+                    double eps);
+/* scipy.stats.percentileofscore(a, score, kind="weak") = 100 * #(a <= score) / n. */
+double wf_drift_percentile_weak(const double *a, size_t na, double score);
+
+/* ---- exact, mergeable accumulation per channel --------------------------------------------- */
+
+typedef struct wf_drift_acc wf_drift_acc;
+
+/* A new accumulator for n_channels channels that may hold at most budget_bytes of values in all
+ * (8 bytes a value; 0 means no limit). Caller frees with wf_drift_acc_free. */
+wf_status wf_drift_acc_new(wf_drift_acc **out, int n_channels, size_t budget_bytes, wf_error *err);
+/* Free; accepts NULL. */
+void wf_drift_acc_free(wf_drift_acc *acc);
+/* Add n values of one channel (NaN left out, -0.0 stored as +0.0). WF_ERR_UNSUPPORTED when the
+ * budget would be exceeded (the accumulator is then unchanged), WF_ERR_NOMEM, WF_ERR_INVALID. */
+wf_status wf_drift_acc_add_f(wf_drift_acc *acc, int channel, const float *v, size_t n,
+                             wf_error *err);
+wf_status wf_drift_acc_add_d(wf_drift_acc *acc, int channel, const double *v, size_t n,
+                             wf_error *err);
+/* Add a window's cells: x is (C, T) row-major with C = the accumulator's channels. */
+wf_status wf_drift_acc_add_window(wf_drift_acc *acc, const float *x, int T, wf_error *err);
+/* Append all of src's values into dst (same channel count; budget of dst applies). src is left
+ * as it was. */
+wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_error *err);
+/* Sort every channel. Idempotent; adding or merging afterwards is allowed (finish again). */
+void wf_drift_acc_finish(wf_drift_acc *acc);
+int wf_drift_acc_channels(const wf_drift_acc *acc);
+/* The values of a channel (sorted after finish), owned by acc, valid until the next add, merge
+ * or free. */
+const double *wf_drift_acc_values(const wf_drift_acc *acc, int channel, size_t *n);
+/* Bytes of values held now. */
+size_t wf_drift_acc_bytes(const wf_drift_acc *acc);
+
+/* Drift of every channel: out is (C). Both accumulators must be finished. */
+wf_status wf_drift_acc_compare(const wf_drift_acc *ref, const wf_drift_acc *cur,
+                               const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);
+
+/* ---- out-of-reference windows -------------------------------------------------------------- */
+
+/* The channel means of one window: x (C, T) row-major, NaN left out; a channel with no value has
+ * mean NaN. means is (C). */
+void wf_drift_window_means(double *means, const float *x, int C, int T);
+
+/* What the reference period looks like, per channel, for judging single windows. */
+typedef struct wf_drift_profile {
+    int n_channels;
+    size_t *n_means;  /* (C) reference windows with a mean for the channel */
+    double **means;   /* (C) each (n_means[c]) sorted reference window means */
+    double *mean_lo;  /* (C) quantile(means, oor_q_lo) */
+    double *mean_hi;  /* (C) quantile(means, oor_q_hi) */
+    double *value_lo; /* (C) quantile(reference cell values, oor_q_lo) */
+    double *value_hi; /* (C) quantile(reference cell values, oor_q_hi) */
+} wf_drift_profile;
+
+/* Build a profile from two finished accumulators: `means` holds each reference window's channel
+ * means (one value per window and channel, see wf_drift_window_means), `values` the reference
+ * cells. A channel with no data gets NaN bounds. Caller frees with wf_drift_profile_free. */
+wf_status wf_drift_profile_new(wf_drift_profile **out, const wf_drift_acc *means,
+                               const wf_drift_acc *values, const wf_drift_settings *s,
+                               wf_error *err);
+void wf_drift_profile_free(wf_drift_profile *p);
+
+typedef struct wf_drift_window {
+    double *percentile; /* (C) percentileofscore kind="weak" of the window's mean, NaN if none */
+    double *share_out;  /* (C) share of the window's non-NaN cells outside [value_lo, value_hi] */
+    int *channel_out;   /* (C) 1 when the mean is outside [mean_lo, mean_hi] */
+    int outside;        /* 1 when any channel_out is 1 */
+} wf_drift_window;
+
+/* Judge one window x (C, T) against the profile. The caller provides the three (C) arrays in
+ * out; nothing is allocated. WF_ERR_SHAPE when C differs from the profile's. */
+wf_status wf_drift_window_judge(const wf_drift_profile *p, const float *x, int C, int T,
+                                wf_drift_window *out, wf_error *err);
+
+/* ---- periods (UTC) -------------------------------------------------------------------------- */
+
+typedef enum wf_drift_period {
+    WF_DRIFT_PERIOD_DAY = 0,
+    WF_DRIFT_PERIOD_WEEK = 1, /* ISO weeks: Monday 00:00 UTC to the next Monday */
+    WF_DRIFT_PERIOD_MONTH = 2,
+} wf_drift_period;
+
+/* The unix time (seconds) at which the period holding t starts; correct for negative t. */
+int64_t wf_drift_period_start(int64_t t, wf_drift_period kind);
+/* The unix time at which the next period starts. */
+int64_t wf_drift_period_next(int64_t start, wf_drift_period kind);
+/* ISO 8601 label of the period holding t: "2026-12-01", "2026-W49", "2026-12". Writes at most
+ * size bytes (NUL included; 16 is always enough); returns buf. */
+char *wf_drift_period_label(int64_t t, wf_drift_period kind, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

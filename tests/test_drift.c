@@ -252,7 +252,7 @@ START_TEST(test_quantile_numpy) {
 END_TEST
 
 typedef struct errmax {
-    double d, p, w, sd, wn, psi;
+    double d, p, w, sd, wn, psi, pa;
 } errmax;
 
 static void check_channel(const char *name, const wf_drift_channel *c, char **f, errmax *em) {
@@ -283,6 +283,17 @@ static void check_channel(const char *name, const wf_drift_channel *c, char **f,
     em->psi = epsi > em->psi ? epsi : em->psi;
 }
 
+/* the auto (exact for <= 10,000 values) p-value and the rule that uses it */
+static void check_auto(const char *name, const wf_drift_channel *c, char **f, errmax *em) {
+    double pa = strtod(f[14], NULL);
+    double e = relerr(c->ks_pvalue_auto, pa);
+    ck_assert_msg(e <= 1e-9, "%s: KS p auto %.17g want %.17g (rel %.3g)", name, c->ks_pvalue_auto,
+                  pa, e);
+    ck_assert_msg(c->drifted == atoi(f[15]), "%s: drifted (auto rule) %d want %s", name, c->drifted,
+                  f[15]);
+    em->pa = e > em->pa ? e : em->pa;
+}
+
 START_TEST(test_cases_scipy) {
     /* every case two ways: raw floats with NaN cells (wf_drift_compare_f), and through
      * accumulators fed window by window (wf_drift_acc_compare) */
@@ -297,7 +308,7 @@ START_TEST(test_cases_scipy) {
             continue;
         }
         char buf[1024], *f[16];
-        ck_assert_int_eq(fields(r.lines[i], buf, sizeof buf, f, 16), 14);
+        ck_assert_int_eq(fields(r.lines[i], buf, sizeof buf, f, 16), 16);
         size_t nr, nc;
         double *ref = recipe(f[2], &nr), *cur = recipe(f[3], &nc);
         float *rf = to_float(ref, nr), *cf = to_float(cur, nc);
@@ -306,6 +317,12 @@ START_TEST(test_cases_scipy) {
         wf_status st = wf_drift_compare_f(rf, nr, cf, nc, &s, &ch, &err);
         ck_assert_msg(st == WF_OK, "%s: %s", f[1], err.msg);
         check_channel(f[1], &ch, f, &em);
+        wf_drift_settings sa = s;
+        sa.ks_auto = 1;
+        wf_drift_channel cha;
+        st = wf_drift_compare_f(rf, nr, cf, nc, &sa, &cha, &err);
+        ck_assert_msg(st == WF_OK, "%s: %s", f[1], err.msg);
+        check_auto(f[1], &cha, f, &em);
 
         wf_drift_acc *ar, *ac;
         ck_assert_int_eq(wf_drift_acc_new(&ar, 1, 0, &err), WF_OK);
@@ -333,10 +350,10 @@ START_TEST(test_cases_scipy) {
     }
     fprintf(stderr,
             "%d cases vs scipy/numpy: max err KS D %.3g (abs), p %.3g, W %.3g, std %.3g, "
-            "W normed %.3g, PSI %.3g (rel); %.2f s\n",
-            ncases, em.d, em.p, em.w, em.sd, em.wn, em.psi,
+            "W normed %.3g, PSI %.3g, p auto %.3g (rel); %.2f s\n",
+            ncases, em.d, em.p, em.w, em.sd, em.wn, em.psi, em.pa,
             (double)(clock() - t0) / CLOCKS_PER_SEC);
-    ck_assert_int_ge(ncases, 20);
+    ck_assert_int_ge(ncases, 25);
     free_refs(&r);
 }
 END_TEST

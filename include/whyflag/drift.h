@@ -10,10 +10,13 @@
  *   ks_pvalue           scipy.stats.ks_2samp(ref, cur, method="asymp").pvalue, i.e.
  *                       scipy.stats.kstwo.sf(D, round(m*n/(m+n))) (NaN when that n rounds to 0,
  *                       which happens for 1 value against 1 value, as in scipy)
- *   wasserstein_normed  scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001)
- *                       (Evidently's "wasserstein" test; the floor is settings.wasserstein_min_std)
- *   psi                 10 bins cut at numpy.quantile(ref, [0.1..0.9]) (linear), open at both
- *                       ends, a value equal to an edge in the lower bin (numpy.searchsorted side
+ *   ks_pvalue_auto      scipy.stats.ks_2samp(ref, cur).pvalue (method="auto", scipy's default and
+ * the call Evidently's "ks" test makes): the exact two-sample distribution when both samples have
+ * at most 10,000 values, else the asymptotic one. Only computed when settings.ks_auto is set (it
+ * costs O(m * window)). wasserstein_normed  scipy.stats.wasserstein_distance(ref, cur) /
+ * max(numpy.std(ref), 0.001) (Evidently's "wasserstein" test; the floor is
+ * settings.wasserstein_min_std) psi                 10 bins cut at numpy.quantile(ref, [0.1..0.9])
+ * (linear), open at both ends, a value equal to an edge in the lower bin (numpy.searchsorted side
  *                       "left"); empty shares become 1e-4; sum (cur - ref) * ln(cur / ref)
  *   drifted             Evidently's default for a numeric column: a reference of at most 1,000
  *                       values uses KS (drifted when p < 0.05), a larger one the normed
@@ -48,6 +51,7 @@ extern "C" {
 typedef struct wf_drift_settings {
     size_t ks_max_ref;            /* KS when the reference has at most this many values: 1000 */
     double ks_alpha;              /* KS drifted when p < ks_alpha: 0.05 */
+    int ks_auto;                  /* also compute ks_pvalue_auto, and let the rule use it: 0 */
     double wasserstein_threshold; /* otherwise drifted when wasserstein_normed >= this: 0.1 */
     double wasserstein_min_std;   /* the norm is max(std(ref), this): 0.001 (Evidently) */
     int psi_bins;                 /* PSI bins cut at the reference's quantiles k/bins: 10 */
@@ -71,6 +75,7 @@ typedef struct wf_drift_channel {
     int evaluated;             /* 0 when n_ref or n_cur is 0: then every statistic is NaN */
     double ks_statistic;       /* two-sample KS D in [0, 1] */
     double ks_pvalue;          /* asymptotic two-sided p-value (scipy method="asymp") */
+    double ks_pvalue_auto;     /* scipy's default method="auto" p-value; NaN unless ks_auto */
     double wasserstein;        /* 1-Wasserstein distance, in the channel's units */
     double ref_std;            /* numpy.std(ref), ddof 0 */
     double wasserstein_normed; /* wasserstein / max(ref_std, wasserstein_min_std) */
@@ -99,6 +104,10 @@ double wf_drift_ks_statistic(const double *a, size_t na, const double *b, size_t
 /* scipy.stats.ks_2samp method="asymp", two-sided: kstwo.sf(d, round(m*n/(m+n))). NaN when
  * that rounds to 0 (1 vs 1 value); WF_ERR_NOMEM is reported through *status when not NULL. */
 double wf_drift_ks_pvalue(double d, size_t na, size_t nb, wf_status *status);
+/* scipy.stats.ks_2samp(method="auto") two-sided p-value for statistic d: exact (Hodges'
+ * lattice-path counting, scipy 1.10.1's _attempt_exact_2kssamp) when max(na, nb) <= 10000,
+ * asymptotic otherwise or when the exact computation is refused, as in scipy. */
+double wf_drift_ks_pvalue_auto(double d, size_t na, size_t nb, wf_status *status);
 /* scipy.stats.kstwo.sf(x, n): the two-sided one-sample KS distribution's survival function. */
 double wf_drift_kstwo_sf(int n, double x);
 /* scipy.special.smirnov(n, x): the one-sided one-sample KS survival function. */

@@ -20,6 +20,7 @@
 void wf_drift_settings_init(wf_drift_settings *s) {
     s->ks_max_ref = 1000;
     s->ks_alpha = 0.05;
+    s->ks_auto = 0;
     s->wasserstein_threshold = 0.1;
     s->wasserstein_min_std = 0.001;
     s->psi_bins = 10;
@@ -227,6 +228,7 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double 
     out->n_ref = n_ref;
     out->n_cur = n_cur;
     out->ks_statistic = out->ks_pvalue = out->wasserstein = out->ref_std = NAN;
+    out->ks_pvalue_auto = NAN;
     out->wasserstein_normed = out->psi = NAN;
     out->method = WF_DRIFT_METHOD_NONE;
     if (s->psi_bins < 1) {
@@ -251,6 +253,13 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double 
         return wf_error_set(err, st, "drift: out of memory in the KS p-value (n %zu vs %zu)", n_ref,
                             n_cur);
     }
+    if (s->ks_auto) {
+        out->ks_pvalue_auto = wf_drift_ks_pvalue_auto(out->ks_statistic, n_ref, n_cur, &st);
+        if (st != WF_OK) {
+            return wf_error_set(err, st, "drift: out of memory in the KS p-value (n %zu vs %zu)",
+                                n_ref, n_cur);
+        }
+    }
     out->wasserstein = wf_drift_wasserstein(ref, n_ref, cur, n_cur);
     out->ref_std = wf_drift_std(ref, n_ref);
     double norm = out->ref_std > s->wasserstein_min_std ? out->ref_std : s->wasserstein_min_std;
@@ -258,7 +267,8 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double 
     out->psi = wf_drift_psi(ref, n_ref, cur, n_cur, s->psi_bins, s->psi_eps);
     if (n_ref <= s->ks_max_ref) {
         out->method = WF_DRIFT_METHOD_KS;
-        out->drifted = out->ks_pvalue < s->ks_alpha; /* NaN: not drifted */
+        double p = s->ks_auto ? out->ks_pvalue_auto : out->ks_pvalue;
+        out->drifted = p < s->ks_alpha; /* NaN: not drifted */
     } else {
         out->method = WF_DRIFT_METHOD_WASSERSTEIN;
         out->drifted = out->wasserstein_normed >= s->wasserstein_threshold;

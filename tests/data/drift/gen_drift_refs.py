@@ -20,6 +20,7 @@ Lines (whitespace-separated, numbers in repr/%.17g):
     quantile <recipe> <q> <numpy.quantile(x without NaN, q)>
     case <name> <ref recipe> <cur recipe> <n_ref> <n_cur> <ks D> <ks p asymp> <wasserstein>
          <numpy.std(ref)> <wasserstein normed> <psi> <drifted> <method 1=KS 2=Wasserstein>
+         <ks p auto (scipy's default method)> <drifted when the KS rule uses the auto p>
     check <recipe> <n without NaN> <first value> <sum in float64, in order, NaN skipped>
     oor_ref <C> <T> <R> <recipe of the R*C*T reference cells, laid out (R, C, T)>
     oor_win <recipe of one window's C*T cells> then per channel:
@@ -152,6 +153,11 @@ def main():
         ("scale_2000", "norm4:2000:32:0:1:0:0", "norm4:2500:33:0:1.3:0:0"),
         ("nan_cells", "norm4:1200:34:5:1:0:7", "norm4:1100:35:5.02:1:0:5"),
         ("const_ref", "unif:500:36:3:0:0:0", "norm4:400:37:3:0.0005:0:0"),
+        ("exact_near_005", "norm4:40:70:0:1:0:0", "norm4:45:71:0.35:1:0:0"),
+        ("exact_eq_300", "norm4:300:72:0:1:0:0", "norm4:300:73:0.2:1:0:0"),
+        ("exact_eq_9000", "norm4:9000:74:0:1:0:0", "norm4:9000:75:0.01:1:0:0"),
+        ("exact_10000_7000", "norm4:10000:76:0:1:0:0", "norm4:7000:77:0.03:1:0:0"),
+        ("exact_3_4", "unif:3:78:0:1:0:0", "unif:4:79:0.5:1:0:0"),
         ("big_250k", "norm4:250000:38:0:1:0:0", "norm4:250000:39:0.004:1:0:0"),
     ]
     seen = set()
@@ -160,18 +166,21 @@ def main():
         emit_check(cr, seen)
         ref = clean(sample(rr))
         cur = clean(sample(cr))
-        ks_d = stats.ks_2samp(ref, cur).statistic
-        ks_p = stats.ks_2samp(ref, cur, method="asymp").pvalue
+        asymp = stats.ks_2samp(ref, cur, method="asymp")
+        ks_d = asymp.statistic
+        ks_p = asymp.pvalue
+        ks_pa = stats.ks_2samp(ref, cur).pvalue
         w = stats.wasserstein_distance(ref, cur)
         sd = np.std(ref)
         wn = w / max(sd, 0.001)
         p = psi(ref, cur)
         if len(ref) <= 1000:
-            method, drifted = 1, int(ks_p < 0.05)
+            method, drifted, drifted_a = 1, int(ks_p < 0.05), int(ks_pa < 0.05)
         else:
             method, drifted = 2, int(wn >= 0.1)
+            drifted_a = drifted
         print("case", name, rr, cr, len(ref), len(cur), r(ks_d), r(ks_p), r(w), r(sd), r(wn),
-              r(p), drifted, method)
+              r(p), drifted, method, r(ks_pa), drifted_a)
 
     # --- numpy.quantile, linear
     for rec in ["norm4:1000:40:0:1:0:0", "unif:7:41:0:1:0:0", "unif:1:42:0:1:0:0",

@@ -212,6 +212,33 @@ START_TEST(test_kstwo_smirnov_grid) {
 }
 END_TEST
 
+START_TEST(test_ks_auto_grid) {
+    refs r = load_refs();
+    double max_rel = 0;
+    int n = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        if (!starts(r.lines[i], "ksauto")) {
+            continue;
+        }
+        char buf[256], *f[6];
+        ck_assert_int_eq(fields(r.lines[i], buf, sizeof buf, f, 6), 5);
+        size_t n1 = strtoull(f[1], NULL, 10), n2 = strtoull(f[2], NULL, 10);
+        double d = strtod(f[3], NULL), want = strtod(f[4], NULL);
+        wf_status st;
+        double got = wf_drift_ks_pvalue_auto(d, n1, n2, &st);
+        ck_assert_int_eq(st, WF_OK);
+        double e = relerr(got, want);
+        ck_assert_msg(e <= 1e-9, "ks auto n1=%zu n2=%zu d=%.17g: got %.17g want %.17g", n1, n2, d,
+                      got, want);
+        max_rel = e > max_rel ? e : max_rel;
+        n++;
+    }
+    fprintf(stderr, "ks_2samp auto p-value: %d points, max rel err %.3g\n", n, max_rel);
+    ck_assert_int_gt(n, 1000);
+    free_refs(&r);
+}
+END_TEST
+
 START_TEST(test_quantile_numpy) {
     refs r = load_refs();
     int nq = 0;
@@ -635,6 +662,7 @@ static Suite *drift_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_replay_matches_python);
     tcase_add_test(tc, test_kstwo_smirnov_grid);
+    tcase_add_test(tc, test_ks_auto_grid);
     tcase_add_test(tc, test_quantile_numpy);
     tcase_add_test(tc, test_cases_scipy);
     tcase_add_test(tc, test_empty_and_invalid);

@@ -17,6 +17,8 @@ The file also carries each sample's count, first value and sum so the test can c
 Lines (whitespace-separated, numbers in repr/%.17g):
     kstwo <n> <d> <scipy.stats.kstwo.sf(d, n)>
     smirnov <n> <d> <scipy.special.smirnov(n, d)>
+    ksauto <n1> <n2> <d> <p>: ks_2samp's method="auto" p-value for statistic d, i.e. scipy's own
+        _attempt_exact_2kssamp (falling back to kstwo.sf as ks_2samp does)
     quantile <recipe> <q> <numpy.quantile(x without NaN, q)>
     case <name> <ref recipe> <cur recipe> <n_ref> <n_cur> <ks D> <ks p asymp> <wasserstein>
          <numpy.std(ref)> <wasserstein normed> <psi> <drifted> <method 1=KS 2=Wasserstein>
@@ -131,6 +133,21 @@ def main():
     for n in [1, 2, 5, 10, 20, 100, 1000, 10000, 1000001]:
         for d in [0.0, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.0 / n]:
             print("smirnov", n, r(d), r(special.smirnov(n, d)))
+
+    # --- the auto (exact) two-sample p-value over a grid of sizes and statistics
+    from scipy.stats._stats_py import _attempt_exact_2kssamp
+    sizes = [1, 2, 3, 7, 10, 13, 50, 64, 100, 128, 333, 1000]
+    for n1 in sizes:
+        for n2 in sizes:
+            g = math.gcd(n1, n2)
+            lcm = (n1 // g) * n2
+            for frac in [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.0]:
+                d = round(frac * lcm) / lcm
+                ok, _, prob = _attempt_exact_2kssamp(n1, n2, g, d, "two-sided")
+                if not ok:
+                    m, n = sorted([float(n1), float(n2)], reverse=True)
+                    prob = stats.kstwo.sf(d, np.round(m * n / (m + n)))
+                print("ksauto", n1, n2, r(d), r(np.clip(prob, 0, 1)))
 
     # --- two-sample drift cases
     cases = [

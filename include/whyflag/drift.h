@@ -85,9 +85,10 @@ typedef struct wf_drift_channel {
 } wf_drift_channel;
 
 /* Compare two samples that are sorted ascending and free of NaN (as wf_drift_acc_finish leaves
- * them). Allocates nothing except inside the KS p-value for small D (a (2k-1)^2 matrix, k =
- * ceil(n*D), at most a few hundred KB). Errors: WF_ERR_INVALID when a sample is not sorted or
- * holds NaN; WF_ERR_NOMEM. */
+ * them). Allocates only scratch inside the KS p-values: the asymptotic one for small D (Durbin's
+ * (2k-1)^2 matrix, k = ceil(n*D) <= 59, under 450 KB), the auto one a column of at most
+ * min(n_ref, n_cur) + 1 doubles. Errors: WF_ERR_INVALID when a sample is not sorted or holds NaN
+ * or psi_bins < 1; WF_ERR_NOMEM. */
 wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, /* (n_ref) sorted */
                                   const double *cur, size_t n_cur, /* (n_cur) sorted */
                                   const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);

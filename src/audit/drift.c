@@ -7,8 +7,8 @@
  * of values only (never on how rows were split or merged). Sums of many terms use Neumaier's
  * compensated summation: more accurate than numpy's pairwise sum, and still deterministic.
  *
- * Non-goals: categorical channels (Evidently's chi-square / z-test), the exact two-sample KS
- * distribution (scipy's method="exact"), approximate sketches.
+ * Non-goals: categorical channels (Evidently's chi-square / z-test for columns with few distinct
+ * values), approximate sketches (the accumulators are exact and bounded by a budget instead).
  */
 #include <math.h>
 #include <stdio.h>

@@ -145,7 +145,8 @@ wf_status wf_drift_acc_add_window(wf_drift_acc *acc, const float *x, int T, wf_e
 /* Append all of src's values into dst (same channel count; budget of dst applies). src is left
  * as it was. */
 wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_error *err);
-/* Sort every channel. Idempotent; adding or merging afterwards is allowed (finish again). */
+/* Sort every channel and give back spare capacity. Idempotent; adding or merging afterwards is
+ * allowed (finish again). */
 void wf_drift_acc_finish(wf_drift_acc *acc);
 int wf_drift_acc_channels(const wf_drift_acc *acc);
 /* The values of a channel (sorted after finish), owned by acc, valid until the next add, merge

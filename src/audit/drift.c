@@ -541,6 +541,14 @@ void wf_drift_acc_finish(wf_drift_acc *a) {
             qsort(a->v[c], a->n[c], sizeof(double), cmp_double);
             a->sorted[c] = 1;
         }
+        if (a->n[c] > 0 && a->cap[c] > a->n[c]) {
+            /* give back the spare capacity; keeping the old block is fine if realloc fails */
+            double *nv = realloc(a->v[c], a->n[c] * sizeof(double));
+            if (nv) {
+                a->v[c] = nv;
+                a->cap[c] = a->n[c];
+            }
+        }
     }
 }
 

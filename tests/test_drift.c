@@ -396,6 +396,23 @@ START_TEST(test_empty_and_invalid) {
     ck_assert_int_eq(ch.drifted, 0);
     ck_assert_int_eq(ch.method, WF_DRIFT_METHOD_NONE);
     ck_assert(isnan(ch.ks_pvalue) && isnan(ch.psi) && isnan(ch.wasserstein_normed));
+    /* skipping the p-value of large samples: explicit, and refused below the KS rule's size */
+    float big[3000];
+    for (int i = 0; i < 3000; i++) {
+        big[i] = (float)(i % 1000) / 7.0f;
+    }
+    s.ks_pvalue_max_n = 1000;
+    ck_assert_int_eq(wf_drift_compare_f(big, 3000, big, 2500, &s, &ch, &err), WF_OK);
+    ck_assert_int_eq(ch.ks_pvalue_skipped, 1);
+    ck_assert(isnan(ch.ks_pvalue) && !isnan(ch.ks_statistic) && !isnan(ch.psi));
+    ck_assert_int_eq(ch.method, WF_DRIFT_METHOD_WASSERSTEIN);
+    ck_assert_int_eq(wf_drift_compare_f(big, 600, big, 500, &s, &ch, &err), WF_OK);
+    ck_assert_int_eq(ch.ks_pvalue_skipped, 0);
+    ck_assert(!isnan(ch.ks_pvalue));
+    s.ks_pvalue_max_n = 999;
+    ck_assert_int_eq(wf_drift_compare_f(big, 600, big, 500, &s, &ch, &err), WF_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ks_pvalue_max_n"));
+    wf_drift_settings_init(&s);
     double unsorted[3] = {1, 3, 2}, sorted[2] = {0, 1};
     ck_assert_int_eq(wf_drift_compare_sorted(unsorted, 3, sorted, 2, &s, &ch, &err),
                      WF_ERR_INVALID);

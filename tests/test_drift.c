@@ -239,6 +239,11 @@ START_TEST(test_ks_auto_grid) {
 }
 END_TEST
 
+static int cmp_d(const void *pa, const void *pb) {
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
 START_TEST(test_quantile_numpy) {
     refs r = load_refs();
     int nq = 0;
@@ -261,10 +266,12 @@ START_TEST(test_quantile_numpy) {
         wf_drift_acc *a;
         ck_assert_int_eq(wf_drift_acc_new(&a, 1, 0, &err), WF_OK);
         ck_assert_int_eq(wf_drift_acc_add_d(a, 0, x, k, &err), WF_OK);
-        wf_drift_acc_finish(a);
-        size_t m;
-        const double *v = wf_drift_acc_values(a, 0, &m);
-        double got = wf_drift_quantile(v, m, strtod(f[2], NULL));
+        ck_assert_int_eq(wf_drift_acc_finish(a, &err), WF_OK);
+        wf_drift_sample sm = wf_drift_acc_sample(a, 0);
+        double got = wf_drift_sample_quantile(&sm, strtod(f[2], NULL));
+        qsort(x, k, sizeof(double), cmp_d);
+        double got_plain = wf_drift_quantile(x, k, strtod(f[2], NULL));
+        ck_assert(memcmp(&got, &got_plain, sizeof got) == 0);
         double e = relerr(got, strtod(f[3], NULL));
         ck_assert_msg(e <= 1e-15, "quantile %s q=%s: got %.17g want %s", f[1], f[2], got, f[3]);
         max_rel = e > max_rel ? e : max_rel;
@@ -359,8 +366,8 @@ START_TEST(test_cases_scipy) {
             ck_assert_int_eq(wf_drift_acc_add_window(ar, rf + j, (int)k, &err), WF_OK);
         }
         ck_assert_int_eq(wf_drift_acc_add_d(ac, 0, cur, nc, &err), WF_OK);
-        wf_drift_acc_finish(ar);
-        wf_drift_acc_finish(ac);
+        ck_assert_int_eq(wf_drift_acc_finish(ar, &err), WF_OK);
+        ck_assert_int_eq(wf_drift_acc_finish(ac, &err), WF_OK);
         wf_drift_channel ch2;
         ck_assert_int_eq(wf_drift_acc_compare(ar, ac, &s, &ch2, &err), WF_OK);
         check_channel(f[1], &ch2, f, &em);
@@ -442,13 +449,23 @@ START_TEST(test_budget_error) {
     wf_drift_acc *b;
     ck_assert_int_eq(wf_drift_acc_new(&b, 2, 0, &err), WF_OK);
     ck_assert_int_eq(wf_drift_acc_add_d(b, 0, v, 1, &err), WF_OK);
-    ck_assert_int_eq(wf_drift_acc_merge(a, b, &err), WF_ERR_UNSUPPORTED);
-    ck_assert_uint_eq(wf_drift_acc_bytes(a), 800);
-    /* an unfinished accumulator is refused */
+    /* an unfinished source or accumulator is refused */
+    ck_assert_int_eq(wf_drift_acc_merge(a, b, &err), WF_ERR_INVALID);
     wf_drift_settings s;
     wf_drift_settings_init(&s);
     wf_drift_channel out[2];
     ck_assert_int_eq(wf_drift_acc_compare(a, b, &s, out, &err), WF_ERR_INVALID);
+    ck_assert_int_eq(wf_drift_acc_finish(b, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_merge(a, b, &err), WF_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "808 bytes"));
+    ck_assert_uint_eq(wf_drift_acc_bytes(a), 800);
+    /* bad counts */
+    double dup[2] = {1, 1}, desc[2] = {2, 1};
+    uint64_t ones[2] = {1, 1}, zero[2] = {1, 0};
+    ck_assert_int_eq(wf_drift_acc_add_counts(b, 0, dup, ones, 2, &err), WF_ERR_INVALID);
+    ck_assert_int_eq(wf_drift_acc_add_counts(b, 0, desc, NULL, 2, &err), WF_ERR_INVALID);
+    ck_assert_int_eq(wf_drift_acc_add_counts(b, 0, desc + 1, zero + 1, 1, &err), WF_ERR_INVALID);
+    ck_assert_int_eq(wf_drift_acc_add_counts(b, 0, dup, NULL, 2, &err), WF_OK);
     wf_drift_acc_free(a);
     wf_drift_acc_free(b);
 }
@@ -479,7 +496,8 @@ static wf_drift_acc *split_merge(const float *x, size_t n, int shards, int how, 
         }
     }
     for (int k = 0; k < shards; k++) {
-        wf_drift_acc_finish(sh[k]); /* shards finish on their own, as separate processes would */
+        /* shards finish on their own, as separate processes would */
+        ck_assert_int_eq(wf_drift_acc_finish(sh[k], &err), WF_OK);
     }
     wf_drift_acc *m;
     ck_assert_int_eq(wf_drift_acc_new(&m, 3, 0, &err), WF_OK);
@@ -488,7 +506,7 @@ static wf_drift_acc *split_merge(const float *x, size_t n, int shards, int how, 
         ck_assert_int_eq(wf_drift_acc_merge(m, sh[k], &err), WF_OK);
         wf_drift_acc_free(sh[k]);
     }
-    wf_drift_acc_finish(m);
+    ck_assert_int_eq(wf_drift_acc_finish(m, &err), WF_OK);
     return m;
 }
 
@@ -516,13 +534,15 @@ START_TEST(test_merge_bit_identical) {
             for (int rev = 0; rev < 2; rev++) {
                 wf_drift_acc *m = split_merge(x, n, shards, how, rev, 1000 + (uint64_t)shards);
                 for (int c = 0; c < 3; c++) {
-                    size_t n1, n2;
-                    const double *v1 = wf_drift_acc_values(base, c, &n1);
-                    const double *v2 = wf_drift_acc_values(m, c, &n2);
-                    ck_assert_uint_eq(n1, n2);
-                    ck_assert_msg(memcmp(v1, v2, n1 * sizeof(double)) == 0,
+                    wf_drift_sample s1 = wf_drift_acc_sample(base, c);
+                    wf_drift_sample s2 = wf_drift_acc_sample(m, c);
+                    ck_assert_uint_eq(s1.n, s2.n);
+                    ck_assert(s1.w != NULL && s2.w != NULL); /* quantized: counts form */
+                    ck_assert_msg(memcmp(s1.v, s2.v, s1.n * sizeof(double)) == 0 &&
+                                      memcmp(s1.w, s2.w, s1.n * sizeof(uint64_t)) == 0,
                                   "channel %d differs: %d shards, split %d, reverse %d", c, shards,
                                   how, rev);
+                    ck_assert_uint_eq(wf_drift_acc_bytes(base), wf_drift_acc_bytes(m));
                 }
                 wf_drift_channel got[3];
                 ck_assert_int_eq(wf_drift_acc_compare(m, cur, &s, got, &err), WF_OK);
@@ -548,6 +568,84 @@ START_TEST(test_merge_bit_identical) {
     free(x);
     free(cd);
     free(cx);
+}
+END_TEST
+
+START_TEST(test_fold_within_budget) {
+    /* 300,000 values at a 0.01 resolution (like SCADA logs) fit a 64 KB budget that their raw
+     * form (2.4 MB) would exceed; the statistics equal the plain-array ones bit for bit. Then
+     * continuous data, split in two shards, merges bit-identically in the raw form. */
+    size_t n;
+    double *x = recipe("norm4:300000:90:20:1:0.01:0", &n);
+    size_t nc;
+    double *y = recipe("norm4:200000:91:20.02:1:0.01:0", &nc);
+    wf_error err;
+    wf_drift_acc *a, *b;
+    ck_assert_int_eq(wf_drift_acc_new(&a, 1, 65536, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_new(&b, 1, 0, &err), WF_OK);
+    for (size_t i = 0; i < n; i += 1000) {
+        ck_assert_msg(wf_drift_acc_add_d(a, 0, x + i, 1000, &err) == WF_OK, "%s", err.msg);
+        ck_assert_uint_le(wf_drift_acc_bytes(a), 65536);
+    }
+    ck_assert_int_eq(wf_drift_acc_add_d(b, 0, y, nc, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(a, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(b, &err), WF_OK);
+    wf_drift_sample sa = wf_drift_acc_sample(a, 0);
+    ck_assert_ptr_nonnull(sa.w);
+    ck_assert_uint_eq(wf_drift_sample_total(&sa), n);
+    fprintf(stderr, "300,000 values at 0.01 resolution: %zu distinct, %zu bytes\n", sa.n,
+            wf_drift_acc_bytes(a));
+    wf_drift_settings s;
+    wf_drift_settings_init(&s);
+    s.ks_auto = 1;
+    wf_drift_channel got, want;
+    ck_assert_int_eq(wf_drift_acc_compare(a, b, &s, &got, &err), WF_OK);
+    qsort(x, n, sizeof(double), cmp_d);
+    qsort(y, nc, sizeof(double), cmp_d);
+    ck_assert_int_eq(wf_drift_compare_sorted(x, n, y, nc, &s, &want, &err), WF_OK);
+    ck_assert(memcmp(&got.ks_statistic, &want.ks_statistic, sizeof(double)) == 0);
+    ck_assert(memcmp(&got.ks_pvalue, &want.ks_pvalue, sizeof(double)) == 0);
+    ck_assert(memcmp(&got.wasserstein, &want.wasserstein, sizeof(double)) == 0);
+    ck_assert(memcmp(&got.psi, &want.psi, sizeof(double)) == 0);
+    ck_assert(relerr(got.ref_std, want.ref_std) <= 1e-15);
+    ck_assert_int_eq(got.drifted, want.drifted);
+    wf_drift_acc_free(a);
+    wf_drift_acc_free(b);
+    free(x);
+    free(y);
+
+    /* continuous values: raw form, and a two-shard merge equals the single accumulator */
+    double *z = recipe("norm4:50000:92:0:1:0:0", &n);
+    wf_drift_acc *one, *s1, *s2;
+    ck_assert_int_eq(wf_drift_acc_new(&one, 1, 0, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_new(&s1, 1, 0, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_new(&s2, 1, 0, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_add_d(one, 0, z, n, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_add_d(s1, 0, z + 30000, n - 30000, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_add_d(s2, 0, z, 30000, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(one, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(s2, &err), WF_OK); /* s1 keeps its values pending */
+    ck_assert_int_eq(wf_drift_acc_merge(s1, s2, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(s1, &err), WF_OK);
+    wf_drift_sample o = wf_drift_acc_sample(one, 0), m = wf_drift_acc_sample(s1, 0);
+    ck_assert_ptr_null(o.w);
+    ck_assert_ptr_null(m.w);
+    ck_assert_uint_eq(o.n, n);
+    ck_assert_uint_eq(m.n, n);
+    ck_assert(memcmp(o.v, m.v, n * sizeof(double)) == 0);
+    /* written out as (values, counts) and read back: the same sample */
+    wf_drift_acc *back;
+    ck_assert_int_eq(wf_drift_acc_new(&back, 1, 0, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_add_counts(back, 0, o.v, o.w, o.n, &err), WF_OK);
+    ck_assert_int_eq(wf_drift_acc_finish(back, &err), WF_OK);
+    wf_drift_sample bk = wf_drift_acc_sample(back, 0);
+    ck_assert_uint_eq(bk.n, n);
+    ck_assert(memcmp(o.v, bk.v, n * sizeof(double)) == 0);
+    wf_drift_acc_free(back);
+    wf_drift_acc_free(one);
+    wf_drift_acc_free(s1);
+    wf_drift_acc_free(s2);
+    free(z);
 }
 END_TEST
 
@@ -594,9 +692,14 @@ START_TEST(test_out_of_reference) {
                 }
                 ck_assert_int_eq(wf_drift_acc_add_window(values, w, T, &err), WF_OK);
             }
-            wf_drift_acc_finish(means);
-            wf_drift_acc_finish(values);
+            ck_assert_int_eq(wf_drift_acc_finish(means, &err), WF_OK);
+            ck_assert_int_eq(wf_drift_acc_finish(values, &err), WF_OK);
             ck_assert_int_eq(wf_drift_profile_new(&prof, means, values, &s, &err), WF_OK);
+            for (int c = 0; c < C; c++) {
+                double mlo, mhi, vlo, vhi;
+                wf_drift_profile_bounds(prof, c, &mlo, &mhi, &vlo, &vhi);
+                ck_assert(mlo < mhi && vlo < mhi && vlo < vhi && vlo < mlo && vhi > mhi);
+            }
             wf_drift_acc_free(means);
             wf_drift_acc_free(values);
             free(w);
@@ -685,6 +788,7 @@ static Suite *drift_suite(void) {
     tcase_add_test(tc, test_empty_and_invalid);
     tcase_add_test(tc, test_budget_error);
     tcase_add_test(tc, test_merge_bit_identical);
+    tcase_add_test(tc, test_fold_within_budget);
     tcase_add_test(tc, test_out_of_reference);
     tcase_add_test(tc, test_periods);
     suite_add_tcase(s, tc);

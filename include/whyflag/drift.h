@@ -28,11 +28,12 @@
  * Values that are NaN are left out everywhere (empty cells). A channel whose reference or current
  * sample is empty after that has evaluated = 0 and NaN statistics: an explicit state, not zero.
  *
- * Scale: wf_drift_acc collects a channel's values exactly (one sorted double buffer per channel),
- * within a memory budget the caller sets; exceeding it is WF_ERR_UNSUPPORTED with a message, never
- * a silent truncation. Accumulators merge; after wf_drift_acc_finish the buffers are sorted and
- * -0.0 is stored as +0.0, so every result is byte-identical however the rows were split into
- * shards and in whatever order the shards were merged.
+ * Scale: wf_drift_acc collects a channel's values exactly (sorted distinct values with counts,
+ * or sorted values, whichever is smaller), within a memory budget the caller sets; exceeding it
+ * is WF_ERR_UNSUPPORTED with a message, never a silent truncation. Accumulators merge; after
+ * wf_drift_acc_finish the form depends on the multiset of values only (-0.0 is stored as +0.0),
+ * so every result is byte-identical however the rows were split into shards and in whatever
+ * order the shards were merged.
  */
 #ifndef WHYFLAG_DRIFT_H
 #define WHYFLAG_DRIFT_H
@@ -45,6 +46,19 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A sorted sample: v (n) ascending without NaN, each value counted w[i] >= 1 times, or once when
+ * w is NULL (then v may hold repeats). Borrowed pointers. */
+typedef struct wf_drift_sample {
+    const double *v;
+    const uint64_t *w;
+    size_t n;
+} wf_drift_sample;
+
+/* The number of values a sample stands for. */
+uint64_t wf_drift_sample_total(const wf_drift_sample *a);
+/* numpy.quantile of the expanded sample, method "linear"; total >= 1. */
+double wf_drift_sample_quantile(const wf_drift_sample *a, double q);
 
 /* ---- settings ---------------------------------------------------------------------------- */
 
@@ -97,6 +111,12 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, /* (n_ref) so
                                   const double *cur, size_t n_cur, /* (n_cur) sorted */
                                   const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);
 
+/* The same over weighted samples (e.g. an accumulator's, see wf_drift_acc_sample); identical
+ * results to the expanded arrays except numpy.std, which may differ in the last bit. */
+wf_status wf_drift_compare_samples(const wf_drift_sample *ref, const wf_drift_sample *cur,
+                                   const wf_drift_settings *s, wf_drift_channel *out,
+                                   wf_error *err);
+
 /* The same over raw float samples in any order, NaN cells left out (copies and sorts). */
 wf_status wf_drift_compare_f(const float *ref, size_t n_ref, const float *cur, size_t n_cur,
                              const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);
@@ -131,32 +151,47 @@ double wf_drift_percentile_weak(const double *a, size_t na, double score);
 
 /* ---- exact, mergeable accumulation per channel --------------------------------------------- */
 
+/* An accumulator keeps each channel's multiset of values exactly: as sorted distinct values with
+ * counts (16 bytes a distinct value) when that is at most half the size of the sorted values
+ * (8 bytes a value), else as the sorted values; new values wait unsorted (8 bytes each) until
+ * they are folded in. Sensor channels logged at a fixed resolution have few distinct values, so
+ * a fleet-year of one channel takes kilobytes. The form after wf_drift_acc_finish depends on the
+ * multiset only: every result is bit-identical however the rows were split and merged. */
 typedef struct wf_drift_acc wf_drift_acc;
 
-/* A new accumulator for n_channels channels that may hold at most budget_bytes of values in all
- * (8 bytes a value; 0 means no limit). Caller frees with wf_drift_acc_free. */
+/* A new accumulator for n_channels channels that may hold at most budget_bytes in all (counted
+ * as above; 0 means no limit; a fold needs transient scratch of the folded size on top). Caller
+ * frees with wf_drift_acc_free. */
 wf_status wf_drift_acc_new(wf_drift_acc **out, int n_channels, size_t budget_bytes, wf_error *err);
 /* Free; accepts NULL. */
 void wf_drift_acc_free(wf_drift_acc *acc);
-/* Add n values of one channel (NaN left out, -0.0 stored as +0.0). WF_ERR_UNSUPPORTED when the
- * budget would be exceeded (the accumulator is then unchanged), WF_ERR_NOMEM, WF_ERR_INVALID. */
+/* Add n values of one channel (NaN left out, -0.0 stored as +0.0). When the budget would be
+ * exceeded the pending values of every channel are folded first; if that is not enough:
+ * WF_ERR_UNSUPPORTED with a message, and the values are not added (never a silent truncation).
+ * Also WF_ERR_NOMEM, WF_ERR_INVALID (channel out of range). */
 wf_status wf_drift_acc_add_f(wf_drift_acc *acc, int channel, const float *v, size_t n,
                              wf_error *err);
 wf_status wf_drift_acc_add_d(wf_drift_acc *acc, int channel, const double *v, size_t n,
                              wf_error *err);
-/* Add a window's cells: x is (C, T) row-major with C = the accumulator's channels. */
+/* Add a window's cells: x is (C, T) row-major with C = the accumulator's channels. On an error
+ * the channels before the failing one have been added. */
 wf_status wf_drift_acc_add_window(wf_drift_acc *acc, const float *x, int T, wf_error *err);
-/* Append all of src's values into dst (same channel count; budget of dst applies). src is left
- * as it was. */
+/* Add values with counts, e.g. read back from a shard file that stored wf_drift_acc_sample:
+ * v (n) ascending, no NaN, no -0.0; w (n) counts >= 1 with v strictly ascending, or w NULL for
+ * 1 each (repeats allowed). */
+wf_status wf_drift_acc_add_counts(wf_drift_acc *acc, int channel, const double *v,
+                                  const uint64_t *w, size_t n, wf_error *err);
+/* Fold all of src's values into dst (same channel count; dst's budget applies, checked against
+ * the exact merged size before anything changes). src must be finished and is left as it was. */
 wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_error *err);
-/* Sort every channel and give back spare capacity. Idempotent; adding or merging afterwards is
- * allowed (finish again). */
-void wf_drift_acc_finish(wf_drift_acc *acc);
+/* Fold every channel's pending values into the canonical form and free the pending buffers.
+ * Idempotent; adding or merging afterwards is allowed (finish again). WF_ERR_NOMEM. */
+wf_status wf_drift_acc_finish(wf_drift_acc *acc, wf_error *err);
 int wf_drift_acc_channels(const wf_drift_acc *acc);
-/* The values of a channel (sorted after finish), owned by acc, valid until the next add, merge
- * or free. */
-const double *wf_drift_acc_values(const wf_drift_acc *acc, int channel, size_t *n);
-/* Bytes of values held now. */
+/* A channel's folded values (all of them after finish): a view owned by acc, valid until the
+ * next add, merge, finish or free. */
+wf_drift_sample wf_drift_acc_sample(const wf_drift_acc *acc, int channel);
+/* Bytes held now (as counted for the budget). */
 size_t wf_drift_acc_bytes(const wf_drift_acc *acc);
 
 /* Drift of every channel: out is (C). Both accumulators must be finished. */
@@ -165,20 +200,12 @@ wf_status wf_drift_acc_compare(const wf_drift_acc *ref, const wf_drift_acc *cur,
 
 /* ---- out-of-reference windows -------------------------------------------------------------- */
 
-/* The channel means of one window: x (C, T) row-major, NaN left out; a channel with no value has
- * mean NaN. means is (C). */
+/* The channel means of one window: x (C, T) row-major, NaN left out, summed in double in time
+ * order; a channel with no value has mean NaN. means is (C). */
 void wf_drift_window_means(double *means, const float *x, int C, int T);
 
-/* What the reference period looks like, per channel, for judging single windows. */
-typedef struct wf_drift_profile {
-    int n_channels;
-    size_t *n_means;  /* (C) reference windows with a mean for the channel */
-    double **means;   /* (C) each (n_means[c]) sorted reference window means */
-    double *mean_lo;  /* (C) quantile(means, oor_q_lo) */
-    double *mean_hi;  /* (C) quantile(means, oor_q_hi) */
-    double *value_lo; /* (C) quantile(reference cell values, oor_q_lo) */
-    double *value_hi; /* (C) quantile(reference cell values, oor_q_hi) */
-} wf_drift_profile;
+/* What the reference period looks like, per channel, for judging single windows (opaque). */
+typedef struct wf_drift_profile wf_drift_profile;
 
 /* Build a profile from two finished accumulators: `means` holds each reference window's channel
  * means (one value per window and channel, see wf_drift_window_means), `values` the reference
@@ -187,6 +214,10 @@ wf_status wf_drift_profile_new(wf_drift_profile **out, const wf_drift_acc *means
                                const wf_drift_acc *values, const wf_drift_settings *s,
                                wf_error *err);
 void wf_drift_profile_free(wf_drift_profile *p);
+/* Channel c's ranges: numpy.quantile (linear) of the reference window means and of the reference
+ * cell values at oor_q_lo and oor_q_hi. */
+void wf_drift_profile_bounds(const wf_drift_profile *p, int c, double *mean_lo, double *mean_hi,
+                             double *value_lo, double *value_hi);
 
 typedef struct wf_drift_window {
     double *percentile; /* (C) percentileofscore kind="weak" of the window's mean, NaN if none */

@@ -11,6 +11,7 @@
  * values), approximate sketches (the accumulators are exact and bounded by a budget instead).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,22 +51,64 @@ static double ksum_get(const ksum *k) {
     return k->s + k->c;
 }
 
-/* ---- the statistics ------------------------------------------------------------------------ */
+/* ---- the statistics over weighted sorted samples ---------------------------------------- */
 
-double wf_drift_ks_statistic(const double *a, size_t na, const double *b, size_t nb) {
+/* A sample is a sorted array of values, each counted w[i] times (w NULL: once). */
+static uint64_t wcount(const wf_drift_sample *a, size_t i) {
+    return a->w ? a->w[i] : 1;
+}
+
+uint64_t wf_drift_sample_total(const wf_drift_sample *a) {
+    if (!a->w) {
+        return a->n;
+    }
+    uint64_t t = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        t += a->w[i];
+    }
+    return t;
+}
+
+/* #(values <= x), for queries x that never decrease: the cursor walks each sample once. */
+typedef struct cursor {
+    size_t i;
+    uint64_t cum;
+} cursor;
+
+static uint64_t cursor_le(const wf_drift_sample *a, cursor *c, double x) {
+    while (c->i < a->n && a->v[c->i] <= x) {
+        c->cum += wcount(a, c->i);
+        c->i++;
+    }
+    return c->cum;
+}
+
+/* the value at 0-based position k of the expanded sorted sample */
+static double value_at(const wf_drift_sample *a, uint64_t k) {
+    if (!a->w) {
+        return a->v[k];
+    }
+    uint64_t cum = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        cum += a->w[i];
+        if (k < cum) {
+            return a->v[i];
+        }
+    }
+    return a->v[a->n - 1];
+}
+
+static double ks_statistic_s(const wf_drift_sample *a, uint64_t na, const wf_drift_sample *b,
+                             uint64_t nb) {
     /* Walk the pooled sorted values; at each distinct x the ECDFs are #(<= x)/n, divided as
      * scipy 1.10.1 does (searchsorted(..., "right") / n in double). */
-    size_t i = 0, j = 0;
+    cursor ca = {0, 0}, cb = {0, 0};
     double maxS = -INFINITY, minS = INFINITY;
-    while (i < na || j < nb) {
-        double x = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-        while (i < na && a[i] <= x) {
-            i++;
-        }
-        while (j < nb && b[j] <= x) {
-            j++;
-        }
-        double diff = (double)i / (double)na - (double)j / (double)nb;
+    while (ca.i < a->n || cb.i < b->n) {
+        double x =
+            (cb.i >= b->n || (ca.i < a->n && a->v[ca.i] <= b->v[cb.i])) ? a->v[ca.i] : b->v[cb.i];
+        double diff =
+            (double)cursor_le(a, &ca, x) / (double)na - (double)cursor_le(b, &cb, x) / (double)nb;
         if (diff > maxS) {
             maxS = diff;
         }
@@ -76,6 +119,152 @@ double wf_drift_ks_statistic(const double *a, size_t na, const double *b, size_t
     double negmin = -minS;
     negmin = negmin < 0 ? 0 : (negmin > 1 ? 1 : negmin);
     return negmin > maxS ? negmin : maxS;
+}
+
+static double wasserstein_s(const wf_drift_sample *a, uint64_t na, const wf_drift_sample *b,
+                            uint64_t nb) {
+    /* scipy _cdf_distance(p=1): sum over consecutive pooled values of |U(x) - V(x)| * delta,
+     * with U(x) = #(u <= x)/n. Tied pooled values contribute delta = 0, so walking distinct
+     * values gives the same terms. */
+    cursor ca = {0, 0}, cb = {0, 0};
+    ksum sum = {0, 0};
+    double x = (b->v[0] < a->v[0]) ? b->v[0] : a->v[0];
+    for (;;) {
+        double u = (double)cursor_le(a, &ca, x) / (double)na;
+        double v = (double)cursor_le(b, &cb, x) / (double)nb;
+        if (ca.i >= a->n && cb.i >= b->n) {
+            break;
+        }
+        double y =
+            (cb.i >= b->n || (ca.i < a->n && a->v[ca.i] <= b->v[cb.i])) ? a->v[ca.i] : b->v[cb.i];
+        ksum_add(&sum, fabs(u - v) * (y - x));
+        x = y;
+    }
+    return ksum_get(&sum);
+}
+
+static double std_s(const wf_drift_sample *a, uint64_t na) {
+    ksum s = {0, 0};
+    for (size_t i = 0; i < a->n; i++) {
+        ksum_add(&s, (double)wcount(a, i) * a->v[i]);
+    }
+    double mean = ksum_get(&s) / (double)na;
+    ksum q = {0, 0};
+    for (size_t i = 0; i < a->n; i++) {
+        double d = a->v[i] - mean;
+        ksum_add(&q, (double)wcount(a, i) * (d * d));
+    }
+    return sqrt(ksum_get(&q) / (double)na);
+}
+
+static double quantile_s(const wf_drift_sample *a, uint64_t na, double q) {
+    /* numpy 1.24 _quantile, method "linear": virtual index (n-1)*q, gamma = index - floor,
+     * _lerp(a, b, t) = a + (b-a)*t, or b - (b-a)*(1-t) when t >= 0.5 */
+    double vi = (double)(na - 1) * q;
+    if (vi >= (double)(na - 1)) {
+        return value_at(a, na - 1);
+    }
+    if (vi < 0) {
+        return value_at(a, 0);
+    }
+    double prev = floor(vi);
+    uint64_t lo = (uint64_t)prev;
+    double t = vi - prev;
+    double x0 = value_at(a, lo), x1 = value_at(a, lo + 1);
+    double diff = x1 - x0;
+    if (t >= 0.5) {
+        return x1 - diff * (1 - t);
+    }
+    return x0 + diff * t;
+}
+
+static double psi_s(const wf_drift_sample *ref, uint64_t nr, const wf_drift_sample *cur,
+                    uint64_t nc, int bins, double eps) {
+    /* bin k (0-based) holds (e_k, e_{k+1}] with e_0 = -inf, e_bins = +inf and inner edges
+     * e_k = quantile(ref, k/bins): numpy.searchsorted(edges, x, side="left"). The edges never
+     * decrease, so one cursor per sample walks it once. */
+    ksum psi = {0, 0};
+    cursor crr = {0, 0}, ccr = {0, 0};
+    uint64_t prev_r = 0, prev_c = 0;
+    for (int k = 0; k < bins; k++) {
+        uint64_t cr, cc;
+        if (k == bins - 1) {
+            cr = nr;
+            cc = nc;
+        } else {
+            double e = quantile_s(ref, nr, (double)(k + 1) / (double)bins);
+            cr = cursor_le(ref, &crr, e);
+            cc = cursor_le(cur, &ccr, e);
+        }
+        double sr = (double)(cr - prev_r) / (double)nr;
+        double sc = (double)(cc - prev_c) / (double)nc;
+        if (sr == 0) {
+            sr = eps;
+        }
+        if (sc == 0) {
+            sc = eps;
+        }
+        ksum_add(&psi, (sc - sr) * log(sc / sr));
+        prev_r = cr;
+        prev_c = cc;
+    }
+    return ksum_get(&psi);
+}
+
+/* ---- the plain-array entry points ---------------------------------------------------------- */
+
+static wf_drift_sample plain(const double *v, size_t n) {
+    wf_drift_sample s = {v, NULL, n};
+    return s;
+}
+
+double wf_drift_ks_statistic(const double *a, size_t na, const double *b, size_t nb) {
+    wf_drift_sample sa = plain(a, na), sb = plain(b, nb);
+    return ks_statistic_s(&sa, na, &sb, nb);
+}
+
+double wf_drift_wasserstein(const double *a, size_t na, const double *b, size_t nb) {
+    wf_drift_sample sa = plain(a, na), sb = plain(b, nb);
+    return wasserstein_s(&sa, na, &sb, nb);
+}
+
+double wf_drift_std(const double *a, size_t na) {
+    wf_drift_sample sa = plain(a, na);
+    return std_s(&sa, na);
+}
+
+double wf_drift_quantile(const double *a, size_t na, double q) {
+    wf_drift_sample sa = plain(a, na);
+    return quantile_s(&sa, na, q);
+}
+
+double wf_drift_sample_quantile(const wf_drift_sample *a, double q) {
+    return quantile_s(a, wf_drift_sample_total(a), q);
+}
+
+double wf_drift_psi(const double *ref, size_t nr, const double *cur, size_t nc, int bins,
+                    double eps) {
+    wf_drift_sample sa = plain(ref, nr), sb = plain(cur, nc);
+    return psi_s(&sa, nr, &sb, nc, bins, eps);
+}
+
+/* #(a <= x) in a sorted array */
+static size_t count_le(const double *a, size_t n, double x) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+double wf_drift_percentile_weak(const double *a, size_t na, double score) {
+    /* scipy: count(a <= score) * (100.0 / n) */
+    return (double)count_le(a, na, score) * (100.0 / (double)na);
 }
 
 double wf_drift_ks_pvalue(double d, size_t na, size_t nb, wf_status *status) {
@@ -97,137 +286,28 @@ double wf_drift_ks_pvalue(double d, size_t na, size_t nb, wf_status *status) {
     return p;
 }
 
-double wf_drift_wasserstein(const double *a, size_t na, const double *b, size_t nb) {
-    /* scipy _cdf_distance(p=1): sum over consecutive pooled values of |U(x) - V(x)| * delta,
-     * with U(x) = #(u <= x)/n. Tied pooled values contribute delta = 0, so walking distinct
-     * values gives the same terms. */
-    size_t i = 0, j = 0;
-    ksum sum = {0, 0};
-    double x = (b[0] < a[0]) ? b[0] : a[0];
-    for (;;) {
-        while (i < na && a[i] <= x) {
-            i++;
-        }
-        while (j < nb && b[j] <= x) {
-            j++;
-        }
-        if (i >= na && j >= nb) {
-            break;
-        }
-        double y = (j >= nb || (i < na && a[i] <= b[j])) ? a[i] : b[j];
-        double u = (double)i / (double)na, v = (double)j / (double)nb;
-        ksum_add(&sum, fabs(u - v) * (y - x));
-        x = y;
-    }
-    return ksum_get(&sum);
-}
-
-double wf_drift_std(const double *a, size_t na) {
-    ksum s = {0, 0};
-    for (size_t i = 0; i < na; i++) {
-        ksum_add(&s, a[i]);
-    }
-    double mean = ksum_get(&s) / (double)na;
-    ksum q = {0, 0};
-    for (size_t i = 0; i < na; i++) {
-        double d = a[i] - mean;
-        ksum_add(&q, d * d);
-    }
-    return sqrt(ksum_get(&q) / (double)na);
-}
-
-double wf_drift_quantile(const double *a, size_t na, double q) {
-    /* numpy 1.24 _quantile, method "linear": virtual index (n-1)*q, gamma = index - floor,
-     * _lerp(a, b, t) = a + (b-a)*t, or b - (b-a)*(1-t) when t >= 0.5 */
-    double vi = (double)(na - 1) * q;
-    if (vi >= (double)(na - 1)) {
-        return a[na - 1];
-    }
-    if (vi < 0) {
-        return a[0];
-    }
-    double prev = floor(vi);
-    size_t lo = (size_t)prev;
-    double t = vi - prev;
-    double x0 = a[lo], x1 = a[lo + 1];
-    double diff = x1 - x0;
-    if (t >= 0.5) {
-        return x1 - diff * (1 - t);
-    }
-    return x0 + diff * t;
-}
-
-/* #(a <= x) in a sorted array */
-static size_t count_le(const double *a, size_t n, double x) {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] <= x) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
-}
-
-double wf_drift_psi(const double *ref, size_t nr, const double *cur, size_t nc, int bins,
-                    double eps) {
-    /* bin k (0-based) holds (e_k, e_{k+1}] with e_0 = -inf, e_bins = +inf and inner edges
-     * e_k = quantile(ref, k/bins): numpy.searchsorted(edges, x, side="left") */
-    ksum psi = {0, 0};
-    size_t prev_r = 0, prev_c = 0;
-    for (int k = 0; k < bins; k++) {
-        size_t cr, cc;
-        if (k == bins - 1) {
-            cr = nr;
-            cc = nc;
-        } else {
-            double e = wf_drift_quantile(ref, nr, (double)(k + 1) / (double)bins);
-            cr = count_le(ref, nr, e);
-            cc = count_le(cur, nc, e);
-        }
-        double sr = (double)(cr - prev_r) / (double)nr;
-        double sc = (double)(cc - prev_c) / (double)nc;
-        if (sr == 0) {
-            sr = eps;
-        }
-        if (sc == 0) {
-            sc = eps;
-        }
-        ksum_add(&psi, (sc - sr) * log(sc / sr));
-        prev_r = cr;
-        prev_c = cc;
-    }
-    return ksum_get(&psi);
-}
-
-double wf_drift_percentile_weak(const double *a, size_t na, double score) {
-    /* scipy: count(a <= score) * (100.0 / n) */
-    return (double)count_le(a, na, score) * (100.0 / (double)na);
-}
-
-static wf_status check_sorted(const double *a, size_t n, const char *what, wf_error *err) {
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(a[i])) {
+static wf_status check_sample(const wf_drift_sample *a, const char *what, wf_error *err) {
+    for (size_t i = 0; i < a->n; i++) {
+        if (isnan(a->v[i])) {
             return wf_error_set(err, WF_ERR_INVALID, "drift: %s value %zu is NaN", what, i);
         }
-        if (i > 0 && a[i] < a[i - 1]) {
+        if (i > 0 && a->v[i] < a->v[i - 1]) {
             return wf_error_set(err, WF_ERR_INVALID,
                                 "drift: %s values are not sorted at %zu (%.17g after %.17g)", what,
-                                i, a[i], a[i - 1]);
+                                i, a->v[i], a->v[i - 1]);
+        }
+        if (a->w && a->w[i] == 0) {
+            return wf_error_set(err, WF_ERR_INVALID, "drift: %s value %zu has count 0", what, i);
         }
     }
     return WF_OK;
 }
 
-wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double *cur, size_t n_cur,
-                                  const wf_drift_settings *s, wf_drift_channel *out,
-                                  wf_error *err) {
+wf_status wf_drift_compare_samples(const wf_drift_sample *ref, const wf_drift_sample *cur,
+                                   const wf_drift_settings *s, wf_drift_channel *out,
+                                   wf_error *err) {
     wf_status st;
     memset(out, 0, sizeof(*out));
-    out->n_ref = n_ref;
-    out->n_cur = n_cur;
     out->ks_statistic = out->ks_pvalue = out->wasserstein = out->ref_std = NAN;
     out->ks_pvalue_auto = NAN;
     out->wasserstein_normed = out->psi = NAN;
@@ -242,46 +322,47 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double 
         return wf_error_set(err, WF_ERR_INVALID, "drift: psi_bins is %d, expected >= 1",
                             s->psi_bins);
     }
-    st = check_sorted(ref, n_ref, "reference", err);
+    st = check_sample(ref, "reference", err);
     if (st != WF_OK) {
         return st;
     }
-    st = check_sorted(cur, n_cur, "current", err);
+    st = check_sample(cur, "current", err);
     if (st != WF_OK) {
         return st;
     }
+    uint64_t n_ref = wf_drift_sample_total(ref), n_cur = wf_drift_sample_total(cur);
+    out->n_ref = (size_t)n_ref;
+    out->n_cur = (size_t)n_cur;
     if (n_ref == 0 || n_cur == 0) {
         return WF_OK;
     }
     out->evaluated = 1;
-    out->ks_statistic = wf_drift_ks_statistic(ref, n_ref, cur, n_cur);
+    out->ks_statistic = ks_statistic_s(ref, n_ref, cur, n_cur);
     /* the asymptotic p-value costs O(n) double-double terms when p is small and n large (as in
      * scipy: ~0.3 s at n = 125,000); settings.ks_pvalue_max_n may skip it */
     double mx = (double)(n_ref > n_cur ? n_ref : n_cur),
            mn = (double)(n_ref > n_cur ? n_cur : n_ref);
     double en = rint(mx * mn / (mx + mn));
     int skip = s->ks_pvalue_max_n > 0 && en > (double)s->ks_pvalue_max_n;
+    st = WF_OK;
     if (skip) {
         out->ks_pvalue_skipped = 1;
     } else {
-        out->ks_pvalue = wf_drift_ks_pvalue(out->ks_statistic, n_ref, n_cur, &st);
+        out->ks_pvalue = wf_drift_ks_pvalue(out->ks_statistic, out->n_ref, out->n_cur, &st);
+    }
+    if (st == WF_OK && s->ks_auto && !(skip && mx > 10000)) {
+        out->ks_pvalue_auto =
+            wf_drift_ks_pvalue_auto(out->ks_statistic, out->n_ref, out->n_cur, &st);
     }
     if (st != WF_OK) {
-        return wf_error_set(err, st, "drift: out of memory in the KS p-value (n %zu vs %zu)", n_ref,
-                            n_cur);
+        return wf_error_set(err, st, "drift: out of memory in the KS p-value (n %zu vs %zu)",
+                            out->n_ref, out->n_cur);
     }
-    if (s->ks_auto && !(skip && mx > 10000)) {
-        out->ks_pvalue_auto = wf_drift_ks_pvalue_auto(out->ks_statistic, n_ref, n_cur, &st);
-        if (st != WF_OK) {
-            return wf_error_set(err, st, "drift: out of memory in the KS p-value (n %zu vs %zu)",
-                                n_ref, n_cur);
-        }
-    }
-    out->wasserstein = wf_drift_wasserstein(ref, n_ref, cur, n_cur);
-    out->ref_std = wf_drift_std(ref, n_ref);
+    out->wasserstein = wasserstein_s(ref, n_ref, cur, n_cur);
+    out->ref_std = std_s(ref, n_ref);
     double norm = out->ref_std > s->wasserstein_min_std ? out->ref_std : s->wasserstein_min_std;
     out->wasserstein_normed = out->wasserstein / norm;
-    out->psi = wf_drift_psi(ref, n_ref, cur, n_cur, s->psi_bins, s->psi_eps);
+    out->psi = psi_s(ref, n_ref, cur, n_cur, s->psi_bins, s->psi_eps);
     if (n_ref <= s->ks_max_ref) {
         out->method = WF_DRIFT_METHOD_KS;
         double p = s->ks_auto ? out->ks_pvalue_auto : out->ks_pvalue;
@@ -291,6 +372,13 @@ wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double 
         out->drifted = out->wasserstein_normed >= s->wasserstein_threshold;
     }
     return WF_OK;
+}
+
+wf_status wf_drift_compare_sorted(const double *ref, size_t n_ref, const double *cur, size_t n_cur,
+                                  const wf_drift_settings *s, wf_drift_channel *out,
+                                  wf_error *err) {
+    wf_drift_sample a = plain(ref, n_ref), b = plain(cur, n_cur);
+    return wf_drift_compare_samples(&a, &b, s, out, err);
 }
 
 static int cmp_double(const void *pa, const void *pb) {
@@ -331,420 +419,6 @@ wf_status wf_drift_compare_f(const float *ref, size_t n_ref, const float *cur, s
     free(r);
     free(c);
     return st;
-}
-
-/* ---- accumulator --------------------------------------------------------------------------- */
-
-struct wf_drift_acc {
-    int n_channels;
-    size_t budget; /* bytes of values allowed in all, 0 = no limit */
-    size_t held;   /* values held in all channels */
-    double **v;    /* (C) each (cap[c]) */
-    size_t *n;     /* (C) */
-    size_t *cap;   /* (C) */
-    int *sorted;   /* (C) */
-};
-
-wf_status wf_drift_acc_new(wf_drift_acc **out, int n_channels, size_t budget_bytes, wf_error *err) {
-    *out = NULL;
-    if (n_channels < 1) {
-        return wf_error_set(err, WF_ERR_INVALID, "drift accumulator: %d channels, expected >= 1",
-                            n_channels);
-    }
-    wf_drift_acc *a = calloc(1, sizeof(*a));
-    if (!a) {
-        goto fail;
-    }
-    a->n_channels = n_channels;
-    a->budget = budget_bytes;
-    a->v = calloc((size_t)n_channels, sizeof(double *));
-    a->n = calloc((size_t)n_channels, sizeof(size_t));
-    a->cap = calloc((size_t)n_channels, sizeof(size_t));
-    a->sorted = calloc((size_t)n_channels, sizeof(int));
-    if (!a->v || !a->n || !a->cap || !a->sorted) {
-        goto fail;
-    }
-    for (int c = 0; c < n_channels; c++) {
-        a->sorted[c] = 1;
-    }
-    *out = a;
-    return WF_OK;
-fail:
-    wf_drift_acc_free(a);
-    return wf_error_set(err, WF_ERR_NOMEM, "drift accumulator: out of memory for %d channels",
-                        n_channels);
-}
-
-void wf_drift_acc_free(wf_drift_acc *a) {
-    if (!a) {
-        return;
-    }
-    if (a->v) {
-        for (int c = 0; c < a->n_channels; c++) {
-            free(a->v[c]);
-        }
-    }
-    free(a->v);
-    free(a->n);
-    free(a->cap);
-    free(a->sorted);
-    free(a);
-}
-
-static wf_status budget_check(const wf_drift_acc *a, size_t extra, const char *what,
-                              wf_error *err) {
-    if (a->budget == 0) {
-        return WF_OK;
-    }
-    size_t limit = a->budget / sizeof(double);
-    if (extra > limit || a->held > limit - extra) {
-        return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                            "drift accumulator: %s %zu values would hold %zu values (%zu bytes), "
-                            "over the memory budget of %zu bytes; raise the drift memory budget "
-                            "or use a shorter reference period",
-                            what, extra, a->held + extra, (a->held + extra) * sizeof(double),
-                            a->budget);
-    }
-    return WF_OK;
-}
-
-/* Make room for `extra` more values in channel c. Spare capacity is at most half the values. */
-static wf_status reserve(wf_drift_acc *a, int c, size_t extra, wf_error *err) {
-    size_t need = a->n[c] + extra;
-    if (need <= a->cap[c]) {
-        return WF_OK;
-    }
-    size_t cap = a->cap[c] + a->cap[c] / 2;
-    if (cap < need) {
-        cap = need;
-    }
-    if (cap < 16) {
-        cap = 16;
-    }
-    if (a->budget) {
-        size_t most = a->n[c] + (a->budget / sizeof(double) - a->held);
-        if (cap > most && most >= need) {
-            cap = most;
-        }
-    }
-    double *nv = realloc(a->v[c], cap * sizeof(double));
-    if (!nv) {
-        return wf_error_set(err, WF_ERR_NOMEM,
-                            "drift accumulator: channel %d: out of memory for %zu values", c, cap);
-    }
-    a->v[c] = nv;
-    a->cap[c] = cap;
-    return WF_OK;
-}
-
-static wf_status check_channel(const wf_drift_acc *a, int c, wf_error *err) {
-    if (c < 0 || c >= a->n_channels) {
-        return wf_error_set(err, WF_ERR_INVALID,
-                            "drift accumulator: channel %d out of range (0..%d)", c,
-                            a->n_channels - 1);
-    }
-    return WF_OK;
-}
-
-wf_status wf_drift_acc_add_f(wf_drift_acc *a, int c, const float *v, size_t n, wf_error *err) {
-    wf_status st = check_channel(a, c, err);
-    if (st != WF_OK) {
-        return st;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        k += !isnan(v[i]);
-    }
-    st = budget_check(a, k, "adding", err);
-    if (st == WF_OK) {
-        st = reserve(a, c, k, err);
-    }
-    if (st != WF_OK) {
-        return wf_error_prefix(err, "channel %d: ", c);
-    }
-    double *dst = a->v[c] + a->n[c];
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            *dst++ = (double)v[i] + 0.0; /* + 0.0 turns -0.0 into +0.0 */
-        }
-    }
-    a->n[c] += k;
-    a->held += k;
-    if (k) {
-        a->sorted[c] = 0;
-    }
-    return WF_OK;
-}
-
-wf_status wf_drift_acc_add_d(wf_drift_acc *a, int c, const double *v, size_t n, wf_error *err) {
-    wf_status st = check_channel(a, c, err);
-    if (st != WF_OK) {
-        return st;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        k += !isnan(v[i]);
-    }
-    st = budget_check(a, k, "adding", err);
-    if (st == WF_OK) {
-        st = reserve(a, c, k, err);
-    }
-    if (st != WF_OK) {
-        return wf_error_prefix(err, "channel %d: ", c);
-    }
-    double *dst = a->v[c] + a->n[c];
-    for (size_t i = 0; i < n; i++) {
-        if (!isnan(v[i])) {
-            *dst++ = v[i] + 0.0;
-        }
-    }
-    a->n[c] += k;
-    a->held += k;
-    if (k) {
-        a->sorted[c] = 0;
-    }
-    return WF_OK;
-}
-
-wf_status wf_drift_acc_add_window(wf_drift_acc *a, const float *x, int T, wf_error *err) {
-    /* x: (C, T) */
-    size_t k = 0;
-    for (size_t i = 0; i < (size_t)a->n_channels * (size_t)T; i++) {
-        k += !isnan(x[i]);
-    }
-    wf_status st = budget_check(a, k, "adding a window of", err);
-    if (st != WF_OK) {
-        return st;
-    }
-    for (int c = 0; c < a->n_channels; c++) {
-        st = wf_drift_acc_add_f(a, c, x + (size_t)c * (size_t)T, (size_t)T, err);
-        if (st != WF_OK) {
-            return st;
-        }
-    }
-    return WF_OK;
-}
-
-wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_error *err) {
-    if (dst->n_channels != src->n_channels) {
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "drift accumulator merge: %d channels into %d channels",
-                            src->n_channels, dst->n_channels);
-    }
-    wf_status st = budget_check(dst, src->held, "merging", err);
-    for (int c = 0; st == WF_OK && c < dst->n_channels; c++) {
-        st = reserve(dst, c, src->n[c], err);
-    }
-    if (st != WF_OK) {
-        return st;
-    }
-    for (int c = 0; c < dst->n_channels; c++) {
-        if (src->n[c] == 0) {
-            continue;
-        }
-        memcpy(dst->v[c] + dst->n[c], src->v[c], src->n[c] * sizeof(double));
-        dst->n[c] += src->n[c];
-        dst->held += src->n[c];
-        dst->sorted[c] = 0;
-    }
-    return WF_OK;
-}
-
-void wf_drift_acc_finish(wf_drift_acc *a) {
-    for (int c = 0; c < a->n_channels; c++) {
-        if (!a->sorted[c]) {
-            /* no NaN and no -0.0 are stored, so equal values are equal bit patterns and the
-             * sorted buffer is the same bytes whatever order the values came in */
-            qsort(a->v[c], a->n[c], sizeof(double), cmp_double);
-            a->sorted[c] = 1;
-        }
-        if (a->n[c] > 0 && a->cap[c] > a->n[c]) {
-            /* give back the spare capacity; keeping the old block is fine if realloc fails */
-            double *nv = realloc(a->v[c], a->n[c] * sizeof(double));
-            if (nv) {
-                a->v[c] = nv;
-                a->cap[c] = a->n[c];
-            }
-        }
-    }
-}
-
-int wf_drift_acc_channels(const wf_drift_acc *a) {
-    return a->n_channels;
-}
-
-const double *wf_drift_acc_values(const wf_drift_acc *a, int c, size_t *n) {
-    if (c < 0 || c >= a->n_channels) {
-        *n = 0;
-        return NULL;
-    }
-    *n = a->n[c];
-    return a->v[c];
-}
-
-size_t wf_drift_acc_bytes(const wf_drift_acc *a) {
-    return a->held * sizeof(double);
-}
-
-static wf_status check_finished(const wf_drift_acc *a, const char *what, wf_error *err) {
-    for (int c = 0; c < a->n_channels; c++) {
-        if (!a->sorted[c]) {
-            return wf_error_set(err, WF_ERR_INVALID,
-                                "drift: the %s accumulator is not finished (channel %d unsorted); "
-                                "call wf_drift_acc_finish first",
-                                what, c);
-        }
-    }
-    return WF_OK;
-}
-
-wf_status wf_drift_acc_compare(const wf_drift_acc *ref, const wf_drift_acc *cur,
-                               const wf_drift_settings *s, wf_drift_channel *out, wf_error *err) {
-    if (ref->n_channels != cur->n_channels) {
-        return wf_error_set(err, WF_ERR_SHAPE, "drift: reference has %d channels, current has %d",
-                            ref->n_channels, cur->n_channels);
-    }
-    wf_status st = check_finished(ref, "reference", err);
-    if (st == WF_OK) {
-        st = check_finished(cur, "current", err);
-    }
-    for (int c = 0; st == WF_OK && c < ref->n_channels; c++) {
-        st = wf_drift_compare_sorted(ref->v[c], ref->n[c], cur->v[c], cur->n[c], s, &out[c], err);
-        if (st != WF_OK) {
-            wf_error_prefix(err, "channel %d: ", c);
-        }
-    }
-    return st;
-}
-
-/* ---- out-of-reference windows -------------------------------------------------------------- */
-
-void wf_drift_window_means(double *means, const float *x, int C, int T) {
-    /* x: (C, T), means: (C) */
-    for (int c = 0; c < C; c++) {
-        double s = 0.0;
-        int k = 0;
-        for (int t = 0; t < T; t++) {
-            float v = x[(size_t)c * (size_t)T + (size_t)t];
-            if (!isnan(v)) {
-                s += v;
-                k++;
-            }
-        }
-        means[c] = k ? s / k : NAN;
-    }
-}
-
-void wf_drift_profile_free(wf_drift_profile *p) {
-    if (!p) {
-        return;
-    }
-    if (p->means) {
-        for (int c = 0; c < p->n_channels; c++) {
-            free(p->means[c]);
-        }
-    }
-    free(p->means);
-    free(p->n_means);
-    free(p->mean_lo);
-    free(p->mean_hi);
-    free(p->value_lo);
-    free(p->value_hi);
-    free(p);
-}
-
-wf_status wf_drift_profile_new(wf_drift_profile **out, const wf_drift_acc *means,
-                               const wf_drift_acc *values, const wf_drift_settings *s,
-                               wf_error *err) {
-    *out = NULL;
-    if (means->n_channels != values->n_channels) {
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "drift profile: %d channels of means but %d channels of values",
-                            means->n_channels, values->n_channels);
-    }
-    wf_status st = check_finished(means, "window-means", err);
-    if (st == WF_OK) {
-        st = check_finished(values, "reference-values", err);
-    }
-    if (st != WF_OK) {
-        return st;
-    }
-    int C = means->n_channels;
-    wf_drift_profile *p = calloc(1, sizeof(*p));
-    if (!p) {
-        goto nomem;
-    }
-    p->n_channels = C;
-    p->n_means = calloc((size_t)C, sizeof(size_t));
-    p->means = calloc((size_t)C, sizeof(double *));
-    p->mean_lo = calloc((size_t)C, sizeof(double));
-    p->mean_hi = calloc((size_t)C, sizeof(double));
-    p->value_lo = calloc((size_t)C, sizeof(double));
-    p->value_hi = calloc((size_t)C, sizeof(double));
-    if (!p->n_means || !p->means || !p->mean_lo || !p->mean_hi || !p->value_lo || !p->value_hi) {
-        goto nomem;
-    }
-    for (int c = 0; c < C; c++) {
-        size_t n = means->n[c];
-        p->n_means[c] = n;
-        p->means[c] = malloc(sizeof(double) * (n ? n : 1));
-        if (!p->means[c]) {
-            goto nomem;
-        }
-        if (n) {
-            memcpy(p->means[c], means->v[c], n * sizeof(double));
-            p->mean_lo[c] = wf_drift_quantile(p->means[c], n, s->oor_q_lo);
-            p->mean_hi[c] = wf_drift_quantile(p->means[c], n, s->oor_q_hi);
-        } else {
-            p->mean_lo[c] = p->mean_hi[c] = NAN;
-        }
-        size_t nv = values->n[c];
-        if (nv) {
-            p->value_lo[c] = wf_drift_quantile(values->v[c], nv, s->oor_q_lo);
-            p->value_hi[c] = wf_drift_quantile(values->v[c], nv, s->oor_q_hi);
-        } else {
-            p->value_lo[c] = p->value_hi[c] = NAN;
-        }
-    }
-    *out = p;
-    return WF_OK;
-nomem:
-    wf_drift_profile_free(p);
-    return wf_error_set(err, WF_ERR_NOMEM, "drift profile: out of memory (%d channels)", C);
-}
-
-wf_status wf_drift_window_judge(const wf_drift_profile *p, const float *x, int C, int T,
-                                wf_drift_window *out, wf_error *err) {
-    /* x: (C, T) */
-    if (C != p->n_channels) {
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "drift: window has %d channels, the reference profile %d", C,
-                            p->n_channels);
-    }
-    out->outside = 0;
-    for (int c = 0; c < C; c++) {
-        const float *row = x + (size_t)c * (size_t)T;
-        double mean;
-        wf_drift_window_means(&mean, row, 1, T);
-        int k = 0, nout = 0;
-        for (int t = 0; t < T; t++) {
-            if (isnan(row[t])) {
-                continue;
-            }
-            k++;
-            nout += (row[t] < p->value_lo[c] || row[t] > p->value_hi[c]);
-        }
-        int bounds = !isnan(p->value_lo[c]);
-        out->share_out[c] = (k && bounds) ? (double)nout / (double)k : NAN;
-        out->percentile[c] = (p->n_means[c] && !isnan(mean))
-                                 ? wf_drift_percentile_weak(p->means[c], p->n_means[c], mean)
-                                 : NAN;
-        out->channel_out[c] = (mean < p->mean_lo[c] || mean > p->mean_hi[c]);
-        if (out->channel_out[c]) {
-            out->outside = 1;
-        }
-    }
-    return WF_OK;
 }
 
 /* ---- periods ----------------------------------------------------------------------------- */

@@ -154,6 +154,31 @@ static void merge_runs(runs a, runs b, int count_only, double *v_out, uint64_t *
 static wf_status fold(wf_drift_acc *a, int c, const double *xv, const uint64_t *xw, size_t xn,
                       wf_error *err) {
     acc_chan *ch = &a->ch[c];
+    if (ch->w && ch->np && ch->nv) {
+        /* pairs form: count the pending values that are already known in place (a binary search
+         * each, no sort), keep only the new ones pending */
+        size_t keep = 0;
+        for (size_t i = 0; i < ch->np; i++) {
+            double x = ch->pend[i];
+            /* branch-free lower bound: random values defeat branch prediction */
+            const double *b = ch->v;
+            size_t len = ch->nv;
+            while (len > 1) {
+                size_t half = len / 2;
+                b = (b[half] < x) ? b + half : b;
+                len -= half;
+            }
+            size_t lo = (size_t)(b - ch->v) + (*b < x);
+            if (lo < ch->nv && ch->v[lo] == x) {
+                ch->w[lo]++;
+                ch->total++;
+            } else {
+                ch->pend[keep++] = x;
+            }
+        }
+        a->bytes -= (ch->np - keep) * 8;
+        ch->np = keep;
+    }
     if (ch->np == 0 && xn == 0) {
         return WF_OK;
     }

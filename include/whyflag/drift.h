@@ -6,17 +6,18 @@
  * number matches the Python peer named beside it (checked by tests/test_drift.c against values
  * written by scipy 1.10.1 / numpy 1.24.2, tests/data/drift/gen_drift_refs.py):
  *
- *   ks_statistic        scipy.stats.ks_2samp(ref, cur).statistic
+ *   ks_statistic        scipy.stats.ks_2samp(ref, cur, method="asymp").statistic
  *   ks_pvalue           scipy.stats.ks_2samp(ref, cur, method="asymp").pvalue, i.e.
  *                       scipy.stats.kstwo.sf(D, round(m*n/(m+n))) (NaN when that n rounds to 0,
  *                       which happens for 1 value against 1 value, as in scipy)
- *   ks_pvalue_auto      scipy.stats.ks_2samp(ref, cur).pvalue (method="auto", scipy's default and
- * the call Evidently's "ks" test makes): the exact two-sample distribution when both samples have
- * at most 10,000 values, else the asymptotic one. Only computed when settings.ks_auto is set (it
- * costs O(m * window)). wasserstein_normed  scipy.stats.wasserstein_distance(ref, cur) /
- * max(numpy.std(ref), 0.001) (Evidently's "wasserstein" test; the floor is
- * settings.wasserstein_min_std) psi                 10 bins cut at numpy.quantile(ref, [0.1..0.9])
- * (linear), open at both ends, a value equal to an edge in the lower bin (numpy.searchsorted side
+ *   ks_pvalue_auto      scipy.stats.ks_2samp(ref, cur).pvalue: method="auto", scipy's default
+ *                       and the call Evidently's "ks" test makes; the exact two-sample
+ *                       distribution when both samples have at most 10,000 values, else the
+ *                       asymptotic one. Computed only when settings.ks_auto is set.
+ *   wasserstein_normed  scipy.stats.wasserstein_distance(ref, cur) / max(numpy.std(ref), 0.001)
+ *                       (Evidently's "wasserstein" test; the floor is wasserstein_min_std)
+ *   psi                 10 bins cut at numpy.quantile(ref, [0.1..0.9]) (linear), open at both
+ *                       ends, a value equal to an edge in the lower bin (numpy.searchsorted side
  *                       "left"); empty shares become 1e-4; sum (cur - ref) * ln(cur / ref)
  *   drifted             Evidently's default for a numeric column: a reference of at most 1,000
  *                       values uses KS (drifted when p < 0.05), a larger one the normed

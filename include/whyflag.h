@@ -18,6 +18,7 @@
 #include "whyflag/results.h"
 #include "whyflag/report.h"   /* results.json, PDF, XLSX, manifest (report) */
 #include "whyflag/manifest.h" /* manifest.json read back and verified */
+#include "whyflag/drift.h"    /* drift statistics (audit) */
 #include "whyflag/audit.h"    /* the main job: run, run a shard, merge (audit) */
 
 #endif

@@ -12,9 +12,9 @@
 #include "whyflag/data.h"     /* SCADA log -> windows, failures, labels (data) */
 #include "whyflag/config.h"   /* config.json (io) */
 #include "whyflag/predictor.h"
-#include "whyflag/model.h"    /* ONNX models (model) */
-#include "whyflag/engine.h"   /* the engine: forward, backward (model) */
-#include "whyflag/explain.h"  /* KernelSHAP, Integrated Gradients (explain) */
+#include "whyflag/model.h"   /* ONNX models (model) */
+#include "whyflag/engine.h"  /* the engine: forward, backward (model) */
+#include "whyflag/explain.h" /* KernelSHAP, Integrated Gradients (explain) */
 #include "whyflag/results.h"
 #include "whyflag/report.h"   /* results.json, PDF, XLSX, manifest (report) */
 #include "whyflag/manifest.h" /* manifest.json read back and verified */

@@ -56,7 +56,9 @@ START_TEST(test_aurora_matches_fixture) {
     wf_failure *fails = NULL;
     int64_t nf = 0;
     wf_data_stats *st = calloc(1, sizeof *st);
-    ck_assert_msg(wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, &ws, &fails, &nf, st, &err) == WF_OK, "%s", err.msg);
+    ck_assert_msg(wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, &ws,
+                                       &fails, &nf, st, &err) == WF_OK,
+                  "%s", err.msg);
     double t0 = now();
     ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &ref, &err) == WF_OK, "%s",
                   err.msg);

@@ -44,7 +44,8 @@ static void run_log(run *r, const char *log, const char *log_extra, const char *
     wf_config cfg;
     wf_error err = {0};
     ck_assert_msg(wf_config_parse(json, "test.json", dir, &cfg, &err) == WF_OK, "%s", err.msg);
-    r->status = wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, &r->ws, NULL, NULL, &r->st, &r->err);
+    r->status = wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures},
+                                     &r->ws, NULL, NULL, &r->st, &r->err);
     wf_config_deinit(&cfg);
 }
 
@@ -437,8 +438,9 @@ START_TEST(test_latin1_header) {
     wf_config cfg;
     wf_error err = {0};
     ck_assert_msg(wf_config_parse(json, "t.json", dir, &cfg, &err) == WF_OK, "%s", err.msg);
-    ck_assert_msg(wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, &r.ws, NULL, NULL, &r.st, &err) == WF_OK, "%s",
-                  err.msg);
+    ck_assert_msg(wf_data_load_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures},
+                                       &r.ws, NULL, NULL, &r.st, &err) == WF_OK,
+                  "%s", err.msg);
     ck_assert_int_eq(r.ws.n, 1);
     ck_assert_str_eq(r.ws.units[0], "\xC2\xB0");
     ck_assert(r.ws.w[0].values[2] == 3.0f);
@@ -741,7 +743,9 @@ START_TEST(test_stream_without_retract) {
                               "t.json", dir, &cfg, &err) == WF_OK);
     wf_data_sink sink = {NULL, NULL, NULL, NULL, NULL};
     wf_data_stats st;
-    ck_assert_int_eq(wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, NULL, 0, &sink, &st, &err), WF_ERR_DATA);
+    ck_assert_int_eq(wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures},
+                                            NULL, 0, &sink, &st, &err),
+                     WF_ERR_DATA);
     ck_assert_msg(strstr(err.msg, "log.csv:8: rows of turbine WT1 are out of time order"), "%s",
                   err.msg);
     wf_config_deinit(&cfg);
@@ -792,7 +796,9 @@ START_TEST(test_stream_turbine_filter) {
     shard_sink ss = {0, 0, 0};
     wf_data_sink sink = {shard_window, shard_skipped, NULL, &ss, shard_want};
     wf_data_stats st;
-    ck_assert_msg(wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, NULL, 0, &sink, &st, &err) == WF_OK, "%s", err.msg);
+    ck_assert_msg(wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures},
+                                         NULL, 0, &sink, &st, &err) == WF_OK,
+                  "%s", err.msg);
     /* WT2: grid 0..8 without 3 -> k = 0..6, of which k = 1, 2, 3 touch grid 3 */
     ck_assert_int_eq(ss.valid, 4);
     ck_assert_int_eq(ss.skipped, 3);

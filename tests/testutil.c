@@ -133,8 +133,8 @@ void tu_skip(const char *why) {
 }
 
 int tu_run_suite(Suite *s) {
-    snprintf(skip_mark, sizeof skip_mark, "%s/wf-skip.%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-             (long)getpid());
+    snprintf(skip_mark, sizeof skip_mark, "%s/wf-skip.%ld",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
     remove(skip_mark);
     setenv("WF_TEST_SKIP_MARK", skip_mark, 1);
     SRunner *sr = srunner_create(s);

@@ -16,7 +16,8 @@ const char *tu_tmpdir(void);
 char *tu_read(const char *path, size_t *len);
 /* Write a string to a file; aborts the test on failure. */
 void tu_write(const char *path, const char *text);
-/* Run a shell command, capture stdout+stderr into *out (malloc'd, may be NULL), return exit code. */
+/* Run a shell command, capture stdout+stderr into *out (malloc'd, may be NULL), return exit code.
+ */
 int tu_run(const char *cmd, char **out);
 
 /* Compare got[i] with want[i]: fails if any |got-want| > atol + rtol*|want|. Prints the max

@@ -44,12 +44,12 @@ typedef struct wf_audit wf_audit;
 typedef void (*wf_audit_progress_fn)(void *user, const char *phase, int64_t done, int64_t total);
 
 typedef struct wf_audit_opts {
-    int shard_k, shard_n;       /* audit shard k of n (0 <= k < n <= WF_AUDIT_MAX_SHARDS) */
-    int sharded;                /* write a shard folder (shard.bin + partial manifest), even 0/1 */
-    int threads;                /* -1: the config's explain.threads; 0: all cores */
-    const char *out_dir;        /* NULL: the config's output_dir */
-    const char *data_dir;       /* folder with templates/ and fonts/; NULL: the build's */
-    const uint8_t *sign_key;    /* 32-byte Ed25519 secret key (manifest.json.sig), or NULL */
+    int shard_k, shard_n;    /* audit shard k of n (0 <= k < n <= WF_AUDIT_MAX_SHARDS) */
+    int sharded;             /* write a shard folder (shard.bin + partial manifest), even 0/1 */
+    int threads;             /* -1: the config's explain.threads; 0: all cores */
+    const char *out_dir;     /* NULL: the config's output_dir */
+    const char *data_dir;    /* folder with templates/ and fonts/; NULL: the build's */
+    const uint8_t *sign_key; /* 32-byte Ed25519 secret key (manifest.json.sig), or NULL */
     wf_audit_progress_fn progress;
     void *progress_user;
 } wf_audit_opts;
@@ -58,12 +58,12 @@ typedef struct wf_audit_opts {
 
 /* What a run did, for the caller to print. */
 typedef struct wf_audit_summary {
-    int64_t rows, turbines;      /* read in this pass over the log */
-    int64_t windows, skipped;    /* owned by this run (or the merged run) */
+    int64_t rows, turbines;   /* read in this pass over the log */
+    int64_t windows, skipped; /* owned by this run (or the merged run) */
     int64_t flagged, explained, not_explained;
     int64_t fleet_turbines, fleet_rows; /* sharded: the whole fleet's */
     int64_t shard_turbines, shard_rows; /* sharded: this shard's share */
-    int n_shards;                /* merge: shards combined */
+    int n_shards;                       /* merge: shards combined */
     double seconds_stream, seconds_explain, seconds_total;
     char out_dir[WF_PATH_MAX];
     int signed_manifest;

@@ -106,7 +106,6 @@ typedef struct wf_data_config {
     const wf_failures_config *failures;
 } wf_data_config;
 
-
 /* ---------------------------------------------------------------- numbers and times */
 
 /* Parse a decimal number s[0..n) ("4.47E-05", "-12", "1,5" when decimal == ',') into *out.
@@ -251,8 +250,7 @@ size_t wf_turbine_id_normalize(const char *raw, size_t n, char *out);
 wf_status wf_windows_sort(wf_windows *ws, wf_error *err);
 void wf_windows_sort_skipped(wf_windows *ws);
 wf_status wf_windows_order(const wf_window *w, int64_t n, int64_t **perm, wf_error *err);
-void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l,
-                        uint8_t *b);
+void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b);
 
 #ifdef __cplusplus
 }

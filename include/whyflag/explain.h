@@ -80,11 +80,11 @@ typedef struct wf_explain_settings {
     double convergence;        /* max SE / (max phi - min phi) threshold (default 0.01) */
     wf_link link;
     wf_background_kind background;
-    char background_path[1024];     /* WF_BACKGROUND_FILE (named in reports) */
+    char background_path[1024];           /* WF_BACKGROUND_FILE (named in reports) */
     const wf_windows *background_windows; /* WF_BACKGROUND_FILE: the file's windows, loaded by
                                            * the caller (borrowed; explain opens no file) */
-    int background_size;            /* windows drawn / k-means clusters (default 50) */
-    int background_include_flagged; /* 0: draw from unflagged windows only (default) */
+    int background_size;                  /* windows drawn / k-means clusters (default 50) */
+    int background_include_flagged;       /* 0: draw from unflagged windows only (default) */
     /* Integrated Gradients */
     wf_ig_rule ig_rule;
     int steps;     /* > 0, or 0 for adaptive ("auto") */
@@ -94,8 +94,8 @@ typedef struct wf_explain_settings {
     char baseline_path[1024];
     const float *baseline_values; /* WF_BASELINE_FILE: (C, T) the file's one window, loaded by
                                    * the caller (borrowed) */
-    int expected_gradients; /* 1: Expected Gradients (baselines drawn from the background) */
-    int eg_samples;         /* baselines x alphas drawn per window for EG (default 200) */
+    int expected_gradients;       /* 1: Expected Gradients (baselines drawn from the background) */
+    int eg_samples;               /* baselines x alphas drawn per window for EG (default 200) */
     /* run */
     uint64_t seed; /* default 0 */
     int threads;   /* 0 = all cores */

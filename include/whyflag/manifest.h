@@ -19,10 +19,10 @@ extern "C" {
 #endif
 
 typedef struct wf_manifest_entry {
-    char role[32];     /* "model", "log", ..., "output" */
-    char path[4096];   /* as recorded (absolute for inputs, relative to the manifest for outputs) */
-    char sha256[65];   /* 64 lowercase hex */
-    int64_t bytes;     /* -1 when absent */
+    char role[32];   /* "model", "log", ..., "output" */
+    char path[4096]; /* as recorded (absolute for inputs, relative to the manifest for outputs) */
+    char sha256[65]; /* 64 lowercase hex */
+    int64_t bytes;   /* -1 when absent */
 } wf_manifest_entry;
 
 typedef struct wf_manifest_doc {

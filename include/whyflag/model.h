@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "whyflag/predictor.h"
+#include "whyflag/windows.h"
 #include "whyflag/status.h"
 
 #ifdef __cplusplus
@@ -44,6 +45,11 @@ int wf_model_is_quantized(const wf_model *m);
 /* Channel names from the model metadata (our fixtures: "channels"), or n = 0 when absent.
  * names[i] is owned by the model. */
 int wf_model_channels(const wf_model *m, const char *const **names);
+
+/* The windows' channels must be the model's metadata channels, in order, where the model names
+ * them; errors name the windows file (wpath) and the model (mpath). */
+wf_status wf_model_check_windows(const wf_model *m, const wf_windows *ws, const char *mpath,
+                                 const char *wpath, wf_error *err);
 
 /* A predictor over windows (n, C, T) for model m, which must outlive it. layout AUTO reads the
  * layout from the input shape and fails with a message asking for --layout when it is ambiguous.

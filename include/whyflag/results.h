@@ -22,14 +22,14 @@ extern "C" {
 
 typedef struct wf_results {
     /* run */
-    const char *tool;          /* "whyflag 0.1.0" */
-    const char *command;       /* "explain" or "audit" */
-    const char *model_path;    /* as given */
+    const char *tool;       /* "whyflag 0.1.0" */
+    const char *command;    /* "explain" or "audit" */
+    const char *model_path; /* as given */
     char model_sha256[65];
     int model_quantized;
-    const char *surrogate;     /* gradient surrogate for quantized models, else NULL */
-    double threshold;          /* flag when score >= threshold; NaN for `explain` */
-    int64_t generated_at;      /* SOURCE_DATE_EPOCH when set, else the time of the run */
+    const char *surrogate; /* gradient surrogate for quantized models, else NULL */
+    double threshold;      /* flag when score >= threshold; NaN for `explain` */
+    int64_t generated_at;  /* SOURCE_DATE_EPOCH when set, else the time of the run */
     const wf_explain_settings *settings;
     const wf_background *background; /* may be NULL */
 

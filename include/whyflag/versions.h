@@ -10,10 +10,10 @@
 extern "C" {
 #endif
 
-const char *wf_version(void);                 /* "0.1.0" */
+const char *wf_version(void);                  /* "0.1.0" */
 const char *wf_model_version_protobuf_c(void); /* src/model */
 const char *wf_model_version_openblas(void);   /* src/model: OpenBLAS config string */
-const char *wf_io_version_cjson(void);     /* src/io */
+const char *wf_io_version_cjson(void);         /* src/io */
 const char *wf_core_version_nettle(void);      /* src/core */
 
 #ifdef __cplusplus

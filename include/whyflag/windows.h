@@ -21,31 +21,31 @@ extern "C" {
 #define WF_REASON_MAX 256
 
 typedef struct wf_window {
-    int64_t index;               /* position in the run's window order (0-based) */
-    char turbine_id[WF_ID_MAX];  /* turbine this window belongs to */
-    int64_t start, end;          /* first and last grid point, UTC seconds since the epoch */
-    int label;                   /* 1 failure within horizon after end, 0 none, -1 unknown */
-    char component[WF_ID_MAX];   /* failing component when label == 1, else "" */
-    int interpolated;            /* number of grid points filled by interpolation (0 = raw) */
-    float *values;               /* (C, T) channel-major; points into wf_windows.data */
+    int64_t index;              /* position in the run's window order (0-based) */
+    char turbine_id[WF_ID_MAX]; /* turbine this window belongs to */
+    int64_t start, end;         /* first and last grid point, UTC seconds since the epoch */
+    int label;                  /* 1 failure within horizon after end, 0 none, -1 unknown */
+    char component[WF_ID_MAX];  /* failing component when label == 1, else "" */
+    int interpolated;           /* number of grid points filled by interpolation (0 = raw) */
+    float *values;              /* (C, T) channel-major; points into wf_windows.data */
 } wf_window;
 
 typedef struct wf_skipped {
     char turbine_id[WF_ID_MAX];
-    int64_t start;               /* first grid point of the skipped window */
-    char reason[WF_REASON_MAX];  /* e.g. "missing row at 2024-03-02T10:20:00Z" */
+    int64_t start;              /* first grid point of the skipped window */
+    char reason[WF_REASON_MAX]; /* e.g. "missing row at 2024-03-02T10:20:00Z" */
 } wf_skipped;
 
 /* A set of windows and the skipped list. Owns everything it points to. */
 typedef struct wf_windows {
-    int C, T;            /* channels, timesteps */
-    int stride;          /* grid points between window starts (0 if unknown) */
-    int64_t cadence;     /* seconds between grid points (0 if unknown) */
-    char **channels;     /* C channel names (owned) */
-    char **units;        /* C units, "" when unknown (owned) */
-    int64_t n, cap;      /* valid windows */
+    int C, T;        /* channels, timesteps */
+    int stride;      /* grid points between window starts (0 if unknown) */
+    int64_t cadence; /* seconds between grid points (0 if unknown) */
+    char **channels; /* C channel names (owned) */
+    char **units;    /* C units, "" when unknown (owned) */
+    int64_t n, cap;  /* valid windows */
     wf_window *w;
-    float *data;         /* n * C * T values; w[i].values == data + i*C*T after wf_windows_push */
+    float *data; /* n * C * T values; w[i].values == data + i*C*T after wf_windows_push */
     int64_t n_skipped, cap_skipped;
     wf_skipped *skipped;
 } wf_windows;

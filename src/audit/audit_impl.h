@@ -52,8 +52,8 @@ typedef struct wf_audit_part {
     /* The owned windows, in canonical order. ws.w[i].values is NULL unless window i is flagged;
      * the flagged windows' values live in ws.data (owned). */
     wf_windows ws;
-    double *scores;   /* (ws.n) */
-    uint8_t *flagged; /* (ws.n) */
+    double *scores;          /* (ws.n) */
+    uint8_t *flagged;        /* (ws.n) */
     double *ch_min, *ch_max; /* (C) over the owned valid windows; +-inf when none */
     int64_t windows_offered; /* valid windows of the whole log (background draw population) */
 
@@ -65,7 +65,7 @@ typedef struct wf_audit_part {
     int64_t n_strings;    /* strings the explanations point to (read back from a shard) */
     char **strings;
 
-    wf_data_stats stats; /* of this part's pass (not merged: informational) */
+    wf_data_stats stats;                    /* of this part's pass (not merged: informational) */
     double seconds_stream, seconds_explain; /* wall time of the two phases (informational) */
 } wf_audit_part;
 
@@ -79,7 +79,7 @@ struct wf_audit {
 
 typedef struct wf_audit_run_opts {
     int shard_k, shard_n;
-    int threads; /* resolved: 0 = all cores */
+    int threads;         /* resolved: 0 = all cores */
     int background_only; /* stream the log for the background only (no part windows) */
     wf_audit_progress_fn progress;
     void *progress_user;
@@ -113,8 +113,8 @@ wf_status wf_audit_make_dir(const char *path, wf_error *err);
  * written into a staging folder inside out_dir and moved into place. */
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
-                                 const char *out_dir, const char *data_dir,
-                                 const uint8_t *sign_key, wf_error *err);
+                                 const char *out_dir, const char *data_dir, const uint8_t *sign_key,
+                                 wf_error *err);
 /* A shard folder's partial manifest: inputs, settings and shard.bin. */
 wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *model,
                                         const wf_predictor *pred, const wf_audit_part *pt,

@@ -33,4 +33,3 @@ wf_status wf_audit_ident_compute(const wf_config *cfg, wf_audit_ident *id, wf_er
         st = wf_sha256_file_hex(cfg->explain.baseline_path, id->baseline, err);
     return st;
 }
-

@@ -20,8 +20,8 @@
 #include "whyflag/report.h"
 #include "whyflag/versions.h"
 
-static const char *const OUTPUTS[] = {"report.pdf",   "report.xlsx",   "results.json",
-                                      "scores.csv",   "manifest.json", "manifest.json.sig"};
+static const char *const OUTPUTS[] = {"report.pdf", "report.xlsx",   "results.json",
+                                      "scores.csv", "manifest.json", "manifest.json.sig"};
 #define N_OUTPUTS (sizeof OUTPUTS / sizeof OUTPUTS[0])
 
 int64_t wf_audit_run_time(void) {
@@ -90,10 +90,27 @@ static wf_status publish(const char *staging, const char *out_dir, wf_error *err
     return WF_OK;
 }
 
+/* What the results and the manifest say of every run and shard: identity, model, settings. */
+static void results_common(wf_results *r, const wf_config *cfg, const wf_model *model,
+                           const wf_predictor *pred, const wf_audit_part *pt, const char *command) {
+    memset(r, 0, sizeof *r);
+    r->tool = WF_TOOL_NAME;
+    r->command = command;
+    r->model_path = cfg->model;
+    memcpy(r->model_sha256, pt->id.model, sizeof r->model_sha256);
+    r->model_quantized = wf_model_is_quantized(model);
+    r->surrogate = pred->surrogate;
+    r->threshold = cfg->threshold;
+    r->generated_at = wf_audit_run_time();
+    r->settings = &cfg->explain;
+    r->background = pt->has_bg ? &pt->bg : NULL;
+    r->windows = &pt->ws;
+}
+
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
-                                 const char *out_dir, const char *data_dir,
-                                 const uint8_t *sign_key, wf_error *err) {
+                                 const char *out_dir, const char *data_dir, const uint8_t *sign_key,
+                                 wf_error *err) {
     char methods[4096];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, sizeof methods);
     wf_failure *failures = NULL;
@@ -105,18 +122,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             return st;
     }
     wf_results r;
-    memset(&r, 0, sizeof r);
-    r.tool = WF_TOOL_NAME;
-    r.command = "audit";
-    r.model_path = cfg->model;
-    memcpy(r.model_sha256, all->id.model, sizeof r.model_sha256);
-    r.model_quantized = wf_model_is_quantized(model);
-    r.surrogate = pred->surrogate;
-    r.threshold = cfg->threshold;
-    r.generated_at = wf_audit_run_time();
-    r.settings = &cfg->explain;
-    r.background = all->has_bg ? &all->bg : NULL;
-    r.windows = &all->ws;
+    results_common(&r, cfg, model, pred, all, "audit");
     r.scores = all->scores;
     r.flagged = all->flagged;
     r.n_failures = n_failures;
@@ -143,8 +149,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             (wf_report_input){"failures", cfg->failures.path, all->id.failures};
     o.inputs[o.n_inputs++] = (wf_report_input){"config", cfg->config_path, all->id.config};
     if (cfg->explain.background == WF_BACKGROUND_FILE)
-        o.inputs[o.n_inputs++] = (wf_report_input){"background", cfg->explain.background_path,
-                                                   all->id.background};
+        o.inputs[o.n_inputs++] =
+            (wf_report_input){"background", cfg->explain.background_path, all->id.background};
     if (cfg->explain.baseline == WF_BASELINE_FILE)
         o.inputs[o.n_inputs++] =
             (wf_report_input){"baseline", cfg->explain.baseline_path, all->id.baseline};
@@ -180,18 +186,7 @@ wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *mo
                                         const wf_predictor *pred, const wf_audit_part *pt,
                                         const char *dir, const char *data_dir, wf_error *err) {
     wf_results r;
-    memset(&r, 0, sizeof r);
-    r.tool = WF_TOOL_NAME;
-    r.command = "audit --shard";
-    r.model_path = cfg->model;
-    memcpy(r.model_sha256, pt->id.model, sizeof r.model_sha256);
-    r.model_quantized = wf_model_is_quantized(model);
-    r.surrogate = pred->surrogate;
-    r.threshold = cfg->threshold;
-    r.generated_at = wf_audit_run_time();
-    r.settings = &cfg->explain;
-    r.background = pt->has_bg ? &pt->bg : NULL;
-    r.windows = &pt->ws;
+    results_common(&r, cfg, model, pred, pt, "audit --shard");
     wf_report_options o;
     wf_report_options_default(&o);
     o.data_dir = data_dir ? data_dir : WF_DATA_DIR;

@@ -55,8 +55,8 @@ wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) 
     if (!st)
         st = check_channels(&a->cfg, a->model, err);
     if (!st)
-        st = wf_explain_files_load(&a->cfg.explain, a->cfg.log.n_channels,
-                                   a->cfg.window.length, &a->files, err);
+        st = wf_explain_files_load(&a->cfg.explain, a->cfg.log.n_channels, a->cfg.window.length,
+                                   &a->files, err);
     if (!st) {
         wf_layout layout = WF_LAYOUT_AUTO;
         if (!strcmp(a->cfg.layout, "NCT"))
@@ -114,8 +114,7 @@ static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
     sum->seconds_explain = pt->seconds_explain;
 }
 
-wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *sum,
-                       wf_error *err) {
+wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *sum, wf_error *err) {
     double t0 = wf_now_seconds();
     wf_audit_summary dummy;
     if (!sum)
@@ -132,8 +131,9 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     wf_status st = wf_audit_make_dir(out_dir, err);
     if (st)
         return st;
-    wf_audit_run_opts ro = {o->shard_k, shard_n, o->threads >= 0 ? o->threads : cfg->explain.threads,
-                            0, o->progress, o->progress_user};
+    wf_audit_run_opts ro = {
+        o->shard_k, shard_n,     o->threads >= 0 ? o->threads : cfg->explain.threads,
+        0,          o->progress, o->progress_user};
     wf_audit_part part, all;
     memset(&part, 0, sizeof part);
     memset(&all, 0, sizeof all);
@@ -158,8 +158,8 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
         snprintf(path, sizeof path, "%s/shard.bin", out_dir);
         st = wf_audit_shard_write(path, &part, err);
         if (!st)
-            st = wf_audit_write_shard_manifest(cfg, a->model, &a->pred, &part, out_dir,
-                                               o->data_dir, err);
+            st = wf_audit_write_shard_manifest(cfg, a->model, &a->pred, &part, out_dir, o->data_dir,
+                                               err);
         goto done;
     }
     const char *names[] = {cfg->config_path};
@@ -276,8 +276,8 @@ wf_status wf_manifest_verify(const char *manifest_path, const uint8_t *pubkey,
     wf_status st = wf_manifest_read(manifest_path, &doc, err);
     if (st)
         return st;
-    st = wf_manifest_check(&doc, manifest_path, pubkey, inputs_dir, report, report_size,
-                           n_problems, err);
+    st = wf_manifest_check(&doc, manifest_path, pubkey, inputs_dir, report, report_size, n_problems,
+                           err);
     wf_manifest_doc_free(&doc);
     return st;
 }

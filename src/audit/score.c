@@ -20,16 +20,16 @@
 
 typedef struct score_job {
     const wf_predictor *p;
-    const float *x;         /* (n, C, T) contiguous, or NULL when ws is given */
-    const wf_windows *ws;   /* windows with their own values pointers */
+    const float *x;       /* (n, C, T) contiguous, or NULL when ws is given */
+    const wf_windows *ws; /* windows with their own values pointers */
     int64_t n;
-    double *y;              /* (n) */
-    int check_finite;       /* a non-finite score is an error naming the window */
+    double *y;        /* (n) */
+    int check_finite; /* a non-finite score is an error naming the window */
     wf_par par;
     wf_status st[64];
     wf_error err[64];
-    int64_t first_bad[64];  /* lowest failing window of each thread (errors are reported for the
-                             * lowest window overall, whatever the thread count) */
+    int64_t first_bad[64]; /* lowest failing window of each thread (errors are reported for the
+                            * lowest window overall, whatever the thread count) */
 } score_job;
 
 static void score_worker(void *arg, int tid) {
@@ -73,9 +73,9 @@ static wf_status score_run(score_job *j, int threads, wf_error *err) {
     int used = wf_par_run(&j->par, threads, score_worker, j);
     int worst = -1;
     for (int t = 0; t < used; t++)
-        if (j->st[t] && (worst < 0 || (j->first_bad[t] >= 0 && (j->first_bad[worst] < 0 ||
-                                                                 j->first_bad[t] <
-                                                                     j->first_bad[worst]))))
+        if (j->st[t] &&
+            (worst < 0 || (j->first_bad[t] >= 0 &&
+                           (j->first_bad[worst] < 0 || j->first_bad[t] < j->first_bad[worst]))))
             worst = t;
     if (worst < 0)
         return WF_OK;

@@ -557,8 +557,8 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
         }
         get_strbuf(&b, pt->bg.description, sizeof pt->bg.description);
         pt->bg.n_src = get_range(&b, 0, INT64_MAX / (int64_t)sizeof(wf_window_ref));
-        pt->bg.src = b.bad ? NULL : alloc_n(&b, pt->bg.n_src ? pt->bg.n_src : 1,
-                                            sizeof(wf_window_ref));
+        pt->bg.src =
+            b.bad ? NULL : alloc_n(&b, pt->bg.n_src ? pt->bg.n_src : 1, sizeof(wf_window_ref));
         for (int64_t i = 0; pt->bg.src && !b.bad && i < pt->bg.n_src; i++) {
             get_strbuf(&b, pt->bg.src[i].turbine_id, sizeof pt->bg.src[i].turbine_id);
             pt->bg.src[i].start = get_i64(&b);

@@ -21,8 +21,8 @@
 #include "core/strmap.h"
 #include "whyflag/rng.h"
 
-#define BATCH 8192         /* windows scored together */
-#define EXPLAIN_CHUNK 256  /* windows explained between progress updates */
+#define BATCH 8192        /* windows scored together */
+#define EXPLAIN_CHUNK 256 /* windows explained between progress updates */
 
 typedef struct pool_ent {
     uint64_t h;
@@ -41,8 +41,8 @@ typedef struct stream {
     int64_t n, cap;
     wf_window *w;
     double *scores;
-    int64_t *vslot; /* slot in fv of a flagged window, else -1 */
-    float *fv;       /* flagged windows' values */
+    int64_t *vslot;   /* slot in fv of a flagged window, else -1 */
+    float *fv;        /* flagged windows' values */
     int64_t fn, fcap; /* in floats */
     /* pending batch */
     float *xb;
@@ -71,8 +71,7 @@ int wf_audit_part_owns(const wf_audit_part *pt, const char *id) {
     if (pt->shard_n <= 1)
         return 1;
     const char *base = (const char *)pt->turbines;
-    const char *hit =
-        bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
+    const char *hit = bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
     return hit && pt->turbine_shard[(hit - base) / (ptrdiff_t)sizeof *pt->turbines] == pt->shard_k;
 }
 
@@ -516,8 +515,7 @@ static wf_status build_background(stream *s, wf_error *err) {
             snprintf(d, sizeof d,
                      "%s, computed from the %lld %s with the smallest seeded hash (seed %llu) "
                      "of turbine id and start",
-                     pt->bg.description, (long long)s->pool_n, what,
-                     (unsigned long long)s->seed);
+                     pt->bg.description, (long long)s->pool_n, what, (unsigned long long)s->seed);
             snprintf(pt->bg.description, sizeof pt->bg.description, "%.*s",
                      (int)sizeof pt->bg.description - 1, d);
         }
@@ -642,8 +640,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     s.bg_from_data = need_bg && es->background != WF_BACKGROUND_FILE;
     if (s.bg_from_data) {
         int64_t size = es->background_size > 0 ? es->background_size : 50;
-        s.pool_cap = es->background == WF_BACKGROUND_KMEANS ? (size * 20 > 1000 ? size * 20 : 1000)
-                                                            : size;
+        s.pool_cap =
+            es->background == WF_BACKGROUND_KMEANS ? (size * 20 > 1000 ? size * 20 : 1000) : size;
     }
     s.xb = malloc(sizeof(float) * s.CT * BATCH);
     s.bidx = malloc(sizeof *s.bidx * BATCH);

@@ -123,10 +123,9 @@ int wf_cmd_audit(int argc, char **argv) {
             "  read, windowed and scored in %.1f s (%.0f windows/s), explained in %.1f s "
             "(%.1f windows/s)\n",
             (long long)sum.rows, (long long)sum.turbines, a.sharded ? " in the log" : "",
-            (long long)sum.windows, (long long)sum.skipped, (long long)sum.flagged,
-            cfg->threshold, (long long)sum.explained,
-            sum.not_explained ? " (some could not be: see results)" : "", sum.seconds_total,
-            sum.seconds_stream,
+            (long long)sum.windows, (long long)sum.skipped, (long long)sum.flagged, cfg->threshold,
+            (long long)sum.explained, sum.not_explained ? " (some could not be: see results)" : "",
+            sum.seconds_total, sum.seconds_stream,
             sum.seconds_stream > 0 ? (double)sum.windows / sum.seconds_stream : 0.0,
             sum.seconds_explain,
             sum.seconds_explain > 0

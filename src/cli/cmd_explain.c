@@ -32,31 +32,10 @@
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
     "  [--method kernelshap|ig|both] [--background B.json] [--groups channel|segments:K|cell]\n"   \
-    "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                             \
+    "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
     "  [--threshold X] [--layout NCT|NTC] [--config C.json] [--quiet]"
-
-static wf_status check_channels(const wf_model *m, const wf_windows *ws, const char *mpath,
-                                const char *wpath, wf_error *err) {
-    const char *const *names;
-    int n = wf_model_channels(m, &names);
-    if (n == 0)
-        return WF_OK;
-    if (n != ws->C)
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "%s has %d channels but the model %s was trained on %d (metadata "
-                            "'channels')",
-                            wpath, ws->C, mpath, n);
-    for (int c = 0; c < n; c++)
-        if (!ws->channels || !ws->channels[c] || strcmp(ws->channels[c], names[c]))
-            return wf_error_set(err, WF_ERR_DATA,
-                                "channel %d of %s is '%s' but the model %s expects '%s' there "
-                                "(metadata 'channels': the order must match)",
-                                c, wpath, ws->channels && ws->channels[c] ? ws->channels[c] : "",
-                                mpath, names[c]);
-    return WF_OK;
-}
 
 static int parse_u64(const char *v, uint64_t *out) {
     if (!v || !*v || *v == '-')
@@ -207,7 +186,7 @@ int wf_cmd_explain(int argc, char **argv) {
     }
     double t0 = wf_now_seconds();
     if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
-        check_channels(m, &ws, model, wpath, &err) ||
+        wf_model_check_windows(m, &ws, model, wpath, &err) ||
         wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;

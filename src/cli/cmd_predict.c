@@ -19,29 +19,6 @@
     "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] "                   \
     "[--layout NCT|NTC]\n       whyflag predict --config C.json [--out scores.csv]"
 
-
-/* The windows' channels must be the model's metadata channels, in order, where it has them. */
-static wf_status check_channels(const wf_model *m, const wf_windows *ws, const char *mpath,
-                                const char *wpath, wf_error *err) {
-    const char *const *names;
-    int n = wf_model_channels(m, &names);
-    if (n == 0)
-        return WF_OK;
-    if (n != ws->C)
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "%s has %d channels but the model %s was trained on %d (metadata "
-                            "'channels')",
-                            wpath, ws->C, mpath, n);
-    for (int c = 0; c < n; c++)
-        if (!ws->channels || !ws->channels[c] || strcmp(ws->channels[c], names[c]))
-            return wf_error_set(err, WF_ERR_DATA,
-                                "channel %d of %s is '%s' but the model %s expects '%s' there "
-                                "(metadata 'channels': the order must match)",
-                                c, wpath, ws->channels && ws->channels[c] ? ws->channels[c] : "",
-                                mpath, names[c]);
-    return WF_OK;
-}
-
 typedef struct sbuf {
     char *p;
     size_t len, cap;
@@ -119,7 +96,7 @@ int wf_cmd_predict(int argc, char **argv) {
         model = wf_audit_config(au)->model;
         pp = wf_audit_predictor(au);
     } else if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
-               check_channels(m, &ws, model, wpath, &err) ||
+               wf_model_check_windows(m, &ws, model, wpath, &err) ||
                wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
         rc = wf_cli_fail("predict", &err);
         goto done;

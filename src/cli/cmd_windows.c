@@ -95,7 +95,8 @@ int wf_cmd_windows(int argc, char **argv) {
     if (!stats) {
         wf_error_set(&err, WF_ERR_NOMEM, "out of memory");
         rc = wf_cli_fail("windows", &err);
-    } else if ((dc = wf_config_data(&cfg), 0) || wf_data_load_windows(&dc, &ws, NULL, NULL, stats, &err)) {
+    } else if ((dc = wf_config_data(&cfg), 0) ||
+               wf_data_load_windows(&dc, &ws, NULL, NULL, stats, &err)) {
         rc = wf_cli_fail("windows", &err);
     } else {
         if (wf_windows_write_json(out, &ws, &err))

@@ -27,8 +27,7 @@ void wf_cli_progress(void *user, const char *phase, int64_t done, int64_t total)
     }
     if (total > 0)
         fprintf(stderr, "\r  %s: %lld/%lld (%.0f s, ETA %.0f s)   ", phase, (long long)done,
-                (long long)total, el,
-                done > 0 ? el * (double)(total - done) / (double)done : 0.0);
+                (long long)total, el, done > 0 ? el * (double)(total - done) / (double)done : 0.0);
     else
         fprintf(stderr, "\r  %s: %lld (%.0f s, %.0f/s)   ", phase, (long long)done, el,
                 el > 0 ? (double)done / el : 0.0);

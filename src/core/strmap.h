@@ -12,12 +12,12 @@
 #include "whyflag/status.h"
 
 typedef struct wf_strmap {
-    int64_t n, cap;     /* entries, slots (a power of two, or 0 before the first put) */
-    int64_t *slot;      /* (cap) entry index, -1 empty */
-    int64_t *off;       /* (n) key offset into pool */
-    int64_t *val;       /* (n) */
-    uint32_t *len;      /* (n) key length */
-    char *pool;         /* keys, each NUL-terminated */
+    int64_t n, cap; /* entries, slots (a power of two, or 0 before the first put) */
+    int64_t *slot;  /* (cap) entry index, -1 empty */
+    int64_t *off;   /* (n) key offset into pool */
+    int64_t *val;   /* (n) */
+    uint32_t *len;  /* (n) key length */
+    char *pool;     /* keys, each NUL-terminated */
     int64_t pool_n, pool_cap, ent_cap;
 } wf_strmap;
 

@@ -95,4 +95,3 @@ char *wf_time_format_iso(int64_t t, char *buf) {
     *p = '\0';
     return buf;
 }
-

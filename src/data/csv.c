@@ -46,7 +46,6 @@ struct wf_log_reader {
 
 /* ---------------------------------------------------------------- small helpers */
 
-
 void wf_data_note(wf_data_stats *st, const char *fmt, ...) {
     if (!st)
         return;
@@ -60,7 +59,6 @@ void wf_data_note(wf_data_stats *st, const char *fmt, ...) {
     va_end(ap);
     st->n_notes++;
 }
-
 
 /* Latin-1 bytes -> UTF-8 (out must hold 2n + 1). */
 static void latin1_to_utf8(const unsigned char *s, size_t n, char *out) {

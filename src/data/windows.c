@@ -144,8 +144,7 @@ wf_status wf_windows_order(const wf_window *w, int64_t n, int64_t **perm, wf_err
         free(k);
         free(p);
         *perm = NULL;
-        return wf_error_set(err, WF_ERR_NOMEM, "out of memory ordering %lld windows",
-                            (long long)n);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory ordering %lld windows", (long long)n);
     }
     for (int64_t i = 0; i < n; i++)
         k[i] = (order_key){w[i].turbine_id, w[i].start, i};
@@ -159,8 +158,7 @@ wf_status wf_windows_order(const wf_window *w, int64_t n, int64_t **perm, wf_err
 
 /* new[j] = old[perm[j]], following cycles: one record is held aside at a time, never a second
  * copy of the arrays (the fleet-scale memory bound). */
-void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l,
-                        uint8_t *b) {
+void wf_windows_permute(int64_t *perm, int64_t n, wf_window *w, double *d, int64_t *l, uint8_t *b) {
     for (int64_t j = 0; j < n; j++) {
         if (perm[j] < 0 || perm[j] == j)
             continue;

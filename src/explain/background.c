@@ -1,9 +1,9 @@
 /*
  * Background sets for KernelSHAP and the IG baselines: a windows file (loaded by the caller:
  * the explain stage opens no file), windows drawn from the run (the unflagged ones by default,
- * those with the smallest seeded hash of turbine id and start), or a weighted k-means summary (k-means++ seeding
- * from the seed, Lloyd iterations on channel-standardized cells, centers in raw units, weights =
- * cluster sizes). Weights always sum to 1.
+ * those with the smallest seeded hash of turbine id and start), or a weighted k-means summary
+ * (k-means++ seeding from the seed, Lloyd iterations on channel-standardized cells, centers in raw
+ * units, weights = cluster sizes). Weights always sum to 1.
  */
 #include <math.h>
 #include <stdio.h>
@@ -293,8 +293,8 @@ wf_status wf_background_build(const wf_explain_settings *s, const wf_windows *ws
         }
         for (int64_t i = 0; i < n; i++) {
             const wf_window *w = &ws->w[cand[i]];
-            hk[i] = (hkey){wf_seeded_hash(s->seed, wf_window_key(w->turbine_id, w->start)),
-                           cand[i]};
+            hk[i] =
+                (hkey){wf_seeded_hash(s->seed, wf_window_key(w->turbine_id, w->start)), cand[i]};
         }
         qsort(hk, (size_t)n, sizeof *hk, cmp_hkey);
         for (int64_t i = 0; i < k; i++)

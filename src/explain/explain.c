@@ -258,8 +258,8 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         else if (s->baseline == WF_BASELINE_FILE)
             st = s->baseline_values
-                     ? (memcpy(base, s->baseline_values, sizeof(float) * (size_t)ws->C *
-                                                             (size_t)ws->T),
+                     ? (memcpy(base, s->baseline_values,
+                               sizeof(float) * (size_t)ws->C * (size_t)ws->T),
                         WF_OK)
                      : wf_error_set(err, WF_ERR_INVALID,
                                     "%s: the baseline file was not loaded (the caller loads it "

@@ -23,7 +23,6 @@ typedef struct ctx {
 
 /* ---------------------------------------------------------------- helpers */
 
-
 static void found(const cJSON *v, char *buf, size_t n) {
     if (!v)
         snprintf(buf, n, "nothing");

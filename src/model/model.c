@@ -90,3 +90,24 @@ void wf_model_input_info(const wf_model *m, int i, wf_dtype *dtype, int *rank, i
 void wf_model_output_info(const wf_model *m, int i, wf_dtype *dtype, int *rank, int64_t *dims) {
     info_of(&m->vals[m->outputs[i]], dtype, rank, dims);
 }
+
+wf_status wf_model_check_windows(const wf_model *m, const wf_windows *ws, const char *mpath,
+                                 const char *wpath, wf_error *err) {
+    const char *const *names;
+    int n = wf_model_channels(m, &names);
+    if (n == 0)
+        return WF_OK;
+    if (n != ws->C)
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "%s has %d channels but the model %s was trained on %d (metadata "
+                            "'channels')",
+                            wpath, ws->C, mpath, n);
+    for (int c = 0; c < n; c++)
+        if (!ws->channels || !ws->channels[c] || strcmp(ws->channels[c], names[c]))
+            return wf_error_set(err, WF_ERR_DATA,
+                                "channel %d of %s is '%s' but the model %s expects '%s' there "
+                                "(metadata 'channels': the order must match)",
+                                c, wpath, ws->channels && ws->channels[c] ? ws->channels[c] : "",
+                                mpath, names[c]);
+    return WF_OK;
+}

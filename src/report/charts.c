@@ -405,7 +405,7 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     double rowh = (ybot - ytop) / rows;
     x_axis(&ch, x0, x1, ybot, lo, hi, ytop,
            k->link != WF_LINK_IDENTITY ? "model output (log-odds of failure)"
-                                    : "model score (probability of failure)");
+                                       : "model score (probability of failure)");
     for (int i = 0; i < rows; i++) {
         double yc = ytop + (i + 0.5) * rowh, bh = fmin(rowh * 0.62, 16);
         double from = cum[i + 1], to = cum[i];
@@ -811,4 +811,3 @@ wf_status wf_chart_review(const wf_chart_ctx *cx, const wf_analysis *a, const do
     legend_item(&ch, lx, 10, 0, 0x7f8c8d, 1, "false alarms");
     return chart_end(&ch, out, err);
 }
-

@@ -78,8 +78,8 @@ void pdf_charts_end(pdf_ctx *p);
 wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
 /* The file name part of a path ("" for NULL) (pdf_template.c). */
 const char *pdf_basename(const char *path);
-/* Template helpers (pdf_template.c): expand a line, find a key, paragraphs of every line with a key, a
- * section heading on a new page with its bookmark. */
+/* Template helpers (pdf_template.c): expand a line, find a key, paragraphs of every line with a
+ * key, a section heading on a new page with its bookmark. */
 const char *pdf_tpl_text(pdf_ctx *p, const wf_tpl_section *sec, const wf_tpl_line *l, wf_error *err,
                          wf_status *st);
 const wf_tpl_line *pdf_tpl_key(const wf_tpl_section *sec, const char *key);

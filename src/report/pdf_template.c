@@ -194,4 +194,3 @@ wf_status pdf_tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fal
     pdf_heading(p, s, 0);
     return WF_OK;
 }
-

@@ -1,8 +1,8 @@
 /*
  * wf_report_write_all: results.json, report.pdf, report.xlsx, scores.csv (when there are scores)
- * and manifest.json (+ signature) in one call. The three reports are first written into a staging folder inside out_dir and moved
- * into place only when all of them succeeded, so a failed run leaves no partial report; the
- * manifest is written last, over the final files.
+ * and manifest.json (+ signature) in one call. The three reports are first written into a staging
+ * folder inside out_dir and moved into place only when all of them succeeded, so a failed run
+ * leaves no partial report; the manifest is written last, over the final files.
  */
 #include <errno.h>
 #include <math.h>
@@ -37,8 +37,7 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         wf_report_options_default(&oo);
     wf_report_versions_complete(&oo); /* once, for every writer */
     o = &oo;
-    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx",
-                                        "scores.csv"};
+    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx", "scores.csv"};
     const int n_names = r->scores ? 4 : 3;
     wf_status st = mkdir_p1(out_dir, err);
     if (st)

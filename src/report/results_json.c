@@ -191,24 +191,24 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
         wf_jw_kstr(w, "scores_file", "scores.csv");
         wf_jw_kint(w, "scores_count", ws->n);
     } else {
-    wf_jw_key(w, "scores");
-    wf_jw_arr_begin(w);
-    for (int64_t i = 0; i < ws->n; i++) {
-        const wf_window *win = &ws->w[i];
-        wf_jw_obj_begin(w);
-        wf_jw_kstr(w, "turbine_id", win->turbine_id);
-        kiso(w, "start", win->start);
-        kiso(w, "end", win->end);
-        wf_jw_kdouble(w, "score", r->scores[i]);
-        wf_jw_kbool(w, "flagged", r->flagged ? r->flagged[i] : 0);
-        wf_jw_kint(w, "label", win->label);
-        if (win->label == 1)
-            wf_jw_kstr(w, "component", win->component);
-        if (win->interpolated)
-            wf_jw_kint(w, "interpolated", win->interpolated);
-        wf_jw_obj_end(w);
-    }
-    wf_jw_arr_end(w);
+        wf_jw_key(w, "scores");
+        wf_jw_arr_begin(w);
+        for (int64_t i = 0; i < ws->n; i++) {
+            const wf_window *win = &ws->w[i];
+            wf_jw_obj_begin(w);
+            wf_jw_kstr(w, "turbine_id", win->turbine_id);
+            kiso(w, "start", win->start);
+            kiso(w, "end", win->end);
+            wf_jw_kdouble(w, "score", r->scores[i]);
+            wf_jw_kbool(w, "flagged", r->flagged ? r->flagged[i] : 0);
+            wf_jw_kint(w, "label", win->label);
+            if (win->label == 1)
+                wf_jw_kstr(w, "component", win->component);
+            if (win->interpolated)
+                wf_jw_kint(w, "interpolated", win->interpolated);
+            wf_jw_obj_end(w);
+        }
+        wf_jw_arr_end(w);
     }
     wf_jw_key(w, "turbines");
     wf_jw_arr_begin(w);
@@ -392,8 +392,9 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     bad |= fclose(f) != 0;
     if (bad) {
         remove(tmp);
-        st = wf_error_set(err, WF_ERR_IO, "%s: writing the results failed (disk full or out of "
-                                          "memory)",
+        st = wf_error_set(err, WF_ERR_IO,
+                          "%s: writing the results failed (disk full or out of "
+                          "memory)",
                           path);
     } else {
         st = wf_file_commit(tmp, path, err);

@@ -182,7 +182,8 @@ int main(int argc, char **argv) {
     wf_data_stats *st = calloc(1, sizeof *st);
     wf_error err = {0};
     double w0 = wall(), c0 = cpu();
-    wf_status s = wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, NULL, 0, &sink, st, &err);
+    wf_status s = wf_data_stream_windows(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures},
+                                         NULL, 0, &sink, st, &err);
     double dw = wall() - w0, dc = cpu() - c0;
     if (s) {
         fprintf(stderr, "bench_ingest: %s\n", err.msg);

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     wf_windows ws;
     wf_data_stats *st = calloc(1, sizeof *st);
     wf_failure f = {"T1", 86400 * 3, "gearbox"};
-    if (wf_data_collect_reader(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, r, reopen, &m, (opt & 128) ? &f : NULL, 1, &ws, st, &err) ==
-        WF_OK) {
+    if (wf_data_collect_reader(&(wf_data_config){&cfg.log, &cfg.window, &cfg.failures}, r, reopen,
+                               &m, (opt & 128) ? &f : NULL, 1, &ws, st, &err) == WF_OK) {
         if (ws.n != st->windows_valid || ws.n_skipped != st->windows_skipped)
             abort();
         for (int64_t i = 0; i < ws.n; i++)

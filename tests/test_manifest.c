@@ -144,8 +144,9 @@ START_TEST(test_verify_detects_changes) {
                      WF_ERR_VERIFY);
     ck_assert_int_eq(n, 2);
     ck_assert_msg(strstr(report, "scada_log.csv: CHANGED (log)") != NULL, "%s", report);
-    ck_assert_msg(strstr(report, "results.json: MISSING") != NULL, "%s", report);
-    /* restore, then move the inputs elsewhere: MISSING, unless --inputs names their new folder */
+    ck_assert_msg(strstr(report, "results.json: NOT FOUND") != NULL, "%s", report);
+    /* restore, then move the inputs elsewhere: NOT FOUND (WF_ERR_IO, not WF_ERR_VERIFY: moved is
+     * not changed), with a hint at --inputs, unless --inputs names their new folder */
     flip_byte(inputs[1], 5);
     make_report(d, inputs, NULL, m);
     char moved[4300], cmd[20000];
@@ -154,8 +155,19 @@ START_TEST(test_verify_detects_changes) {
              moved);
     ck_assert_int_eq(tu_run(cmd, NULL), 0);
     ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err),
-                     WF_ERR_VERIFY);
-    ck_assert_msg(strstr(report, "model.onnx: MISSING (model)") != NULL, "%s", report);
+                     WF_ERR_IO);
+    ck_assert_int_eq(n, 2);
+    ck_assert_msg(strstr(report, "model.onnx: NOT FOUND (model)") != NULL, "%s", report);
+    ck_assert_msg(strstr(report, "--inputs DIR") != NULL, "%s", report);
+    ck_assert_msg(strstr(report, "CHANGED") == NULL, "%s", report);
+    if (access(WF_CLI, X_OK) == 0) { /* the CLI says it in words and exit codes: 5 vs 6 */
+        char *out = NULL;
+        snprintf(cmd, sizeof cmd, "'%s' verify '%s' 2>&1", WF_CLI, m);
+        int rc = tu_run(cmd, &out);
+        ck_assert_msg(rc == 5 && out && strstr(out, "INCOMPLETE") && strstr(out, "--inputs"),
+                      "rc %d: %s", rc, out ? out : "");
+        free(out);
+    }
     ck_assert_msg(wf_manifest_verify(m, NULL, moved, report, sizeof report, &n, &err) == WF_OK,
                   "%s", report);
     /* not a manifest */

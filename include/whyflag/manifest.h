@@ -42,8 +42,9 @@ void wf_manifest_doc_free(wf_manifest_doc *doc);
  * bad or missing signature) is one line in report (may be NULL; truncated to size) and counted in
  * *n_problems. pubkey (32 bytes) or NULL: when given, the signature must exist and verify.
  * inputs_dir or NULL: where to look for an input, by its file name, when its recorded absolute
- * path does not exist. Returns WF_OK when everything matched, WF_ERR_VERIFY when something did
- * not (err names the first problem). */
+ * path does not exist. Returns WF_OK when everything matched; WF_ERR_VERIFY when a file changed
+ * or the signature failed; WF_ERR_IO when the only problems are files not found (moved or
+ * deleted, "NOT FOUND" lines), so that a moved input never reads as tampering ("CHANGED"). */
 wf_status wf_manifest_check(const wf_manifest_doc *doc, const char *manifest_path,
                             const uint8_t *pubkey, const char *inputs_dir, char *report,
                             size_t report_size, int *n_problems, wf_error *err);

@@ -51,12 +51,18 @@ int wf_cmd_verify(int argc, char **argv) {
     int problems = 0;
     wf_status st = wf_manifest_verify(manifest, pubkey_path ? pub : NULL, inputs_dir, report, size,
                                       &problems, &err);
-    if (st == WF_ERR_VERIFY) {
+    if ((st == WF_ERR_VERIFY || st == WF_ERR_IO) && problems > 0) {
         fputs(report, stderr);
-        fprintf(stderr, "whyflag verify: %s: FAILED, %d problem%s\n", manifest, problems,
-                problems == 1 ? "" : "s");
+        if (st == WF_ERR_VERIFY)
+            fprintf(stderr, "whyflag verify: %s: FAILED, %d problem%s (something changed)\n",
+                    manifest, problems, problems == 1 ? "" : "s");
+        else
+            fprintf(stderr,
+                    "whyflag verify: %s: INCOMPLETE, %d file%s not found and nothing changed "
+                    "among the rest (moved inputs: --inputs DIR)\n",
+                    manifest, problems, problems == 1 ? "" : "s");
         free(report);
-        return wf_status_exit_code(WF_ERR_VERIFY);
+        return wf_status_exit_code(st);
     }
     free(report);
     if (st)

@@ -269,6 +269,7 @@ typedef struct vr {
     char *report;
     size_t size, len;
     int problems;
+    int not_found; /* problems that are files not found (moved or deleted), not changed */
     wf_error *err;
 } vr;
 
@@ -299,7 +300,12 @@ static void check_entry(vr *v, const char *dir, const char *inputs_dir,
         snprintf(full, sizeof full, "%s/%s", inputs_dir, base ? base + 1 : e->path);
     }
     if (wf_sha256_file_hex(full, hex, &e2) != WF_OK) {
-        problem(v, WF_ERR_VERIFY, "%s: MISSING (%s): cannot be read%s", full, e->role, "");
+        /* Not found is not changed: inputs are often moved to an auditor's machine. */
+        problem(v, WF_ERR_IO, "%s: NOT FOUND (%s): moved or deleted%s", full, e->role,
+                strcmp(e->role, "output") && !inputs_dir
+                    ? " (if the inputs were moved, give their folder with --inputs DIR)"
+                    : "");
+        v->not_found++;
         return;
     }
     if (strcmp(hex, e->sha256) != 0) {
@@ -314,7 +320,7 @@ wf_status wf_manifest_check(const wf_manifest_doc *doc, const char *manifest_pat
                             size_t report_size, int *n_problems, wf_error *err) {
     const char *text = doc->text;
     size_t len = doc->len;
-    vr v = {report, report_size, 0, 0, err};
+    vr v = {report, report_size, 0, 0, 0, err};
     if (report && report_size)
         report[0] = '\0';
     if (n_problems)
@@ -344,5 +350,16 @@ wf_status wf_manifest_check(const wf_manifest_doc *doc, const char *manifest_pat
     }
     if (n_problems)
         *n_problems = v.problems;
-    return v.problems ? WF_ERR_VERIFY : WF_OK;
+    if (!v.problems)
+        return WF_OK;
+    /* Something changed (or the signature failed): WF_ERR_VERIFY, whatever else was not found;
+     * only files not found: WF_ERR_IO, so that a moved input never reads as tampering. */
+    if (v.not_found == v.problems) {
+        err->status = WF_ERR_IO;
+        return WF_ERR_IO;
+    }
+    if (err->status != WF_ERR_VERIFY)
+        wf_error_set(err, WF_ERR_VERIFY, "%d file(s) changed or the signature failed (and %d not found)",
+                     v.problems - v.not_found, v.not_found);
+    return WF_ERR_VERIFY;
 }

@@ -15,6 +15,7 @@ const char *wf_model_version_protobuf_c(void); /* src/model */
 const char *wf_model_version_openblas(void);   /* src/model: OpenBLAS config string */
 const char *wf_io_version_cjson(void);         /* src/io */
 const char *wf_core_version_nettle(void);      /* src/core */
+const char *wf_build_commit(void);             /* git commit of the build ("unknown" if none) */
 
 #ifdef __cplusplus
 }

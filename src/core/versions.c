@@ -15,3 +15,12 @@ const char *wf_core_version_nettle(void) {
     /* The version whyflag was built against (nettle keeps its ABI within a major version). */
     return WF_STR(NETTLE_VERSION_MAJOR) "." WF_STR(NETTLE_VERSION_MINOR);
 }
+
+#ifndef WF_GIT_COMMIT
+#define WF_GIT_COMMIT "unknown"
+#endif
+
+const char *wf_build_commit(void) {
+    /* `git describe --always --dirty` of the source tree when CMake configured the build. */
+    return WF_GIT_COMMIT;
+}

@@ -25,6 +25,7 @@
 #include "core/jw.h"
 #include "core/crypto.h"
 #include "whyflag/manifest.h"
+#include "whyflag/versions.h"
 #include "core/version.h"
 #include "report/report_impl.h"
 
@@ -176,6 +177,19 @@ wf_status wf_manifest_write(const char *out_dir, const wf_results *r, const wf_r
     else
         snprintf(plat, sizeof plat, "unknown");
     wf_jw_kstr(&w, "platform", plat);
+    /* The program that wrote this: its version, the commit it was built from, and the SHA-256
+     * of the running binary (/proc/self/exe), so a run can be tied to the exact build. */
+    {
+        char bin[65];
+        wf_error e2;
+        wf_jw_key(&w, "build");
+        wf_jw_obj_begin(&w);
+        wf_jw_kstr(&w, "version", WF_VERSION);
+        wf_jw_kstr(&w, "git_commit", wf_build_commit());
+        wf_jw_kstr(&w, "binary_sha256",
+                   wf_sha256_file_hex("/proc/self/exe", bin, &e2) == WF_OK ? bin : "unknown");
+        wf_jw_obj_end(&w);
+    }
     wf_jw_key(&w, "versions");
     wf_jw_obj_begin(&w);
     for (int i = 0; i < o->n_versions; i++)

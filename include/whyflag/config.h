@@ -53,6 +53,14 @@ wf_status wf_config_parse(const char *json, const char *name, const char *base_d
                           wf_error *err);
 void wf_config_deinit(wf_config *cfg);
 
+/* A starting config.json (pretty, comment-free) for a guessed log layout: the log section from
+ * g, log_path, model_path and failures_path (NULL: none) as written, a window of window_length
+ * steps (<= 0: 36) with half overlap, threshold 0.5, KernelSHAP + IG per channel. *text is
+ * malloc'd. */
+wf_status wf_config_starting_json(const wf_log_guess *g, const char *log_path,
+                                  const char *model_path, const char *failures_path,
+                                  int window_length, char **text, wf_error *err);
+
 /* The files the explain settings name (a background windows file, a baseline window), read
  * here (the explain stage opens no file) and handed to explain through s->background_windows
  * and s->baseline_values, which point into f until wf_explain_files_free. The baseline must be

@@ -235,6 +235,25 @@ wf_status wf_data_stream_windows(const wf_data_config *cfg, const wf_failure *fa
 wf_status wf_data_load_windows(const wf_data_config *cfg, wf_windows *ws, wf_failure **failures,
                                int64_t *n_failures, wf_data_stats *stats, wf_error *err);
 
+/* A guess at a log's layout, for `whyflag init`: log.delimiter, decimal, turbine_column,
+ * time_column, time_format and cadence_seconds are set (path and channels are not); channels
+ * are the numeric columns, or, when the model names its channels, the columns matching them (by
+ * name, case and punctuation ignored) in the model's order, with "" for a channel no column
+ * matches (counted in n_unmatched). notes explain each guess in a sentence. */
+#define WF_GUESS_NOTES 24
+#define WF_GUESS_MAX_CHANNELS 64
+typedef struct wf_log_guess {
+    wf_log_config log;
+    int n_channels;
+    wf_channel_config channels[WF_GUESS_MAX_CHANNELS];
+    int n_unmatched;
+    int naive_times; /* the times carry no zone (read as UTC) */
+    int n_notes;
+    char notes[WF_GUESS_NOTES][256];
+} wf_log_guess;
+wf_status wf_log_guess_file(const char *path, const char *const *model_channels, int n_model,
+                            wf_log_guess *g, wf_error *err);
+
 /* The one rule for a turbine's identity, used by every stage that keys on it (windows, shards):
  * the id's bytes cut to WF_ID_MAX - 1 bytes (never inside a UTF-8 sequence), control bytes
  * replaced by '?', and a field that is not UTF-8 read as Latin-1 and converted. Writes a

@@ -46,6 +46,10 @@ int wf_model_is_quantized(const wf_model *m);
  * names[i] is owned by the model. */
 int wf_model_channels(const wf_model *m, const char *const **names);
 
+/* The window length T the model was trained on, from its metadata ("T", "window_length" or
+ * "timesteps"), or 0 when it does not say. */
+int wf_model_window_length(const wf_model *m);
+
 /* The windows' channels must be the model's metadata channels, in order, where the model names
  * them; errors name the windows file (wpath) and the model (mpath). */
 wf_status wf_model_check_windows(const wf_model *m, const wf_windows *ws, const char *mpath,

@@ -18,13 +18,22 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"init", wf_cmd_init, "LOG.csv [--model M.onnx] [--out config.json]: a starting config",
+     "usage: whyflag init LOG.csv [--model M.onnx] [--out config.json] [--force]\n"
+     "  Guess the log's delimiter, decimal mark, turbine and time columns, time format, cadence\n"
+     "  and channels, and write a starting config (stdout without --out). With --model the\n"
+     "  channels are the model's (from its metadata), matched to columns by name. Each guess is\n"
+     "  explained on stderr; exit 2 when a model channel matches no column.\n"
+     "  --model M.onnx       the model the config is for\n"
+     "  --out config.json    write the config there (an existing file needs --force)\n"},
     {"inspect", wf_cmd_inspect, "MODEL.onnx [--json]: inputs, outputs, ops, FLOPs, metadata",
      "usage: whyflag inspect MODEL.onnx [--json]\n"
      "  Describe an ONNX model: inputs, outputs, shapes, op counts, FLOPs, metadata.\n"
      "  --json   print the description as JSON\n"},
     {"predict", wf_cmd_predict,
      "--model M.onnx --windows W.json | --config C.json [--out scores.csv]: score windows",
-     "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] [--layout NCT|NTC]\n"
+     "usage: whyflag predict --model M.onnx --windows W.json [--out scores.csv] [--layout "
+     "NCT|NTC]\n"
      "       whyflag predict --config C.json [--out scores.csv]\n"
      "  Score every window with the model (one window per model call).\n"
      "  --model M.onnx     the model          --windows W.json  a windows file\n"

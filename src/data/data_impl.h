@@ -17,8 +17,6 @@ wf_status wf_log_reader_open_ex(const wf_log_config *log, size_t buf_size, wf_lo
 wf_status wf_log_reader_open_mem(const wf_log_config *log, const char *data, size_t len,
                                  const char *name, wf_log_reader **out, wf_error *err);
 
-/* Levenshtein distance (bytes), capped at cap + 1; for "did you mean" hints. */
-
 /* Add a note to stats (dropped, and counted, when full). */
 void wf_data_note(wf_data_stats *st, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -2,6 +2,7 @@
  * Model accessors (metadata, channels, inputs and outputs) and dtype helpers: what callers ask
  * of a loaded model. Loading itself is onnx_load.c.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model_impl.h"
@@ -110,4 +111,16 @@ wf_status wf_model_check_windows(const wf_model *m, const wf_windows *ws, const 
                                 c, wpath, ws->channels && ws->channels[c] ? ws->channels[c] : "",
                                 mpath, names[c]);
     return WF_OK;
+}
+
+int wf_model_window_length(const wf_model *m) {
+    static const char *const keys[] = {"T", "window_length", "timesteps"};
+    for (int k = 0; k < 3; k++) {
+        const char *v = wf_model_metadata(m, keys[k]);
+        char *end;
+        long t = v ? strtol(v, &end, 10) : 0;
+        if (v && !*end && t > 0 && t < 1000000)
+            return (int)t;
+    }
+    return 0;
 }

@@ -373,7 +373,8 @@ wf_status wf_manifest_check(const wf_manifest_doc *doc, const char *manifest_pat
         return WF_ERR_IO;
     }
     if (err->status != WF_ERR_VERIFY)
-        wf_error_set(err, WF_ERR_VERIFY, "%d file(s) changed or the signature failed (and %d not found)",
+        wf_error_set(err, WF_ERR_VERIFY,
+                     "%d file(s) changed or the signature failed (and %d not found)",
                      v.problems - v.not_found, v.not_found);
     return WF_ERR_VERIFY;
 }

@@ -28,7 +28,7 @@
 #define CT (NC * NT)
 #define NBG 50
 
-static tj *ORT, *REFS;
+static tj *ORT, *REFS, *SHAP;
 static float *ROWS; /* (n_rows, C, T): the eval windows then the background */
 static int N_ROWS, N_EVAL;
 static float *SHAPX; /* (n_shap, C, T) */
@@ -61,7 +61,8 @@ static void setup(void) {
         return;
     ORT = tj_load(tu_data("trees/ort_outputs.json"));
     REFS = tj_load(tu_data("trees/shap_refs.json"));
-    ck_assert(ORT && REFS);
+    SHAP = tj_load(tu_data("trees/shap_cext_refs.json"));
+    ck_assert(ORT && REFS && SHAP);
     tj *w = tj_load(tu_data("data/windows.json"));
     tj *wins = tj_get(w, "windows");
     tj *ev = tj_get(REFS, "eval_windows");
@@ -169,6 +170,7 @@ static const struct {
     {"gbc_chmean", "gbc_chmean_nozipmap", 1, 1},
     {"gbc_chmean_nozipmap", "gbc_chmean_nozipmap", 1, 1},
     {"gbr_scaled", "gbr_scaled", 0, 0},
+    {"gbc_deep", "gbc_deep", 0, 1},
 };
 
 START_TEST(test_window_models_vs_ort) {
@@ -367,6 +369,74 @@ START_TEST(test_treeshap_xgb) {
 }
 END_TEST
 
+START_TEST(test_treeshap_deep) {
+    setup();
+    treeshap_vs_refs("gbc_deep", "gbc_deep", 0);
+}
+END_TEST
+
+/* Per-feature values (players = tree features: cells, or channels behind ReduceMean) against
+ * shap's own C implementation, margin and probability scale. */
+static void vs_shap(const char *name, int per_channel) {
+    wf_model *m = load(name);
+    wf_tree_model *tm = NULL;
+    wf_error err = {0};
+    ck_assert(wf_tree_model_new(m, NC, NT, WF_LAYOUT_AUTO, &tm, &err) == WF_OK);
+    tj *ref = tj_get(tj_get(SHAP, "models"), name);
+    ck_assert(ref);
+    int M = per_channel ? NC : CT;
+    int64_t start[CT + 1], cells[CT];
+    for (int i = 0; i < CT; i++)
+        cells[i] = i;
+    for (int p = 0; p <= M; p++)
+        start[p] = per_channel ? (int64_t)p * NT : p;
+    wf_treeshap *ts = NULL;
+    ck_assert_msg(wf_treeshap_new(tm, BG, NULL, NBG, M, start, cells, &ts, &err) == WF_OK, "%s",
+                  err.msg);
+    double phi[CT], want[CT], fx, base, worst = 0, worst_p = 0;
+    for (int i = 0; i < N_SHAP; i++) {
+        char what[128];
+        ck_assert(wf_treeshap_explain(ts, SHAPX + (size_t)i * CT, phi, &fx, &base, &err) == WF_OK);
+        ck_assert_int_eq(tj_flat(tj_at(tj_get(ref, "phi"), i), want, M), M);
+        snprintf(what, sizeof what, "%s window %d vs shap (margin)", name, i);
+        double e = tu_check_close_d(what, phi, want, M, 0, 1e-6);
+        worst = e > worst ? e : worst;
+        ck_assert(fabs(base - tj_num(tj_at(tj_get(ref, "expected_value"), i))) <= 1e-6);
+        tj *pp = tj_get(ref, "phi_probability");
+        if (!pp)
+            continue;
+        double px, pb, sum = 0;
+        ck_assert_msg(wf_treeshap_explain_probability(ts, SHAPX + (size_t)i * CT, phi, &px, &pb,
+                                                      &err) == WF_OK,
+                      "%s", err.msg);
+        ck_assert_int_eq(tj_flat(tj_at(pp, i), want, M), M);
+        snprintf(what, sizeof what, "%s window %d vs shap (probability)", name, i);
+        e = tu_check_close_d(what, phi, want, M, 0, 1e-6);
+        worst_p = e > worst_p ? e : worst_p;
+        ck_assert(fabs(pb - tj_num(tj_at(tj_get(ref, "expected_probability"), i))) <= 1e-6);
+        for (int p = 0; p < M; p++)
+            sum += phi[p];
+        ck_assert_msg(fabs(sum - (px - pb)) <= 1e-9, "probability efficiency gap %.3g",
+                      sum - (px - pb));
+    }
+    fprintf(stderr, "%s: %d players, max |whyflag - shap| margin %.3g, probability %.3g\n", name, M,
+            worst, worst_p);
+    wf_treeshap_free(ts);
+    wf_tree_model_free(tm);
+    wf_model_free(m);
+}
+
+START_TEST(test_treeshap_vs_shap) {
+    setup();
+    vs_shap("gbc_flat", 0);
+    vs_shap("rf_nct", 0);
+    vs_shap("gbr_scaled", 0);
+    vs_shap("xgb_flat", 0);
+    vs_shap("gbc_deep", 0);
+    vs_shap("gbc_chmean", 1);
+}
+END_TEST
+
 START_TEST(test_treeshap_channel_means) {
     setup();
     /* ReduceMean per channel in front of the trees: channel players work ... */
@@ -507,6 +577,8 @@ int main(void) {
     tcase_add_test(tt, test_treeshap_rf);
     tcase_add_test(tt, test_treeshap_gbr_scaled);
     tcase_add_test(tt, test_treeshap_xgb);
+    tcase_add_test(tt, test_treeshap_deep);
+    tcase_add_test(tt, test_treeshap_vs_shap);
     tcase_add_test(tt, test_treeshap_channel_means);
     tcase_add_test(tt, test_treeshap_mixed_players_vs_engine);
     tcase_add_test(tt, test_unsupported);

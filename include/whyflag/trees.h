@@ -90,6 +90,9 @@ void wf_tree_model_free(wf_tree_model *tm);
 const wf_tree_ensemble *wf_tree_model_ensemble(const wf_tree_model *tm);
 /* What the margin is, e.g. "log-odds (margin before LOGISTIC) of class 1"; static or owned. */
 const char *wf_tree_model_margin_name(const wf_tree_model *tm);
+/* How the score maps the margin: 0 identity (the score is the margin), 1 logistic (a
+ * LOGISTIC classifier's positive class), -1 anything else (SOFTMAX, PROBIT, ...). */
+int wf_tree_model_output_link(const wf_tree_model *tm);
 /* The cells (c * T + t) tree feature f is a function of: returns the count (0: a constant) and
  * sets *cells (owned by tm). */
 int wf_tree_model_feature_cells(const wf_tree_model *tm, int f, const int32_t **cells);

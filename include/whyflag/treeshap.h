@@ -48,6 +48,16 @@ void wf_treeshap_free(wf_treeshap *ts);
 wf_status wf_treeshap_explain(const wf_treeshap *ts, const float *x, double *phi, double *f_x,
                               double *base, wf_error *err);
 
+/* Approximate values on the probability scale, as shap's TreeExplainer(model_output=
+ * "probability") computes them with an interventional background: per background row b the
+ * margin values are rescaled by (p(x) - p(b)) / (f(x) - f(b)) (by 1 when f(x) == f(b)), p the
+ * score's map of the margin (logistic for a LOGISTIC classifier, the identity when the score is
+ * the margin), then averaged with the weights. They sum to p(x) - sum_b w_b p(b) exactly but
+ * are not the Shapley values of the probability game: label them approximate. *p_x = p(x),
+ * *p_base = sum_b w_b p(b). WF_ERR_UNSUPPORTED for other post transforms. */
+wf_status wf_treeshap_explain_probability(const wf_treeshap *ts, const float *x, double *phi,
+                                          double *p_x, double *p_base, wf_error *err);
+
 /* The same on tree-input rows directly: x (n_features), bg (nb, n_features), feature -> player
  * map feat_player (n_features; -1 for a feature that is no player's: it is held at x's value).
  * Allocates O(M + tree depth^2) scratch per call. */

@@ -13,6 +13,7 @@
  * is never walked: once a player's side is chosen, later splits of its features follow it.
  * Sums in double; leaves, thresholds and comparisons as the model computes them.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,9 +120,15 @@ static int max_depth(const wf_tree_ensemble *te, wf_error *err, int *out) {
     return WF_OK;
 }
 
-wf_status wf_treeshap_rows(const wf_tree_ensemble *te, const float *x, const float *bg,
+static double logistic(double m) {
+    return 1 / (1 + exp(-m));
+}
+
+/* logistic: shap's model_output="probability" rescaling (per background row, the row's margin
+ * values times (sigma(f(x)) - sigma(f(b))) / (f(x) - f(b)), times 1 when f(x) == f(b)). */
+static wf_status rows_core(const wf_tree_ensemble *te, const float *x, const float *bg,
                            const double *weight, int64_t nb, const int32_t *feat_player, int M,
-                           double *phi, double *f_x, double *base, wf_error *err) {
+                           int logit, double *phi, double *f_x, double *base, wf_error *err) {
     if (nb < 1 || M < 0)
         return wf_error_set(err, WF_ERR_INVALID, "TreeSHAP needs at least one background row");
     int D = 0;
@@ -135,10 +142,12 @@ wf_status wf_treeshap_rows(const wf_tree_ensemble *te, const float *x, const flo
     double *coef = malloc(nc * sizeof *coef);
     uint8_t *state = calloc((size_t)M + 1, 1);
     int32_t *lists = malloc(((size_t)D + 1) * 2 * sizeof *lists);
-    if (!coef || !state || !lists) {
+    double *phir = logit ? calloc((size_t)M + 1, sizeof *phir) : NULL;
+    if (!coef || !state || !lists || (logit && !phir)) {
         free(coef);
         free(state);
         free(lists);
+        free(phir);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
     /* coef(a, c) = (a-1)! c! / (a+c)! = 1 / (a * binom(a+c, a)) */
@@ -157,20 +166,42 @@ wf_status wf_treeshap_rows(const wf_tree_ensemble *te, const float *x, const flo
         fx += leaf_value(te, te->roots[t], x);
     for (int64_t r = 0; r < nb; r++) {
         k.b = bg + r * te->n_features;
-        k.w = weight ? weight[r] : 1.0 / (double)nb;
+        double w = weight ? weight[r] : 1.0 / (double)nb;
         double fb = te->base;
+        if (logit) { /* this row's margin values alone, then rescaled */
+            k.w = 1;
+            k.phi = phir;
+            for (int p = 0; p < M; p++)
+                phir[p] = 0;
+        } else {
+            k.w = w;
+        }
         for (int t = 0; t < te->n_trees; t++) {
             fb += leaf_value(te, te->roots[t], k.b);
             walk(&k, te->roots[t], 0, 0);
         }
-        eb += k.w * fb;
+        if (logit) {
+            double f = fx == fb ? 1.0 : (logistic(fx) - logistic(fb)) / (fx - fb);
+            for (int p = 0; p < M; p++)
+                phi[p] += w * f * phir[p];
+            eb += w * logistic(fb);
+        } else {
+            eb += w * fb;
+        }
     }
-    *f_x = fx;
+    *f_x = logit ? logistic(fx) : fx;
     *base = eb;
     free(coef);
     free(state);
     free(lists);
+    free(phir);
     return WF_OK;
+}
+
+wf_status wf_treeshap_rows(const wf_tree_ensemble *te, const float *x, const float *bg,
+                           const double *weight, int64_t nb, const int32_t *feat_player, int M,
+                           double *phi, double *f_x, double *base, wf_error *err) {
+    return rows_core(te, x, bg, weight, nb, feat_player, M, 0, phi, f_x, base, err);
 }
 
 void wf_treeshap_free(wf_treeshap *ts) {
@@ -270,15 +301,31 @@ fail:
     return s;
 }
 
-wf_status wf_treeshap_explain(const wf_treeshap *ts, const float *x, double *phi, double *f_x,
-                              double *base, wf_error *err) {
+static wf_status explain(const wf_treeshap *ts, const float *x, int logit, double *phi, double *f_x,
+                         double *base, wf_error *err) {
     float *row = malloc(((size_t)ts->F + 1) * sizeof *row);
     if (!row)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     wf_status s = wf_tree_model_rows(ts->tm, x, 1, row, err);
     if (!s)
-        s = wf_treeshap_rows(wf_tree_model_ensemble(ts->tm), row, ts->bg_rows, ts->weight, ts->nb,
-                             ts->feat_player, ts->M, phi, f_x, base, err);
+        s = rows_core(wf_tree_model_ensemble(ts->tm), row, ts->bg_rows, ts->weight, ts->nb,
+                      ts->feat_player, ts->M, logit, phi, f_x, base, err);
     free(row);
     return s;
+}
+
+wf_status wf_treeshap_explain(const wf_treeshap *ts, const float *x, double *phi, double *f_x,
+                              double *base, wf_error *err) {
+    return explain(ts, x, 0, phi, f_x, base, err);
+}
+
+wf_status wf_treeshap_explain_probability(const wf_treeshap *ts, const float *x, double *phi,
+                                          double *p_x, double *p_base, wf_error *err) {
+    int link = wf_tree_model_output_link(ts->tm);
+    if (link < 0)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED,
+                            "the score is not the margin or a logistic map of it (%s): no "
+                            "probability-scale TreeSHAP",
+                            wf_tree_model_margin_name(ts->tm));
+    return explain(ts, x, link == 1, phi, p_x, p_base, err);
 }

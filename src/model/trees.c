@@ -100,6 +100,7 @@ struct wf_tree_model {
     wf_layout layout;
     int x_value; /* value index of the trees' input X */
     int col;     /* explained column */
+    int link;    /* wf_tree_model_output_link */
     wf_tree_ensemble te;
     char margin_name[160];
     int32_t *feat_begin; /* (n_features + 1) */
@@ -118,6 +119,10 @@ void wf_tree_model_free(wf_tree_model *tm) {
 
 const wf_tree_ensemble *wf_tree_model_ensemble(const wf_tree_model *tm) {
     return &tm->te;
+}
+
+int wf_tree_model_output_link(const wf_tree_model *tm) {
+    return tm->link;
 }
 
 const char *wf_tree_model_margin_name(const wf_tree_model *tm) {
@@ -516,7 +521,7 @@ static wf_status margin_of(wf_tree_model *tm, const wf_node *n, const wf_ml_tree
                                     "%s: a one-column binary classifier with weights on class %d "
                                     "is not supported by TreeSHAP",
                                     lb, cls);
-            if (!(t->post == WF_ML_LOGISTIC || (t->post == WF_ML_NONE && t->all_positive)))
+            if (t->post == WF_ML_PROBIT || !(t->post == WF_ML_LOGISTIC || t->all_positive))
                 return wf_error_set(err, WF_ERR_UNSUPPORTED,
                                     "%s: with one weight column and post_transform %s the "
                                     "positive-class score is not a monotone map of the margin",
@@ -543,6 +548,12 @@ static wf_status margin_of(wf_tree_model *tm, const wf_node *n, const wf_ml_tree
     } else {
         base = t->n_base == t->n_out ? t->base[col] : 0;
     }
+    /* the score as a map of the margin: identity, logistic, or something else */
+    tm->link = t->post == WF_ML_NONE ? 0 : t->post == WF_ML_LOGISTIC ? 1 : -1;
+    if (t->classifier && t->n_out == 2 && t->binary_case && t->all_positive)
+        tm->link = 0; /* ORT writes [1 - s, s] whatever the transform (PROBIT rejected above) */
+    if (!t->classifier && t->n_out == 1 && t->post != WF_ML_PROBIT)
+        tm->link = 0; /* one target: ORT applies only PROBIT */
     double scale = t->agg == WF_ML_AVERAGE ? 1.0 / t->n_trees : 1.0;
     int N = t->n_nodes;
     size_t bytes = (size_t)N * (4 * sizeof(int32_t) + 2 + sizeof(float) + sizeof(double)) +

@@ -374,6 +374,18 @@ def main():
          "gbc_flat_nozipmap.onnx")
     add_refs("gbc_flat", gbc_trees, gbc_base, 0, check=gbc.decision_function)
 
+    # a deeper GBC: 60 trees depth 5 (cell references from shap's C extension only:
+    # gen_shap_cext.py; the per-tree enumeration would need too many coalitions)
+    gbd = GradientBoostingClassifier(n_estimators=60, max_depth=5, learning_rate=0.1,
+                                     random_state=1, subsample=0.8).fit(X, y)
+    gbd_trees = sk_trees(gbd.estimators_[:, 0], gbd.learning_rate,
+                         lambda v, s: {0: float(np.float32(s * v[0][0]))})
+    pd_ = gbd.init_.class_prior_
+    gbd_base = float(np.float32(math.log(pd_[1] / pd_[0])))
+    save(classifier_model(gbd_trees, [gbd_base], "LOGISTIC", [None, CT], False),
+         "gbc_deep.onnx")
+    add_refs("gbc_deep", gbd_trees, gbd_base, 0, cells=False, check=gbd.decision_function)
+
     # RandomForestClassifier: 20 trees depth 4, input [N, C, T] -> Flatten
     rf = RandomForestClassifier(n_estimators=20, max_depth=4, random_state=0).fit(X, y)
     n_est = len(rf.estimators_)

@@ -49,7 +49,7 @@ function tensorOut(r) {
   const window_models = {
     gbc_flat: [n, 288], gbc_flat_nozipmap: [n, 288], rf_nct: [n, 8, 36], rf_nct_nozipmap: [n, 8, 36],
     gbr_scaled: [n, 288], xgb_flat: [n, 288], gbc_chmean: [n, 8, 36],
-    gbc_chmean_nozipmap: [n, 8, 36]};
+    gbc_chmean_nozipmap: [n, 8, 36], gbc_deep: [n, 288]};
   for (const [name, dims] of Object.entries(window_models)) {
     const feeds = {input: new ort.Tensor('float32', flat, dims)};
     let r = await run(name + '.onnx', feeds);

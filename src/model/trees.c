@@ -268,10 +268,11 @@ static int reduce_axes(const wf_node *n, const wf_model *m, int r, int *red) {
 
 /* Dependency sets of node n's output 0 from its inputs; 0, or -1 when the op is not followed. */
 static int dep_node(const wf_model *m, const wf_engine *e, const wf_node *n, depset *d) {
-    static const char *const same[] = {
-        "Identity",  "Cast", "Dropout", "Scaler", "Relu",  "LeakyRelu", "Sigmoid", "Tanh",
-        "Abs",       "Neg",  "Sqrt",    "Exp",    "Log",   "Flatten",   "Reshape", "Squeeze",
-        "Unsqueeze", "Clip", "Floor",   "Ceil",   "Round", "Sign",      NULL};
+    static const char *const same[] = {"Identity",  "Cast",      "Dropout", "Scaler",    "Relu",
+                                       "LeakyRelu", "Sigmoid",   "Tanh",    "Abs",       "Neg",
+                                       "Sqrt",      "Exp",       "Log",     "Flatten",   "Reshape",
+                                       "Squeeze",   "Unsqueeze", "Clip",    "Floor",     "Ceil",
+                                       "Round",     "Sign",      "Imputer", "Binarizer", NULL};
     static const char *const binary[] = {"Add", "Sub", "Mul", "Div",  "Pow",
                                          "Max", "Min", "Sum", "Mean", NULL};
     static const char *const reduce[] = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum",
@@ -344,6 +345,52 @@ static int dep_node(const wf_model *m, const wf_engine *e, const wf_node *n, dep
             for (int a = 0; a < it->rank; a++)
                 o += ((i / ist[a]) % it->dims[a]) * kst[a];
             or_into(dst + o * W, d->val[n->in[0]] + i * W, W);
+        }
+        return 0;
+    }
+    if (!strcmp(op, "Normalizer")) { /* every output of a row depends on the whole row */
+        const wf_tensor *it = wf_engine_value(e, n->in[0]);
+        if (!d->known[n->in[0]] || it->rank > 2 || wf_numel(it) != on)
+            return -1;
+        int64_t c = it->rank ? it->dims[it->rank - 1] : 1, r = c ? on / c : 0;
+        for (int64_t b = 0; b < r; b++) {
+            uint64_t *acc = dst + b * c * W;
+            for (int64_t j = 0; j < c; j++)
+                or_into(acc, d->val[n->in[0]] + (b * c + j) * W, W);
+            for (int64_t j = 1; j < c; j++)
+                memcpy(acc + j * W, acc, (size_t)W * sizeof *dst);
+        }
+        return 0;
+    }
+    if (!strcmp(op, "ArrayFeatureExtractor")) { /* constant indices on the last axis */
+        const wf_tensor *it = wf_engine_value(e, n->in[0]);
+        const wf_value *iv = &m->vals[n->in[1]];
+        if (!d->known[n->in[0]] || iv->kind != WF_VAL_CONST || it->rank < 1)
+            return -1;
+        int64_t c = it->dims[it->rank - 1], k = wf_numel(&iv->c), r = c ? wf_numel(it) / c : 0;
+        const int64_t *ix = iv->c.data;
+        if (r * k != on)
+            return -1;
+        for (int64_t b = 0; b < r; b++)
+            for (int64_t j = 0; j < k; j++)
+                if (ix[j] >= 0 && ix[j] < c)
+                    memcpy(dst + (b * k + j) * W, d->val[n->in[0]] + (b * c + ix[j]) * W,
+                           (size_t)W * sizeof *dst);
+        return 0;
+    }
+    if (!strcmp(op, "FeatureVectorizer")) { /* concat along axis 1, each input cut or padded */
+        const wf_attr *a = wf_attr_find(n, "inputdimensions");
+        int64_t N = ot->dims[0], Wd = ot->dims[1], off = 0;
+        for (int k = 0; k < n->n_in; k++) {
+            if (!d->known[n->in[k]])
+                return -1;
+            const wf_tensor *it = wf_engine_value(e, n->in[k]);
+            int64_t c = it->rank ? it->dims[it->rank - 1] : 1;
+            for (int64_t b = 0; b < N; b++)
+                for (int64_t j = 0; j < a->ints[k] && j < c; j++)
+                    memcpy(dst + (b * Wd + off + j) * W, d->val[n->in[k]] + (b * c + j) * W,
+                           (size_t)W * sizeof *dst);
+            off += a->ints[k];
         }
         return 0;
     }
@@ -454,8 +501,9 @@ static wf_status feature_cells(wf_tree_model *tm, const wf_engine *e, int tree_n
         s = wf_error_set(err, WF_ERR_UNSUPPORTED,
                          "%s: TreeSHAP cannot tell which window cells the tree features depend "
                          "on: %s between the input and the trees is not one of the ops it "
-                         "follows (reshapes, Transpose, Cast, Scaler, elementwise ops, "
-                         "ReduceMean/Max/Min/Sum, Concat)",
+                         "follows (reshapes, Transpose, Cast, Scaler, Imputer, Normalizer, "
+                         "elementwise ops, ReduceMean/Max/Min/Sum, Concat, "
+                         "ArrayFeatureExtractor, FeatureVectorizer)",
                          m->name,
                          bad >= 0 ? wf_node_label(&m->nodes[bad], lb, sizeof lb) : "a node");
         goto done;

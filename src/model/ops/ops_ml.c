@@ -806,8 +806,20 @@ const wf_opdef wf_op_scaler = {"Scaler", scaler_check, scaler_shape, scaler_fwd,
 
 /* ---- the ai.onnx.ml table ---- */
 
-static const wf_opdef *const ml_table[] = {&wf_op_tree_classifier, &wf_op_tree_regressor,
-                                           &wf_op_zipmap, &wf_op_scaler};
+extern const wf_opdef wf_op_imputer, wf_op_binarizer, wf_op_normalizer, wf_op_afe,
+    wf_op_feature_vectorizer, wf_op_linear_regressor, wf_op_linear_classifier;
+
+static const wf_opdef *const ml_table[] = {&wf_op_tree_classifier,
+                                           &wf_op_tree_regressor,
+                                           &wf_op_zipmap,
+                                           &wf_op_scaler,
+                                           &wf_op_imputer,
+                                           &wf_op_binarizer,
+                                           &wf_op_normalizer,
+                                           &wf_op_afe,
+                                           &wf_op_feature_vectorizer,
+                                           &wf_op_linear_regressor,
+                                           &wf_op_linear_classifier};
 
 const wf_opdef *wf_op_find_ml(const char *op_type) {
     for (size_t i = 0; i < sizeof ml_table / sizeof ml_table[0]; i++)
@@ -817,5 +829,7 @@ const wf_opdef *wf_op_find_ml(const char *op_type) {
 }
 
 const char *wf_op_ml_supported_list(void) {
-    return "TreeEnsembleClassifier, TreeEnsembleRegressor, ZipMap, Scaler";
+    return "TreeEnsembleClassifier, TreeEnsembleRegressor, ZipMap, Scaler, Imputer, Binarizer, "
+           "Normalizer, ArrayFeatureExtractor, FeatureVectorizer, LinearRegressor, "
+           "LinearClassifier";
 }

@@ -400,6 +400,12 @@ def main():
     save(classifier_model(rf_trees, None, "NONE", [None, C, T], False, front=[flat],
                           tree_in="flat"), "rf_nct_nozipmap.onnx")
     add_refs("rf_nct", rf_trees, 0.0, 1, check=lambda Z: rf.predict_proba(Z)[:, 1])
+    # the same forest on [N, T, C] windows: Transpose back to [N, C, T], then Flatten (its
+    # TreeSHAP values are rf_nct's)
+    tr = helper.make_node("Transpose", ["input"], ["nct"], name="Transpose", perm=[0, 2, 1])
+    flat2 = helper.make_node("Flatten", ["nct"], ["flat"], name="Flatten", axis=1)
+    save(classifier_model(rf_trees, None, "NONE", [None, T, C], False, front=[tr, flat2],
+                          tree_in="flat"), "rf_ntc.onnx")
 
     # GradientBoostingRegressor with a Scaler in front: 30 trees depth 3 on standardized cells
     mu = X.mean(axis=0).astype(np.float32)
@@ -452,7 +458,33 @@ def main():
         return Z.reshape(len(Z), C, T).astype(np.float64).mean(axis=2).astype(np.float32)
     add_refs("gbc_chmean", gbm_trees, gbm_base, 0, cells=False, row_fn=mean_rows)
 
+    # GBC behind ArrayFeatureExtractor: the last 12 steps of channels 2 and 5 (24 cells)
+    sel = np.array([c * T + t for c in (2, 5) for t in range(T - 12, T)], dtype=np.int64)
+    gba = GradientBoostingClassifier(n_estimators=25, max_depth=3, random_state=2).fit(X[:, sel], y)
+    gba_trees = sk_trees(gba.estimators_[:, 0], gba.learning_rate,
+                         lambda v, s: {0: float(np.float32(s * v[0][0]))})
+    pa = gba.init_.class_prior_
+    gba_base = float(np.float32(math.log(pa[1] / pa[0])))
+    afe = helper.make_node("ArrayFeatureExtractor", ["input", "sel"], ["picked"],
+                           domain="ai.onnx.ml", name="ArrayFeatureExtractor")
+    sel_init = helper.make_tensor("sel", TensorProto.INT64, [len(sel)], sel.tolist())
+    save(classifier_model(gba_trees, [gba_base], "LOGISTIC", [None, CT], False, front=[afe],
+                          tree_in="picked", extra_inits=[sel_init]), "gbc_afe.onnx")
+
+    def pick_rows(Z):
+        return Z.reshape(len(Z), CT)[:, sel].astype(np.float32)
+    add_refs("gbc_afe", gba_trees, gba_base, 0, cells=False, row_fn=pick_rows,
+             check=lambda Z: gba.decision_function(Z[:, sel]))
+    ent = refs["models"]["gbc_afe"]
+    for wi in shap_idx:  # per cell: the picked features' values, 0 for the other cells
+        pc = shapley_cells(gba_trees, gba_base, 0, pick_rows(X[wi][None])[0], pick_rows(BG))
+        full = np.zeros(CT)
+        full[sel] = pc
+        ent["cell_phi"].append(full.tolist())
+
     synthetic(inputs)
+    helpers(inputs)
+    hostile()
     json.dump(inputs, open(os.path.join(HERE, "inputs.json"), "w"), separators=(",", ":"))
     json.dump(refs, open(os.path.join(HERE, "shap_refs.json"), "w"), separators=(",", ":"))
 
@@ -540,6 +572,98 @@ def synthetic(inputs):
         save(m, name + ".onnx")
         names.append(name)
     inputs["synthetic_models"] = names
+
+
+def helpers(inputs):
+    """The ai.onnx.ml helpers on the synthetic 6-feature rows (with NaNs)."""
+    F = 6
+    rng = np.random.default_rng(9)
+    names = []
+
+    def one(name, nodes, out_dims, inits=(), outs=None):
+        inp = helper.make_tensor_value_info("input", TensorProto.FLOAT, [None, F])
+        if outs is None:
+            outs = [helper.make_tensor_value_info("variable", TensorProto.FLOAT, out_dims)]
+        save(make_model(nodes, [inp], outs, inits), name + ".onnx")
+        names.append(name)
+
+    ml = dict(domain="ai.onnx.ml")
+    one("help_imputer_nan", [helper.make_node("Imputer", ["input"], ["variable"], **ml,
+                                              imputed_value_floats=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+                                              replaced_value_float=float("nan"))], [None, F])
+    one("help_imputer_val", [helper.make_node("Imputer", ["input"], ["variable"], **ml,
+                                              imputed_value_floats=[9.0],
+                                              replaced_value_float=0.5)], [None, F])
+    one("help_binarizer", [helper.make_node("Binarizer", ["input"], ["variable"], **ml,
+                                            threshold=0.25)], [None, F])
+    for norm in ["MAX", "L1", "L2"]:
+        one("help_normalizer_" + norm.lower(),
+            [helper.make_node("Normalizer", ["input"], ["variable"], **ml, norm=norm)], [None, F])
+    a = helper.make_tensor("ia", TensorProto.INT64, [4], [4, 0, 2, 2])
+    b = helper.make_tensor("ib", TensorProto.INT64, [2], [1, 3])
+    one("help_afe_fv", [
+        helper.make_node("ArrayFeatureExtractor", ["input", "ia"], ["A"], **ml),
+        helper.make_node("ArrayFeatureExtractor", ["input", "ib"], ["B"], **ml),
+        helper.make_node("FeatureVectorizer", ["A", "B"], ["variable"], **ml,
+                         inputdimensions=[3, 4])], [None, 7], inits=[a, b])
+
+    def coef(k):
+        return [float(np.float32(v)) for v in rng.normal(size=k * F)]
+
+    def icpt(k):
+        return [float(np.float32(v)) for v in rng.normal(size=k)]
+    for k, post in [(1, "NONE"), (1, "PROBIT"), (3, "SOFTMAX"), (3, "LOGISTIC"),
+                    (3, "SOFTMAX_ZERO"), (2, "NONE")]:
+        one("help_linreg_%d_%s" % (k, post.lower()),
+            [helper.make_node("LinearRegressor", ["input"], ["variable"], **ml,
+                              coefficients=coef(k), intercepts=icpt(k), targets=k,
+                              post_transform=post)], [None, k])
+    for k, labels, post in [(1, [0, 1], "LOGISTIC"), (1, [0, 1], "NONE"), (2, [3, 7], "LOGISTIC"),
+                            (3, [0, 1, 2], "SOFTMAX"), (3, [5, 6, 7], "NONE"),
+                            (3, [0, 1, 2], "SOFTMAX_ZERO")]:
+        cols = 2 if (k == 1 and len(labels) == 2) else k
+        outs = [helper.make_tensor_value_info("output_label", TensorProto.INT64, [None]),
+                helper.make_tensor_value_info("output_probability", TensorProto.FLOAT,
+                                              [None, cols])]
+        one("help_lincls_%d_%s" % (k, post.lower()),
+            [helper.make_node("LinearClassifier", ["input"], ["output_label",
+                                                              "output_probability"], **ml,
+                              coefficients=coef(k), intercepts=icpt(k), classlabels_ints=labels,
+                              post_transform=post)], None, outs=outs)
+    inputs["synthetic_models"] += names
+
+
+def hostile():
+    """Broken tree ensembles the loader must reject with a message (saved unchecked)."""
+    def tree():
+        return [dict(mode="BRANCH_LEQ", feature=1, thr=0.5, t=1, f=2, miss=0, w={}),
+                dict(mode="LEAF", feature=0, thr=0.0, t=0, f=0, miss=0, w={0: 0.25}),
+                dict(mode="LEAF", feature=0, thr=0.0, t=0, f=0, miss=0, w={0: -0.5})]
+
+    def write(name, m):
+        onnx.save(m, os.path.join(HERE, name + ".onnx"))
+
+    def edit(name, fn):
+        m = classifier_model([tree(), tree()], [0.0], "LOGISTIC", [None, 4], False)
+        fn(m.graph.node[-1])
+        write(name, m)
+
+    def set_attr(node, name, value):
+        for i, a in enumerate(node.attribute):
+            if a.name == name:
+                node.attribute.remove(a)
+                break
+        node.attribute.append(helper.make_attribute(name, value))
+    edit("bad_cycle", lambda n: set_attr(n, "nodes_truenodeids", [0, 0, 0, 1, 0, 0]))
+    edit("bad_child", lambda n: set_attr(n, "nodes_falsenodeids", [7, 0, 0, 2, 0, 0]))
+    edit("bad_classid", lambda n: set_attr(n, "class_ids", [0, 5, 0, 0]))
+    edit("bad_mode", lambda n: set_attr(n, "nodes_modes",
+                                        ["BRANCH_LEQ", "LEAF", "LEAF", "BRANCH_XX", "LEAF",
+                                         "LEAF"]))
+    edit("bad_weight_node", lambda n: set_attr(n, "class_nodeids", [1, 2, 0, 2]))
+    edit("bad_lengths", lambda n: set_attr(n, "nodes_values", [0.5]))
+    edit("bad_strings", lambda n: (set_attr(n, "classlabels_strings", ["a", "b"]),
+                                   set_attr(n, "classlabels_int64s", [])))
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ function tensorOut(r) {
   const window_models = {
     gbc_flat: [n, 288], gbc_flat_nozipmap: [n, 288], rf_nct: [n, 8, 36], rf_nct_nozipmap: [n, 8, 36],
     gbr_scaled: [n, 288], xgb_flat: [n, 288], gbc_chmean: [n, 8, 36],
-    gbc_chmean_nozipmap: [n, 8, 36], gbc_deep: [n, 288]};
+    gbc_chmean_nozipmap: [n, 8, 36], gbc_deep: [n, 288], gbc_afe: [n, 288]};
   for (const [name, dims] of Object.entries(window_models)) {
     const feeds = {input: new ort.Tensor('float32', flat, dims)};
     let r = await run(name + '.onnx', feeds);
@@ -61,9 +61,17 @@ function tensorOut(r) {
   }
   const syn = inputs.synthetic.map((r) => r.map((v) => (v === null ? NaN : v)));
   const sflat = new Float32Array(syn.flat());
+  const clean = syn.filter((r) => r.every((v) => !Number.isNaN(v)));
   for (const name of inputs.synthetic_models) {
     const feeds = {input: new ort.Tensor('float32', sflat, [syn.length, syn[0].length])};
-    out.models[name] = tensorOut(await run(name + '.onnx', feeds));
+    let r = tensorOut(await run(name + '.onnx', feeds));
+    if (r.error) {  // e.g. ORT's Binarizer refuses NaN input: the rows without NaN only
+      const e = r.error;
+      r = tensorOut(await run(name + '.onnx',
+        {input: new ort.Tensor('float32', new Float32Array(clean.flat()), [clean.length, syn[0].length])}));
+      r.nan_rows_dropped = e;
+    }
+    out.models[name] = r;
   }
   fs.writeFileSync(path.join(here, 'ort_outputs.json'), JSON.stringify(out));
 })();

@@ -480,7 +480,9 @@ static wf_status read_value_info(const Onnx__ValueInfoProto *vi, const char *rol
                             "graph %s '%s' is a %s; only dense tensors are supported", role, nm, k);
     }
     const Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
-    if (tt && tt->has_elem_type) {
+    /* a classifier's string label output: computed as the class index (ops/ops_ml.c) */
+    int string_label = !strcmp(role, "output") && tt && tt->has_elem_type && tt->elem_type == 8;
+    if (tt && tt->has_elem_type && !string_label) {
         if (!dtype_supported(tt->elem_type))
             return wf_error_set(
                 err, WF_ERR_UNSUPPORTED,

@@ -7,7 +7,8 @@
  * runs of equal nodes_treeids; a run's first node is its root), base values are added after the
  * trees, then the post transform. The classifier's two-class rules (one weight column, base
  * values, the label and the second probability column) copy ORT's TreeAggregatorClassifier.
- * Non-goals: double/int inputs, string class labels (the label output would be a string tensor).
+ * String class labels: the label output holds the class index into classlabels_strings (whyflag
+ * has no string tensors; the declared string output is accepted). Non-goals: double/int inputs.
  *
  * ZipMap's sequence of maps is not materialized: its output aliases the probability tensor (N,
  * classes) that feeds it, which is what a score is read from. Trees have no gradient (backward
@@ -171,14 +172,15 @@ static wf_status trees_parse(wf_node *n, int classifier, wf_error *err) {
     if (classifier) {
         int cl = 0;
         const int64_t *labs = ints_of(n, "classlabels_int64s", &cl);
-        if (wf_attr_find(n, "classlabels_strings")) {
-            s = wf_node_error(err, WF_ERR_UNSUPPORTED, n,
-                              "string class labels (classlabels_strings) are not supported: the "
-                              "label output would be a string tensor; export int64 labels");
-            goto done;
-        }
-        if (cl <= 0) {
-            s = wf_node_error(err, WF_ERR_PARSE, n, "classlabels_int64s is missing or empty");
+        const wf_attr *sl = wf_attr_find(n, "classlabels_strings");
+        if (sl && sl->n_strs > 0) {
+            /* string labels: like ORT, classes are their indices; the label output holds the
+             * index into classlabels_strings (whyflag has no string tensors) */
+            cl = sl->n_strs;
+            labs = NULL;
+        } else if (cl <= 0) {
+            s = wf_node_error(err, WF_ERR_PARSE, n,
+                              "classlabels_int64s and classlabels_strings are missing or empty");
             goto done;
         }
         n_out = cl;
@@ -253,7 +255,7 @@ static wf_status trees_parse(wf_node *n, int classifier, wf_error *err) {
     for (int i = 0; i < cb; i++)
         t->base[i] = (float)base[i];
     for (int i = 0; classifier && i < n_out; i++)
-        t->labels[i] = labels_src[i];
+        t->labels[i] = labels_src ? labels_src[i] : i;
     for (int i = 0; i < nn; i++) {
         keys[i].tree = treeids[i];
         keys[i].node = nodeids[i];

@@ -528,6 +528,7 @@ def synthetic(inputs):
     specs = []
     for post in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"]:
         specs.append(("syn_cls3_%s" % post.lower(), "cls", 3, post, None, [0.1, -0.2, 0.3]))
+    specs.append(("syn_cls3_strings", "clsstr", 3, "SOFTMAX", None, [0.1, -0.2, 0.3]))
     specs.append(("syn_cls2_one_logistic", "cls1", 2, "LOGISTIC", None, [0.25]))
     specs.append(("syn_cls2_one_none_pos", "cls1pos", 2, "NONE", None, None))
     specs.append(("syn_cls2_one_probit", "cls1pos", 2, "PROBIT", None, [0.1]))
@@ -551,6 +552,17 @@ def synthetic(inputs):
         elif kind == "cls":
             trees = [rand_tree(3, k) for _ in range(5)]
             m = classifier_model(trees, base, post, [None, F], False, n_classes=k)
+        elif kind == "clsstr":  # string labels: a string label output
+            trees = [rand_tree(3, k) for _ in range(5)]
+            m = classifier_model(trees, base, post, [None, F], False, n_classes=k)
+            node = m.graph.node[-1]
+            for a in list(node.attribute):
+                if a.name == "classlabels_int64s":
+                    node.attribute.remove(a)
+            node.attribute.append(helper.make_attribute("classlabels_strings",
+                                                        ["low", "mid", "high"]))
+            m.graph.output[0].type.tensor_type.elem_type = TensorProto.STRING
+            inputs["string_labels"] = ["low", "mid", "high"]
         else:
             trees = [rand_tree(3, k) for _ in range(5)]
             m = regressor_model(trees, base, [None, F], agg=agg, post=post, n_targets=k)
@@ -662,8 +674,7 @@ def hostile():
                                          "LEAF"]))
     edit("bad_weight_node", lambda n: set_attr(n, "class_nodeids", [1, 2, 0, 2]))
     edit("bad_lengths", lambda n: set_attr(n, "nodes_values", [0.5]))
-    edit("bad_strings", lambda n: (set_attr(n, "classlabels_strings", ["a", "b"]),
-                                   set_attr(n, "classlabels_int64s", [])))
+    edit("bad_nolabels", lambda n: set_attr(n, "classlabels_int64s", []))
 
 
 if __name__ == "__main__":

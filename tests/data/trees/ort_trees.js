@@ -26,7 +26,8 @@ function tensorOut(r) {
     if (k === 'error') { o.error = r.error; continue; }
     const t = r[k];
     if (t && t.data !== undefined && t.dims !== undefined) {
-      o[k] = {dims: t.dims.map(Number), data: Array.from(t.data, (v) => Number(v))};
+      o[k] = {dims: t.dims.map(Number),
+        data: t.type === 'string' ? Array.from(t.data) : Array.from(t.data, (v) => Number(v))};
     } else {
       o[k] = {nontensor: JSON.stringify(t).slice(0, 200)};
     }

@@ -20,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain/explain_impl.h"
 #include "testutil.h"
 #include "test_explain_json.h"
+#include "whyflag/explain.h"
+#include "whyflag/windows.h"
 #include "whyflag/engine.h"
 #include "whyflag/model.h"
 #include "whyflag/trees.h"
@@ -586,6 +589,77 @@ START_TEST(test_treeshap_mixed_players_vs_engine) {
 }
 END_TEST
 
+/* The issue's claim: TreeSHAP of the margin equals exact KernelSHAP of the margin with the same
+ * background and players. whyflag's own exact KernelSHAP (every coalition, identity link) on
+ * models whose score is the margin (regressor; forest with post_transform NONE), with channel
+ * players (mixed player shapes: test_treeshap_mixed_players_vs_engine). */
+static void vs_kernelshap(const char *name, wf_groups_kind groups, int segments, int n_windows) {
+    wf_model *m = load(name);
+    wf_error err = {0};
+    wf_windows ws = {0};
+    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &ws, &err) == WF_OK, "%s",
+                  err.msg);
+    wf_predictor p;
+    ck_assert(wf_model_predictor(m, NC, NT, WF_LAYOUT_AUTO, &p, &err) == WF_OK);
+    wf_explain_settings st;
+    wf_explain_settings_default(&st);
+    st.do_ig = 0;
+    st.nsamples = WF_NSAMPLES_EXACT;
+    st.link = WF_LINK_IDENTITY;
+    st.groups = groups;
+    st.segments = segments;
+    wf_background bg = {NC, NT, NBG, BG, NULL, ""};
+    double w[NBG];
+    for (int i = 0; i < NBG; i++)
+        w[i] = 1.0 / NBG;
+    bg.weight = w;
+    int64_t idx[4];
+    tj *sw = tj_get(REFS, "shap_windows");
+    for (int i = 0; i < n_windows; i++)
+        idx[i] = (int64_t)tj_num(tj_at(sw, i));
+    wf_explanation out[4];
+    ck_assert_msg(wf_explain_run(&st, &p, &bg, &ws, idx, n_windows, out, &err) == WF_OK, "%s",
+                  err.msg);
+    wf_players pl = {0};
+    ck_assert(wf_players_build(&st, NC, NT, NULL, &pl, &err) == WF_OK);
+    wf_tree_model *tm = NULL;
+    ck_assert(wf_tree_model_new(m, NC, NT, WF_LAYOUT_AUTO, &tm, &err) == WF_OK);
+    wf_treeshap *ts = NULL;
+    ck_assert_msg(wf_treeshap_new(tm, BG, w, NBG, pl.M, pl.start, pl.cells, &ts, &err) == WF_OK,
+                  "%s", err.msg);
+    double phi[64], fx, base, worst = 0;
+    for (int i = 0; i < n_windows; i++) {
+        ck_assert_msg(out[i].status == WF_OK && out[i].kshap.exact && out[i].kshap.M == pl.M, "%s",
+                      out[i].error);
+        ck_assert(wf_treeshap_explain(ts, ws.w[idx[i]].values, phi, &fx, &base, &err) == WF_OK);
+        char what[128];
+        snprintf(what, sizeof what, "%s window %lld TreeSHAP vs exact KernelSHAP (%d players)",
+                 name, (long long)idx[i], pl.M);
+        /* KernelSHAP evaluates the model in float: its coalition values carry float rounding */
+        double e = tu_check_close_d(what, phi, out[i].kshap.values, (size_t)pl.M, 0, 2e-6);
+        worst = e > worst ? e : worst;
+        ck_assert(fabs(fx - out[i].kshap.f_x) <= 2e-6 &&
+                  fabs(base - out[i].kshap.base_value) <= 2e-6);
+        wf_explanation_deinit(&out[i]);
+    }
+    fprintf(stderr, "%s: %d players, max |TreeSHAP - exact KernelSHAP| = %.3g\n", name, pl.M,
+            worst);
+    wf_treeshap_free(ts);
+    wf_tree_model_free(tm);
+    wf_players_free(&pl);
+    wf_explain_settings_deinit(&st);
+    wf_predictor_deinit(&p);
+    wf_windows_free(&ws);
+    wf_model_free(m);
+}
+
+START_TEST(test_treeshap_vs_kernelshap) {
+    setup();
+    vs_kernelshap("gbr_scaled", WF_GROUPS_CHANNEL, 0, 4);
+    vs_kernelshap("rf_nct", WF_GROUPS_CHANNEL, 0, 4);
+}
+END_TEST
+
 START_TEST(test_unsupported) {
     setup();
     wf_error err = {0};
@@ -651,6 +725,7 @@ int main(void) {
     tcase_add_test(tt, test_treeshap_vs_shap);
     tcase_add_test(tt, test_treeshap_channel_means);
     tcase_add_test(tt, test_treeshap_mixed_players_vs_engine);
+    tcase_add_test(tt, test_treeshap_vs_kernelshap);
     tcase_add_test(tt, test_unsupported);
     suite_add_tcase(s, tt);
     return tu_run_suite(s);

@@ -7,8 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "whyflag/model.h"
 #include "whyflag/treeshap.h"
 
 #define NTREES 100
@@ -85,6 +87,61 @@ int main(int argc, char **argv) {
         printf("TreeSHAP %d trees depth %d, %d features, %d background rows, %3d players: "
                "%.2f ms per window (%d windows)\n",
                NTREES, DEPTH, F, NB, M, 1e3 * dt / windows, windows);
+    }
+    if (argc > 2) { /* end to end on a model, background from tests/data/explain */
+        enum { C = 8, T = 36, CT = C * T };
+        FILE *f = fopen(WF_SOURCE_DIR "/tests/data/explain/background.json", "rb");
+        if (!f)
+            return 1;
+        static char buf[1 << 21];
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        char *p = strstr(buf, "\"values\"");
+        static float bgw[NB * CT];
+        for (int i = 0; p && i < NB * CT; i++) {
+            while (*p && !(*p == '-' || (*p >= '0' && *p <= '9')))
+                p++;
+            bgw[i] = strtof(p, &p);
+        }
+        wf_model *m = NULL;
+        wf_tree_model *tm = NULL;
+        wf_treeshap *ts = NULL;
+        if (wf_model_load(argv[2], &m, &err) ||
+            wf_tree_model_new(m, C, T, WF_LAYOUT_AUTO, &tm, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        int64_t start[CT + 1], cells[CT];
+        for (int i = 0; i < CT; i++)
+            cells[i] = i;
+        for (int pass = 0; pass < 2; pass++) {
+            int M = pass ? CT : C;
+            for (int q = 0; q <= M; q++)
+                start[q] = pass ? q : q * T;
+            double t0 = now();
+            if (wf_treeshap_new(tm, bgw, NULL, NB, M, start, cells, &ts, &err)) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            double t1 = now();
+            for (int w = 0; w < windows; w++) {
+                if (wf_treeshap_explain(ts, bgw + (size_t)(w % NB) * CT, phi, &fx, &base, &err)) {
+                    fprintf(stderr, "%s\n", err.msg);
+                    return 1;
+                }
+                sink += phi[0];
+            }
+            double t2 = now();
+            const wf_tree_ensemble *te = wf_tree_model_ensemble(tm);
+            printf("%s (%d trees, %d nodes), %d background windows, %3d players: setup %.2f ms, "
+                   "%.2f ms per window end to end (%d windows)\n",
+                   argv[2], te->n_trees, te->n_nodes, NB, M, 1e3 * (t1 - t0),
+                   1e3 * (t2 - t1) / windows, windows);
+            wf_treeshap_free(ts);
+        }
+        wf_tree_model_free(tm);
+        wf_model_free(m);
     }
     fprintf(stderr, "(checksum %g)\n", sink);
     free(roots);

@@ -241,6 +241,8 @@ static int is_any(const char *op, const char *const *names) {
 static int reduce_axes(const wf_node *n, const wf_model *m, int r, int *red) {
     int64_t axes[WF_MAX_RANK];
     int k = wf_attr_ints(n, "axes", axes, WF_MAX_RANK);
+    if (k > WF_MAX_RANK)
+        return -1;
     if (n->n_in >= 2 && n->in[1] >= 0) {
         const wf_value *v = &m->vals[n->in[1]];
         if (v->kind != WF_VAL_CONST || v->c.dtype != WF_DTYPE_INT64)
@@ -313,8 +315,13 @@ static int dep_node(const wf_model *m, const wf_engine *e, const wf_node *n, dep
         int r = it->rank;
         int64_t perm[WF_MAX_RANK], ist[WF_MAX_RANK], ost[WF_MAX_RANK];
         int k = wf_attr_ints(n, "perm", perm, WF_MAX_RANK);
+        if (k > WF_MAX_RANK || (k >= 0 && k != r) || ot->rank != r)
+            return -1;
         for (int a = 0; a < r && k < 0; a++)
             perm[a] = r - 1 - a;
+        for (int a = 0; a < r; a++)
+            if (perm[a] < 0 || perm[a] >= r)
+                return -1;
         strides_of(it, ist);
         strides_of(ot, ost);
         for (int64_t i = 0; i < on; i++) {

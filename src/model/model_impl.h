@@ -41,7 +41,8 @@ typedef enum wf_attr_type {
     WF_ATTR_STRING = 3,
     WF_ATTR_TENSOR = 4,
     WF_ATTR_FLOATS = 6,
-    WF_ATTR_INTS = 7
+    WF_ATTR_INTS = 7,
+    WF_ATTR_STRINGS = 8
 } wf_attr_type;
 
 typedef struct wf_attr {
@@ -53,6 +54,10 @@ typedef struct wf_attr {
     int n;         /* number of ints or floats */
     int64_t *ints; /* (n) */
     float *floats; /* (n) */
+    int n_strs;    /* STRINGS attributes (ai.onnx.ml: nodes_modes, classlabels_strings) */
+    char **strs;   /* (n_strs) */
+    int n_dbl;     /* TENSOR attributes of dtype float or double, decoded to double */
+    double *dbl;   /* (n_dbl) */
 } wf_attr;
 
 /* Parsed attributes: one struct for every op (each op uses the fields it needs). */
@@ -91,6 +96,7 @@ typedef struct wf_node {
     int n_attr;
     wf_attr *attr;
     wf_params p;
+    void *aux; /* parsed state of an ai.onnx.ml op (one malloc'd block), free()d with the model */
 } wf_node;
 
 /* Shape rule: given inputs (shape; data only for constant or caller-fed inputs), set the output
@@ -142,6 +148,14 @@ struct wf_model {
 const wf_opdef *wf_op_find(const char *op_type);
 /* Comma-separated list of supported op names, static. */
 const char *wf_op_supported_list(void);
+
+/* Index of the graph output a score is read from (trees.c): output 0 when it is float, else the
+ * first float output (a classifier's probabilities after its label); -1 when none is float. */
+int wf_model_score_head(const wf_model *m);
+
+/* ai.onnx.ml ops (ops/ops_ml.c): NULL when op_type is not one of them. */
+const wf_opdef *wf_op_find_ml(const char *op_type);
+const char *wf_op_ml_supported_list(void);
 
 /* ---- attribute access (ops/attrs.c) ---- */
 const wf_attr *wf_attr_find(const wf_node *n, const char *name);

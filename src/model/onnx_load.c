@@ -222,8 +222,13 @@ void wf_model_free(wf_model *m) {
             free(n->attr[a].s);
             free(n->attr[a].ints);
             free(n->attr[a].floats);
+            for (int k = 0; k < n->attr[a].n_strs; k++)
+                free(n->attr[a].strs[k]);
+            free(n->attr[a].strs);
+            free(n->attr[a].dbl);
         }
         free(n->attr);
+        free(n->aux);
     }
     free(m->nodes);
     free(m->inputs);
@@ -312,6 +317,60 @@ static void label_of(const Onnx__NodeProto *np, size_t idx, char *buf, size_t si
              np->op_type ? np->op_type : "?");
 }
 
+/* Attribute lists of tree ensembles hold one entry per tree node: allow a few million. */
+#define WF_ATTR_MAX_LEN (1 << 24)
+
+/* STRINGS attributes and float/double TENSOR attributes (the ai.onnx.ml ops' nodes_modes,
+ * classlabels_strings, *_as_tensor); other tensor attributes are kept unread as before. */
+static wf_status convert_ml_attr(const Onnx__AttributeProto *a, const char *label, wf_attr *d,
+                                 wf_error *err) {
+    if (a->n_strings) {
+        if (a->n_strings > WF_ATTR_MAX_LEN)
+            return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: attribute '%s' has %zu strings",
+                                label, d->name, a->n_strings);
+        d->strs = calloc(a->n_strings, sizeof *d->strs);
+        if (!d->strs)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        d->n_strs = (int)a->n_strings;
+        for (size_t k = 0; k < a->n_strings; k++) {
+            d->strs[k] = malloc(a->strings[k].len + 1);
+            if (!d->strs[k])
+                return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+            if (a->strings[k].len)
+                memcpy(d->strs[k], a->strings[k].data, a->strings[k].len);
+            d->strs[k][a->strings[k].len] = 0;
+        }
+    }
+    const Onnx__TensorProto *tp = a->t;
+    if (!tp || !tp->has_data_type || (tp->data_type != 1 && tp->data_type != 11))
+        return WF_OK;
+    size_t es = tp->data_type == 1 ? 4 : 8;
+    size_t n = tp->has_raw_data ? tp->raw_data.len / es
+                                : (tp->data_type == 1 ? tp->n_float_data : tp->n_double_data);
+    if (tp->has_raw_data && tp->raw_data.len % es)
+        return wf_error_set(err, WF_ERR_PARSE, "%s: tensor attribute '%s' has %zu raw bytes", label,
+                            d->name, tp->raw_data.len);
+    if (n > WF_ATTR_MAX_LEN)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: tensor attribute '%s' has %zu values",
+                            label, d->name, n);
+    d->dbl = malloc((n + 1) * sizeof *d->dbl);
+    if (!d->dbl)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    d->n_dbl = (int)n;
+    for (size_t k = 0; k < n; k++) {
+        if (tp->has_raw_data && es == 4) {
+            float f;
+            memcpy(&f, tp->raw_data.data + k * 4, 4);
+            d->dbl[k] = f;
+        } else if (tp->has_raw_data) {
+            memcpy(&d->dbl[k], tp->raw_data.data + k * 8, 8);
+        } else {
+            d->dbl[k] = es == 4 ? tp->float_data[k] : tp->double_data[k];
+        }
+    }
+    return WF_OK;
+}
+
 static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_node *n,
                                wf_error *err) {
     n->n_attr = (int)np->n_attribute;
@@ -363,10 +422,10 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             d->s[a->s.len] = 0;
         }
         if (type == WF_ATTR_INTS && a->n_ints) {
-            if (a->n_ints > 64)
+            if (a->n_ints > WF_ATTR_MAX_LEN)
                 return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                    "%s: attribute '%s' has %zu ints (at most 64 supported)", label,
-                                    d->name, a->n_ints);
+                                    "%s: attribute '%s' has %zu ints (at most %d supported)", label,
+                                    d->name, a->n_ints, WF_ATTR_MAX_LEN);
             d->ints = malloc(a->n_ints * sizeof *d->ints);
             if (!d->ints)
                 return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -374,18 +433,24 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             d->n = (int)a->n_ints;
         }
         if (type == WF_ATTR_FLOATS && a->n_floats) {
-            if (a->n_floats > 64)
+            if (a->n_floats > WF_ATTR_MAX_LEN)
                 return wf_error_set(err, WF_ERR_UNSUPPORTED,
-                                    "%s: attribute '%s' has %zu floats (at most 64 supported)",
-                                    label, d->name, a->n_floats);
+                                    "%s: attribute '%s' has %zu floats (at most %d supported)",
+                                    label, d->name, a->n_floats, WF_ATTR_MAX_LEN);
             d->floats = malloc(a->n_floats * sizeof *d->floats);
             if (!d->floats)
                 return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             memcpy(d->floats, a->floats, a->n_floats * sizeof *d->floats);
             d->n = (int)a->n_floats;
         }
+        if (type == WF_ATTR_STRINGS || type == WF_ATTR_TENSOR) {
+            wf_status st = convert_ml_attr(a, label, d, err);
+            if (st)
+                return st;
+        }
         if (type != WF_ATTR_FLOAT && type != WF_ATTR_INT && type != WF_ATTR_STRING &&
-            type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR)
+            type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR &&
+            type != WF_ATTR_STRINGS)
             return wf_error_set(err, WF_ERR_UNSUPPORTED,
                                 "%s: attribute '%s' has type %d, which no supported op uses", label,
                                 d->name, type);
@@ -400,6 +465,10 @@ static wf_status read_value_info(const Onnx__ValueInfoProto *vi, const char *rol
     v->decl_rank = -1;
     if (!vi->type)
         return WF_OK; /* untyped: the engine learns it at run time */
+    /* ZipMap's output (a sequence of maps): the engine keeps the probability tensor behind it. */
+    if (!strcmp(role, "output") && (vi->type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ||
+                                    vi->type->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE))
+        return WF_OK;
     if (vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
         const char *k = vi->type->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ? "sequence"
                         : vi->type->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE    ? "map"
@@ -411,7 +480,9 @@ static wf_status read_value_info(const Onnx__ValueInfoProto *vi, const char *rol
                             "graph %s '%s' is a %s; only dense tensors are supported", role, nm, k);
     }
     const Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
-    if (tt && tt->has_elem_type) {
+    /* a classifier's string label output: computed as the class index (ops/ops_ml.c) */
+    int string_label = !strcmp(role, "output") && tt && tt->has_elem_type && tt->elem_type == 8;
+    if (tt && tt->has_elem_type && !string_label) {
         if (!dtype_supported(tt->elem_type))
             return wf_error_set(
                 err, WF_ERR_UNSUPPORTED,
@@ -757,9 +828,11 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         char lb[300];
         label_of(np, i, lb, sizeof lb);
         const char *dom = np->domain ? np->domain : "";
-        if (*dom && strcmp(dom, "ai.onnx")) {
+        int ml = !strcmp(dom, "ai.onnx.ml");
+        if (*dom && strcmp(dom, "ai.onnx") && !ml) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                             "%s: domain '%s' is not supported (only ai.onnx ops)", lb, dom);
+                             "%s: domain '%s' is not supported (only ai.onnx and ai.onnx.ml ops)",
+                             lb, dom);
             goto fail;
         }
         const char *op = np->op_type ? np->op_type : "";
@@ -799,7 +872,13 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             map_put(&map, v->name, m->n_vals++);
             continue;
         }
-        const wf_opdef *def = wf_op_find(op);
+        const wf_opdef *def = ml ? wf_op_find_ml(op) : wf_op_find(op);
+        if (!def && ml) {
+            s = wf_error_set(err, WF_ERR_UNSUPPORTED,
+                             "%s: ai.onnx.ml op '%s' is not supported (supported: %s)", lb, op,
+                             wf_op_ml_supported_list());
+            goto fail;
+        }
         if (!def) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
                              "%s: op '%s' is not supported (supported ops: %s)", lb, op,
@@ -957,8 +1036,13 @@ fail:
                 free(n->attr[a].s);
                 free(n->attr[a].ints);
                 free(n->attr[a].floats);
+                for (int k = 0; k < n->attr[a].n_strs; k++)
+                    free(n->attr[a].strs[k]);
+                free(n->attr[a].strs);
+                free(n->attr[a].dbl);
             }
             free(n->attr);
+            free(n->aux);
         }
         free(fnodes);
     }

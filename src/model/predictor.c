@@ -13,6 +13,7 @@
 
 #include "model/kernels/kernels.h"
 #include "model/model_impl.h"
+#include "whyflag/trees.h"
 
 #define CHUNK 256
 
@@ -23,6 +24,9 @@ typedef struct mp_user {
     int hidden_value; /* value index of the first layer's output, -1 without affine map */
     int64_t hidden;
     float *A, *a0;
+    int head;  /* graph output holding the score (wf_model_score_head) */
+    int width; /* its values per window: 1, or 2 for a two-class probability (col 1) */
+    int col;
 } mp_user;
 
 typedef struct mp_ctx {
@@ -90,7 +94,7 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     size_t ct = (size_t)u->C * (size_t)u->T;
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
-    c->dybuf = malloc((size_t)c->chunk * sizeof(float));
+    c->dybuf = malloc((size_t)c->chunk * 2 * sizeof(float));
     wf_status s = WF_OK;
     if (!c->xbuf || !c->dxbuf || !c->dybuf)
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -131,13 +135,15 @@ static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_er
     wf_status s = wf_engine_run(c->e, &t, 1, err);
     if (s)
         return s;
-    const wf_tensor *o = wf_engine_output(c->e, 0);
-    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n)
+    const wf_tensor *o = wf_engine_output(c->e, u->head);
+    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n * u->width)
         return wf_error_set(err, WF_ERR_SHAPE,
-                            "%s: the first output must hold one float per window (%lld for %lld "
+                            "%s: the score output must hold %d float(s) per window (%lld for %lld "
                             "windows)",
-                            u->m->name, (long long)wf_numel(o), (long long)n);
-    memcpy(y, o->data, (size_t)n * sizeof *y);
+                            u->m->name, u->width, (long long)wf_numel(o), (long long)n);
+    const float *od = o->data;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = od[i * u->width + u->col];
     return WF_OK;
 }
 
@@ -168,10 +174,11 @@ static wf_status grad(void *ctx, const float *x, int64_t n, float *y, float *dx,
         wf_status s = run_chunk(c, x + (size_t)i * ct, k, y + i, err);
         if (s)
             return s;
-        for (int64_t j = 0; j < k; j++)
-            c->dybuf[j] = 1.0f; /* windows are independent: d(sum y)/dx = per-window dy/dx */
+        /* windows are independent: d(sum y)/dx = per-window dy/dx */
+        for (int64_t j = 0; j < k * u->width; j++)
+            c->dybuf[j] = j % u->width == u->col ? 1.0f : 0.0f;
         float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
-        s = wf_engine_backward(c->e, 0, c->dybuf, 0, dst, err);
+        s = wf_engine_backward(c->e, u->head, c->dybuf, 0, dst, err);
         if (s)
             return s;
         if (u->layout == WF_LAYOUT_NTC)
@@ -226,9 +233,9 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     if (x->dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: input '%s' is %s, not float32", m->name,
                             x->name, wf_dtype_name(x->dtype));
-    if (m->vals[m->outputs[0]].dtype != WF_DTYPE_FLOAT)
-        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: output '%s' is not float32", m->name,
-                            m->vals[m->outputs[0]].name);
+    int head = wf_model_score_head(m);
+    if (head < 0)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: no output is float32", m->name);
     int r = x->decl_rank;
     const int64_t *d = x->decl_dims;
     wf_layout got = layout;
@@ -284,6 +291,7 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     u->T = T;
     u->layout = got;
     u->hidden_value = -1;
+    u->head = head;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
     wf_tensor t;
@@ -293,12 +301,15 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         float *zero = calloc((size_t)C * (size_t)T, sizeof *zero);
         t.data = zero;
         s = zero ? wf_engine_run(e, &t, 1, err) : wf_error_set(err, WF_ERR_NOMEM, "oom");
-        if (!s && wf_numel(wf_engine_output(e, 0)) != 1)
+        /* one value per window, or a two-class probability: the positive class (column 1) */
+        int64_t w = s ? 0 : wf_numel(wf_engine_output(e, head));
+        if (!s && w != 1 && w != 2)
             s = wf_error_set(err, WF_ERR_SHAPE,
-                             "%s: the first output '%s' holds %lld values per window; a score "
-                             "needs exactly one",
-                             m->name, m->vals[m->outputs[0]].name,
-                             (long long)wf_numel(wf_engine_output(e, 0)));
+                             "%s: the score output '%s' holds %lld values per window; a score "
+                             "needs exactly one (or a two-class probability)",
+                             m->name, m->vals[m->outputs[head]].name, (long long)w);
+        u->width = (int)w;
+        u->col = w == 2 ? 1 : 0;
         free(zero);
         wf_engine_free(e);
     }
@@ -313,7 +324,7 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     out->ctx_new = ctx_new;
     out->ctx_free = ctx_free;
     out->predict = predict;
-    out->grad = grad;
+    out->grad = wf_model_differentiable(m, NULL, 0) ? grad : NULL;
     out->surrogate = m->quantized ? WF_ENGINE_SURROGATE_STE : NULL;
     out->hidden = u->hidden;
     out->affine_a = u->A;

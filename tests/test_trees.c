@@ -608,7 +608,7 @@ static void vs_kernelshap(const char *name, wf_groups_kind groups, int segments,
     st.link = WF_LINK_IDENTITY;
     st.groups = groups;
     st.segments = segments;
-    wf_background bg = {NC, NT, NBG, BG, NULL, ""};
+    wf_background bg = {NC, NT, NBG, BG, NULL, "", 0, NULL};
     double w[NBG];
     for (int i = 0; i < NBG; i++)
         w[i] = 1.0 / NBG;

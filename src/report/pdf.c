@@ -24,6 +24,55 @@ static void HPDF_STDCALL on_hpdf_error(HPDF_STATUS error_no, HPDF_STATUS detail_
     }
 }
 
+/* ---------------------------------------------------------------- fonts */
+
+/* libharu 2.3 gives a UTF-8 TrueType font (Type0, Identity-H) the *encoding* CMap as its
+ * ToUnicode stream ("begincidrange", which a ToUnicode CMap may not hold: poppler warns on every
+ * page and text extraction relies on its fallback). Under Identity-H with libharu's UTF-8
+ * encoder a character's code is its Unicode (BMP) value and its CID, so the right ToUnicode map
+ * is the identity on 16-bit codes: 248 bfranges <XX00> <XXFF> <XX00> (a bfrange may only vary
+ * its last byte), the surrogate block D8-DF left out. The stream is rewritten in place, before
+ * the document is saved; its dictionary keeps only what a ToUnicode stream needs. */
+static void pdf_fix_tounicode(HPDF_Font f) {
+    if (!f || !f->attr)
+        return;
+    HPDF_FontAttr a = (HPDF_FontAttr)f->attr;
+    HPDF_Dict cm = a->cmap_stream;
+    if (!cm || !cm->stream)
+        return;
+    HPDF_MemStream_FreeData(cm->stream);
+    HPDF_Dict_RemoveElement(cm, "Type");
+    HPDF_Dict_RemoveElement(cm, "CMapName");
+    HPDF_Dict_RemoveElement(cm, "CIDSystemInfo");
+    HPDF_Dict_RemoveElement(cm, "WMode");
+    HPDF_Stream_WriteStr(cm->stream, "/CIDInit /ProcSet findresource begin\n"
+                                     "12 dict begin\n"
+                                     "begincmap\n"
+                                     "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) "
+                                     "/Supplement 0 >> def\n"
+                                     "/CMapName /Adobe-Identity-UCS def\n"
+                                     "/CMapType 2 def\n"
+                                     "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+    int his[256], n = 0;
+    for (int hi = 0; hi < 256; hi++)
+        if (hi < 0xD8 || hi > 0xDF)
+            his[n++] = hi;
+    for (int at = 0; at < n; at += 100) {
+        int k = n - at < 100 ? n - at : 100;
+        char line[64];
+        snprintf(line, sizeof line, "%d beginbfrange\n", k);
+        HPDF_Stream_WriteStr(cm->stream, line);
+        for (int i = at; i < at + k; i++) {
+            snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", his[i], his[i], his[i]);
+            HPDF_Stream_WriteStr(cm->stream, line);
+        }
+        HPDF_Stream_WriteStr(cm->stream, "endbfrange\n");
+    }
+    HPDF_Stream_WriteStr(cm->stream, "endcmap\n"
+                                     "CMapName currentdict /CMap defineresource pop\n"
+                                     "end\nend\n");
+}
+
 /* ---------------------------------------------------------------- sections */
 
 static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
@@ -387,6 +436,9 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
     p->font = HPDF_GetFont(p->doc, fn, "UTF-8");
     p->bold = HPDF_GetFont(p->doc, fb, "UTF-8");
     p->mono = HPDF_GetFont(p->doc, fm, "UTF-8");
+    pdf_fix_tounicode(p->font);
+    pdf_fix_tounicode(p->bold);
+    pdf_fix_tounicode(p->mono);
     {
         struct tm tmv;
         time_t tt = (time_t)r->generated_at;

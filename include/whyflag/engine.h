@@ -33,7 +33,8 @@ typedef enum wf_dtype {
     WF_DTYPE_UINT8 = 2,
     WF_DTYPE_INT8 = 3,
     WF_DTYPE_INT32 = 6,
-    WF_DTYPE_INT64 = 7
+    WF_DTYPE_INT64 = 7,
+    WF_DTYPE_BOOL = 9 /* one byte, 0 or 1 (Equal, Where conditions) */
 } wf_dtype;
 
 /* A dense row-major tensor. rank 0 is a scalar (one element). */

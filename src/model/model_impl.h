@@ -53,6 +53,9 @@ typedef struct wf_attr {
     int n;         /* number of ints or floats */
     int64_t *ints; /* (n) */
     float *floats; /* (n) */
+    int has_tval;  /* WF_ATTR_TENSOR holding one element: its dtype and value */
+    wf_dtype tdtype;
+    double tval;
 } wf_attr;
 
 /* Parsed attributes: one struct for every op (each op uses the fields it needs). */
@@ -75,6 +78,7 @@ typedef struct wf_params {
     int n_pads;
     int64_t pads_attr[2 * WF_MAX_RANK];
     float pad_value;
+    int kind; /* op variant inside one family (ops_math.c, ops_reduce.c) */
 } wf_params;
 
 struct wf_node;

@@ -74,7 +74,7 @@ static int dtype_supported(int t) {
     return wf_dtype_size((wf_dtype)t) != 0;
 }
 
-#define SUPPORTED_DTYPES "float32, uint8, int8, int32, int64"
+#define SUPPORTED_DTYPES "float32, uint8, int8, int32, int64, bool"
 
 /* Decode a TensorProto into t (dtype, dims) and, when dst is not NULL, its data into dst.
  * Returns the byte size in *bytes. `what` names the tensor in messages. */
@@ -166,6 +166,7 @@ static wf_status tensor_decode(const Onnx__TensorProto *tp, const char *what, wf
             ((int8_t *)dst)[i] = (int8_t)tp->int32_data[i];
             break;
         case WF_DTYPE_UINT8:
+        case WF_DTYPE_BOOL:
             ((uint8_t *)dst)[i] = (uint8_t)tp->int32_data[i];
             break;
         default:
@@ -383,6 +384,37 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
                 return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             memcpy(d->floats, a->floats, a->n_floats * sizeof *d->floats);
             d->n = (int)a->n_floats;
+        }
+        if (type == WF_ATTR_TENSOR && a->t) {
+            /* one-element tensors (ConstantOfShape's value): kept as tdtype and tval */
+            wf_tensor tt;
+            size_t nb = 0;
+            unsigned char buf[8] = {0};
+            wf_status ts = tensor_decode(a->t, label, &tt, NULL, &nb, err);
+            if (ts)
+                return ts;
+            if (nb <= sizeof buf && wf_numel(&tt) == 1) {
+                tensor_decode(a->t, label, &tt, buf, &nb, err);
+                d->tdtype = tt.dtype;
+                d->has_tval = 1;
+                if (tt.dtype == WF_DTYPE_FLOAT) {
+                    float f;
+                    memcpy(&f, buf, 4);
+                    d->tval = f;
+                } else if (tt.dtype == WF_DTYPE_INT64) {
+                    int64_t q;
+                    memcpy(&q, buf, 8);
+                    d->tval = (double)q;
+                } else if (tt.dtype == WF_DTYPE_INT32) {
+                    int32_t q;
+                    memcpy(&q, buf, 4);
+                    d->tval = q;
+                } else if (tt.dtype == WF_DTYPE_INT8) {
+                    d->tval = (int8_t)buf[0];
+                } else {
+                    d->tval = buf[0];
+                }
+            }
         }
         if (type != WF_ATTR_FLOAT && type != WF_ATTR_INT && type != WF_ATTR_STRING &&
             type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR)

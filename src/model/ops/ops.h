@@ -16,6 +16,16 @@ extern const wf_opdef wf_op_gemm, wf_op_matmul;
 extern const wf_opdef wf_op_softmax, wf_op_reduce_mean;
 extern const wf_opdef wf_op_conv, wf_op_maxpool, wf_op_avgpool, wf_op_gavgpool, wf_op_gmaxpool;
 extern const wf_opdef wf_op_batchnorm;
+/* ops_fold.c, ops_math.c, ops_norm.c, ops_rnn.c, ops_convt.c */
+extern const wf_opdef wf_op_shape, wf_op_size, wf_op_gather, wf_op_slice, wf_op_constant_of_shape;
+extern const wf_opdef wf_op_cast, wf_op_range, wf_op_expand, wf_op_equal, wf_op_where;
+extern const wf_opdef wf_op_erf, wf_op_sqrt, wf_op_exp, wf_op_log, wf_op_abs, wf_op_neg;
+extern const wf_opdef wf_op_reciprocal, wf_op_clip, wf_op_hard_sigmoid, wf_op_hard_swish;
+extern const wf_opdef wf_op_softplus, wf_op_elu, wf_op_selu, wf_op_pow, wf_op_prelu;
+extern const wf_opdef wf_op_min, wf_op_max;
+extern const wf_opdef wf_op_reduce_max, wf_op_reduce_min, wf_op_reduce_sum;
+extern const wf_opdef wf_op_reduce_sum_square, wf_op_reduce_l2;
+extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
 
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */

@@ -1,0 +1,249 @@
+/*
+ * The issue-10 zoo (tests/data/zoo, see gen_zoo.py): tiny PdM models exported by torch 1.13.1
+ * with and without dynamic batch axes at opsets 13 and 17, and GRU/LSTM graphs built with
+ * onnx.helper. Every output of every model must match ONNX Runtime 1.30.0 (graph optimizations
+ * off) within 2e-6 on 16 windows; d(sum of output 0)/dx must match torch autograd in float64
+ * (windows 0-3); models declaring batch 1 must score any batch through the predictor.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "whyflag/engine.h"
+#include "whyflag/model.h"
+
+#define NW 16
+#define C 8
+#define T 36
+#define TOL 2e-6
+
+typedef struct zoo_entry {
+    char name[64];
+    int n_out;
+} zoo_entry;
+
+static int zoo_list(zoo_entry *z, int max) {
+    size_t len;
+    char *txt = tu_read(tu_data("zoo/models.txt"), &len);
+    int n = 0;
+    char *save = NULL;
+    for (char *l = strtok_r(txt, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save))
+        if (sscanf(l, "%63s %d", z[n].name, &z[n].n_out) == 2)
+            n++;
+    free(txt);
+    return n;
+}
+
+static float *read_f32(const char *rel, size_t *n) {
+    size_t len;
+    char *p = tu_read(tu_data(rel), &len);
+    *n = len / sizeof(float);
+    float *f = malloc(len + 4);
+    memcpy(f, p, len);
+    free(p);
+    return f;
+}
+
+static int is_fixed(const char *name) {
+    size_t l = strlen(name);
+    return l > 3 && !strcmp(name + l - 3, "_b1");
+}
+
+/* Every output of the model on the 16 windows against ONNX Runtime; returns max |diff|. */
+static double check_model(const zoo_entry *z, const float *X, char *why, size_t why_size) {
+    char path[1024];
+    snprintf(path, sizeof path, "zoo/%.63s.onnx", z->name);
+    wf_model *m = NULL;
+    wf_error err;
+    if (wf_model_load(tu_data(path), &m, &err)) {
+        snprintf(why, why_size, "load: %.500s", err.msg);
+        return INFINITY;
+    }
+    wf_engine *e = NULL;
+    ck_assert(wf_engine_new(m, NW, 0, &e, &err) == WF_OK);
+    int fixed = is_fixed(z->name), runs = fixed ? NW : 1, per = fixed ? 1 : NW;
+    double worst = 0;
+    float *got[4] = {0};
+    size_t per_out[4] = {0};
+    for (int r = 0; r < runs; r++) {
+        wf_tensor t = {WF_DTYPE_FLOAT, 3, {per, C, T}, (void *)(X + (size_t)r * per * C * T)};
+        if (wf_engine_run(e, &t, 1, &err)) {
+            snprintf(why, why_size, "run: %.500s", err.msg);
+            worst = INFINITY;
+            goto done;
+        }
+        for (int k = 0; k < z->n_out && k < 4; k++) {
+            const wf_tensor *o = wf_engine_output(e, k);
+            size_t n = (size_t)wf_tensor_numel(o);
+            if (!got[k]) {
+                per_out[k] = n;
+                got[k] = malloc(n * (size_t)runs * sizeof(float));
+            }
+            memcpy(got[k] + (size_t)r * n, o->data, n * sizeof(float));
+        }
+    }
+    for (int k = 0; k < z->n_out && k < 4; k++) {
+        char rel[1024];
+        snprintf(rel, sizeof rel, "zoo/%s.ort%d.f32", z->name, k);
+        size_t n;
+        float *want = read_f32(rel, &n);
+        if (n != per_out[k] * (size_t)runs) {
+            snprintf(why, why_size, "output %d holds %zu values, ORT %zu", k,
+                     per_out[k] * (size_t)runs, n);
+            worst = INFINITY;
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                double d = fabs((double)got[k][i] - want[i]);
+                if (!(d <= worst))
+                    worst = d;
+            }
+        }
+        free(want);
+    }
+done:
+    for (int k = 0; k < 4; k++)
+        free(got[k]);
+    wf_engine_free(e);
+    wf_model_free(m);
+    return worst;
+}
+
+/* d(sum of output 0, column 1 of a softmax head)/dx for windows 0-3 against torch autograd float64: max |diff| / max |g|. */
+static double check_grad(const zoo_entry *z, const float *X, char *why, size_t why_size) {
+    char rel[1024];
+    snprintf(rel, sizeof rel, "zoo/%s.grad.f32", z->name);
+    FILE *f = fopen(tu_data(rel), "rb");
+    if (!f)
+        return -1; /* no torch reference (hand-built graphs) */
+    fclose(f);
+    size_t n;
+    float *want = read_f32(rel, &n);
+    snprintf(rel, sizeof rel, "zoo/%.63s.onnx", z->name);
+    wf_model *m = NULL;
+    wf_error err;
+    double worst = INFINITY;
+    if (wf_model_load(tu_data(rel), &m, &err)) {
+        snprintf(why, why_size, "load: %.500s", err.msg);
+        free(want);
+        return worst;
+    }
+    wf_engine *e = NULL;
+    ck_assert(wf_engine_new(m, 4, WF_ENGINE_GRAD, &e, &err) == WF_OK);
+    int fixed = is_fixed(z->name), runs = fixed ? 4 : 1, per = fixed ? 1 : 4;
+    float *dx = calloc(4 * C * T, sizeof *dx), *dy = NULL;
+    for (int r = 0; r < runs; r++) {
+        wf_tensor t = {WF_DTYPE_FLOAT, 3, {per, C, T}, (void *)(X + (size_t)r * per * C * T)};
+        if (wf_engine_run(e, &t, 1, &err)) {
+            snprintf(why, why_size, "run: %.500s", err.msg);
+            goto done;
+        }
+        size_t ny = (size_t)wf_tensor_numel(wf_engine_output(e, 0));
+        free(dy);
+        dy = malloc(ny * sizeof *dy);
+        for (size_t i = 0; i < ny; i++) /* two per window (softmax head): class 1 */
+            dy[i] = ny == (size_t)(2 * per) ? (float)(i % 2) : 1.0f;
+        if (wf_engine_backward(e, 0, dy, 0, dx + (size_t)r * per * C * T, &err)) {
+            snprintf(why, why_size, "backward: %.500s", err.msg);
+            goto done;
+        }
+    }
+    double mx = 0, md = 0;
+    for (size_t i = 0; i < n && i < 4 * C * T; i++) {
+        mx = fmax(mx, fabs(want[i]));
+        md = fmax(md, fabs((double)dx[i] - want[i]));
+    }
+    worst = md / fmax(mx, 1e-12);
+done:
+    free(dy);
+    free(dx);
+    free(want);
+    wf_engine_free(e);
+    wf_model_free(m);
+    return worst;
+}
+
+START_TEST(test_zoo_vs_ort) {
+    zoo_entry z[128];
+    int nz = zoo_list(z, 128);
+    ck_assert_int_ge(nz, 40);
+    size_t nx;
+    float *X = read_f32("zoo/windows.f32", &nx);
+    ck_assert_uint_eq(nx, (size_t)NW * C * T);
+    int bad = 0;
+    for (int i = 0; i < nz; i++) {
+        char why[600] = "", gwhy[600] = "";
+        double d = check_model(&z[i], X, why, sizeof why);
+        double g = check_grad(&z[i], X, gwhy, sizeof gwhy);
+        int ok = d <= TOL && g <= 1e-4;
+        printf("zoo %-22s max|diff| vs ORT %.3g  grad rel err vs torch f64 %s%.3g  %s %s%s\n",
+               z[i].name, d, g < 0 ? "(none) " : "", g < 0 ? 0.0 : g, ok ? "ok" : "FAIL", why,
+               gwhy);
+        bad += !ok;
+    }
+    free(X);
+    ck_assert_msg(bad == 0, "%d of %d zoo models fail", bad, nz);
+}
+END_TEST
+
+/* Fixed-batch exports (batch 1 in the file) score any batch through the predictor. */
+START_TEST(test_zoo_fixed_batch_predictor) {
+    zoo_entry z[128];
+    int nz = zoo_list(z, 128);
+    size_t nx;
+    float *X = read_f32("zoo/windows.f32", &nx);
+    int bad = 0, tried = 0;
+    for (int i = 0; i < nz; i++) {
+        if (!is_fixed(z[i].name) || strstr(z[i].name, "softmax"))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "zoo/%.63s.onnx", z[i].name);
+        wf_model *m = NULL;
+        wf_error err;
+        wf_predictor p;
+        void *ctx = NULL;
+        float y[NW];
+        tried++;
+        if (wf_model_load(tu_data(path), &m, &err) ||
+            wf_model_predictor(m, C, T, WF_LAYOUT_NCT, &p, &err)) {
+            printf("fixed-batch %s: %s\n", z[i].name, err.msg);
+            bad++;
+            wf_model_free(m);
+            continue;
+        }
+        ck_assert(p.ctx_new(p.user, NW, &ctx, &err) == WF_OK);
+        if (p.predict(ctx, X, NW, y, &err)) {
+            printf("fixed-batch %s: %s\n", z[i].name, err.msg);
+            bad++;
+        } else {
+            snprintf(path, sizeof path, "zoo/%s.ort0.f32", z[i].name);
+            size_t n;
+            float *want = read_f32(path, &n);
+            double d = 0;
+            for (int k = 0; k < NW; k++)
+                d = fmax(d, fabs((double)y[k] - want[k]));
+            printf("fixed-batch %-16s predictor(16 windows) max|diff| vs ORT %.3g\n", z[i].name,
+                   d);
+            bad += !(d <= TOL);
+            free(want);
+        }
+        p.ctx_free(ctx);
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+    free(X);
+    ck_assert_int_ge(tried, 10);
+    ck_assert_msg(bad == 0, "%d fixed-batch models fail", bad);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("model_zoo");
+    TCase *tc = tcase_create("zoo");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_zoo_vs_ort);
+    tcase_add_test(tc, test_zoo_fixed_batch_predictor);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -180,6 +180,7 @@ START_TEST(test_zoo_vs_ort) {
         printf("zoo %-22s max|diff| vs ORT %.3g  grad rel err vs torch f64 %s%.3g  %s %s%s\n",
                z[i].name, d, g < 0 ? "(none) " : "", g < 0 ? 0.0 : g, ok ? "ok" : "FAIL", why,
                gwhy);
+        fflush(stdout);
         bad += !ok;
     }
     free(X);
@@ -208,6 +209,7 @@ START_TEST(test_zoo_fixed_batch_predictor) {
         if (wf_model_load(tu_data(path), &m, &err) ||
             wf_model_predictor(m, C, T, WF_LAYOUT_NCT, &p, &err)) {
             printf("fixed-batch %s: %s\n", z[i].name, err.msg);
+            fflush(stdout);
             bad++;
             wf_model_free(m);
             continue;

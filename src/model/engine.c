@@ -483,7 +483,7 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
             e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
             any_in |= e->gin[k] != NULL;
         }
-        if (!any_out || !any_in || !e->gout[0])
+        if (!any_out || !any_in)
             continue;
         gather(e, n);
         n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);

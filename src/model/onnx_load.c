@@ -917,7 +917,9 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
     /* Load-time checks in order: dtypes flow from inputs to outputs. */
     for (int j = 0; j < m->n_nodes; j++) {
         wf_node *n = &m->nodes[j];
-        if (n->n_out < 1 || n->out[0] < 0) {
+        /* GRU and LSTM may leave Y unnamed (only Y_h or Y_c wanted) */
+        int opt_out = !strcmp(n->op->name, "GRU") || !strcmp(n->op->name, "LSTM");
+        if (n->n_out < 1 || (n->out[0] < 0 && !opt_out)) {
             char lb[300];
             s = wf_error_set(err, WF_ERR_PARSE, "%s: the first output has no name",
                              wf_node_label(n, lb, sizeof lb));

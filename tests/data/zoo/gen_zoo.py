@@ -202,7 +202,7 @@ def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False):
     while rout and not rout[-1]:
         rout.pop()
     nodes.append(helper.make_node(kind, rin, rout, **attrs))
-    # score: sum over every element of the requested states per window, through Tanh
+    # score: mean over every element of the requested states per window, through Tanh
     finals = []
     for o in outs:
         if o == "Y":  # layout 0: (T, D, N, H) ; layout 1: (N, T, D, H)
@@ -216,7 +216,7 @@ def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False):
     nodes.append(helper.make_node("Concat", finals, ["cat"], axis=1) if len(finals) > 1 else
                  helper.make_node("Identity", finals, ["cat"]))
     nodes.append(helper.make_node("Tanh", ["cat"], ["th"]))
-    nodes.append(helper.make_node("ReduceSum", ["th", "ax1"], ["score"], keepdims=1))
+    nodes.append(helper.make_node("ReduceMean", ["th"], ["score"], axes=[1], keepdims=1))
     if not any(i.name == "ax1" for i in inits):
         inits.append(helper.make_tensor("ax1", TensorProto.INT64, [1], [1]))
     g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", C, T])],

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_impl.h"
 #include "testutil.h"
 #include "whyflag/engine.h"
 #include "whyflag/model.h"
@@ -225,8 +226,23 @@ START_TEST(test_zoo_fixed_batch_predictor) {
             double d = 0;
             for (int k = 0; k < NW; k++)
                 d = fmax(d, fabs((double)y[k] - want[k]));
-            printf("fixed-batch %-16s predictor(16 windows) max|diff| vs ORT %.3g\n", z[i].name,
-                   d);
+            /* gradients through the predictor (either batch mode) against torch autograd */
+            float dx[4 * C * T], y4[4];
+            ck_assert(p.grad(ctx, X, 4, y4, dx, &err) == WF_OK);
+            snprintf(path, sizeof path, "zoo/%.63s.grad.f32", z[i].name);
+            size_t ng;
+            float *gw = read_f32(path, &ng);
+            double gm = 0, gd = 0;
+            for (size_t k = 0; k < ng; k++) {
+                gm = fmax(gm, fabs(gw[k]));
+                gd = fmax(gd, fabs((double)dx[k] - gw[k]));
+            }
+            free(gw);
+            int mode = wf_predictor_batch_mode(&p);
+            printf("fixed-batch %-16s %s: predictor(16 windows) max|diff| vs ORT %.3g, grad rel "
+                   "err vs torch %.3g\n",
+                   z[i].name, mode == 1 ? "batch rebound" : "one window per call", d, gd / gm);
+            bad += !(gd <= 1e-4 * gm) || (mode != 1 && mode != 2);
             bad += !(d <= TOL);
             free(want);
         }

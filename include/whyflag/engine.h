@@ -66,7 +66,11 @@ void wf_model_output_info(const wf_model *m, int i, wf_dtype *dtype, int *rank, 
 typedef struct wf_engine wf_engine;
 
 enum {
-    WF_ENGINE_GRAD = 1 /* keep a gradient block so that wf_engine_backward can run */
+    WF_ENGINE_GRAD = 1, /* keep a gradient block so that wf_engine_backward can run */
+    /* Inputs whose file declares batch 1 (axis 0) accept any batch: the graph is replanned for
+     * it. Whether rows stay independent is the caller's check (wf_model_predictor verifies it
+     * and otherwise evaluates one window per call). */
+    WF_ENGINE_FREE_BATCH = 2
 };
 
 /* A per-thread engine; max_batch (>= 1) sizes the first plan when the model's input shapes are

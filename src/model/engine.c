@@ -91,7 +91,8 @@ static void gather(wf_engine *e, const wf_node *n) {
         e->pout[i] = n->out[i] >= 0 ? &e->t[n->out[i]] : NULL;
 }
 
-static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_error *err) {
+static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, int flags,
+                             wf_error *err) {
     const wf_value *v = &m->vals[m->inputs[i]];
     if (x->dtype != v->dtype)
         return wf_error_set(err, WF_ERR_SHAPE, "input '%s' is %s but the model expects %s", v->name,
@@ -104,7 +105,8 @@ static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_er
                                 "input '%s' has rank %d but the model expects rank %d", v->name,
                                 x->rank, v->decl_rank);
         for (int d = 0; d < x->rank; d++)
-            if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d])
+            if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d] &&
+                !(d == 0 && v->decl_dims[0] == 1 && (flags & WF_ENGINE_FREE_BATCH)))
                 return wf_error_set(err, WF_ERR_SHAPE,
                                     "input '%s' has %lld at axis %d but the model expects %lld",
                                     v->name, (long long)x->dims[d], d, (long long)v->decl_dims[d]);
@@ -407,7 +409,7 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
         return wf_error_set(err, WF_ERR_INVALID, "a shapes-only engine cannot run");
     int replan = !e->planned;
     for (int i = 0; i < n_inputs; i++) {
-        wf_status s = check_input(m, i, &inputs[i], err);
+        wf_status s = check_input(m, i, &inputs[i], e->flags, err);
         if (s) {
             wf_error_prefix(err, "%s: ", m->name);
             return s;

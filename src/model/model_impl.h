@@ -208,6 +208,12 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
 
+/* ---- predictor (predictor.c) ---- */
+/* How a model predictor scores a batch: 0 the file's batch axis is free; 1 the file declares
+ * batch 1 and the graph was checked to score a batch row by row (rebound); 2 it declares batch
+ * 1 and cannot (one window per engine call); -1 not a model predictor. */
+int wf_predictor_batch_mode(const wf_predictor *p);
+
 /* ---- affine first layer (affine.c) ---- */
 /* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/
  * Mul/Add by constants, an optional ReduceMean and Flatten/Reshape, then Gemm, MatMul or a 1-D

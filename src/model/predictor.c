@@ -7,6 +7,7 @@
  * A (hidden, C*T) and a0 (hidden) and predict_hidden, which runs the rest of the graph from the
  * pre-activation.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ typedef struct mp_user {
     int hidden_value; /* value index of the first layer's output, -1 without affine map */
     int64_t hidden;
     float *A, *a0;
+    /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
+     * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
+     * engine call). MP_NATIVE: the batch axis is free in the file. */
+    enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
 } mp_user;
 
 typedef struct mp_ctx {
@@ -87,6 +92,8 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     c->u = u;
     c->max_batch = max_batch;
     c->chunk = max_batch < CHUNK ? max_batch : CHUNK;
+    if (u->batch_mode == MP_ONE_BY_ONE)
+        c->chunk = 1;
     size_t ct = (size_t)u->C * (size_t)u->T;
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
@@ -95,7 +102,10 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     if (!c->xbuf || !c->dxbuf || !c->dybuf)
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
-        s = wf_engine_new(u->m, c->chunk, WF_ENGINE_GRAD, &c->e, err);
+        s = wf_engine_new(u->m, c->chunk,
+                          WF_ENGINE_GRAD |
+                              (u->batch_mode == MP_REBOUND ? WF_ENGINE_FREE_BATCH : 0),
+                          &c->e, err);
     if (s) {
         ctx_free(c);
         return s;
@@ -212,6 +222,57 @@ static void blas_single_thread(void) {
     wf_k_blas_set_threads(1);
 }
 
+/* A file that declares batch 1: can the graph score a batch of windows row by row? Plans a
+ * batch of 3 pseudo-random windows with the batch axis freed and compares each row with the
+ * window scored alone (relative 1e-5: BLAS may round a batched product differently). Any plan
+ * or shape error, or a row that differs, means no. */
+static int batch_rebinds(const mp_user *u) {
+    enum { NB = 3 };
+    size_t ct = (size_t)u->C * (size_t)u->T;
+    float *x = malloc(NB * ct * sizeof *x), *xm = malloc(NB * ct * sizeof *xm);
+    float yb[NB], y1[NB];
+    wf_engine *eb = NULL, *e1 = NULL;
+    wf_error err;
+    int ok = x && xm && !wf_engine_new(u->m, NB, WF_ENGINE_FREE_BATCH, &eb, &err) &&
+             !wf_engine_new(u->m, 1, 0, &e1, &err);
+    uint64_t r = 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; ok && i < NB * ct; i++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+    }
+    if (ok && u->layout == WF_LAYOUT_NTC)
+        to_ntc(xm, x, NB, u->C, u->T);
+    else if (ok)
+        memcpy(xm, x, NB * ct * sizeof *x);
+    if (ok) {
+        wf_tensor t;
+        input_tensor(u, NB, xm, &t);
+        const wf_tensor *o;
+        ok = !wf_engine_run(eb, &t, 1, &err) && (o = wf_engine_output(eb, 0)) &&
+             o->dtype == WF_DTYPE_FLOAT && wf_numel(o) == NB && o->rank >= 1 && o->dims[0] == NB;
+        if (ok)
+            memcpy(yb, o->data, sizeof yb);
+    }
+    for (int i = 0; ok && i < NB; i++) {
+        wf_tensor t;
+        input_tensor(u, 1, xm + (size_t)i * ct, &t);
+        ok = !wf_engine_run(e1, &t, 1, &err) && wf_numel(wf_engine_output(e1, 0)) == 1;
+        if (ok) {
+            y1[i] = *(const float *)wf_engine_output(e1, 0)->data;
+            ok = fabsf(y1[i] - yb[i]) <= 1e-5f * (1.0f + fabsf(y1[i]));
+        }
+    }
+    wf_engine_free(eb);
+    wf_engine_free(e1);
+    free(x);
+    free(xm);
+    return ok;
+}
+
+int wf_predictor_batch_mode(const wf_predictor *p) {
+    return p->user_free == user_free && p->user ? (int)((const mp_user *)p->user)->batch_mode : -1;
+}
+
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
     memset(out, 0, sizeof *out);
@@ -306,6 +367,8 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         user_free(u);
         return s;
     }
+    if (d[0] == 1)
+        u->batch_mode = batch_rebinds(u) ? MP_REBOUND : MP_ONE_BY_ONE;
     wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value);
     out->C = C;
     out->T = T;

@@ -599,6 +599,34 @@ static void parse_channels(wf_model *m, const char *s) {
     m->n_channels = n;
 }
 
+/* Appends "; unsupported in this file: A (3 nodes, first 'x' #4), B (...)" to err->msg. */
+static void append_unsupported(const Onnx__GraphProto *g, wf_error *err) {
+    if (!err)
+        return;
+    size_t l = strlen(err->msg);
+    int listed = 0;
+    l += (size_t)snprintf(err->msg + l, sizeof err->msg - l, "; unsupported in this file:");
+    for (size_t i = 0; i < g->n_node && l < sizeof err->msg; i++) {
+        const Onnx__NodeProto *np = g->node[i];
+        const char *dom = np->domain ? np->domain : "", *op = np->op_type ? np->op_type : "";
+        int ok = (!*dom || !strcmp(dom, "ai.onnx")) && (!strcmp(op, "Constant") || wf_op_find(op));
+        int seen = 0, count = 0;
+        for (size_t j = 0; !ok && j < g->n_node; j++) {
+            const Onnx__NodeProto *q = g->node[j];
+            int same = !strcmp(q->op_type ? q->op_type : "", op) &&
+                       !strcmp(q->domain ? q->domain : "", dom);
+            if (same && j < i)
+                seen = 1;
+            count += same;
+        }
+        if (ok || seen)
+            continue;
+        l += (size_t)snprintf(err->msg + l, sizeof err->msg - l, "%s %s%s%s (%d node%s, first '%s' #%zu)",
+                              listed++ ? "," : "", dom, *dom ? "::" : "", op, count,
+                              count == 1 ? "" : "s", np->name ? np->name : "", i);
+    }
+}
+
 static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *err) {
     const Onnx__GraphProto *g = mp->graph;
     if (!g)
@@ -792,6 +820,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         if (*dom && strcmp(dom, "ai.onnx")) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
                              "%s: domain '%s' is not supported (only ai.onnx ops)", lb, dom);
+            append_unsupported(g, err);
             goto fail;
         }
         const char *op = np->op_type ? np->op_type : "";
@@ -833,9 +862,12 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         }
         const wf_opdef *def = wf_op_find(op);
         if (!def) {
-            s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                             "%s: op '%s' is not supported (supported ops: %s)", lb, op,
-                             wf_op_supported_list());
+            /* every unsupported op first (the list of supported ones is long) */
+            s = wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: op '%s' is not supported", lb, op);
+            append_unsupported(g, err);
+            size_t l = strlen(err->msg);
+            snprintf(err->msg + l, sizeof err->msg - l, " (supported ops: %s)",
+                     wf_op_supported_list());
             goto fail;
         }
         wf_node *n = &fnodes[n_real];

@@ -269,13 +269,31 @@ static wf_status nary_check(wf_node *n, wf_value *vals, wf_error *err) {
     return WF_OK;
 }
 
+/* PRelu before opset 7: a 1-D slope of C values applies per channel (axis 1), not numpy-style
+ * to the last axis. Returns the operand list with the slope viewed as (C, 1, ..., 1). */
+static void nary_operands(const wf_node *n, wf_tensor *const *in, wf_tensor *slope,
+                          const wf_tensor **ops) {
+    for (int k = 0; k < 3; k++)
+        ops[k] = k < n->n_in ? in[k] : in[0];
+    if (n->p.kind == B_PRELU && n->opset < 7 && in[1]->rank == 1 && in[0]->rank >= 2 &&
+        in[1]->dims[0] == in[0]->dims[1] && in[1]->dims[0] != 1) {
+        *slope = *in[1];
+        slope->rank = in[0]->rank - 1;
+        for (int i = 1; i < slope->rank; i++)
+            slope->dims[i] = 1;
+        ops[1] = slope;
+    }
+}
+
 static wf_status nary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                             size_t *scratch, wf_error *err) {
     (void)scratch;
-    wf_tensor acc = *in[0];
+    wf_tensor acc = *in[0], slv;
+    const wf_tensor *ops[3];
+    nary_operands(n, in, &slv, ops);
     for (int i = 1; i < n->n_in; i++) {
         wf_tensor t = {0};
-        wf_status s = wf_broadcast_shape(n, &acc, in[i], &t, err);
+        wf_status s = wf_broadcast_shape(n, &acc, ops[i], &t, err);
         if (s)
             return s;
         acc = t;
@@ -291,7 +309,9 @@ static wf_status nary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *c
 static void nary_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     wf_bc b;
-    const wf_tensor *ops[3] = {in[0], n->n_in > 1 ? in[1] : in[0], n->n_in > 2 ? in[2] : in[0]};
+    wf_tensor slv;
+    const wf_tensor *ops[3];
+    nary_operands(n, in, &slv, ops);
     wf_bc_init(&b, out[0], ops, n->n_in);
     int64_t total = wf_numel(out[0]);
     if (out[0]->dtype != WF_DTYPE_FLOAT) { /* Min, Max on integers */
@@ -338,7 +358,9 @@ static void nary_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     if (out[0]->dtype != WF_DTYPE_FLOAT)
         return;
     wf_bc b;
-    const wf_tensor *ops[3] = {in[0], n->n_in > 1 ? in[1] : in[0], n->n_in > 2 ? in[2] : in[0]};
+    wf_tensor slv;
+    const wf_tensor *ops[3];
+    nary_operands(n, in, &slv, ops);
     wf_bc_init(&b, out[0], ops, n->n_in);
     int64_t total = wf_numel(out[0]);
     const float *x = in[0]->data, *y = out[0]->data, *g = gout[0];

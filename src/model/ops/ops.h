@@ -26,7 +26,7 @@ extern const wf_opdef wf_op_min, wf_op_max;
 extern const wf_opdef wf_op_reduce_max, wf_op_reduce_min, wf_op_reduce_sum;
 extern const wf_opdef wf_op_reduce_sum_square, wf_op_reduce_l2;
 extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
-extern const wf_opdef wf_op_gru, wf_op_lstm;
+extern const wf_opdef wf_op_gru, wf_op_lstm, wf_op_conv_transpose;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
 
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */

@@ -27,7 +27,7 @@ static const wf_opdef *const table[] = {
     &wf_op_prelu,        &wf_op_min,        &wf_op_max,
     &wf_op_reduce_max,   &wf_op_reduce_min, &wf_op_reduce_sum,
     &wf_op_reduce_sum_square, &wf_op_reduce_l2, &wf_op_layer_norm,
-    &wf_op_instance_norm, &wf_op_log_softmax, &wf_op_gru, &wf_op_lstm,
+    &wf_op_instance_norm, &wf_op_log_softmax, &wf_op_gru, &wf_op_lstm, &wf_op_conv_transpose,
 };
 
 const wf_opdef *wf_op_find(const char *op_type) {
@@ -45,5 +45,5 @@ const char *wf_op_supported_list(void) {
            "Shape, Size, Gather, Slice, ConstantOfShape, Cast, Range, Expand, Equal, Where, Erf, "
            "Sqrt, Exp, Log, Abs, Neg, Reciprocal, Clip, HardSigmoid, HardSwish, Softplus, Elu, "
            "Selu, Pow, PRelu, Min, Max, ReduceMax, ReduceMin, ReduceSum, ReduceSumSquare, "
-           "ReduceL2, LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM";
+           "ReduceL2, LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose";
 }

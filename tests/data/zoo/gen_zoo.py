@@ -100,7 +100,7 @@ class ConvAe(nn.Module):
 
     def forward(s, x):
         r = s.d(F.elu(s.e(x)))
-        return torch.sqrt(((r - x) ** 2).sum(dim=(1, 2))).unsqueeze(1)
+        return torch.sqrt(((r - x) ** 2).mean(dim=(1, 2))).unsqueeze(1)  # RMSE
 
 
 class TwoOut(nn.Module):

@@ -256,12 +256,72 @@ START_TEST(test_zoo_fixed_batch_predictor) {
 }
 END_TEST
 
+/* The score from a named output and a column of a [N, K] head (--output NAME[:COLUMN]). */
+START_TEST(test_zoo_output_column) {
+    size_t nx;
+    float *X = read_f32("zoo/windows.f32", &nx);
+    const char *models[] = {"softmax_head_d13", "softmax_head_b1", "two_out_d17"};
+    for (int t = 0; t < 3; t++) {
+        char path[1024];
+        snprintf(path, sizeof path, "zoo/%s.onnx", models[t]);
+        wf_model *m = NULL;
+        wf_error err;
+        wf_predictor p;
+        ck_assert_msg(wf_model_load(tu_data(path), &m, &err) == WF_OK, "%s", err.msg);
+        int two = t == 2, out = two ? wf_model_output_index(m, "prob") : 0, col = two ? -1 : 1;
+        ck_assert_int_eq(out, two ? 1 : 0);
+        ck_assert_int_eq(wf_model_output_index(m, "nope"), -1);
+        if (!two) { /* a head of 2 values per window is not a score without a column */
+            ck_assert(wf_model_predictor(m, C, T, WF_LAYOUT_NCT, &p, &err) == WF_ERR_SHAPE);
+            ck_assert_msg(strstr(err.msg, "holds 2 values per window"), "%s", err.msg);
+            ck_assert(wf_model_predictor_output(m, C, T, WF_LAYOUT_NCT, 0, 2, &p, &err) ==
+                      WF_ERR_SHAPE);
+            ck_assert_msg(strstr(err.msg, "column 2 does not exist"), "%s", err.msg);
+        }
+        ck_assert_msg(wf_model_predictor_output(m, C, T, WF_LAYOUT_NCT, out, col, &p, &err) ==
+                          WF_OK,
+                      "%s", err.msg);
+        void *ctx;
+        ck_assert(p.ctx_new(p.user, NW, &ctx, &err) == WF_OK);
+        float y[NW], y4[4], dx[4 * C * T];
+        ck_assert_msg(p.predict(ctx, X, NW, y, &err) == WF_OK, "%s", err.msg);
+        snprintf(path, sizeof path, "zoo/%s.ort%d.f32", models[t], out);
+        size_t n;
+        float *want = read_f32(path, &n);
+        double d = 0;
+        for (int i = 0; i < NW; i++)
+            d = fmax(d, fabs((double)y[i] - want[two ? i : 2 * i + 1]));
+        free(want);
+        ck_assert(p.grad(ctx, X, 4, y4, dx, &err) == WF_OK);
+        double gd = 0, gm = 0;
+        if (!two) { /* the torch gradient of the softmax head is d p(class 1)/dx */
+            snprintf(path, sizeof path, "zoo/%s.grad.f32", models[t]);
+            float *gw = read_f32(path, &n);
+            for (size_t k = 0; k < n; k++) {
+                gm = fmax(gm, fabs(gw[k]));
+                gd = fmax(gd, fabs((double)dx[k] - gw[k]));
+            }
+            free(gw);
+        }
+        printf("output %s of %s, column %d: max|diff| vs ORT %.3g, grad rel err vs torch %.3g\n",
+               two ? "prob" : "0", models[t], col, d, gm > 0 ? gd / gm : 0.0);
+        ck_assert(d <= TOL);
+        ck_assert(gd <= 1e-4 * gm);
+        p.ctx_free(ctx);
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+    free(X);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model_zoo");
     TCase *tc = tcase_create("zoo");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_zoo_vs_ort);
     tcase_add_test(tc, test_zoo_fixed_batch_predictor);
+    tcase_add_test(tc, test_zoo_output_column);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -51,6 +51,15 @@ int wf_model_channels(const wf_model *m, const char *const **names);
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err);
 
+/* As wf_model_predictor, with the score read from graph output `output` (0-based, in graph
+ * order; see wf_model_output_index) and, when that output holds K > 1 values per window (an
+ * [N, K] class-probability head), from column `column` (0..K-1). column -1 requires one value
+ * per window. Gradients are those of that column. For `--output NAME[:COLUMN]`. */
+wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout layout, int output,
+                                    int column, wf_predictor *out, wf_error *err);
+/* Index of the graph output named name, or -1. */
+int wf_model_output_index(const wf_model *m, const char *name);
+
 /* Every op of an ONNX file that whyflag cannot run (unknown op type, or a domain other than
  * ai.onnx), grouped by (domain, op): how many nodes and the first one. For `whyflag inspect`,
  * which lists them all at once where wf_model_load stops at the first. */

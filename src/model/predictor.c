@@ -28,6 +28,9 @@ typedef struct mp_user {
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
     enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
+    int out_index;  /* the output holding the score */
+    int column;     /* its column when it holds K > 1 values per window, else 0 */
+    int64_t per;    /* K: values per window in that output */
 } mp_user;
 
 typedef struct mp_ctx {
@@ -35,7 +38,7 @@ typedef struct mp_ctx {
     wf_engine *e;
     int64_t max_batch, chunk;
     float *xbuf;  /* (chunk, C*T) model layout, NTC only */
-    float *dybuf; /* (chunk) */
+    float *dybuf; /* (chunk, K) */
     float *dxbuf; /* (chunk, C*T) */
 } mp_ctx;
 
@@ -97,7 +100,7 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     size_t ct = (size_t)u->C * (size_t)u->T;
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
-    c->dybuf = malloc((size_t)c->chunk * sizeof(float));
+    c->dybuf = malloc((size_t)(c->chunk * u->per) * sizeof(float));
     wf_status s = WF_OK;
     if (!c->xbuf || !c->dxbuf || !c->dybuf)
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -129,6 +132,21 @@ static void from_ntc(float *dst, const float *src, int64_t n, int C, int T) {
                 dst[(i * C + ch) * T + t] = src[(i * T + t) * C + ch];
 }
 
+/* y[i] = the score column of window i in output o: (n, K). */
+static wf_status take_scores(const mp_user *u, const wf_tensor *o, int64_t n, float *y,
+                             wf_error *err) {
+    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n * u->per)
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "%s: output '%s' must hold %lld float(s) per window (%lld for %lld "
+                            "windows)",
+                            u->m->name, u->m->vals[u->m->outputs[u->out_index]].name,
+                            (long long)u->per, (long long)wf_numel(o), (long long)n);
+    const float *d = o->data;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = d[i * u->per + u->column];
+    return WF_OK;
+}
+
 static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_error *err) {
     mp_user *u = c->u;
     const float *xin = x;
@@ -141,14 +159,7 @@ static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_er
     wf_status s = wf_engine_run(c->e, &t, 1, err);
     if (s)
         return s;
-    const wf_tensor *o = wf_engine_output(c->e, 0);
-    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n)
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "%s: the first output must hold one float per window (%lld for %lld "
-                            "windows)",
-                            u->m->name, (long long)wf_numel(o), (long long)n);
-    memcpy(y, o->data, (size_t)n * sizeof *y);
-    return WF_OK;
+    return take_scores(u, wf_engine_output(c->e, u->out_index), n, y, err);
 }
 
 static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
@@ -178,10 +189,12 @@ static wf_status grad(void *ctx, const float *x, int64_t n, float *y, float *dx,
         wf_status s = run_chunk(c, x + (size_t)i * ct, k, y + i, err);
         if (s)
             return s;
+        /* windows are independent: d(sum y)/dx = per-window dy/dx */
+        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
         for (int64_t j = 0; j < k; j++)
-            c->dybuf[j] = 1.0f; /* windows are independent: d(sum y)/dx = per-window dy/dx */
+            c->dybuf[j * u->per + u->column] = 1.0f;
         float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
-        s = wf_engine_backward(c->e, 0, c->dybuf, 0, dst, err);
+        s = wf_engine_backward(c->e, u->out_index, c->dybuf, 0, dst, err);
         if (s)
             return s;
         if (u->layout == WF_LAYOUT_NTC)
@@ -204,12 +217,9 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
             wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * (size_t)u->hidden, err);
         if (s)
             return s;
-        const wf_tensor *o = wf_engine_output(c->e, 0);
-        if (wf_numel(o) != k)
-            return wf_error_set(err, WF_ERR_SHAPE,
-                                "the first output must hold one value per "
-                                "window");
-        memcpy(y + i, o->data, (size_t)k * sizeof *y);
+        s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
+        if (s)
+            return s;
     }
     return WF_OK;
 }
@@ -248,19 +258,15 @@ static int batch_rebinds(const mp_user *u) {
         wf_tensor t;
         input_tensor(u, NB, xm, &t);
         const wf_tensor *o;
-        ok = !wf_engine_run(eb, &t, 1, &err) && (o = wf_engine_output(eb, 0)) &&
-             o->dtype == WF_DTYPE_FLOAT && wf_numel(o) == NB && o->rank >= 1 && o->dims[0] == NB;
-        if (ok)
-            memcpy(yb, o->data, sizeof yb);
+        ok = !wf_engine_run(eb, &t, 1, &err) && (o = wf_engine_output(eb, u->out_index)) &&
+             o->rank >= 1 && o->dims[0] == NB && !take_scores(u, o, NB, yb, &err);
     }
     for (int i = 0; ok && i < NB; i++) {
         wf_tensor t;
         input_tensor(u, 1, xm + (size_t)i * ct, &t);
-        ok = !wf_engine_run(e1, &t, 1, &err) && wf_numel(wf_engine_output(e1, 0)) == 1;
-        if (ok) {
-            y1[i] = *(const float *)wf_engine_output(e1, 0)->data;
-            ok = fabsf(y1[i] - yb[i]) <= 1e-5f * (1.0f + fabsf(y1[i]));
-        }
+        ok = !wf_engine_run(e1, &t, 1, &err) &&
+             !take_scores(u, wf_engine_output(e1, u->out_index), 1, &y1[i], &err) &&
+             fabsf(y1[i] - yb[i]) <= 1e-5f * (1.0f + fabsf(y1[i]));
     }
     wf_engine_free(eb);
     wf_engine_free(e1);
@@ -273,9 +279,24 @@ int wf_predictor_batch_mode(const wf_predictor *p) {
     return p->user_free == user_free && p->user ? (int)((const mp_user *)p->user)->batch_mode : -1;
 }
 
+int wf_model_output_index(const wf_model *m, const char *name) {
+    for (int i = 0; i < m->n_outputs; i++)
+        if (!strcmp(m->vals[m->outputs[i]].name, name))
+            return i;
+    return -1;
+}
+
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
+    return wf_model_predictor_output(m, C, T, layout, 0, -1, out, err);
+}
+
+wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout layout, int output,
+                                    int column, wf_predictor *out, wf_error *err) {
     memset(out, 0, sizeof *out);
+    if (output < 0 || output >= m->n_outputs)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: output %d out of range (the model has %d)",
+                            m->name, output, m->n_outputs);
     pthread_once(&blas_once, blas_single_thread);
     if (m->n_inputs != 1)
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
@@ -287,9 +308,9 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     if (x->dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: input '%s' is %s, not float32", m->name,
                             x->name, wf_dtype_name(x->dtype));
-    if (m->vals[m->outputs[0]].dtype != WF_DTYPE_FLOAT)
+    if (m->vals[m->outputs[output]].dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: output '%s' is not float32", m->name,
-                            m->vals[m->outputs[0]].name);
+                            m->vals[m->outputs[output]].name);
     int r = x->decl_rank;
     const int64_t *d = x->decl_dims;
     wf_layout got = layout;
@@ -345,6 +366,7 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     u->T = T;
     u->layout = got;
     u->hidden_value = -1;
+    u->out_index = output;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
     wf_tensor t;
@@ -354,12 +376,19 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         float *zero = calloc((size_t)C * (size_t)T, sizeof *zero);
         t.data = zero;
         s = zero ? wf_engine_run(e, &t, 1, err) : wf_error_set(err, WF_ERR_NOMEM, "oom");
-        if (!s && wf_numel(wf_engine_output(e, 0)) != 1)
+        int64_t per = s ? 0 : wf_numel(wf_engine_output(e, output));
+        if (!s && column < 0 && per != 1)
             s = wf_error_set(err, WF_ERR_SHAPE,
-                             "%s: the first output '%s' holds %lld values per window; a score "
-                             "needs exactly one",
-                             m->name, m->vals[m->outputs[0]].name,
-                             (long long)wf_numel(wf_engine_output(e, 0)));
+                             "%s: output '%s' holds %lld values per window; a score needs "
+                             "exactly one (or pick a column of it)",
+                             m->name, m->vals[m->outputs[output]].name, (long long)per);
+        else if (!s && column >= per)
+            s = wf_error_set(err, WF_ERR_SHAPE,
+                             "%s: output '%s' holds %lld values per window; column %d does not "
+                             "exist",
+                             m->name, m->vals[m->outputs[output]].name, (long long)per, column);
+        u->per = per;
+        u->column = column < 0 ? 0 : column;
         free(zero);
         wf_engine_free(e);
     }

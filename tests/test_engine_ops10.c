@@ -152,8 +152,8 @@ START_TEST(test_ops_vs_ort_and_fd) {
         /* every graph but the integer casts has a gradient with respect to x */
         if (strcmp(name, "cast_chain")) {
             double r = grad_check(name, m, &x, 1, 1e-2);
-            ck_assert_msg(r < 1e-3, "%s: backward disagrees with finite differences (%.3g)",
-                          name, r);
+            ck_assert_msg(r < 1e-3, "%s: backward disagrees with finite differences (%.3g)", name,
+                          r);
         }
         free(shp);
         free(want);
@@ -170,8 +170,8 @@ END_TEST
 /* GRU/LSTM backward through time against finite differences: ONNX node tests (their inputs)
  * and the hand-built zoo graphs (window 0). */
 START_TEST(test_rnn_grads) {
-    const char *node_tests[] = {"test_gru_defaults", "test_gru_with_initial_bias",
-                                "test_gru_batchwise", "test_lstm_defaults",
+    const char *node_tests[] = {"test_gru_defaults",           "test_gru_with_initial_bias",
+                                "test_gru_batchwise",          "test_lstm_defaults",
                                 "test_lstm_with_initial_bias", "test_lstm_batchwise"};
     for (size_t t = 0; t < sizeof node_tests / sizeof node_tests[0]; t++) {
         char path[4096];
@@ -191,13 +191,13 @@ START_TEST(test_rnn_grads) {
             free(buf);
         }
         double r = grad_check(node_tests[t], m, in, ni, 1e-2);
-        ck_assert_msg(r < 1e-3, "%s: BPTT disagrees with finite differences (%.3g)",
-                      node_tests[t], r);
+        ck_assert_msg(r < 1e-3, "%s: BPTT disagrees with finite differences (%.3g)", node_tests[t],
+                      r);
         for (int i = 0; i < ni; i++)
             free(in[i].data);
         wf_model_free(m);
     }
-    const char *hand[] = {"h_gru_fwd_lbr", "h_gru_rev_init",  "h_gru_bi_layout1",
+    const char *hand[] = {"h_gru_fwd_lbr", "h_gru_rev_init", "h_gru_bi_layout1",
                           "h_lstm_fwd",    "h_lstm_bi_init", "h_lstm_rev_layout1"};
     size_t nw;
     float *X = read_f32("zoo/windows.f32", &nw);

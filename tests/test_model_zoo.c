@@ -111,7 +111,8 @@ done:
     return worst;
 }
 
-/* d(sum of output 0, column 1 of a softmax head)/dx for windows 0-3 against torch autograd float64: max |diff| / max |g|. */
+/* d(sum of output 0, column 1 of a softmax head)/dx for windows 0-3 against torch autograd float64:
+ * max |diff| / max |g|. */
 static double check_grad(const zoo_entry *z, const float *X, char *why, size_t why_size) {
     char rel[1024];
     snprintf(rel, sizeof rel, "zoo/%s.grad.f32", z->name);

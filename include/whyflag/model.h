@@ -65,8 +65,8 @@ int wf_model_output_index(const wf_model *m, const char *name);
  * which lists them all at once where wf_model_load stops at the first. */
 typedef struct wf_op_issue {
     char op[64], domain[64];
-    int count;           /* nodes with this op */
-    int first_node;      /* position of the first in the file's node list */
+    int count;            /* nodes with this op */
+    int first_node;       /* position of the first in the file's node list */
     char first_name[128]; /* its name ("" when unnamed) */
 } wf_op_issue;
 

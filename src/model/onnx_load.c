@@ -621,9 +621,10 @@ static void append_unsupported(const Onnx__GraphProto *g, wf_error *err) {
         }
         if (ok || seen)
             continue;
-        l += (size_t)snprintf(err->msg + l, sizeof err->msg - l, "%s %s%s%s (%d node%s, first '%s' #%zu)",
-                              listed++ ? "," : "", dom, *dom ? "::" : "", op, count,
-                              count == 1 ? "" : "s", np->name ? np->name : "", i);
+        l += (size_t)snprintf(err->msg + l, sizeof err->msg - l,
+                              "%s %s%s%s (%d node%s, first '%s' #%zu)", listed++ ? "," : "", dom,
+                              *dom ? "::" : "", op, count, count == 1 ? "" : "s",
+                              np->name ? np->name : "", i);
     }
 }
 

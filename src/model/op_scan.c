@@ -90,9 +90,10 @@ size_t wf_op_scan_format(const wf_op_scan *s, char *buf, size_t size) {
         buf[0] = 0;
     for (int i = 0; i < s->n; i++) {
         const wf_op_issue *q = &s->items[i];
-        int w = snprintf(buf + len, size > len ? size - len : 0, "%s%s%s%s (%d node%s, first '%s' #%d)",
-                         i ? ", " : "", q->domain[0] ? q->domain : "", q->domain[0] ? "::" : "",
-                         q->op, q->count, q->count == 1 ? "" : "s", q->first_name, q->first_node);
+        int w =
+            snprintf(buf + len, size > len ? size - len : 0, "%s%s%s%s (%d node%s, first '%s' #%d)",
+                     i ? ", " : "", q->domain[0] ? q->domain : "", q->domain[0] ? "::" : "", q->op,
+                     q->count, q->count == 1 ? "" : "s", q->first_name, q->first_node);
         if (w < 0)
             break;
         len += (size_t)w;

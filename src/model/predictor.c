@@ -28,9 +28,9 @@ typedef struct mp_user {
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
     enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
-    int out_index;  /* the output holding the score */
-    int column;     /* its column when it holds K > 1 values per window, else 0 */
-    int64_t per;    /* K: values per window in that output */
+    int out_index; /* the output holding the score */
+    int column;    /* its column when it holds K > 1 values per window, else 0 */
+    int64_t per;   /* K: values per window in that output */
 } mp_user;
 
 typedef struct mp_ctx {
@@ -106,8 +106,7 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
         s = wf_engine_new(u->m, c->chunk,
-                          WF_ENGINE_GRAD |
-                              (u->batch_mode == MP_REBOUND ? WF_ENGINE_FREE_BATCH : 0),
+                          WF_ENGINE_GRAD | (u->batch_mode == MP_REBOUND ? WF_ENGINE_FREE_BATCH : 0),
                           &c->e, err);
     if (s) {
         ctx_free(c);

@@ -129,7 +129,6 @@ static inline void wf_set_i(wf_tensor *t, int64_t i, int64_t v) {
     }
 }
 
-#define WF_DT_ANY                                                                                  \
-    (WF_DT_NUMERIC | WF_DT_BIT(WF_DTYPE_BOOL))
+#define WF_DT_ANY (WF_DT_NUMERIC | WF_DT_BIT(WF_DTYPE_BOOL))
 
 #endif

@@ -29,6 +29,14 @@ extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
 extern const wf_opdef wf_op_gru, wf_op_lstm, wf_op_conv_transpose;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
 
+/* The ops added for issue 10 (optable10.c): lookup, and their names for messages. */
+const wf_opdef *wf_op_find10(const char *op_type);
+#define WF_OPS10_LIST                                                                              \
+    "Shape, Size, Gather, Slice, ConstantOfShape, Cast, Range, Expand, Equal, Where, Erf, Sqrt, "  \
+    "Exp, Log, Abs, Neg, Reciprocal, Clip, HardSigmoid, HardSwish, Softplus, Elu, Selu, Pow, "     \
+    "PRelu, Min, Max, ReduceMax, ReduceMin, ReduceSum, ReduceSumSquare, ReduceL2, "                \
+    "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose"
+
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */
 void wf_nop_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
                 float *const *gout, void *s);

@@ -195,8 +195,8 @@ static void gather_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
         }
 }
 
-const wf_opdef wf_op_gather = {"Gather", gather_check, gather_shape, gather_fwd, gather_bwd, 0,
-                               NULL};
+const wf_opdef wf_op_gather = {"Gather", gather_check, gather_shape, gather_fwd, gather_bwd,
+                               0,        NULL};
 
 /* ---- Slice ---- */
 static wf_status slice_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -361,8 +361,8 @@ static void cos_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
         wf_set_d(out[0], i, v);
 }
 
-const wf_opdef wf_op_constant_of_shape = {"ConstantOfShape", cos_check, cos_shape, cos_fwd,
-                                          NULL,              0,         NULL};
+const wf_opdef wf_op_constant_of_shape = {
+    "ConstantOfShape", cos_check, cos_shape, cos_fwd, NULL, 0, NULL};
 
 /* ---- Cast ---- */
 static wf_status cast_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -532,8 +532,8 @@ static void expand_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
     }
 }
 
-const wf_opdef wf_op_expand = {"Expand", expand_check, expand_shape, expand_fwd, expand_bwd, 0,
-                               NULL};
+const wf_opdef wf_op_expand = {"Expand", expand_check, expand_shape, expand_fwd, expand_bwd,
+                               0,        NULL};
 
 /* ---- Equal ---- */
 static wf_status equal_check(wf_node *n, wf_value *vals, wf_error *err) {

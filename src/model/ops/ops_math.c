@@ -27,10 +27,9 @@ enum {
     U_SELU
 };
 
-static const char *const unary_names[] = {"Erf",        "Sqrt",        "Exp",       "Log",
-                                          "Abs",        "Neg",         "Reciprocal", "Clip",
-                                          "HardSigmoid", "HardSwish",   "Softplus",  "Elu",
-                                          "Selu"};
+static const char *const unary_names[] = {
+    "Erf",  "Sqrt",        "Exp",       "Log",      "Abs", "Neg", "Reciprocal",
+    "Clip", "HardSigmoid", "HardSwish", "Softplus", "Elu", "Selu"};
 
 static wf_status unary_check(wf_node *n, wf_value *vals, wf_error *err) {
     if (n->n_in < 1 || n->in[0] < 0 || n->n_out != 1 || n->out[0] < 0)
@@ -242,7 +241,10 @@ enum { B_POW, B_PRELU, B_MIN, B_MAX };
 
 static wf_status nary_check(wf_node *n, wf_value *vals, wf_error *err) {
     const char *nm = n->op->name;
-    int k = !strcmp(nm, "Pow") ? B_POW : !strcmp(nm, "PRelu") ? B_PRELU : !strcmp(nm, "Min") ? B_MIN : B_MAX;
+    int k = !strcmp(nm, "Pow")     ? B_POW
+            : !strcmp(nm, "PRelu") ? B_PRELU
+            : !strcmp(nm, "Min")   ? B_MIN
+                                   : B_MAX;
     n->p.kind = k;
     int lo = k == B_MIN || k == B_MAX ? 1 : 2, hi = k == B_MIN || k == B_MAX ? 3 : 2;
     if (n->n_in < lo || n->n_in > hi || n->n_out != 1 || n->out[0] < 0)
@@ -300,8 +302,9 @@ static wf_status nary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     }
     out[0]->rank = acc.rank;
     memcpy(out[0]->dims, acc.dims, sizeof acc.dims);
-    if (n->p.kind == B_PRELU && (out[0]->rank != in[0]->rank ||
-                                 memcmp(out[0]->dims, in[0]->dims, sizeof in[0]->dims[0] * (size_t)in[0]->rank)))
+    if (n->p.kind == B_PRELU &&
+        (out[0]->rank != in[0]->rank ||
+         memcmp(out[0]->dims, in[0]->dims, sizeof in[0]->dims[0] * (size_t)in[0]->rank)))
         return wf_node_error(err, WF_ERR_SHAPE, n, "slope must broadcast to X's shape");
     return WF_OK;
 }

@@ -18,11 +18,11 @@ static wf_status red_check(wf_node *n, wf_value *vals, wf_error *err) {
     if (n->n_in < 1 || n->n_in > 2 || n->in[0] < 0 || n->n_out != 1 || n->out[0] < 0)
         return wf_node_error(err, WF_ERR_PARSE, n, "needs a data input and 1 output");
     const char *nm = n->op->name + 6;
-    n->p.kind = !strcmp(nm, "Max")          ? R_MAX
-                : !strcmp(nm, "Min")        ? R_MIN
-                : !strcmp(nm, "Sum")        ? R_SUM
+    n->p.kind = !strcmp(nm, "Max")         ? R_MAX
+                : !strcmp(nm, "Min")       ? R_MIN
+                : !strcmp(nm, "Sum")       ? R_SUM
                 : !strcmp(nm, "SumSquare") ? R_SUMSQ
-                                            : R_L2;
+                                           : R_L2;
     unsigned mask = WF_DT_FLOATONLY;
     if (n->p.kind <= R_SUM)
         mask |= WF_DT_BIT(WF_DTYPE_INT64) | WF_DT_BIT(WF_DTYPE_INT32);
@@ -180,8 +180,7 @@ const wf_opdef wf_op_reduce_sum = {"ReduceSum", red_check, red_shape, red_fwd,
                                    red_bwd,     0,         red_flops};
 const wf_opdef wf_op_reduce_sum_square = {"ReduceSumSquare", red_check, red_shape, red_fwd,
                                           red_bwd,           0,         red_flops};
-const wf_opdef wf_op_reduce_l2 = {"ReduceL2", red_check, red_shape, red_fwd,
-                                  red_bwd,    0,         red_flops};
+const wf_opdef wf_op_reduce_l2 = {"ReduceL2", red_check, red_shape, red_fwd, red_bwd, 0, red_flops};
 
 /* ---- normalization over rows: LayerNormalization, InstanceNormalization ----
  * Both normalize rows x[r, 0..D) to (x - mean) * rstd and apply a scale and bias that depend on
@@ -189,8 +188,8 @@ const wf_opdef wf_op_reduce_l2 = {"ReduceL2", red_check, red_shape, red_fwd,
 
 static wf_status ln_check(wf_node *n, wf_value *vals, wf_error *err) {
     int inst = !strcmp(n->op->name, "InstanceNormalization");
-    if (n->n_in < (inst ? 3 : 2) || n->n_in > 3 || n->in[0] < 0 || n->in[1] < 0 ||
-        n->n_out < 1 || n->out[0] < 0)
+    if (n->n_in < (inst ? 3 : 2) || n->n_in > 3 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 ||
+        n->out[0] < 0)
         return wf_node_error(err, WF_ERR_PARSE, n, "needs X, scale%s and an output",
                              inst ? ", B" : " (and B)");
     for (int k = 1; k < n->n_out; k++)
@@ -244,8 +243,8 @@ static wf_status ln_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     int64_t want = n->p.kind ? C : D;
     for (int i = 1; i < n->n_in; i++)
         if (in[i] && wf_numel(in[i]) != want && wf_numel(in[i]) != 1)
-            return wf_node_error(err, WF_ERR_SHAPE, n, "input %d has %lld values, expected %lld",
-                                 i, (long long)wf_numel(in[i]), (long long)want);
+            return wf_node_error(err, WF_ERR_SHAPE, n, "input %d has %lld values, expected %lld", i,
+                                 (long long)wf_numel(in[i]), (long long)want);
     out[0]->rank = in[0]->rank;
     memcpy(out[0]->dims, in[0]->dims, sizeof in[0]->dims);
     return WF_OK;
@@ -290,8 +289,8 @@ static void ln_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out
 }
 
 /* dx = rstd * (gs - mean(gs) - xhat * mean(gs * xhat)), gs = g * scale */
-static void ln_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                   float *const *gin, float *const *gout, void *s) {
+static void ln_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
+                   float *const *gout, void *s) {
     (void)s;
     (void)out;
     if (!gin[0])
@@ -323,8 +322,8 @@ static int64_t ln_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     return 6 * wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_layer_norm = {"LayerNormalization", ln_check, ln_shape, ln_fwd, ln_bwd, 0,
-                                   ln_flops};
+const wf_opdef wf_op_layer_norm = {
+    "LayerNormalization", ln_check, ln_shape, ln_fwd, ln_bwd, 0, ln_flops};
 const wf_opdef wf_op_instance_norm = {
     "InstanceNormalization", ln_check, ln_shape, ln_fwd, ln_bwd, 0, ln_flops};
 
@@ -408,9 +407,9 @@ static void lsm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
             for (int64_t l = 0; l < L; l++)
                 sg += g[base + l * I];
             for (int64_t l = 0; l < L; l++)
-                gin[0][base + l * I] += (float)(g[base + l * I] - exp((double)y[base + l * I]) * sg);
+                gin[0][base + l * I] +=
+                    (float)(g[base + l * I] - exp((double)y[base + l * I]) * sg);
         }
 }
 
-const wf_opdef wf_op_log_softmax = {"LogSoftmax", lsm_check, lsm_shape, lsm_fwd, lsm_bwd, 0,
-                                    NULL};
+const wf_opdef wf_op_log_softmax = {"LogSoftmax", lsm_check, lsm_shape, lsm_fwd, lsm_bwd, 0, NULL};

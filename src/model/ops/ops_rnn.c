@@ -33,8 +33,8 @@ static wf_status rnn_check(wf_node *n, wf_value *vals, wf_error *err) {
     if (n->n_in > (lstm ? 8 : 6))
         return wf_node_error(err, WF_ERR_PARSE, n, "too many inputs");
     for (int i = 0; i < n->n_in; i++) {
-        wf_status s = wf_check_dtype(n, vals, i,
-                                     i == 4 ? WF_DT_BIT(WF_DTYPE_INT32) : WF_DT_FLOATONLY, err);
+        wf_status s =
+            wf_check_dtype(n, vals, i, i == 4 ? WF_DT_BIT(WF_DTYPE_INT32) : WF_DT_FLOATONLY, err);
         if (s)
             return s;
     }
@@ -91,8 +91,7 @@ static void rnn_geom_of(const wf_node *n, wf_tensor *const *in, rnn_geom *g) {
 
 /* floats of scratch: per (row, direction) the stored steps and temporaries */
 static size_t rnn_scratch(const rnn_geom *g) {
-    return (size_t)((g->lstm ? 7 : 5) * g->T * g->H + 12 * g->G * g->H + 8 * g->H) *
-           sizeof(float);
+    return (size_t)((g->lstm ? 7 : 5) * g->T * g->H + 12 * g->G * g->H + 8 * g->H) * sizeof(float);
 }
 
 static wf_status rnn_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -297,8 +296,8 @@ static void rnn_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
 
 /* BPTT for one (row, direction); store holds the forward steps. */
 static void rnn_row_backward(const rnn_geom *g, int d, int64_t b, const rnn_io *io,
-                             const float *store, float *tmp, float *const *gin,
-                             float *const *gout, int n_out) {
+                             const float *store, float *tmp, float *const *gin, float *const *gout,
+                             int n_out) {
     int64_t T = g->T, H = g->H, GH = g->G * H;
     float *dh = tmp, *dc = dh + H, *dhp = dc + H, *da = dhp + H, *drh = da + GH;
     memset(dh, 0, (size_t)(2 * H) * sizeof *dh);

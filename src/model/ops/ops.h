@@ -27,6 +27,9 @@ extern const wf_opdef wf_op_reduce_max, wf_op_reduce_min, wf_op_reduce_sum;
 extern const wf_opdef wf_op_reduce_sum_square, wf_op_reduce_l2;
 extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
 extern const wf_opdef wf_op_gru, wf_op_lstm, wf_op_conv_transpose;
+extern const wf_opdef wf_op_less, wf_op_greater, wf_op_less_equal, wf_op_greater_equal;
+extern const wf_opdef wf_op_and, wf_op_or, wf_op_not, wf_op_argmax, wf_op_argmin;
+extern const wf_opdef wf_op_split, wf_op_tile;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
 
 /* The ops added for issue 10 (optable10.c): lookup, and their names for messages. */
@@ -35,7 +38,8 @@ const wf_opdef *wf_op_find10(const char *op_type);
     "Shape, Size, Gather, Slice, ConstantOfShape, Cast, Range, Expand, Equal, Where, Erf, Sqrt, "  \
     "Exp, Log, Abs, Neg, Reciprocal, Clip, HardSigmoid, HardSwish, Softplus, Elu, Selu, Pow, "     \
     "PRelu, Min, Max, ReduceMax, ReduceMin, ReduceSum, ReduceSumSquare, ReduceL2, "                \
-    "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose"
+    "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose, Less, "      \
+    "Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, ArgMax, ArgMin, Split, Tile"
 
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */
 void wf_nop_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,

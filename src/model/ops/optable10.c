@@ -43,6 +43,17 @@ static const wf_opdef *const table10[] = {
     &wf_op_gru,
     &wf_op_lstm,
     &wf_op_conv_transpose,
+    &wf_op_less,
+    &wf_op_greater,
+    &wf_op_less_equal,
+    &wf_op_greater_equal,
+    &wf_op_not,
+    &wf_op_and,
+    &wf_op_or,
+    &wf_op_argmax,
+    &wf_op_argmin,
+    &wf_op_split,
+    &wf_op_tile,
 };
 
 const wf_opdef *wf_op_find10(const char *op_type) {

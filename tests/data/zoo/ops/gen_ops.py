@@ -93,6 +93,22 @@ add("fold_state", [N("Shape", ["x"], ["s"]), N("Slice", ["s", "z", "one", "z"], 
     [("z", i64([0])), ("one", i64([1])), ("k5", i64([5])), ("r0", i64(0)), ("r5", i64(5)), ("r1", i64(1)),
      ("r2", i64(2)), ("m1f", f32(-1.0)), ("ax1", i64([1]))])
 
+# masks and selection: comparisons, Not/And/Or into Where; ArgMax; Split; Tile
+add("mask_where", [N("Greater", ["x", "z0"], ["gt"]), N("Less", ["x", "c1"], ["lt"]),
+                   N("And", ["gt", "lt"], ["band"]), N("LessOrEqual", ["x", "cm"], ["le"]),
+                   N("Or", ["band", "le"], ["bor"]), N("Not", ["bor"], ["nb"]),
+                   N("GreaterOrEqual", ["x", "c1"], ["ge"]), N("Or", ["nb", "ge"], ["m"]),
+                   N("Where", ["m", "x", "y0"], ["y"])], S,
+    [("z0", f32(0.0)), ("c1", f32(0.7)), ("cm", f32(-0.8)), ("y0", f32(rng.standard_normal((5,))))])
+add("argmax", [N("ArgMax", ["x"], ["am"], axis=1, keepdims=1), N("ArgMin", ["x"], ["an"], axis=-1, keepdims=0),
+               N("Cast", ["am"], ["amf"], to=TP.FLOAT), N("Cast", ["an"], ["anf"], to=TP.FLOAT),
+               N("Unsqueeze", ["anf", "a1"], ["anu"]), N("Add", ["amf", "anu"], ["s"]), N("Mul", ["x", "s"], ["y"])], S,
+    [("a1", i64([2]))])
+add("split", [N("Split", ["x", "sp"], ["p0", "p1", "p2"], axis=2), N("Sigmoid", ["p1"], ["q1"]),
+              N("Concat", ["p2", "q1", "p0"], ["y"], axis=2)], S, [("sp", i64([1, 3, 1]))])
+add("split_equal", [N("Split", ["x"], ["p0", "p1", "p2"], axis=1), N("Mul", ["p0", "p2"], ["y"])], S)
+add("tile", [N("Tile", ["x", "rp"], ["y"])], (2, 3, 2), [("rp", i64([2, 1, 3]))])
+
 with open("ops.txt", "w") as f:
     for name, shape in cases:
         f.write(f"{name} {len(shape)} {' '.join(map(str, shape))}\n")

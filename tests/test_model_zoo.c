@@ -316,6 +316,49 @@ START_TEST(test_zoo_output_column) {
 }
 END_TEST
 
+/* The affine first layer survives torch's x.view(x.size(0), -1) (a Reshape whose shape is
+ * folded from Shape/Gather/Concat): predict_hidden(A x + a0) equals predict(x). */
+START_TEST(test_zoo_affine_through_view) {
+    size_t nx;
+    float *X = read_f32("zoo/windows.f32", &nx);
+    const char *models[] = {"mlp_view_d13", "mlp_view_d17", "two_out_d13", "two_out_d17"};
+    const int64_t hidden[] = {16, 16, 8, 8};
+    for (int t = 0; t < 4; t++) {
+        char path[1024];
+        snprintf(path, sizeof path, "zoo/%s.onnx", models[t]);
+        wf_model *m = NULL;
+        wf_error err;
+        wf_predictor p;
+        ck_assert(wf_model_load(tu_data(path), &m, &err) == WF_OK);
+        ck_assert_msg(wf_model_predictor(m, C, T, WF_LAYOUT_NCT, &p, &err) == WF_OK, "%s", err.msg);
+        ck_assert_msg(p.hidden == hidden[t], "%s: hidden %lld", models[t], (long long)p.hidden);
+        void *ctx;
+        ck_assert(p.ctx_new(p.user, NW, &ctx, &err) == WF_OK);
+        float y[NW], yh[NW], *h = malloc((size_t)(NW * p.hidden) * sizeof *h);
+        ck_assert(p.predict(ctx, X, NW, y, &err) == WF_OK);
+        for (int i = 0; i < NW; i++)
+            for (int64_t j = 0; j < p.hidden; j++) {
+                double a = p.affine_a0[j];
+                for (int k = 0; k < C * T; k++)
+                    a += (double)p.affine_a[j * C * T + k] * X[i * C * T + k];
+                h[i * p.hidden + j] = (float)a;
+            }
+        ck_assert_msg(p.predict_hidden(ctx, h, NW, yh, &err) == WF_OK, "%s", err.msg);
+        double d = 0;
+        for (int i = 0; i < NW; i++)
+            d = fmax(d, fabs((double)yh[i] - y[i]));
+        printf("affine %-14s hidden %lld: predict_hidden vs predict max|diff| %.3g\n", models[t],
+               (long long)p.hidden, d);
+        ck_assert(d <= 1e-5);
+        free(h);
+        p.ctx_free(ctx);
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+    free(X);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model_zoo");
     TCase *tc = tcase_create("zoo");
@@ -323,6 +366,7 @@ int main(void) {
     tcase_add_test(tc, test_zoo_vs_ort);
     tcase_add_test(tc, test_zoo_fixed_batch_predictor);
     tcase_add_test(tc, test_zoo_output_column);
+    tcase_add_test(tc, test_zoo_affine_through_view);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

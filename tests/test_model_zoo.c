@@ -359,6 +359,45 @@ START_TEST(test_zoo_affine_through_view) {
 }
 END_TEST
 
+/* Shapes resolved at plan time: in every dynamic-batch torch export, the nodes a run executes
+ * all compute float data (no Shape, Gather of shapes, Concat of int64, ...). */
+START_TEST(test_zoo_no_shape_ops_at_run) {
+    zoo_entry z[128];
+    int nz = zoo_list(z, 128), checked = 0;
+    for (int i = 0; i < nz; i++) {
+        if (is_fixed(z[i].name) || !strncmp(z[i].name, "h_", 2))
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "zoo/%.63s.onnx", z[i].name);
+        wf_model *m = NULL;
+        wf_engine *e = NULL;
+        wf_error err;
+        ck_assert(wf_model_load(tu_data(path), &m, &err) == WF_OK);
+        ck_assert(wf_engine_new(m, 5, 0, &e, &err) == WF_OK);
+        ck_assert(wf_engine_flops(e) >= 0); /* planned for batch 5 */
+        int folded = 0, run = 0;
+        for (int j = 0; j < m->n_nodes; j++) {
+            const wf_node *n = &m->nodes[j];
+            if (wf_engine_node_folded(e, j)) {
+                folded++;
+                continue;
+            }
+            run++;
+            ck_assert_msg(strcmp(n->op->name, "Shape") != 0, "%s", z[i].name);
+            for (int k = 0; k < n->n_out; k++)
+                ck_assert_msg(n->out[k] < 0 || m->vals[n->out[k]].dtype == WF_DTYPE_FLOAT,
+                              "%s: node #%d (%s) computes %s at run time", z[i].name, n->onnx_index,
+                              n->op->name, wf_dtype_name(m->vals[n->out[k]].dtype));
+        }
+        printf("%-18s %3d nodes run, %3d folded at plan time\n", z[i].name, run, folded);
+        checked++;
+        wf_engine_free(e);
+        wf_model_free(m);
+    }
+    ck_assert_int_ge(checked, 20);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("model_zoo");
     TCase *tc = tcase_create("zoo");
@@ -367,6 +406,7 @@ int main(void) {
     tcase_add_test(tc, test_zoo_fixed_batch_predictor);
     tcase_add_test(tc, test_zoo_output_column);
     tcase_add_test(tc, test_zoo_affine_through_view);
+    tcase_add_test(tc, test_zoo_no_shape_ops_at_run);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -1,10 +1,14 @@
 /*
  * The engine: plan (shapes, one activation block, one gradient block, one scratch block) for the
  * input shapes of a run, forward in topological order, backward (vector-Jacobian product) in
- * reverse. Values that only reshape (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout)
- * alias their input's data and gradient. Blocks grow only when a plan needs more; kernels never
- * allocate. Non-goals: buffer reuse by liveness (the predictor bounds memory by chunking the
- * batch instead), multi-threading inside one engine.
+ * reverse. Shape arithmetic is folded at plan time: a node whose output depends on the input
+ * shapes only (Shape, Size, and every node all of whose inputs are constants or such values)
+ * is evaluated once while planning, for the planned batch, and skipped by runs and backward;
+ * a shape that depends on data is an error naming the node that needs it. Values that only reshape
+ * (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout) alias their input's data and gradient.
+ * Blocks grow only when a plan needs more; kernels never allocate. Non-goals: buffer reuse by
+ * liveness (the predictor bounds memory by chunking the batch instead), multi-threading inside one
+ * engine.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +510,10 @@ int64_t wf_engine_flops(wf_engine *e) {
         total += n->op->flops(n, e->pin, e->pout);
     }
     return total;
+}
+
+int wf_engine_node_folded(const wf_engine *e, int node) {
+    return node >= 0 && node < e->m->n_nodes && e->stat_node[node];
 }
 
 const wf_tensor *wf_engine_value(const wf_engine *e, int v) {

@@ -205,6 +205,8 @@ int64_t wf_engine_flops(wf_engine *e);
  * later node except through v (the predictor checks this). */
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err);
+/* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
+int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model/onnx_tensor.h"
+#include "model/ops/ops.h"
 #include "onnx_pb.h"
 #include "testutil.h"
 #include "whyflag/engine.h"
@@ -219,6 +220,92 @@ START_TEST(test_rnn_grads) {
 }
 END_TEST
 
+/* The batched (OpenBLAS) GRU/LSTM kernels against the per-row naive reference (double dot
+ * products): outputs and the gradients of X and the initial states, on every recurrent node of
+ * the zoo's torch exports and hand-built graphs, 5 windows. */
+START_TEST(test_rnn_batched_vs_naive) {
+    const char *models[] = {"gru1_d13",       "gru2_d17",          "lstm1_d13",        "lstm2_d17",
+                            "h_gru_fwd_lbr",  "h_gru_rev_init",    "h_gru_bi_layout1", "h_lstm_fwd",
+                            "h_lstm_bi_init", "h_lstm_rev_layout1"};
+    size_t nw;
+    float *X = read_f32("zoo/windows.f32", &nw);
+    int nodes = 0;
+    double worst_f = 0, worst_b = 0;
+    for (size_t t = 0; t < sizeof models / sizeof models[0]; t++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "zoo/%s.onnx", models[t]);
+        wf_model *m = NULL;
+        wf_engine *e = NULL;
+        wf_error err;
+        ck_assert(wf_model_load(tu_data(rel), &m, &err) == WF_OK);
+        ck_assert(wf_engine_new(m, 5, 0, &e, &err) == WF_OK);
+        wf_tensor x = {WF_DTYPE_FLOAT, 3, {5, 8, 36}, X};
+        ck_assert_msg(wf_engine_run(e, &x, 1, &err) == WF_OK, "%s", err.msg);
+        for (int j = 0; j < m->n_nodes; j++) {
+            const wf_node *n = &m->nodes[j];
+            if (strcmp(n->op->name, "GRU") && strcmp(n->op->name, "LSTM"))
+                continue;
+            nodes++;
+            wf_tensor *pin[8] = {0}, *pout[3] = {0}, mine[3], ref[3];
+            for (int k = 0; k < n->n_in; k++)
+                pin[k] = n->in[k] >= 0 ? (wf_tensor *)wf_engine_value(e, n->in[k]) : NULL;
+            float *g_out[3] = {0}, *gin_b[8] = {0}, *gin_n[8] = {0};
+            for (int k = 0; k < n->n_out; k++) {
+                if (n->out[k] < 0)
+                    continue;
+                mine[k] = *wf_engine_value(e, n->out[k]);
+                ref[k] = mine[k];
+                size_t cnt = (size_t)wf_tensor_numel(&mine[k]);
+                ref[k].data = malloc(cnt * sizeof(float));
+                g_out[k] = malloc(cnt * sizeof(float));
+                for (size_t i = 0; i < cnt; i++)
+                    g_out[k][i] = (float)sin(0.37 * (double)i + k);
+                pout[k] = &ref[k];
+            }
+            size_t scr = 0;
+            ck_assert(n->op->shape(n, pin, pout, &scr, &err) == WF_OK);
+            void *scratch = malloc(scr);
+            wf_rnn_forward_naive(n, pin, pout, scratch);
+            for (int k = 0; k < n->n_out; k++)
+                if (n->out[k] >= 0)
+                    for (int64_t i = 0; i < wf_tensor_numel(&ref[k]); i++)
+                        worst_f = fmax(worst_f, fabs((double)((float *)ref[k].data)[i] -
+                                                     ((float *)mine[k].data)[i]));
+            for (int k = 0; k < n->n_in; k++)
+                if ((k == 0 || k == 5 || k == 6) && pin[k]) {
+                    gin_b[k] = calloc((size_t)wf_tensor_numel(pin[k]), sizeof(float));
+                    gin_n[k] = calloc((size_t)wf_tensor_numel(pin[k]), sizeof(float));
+                }
+            n->op->backward(n, pin, pout, gin_b, g_out, scratch);
+            wf_rnn_backward_naive(n, pin, pout, gin_n, g_out, scratch);
+            for (int k = 0; k < 8; k++)
+                if (gin_b[k])
+                    for (int64_t i = 0; i < wf_tensor_numel(pin[k]); i++)
+                        worst_b = fmax(worst_b, fabs((double)gin_b[k][i] - gin_n[k][i]) /
+                                                    (1.0 + fabs(gin_n[k][i])));
+            for (int k = 0; k < 8; k++) {
+                free(gin_b[k]);
+                free(gin_n[k]);
+            }
+            for (int k = 0; k < n->n_out; k++)
+                if (n->out[k] >= 0) {
+                    free(ref[k].data);
+                    free(g_out[k]);
+                }
+            free(scratch);
+        }
+        wf_engine_free(e);
+        wf_model_free(m);
+    }
+    free(X);
+    printf("GRU/LSTM batched vs naive on %d nodes: forward max|diff| %.2e, backward %.2e\n", nodes,
+           worst_f, worst_b);
+    ck_assert_int_ge(nodes, 10);
+    ck_assert(worst_f <= 1e-5);
+    ck_assert(worst_b <= 1e-5);
+}
+END_TEST
+
 /* A shape that depends on the data cannot be folded: the error names the node. */
 START_TEST(test_fold_error_names_node) {
     pb g = {0}, m = {0};
@@ -294,6 +381,7 @@ int main(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_ops_vs_ort_and_fd);
     tcase_add_test(tc, test_rnn_grads);
+    tcase_add_test(tc, test_rnn_batched_vs_naive);
     tcase_add_test(tc, test_fold_error_names_node);
     tcase_add_test(tc, test_scan_unsupported);
     suite_add_tcase(s, tc);

@@ -41,6 +41,11 @@ const wf_opdef *wf_op_find10(const char *op_type);
     "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose, Less, "      \
     "Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, ArgMax, ArgMin, Split, Tile"
 
+/* GRU/LSTM per-row reference kernels (ops_rnn.c), for the test against the batched path. */
+void wf_rnn_forward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s);
+void wf_rnn_backward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                           float *const *gin, float *const *gout, void *s);
+
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */
 void wf_nop_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
                 float *const *gout, void *s);

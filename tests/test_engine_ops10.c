@@ -306,6 +306,20 @@ START_TEST(test_rnn_batched_vs_naive) {
 }
 END_TEST
 
+/* Non-default RNN activations are refused at load, naming the node and what is supported. */
+START_TEST(test_rnn_activations) {
+    wf_model *m = NULL;
+    wf_error err;
+    ck_assert(wf_model_load(tu_data("zoo/bad_gru_relu.onnx"), &m, &err) == WF_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "GRU") && strstr(err.msg, "activations 'Sigmoid,Relu'") &&
+                      strstr(err.msg, "only the default Sigmoid,Tanh"),
+                  "%s", err.msg);
+    /* written-out defaults load (h_gru_bi_acts, h_lstm_acts are scored in test_model_zoo) */
+    ck_assert(wf_model_load(tu_data("zoo/h_gru_bi_acts.onnx"), &m, &err) == WF_OK);
+    wf_model_free(m);
+}
+END_TEST
+
 /* A shape that depends on the data cannot be folded: the error names the node. */
 START_TEST(test_fold_error_names_node) {
     pb g = {0}, m = {0};
@@ -382,6 +396,7 @@ int main(void) {
     tcase_add_test(tc, test_ops_vs_ort_and_fd);
     tcase_add_test(tc, test_rnn_grads);
     tcase_add_test(tc, test_rnn_batched_vs_naive);
+    tcase_add_test(tc, test_rnn_activations);
     tcase_add_test(tc, test_fold_error_names_node);
     tcase_add_test(tc, test_scan_unsupported);
     suite_add_tcase(s, tc);

@@ -41,7 +41,8 @@ typedef enum wf_attr_type {
     WF_ATTR_STRING = 3,
     WF_ATTR_TENSOR = 4,
     WF_ATTR_FLOATS = 6,
-    WF_ATTR_INTS = 7
+    WF_ATTR_INTS = 7,
+    WF_ATTR_STRINGS = 8 /* kept in s, joined by ',' (n strings) */
 } wf_attr_type;
 
 typedef struct wf_attr {

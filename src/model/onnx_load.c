@@ -385,6 +385,28 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             memcpy(d->floats, a->floats, a->n_floats * sizeof *d->floats);
             d->n = (int)a->n_floats;
         }
+        if (type == 8 && a->n_strings) { /* STRINGS (RNN activations): kept joined by ',' */
+            size_t tot = 1;
+            for (size_t k = 0; k < a->n_strings; k++)
+                tot += a->strings[k].len + 1;
+            if (tot > 4096)
+                return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: attribute '%s' is too long",
+                                    label, d->name);
+            free(d->s);
+            d->s = malloc(tot);
+            if (!d->s)
+                return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+            size_t o = 0;
+            for (size_t k = 0; k < a->n_strings; k++) {
+                if (k)
+                    d->s[o++] = ',';
+                if (a->strings[k].len)
+                    memcpy(d->s + o, a->strings[k].data, a->strings[k].len);
+                o += a->strings[k].len;
+            }
+            d->s[o] = 0;
+            d->n = (int)a->n_strings;
+        }
         if (type == WF_ATTR_TENSOR && a->t) {
             /* one-element tensors (ConstantOfShape's value): kept as tdtype and tval */
             wf_tensor tt;
@@ -417,7 +439,8 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             }
         }
         if (type != WF_ATTR_FLOAT && type != WF_ATTR_INT && type != WF_ATTR_STRING &&
-            type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR)
+            type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR &&
+            type != WF_ATTR_STRINGS)
             return wf_error_set(err, WF_ERR_UNSUPPORTED,
                                 "%s: attribute '%s' has type %d, which no supported op uses", label,
                                 d->name, type);

@@ -14,6 +14,7 @@
  * accumulate in double. Gate order: GRU z, r, h; LSTM i, o, f, c (as ONNX).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model/model_impl.h"
@@ -45,13 +46,22 @@ static wf_status rnn_check(wf_node *n, wf_value *vals, wf_error *err) {
         return wf_node_error(err, WF_ERR_PARSE, n, "no output is named");
     if (lstm && n->n_in > 7 && n->in[7] >= 0)
         return wf_node_error(err, WF_ERR_UNSUPPORTED, n, "peephole weights P are not supported");
+    /* activations: only the defaults (written out by some exporters) */
     const wf_attr *a = wf_attr_find(n, "activations");
-    if (a && a->type == WF_ATTR_STRING)
-        return wf_node_error(err, WF_ERR_UNSUPPORTED, n, "activations must be a string list");
-    if (a)
+    const char *dirs = wf_attr_str(n, "direction", "forward");
+    if (a) {
+        const char *one = lstm ? "Sigmoid,Tanh,Tanh" : "Sigmoid,Tanh";
+        char want[64];
+        snprintf(want, sizeof want, "%s%s%s", one, strcmp(dirs, "bidirectional") ? "" : ",",
+                 strcmp(dirs, "bidirectional") ? "" : one);
+        if (a->type != WF_ATTR_STRINGS || !a->s || strcmp(a->s, want))
+            return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
+                                 "activations '%s' are not supported (only the default %s)",
+                                 a->s ? a->s : "?", want);
+    }
+    if (wf_attr_find(n, "activation_alpha") || wf_attr_find(n, "activation_beta"))
         return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
-                             "the 'activations' attribute is not supported (only the default "
-                             "Sigmoid/Tanh/Tanh)");
+                             "activation_alpha/activation_beta are not supported");
     if (wf_attr_find(n, "clip"))
         return wf_node_error(err, WF_ERR_UNSUPPORTED, n, "the 'clip' attribute is not supported");
     if (lstm && wf_attr_int(n, "input_forget", 0))

@@ -169,7 +169,7 @@ for name, ctor, n_out in torch_models:
 
 
 # ---- hand-built GRU / LSTM graphs (onnx.helper): every direction, layout, initial states ----
-def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False):
+def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False, acts=None, save_only=False):
     H, D = 5, (2 if direction == "bidirectional" else 1)
     G = 3 if kind == "GRU" else 4
     r = np.random.default_rng(sum(map(ord, name)))  # same weights for a twin
@@ -197,6 +197,8 @@ def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False):
     attrs = dict(hidden_size=H, direction=direction, layout=layout)
     if kind == "GRU":
         attrs["linear_before_reset"] = lbr
+    if acts:
+        attrs["activations"] = acts
     rout = ["Y", "Y_h"] + (["Y_c"] if kind == "LSTM" else [])
     rout = [o if o in outs else "" for o in rout]
     while rout and not rout[-1]:
@@ -228,6 +230,8 @@ def rnn_graph(name, kind, direction, layout, lbr, with_init, outs, twin=False):
         onnx.save(mp, f"{name[:-8]}_twin0.onnx")
         return
     onnx.save(mp, f"{name}.onnx")
+    if save_only:
+        return
     models.append((name, 1))
     if layout == 1:
         rnn_graph(name, kind, direction, 0, lbr, with_init, outs, True)
@@ -239,6 +243,10 @@ rnn_graph("h_gru_bi_layout1", "GRU", "bidirectional", 1, 0, True, ["Y", "Y_h"])
 rnn_graph("h_lstm_fwd", "LSTM", "forward", 0, 0, False, ["Y", "Y_h", "Y_c"])
 rnn_graph("h_lstm_bi_init", "LSTM", "bidirectional", 0, 0, True, ["Y_c"])
 rnn_graph("h_lstm_rev_layout1", "LSTM", "reverse", 1, 0, True, ["Y", "Y_h"])
+# the default activations written out (as some exporters do), and a non-default one (rejected)
+rnn_graph("h_gru_bi_acts", "GRU", "bidirectional", 0, 1, False, ["Y"], acts=["Sigmoid", "Tanh"] * 2)
+rnn_graph("h_lstm_acts", "LSTM", "forward", 0, 0, True, ["Y_h"], acts=["Sigmoid", "Tanh", "Tanh"])
+rnn_graph("bad_gru_relu", "GRU", "forward", 0, 0, False, ["Y"], acts=["Sigmoid", "Relu"], save_only=True)
 
 with open("models.txt", "w") as f:
     for name, n_out in models:

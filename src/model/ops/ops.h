@@ -29,7 +29,7 @@ extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
 extern const wf_opdef wf_op_gru, wf_op_lstm, wf_op_conv_transpose;
 extern const wf_opdef wf_op_less, wf_op_greater, wf_op_less_equal, wf_op_greater_equal;
 extern const wf_opdef wf_op_and, wf_op_or, wf_op_not, wf_op_argmax, wf_op_argmin;
-extern const wf_opdef wf_op_split, wf_op_tile;
+extern const wf_opdef wf_op_split, wf_op_tile, wf_op_resize, wf_op_upsample;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
 
 /* The ops added for issue 10 (optable10.c): lookup, and their names for messages. */
@@ -39,7 +39,8 @@ const wf_opdef *wf_op_find10(const char *op_type);
     "Exp, Log, Abs, Neg, Reciprocal, Clip, HardSigmoid, HardSwish, Softplus, Elu, Selu, Pow, "     \
     "PRelu, Min, Max, ReduceMax, ReduceMin, ReduceSum, ReduceSumSquare, ReduceL2, "                \
     "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose, Less, "      \
-    "Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, ArgMax, ArgMin, Split, Tile"
+    "Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, ArgMax, ArgMin, Split, Tile, Resize, "    \
+    "Upsample"
 
 /* GRU/LSTM per-row reference kernels (ops_rnn.c), for the test against the batched path. */
 void wf_rnn_forward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s);

@@ -54,6 +54,8 @@ static const wf_opdef *const table10[] = {
     &wf_op_argmin,
     &wf_op_split,
     &wf_op_tile,
+    &wf_op_resize,
+    &wf_op_upsample,
 };
 
 const wf_opdef *wf_op_find10(const char *op_type) {

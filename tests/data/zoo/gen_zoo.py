@@ -103,6 +103,18 @@ class ConvAe(nn.Module):
         return torch.sqrt(((r - x) ** 2).mean(dim=(1, 2))).unsqueeze(1)  # RMSE
 
 
+class UpsampleAe(nn.Module):
+    def __init__(s, mode):
+        super().__init__()
+        s.e = nn.Conv1d(C, 4, 3, stride=2, padding=1)
+        s.u = nn.Upsample(scale_factor=2, mode=mode)
+        s.d = nn.Conv1d(4, C, 3, padding=1)
+
+    def forward(s, x):
+        r = s.d(torch.relu(s.u(s.e(x))))
+        return ((r - x) ** 2).mean(dim=(1, 2)).unsqueeze(1)
+
+
 class TwoOut(nn.Module):
     def __init__(s):
         super().__init__()
@@ -158,7 +170,8 @@ torch_models = [
     ("gru1", lambda: Rnn("gru", 1), 1), ("gru2", lambda: Rnn("gru", 2), 1),
     ("lstm1", lambda: Rnn("lstm", 1), 1), ("lstm2", lambda: Rnn("lstm", 2, True), 1),
     ("transformer", Transformer, 1), ("tcn", Tcn, 1), ("dense_ae", DenseAe, 1),
-    ("conv_ae", ConvAe, 1), ("two_out", TwoOut, 2), ("softmax_head", SoftmaxHead, 1),
+    ("conv_ae", ConvAe, 1), ("two_out", TwoOut, 2),
+    ("upsample_ae", lambda: UpsampleAe("nearest"), 1), ("upsample_lin_ae", lambda: UpsampleAe("linear"), 1), ("softmax_head", SoftmaxHead, 1),
 ]
 for name, ctor, n_out in torch_models:
     m = ctor()

@@ -109,6 +109,19 @@ add("split", [N("Split", ["x", "sp"], ["p0", "p1", "p2"], axis=2), N("Sigmoid", 
 add("split_equal", [N("Split", ["x"], ["p0", "p1", "p2"], axis=1), N("Mul", ["p0", "p2"], ["y"])], S)
 add("tile", [N("Tile", ["x", "rp"], ["y"])], (2, 3, 2), [("rp", i64([2, 1, 3]))])
 
+# Resize: nearest and linear, 1-D and 2-D, each coordinate transformation; scales and sizes
+e = f32([])
+add("resize_nearest_1d", [N("Resize", ["x", "", "sc"], ["y"], mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")],
+    (2, 3, 5), [("sc", f32([1, 1, 2.0]))])
+add("resize_nearest_half", [N("Resize", ["x", "", "sc"], ["y"], mode="nearest")], (2, 3, 5), [("sc", f32([1, 1, 2.6]))])
+add("resize_linear_2d_half", [N("Resize", ["x", "", "sc"], ["y"], mode="linear")], (1, 2, 3, 4), [("sc", f32([1, 1, 2.0, 1.5]))])
+add("resize_linear_2d_pt", [N("Resize", ["x", "", "sc"], ["y"], mode="linear", coordinate_transformation_mode="pytorch_half_pixel")],
+    (1, 2, 3, 4), [("sc", f32([1, 1, 2.0, 2.0]))])
+add("resize_linear_2d_align", [N("Resize", ["x", "", "", "sz"], ["y"], mode="linear", coordinate_transformation_mode="align_corners")],
+    (1, 2, 3, 4), [("sz", i64([1, 2, 5, 7]))])
+add("resize_nearest_2d_ceil", [N("Resize", ["x", "", "", "sz"], ["y"], mode="nearest", coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")],
+    (1, 2, 3, 4), [("sz", i64([1, 2, 7, 6]))])
+
 with open("ops.txt", "w") as f:
     for name, shape in cases:
         f.write(f"{name} {len(shape)} {' '.join(map(str, shape))}\n")

@@ -6,7 +6,7 @@
  * the last run. A run with new input shapes replans; blocks only grow, and kernels never
  * allocate. The model must outlive its engines; a model may be shared by many engines.
  *
- * dtypes use the ONNX TensorProto codes. Supported: float32, uint8, int8, int32, int64.
+ * dtypes use the ONNX TensorProto codes. Supported: float32, uint8, int8, int32, int64, bool.
  *
  * Ownership: wf_engine_new -> wf_engine_free. Output tensors are owned by the engine and valid
  * until the next run or wf_engine_free. Input data is borrowed during the run and, for

@@ -6,7 +6,7 @@
  * the last run. A run with new input shapes replans; blocks only grow, and kernels never
  * allocate. The model must outlive its engines; a model may be shared by many engines.
  *
- * dtypes use the ONNX TensorProto codes. Supported: float32, uint8, int8, int32, int64.
+ * dtypes use the ONNX TensorProto codes. Supported: float32, uint8, int8, int32, int64, bool.
  *
  * Ownership: wf_engine_new -> wf_engine_free. Output tensors are owned by the engine and valid
  * until the next run or wf_engine_free. Input data is borrowed during the run and, for
@@ -33,7 +33,8 @@ typedef enum wf_dtype {
     WF_DTYPE_UINT8 = 2,
     WF_DTYPE_INT8 = 3,
     WF_DTYPE_INT32 = 6,
-    WF_DTYPE_INT64 = 7
+    WF_DTYPE_INT64 = 7,
+    WF_DTYPE_BOOL = 9 /* one byte, 0 or 1 (Equal, Where conditions) */
 } wf_dtype;
 
 /* A dense row-major tensor. rank 0 is a scalar (one element). */
@@ -65,7 +66,11 @@ void wf_model_output_info(const wf_model *m, int i, wf_dtype *dtype, int *rank, 
 typedef struct wf_engine wf_engine;
 
 enum {
-    WF_ENGINE_GRAD = 1 /* keep a gradient block so that wf_engine_backward can run */
+    WF_ENGINE_GRAD = 1, /* keep a gradient block so that wf_engine_backward can run */
+    /* Inputs whose file declares batch 1 (axis 0) accept any batch: the graph is replanned for
+     * it. Whether rows stay independent is the caller's check (wf_model_predictor verifies it
+     * and otherwise evaluates one window per call). */
+    WF_ENGINE_FREE_BATCH = 2
 };
 
 /* A per-thread engine; max_batch (>= 1) sizes the first plan when the model's input shapes are

@@ -65,6 +65,39 @@ wf_status wf_model_check_windows(const wf_model *m, const wf_windows *ws, const 
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err);
 
+/* As wf_model_predictor, with the score read from graph output `output` (0-based, in graph
+ * order; see wf_model_output_index) and, when that output holds K > 1 values per window (an
+ * [N, K] class-probability head), from column `column` (0..K-1). column -1 requires one value
+ * per window. Gradients are those of that column. For `--output NAME[:COLUMN]`. */
+wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout layout, int output,
+                                    int column, wf_predictor *out, wf_error *err);
+/* Index of the graph output named name, or -1. */
+int wf_model_output_index(const wf_model *m, const char *name);
+
+/* Every op of an ONNX file that whyflag cannot run (unknown op type, or a domain other than
+ * ai.onnx), grouped by (domain, op): how many nodes and the first one. For `whyflag inspect`,
+ * which lists them all at once where wf_model_load stops at the first. */
+typedef struct wf_op_issue {
+    char op[64], domain[64];
+    int count;            /* nodes with this op */
+    int first_node;       /* position of the first in the file's node list */
+    char first_name[128]; /* its name ("" when unnamed) */
+} wf_op_issue;
+
+typedef struct wf_op_scan {
+    int n;              /* distinct unsupported (domain, op) pairs; 0: every op is supported */
+    wf_op_issue *items; /* (n), in order of first appearance */
+    int n_nodes;        /* nodes in the graph */
+} wf_op_scan;
+
+/* Ownership: wf_model_scan_ops* -> wf_op_scan_free (accepts a zeroed scan). */
+wf_status wf_model_scan_ops(const char *path, wf_op_scan *out, wf_error *err);
+wf_status wf_model_scan_ops_mem(const void *data, size_t len, wf_op_scan *out, wf_error *err);
+void wf_op_scan_free(wf_op_scan *s);
+/* "ConvTranspose (2 nodes, first '/d/ConvTranspose' #2), com.microsoft::FusedGemm (...)" into
+ * buf (truncated to size); returns the length it needed. */
+size_t wf_op_scan_format(const wf_op_scan *s, char *buf, size_t size);
+
 /* Human-readable summary for `whyflag inspect` (text or JSON), malloc'd into *out. */
 wf_status wf_model_describe(const wf_model *m, int json, char **out, wf_error *err);
 

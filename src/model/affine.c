@@ -42,11 +42,16 @@ static double add_row(const amap *s, double *dst, int64_t r, double w) {
     return w * s->m0[r];
 }
 
+/* Shape and Size read only the shape (folded at plan time): they do not consume the data. */
+static int shape_reader(const wf_node *n) {
+    return !strcmp(n->op->name, "Shape") || !strcmp(n->op->name, "Size");
+}
+
 static int n_consumers(const wf_model *m, int v) {
     int c = 0;
     for (int j = 0; j < m->n_nodes; j++)
         for (int k = 0; k < m->nodes[j].n_in; k++)
-            c += m->nodes[j].in[k] == v;
+            c += m->nodes[j].in[k] == v && !shape_reader(&m->nodes[j]);
     for (int i = 0; i < m->n_outputs; i++)
         c += m->outputs[i] == v;
     return c;
@@ -57,9 +62,28 @@ static const wf_node *sole_consumer(const wf_model *m, int v) {
         return NULL;
     for (int j = 0; j < m->n_nodes; j++)
         for (int k = 0; k < m->nodes[j].n_in; k++)
-            if (m->nodes[j].in[k] == v)
+            if (m->nodes[j].in[k] == v && !shape_reader(&m->nodes[j]))
                 return &m->nodes[j];
     return NULL;
+}
+
+/* A Reshape whose target shape is computed (torch's x.view(x.size(0), -1)): planned at batch 2
+ * (the model's batch axis must be free), it keeps rows when its output is [2, cells]. */
+static int reshape_keeps_rows(const wf_model *m, const wf_node *n, int64_t cells_now) {
+    const wf_value *x = &m->vals[m->inputs[0]];
+    if (x->decl_rank < 1 || x->decl_dims[0] >= 0)
+        return 0;
+    wf_engine *e = NULL;
+    wf_error err;
+    if (wf_engine_new(m, 2, WF_ENGINE_SHAPES_ONLY, &e, &err))
+        return 0;
+    int ok = 0;
+    if (wf_engine_flops(e) >= 0) { /* planned */
+        const wf_tensor *t = wf_engine_value(e, n->out[0]);
+        ok = t->rank == 2 && t->dims[0] == 2 && t->dims[1] == cells_now;
+    }
+    wf_engine_free(e);
+    return ok;
 }
 
 /* Constant c broadcast to the current shape at flat index e (batch axis excluded from e). */
@@ -295,6 +319,8 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
                 ok = sv->kind == WF_VAL_CONST && wf_numel(&sv->c) == 2 &&
                      (((sh[0] == -1 || sh[0] == 0) && sh[1] == cells(&s)) ||
                       (sh[0] == 0 && sh[1] == -1));
+                if (sv->kind != WF_VAL_CONST)
+                    ok = reshape_keeps_rows(m, n, cells(&s));
             }
             if (ok) {
                 s.R = cells(&s);

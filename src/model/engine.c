@@ -1,10 +1,14 @@
 /*
  * The engine: plan (shapes, one activation block, one gradient block, one scratch block) for the
  * input shapes of a run, forward in topological order, backward (vector-Jacobian product) in
- * reverse. Values that only reshape (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout)
- * alias their input's data and gradient. Blocks grow only when a plan needs more; kernels never
- * allocate. Non-goals: buffer reuse by liveness (the predictor bounds memory by chunking the
- * batch instead), multi-threading inside one engine.
+ * reverse. Shape arithmetic is folded at plan time: a node whose output depends on the input
+ * shapes only (Shape, Size, and every node all of whose inputs are constants or such values)
+ * is evaluated once while planning, for the planned batch, and skipped by runs and backward;
+ * a shape that depends on data is an error naming the node that needs it. Values that only reshape
+ * (Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout) alias their input's data and gradient.
+ * Blocks grow only when a plan needs more; kernels never allocate. Non-goals: buffer reuse by
+ * liveness (the predictor bounds memory by chunking the batch instead), multi-threading inside one
+ * engine.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +34,26 @@ struct wf_engine {
     int maxio;
     wf_tensor **pin, **pout; /* (maxio) */
     float **gin, **gout;
+    /* Shape folding: a node is static when it is Shape/Size (its output depends on the input
+     * shape only) or every input it reads is constant or static. Static nodes are evaluated
+     * once per plan (shapes are known then), their outputs held in sdata; runs and backward
+     * skip them, so the compute graph the engine runs holds no shape arithmetic. */
+    unsigned char *stat_node; /* (n_nodes) */
+    unsigned char *stat_val;  /* (n_vals) */
+    void **sdata;             /* (n_vals) plan-time buffers of static node outputs */
 };
 
 static size_t align64(size_t n) {
     return (n + 63) & ~(size_t)63;
+}
+
+static void free_static(wf_engine *e) {
+    if (!e->sdata)
+        return;
+    for (int v = 0; v < e->m->n_vals; v++) {
+        free(e->sdata[v]);
+        e->sdata[v] = NULL;
+    }
 }
 
 void wf_engine_free(wf_engine *e) {
@@ -52,6 +72,10 @@ void wf_engine_free(wf_engine *e) {
     free(e->pout);
     free(e->gin);
     free(e->gout);
+    free_static(e);
+    free(e->stat_node);
+    free(e->stat_val);
+    free(e->sdata);
     free(e);
 }
 
@@ -71,7 +95,8 @@ static void gather(wf_engine *e, const wf_node *n) {
         e->pout[i] = n->out[i] >= 0 ? &e->t[n->out[i]] : NULL;
 }
 
-static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_error *err) {
+static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, int flags,
+                             wf_error *err) {
     const wf_value *v = &m->vals[m->inputs[i]];
     if (x->dtype != v->dtype)
         return wf_error_set(err, WF_ERR_SHAPE, "input '%s' is %s but the model expects %s", v->name,
@@ -84,7 +109,8 @@ static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, wf_er
                                 "input '%s' has rank %d but the model expects rank %d", v->name,
                                 x->rank, v->decl_rank);
         for (int d = 0; d < x->rank; d++)
-            if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d])
+            if (v->decl_dims[d] >= 0 && v->decl_dims[d] != x->dims[d] &&
+                !(d == 0 && v->decl_dims[0] == 1 && (flags & WF_ENGINE_FREE_BATCH)))
                 return wf_error_set(err, WF_ERR_SHAPE,
                                     "input '%s' has %lld at axis %d but the model expects %lld",
                                     v->name, (long long)x->dims[d], d, (long long)v->decl_dims[d]);
@@ -112,6 +138,8 @@ static void bind(wf_engine *e, const wf_tensor *inputs) {
     }
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue; /* folded at plan time: data stays where the plan put it */
         for (int k = 0; k < n->n_out; k++) {
             int v = n->out[k];
             if (v < 0)
@@ -127,9 +155,46 @@ static void bind(wf_engine *e, const wf_tensor *inputs) {
     }
 }
 
+/* Evaluate a static node at plan time (its inputs are constants or folded values). */
+static wf_status fold_node(wf_engine *e, const wf_node *n, size_t scratch, wf_error *err) {
+    for (int k = 0; k < n->n_out; k++) {
+        int v = n->out[k];
+        if (v < 0)
+            continue;
+        wf_status st = wf_check_numel(n, &e->t[v], err);
+        if (st)
+            return st;
+        if (n->op->alias && k == 0) {
+            e->t[v].data = e->t[n->in[0]].data;
+            continue;
+        }
+        size_t bytes = (size_t)wf_numel(&e->t[v]) * wf_dtype_size(e->t[v].dtype);
+        e->sdata[v] = malloc(bytes ? bytes : 1);
+        if (!e->sdata[v])
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory folding a shape subgraph");
+        e->t[v].data = e->sdata[v];
+    }
+    for (int i = 0; i < n->n_in; i++)
+        if (n->in[i] >= 0 && !e->t[n->in[i]].data && wf_numel(&e->t[n->in[i]]) > 0 &&
+            strcmp(n->op->name, "Shape") && strcmp(n->op->name, "Size"))
+            return wf_node_error(err, WF_ERR_UNSUPPORTED, n,
+                                 "cannot fold: input %d ('%s') has no value at plan time", i,
+                                 e->m->vals[n->in[i]].name);
+    void *tmp = NULL;
+    if (scratch) {
+        tmp = malloc(scratch);
+        if (!tmp)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory folding a shape subgraph");
+    }
+    n->op->forward(n, e->pin, e->pout, tmp);
+    free(tmp);
+    return WF_OK;
+}
+
 static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
     const wf_model *m = e->m;
     e->planned = 0;
+    free_static(e);
     for (int i = 0; i < m->n_inputs; i++) {
         wf_tensor *t = &e->t[m->inputs[i]];
         *t = inputs[i];
@@ -147,6 +212,12 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
         wf_status st = n->op->shape(n, e->pin, e->pout, &s, err);
         if (st)
             return st;
+        if (e->stat_node[j]) {
+            st = fold_node(e, n, s, err);
+            if (st)
+                return st;
+            continue;
+        }
         if (s > scratch)
             scratch = s;
         for (int k = 0; k < n->n_out; k++) {
@@ -236,6 +307,9 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->goff = calloc(nv, sizeof *e->goff);
     e->diff = calloc(nv, 1);
     e->last = calloc((size_t)m->n_inputs + 1, sizeof *e->last);
+    e->stat_node = calloc((size_t)m->n_nodes + 1, 1);
+    e->stat_val = calloc(nv, 1);
+    e->sdata = calloc(nv, sizeof *e->sdata);
     int maxio = 1;
     for (int j = 0; j < m->n_nodes; j++) {
         if (m->nodes[j].n_in > maxio)
@@ -249,7 +323,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->gin = calloc((size_t)maxio, sizeof *e->gin);
     e->gout = calloc((size_t)maxio, sizeof *e->gout);
     if (!e->t || !e->g || !e->off || !e->goff || !e->diff || !e->last || !e->pin || !e->pout ||
-        !e->gin || !e->gout) {
+        !e->gin || !e->gout || !e->stat_node || !e->stat_val || !e->sdata) {
         wf_engine_free(e);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
@@ -257,6 +331,23 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
         e->off[v] = e->goff[v] = SIZE_MAX;
         if (m->vals[v].kind == WF_VAL_CONST)
             e->t[v] = m->vals[v].c;
+    }
+    /* Static (foldable) nodes: Shape/Size, or all inputs constant or static. */
+    for (int v = 0; v < m->n_vals; v++)
+        e->stat_val[v] = m->vals[v].kind == WF_VAL_CONST;
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        int st = !strcmp(n->op->name, "Shape") || !strcmp(n->op->name, "Size");
+        if (!st) {
+            st = 1;
+            for (int k = 0; k < n->n_in; k++)
+                if (n->in[k] >= 0 && !e->stat_val[n->in[k]])
+                    st = 0;
+        }
+        e->stat_node[j] = (unsigned char)st;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0)
+                e->stat_val[n->out[k]] = (unsigned char)st;
     }
     /* Differentiable values: reachable from a float graph input through float or 8-bit
      * (straight-through) tensors. */
@@ -269,7 +360,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && e->diff[n->in[k]])
                 any = 1;
-        if (!any || !n->op->backward)
+        if (!any || !n->op->backward || e->stat_node[j])
             continue;
         for (int k = 0; k < n->n_out; k++) {
             int v = n->out[k];
@@ -322,7 +413,7 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
         return wf_error_set(err, WF_ERR_INVALID, "a shapes-only engine cannot run");
     int replan = !e->planned;
     for (int i = 0; i < n_inputs; i++) {
-        wf_status s = check_input(m, i, &inputs[i], err);
+        wf_status s = check_input(m, i, &inputs[i], e->flags, err);
         if (s) {
             wf_error_prefix(err, "%s: ", m->name);
             return s;
@@ -348,6 +439,8 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
     bind(e, inputs);
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue;
         gather(e, n);
         n->op->forward(n, e->pin, e->pout, e->scratch);
     }
@@ -385,7 +478,7 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
         e->g[vo][i] += dy[i];
     for (int j = m->n_nodes - 1; j >= 0; j--) {
         const wf_node *n = &m->nodes[j];
-        if (!n->op->backward)
+        if (!n->op->backward || e->stat_node[j])
             continue;
         int any_out = 0, any_in = 0;
         for (int k = 0; k < n->n_out; k++) {
@@ -396,7 +489,7 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
             e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
             any_in |= e->gin[k] != NULL;
         }
-        if (!any_out || !any_in || !e->gout[0])
+        if (!any_out || !any_in)
             continue;
         gather(e, n);
         n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
@@ -411,12 +504,16 @@ int64_t wf_engine_flops(wf_engine *e) {
     int64_t total = 0;
     for (int j = 0; j < e->m->n_nodes; j++) {
         const wf_node *n = &e->m->nodes[j];
-        if (!n->op->flops)
+        if (!n->op->flops || e->stat_node[j])
             continue;
         gather(e, n);
         total += n->op->flops(n, e->pin, e->pout);
     }
     return total;
+}
+
+int wf_engine_node_folded(const wf_engine *e, int node) {
+    return node >= 0 && node < e->m->n_nodes && e->stat_node[node];
 }
 
 const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
@@ -442,6 +539,8 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
     memcpy(e->t[v].data, h, (size_t)wf_numel(&e->t[v]) * sizeof(float));
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue;
         gather(e, n);
         n->op->forward(n, e->pin, e->pout, e->scratch);
     }

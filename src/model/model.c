@@ -27,6 +27,7 @@ size_t wf_dtype_size(wf_dtype dt) {
         return 4;
     case WF_DTYPE_UINT8:
     case WF_DTYPE_INT8:
+    case WF_DTYPE_BOOL:
         return 1;
     case WF_DTYPE_INT64:
         return 8;

@@ -42,7 +42,7 @@ typedef enum wf_attr_type {
     WF_ATTR_TENSOR = 4,
     WF_ATTR_FLOATS = 6,
     WF_ATTR_INTS = 7,
-    WF_ATTR_STRINGS = 8
+    WF_ATTR_STRINGS = 8 /* in strs (n_strs) and, joined by ',', in s (n strings) */
 } wf_attr_type;
 
 typedef struct wf_attr {
@@ -58,6 +58,9 @@ typedef struct wf_attr {
     char **strs;   /* (n_strs) */
     int n_dbl;     /* TENSOR attributes of dtype float or double, decoded to double */
     double *dbl;   /* (n_dbl) */
+    int has_tval;  /* WF_ATTR_TENSOR holding one element: its dtype and value */
+    wf_dtype tdtype;
+    double tval;
 } wf_attr;
 
 /* Parsed attributes: one struct for every op (each op uses the fields it needs). */
@@ -80,6 +83,7 @@ typedef struct wf_params {
     int n_pads;
     int64_t pads_attr[2 * WF_MAX_RANK];
     float pad_value;
+    int kind; /* op variant inside one family (ops_math.c, ops_reduce.c) */
 } wf_params;
 
 struct wf_node;
@@ -215,8 +219,16 @@ int64_t wf_engine_flops(wf_engine *e);
  * later node except through v (the predictor checks this). */
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err);
+/* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
+int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
+
+/* ---- predictor (predictor.c) ---- */
+/* How a model predictor scores a batch: 0 the file's batch axis is free; 1 the file declares
+ * batch 1 and the graph was checked to score a batch row by row (rebound); 2 it declares batch
+ * 1 and cannot (one window per engine call); -1 not a model predictor. */
+int wf_predictor_batch_mode(const wf_predictor *p);
 
 /* ---- affine first layer (affine.c) ---- */
 /* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/

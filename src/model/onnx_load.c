@@ -74,7 +74,7 @@ static int dtype_supported(int t) {
     return wf_dtype_size((wf_dtype)t) != 0;
 }
 
-#define SUPPORTED_DTYPES "float32, uint8, int8, int32, int64"
+#define SUPPORTED_DTYPES "float32, uint8, int8, int32, int64, bool"
 
 /* Decode a TensorProto into t (dtype, dims) and, when dst is not NULL, its data into dst.
  * Returns the byte size in *bytes. `what` names the tensor in messages. */
@@ -166,6 +166,7 @@ static wf_status tensor_decode(const Onnx__TensorProto *tp, const char *what, wf
             ((int8_t *)dst)[i] = (int8_t)tp->int32_data[i];
             break;
         case WF_DTYPE_UINT8:
+        case WF_DTYPE_BOOL:
             ((uint8_t *)dst)[i] = (uint8_t)tp->int32_data[i];
             break;
         default:
@@ -448,6 +449,59 @@ static wf_status convert_attrs(const Onnx__NodeProto *np, const char *label, wf_
             if (st)
                 return st;
         }
+        if (type == 8 && a->n_strings) { /* STRINGS (RNN activations): kept joined by ',' */
+            size_t tot = 1;
+            for (size_t k = 0; k < a->n_strings; k++)
+                tot += a->strings[k].len + 1;
+            if (tot > 4096) /* long lists (tree node modes) are read from strs only */
+                goto strings_done;
+            free(d->s);
+            d->s = malloc(tot);
+            if (!d->s)
+                return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+            size_t o = 0;
+            for (size_t k = 0; k < a->n_strings; k++) {
+                if (k)
+                    d->s[o++] = ',';
+                if (a->strings[k].len)
+                    memcpy(d->s + o, a->strings[k].data, a->strings[k].len);
+                o += a->strings[k].len;
+            }
+            d->s[o] = 0;
+            d->n = (int)a->n_strings;
+        }
+    strings_done:
+        if (type == WF_ATTR_TENSOR && a->t) {
+            /* one-element tensors (ConstantOfShape's value): kept as tdtype and tval */
+            wf_tensor tt;
+            size_t nb = 0;
+            unsigned char buf[8] = {0};
+            wf_status ts = tensor_decode(a->t, label, &tt, NULL, &nb, err);
+            if (ts)
+                return ts;
+            if (nb <= sizeof buf && wf_numel(&tt) == 1) {
+                tensor_decode(a->t, label, &tt, buf, &nb, err);
+                d->tdtype = tt.dtype;
+                d->has_tval = 1;
+                if (tt.dtype == WF_DTYPE_FLOAT) {
+                    float f;
+                    memcpy(&f, buf, 4);
+                    d->tval = f;
+                } else if (tt.dtype == WF_DTYPE_INT64) {
+                    int64_t q;
+                    memcpy(&q, buf, 8);
+                    d->tval = (double)q;
+                } else if (tt.dtype == WF_DTYPE_INT32) {
+                    int32_t q;
+                    memcpy(&q, buf, 4);
+                    d->tval = q;
+                } else if (tt.dtype == WF_DTYPE_INT8) {
+                    d->tval = (int8_t)buf[0];
+                } else {
+                    d->tval = buf[0];
+                }
+            }
+        }
         if (type != WF_ATTR_FLOAT && type != WF_ATTR_INT && type != WF_ATTR_STRING &&
             type != WF_ATTR_INTS && type != WF_ATTR_FLOATS && type != WF_ATTR_TENSOR &&
             type != WF_ATTR_STRINGS)
@@ -636,6 +690,35 @@ static void parse_channels(wf_model *m, const char *s) {
     }
     m->channels = names;
     m->n_channels = n;
+}
+
+/* Appends "; unsupported in this file: A (3 nodes, first 'x' #4), B (...)" to err->msg. */
+static void append_unsupported(const Onnx__GraphProto *g, wf_error *err) {
+    if (!err)
+        return;
+    size_t l = strlen(err->msg);
+    int listed = 0;
+    l += (size_t)snprintf(err->msg + l, sizeof err->msg - l, "; unsupported in this file:");
+    for (size_t i = 0; i < g->n_node && l < sizeof err->msg; i++) {
+        const Onnx__NodeProto *np = g->node[i];
+        const char *dom = np->domain ? np->domain : "", *op = np->op_type ? np->op_type : "";
+        int ok = (!*dom || !strcmp(dom, "ai.onnx")) && (!strcmp(op, "Constant") || wf_op_find(op));
+        int seen = 0, count = 0;
+        for (size_t j = 0; !ok && j < g->n_node; j++) {
+            const Onnx__NodeProto *q = g->node[j];
+            int same = !strcmp(q->op_type ? q->op_type : "", op) &&
+                       !strcmp(q->domain ? q->domain : "", dom);
+            if (same && j < i)
+                seen = 1;
+            count += same;
+        }
+        if (ok || seen)
+            continue;
+        l += (size_t)snprintf(err->msg + l, sizeof err->msg - l,
+                              "%s %s%s%s (%d node%s, first '%s' #%zu)", listed++ ? "," : "", dom,
+                              *dom ? "::" : "", op, count, count == 1 ? "" : "s",
+                              np->name ? np->name : "", i);
+    }
 }
 
 static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *err) {
@@ -833,6 +916,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
                              "%s: domain '%s' is not supported (only ai.onnx and ai.onnx.ml ops)",
                              lb, dom);
+            append_unsupported(g, err);
             goto fail;
         }
         const char *op = np->op_type ? np->op_type : "";
@@ -880,9 +964,12 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             goto fail;
         }
         if (!def) {
-            s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                             "%s: op '%s' is not supported (supported ops: %s)", lb, op,
-                             wf_op_supported_list());
+            /* every unsupported op first (the list of supported ones is long) */
+            s = wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: op '%s' is not supported", lb, op);
+            append_unsupported(g, err);
+            size_t l = strlen(err->msg);
+            snprintf(err->msg + l, sizeof err->msg - l, " (supported ops: %s)",
+                     wf_op_supported_list());
             goto fail;
         }
         wf_node *n = &fnodes[n_real];
@@ -964,7 +1051,9 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
     /* Load-time checks in order: dtypes flow from inputs to outputs. */
     for (int j = 0; j < m->n_nodes; j++) {
         wf_node *n = &m->nodes[j];
-        if (n->n_out < 1 || n->out[0] < 0) {
+        /* GRU and LSTM may leave Y unnamed (only Y_h or Y_c wanted) */
+        int opt_out = !strcmp(n->op->name, "GRU") || !strcmp(n->op->name, "LSTM");
+        if (n->n_out < 1 || (n->out[0] < 0 && !opt_out)) {
             char lb[300];
             s = wf_error_set(err, WF_ERR_PARSE, "%s: the first output has no name",
                              wf_node_label(n, lb, sizeof lb));

@@ -7,6 +7,7 @@
  * A (hidden, C*T) and a0 (hidden) and predict_hidden, which runs the rest of the graph from the
  * pre-activation.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,13 @@ typedef struct mp_user {
     int hidden_value; /* value index of the first layer's output, -1 without affine map */
     int64_t hidden;
     float *A, *a0;
-    int head;  /* graph output holding the score (wf_model_score_head) */
-    int width; /* its values per window: 1, or 2 for a two-class probability (col 1) */
-    int col;
+    /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
+     * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
+     * engine call). MP_NATIVE: the batch axis is free in the file. */
+    enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
+    int out_index; /* the output holding the score */
+    int column;    /* its column when it holds K > 1 values per window, else 0 */
+    int64_t per;   /* K: values per window in that output */
 } mp_user;
 
 typedef struct mp_ctx {
@@ -34,7 +39,7 @@ typedef struct mp_ctx {
     wf_engine *e;
     int64_t max_batch, chunk;
     float *xbuf;  /* (chunk, C*T) model layout, NTC only */
-    float *dybuf; /* (chunk) */
+    float *dybuf; /* (chunk, K) */
     float *dxbuf; /* (chunk, C*T) */
 } mp_ctx;
 
@@ -91,15 +96,19 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     c->u = u;
     c->max_batch = max_batch;
     c->chunk = max_batch < CHUNK ? max_batch : CHUNK;
+    if (u->batch_mode == MP_ONE_BY_ONE)
+        c->chunk = 1;
     size_t ct = (size_t)u->C * (size_t)u->T;
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
-    c->dybuf = malloc((size_t)c->chunk * 2 * sizeof(float));
+    c->dybuf = malloc((size_t)(c->chunk * u->per) * sizeof(float));
     wf_status s = WF_OK;
     if (!c->xbuf || !c->dxbuf || !c->dybuf)
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
-        s = wf_engine_new(u->m, c->chunk, WF_ENGINE_GRAD, &c->e, err);
+        s = wf_engine_new(u->m, c->chunk,
+                          WF_ENGINE_GRAD | (u->batch_mode == MP_REBOUND ? WF_ENGINE_FREE_BATCH : 0),
+                          &c->e, err);
     if (s) {
         ctx_free(c);
         return s;
@@ -123,6 +132,21 @@ static void from_ntc(float *dst, const float *src, int64_t n, int C, int T) {
                 dst[(i * C + ch) * T + t] = src[(i * T + t) * C + ch];
 }
 
+/* y[i] = the score column of window i in output o: (n, K). */
+static wf_status take_scores(const mp_user *u, const wf_tensor *o, int64_t n, float *y,
+                             wf_error *err) {
+    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n * u->per)
+        return wf_error_set(err, WF_ERR_SHAPE,
+                            "%s: output '%s' must hold %lld float(s) per window (%lld for %lld "
+                            "windows)",
+                            u->m->name, u->m->vals[u->m->outputs[u->out_index]].name,
+                            (long long)u->per, (long long)wf_numel(o), (long long)n);
+    const float *d = o->data;
+    for (int64_t i = 0; i < n; i++)
+        y[i] = d[i * u->per + u->column];
+    return WF_OK;
+}
+
 static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_error *err) {
     mp_user *u = c->u;
     const float *xin = x;
@@ -135,16 +159,7 @@ static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_er
     wf_status s = wf_engine_run(c->e, &t, 1, err);
     if (s)
         return s;
-    const wf_tensor *o = wf_engine_output(c->e, u->head);
-    if (o->dtype != WF_DTYPE_FLOAT || wf_numel(o) != n * u->width)
-        return wf_error_set(err, WF_ERR_SHAPE,
-                            "%s: the score output must hold %d float(s) per window (%lld for %lld "
-                            "windows)",
-                            u->m->name, u->width, (long long)wf_numel(o), (long long)n);
-    const float *od = o->data;
-    for (int64_t i = 0; i < n; i++)
-        y[i] = od[i * u->width + u->col];
-    return WF_OK;
+    return take_scores(u, wf_engine_output(c->e, u->out_index), n, y, err);
 }
 
 static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
@@ -175,10 +190,11 @@ static wf_status grad(void *ctx, const float *x, int64_t n, float *y, float *dx,
         if (s)
             return s;
         /* windows are independent: d(sum y)/dx = per-window dy/dx */
-        for (int64_t j = 0; j < k * u->width; j++)
-            c->dybuf[j] = j % u->width == u->col ? 1.0f : 0.0f;
+        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
+        for (int64_t j = 0; j < k; j++)
+            c->dybuf[j * u->per + u->column] = 1.0f;
         float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
-        s = wf_engine_backward(c->e, u->head, c->dybuf, 0, dst, err);
+        s = wf_engine_backward(c->e, u->out_index, c->dybuf, 0, dst, err);
         if (s)
             return s;
         if (u->layout == WF_LAYOUT_NTC)
@@ -201,12 +217,9 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
             wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * (size_t)u->hidden, err);
         if (s)
             return s;
-        const wf_tensor *o = wf_engine_output(c->e, 0);
-        if (wf_numel(o) != k)
-            return wf_error_set(err, WF_ERR_SHAPE,
-                                "the first output must hold one value per "
-                                "window");
-        memcpy(y + i, o->data, (size_t)k * sizeof *y);
+        s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
+        if (s)
+            return s;
     }
     return WF_OK;
 }
@@ -219,9 +232,76 @@ static void blas_single_thread(void) {
     wf_k_blas_set_threads(1);
 }
 
+/* A file that declares batch 1: can the graph score a batch of windows row by row? Plans a
+ * batch of 3 pseudo-random windows with the batch axis freed and compares each row with the
+ * window scored alone (relative 1e-5: BLAS may round a batched product differently). Any plan
+ * or shape error, or a row that differs, means no. */
+static int batch_rebinds(const mp_user *u) {
+    enum { NB = 3 };
+    size_t ct = (size_t)u->C * (size_t)u->T;
+    float *x = malloc(NB * ct * sizeof *x), *xm = malloc(NB * ct * sizeof *xm);
+    float yb[NB], y1[NB];
+    wf_engine *eb = NULL, *e1 = NULL;
+    wf_error err;
+    int ok = x && xm && !wf_engine_new(u->m, NB, WF_ENGINE_FREE_BATCH, &eb, &err) &&
+             !wf_engine_new(u->m, 1, 0, &e1, &err);
+    uint64_t r = 0x9E3779B97F4A7C15u;
+    for (size_t i = 0; ok && i < NB * ct; i++) {
+        r = r * 6364136223846793005u + 1442695040888963407u;
+        x[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 4.0 - 2.0);
+    }
+    if (ok && u->layout == WF_LAYOUT_NTC)
+        to_ntc(xm, x, NB, u->C, u->T);
+    else if (ok)
+        memcpy(xm, x, NB * ct * sizeof *x);
+    if (ok) {
+        wf_tensor t;
+        input_tensor(u, NB, xm, &t);
+        const wf_tensor *o;
+        ok = !wf_engine_run(eb, &t, 1, &err) && (o = wf_engine_output(eb, u->out_index)) &&
+             o->rank >= 1 && o->dims[0] == NB && !take_scores(u, o, NB, yb, &err);
+    }
+    for (int i = 0; ok && i < NB; i++) {
+        wf_tensor t;
+        input_tensor(u, 1, xm + (size_t)i * ct, &t);
+        ok = !wf_engine_run(e1, &t, 1, &err) &&
+             !take_scores(u, wf_engine_output(e1, u->out_index), 1, &y1[i], &err) &&
+             fabsf(y1[i] - yb[i]) <= 1e-5f * (1.0f + fabsf(y1[i]));
+    }
+    wf_engine_free(eb);
+    wf_engine_free(e1);
+    free(x);
+    free(xm);
+    return ok;
+}
+
+int wf_predictor_batch_mode(const wf_predictor *p) {
+    return p->user_free == user_free && p->user ? (int)((const mp_user *)p->user)->batch_mode : -1;
+}
+
+int wf_model_output_index(const wf_model *m, const char *name) {
+    for (int i = 0; i < m->n_outputs; i++)
+        if (!strcmp(m->vals[m->outputs[i]].name, name))
+            return i;
+    return -1;
+}
+
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
+    /* The default score: the first float output (a tree classifier's label output is int64),
+     * one value per window, or the positive class (column 1) of a two-class output. */
+    int head = wf_model_score_head(m);
+    if (head < 0)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: no output is float32", m->name);
+    return wf_model_predictor_output(m, C, T, layout, head, -2, out, err);
+}
+
+wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout layout, int output,
+                                    int column, wf_predictor *out, wf_error *err) {
     memset(out, 0, sizeof *out);
+    if (output < 0 || output >= m->n_outputs)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: output %d out of range (the model has %d)",
+                            m->name, output, m->n_outputs);
     pthread_once(&blas_once, blas_single_thread);
     if (m->n_inputs != 1)
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
@@ -233,9 +313,9 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     if (x->dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: input '%s' is %s, not float32", m->name,
                             x->name, wf_dtype_name(x->dtype));
-    int head = wf_model_score_head(m);
-    if (head < 0)
-        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: no output is float32", m->name);
+    if (m->vals[m->outputs[output]].dtype != WF_DTYPE_FLOAT)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: output '%s' is not float32", m->name,
+                            m->vals[m->outputs[output]].name);
     int r = x->decl_rank;
     const int64_t *d = x->decl_dims;
     wf_layout got = layout;
@@ -291,7 +371,7 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
     u->T = T;
     u->layout = got;
     u->hidden_value = -1;
-    u->head = head;
+    u->out_index = output;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
     wf_tensor t;
@@ -301,15 +381,24 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         float *zero = calloc((size_t)C * (size_t)T, sizeof *zero);
         t.data = zero;
         s = zero ? wf_engine_run(e, &t, 1, err) : wf_error_set(err, WF_ERR_NOMEM, "oom");
-        /* one value per window, or a two-class probability: the positive class (column 1) */
-        int64_t w = s ? 0 : wf_numel(wf_engine_output(e, head));
-        if (!s && w != 1 && w != 2)
+        int64_t per = s ? 0 : wf_numel(wf_engine_output(e, output));
+        /* Default column: a tree classifier's two-class probability scores its positive class
+         * (column 1), as shap and sklearn read it; any other output of 2+ values per window
+         * needs an explicit column (--output NAME:COLUMN). */
+        if (!s && column == -2)
+            column = per == 2 && !wf_model_differentiable(m, NULL, 0) ? 1 : -1;
+        if (!s && column < 0 && per != 1)
             s = wf_error_set(err, WF_ERR_SHAPE,
-                             "%s: the score output '%s' holds %lld values per window; a score "
-                             "needs exactly one (or a two-class probability)",
-                             m->name, m->vals[m->outputs[head]].name, (long long)w);
-        u->width = (int)w;
-        u->col = w == 2 ? 1 : 0;
+                             "%s: output '%s' holds %lld values per window; a score needs "
+                             "exactly one (or pick a column of it)",
+                             m->name, m->vals[m->outputs[output]].name, (long long)per);
+        else if (!s && column >= per)
+            s = wf_error_set(err, WF_ERR_SHAPE,
+                             "%s: output '%s' holds %lld values per window; column %d does not "
+                             "exist",
+                             m->name, m->vals[m->outputs[output]].name, (long long)per, column);
+        u->per = per;
+        u->column = column < 0 ? 0 : column;
         free(zero);
         wf_engine_free(e);
     }
@@ -317,6 +406,8 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
         user_free(u);
         return s;
     }
+    if (d[0] == 1)
+        u->batch_mode = batch_rebinds(u) ? MP_REBOUND : MP_ONE_BY_ONE;
     wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value);
     out->C = C;
     out->T = T;

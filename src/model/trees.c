@@ -58,6 +58,10 @@ int wf_model_differentiable(const wf_model *m, char *reason, size_t reason_size)
         int any = 0;
         for (int k = 0; k < n->n_in; k++)
             any |= n->in[k] >= 0 && fwd[n->in[k]];
+        /* Shape and Size read the input's shape, not its values: what follows them (the shape
+         * arithmetic of dynamic-batch exports, folded at plan time) carries no gradient. */
+        if (!strcmp(n->op->name, "Shape") || !strcmp(n->op->name, "Size"))
+            any = 0;
         for (int k = 0; any && k < n->n_out; k++)
             if (n->out[k] >= 0)
                 fwd[n->out[k]] = 1;

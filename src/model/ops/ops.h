@@ -16,7 +16,36 @@ extern const wf_opdef wf_op_gemm, wf_op_matmul;
 extern const wf_opdef wf_op_softmax, wf_op_reduce_mean;
 extern const wf_opdef wf_op_conv, wf_op_maxpool, wf_op_avgpool, wf_op_gavgpool, wf_op_gmaxpool;
 extern const wf_opdef wf_op_batchnorm;
+/* ops_fold.c, ops_math.c, ops_norm.c, ops_rnn.c, ops_convt.c */
+extern const wf_opdef wf_op_shape, wf_op_size, wf_op_gather, wf_op_slice, wf_op_constant_of_shape;
+extern const wf_opdef wf_op_cast, wf_op_range, wf_op_expand, wf_op_equal, wf_op_where;
+extern const wf_opdef wf_op_erf, wf_op_sqrt, wf_op_exp, wf_op_log, wf_op_abs, wf_op_neg;
+extern const wf_opdef wf_op_reciprocal, wf_op_clip, wf_op_hard_sigmoid, wf_op_hard_swish;
+extern const wf_opdef wf_op_softplus, wf_op_elu, wf_op_selu, wf_op_pow, wf_op_prelu;
+extern const wf_opdef wf_op_min, wf_op_max;
+extern const wf_opdef wf_op_reduce_max, wf_op_reduce_min, wf_op_reduce_sum;
+extern const wf_opdef wf_op_reduce_sum_square, wf_op_reduce_l2;
+extern const wf_opdef wf_op_layer_norm, wf_op_instance_norm, wf_op_log_softmax;
+extern const wf_opdef wf_op_gru, wf_op_lstm, wf_op_conv_transpose;
+extern const wf_opdef wf_op_less, wf_op_greater, wf_op_less_equal, wf_op_greater_equal;
+extern const wf_opdef wf_op_and, wf_op_or, wf_op_not, wf_op_argmax, wf_op_argmin;
+extern const wf_opdef wf_op_split, wf_op_tile, wf_op_resize, wf_op_upsample;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
+
+/* The ops added for issue 10 (optable10.c): lookup, and their names for messages. */
+const wf_opdef *wf_op_find10(const char *op_type);
+#define WF_OPS10_LIST                                                                              \
+    "Shape, Size, Gather, Slice, ConstantOfShape, Cast, Range, Expand, Equal, Where, Erf, Sqrt, "  \
+    "Exp, Log, Abs, Neg, Reciprocal, Clip, HardSigmoid, HardSwish, Softplus, Elu, Selu, Pow, "     \
+    "PRelu, Min, Max, ReduceMax, ReduceMin, ReduceSum, ReduceSumSquare, ReduceL2, "                \
+    "LayerNormalization, InstanceNormalization, LogSoftmax, GRU, LSTM, ConvTranspose, Less, "      \
+    "Greater, LessOrEqual, GreaterOrEqual, Not, And, Or, ArgMax, ArgMin, Split, Tile, Resize, "    \
+    "Upsample"
+
+/* GRU/LSTM per-row reference kernels (ops_rnn.c), for the test against the batched path. */
+void wf_rnn_forward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s);
+void wf_rnn_backward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                           float *const *gin, float *const *gout, void *s);
 
 /* Backward of an op whose output aliases its input (data and gradient): nothing to do. */
 void wf_nop_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,

@@ -21,12 +21,13 @@ const wf_opdef *wf_op_find(const char *op_type) {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(table[i]->name, op_type))
             return table[i];
-    return NULL;
+    return wf_op_find10(op_type);
 }
 
 const char *wf_op_supported_list(void) {
     return "Add, Sub, Mul, Div, Relu, LeakyRelu, Sigmoid, Tanh, Softmax, Flatten, Reshape, "
            "Transpose, Squeeze, Unsqueeze, Concat, Pad, Constant, Identity, Dropout, ReduceMean, "
            "Gemm, MatMul, Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
-           "BatchNormalization, QuantizeLinear, DequantizeLinear, QLinearMatMul, QLinearConv";
+           "BatchNormalization, QuantizeLinear, DequantizeLinear, QLinearMatMul, "
+           "QLinearConv, " WF_OPS10_LIST;
 }

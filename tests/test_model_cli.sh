@@ -77,4 +77,31 @@ grep -q "does not fit --layout NTC" "$tmp/err" || fail "layout fit message: $(ca
 echo "hello" >"$tmp/bad.onnx"
 "$cli" inspect "$tmp/bad.onnx" >/dev/null 2>"$tmp/err" && fail "garbage accepted"
 grep -q "bad.onnx" "$tmp/err" || fail "garbage message: $(cat "$tmp/err")"
+# inspect lists every unsupported op at once (op, domain, count, first node), exit 3
+"$cli" inspect "$src/tests/data/onnx/cli/unsupported_ops.onnx" >/dev/null 2>"$tmp/err"
+[ $? -eq 3 ] || fail "inspect of a model with unsupported ops: exit 3"
+grep -q "3 op type(s) of 6 nodes" "$tmp/err" && grep -q "Einsum (2 nodes, first 'mix' #0)" "$tmp/err" &&
+    grep -q "Trilu (1 node" "$tmp/err" && grep -q "com.microsoft::FusedGemm (1 node, first 'head'" "$tmp/err" ||
+    fail "inspect lists every unsupported op: $(cat "$tmp/err")"
+# predict gives the same list
+"$cli" predict --model "$src/tests/data/onnx/cli/unsupported_ops.onnx" \
+    --windows "$src/tests/data/data/windows.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 3 ] && grep -q "Einsum" "$tmp/err" && grep -q "Trilu" "$tmp/err" ||
+    fail "predict names every unsupported op: $(cat "$tmp/err")"
+echo "unsupported ops listed at once"
+
+# --output NAME[:COLUMN]: a softmax head needs a column; an unknown name lists the outputs
+sm="$src/tests/data/zoo/softmax_head_d13.onnx"
+"$cli" predict --model "$sm" --windows "$src/tests/data/data/windows.json" >/dev/null 2>"$tmp/err"
+[ $? -ne 0 ] && grep -q -- "--output score:1" "$tmp/err" || fail "2-wide head without a column: $(cat "$tmp/err")"
+"$cli" predict --model "$sm" --windows "$src/tests/data/data/windows.json" --output nope >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "no output 'nope' (its outputs: 'score' \[N,2\]" "$tmp/err" ||
+    fail "unknown --output: $(cat "$tmp/err")"
+"$cli" predict --model "$sm" --windows "$src/tests/data/data/windows.json" --output score:1 --out "$tmp/sm1.csv" 2>/dev/null &&
+"$cli" predict --model "$sm" --windows "$src/tests/data/data/windows.json" --output score:0 --out "$tmp/sm0.csv" 2>/dev/null ||
+    fail "--output score:0 / score:1"
+# the two columns of a softmax head add up to 1 in every window
+awk -F, 'NR == FNR { a[FNR] = $4; next } FNR > 1 { d = a[FNR] + $4 - 1; if (d < 0) d = -d; if (d > 1e-6) n++ }
+    END { exit n > 0 }' "$tmp/sm0.csv" "$tmp/sm1.csv" || fail "softmax columns do not add up to 1"
+echo "--output picks the output and column"
 echo "ok"

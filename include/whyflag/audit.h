@@ -75,6 +75,10 @@ void wf_audit_opts_default(wf_audit_opts *o);
  * however the run was started), the model, and check that the model takes the config's channels
  * in order. */
 wf_status wf_audit_open(const char *config_path, wf_audit **a, wf_error *err);
+/* The same with the score read from output (NULL: the config's model_output, else the default
+ * score): "NAME" or "NAME:COLUMN" (see wf_model_predictor_spec). */
+wf_status wf_audit_open_output(const char *config_path, const char *output, wf_audit **a,
+                               wf_error *err);
 void wf_audit_close(wf_audit *a); /* accepts NULL */
 const wf_config *wf_audit_config(const wf_audit *a);
 const wf_model *wf_audit_model(const wf_audit *a);

@@ -30,6 +30,7 @@ typedef struct wf_config {
     char base_dir[WF_PATH_MAX];    /* its folder */
     char model[WF_PATH_MAX];       /* resolved model path */
     char layout[8];                /* "" (from the model), "NCT" or "NTC" */
+    char model_output[160];        /* "" (the default score), or "NAME" / "NAME:COLUMN" */
     wf_log_config log;
     wf_window_config window;
     wf_failures_config failures;

@@ -73,6 +73,13 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
                                     int column, wf_predictor *out, wf_error *err);
 /* Index of the graph output named name, or -1. */
 int wf_model_output_index(const wf_model *m, const char *name);
+/* The predictor for a user's output choice: spec NULL or "" = the default score
+ * (wf_model_predictor), "NAME" or "NAME:COLUMN" = that graph output (and column). An unknown
+ * name is an error listing the model's outputs with their shapes. `what` names where the spec
+ * came from in messages (e.g. "--output", "config.json: model_output"). */
+wf_status wf_model_predictor_spec(const wf_model *m, int C, int T, wf_layout layout,
+                                  const char *spec, const char *what, wf_predictor *out,
+                                  wf_error *err);
 
 /* Every op of an ONNX file that whyflag cannot run (unknown op type, or a domain other than
  * ai.onnx), grouped by (domain, op): how many nodes and the first one. For `whyflag inspect`,

@@ -40,6 +40,11 @@ static wf_status check_channels(const wf_config *cfg, const wf_model *model, wf_
 }
 
 wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) {
+    return wf_audit_open_output(config_path, NULL, out, err);
+}
+
+wf_status wf_audit_open_output(const char *config_path, const char *output, wf_audit **out,
+                               wf_error *err) {
     *out = NULL;
     wf_audit *a = calloc(1, sizeof *a);
     if (!a)
@@ -63,8 +68,13 @@ wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) 
             layout = WF_LAYOUT_NCT;
         else if (!strcmp(a->cfg.layout, "NTC"))
             layout = WF_LAYOUT_NTC;
-        st = wf_model_predictor(a->model, a->cfg.log.n_channels, a->cfg.window.length, layout,
-                                &a->pred, err);
+        if (output && *output) /* the caller's choice overrides the config's model_output */
+            snprintf(a->cfg.model_output, sizeof a->cfg.model_output, "%s", output);
+        char what[WF_PATH_MAX + 32];
+        snprintf(what, sizeof what, "%s: model_output", a->cfg.config_path);
+        st = wf_model_predictor_spec(a->model, a->cfg.log.n_channels, a->cfg.window.length,
+                                     layout, a->cfg.model_output,
+                                     output && *output ? "--output" : what, &a->pred, err);
     }
     if (st) {
         wf_audit_close(a);

@@ -23,6 +23,7 @@ typedef struct audit_args {
     const char *config;
     const char *out;
     const char *sign_key;
+    const char *output; /* --output NAME[:COLUMN] */
     int threads; /* -1: from the config */
     int quiet;
     int shard_k, shard_n;
@@ -36,7 +37,7 @@ static int parse_args(int argc, char **argv, audit_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--out") || !strcmp(s, "--sign") || !strcmp(s, "--threads") ||
-            !strcmp(s, "--shard")) {
+            !strcmp(s, "--shard") || !strcmp(s, "--output")) {
             if (i + 1 >= argc)
                 return wf_cli_usage("audit", "%s needs a value", s);
             const char *v = argv[++i];
@@ -44,6 +45,8 @@ static int parse_args(int argc, char **argv, audit_args *a) {
                 a->out = v;
             } else if (!strcmp(s, "--sign")) {
                 a->sign_key = v;
+            } else if (!strcmp(s, "--output")) {
+                a->output = v;
             } else if (!strcmp(s, "--shard")) {
                 int k, n, used = 0;
                 if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] || n < 1 || n > 4096 ||
@@ -96,7 +99,7 @@ int wf_cmd_audit(int argc, char **argv) {
     /* The key before any work, so that a typo costs nothing. */
     wf_status st = a.sign_key ? wf_key_read_hex(a.sign_key, sign_key, &err) : WF_OK;
     if (!st)
-        st = wf_audit_open(a.config, &au, &err);
+        st = wf_audit_open_output(a.config, a.output, &au, &err);
     if (st)
         goto done;
     const wf_config *cfg = wf_audit_config(au);

@@ -94,7 +94,7 @@ static int apply_flag(wf_explain_settings *s, const char *a, const char *v) {
 }
 
 int wf_cmd_explain(int argc, char **argv) {
-    const char *model = NULL, *wpath = NULL, *out = NULL, *cpath = NULL;
+    const char *model = NULL, *wpath = NULL, *out = NULL, *cpath = NULL, *output = NULL;
     double threshold = NAN;
     int quiet = 0;
     wf_layout layout = WF_LAYOUT_AUTO;
@@ -114,7 +114,7 @@ int wf_cmd_explain(int argc, char **argv) {
             is_setting |= !strcmp(a, settings_flags[k]);
         int known = is_setting || !strcmp(a, "--model") || !strcmp(a, "--windows") ||
                     !strcmp(a, "--out") || !strcmp(a, "--config") || !strcmp(a, "--layout") ||
-                    !strcmp(a, "--threshold");
+                    !strcmp(a, "--threshold") || !strcmp(a, "--output");
         if (!known)
             return wf_cli_usage("explain", "unexpected argument %s\n" USAGE, a);
         if (i + 1 >= argc)
@@ -125,6 +125,8 @@ int wf_cmd_explain(int argc, char **argv) {
                 return wf_cli_usage("explain", "too many flags");
             flags[nflags].name = a;
             flags[nflags++].value = v;
+        } else if (!strcmp(a, "--output")) {
+            output = v;
         } else if (!strcmp(a, "--model")) {
             model = v;
         } else if (!strcmp(a, "--windows")) {
@@ -164,7 +166,7 @@ int wf_cmd_explain(int argc, char **argv) {
     double *scores = NULL;
     uint8_t *flagged = NULL;
     if (cpath) {
-        if (wf_audit_open(cpath, &au, &err)) {
+        if (wf_audit_open_output(cpath, output, &au, &err)) {
             rc = wf_cli_fail("explain", &err);
             goto done;
         }
@@ -172,6 +174,8 @@ int wf_cmd_explain(int argc, char **argv) {
         s = cfg->explain; /* borrowed: the run owns the explicit groups until the end */
         if (!model && cfg->model[0])
             model = cfg->model;
+        if (!output && cfg->model_output[0])
+            output = cfg->model_output;
         if (isnan(threshold))
             threshold = cfg->threshold;
     }
@@ -187,7 +191,7 @@ int wf_cmd_explain(int argc, char **argv) {
     double t0 = wf_now_seconds();
     if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
         wf_model_check_windows(m, &ws, model, wpath, &err) ||
-        wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
+        wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }

@@ -22,6 +22,26 @@ int wf_cmd_inspect(int argc, char **argv) {
     if (!path)
         return wf_cli_usage("inspect", "usage: whyflag inspect MODEL.onnx [--json]");
     wf_error err = {0};
+    /* Every op whyflag cannot run, at once, so the size of the gap is visible. */
+    wf_op_scan scan;
+    memset(&scan, 0, sizeof scan);
+    if (wf_model_scan_ops(path, &scan, &err) == WF_OK && scan.n > 0) {
+        fprintf(stderr, "whyflag inspect: %s: %d op type(s) of %d nodes are not supported:\n",
+                path, scan.n, scan.n_nodes);
+        for (int i = 0; i < scan.n; i++) {
+            char line[600];
+            wf_op_scan one = scan;
+            one.n = 1;
+            one.items = &scan.items[i];
+            wf_op_scan_format(&one, line, sizeof line);
+            fprintf(stderr, "  %s\n", line);
+        }
+        fprintf(stderr, "(README: \"Supported models\" lists what runs, and what to do when a "
+                        "model is refused)\n");
+        wf_op_scan_free(&scan);
+        return wf_status_exit_code(WF_ERR_UNSUPPORTED);
+    }
+    wf_op_scan_free(&scan);
     wf_model *m = NULL;
     if (wf_model_load(path, &m, &err))
         return wf_cli_fail("inspect", &err);

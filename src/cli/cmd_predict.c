@@ -40,16 +40,18 @@ static int sb_add(sbuf *b, const char *s) {
 }
 
 int wf_cmd_predict(int argc, char **argv) {
-    const char *model = NULL, *wpath = NULL, *out = NULL, *cpath = NULL;
+    const char *model = NULL, *wpath = NULL, *out = NULL, *cpath = NULL, *output = NULL;
     wf_layout layout = WF_LAYOUT_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--model") || !strcmp(a, "--windows") || !strcmp(a, "--out") ||
-            !strcmp(a, "--layout") || !strcmp(a, "--config")) {
+            !strcmp(a, "--layout") || !strcmp(a, "--config") || !strcmp(a, "--output")) {
             if (i + 1 >= argc)
                 return wf_cli_usage("predict", "%s needs a value\n" USAGE, a);
             const char *v = argv[++i];
-            if (!strcmp(a, "--model"))
+            if (!strcmp(a, "--output"))
+                output = v;
+            else if (!strcmp(a, "--model"))
                 model = v;
             else if (!strcmp(a, "--windows"))
                 wpath = v;
@@ -87,7 +89,7 @@ int wf_cmd_predict(int argc, char **argv) {
     if (cpath) {
         /* Straight from the log: the windows the config cuts, scored on all cores. */
         wf_data_config dc;
-        if (!wf_audit_open(cpath, &au, &err))
+        if (!wf_audit_open_output(cpath, output, &au, &err))
             dc = wf_config_data(wf_audit_config(au));
         if (!au || wf_data_load_windows(&dc, &ws, NULL, NULL, &stats, &err)) {
             rc = wf_cli_fail("predict", &err);
@@ -97,7 +99,7 @@ int wf_cmd_predict(int argc, char **argv) {
         pp = wf_audit_predictor(au);
     } else if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
                wf_model_check_windows(m, &ws, model, wpath, &err) ||
-               wf_model_predictor(m, ws.C, ws.T, layout, &p, &err)) {
+               wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err)) {
         rc = wf_cli_fail("predict", &err);
         goto done;
     }

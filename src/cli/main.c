@@ -39,7 +39,9 @@ static const command commands[] = {
      "  --model M.onnx     the model          --windows W.json  a windows file\n"
      "  --config C.json    score straight from the config's log (replaces --model, --windows)\n"
      "  --out scores.csv   write the scores there (default: stdout)\n"
-     "  --layout NCT|NTC   how a flat [N, C*T] input reads a window\n"},
+     "  --layout NCT|NTC   how a flat [N, C*T] input reads a window\n"
+     "  --output NAME[:COLUMN]  the model output (and column of an [N, K] head) that is the "
+     "score\n"},
     {"windows", wf_cmd_windows, "CONFIG.json [--out W.json]: cut the SCADA log into windows",
      "usage: whyflag windows CONFIG.json [--out W.json] [--quiet]\n"
      "  Cut the SCADA log into windows (and the skipped list with reasons).\n"
@@ -58,7 +60,8 @@ static const command commands[] = {
      "  --steps N|auto           --ig-method gausslegendre|riemann_left|riemann_right|\n"
      "                           riemann_middle|riemann_trapezoid\n"
      "  --threshold X            windows at or above X are not drawn into the background\n"
-     "  --layout NCT|NTC         --threads N   --quiet\n"},
+     "  --layout NCT|NTC         --threads N   --quiet\n"
+     "  --output NAME[:COLUMN]   the model output (and column) that is the score\n"},
     {"audit", wf_cmd_audit, "CONFIG.json [--out DIR] [--sign KEY] [--quiet]: the full audit",
      "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] "
      "[--quiet]\n"
@@ -68,6 +71,7 @@ static const command commands[] = {
      "  --shard K/N    audit shard K of N of the turbines; combine with `whyflag merge`\n"
      "  --sign KEY     sign manifest.json with an Ed25519 key from `whyflag keygen`\n"
      "  --threads N    threads (0 = all cores; default: the config's explain.threads)\n"
+     "  --output NAME[:COLUMN]  the model output that is the score (config: model_output)\n"
      "  --quiet, -q    no progress or summary on stderr\n"},
     {"verify", wf_cmd_verify, "DIR/manifest.json [--pubkey KEY]: recheck every hash",
      "usage: whyflag verify DIR/manifest.json [--pubkey KEY.pub] [--inputs DIR]\n"

@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -390,8 +391,10 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
         if (!s && column < 0 && per != 1)
             s = wf_error_set(err, WF_ERR_SHAPE,
                              "%s: output '%s' holds %lld values per window; a score needs "
-                             "exactly one (or pick a column of it)",
-                             m->name, m->vals[m->outputs[output]].name, (long long)per);
+                             "exactly one, or pick a column of it (e.g. --output %s:1, config "
+                             "key model_output)",
+                             m->name, m->vals[m->outputs[output]].name, (long long)per,
+                             m->vals[m->outputs[output]].name);
         else if (!s && column >= per)
             s = wf_error_set(err, WF_ERR_SHAPE,
                              "%s: output '%s' holds %lld values per window; column %d does not "
@@ -423,4 +426,49 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->predict_hidden = u->hidden ? predict_hidden : NULL;
     out->user_free = user_free;
     return WF_OK;
+}
+
+wf_status wf_model_predictor_spec(const wf_model *m, int C, int T, wf_layout layout,
+                                  const char *spec, const char *what, wf_predictor *out,
+                                  wf_error *err) {
+    if (!spec || !*spec)
+        return wf_model_predictor(m, C, T, layout, out, err);
+    char name[160];
+    int column = -1;
+    snprintf(name, sizeof name, "%s", spec);
+    char *colon = strrchr(name, ':');
+    if (colon) {
+        char *end;
+        long c = strtol(colon + 1, &end, 10);
+        if (colon[1] && !*end && c >= 0 && c < 1000000) {
+            column = (int)c;
+            *colon = '\0';
+        }
+    }
+    int o = wf_model_output_index(m, name);
+    if (o < 0) {
+        char list[1024];
+        size_t n = 0;
+        list[0] = '\0';
+        for (int i = 0; i < m->n_outputs && n + 1 < sizeof list; i++) {
+            const wf_value *v = &m->vals[m->outputs[i]];
+            int w = snprintf(list + n, sizeof list - n, "%s'%s' [", i ? ", " : "", v->name);
+            n += w > 0 ? (size_t)w : 0;
+            for (int d = 0; d < v->decl_rank && n + 1 < sizeof list; d++) {
+                if (v->decl_dims[d] < 0)
+                    w = snprintf(list + n, sizeof list - n, "%sN", d ? "," : "");
+                else
+                    w = snprintf(list + n, sizeof list - n, "%s%lld", d ? "," : "",
+                                 (long long)v->decl_dims[d]);
+                n += w > 0 ? (size_t)w : 0;
+            }
+            if (n + 1 < sizeof list)
+                n += (size_t)snprintf(list + n, sizeof list - n, "]");
+        }
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "%s: the model %s has no output '%s' (its outputs: %s; expected NAME or "
+                            "NAME:COLUMN)",
+                            what ? what : "output", m->name, name, list);
+    }
+    return wf_model_predictor_output(m, C, T, layout, o, column, out, err);
 }

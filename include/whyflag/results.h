@@ -51,6 +51,9 @@ typedef struct wf_results {
      * wf_report_write_all always writes beside it. */
     int64_t scores_inline_max;
 
+    /* The model card (what the model is, from its file); NULL when not built. */
+    const struct wf_model_card *model_card;
+
     /* explanations, in window order */
     int64_t n_explained;
     const wf_explanation *expl;

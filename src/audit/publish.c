@@ -123,6 +123,11 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     }
     wf_results r;
     results_common(&r, cfg, model, pred, all, "audit");
+    wf_model_card *card = malloc(sizeof *card);
+    if (card) {
+        wf_model_card_build(model, card);
+        r.model_card = card;
+    }
     r.scores = all->scores;
     r.flagged = all->flagged;
     r.n_failures = n_failures;
@@ -166,6 +171,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
         (int)sizeof staging) {
         free(failures);
+        free(card);
         return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
     }
     if (!mkdtemp(staging)) {
@@ -177,6 +183,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             st = publish(staging, out_dir, err);
         remove_staging(staging);
     }
+    free(card);
     free(failures);
     return st;
 }

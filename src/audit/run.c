@@ -72,9 +72,9 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
             snprintf(a->cfg.model_output, sizeof a->cfg.model_output, "%s", output);
         char what[WF_PATH_MAX + 32];
         snprintf(what, sizeof what, "%s: model_output", a->cfg.config_path);
-        st = wf_model_predictor_spec(a->model, a->cfg.log.n_channels, a->cfg.window.length,
-                                     layout, a->cfg.model_output,
-                                     output && *output ? "--output" : what, &a->pred, err);
+        st = wf_model_predictor_spec(a->model, a->cfg.log.n_channels, a->cfg.window.length, layout,
+                                     a->cfg.model_output, output && *output ? "--output" : what,
+                                     &a->pred, err);
     }
     if (st) {
         wf_audit_close(a);

@@ -24,7 +24,7 @@ typedef struct audit_args {
     const char *out;
     const char *sign_key;
     const char *output; /* --output NAME[:COLUMN] */
-    int threads; /* -1: from the config */
+    int threads;        /* -1: from the config */
     int quiet;
     int shard_k, shard_n;
     int sharded; /* --shard given (even 0/1) */

@@ -26,8 +26,8 @@ int wf_cmd_inspect(int argc, char **argv) {
     wf_op_scan scan;
     memset(&scan, 0, sizeof scan);
     if (wf_model_scan_ops(path, &scan, &err) == WF_OK && scan.n > 0) {
-        fprintf(stderr, "whyflag inspect: %s: %d op type(s) of %d nodes are not supported:\n",
-                path, scan.n, scan.n_nodes);
+        fprintf(stderr, "whyflag inspect: %s: %d op type(s) of %d nodes are not supported:\n", path,
+                scan.n, scan.n_nodes);
         for (int i = 0; i < scan.n; i++) {
             char line[600];
             wf_op_scan one = scan;

@@ -8,6 +8,7 @@
 
 #include "core/jw.h"
 #include "model/model_impl.h"
+#include "whyflag/trees.h"
 
 typedef struct sbuf {
     char *p;
@@ -201,4 +202,62 @@ wf_status wf_model_describe(const wf_model *m, int json, char **out, wf_error *e
     }
     *out = b.p;
     return WF_OK;
+}
+
+void wf_model_card_build(const wf_model *m, wf_model_card *c) {
+    memset(c, 0, sizeof *c);
+    const char *base = strrchr(m->name, '/');
+    snprintf(c->name, sizeof c->name, "%s", base ? base + 1 : m->name);
+    snprintf(c->producer, sizeof c->producer, "%s", m->producer ? m->producer : "");
+    c->ir_version = m->ir_version;
+    c->opset = m->opset;
+    c->quantized = m->quantized;
+    c->differentiable = wf_model_differentiable(m, NULL, 0);
+    char shp[128];
+    for (int i = 0; i < m->n_inputs && c->n_inputs < 4; i++) {
+        const wf_value *v = &m->vals[m->inputs[i]];
+        shape_str(v, shp, sizeof shp);
+        snprintf(c->inputs[c->n_inputs++], sizeof c->inputs[0], "%.60s %s %.80s", v->name,
+                 wf_dtype_name(v->dtype), shp);
+    }
+    for (int i = 0; i < m->n_outputs && c->n_outputs < 4; i++) {
+        const wf_value *v = &m->vals[m->outputs[i]];
+        shape_str(v, shp, sizeof shp);
+        snprintf(c->outputs[c->n_outputs++], sizeof c->outputs[0], "%.60s %s %.80s", v->name,
+                 wf_dtype_name(v->dtype), shp);
+    }
+    c->n_nodes = m->n_nodes;
+    for (int j = 0; j < m->n_nodes; j++) {
+        const char *name = m->nodes[j].op->name;
+        int k = 0;
+        while (k < c->n_ops && strcmp(c->op_name[k], name))
+            k++;
+        if (k == c->n_ops && c->n_ops < WF_CARD_MAX)
+            snprintf(c->op_name[c->n_ops++], sizeof c->op_name[0], "%s", name);
+        if (k < c->n_ops)
+            c->op_count[k]++;
+    }
+    for (int v = 0; v < m->n_vals; v++) {
+        const wf_value *x = &m->vals[v];
+        if (x->kind != WF_VAL_CONST)
+            continue;
+        int64_t n = wf_numel(&x->c);
+        c->parameters += n;
+        if (x->c.dtype == WF_DTYPE_FLOAT && x->c.data) {
+            const float *f = x->c.data;
+            for (int64_t i = 0; i < n; i++)
+                c->zero_parameters += f[i] == 0.0f;
+        } else if ((x->c.dtype == WF_DTYPE_INT8 || x->c.dtype == WF_DTYPE_UINT8) && x->c.data) {
+            /* a quantized weight is zero at its zero point; counted as stored (0) here */
+            const unsigned char *b = x->c.data;
+            for (int64_t i = 0; i < n; i++)
+                c->zero_parameters += b[i] == 0;
+        }
+    }
+    c->flops = flops_per_row(m);
+    for (int i = 0; i < m->n_meta && c->n_meta < WF_CARD_MAX; i++) {
+        snprintf(c->meta_key[c->n_meta], sizeof c->meta_key[0], "%s", m->meta_keys[i]);
+        snprintf(c->meta_value[c->n_meta], sizeof c->meta_value[0], "%s", m->meta_vals[i]);
+        c->n_meta++;
+    }
 }

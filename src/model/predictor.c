@@ -465,10 +465,11 @@ wf_status wf_model_predictor_spec(const wf_model *m, int C, int T, wf_layout lay
             if (n + 1 < sizeof list)
                 n += (size_t)snprintf(list + n, sizeof list - n, "]");
         }
-        return wf_error_set(err, WF_ERR_CONFIG,
-                            "%s: the model %s has no output '%s' (its outputs: %s; expected NAME or "
-                            "NAME:COLUMN)",
-                            what ? what : "output", m->name, name, list);
+        return wf_error_set(
+            err, WF_ERR_CONFIG,
+            "%s: the model %s has no output '%s' (its outputs: %s; expected NAME or "
+            "NAME:COLUMN)",
+            what ? what : "output", m->name, name, list);
     }
     return wf_model_predictor_output(m, C, T, layout, o, column, out, err);
 }

@@ -471,6 +471,8 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
             st = sec_methods(p, sec, err);
         else if (strcmp(sec->name, "manifest") == 0)
             st = sec_manifest(p, sec, err);
+        else if (strcmp(sec->name, "model") == 0)
+            st = pdf_sec_model(p, sec, err);
         if (!st)
             st = pdf_check(p, sec->name, err);
     }

@@ -87,6 +87,8 @@ wf_status pdf_tpl_paragraphs(pdf_ctx *p, const wf_tpl_section *sec, const char *
                              wf_error *err);
 wf_status pdf_tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fallback,
                           wf_error *err);
+/* The [model] section: model card and limitations (pdf_model.c). */
+wf_status pdf_sec_model(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
 /* The [episodes] section (pdf_episodes.c). */
 wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
 /* libharu error -> wf_error. */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/jw.h"
+#include "whyflag/model.h"
 #include "whyflag/report.h"
 #include "whyflag/results.h"
 
@@ -166,5 +167,8 @@ void wf_report_methods_text(const wf_results *r, const wf_report_options *o, cha
 
 /* The "settings" object of results.json and manifest.json (key included). */
 void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s);
+
+/* results.json's "model_card" object (results_json.c). */
+void wf_results_json_model_card(wf_jw *w, const wf_model_card *c);
 
 #endif

@@ -52,6 +52,47 @@
 #include "core/jw.h"
 #include "report/report_impl.h"
 
+/* "model_card": what the model is, as its ONNX file says (the PDF's model card page). */
+void wf_results_json_model_card(wf_jw *w, const wf_model_card *c) {
+    wf_jw_key(w, "model_card");
+    wf_jw_obj_begin(w);
+    wf_jw_kstr(w, "file", c->name);
+    wf_jw_kstr(w, "producer", c->producer);
+    wf_jw_kint(w, "ir_version", c->ir_version);
+    wf_jw_kint(w, "opset", c->opset);
+    wf_jw_kbool(w, "quantized", c->quantized);
+    wf_jw_kbool(w, "differentiable", c->differentiable);
+    wf_jw_key(w, "inputs");
+    wf_jw_arr_begin(w);
+    for (int i = 0; i < c->n_inputs; i++)
+        wf_jw_str(w, c->inputs[i]);
+    wf_jw_arr_end(w);
+    wf_jw_key(w, "outputs");
+    wf_jw_arr_begin(w);
+    for (int i = 0; i < c->n_outputs; i++)
+        wf_jw_str(w, c->outputs[i]);
+    wf_jw_arr_end(w);
+    wf_jw_kint(w, "nodes", c->n_nodes);
+    wf_jw_key(w, "op_counts");
+    wf_jw_obj_begin(w);
+    for (int k = 0; k < c->n_ops; k++)
+        wf_jw_kint(w, c->op_name[k], c->op_count[k]);
+    wf_jw_obj_end(w);
+    wf_jw_kint(w, "parameters", c->parameters);
+    wf_jw_kint(w, "zero_parameters", c->zero_parameters);
+    wf_jw_key(w, "flops_per_window");
+    if (c->flops >= 0)
+        wf_jw_int(w, c->flops);
+    else
+        wf_jw_null(w);
+    wf_jw_key(w, "metadata");
+    wf_jw_obj_begin(w);
+    for (int i = 0; i < c->n_meta; i++)
+        wf_jw_kstr(w, c->meta_key[i], c->meta_value[i]);
+    wf_jw_obj_end(w);
+    wf_jw_obj_end(w);
+}
+
 static void kiso(wf_jw *w, const char *key, int64_t t) {
     char buf[32];
     wf_jw_kstr(w, key, wf_time_format_iso(t, buf));
@@ -336,6 +377,8 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_arr_end(&w);
     wf_jw_kint(&w, "T", ws->T);
     wf_results_json_settings(&w, r->settings);
+    if (r->model_card)
+        wf_results_json_model_card(&w, r->model_card);
     if (r->background) {
         wf_jw_key(&w, "background");
         wf_jw_obj_begin(&w);

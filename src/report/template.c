@@ -26,6 +26,7 @@ static const tpl_spec specs[] = {
      1},
     {"review", {"heading", "text", NULL}, 0},
     {"methods", {"heading", "text", NULL}, 0},
+    {"model", {"heading", "text", "limitations_heading", "limitation", NULL}, 0},
     {"manifest", {"heading", "text", NULL}, 0},
 };
 

@@ -121,8 +121,16 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         if (st)
             return st;
     }
+    wf_audit_checks checks;
+    st = wf_audit_checks_build(cfg, all, &checks, err);
+    if (st) {
+        free(failures);
+        return st;
+    }
     wf_results r;
     results_common(&r, cfg, model, pred, all, "audit");
+    r.dependence = checks.plan.has_dep ? &checks.plan.dep : NULL;
+    r.why = checks.why;
     r.scores = all->scores;
     r.flagged = all->flagged;
     r.n_failures = n_failures;
@@ -166,6 +174,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
         (int)sizeof staging) {
         free(failures);
+        wf_audit_checks_free(&checks);
         return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
     }
     if (!mkdtemp(staging)) {
@@ -178,6 +187,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         remove_staging(staging);
     }
     free(failures);
+    wf_audit_checks_free(&checks);
     return st;
 }
 

@@ -447,7 +447,8 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
                 return st;
         } else {
             return expect(c, "explain.groups", v,
-                          "\"channel\", \"segments:K\", \"cell\" or an array of groups");
+                          "\"channel\", \"segments:K\", \"cell\", \"auto\", \"hierarchy\" or an array of "
+                          "groups");
         }
     }
     if ((v = item(e, "nsamples"))) {

@@ -336,10 +336,21 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     double val[13], se[13];
     const char *name[13];
     char other[48];
+    char named[13][160]; /* "value = name" as shap's waterfall: the channel's window mean (with
+                            its unit and percentile in the background) beside its bar */
     for (int i = 0; i < show; i++) {
         val[i] = k->values[ord[i]];
         se[i] = k->std_err ? k->std_err[ord[i]] : 0;
         name[i] = k->players && k->players[ord[i]] ? k->players[ord[i]] : "?";
+        int c = -1;
+        for (int j = 0; j < a->C; j++)
+            if (!strcmp(wf_an_channel(a, j), name[i]))
+                c = j;
+        char vl[96];
+        if (c >= 0 && wf_an_value_label(a, e->window_index, c, vl, sizeof vl)[0]) {
+            snprintf(named[i], sizeof named[i], "%s = %.60s", vl, name[i]);
+            name[i] = named[i];
+        }
     }
     if (M > show) {
         double s = 0, s2 = 0;

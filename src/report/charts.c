@@ -488,9 +488,10 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     text(&ch, bx + (base_right ? 2 : -2), ytop - 6, lab, 7.5, base_right ? 0 : 1, 0, 0, 0);
     snprintf(lab, sizeof lab, "score %s", wf_fmt_score(k->f_x, num));
     rgb(cr, 0x000000);
-    text(&ch, fxx + (base_right ? -2 : 2), ytop - 14, lab, 7.5, base_right ? 1 : 0, 0, 1, 0);
-    /* legend */
-    double lx = x0, ly = 10;
+    int fx_left = base_right || fxx + 2 + text_w(&ch, lab, 7.5, 1) > w_pt - 2; /* keep it in */
+    text(&ch, fxx + (fx_left ? -2 : 2), ytop - 14, lab, 7.5, fx_left ? 1 : 0, 0, 1, 0);
+    /* legend (from the left margin: the value labels can make x0 wide) */
+    double lx = 12, ly = 10;
     lx = legend_item(&ch, lx, ly, 0, COL_POS, 1, "raises the score");
     lx = legend_item(&ch, lx, ly, 0, COL_NEG, 1, "lowers the score");
     lx = legend_item(&ch, lx, ly, 2, 0x111111, 1,

@@ -167,12 +167,37 @@ const char *wf_an_why_short(const wf_analysis *a, int64_t wi, char *buf, size_t 
         snprintf(buf, n, "%s", top >= 0 ? wf_an_channel(a, top) : "-");
         return buf;
     }
-    size_t o = (size_t)snprintf(buf, n, "%s",
-                                y->claim == WF_WHY_DISAGREE ? "DISAGREE: "
-                                : y->claim == WF_WHY_MAIN   ? ""
-                                                            : "several: ");
+    if (y->claim == WF_WHY_DISAGREE) { /* the page says which drivers and why */
+        snprintf(buf, n, "DISAGREE (methods)");
+        return buf;
+    }
+    size_t o = 0;
+    buf[0] = '\0';
     for (int k = 0; k < y->n_drivers && o < n; k++)
-        o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? (y->claim == WF_WHY_DISAGREE ? " / " : ", ") : "",
-                              y->drivers[k].name);
+        o += (size_t)snprintf(buf + o, n - o, "%s%s", k ? ", " : "", y->drivers[k].name);
+    return buf;
+}
+
+const char *wf_an_agreement_reason(const wf_analysis *a, int64_t wi, char *buf, size_t n) {
+    const wf_why *y = wf_an_why(a, wi);
+    const wf_explanation *e = wi >= 0 ? a->expl_of[wi] : NULL;
+    buf[0] = '\0';
+    if (!y)
+        return buf;
+    const char *r = y->agreement.reason;
+    size_t o = 0;
+    while (*r && o + 1 < n) { /* "driver K" -> the K-th player's name */
+        int k, used = 0;
+        if (!strncmp(r, "driver ", 7) && sscanf(r + 7, "%d%n", &k, &used) == 1 && e &&
+            e->has_kshap && e->kshap.players && k >= 0 && k < e->kshap.M) {
+            o += (size_t)snprintf(buf + o, n - o, "%s", e->kshap.players[k]);
+            r += 7 + used;
+            continue;
+        }
+        buf[o++] = *r++;
+        buf[o] = '\0';
+    }
+    if (o >= n)
+        buf[n - 1] = '\0';
     return buf;
 }

@@ -191,7 +191,9 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     checks_table(p, x);
     const wf_why *y = wf_an_why(a, wi);
     if (y && y->agreement.disagree && y->agreement.reason[0]) {
-        snprintf(buf, sizeof buf, "Why the methods disagree: %s.", y->agreement.reason);
+        char reason[400];
+        snprintf(buf, sizeof buf, "Why the methods disagree: %s.",
+                 wf_an_agreement_reason(a, wi, reason, sizeof reason));
         pdf_paragraph(p, p->font, 8.5, PDF_ML, PDF_TW, buf);
     }
     (void)ep;
@@ -329,11 +331,11 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     for (int i = 0; i < save_n; i++)
         if (p->pages[i] == tpage)
             next_reserved = i + 1;
-    static const double w[] = {18, 44, 80, 80, 48, 36, 94, 50, 45};
+    static const double w[] = {18, 44, 78, 78, 40, 32, 130, 40, 35};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
     static const char *const head[] = {"#",           "Turbine", "Starts (UTC)",
                                        "Ends (UTC)",  "Windows", "Peak",
-                                       "Why",         "Outcome", "Detail"};
+                                       "Why (drivers)", "Outcome", "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     for (int i = 0; i < a->n_episodes; i++) {

@@ -107,8 +107,11 @@ char *wf_an_value_label(const wf_analysis *a, int64_t wi, int c, char *buf, size
  * in the background while the players are the channels (groups "channel"): names the groups
  * "auto" would use. Returns 1 and fills buf when it applies, else 0 (buf ""). */
 int wf_an_dependence_note(const wf_analysis *a, int64_t wi, char *buf, size_t n);
-/* Short marks for tables: the why's claim and drivers ("main: a", "several: a, b",
- * "DISAGREE: a / b"), or the top channel when there is no why. */
+/* The agreement's reason with its drivers named ("driver 1" -> the player's name). */
+const char *wf_an_agreement_reason(const wf_analysis *a, int64_t wi, char *buf, size_t n);
+/* Short marks for tables: the drivers the why names ("a" for the claim main, "a, b" for
+ * several), "DISAGREE (methods)" when the methods disagree, or the top channel when there is no
+ * why. */
 const char *wf_an_why_short(const wf_analysis *a, int64_t wi, char *buf, size_t n);
 
 /* results.json parts (results_checks.c): the top-level "dependence", a window's "why",

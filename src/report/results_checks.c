@@ -146,7 +146,8 @@ void wf_results_json_window_checks(wf_jw *w, const wf_analysis *a, const wf_expl
             wf_jw_kint(w, "k", g->k);
             kdn(w, "spearman", g->spearman);
             wf_jw_kbool(w, "disagree", g->disagree);
-            wf_jw_kstr(w, "reason", g->reason);
+            char reason[512];
+            wf_jw_kstr(w, "reason", wf_an_agreement_reason(a, wi, reason, sizeof reason));
             wf_jw_obj_end(w);
         }
     } else {

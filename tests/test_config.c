@@ -207,8 +207,8 @@ START_TEST(test_defaults_and_paths) {
     ck_assert_int_eq(cfg.explain.groups, WF_GROUPS_AUTO);
     ck_assert_int_eq(cfg.explain.n_groups, 0);
     wf_config_deinit(&cfg);
-    ck_assert_msg(wf_config_parse("{" BASE ", \"explain\": {\"groups\": \"hierarchy\"}}",
-                                  "c.json", "/data/run", &cfg, &err) == WF_OK,
+    ck_assert_msg(wf_config_parse("{" BASE ", \"explain\": {\"groups\": \"hierarchy\"}}", "c.json",
+                                  "/data/run", &cfg, &err) == WF_OK,
                   "%s", err.msg);
     ck_assert_int_eq(cfg.explain.groups, WF_GROUPS_HIERARCHY);
     ck_assert_ptr_null(cfg.explain.hierarchy);

@@ -141,7 +141,7 @@ typedef struct wf_explain_plan {
     int has_dep;           /* 1: dep holds the dependence of the background */
     wf_dependence dep;
     struct wf_hierarchy *h; /* groups "hierarchy" (owned) */
-    int owns_groups;  /* 1: s.explicit_groups belong to the plan */
+    int owns_groups;        /* 1: s.explicit_groups belong to the plan */
 } wf_explain_plan;
 
 /* Build the plan of settings s over background bg (may be NULL: no dependence; then groups

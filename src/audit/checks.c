@@ -23,8 +23,8 @@ wf_status wf_audit_checks_build(const wf_config *cfg, const wf_audit_part *all,
     memset(out, 0, sizeof *out);
     if (!all->has_bg)
         return WF_OK; /* nothing to measure (IG with a file baseline only) */
-    wf_status st = wf_explain_plan_build(&cfg->explain, &all->bg, all->ws.channels, &out->plan,
-                                         err);
+    wf_status st =
+        wf_explain_plan_build(&cfg->explain, &all->bg, all->ws.channels, &out->plan, err);
     if (st)
         return st;
     if (all->n_expl > 0) {

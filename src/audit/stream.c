@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include "audit/audit_impl.h"
-#include "whyflag/explain_checks.h"
 #include "core/clock.h"
 #include "core/strmap.h"
 #include "whyflag/rng.h"

@@ -48,8 +48,8 @@ wf_status wf_explain_plan_build(const wf_explain_settings *s, const wf_backgroun
     }
     wf_dep_options o;
     wf_dep_options_default(&o);
-    wf_status st = wf_dependence_measure(bg->x, bg->weight, bg->n, bg->C, bg->T, names, &o,
-                                         &out->dep, err);
+    wf_status st =
+        wf_dependence_measure(bg->x, bg->weight, bg->n, bg->C, bg->T, names, &o, &out->dep, err);
     if (st)
         return st;
     out->has_dep = 1;
@@ -58,8 +58,8 @@ wf_status wf_explain_plan_build(const wf_explain_settings *s, const wf_backgroun
         out->s.n_groups = 0;
         out->s.explicit_groups = NULL;
         if (out->dep.n_groups < bg->C) { /* some group holds 2+ channels */
-            st = wf_dependence_groups(&out->dep, bg->T, &out->s.explicit_groups,
-                                      &out->s.n_groups, err);
+            st = wf_dependence_groups(&out->dep, bg->T, &out->s.explicit_groups, &out->s.n_groups,
+                                      err);
             if (st)
                 goto fail;
             out->s.groups = WF_GROUPS_EXPLICIT;

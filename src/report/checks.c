@@ -110,8 +110,7 @@ int wf_an_dependence_note(const wf_analysis *a, int64_t wi, char *buf, size_t n)
     const wf_dependence *d = a->r->dependence;
     const wf_why *y = wf_an_why(a, wi);
     const wf_explain_settings *s = a->r->settings;
-    if (!d || !y || !s || s->groups != WF_GROUPS_CHANNEL || !wf_dependence_found(d) ||
-        d->C != a->C)
+    if (!d || !y || !s || s->groups != WF_GROUPS_CHANNEL || !wf_dependence_found(d) || d->C != a->C)
         return 0;
     /* groups of 2+ channels that hold a channel the sentence names */
     uint8_t *want = calloc((size_t)(d->n_groups > 0 ? d->n_groups : 1), 1);

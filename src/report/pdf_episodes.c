@@ -54,9 +54,9 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
                          g->steps < p->r->settings->max_steps
                      ? "integral converged; the rest is the surrogate's gap"
                  : !g->converged ? "tolerance not reached"
-                 : rel <= 1    ? "complete"
-                 : rel <= 5    ? "acceptable"
-                               : "large, more steps would help");
+                 : rel <= 1      ? "complete"
+                 : rel <= 5      ? "acceptable"
+                                 : "large, more steps would help");
         const char *r3[] = {"IG completeness delta", v, m};
         pdf_table_row(p, &t, r3);
     }
@@ -333,9 +333,9 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             next_reserved = i + 1;
     static const double w[] = {18, 44, 78, 78, 40, 32, 130, 40, 35};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
-    static const char *const head[] = {"#",           "Turbine", "Starts (UTC)",
-                                       "Ends (UTC)",  "Windows", "Peak",
-                                       "Why (drivers)", "Outcome", "Detail"};
+    static const char *const head[] = {"#",       "Turbine", "Starts (UTC)",  "Ends (UTC)",
+                                       "Windows", "Peak",    "Why (drivers)", "Outcome",
+                                       "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     for (int i = 0; i < a->n_episodes; i++) {

@@ -153,10 +153,18 @@ static void sheet_episodes(xl *x) {
     const wf_analysis *a = x->a;
     const wf_windows *w = x->r->windows;
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Episodes");
-    static const char *const names[] = {"Episode",         "Turbine",         "First window start",
-                                        "Last window end", "Flagged windows", "Peak score",
-                                        "Why",             "Outcome",         "Failure time",
-                                        "Component",       "Lead time (h)",   "Detail in PDF"};
+    static const char *const names[] = {"Episode",
+                                        "Turbine",
+                                        "First window start",
+                                        "Last window end",
+                                        "Flagged windows",
+                                        "Peak score",
+                                        "Why",
+                                        "Outcome",
+                                        "Failure time",
+                                        "Component",
+                                        "Lead time (h)",
+                                        "Detail in PDF"};
     static const double widths[] = {9, 10, 18, 18, 15, 11, 18, 13, 18, 14, 13, 13};
     header(x, ws, 0, names, 12, widths);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(a->n_episodes > 0 ? a->n_episodes : 1), 11);
@@ -415,8 +423,8 @@ static void sheet_why(xl *x) {
         return;
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Why");
     static const char *const names[] = {
-        "Turbine",  "Window start",   "Score",           "Claim", "Methods", "L1 distance",
-        "Signs agreeing", "Top-k overlap", "Spearman", "Why", "Disagreement", "Dependence note"};
+        "Turbine",        "Window start",  "Score",    "Claim", "Methods",      "L1 distance",
+        "Signs agreeing", "Top-k overlap", "Spearman", "Why",   "Disagreement", "Dependence note"};
     static const double widths[] = {10, 18, 9, 10, 11, 12, 14, 13, 10, 90, 50, 60};
     header(x, ws, 0, names, 12, widths);
     lxw_row_t row = 1;
@@ -430,7 +438,10 @@ static void sheet_why(xl *x) {
         worksheet_write_number(ws, row, 1, xl_date(v->start), x->date);
         put_num(ws, (int)row, 2, r->expl[i].score, x->score);
         worksheet_write_string(ws, row, 3, wf_why_claim_str(y->claim), NULL);
-        worksheet_write_string(ws, row, 4, g->n == 0 ? "" : g->disagree ? "DISAGREE" : "agree",
+        worksheet_write_string(ws, row, 4,
+                               g->n == 0     ? ""
+                               : g->disagree ? "DISAGREE"
+                                             : "agree",
                                g->disagree ? x->bold : NULL);
         if (g->n > 0) {
             put_num(ws, (int)row, 5, g->l1, x->num);
@@ -440,10 +451,9 @@ static void sheet_why(xl *x) {
         }
         worksheet_write_string(ws, row, 9, y->text, NULL);
         char reason[512];
-        worksheet_write_string(ws, row, 10,
-                               wf_an_agreement_reason(a, r->expl[i].window_index, reason,
-                                                      sizeof reason),
-                               NULL);
+        worksheet_write_string(
+            ws, row, 10, wf_an_agreement_reason(a, r->expl[i].window_index, reason, sizeof reason),
+            NULL);
         char note[1024];
         wf_an_dependence_note(a, r->expl[i].window_index, note, sizeof note);
         worksheet_write_string(ws, row, 11, note, NULL);

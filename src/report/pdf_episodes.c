@@ -331,7 +331,7 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     for (int i = 0; i < save_n; i++)
         if (p->pages[i] == tpage)
             next_reserved = i + 1;
-    static const double w[] = {18, 44, 78, 78, 40, 32, 130, 40, 35};
+    static const double w[] = {18, 44, 78, 78, 40, 32, 120, 40, 45};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
     static const char *const head[] = {"#",       "Turbine", "Starts (UTC)",  "Ends (UTC)",
                                        "Windows", "Peak",    "Why (drivers)", "Outcome",

@@ -147,9 +147,11 @@ static const char *lookup(void *user, const char *name) {
             const wf_why *y = x ? wf_an_why(a, x->window_index) : NULL;
             if (y)
                 snprintf(v, n, "%s", y->text);
-            else if (top >= 0)
-                snprintf(v, n, "The largest contribution came from %s (%+.3f).", TOPNAME(top),
-                         TOPVAL(top));
+            else if (top >= 0) /* no sentence was built (a report outside the audit) */
+                snprintf(v, n,
+                         "Partly because %s %s the score by %.3f, the largest attribution "
+                         "(no sentence of why was built for this report).",
+                         TOPNAME(top), TOPVAL(top) < 0 ? "lowered" : "raised", fabs(TOPVAL(top)));
             else
                 snprintf(v, n, "This window has no per-channel explanation.");
         } else if (IS("component"))

@@ -99,8 +99,10 @@ static const bad_case bad_cases[] = {
     {"{" BASE ", \"explain\": {\"method\": \"shap\"}}", WF_ERR_CONFIG,
      "explain.method: found \"shap\", expected \"kernelshap\", \"ig\" or \"both\""},
     {"{" BASE ", \"explain\": {\"groups\": \"segments:0\"}}", WF_ERR_CONFIG,
-     "explain.groups: found \"segments:0\", expected \"channel\", \"segments:K\" (K >= 1) or "
-     "\"cell\""},
+     "explain.groups: found \"segments:0\", expected \"channel\", \"segments:K\" (K >= 1), "
+     "\"cell\", \"auto\" or \"hierarchy\""},
+    {"{" BASE ", \"explain\": {\"groups\": \"Auto\"}}", WF_ERR_CONFIG,
+     "explain.groups: found \"Auto\", expected \"channel\""},
     {"{" BASE ", \"explain\": {\"groups\": 3}}", WF_ERR_CONFIG, "explain.groups: found 3"},
     {"{" BASE ", \"explain\": {\"groups\": [{\"name\": \"g\", \"channels\": [\"zz\"]}]}}",
      WF_ERR_CONFIG,
@@ -197,6 +199,19 @@ START_TEST(test_defaults_and_paths) {
     ck_assert_int_eq(cfg.explain.nsamples, WF_NSAMPLES_AUTO);
     ck_assert_int_eq(cfg.explain.max_steps, 1024);
     ck_assert_int_eq(cfg.report.max_episode_pages, 200);
+    wf_config_deinit(&cfg);
+    /* groups "auto" and "hierarchy" (issue 13): kept as kinds, resolved on the background */
+    ck_assert_msg(wf_config_parse("{" BASE ", \"explain\": {\"groups\": \"auto\"}}", "c.json",
+                                  "/data/run", &cfg, &err) == WF_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(cfg.explain.groups, WF_GROUPS_AUTO);
+    ck_assert_int_eq(cfg.explain.n_groups, 0);
+    wf_config_deinit(&cfg);
+    ck_assert_msg(wf_config_parse("{" BASE ", \"explain\": {\"groups\": \"hierarchy\"}}", "c.json",
+                                  "/data/run", &cfg, &err) == WF_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(cfg.explain.groups, WF_GROUPS_HIERARCHY);
+    ck_assert_ptr_null(cfg.explain.hierarchy);
     wf_config_deinit(&cfg);
 }
 END_TEST
@@ -296,6 +311,12 @@ START_TEST(test_cli_string_parsers) {
     ck_assert_int_eq(s.segments, 4);
     ck_assert_int_eq(wf_explain_parse_groups("cell", &s, &err), WF_OK);
     ck_assert_int_eq(s.groups, WF_GROUPS_CELL);
+    ck_assert_int_eq(wf_explain_parse_groups("auto", &s, &err), WF_OK);
+    ck_assert_int_eq(s.groups, WF_GROUPS_AUTO);
+    ck_assert_str_eq(wf_groups_name(&s), "auto");
+    ck_assert_int_eq(wf_explain_parse_groups("hierarchy", &s, &err), WF_OK);
+    ck_assert_int_eq(s.groups, WF_GROUPS_HIERARCHY);
+    ck_assert_str_eq(wf_groups_name(&s), "hierarchy");
     ck_assert_int_eq(wf_explain_parse_groups("segments:", &s, &err), WF_ERR_CONFIG);
     ck_assert_int_eq(wf_explain_parse_groups("segments:4x", &s, &err), WF_ERR_CONFIG);
     ck_assert_int_eq(wf_explain_parse_groups(NULL, &s, &err), WF_ERR_CONFIG);

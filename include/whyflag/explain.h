@@ -23,7 +23,12 @@ typedef enum wf_groups_kind {
     WF_GROUPS_CHANNEL = 0,  /* one player per channel (its whole row), the default */
     WF_GROUPS_SEGMENTS = 1, /* channel x K equal time segments */
     WF_GROUPS_CELL = 2,     /* one player per cell */
-    WF_GROUPS_EXPLICIT = 3  /* groups given in the config */
+    WF_GROUPS_EXPLICIT = 3, /* groups given in the config */
+    WF_GROUPS_AUTO = 4,     /* the dependence groups of the background's channels (issue 13): a
+                               group of one channel stays that channel (whyflag/explain_checks.h,
+                               wf_explain_plan_build resolves it into explicit groups) */
+    WF_GROUPS_HIERARCHY = 5 /* the channels, valued by the exact Owen values over the background's
+                               dependence dendrogram (resolved into channels + s->hierarchy) */
 } wf_groups_kind;
 
 /* Link for KernelSHAP. LOGIT is shap's: the link is applied to v(S) = E_b f(...), so values are in
@@ -197,7 +202,8 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
  */
 /* "kernelshap" | "ig" | "both" */
 wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err);
-/* "channel" | "segments:K" (K >= 1) | "cell". Explicit groups come from the config only. */
+/* "channel" | "segments:K" (K >= 1) | "cell" | "auto" | "hierarchy". Explicit groups come from
+ * the config only. */
 wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err);
 /* a positive integer | "auto" (WF_NSAMPLES_AUTO) | "exact" (WF_NSAMPLES_EXACT) */
 wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
@@ -214,6 +220,8 @@ wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_er
 wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
 /* Names of the enums, as the config spells them (for reports and results.json). */
 const char *wf_explain_method_name(const wf_explain_settings *s);
+/* "channel", "segments" (without its K), "cell", "explicit", "auto", "hierarchy" */
+const char *wf_groups_name(const wf_explain_settings *s);
 const char *wf_ig_rule_name(wf_ig_rule r);
 const char *wf_link_name(wf_link l);
 const char *wf_baseline_name(wf_baseline_kind b);

@@ -126,6 +126,34 @@ wf_status wf_dependence_groups(const wf_dependence *d, int T, wf_group **out, in
 void wf_dependence_describe(const wf_dependence *d, char *buf, size_t size);
 
 /* ======================================================================================== */
+/* Groups "auto" and "hierarchy": the settings resolved against a background                 */
+/* ======================================================================================== */
+
+/* What an explanation of a run uses once its background is known: the dependence of the
+ * background's channels and the settings to explain with. groups "auto" becomes explicit groups
+ * (wf_dependence_groups; when every group holds one channel, the channels themselves), groups
+ * "hierarchy" becomes the channels valued by the exact Owen values over the dendrogram
+ * (wf_hierarchy_from_merges). Any other kind is kept as it is (explicit groups borrowed from the
+ * caller's settings). The background is the same in every shard of a run, so the plan is too. */
+typedef struct wf_explain_plan {
+    wf_explain_settings s; /* the settings to explain with (s.hierarchy points into this plan:
+                              do not copy the plan itself) */
+    int has_dep;           /* 1: dep holds the dependence of the background */
+    wf_dependence dep;
+    struct wf_hierarchy *h; /* groups "hierarchy" (owned) */
+    int owns_groups;        /* 1: s.explicit_groups belong to the plan */
+} wf_explain_plan;
+
+/* Build the plan of settings s over background bg (may be NULL: no dependence; then groups
+ * "auto"/"hierarchy" are an error). names: the C channel names. */
+wf_status wf_explain_plan_build(const wf_explain_settings *s, const wf_background *bg,
+                                char *const *names, wf_explain_plan *out, wf_error *err);
+void wf_explain_plan_deinit(wf_explain_plan *p);
+/* 1 when the dependence found something an explanation over channels should mention: an exact
+ * linear relation (cells or window means) or a group of two or more channels. */
+int wf_dependence_found(const wf_dependence *d);
+
+/* ======================================================================================== */
 /* Hierarchies and Owen values                                                               */
 /* ======================================================================================== */
 

@@ -13,6 +13,7 @@
 
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
+#include "whyflag/explain_checks.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
 
@@ -57,6 +58,12 @@ typedef struct wf_results {
     /* explanations, in window order */
     int64_t n_explained;
     const wf_explanation *expl;
+
+    /* The checks of the explanations (issue 13); NULL when not computed. */
+    const wf_dependence *dependence; /* of the background's channels */
+    const wf_why *why; /* (n_explained) parallel to expl: the sentence, its drivers and the
+                          agreement of KernelSHAP and IG; text "" where it could not be built
+                          (no KernelSHAP values, a failed window) */
 } wf_results;
 
 /* Write results.json atomically (the format documented in the README). */

@@ -28,6 +28,7 @@
 #include "whyflag/config.h"
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
+#include "whyflag/explain_checks.h"
 #include "whyflag/model.h"
 #include "whyflag/predictor.h"
 #include "whyflag/results.h"
@@ -105,6 +106,19 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
 
 /* Turbine ownership of a shard: the part's sorted turbine table. */
 int wf_audit_part_owns(const wf_audit_part *pt, const char *turbine_id);
+
+/* The checks of the explanations of a combined part (checks.c, issue 13): the dependence of the
+ * background's channels and, per explanation, the why sentence with the agreement of its
+ * methods. Built from the part alone, so a merge gives what the one-machine run gives. */
+typedef struct wf_audit_checks {
+    wf_explain_plan plan; /* plan.has_dep: the dependence */
+    int64_t n;
+    wf_why *why; /* (n) parallel to the part's explanations */
+} wf_audit_checks;
+
+wf_status wf_audit_checks_build(const wf_config *cfg, const wf_audit_part *all,
+                                wf_audit_checks *out, wf_error *err);
+void wf_audit_checks_free(wf_audit_checks *c);
 
 /* Publishing (publish.c). Create the output folder if missing; an error if it is not a writable
  * folder. */

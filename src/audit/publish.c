@@ -121,6 +121,12 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         if (st)
             return st;
     }
+    wf_audit_checks checks;
+    st = wf_audit_checks_build(cfg, all, &checks, err);
+    if (st) {
+        free(failures);
+        return st;
+    }
     wf_results r;
     results_common(&r, cfg, model, pred, all, "audit");
     wf_model_card *card = malloc(sizeof *card);
@@ -128,6 +134,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         wf_model_card_build(model, card);
         r.model_card = card;
     }
+    r.dependence = checks.plan.has_dep ? &checks.plan.dep : NULL;
+    r.why = checks.why;
     r.scores = all->scores;
     r.flagged = all->flagged;
     r.n_failures = n_failures;
@@ -172,6 +180,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         (int)sizeof staging) {
         free(failures);
         free(card);
+        wf_audit_checks_free(&checks);
         return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
     }
     if (!mkdtemp(staging)) {
@@ -185,6 +194,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     }
     free(card);
     free(failures);
+    wf_audit_checks_free(&checks);
     return st;
 }
 

@@ -697,16 +697,19 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         pt->n_expl = nfl;
         if (o->progress)
             o->progress(o->progress_user, "explaining flagged windows", 0, nfl);
-        wf_explain_settings es2 = *es;
-        es2.threads = o->threads;
+        /* Groups "auto"/"hierarchy" resolved once, on the background (shard-independent). */
+        wf_explain_plan plan;
+        st = wf_explain_plan_build(es, pt->has_bg ? &pt->bg : NULL, pt->ws.channels, &plan, err);
+        plan.s.threads = o->threads;
         /* In chunks, for the progress line (each window's result depends on it alone). */
         for (int64_t at = 0; !st && at < nfl; at += EXPLAIN_CHUNK) {
             int64_t m = nfl - at < EXPLAIN_CHUNK ? nfl - at : EXPLAIN_CHUNK;
-            st = wf_explain_run(&es2, pred, pt->has_bg ? &pt->bg : NULL, &pt->ws, idx + at, m,
+            st = wf_explain_run(&plan.s, pred, pt->has_bg ? &pt->bg : NULL, &pt->ws, idx + at, m,
                                 pt->expl + at, err);
             if (o->progress)
                 o->progress(o->progress_user, "explaining flagged windows", at + m, nfl);
         }
+        wf_explain_plan_deinit(&plan);
         free(idx);
         pt->seconds_explain = wf_now_seconds() - t0 - pt->seconds_stream;
     }

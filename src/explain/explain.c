@@ -204,6 +204,16 @@ static void run_worker(void *arg, int tid) {
 wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                          const wf_background *bg, const wf_windows *ws, const int64_t *idx,
                          int64_t n, wf_explanation *out, wf_error *err) {
+    if (s->groups == WF_GROUPS_AUTO || s->groups == WF_GROUPS_HIERARCHY) {
+        /* resolved against the background (the same in every shard, so the players are too) */
+        wf_explain_plan plan;
+        wf_status st = wf_explain_plan_build(s, bg, ws->channels, &plan, err);
+        if (st)
+            return st;
+        st = wf_explain_run(&plan.s, p, bg, ws, idx, n, out, err);
+        wf_explain_plan_deinit(&plan);
+        return st;
+    }
     if (p->C != ws->C || p->T != ws->T)
         return wf_error_set(err, WF_ERR_SHAPE,
                             "the model takes windows of %d channels x %d steps, the windows "
@@ -311,6 +321,15 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             ADD("each channel split into %d equal time segments", s->segments);
         else if (s->groups == WF_GROUPS_CELL)
             ADD("the single cells (channel x time step) of the window");
+        else if (s->groups == WF_GROUPS_AUTO)
+            ADD("the groups of dependent channels found in the background (see Dependence among "
+                "channels; a channel in no group is a player of its own)");
+        else if (s->groups == WF_GROUPS_HIERARCHY)
+            ADD("the channels, arranged in the complete-linkage dendrogram of the background's "
+                "channels (see Dependence among channels); the values are the exact Owen values "
+                "over it (shap's PartitionExplainer): each channel's marginal contribution "
+                "averaged over every order of the channels that keeps each cluster together, all "
+                "orders of a cluster's two halves equally likely");
         else
             ADD("%d groups of cells given in the configuration", s->n_groups);
         if (s->hierarchy)
@@ -324,7 +343,7 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
         if (bg)
             ADD(" (%lld windows: %s)", (long long)bg->n, bg->description);
         ADD(". ");
-        if (s->hierarchy)
+        if (s->hierarchy || s->groups == WF_GROUPS_HIERARCHY)
             ADD("Every coalition the hierarchy needs is evaluated, so the values are exact. ");
         else if (s->nsamples == WF_NSAMPLES_EXACT)
             ADD("Every coalition is enumerated, so the values are the exact Shapley values. ");

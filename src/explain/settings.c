@@ -83,9 +83,16 @@ wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_erro
 }
 
 wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err) {
-    static const char *expected = "\"channel\", \"segments:K\" (K >= 1) or \"cell\"";
+    static const char *expected =
+        "\"channel\", \"segments:K\" (K >= 1), \"cell\", \"auto\" or \"hierarchy\"";
     if (v && !strcmp(v, "channel")) {
         s->groups = WF_GROUPS_CHANNEL;
+        s->segments = 0;
+    } else if (v && !strcmp(v, "auto")) {
+        s->groups = WF_GROUPS_AUTO;
+        s->segments = 0;
+    } else if (v && !strcmp(v, "hierarchy")) {
+        s->groups = WF_GROUPS_HIERARCHY;
         s->segments = 0;
     } else if (v && !strcmp(v, "cell")) {
         s->groups = WF_GROUPS_CELL;
@@ -188,6 +195,24 @@ const char *wf_explain_method_name(const wf_explain_settings *s) {
     if (s->do_kernelshap && s->do_ig)
         return "both";
     return s->do_kernelshap ? "kernelshap" : s->do_ig ? "ig" : "none";
+}
+
+const char *wf_groups_name(const wf_explain_settings *s) {
+    switch (s->groups) {
+    case WF_GROUPS_CHANNEL:
+        return "channel";
+    case WF_GROUPS_SEGMENTS:
+        return "segments";
+    case WF_GROUPS_CELL:
+        return "cell";
+    case WF_GROUPS_EXPLICIT:
+        return "explicit";
+    case WF_GROUPS_AUTO:
+        return "auto";
+    case WF_GROUPS_HIERARCHY:
+        return "hierarchy";
+    }
+    return "unknown";
 }
 
 const char *wf_ig_rule_name(wf_ig_rule r) {

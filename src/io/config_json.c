@@ -446,8 +446,10 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
             if (st)
                 return st;
         } else {
-            return expect(c, "explain.groups", v,
-                          "\"channel\", \"segments:K\", \"cell\" or an array of groups");
+            return expect(
+                c, "explain.groups", v,
+                "\"channel\", \"segments:K\", \"cell\", \"auto\", \"hierarchy\" or an array of "
+                "groups");
         }
     }
     if ((v = item(e, "nsamples"))) {

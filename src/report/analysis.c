@@ -324,6 +324,8 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
         }
         a->expl_of[w] = &r->expl[i];
     }
+    if (wf_an_checks_init(a))
+        goto fail;
     /* Turbines: sorted unique ids over valid and skipped windows. */
     for (int64_t i = 0; i < ws->n; i++)
         ids[i] = ws->w[i].turbine_id;
@@ -436,5 +438,6 @@ void wf_analysis_free(wf_analysis *a) {
     free(a->episode_order);
     free(a->turbines);
     free((void *)a->expl_of);
+    wf_an_checks_free(a);
     memset(a, 0, sizeof *a);
 }

@@ -336,10 +336,21 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     double val[13], se[13];
     const char *name[13];
     char other[48];
+    char named[13][160]; /* "value = name" as shap's waterfall: the channel's window mean (with
+                            its unit and percentile in the background) beside its bar */
     for (int i = 0; i < show; i++) {
         val[i] = k->values[ord[i]];
         se[i] = k->std_err ? k->std_err[ord[i]] : 0;
         name[i] = k->players && k->players[ord[i]] ? k->players[ord[i]] : "?";
+        int c = -1;
+        for (int j = 0; j < a->C; j++)
+            if (!strcmp(wf_an_channel(a, j), name[i]))
+                c = j;
+        char vl[96];
+        if (c >= 0 && wf_an_value_label(a, e->window_index, c, vl, sizeof vl)[0]) {
+            snprintf(named[i], sizeof named[i], "%s = %.60s", vl, name[i]);
+            name[i] = named[i];
+        }
     }
     if (M > show) {
         double s = 0, s2 = 0;
@@ -477,9 +488,10 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     text(&ch, bx + (base_right ? 2 : -2), ytop - 6, lab, 7.5, base_right ? 0 : 1, 0, 0, 0);
     snprintf(lab, sizeof lab, "score %s", wf_fmt_score(k->f_x, num));
     rgb(cr, 0x000000);
-    text(&ch, fxx + (base_right ? -2 : 2), ytop - 14, lab, 7.5, base_right ? 1 : 0, 0, 1, 0);
-    /* legend */
-    double lx = x0, ly = 10;
+    int fx_left = base_right || fxx + 2 + text_w(&ch, lab, 7.5, 1) > w_pt - 2; /* keep it in */
+    text(&ch, fxx + (fx_left ? -2 : 2), ytop - 14, lab, 7.5, fx_left ? 1 : 0, 0, 1, 0);
+    /* legend (from the left margin: the value labels can make x0 wide) */
+    double lx = 12, ly = 10;
     lx = legend_item(&ch, lx, ly, 0, COL_POS, 1, "raises the score");
     lx = legend_item(&ch, lx, ly, 0, COL_NEG, 1, "lowers the score");
     lx = legend_item(&ch, lx, ly, 2, 0x111111, 1,

@@ -298,6 +298,27 @@ static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
             pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, save);
         save = nl ? nl + 1 : NULL;
     }
+    /* issue 13: what was found among the channels, and the rule of the sentence of why */
+    if (p->r->dependence) {
+        pdf_heading(p, "Dependence among channels", 1);
+        wf_dependence_describe(p->r->dependence, buf, 8192);
+        for (char *q = buf, *nl; q && *q; q = nl ? nl + 1 : NULL) {
+            if ((nl = strchr(q, '\n')))
+                *nl = '\0';
+            if (*q)
+                pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, q);
+        }
+    }
+    if (p->r->why) {
+        pdf_heading(p, "The sentence of why and the agreement of the methods", 1);
+        wf_why_describe(buf, 8192);
+        for (char *q = buf, *nl; q && *q; q = nl ? nl + 1 : NULL) {
+            if ((nl = strchr(q, '\n')))
+                *nl = '\0';
+            if (*q)
+                pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, q);
+        }
+    }
     free(buf);
     return WF_OK;
 }

@@ -54,13 +54,43 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
                          g->steps < p->r->settings->max_steps
                      ? "integral converged; the rest is the surrogate's gap"
                  : !g->converged ? "tolerance not reached"
-                 : rel <= 1    ? "complete"
-                 : rel <= 5    ? "acceptable"
-                               : "large, more steps would help");
+                 : rel <= 1      ? "complete"
+                 : rel <= 5      ? "acceptable"
+                                 : "large, more steps would help");
         const char *r3[] = {"IG completeness delta", v, m};
         pdf_table_row(p, &t, r3);
     }
-    if (!isnan(x->agreement)) {
+    const wf_why *y = wf_an_why(p->a, x->window_index);
+    if (y && y->agreement.n > 0) { /* the agreement of the two methods, as the why rule reads it */
+        const wf_agreement *g = &y->agreement;
+        snprintf(v, sizeof v, "%.2f", g->l1);
+        snprintf(m, sizeof m, "0 = same shares, 1 = nothing in common; above %.2f: disagree",
+                 WF_AGREE_L1_MAX);
+        const char *ra[] = {"Agreement: L1 distance of shares", v, m};
+        pdf_table_row(p, &t, ra);
+        if (isnan(g->sign_agreement))
+            snprintf(v, sizeof v, "-");
+        else
+            snprintf(v, sizeof v, "%d of %d", g->n_sign_agree, g->n_material);
+        snprintf(m, sizeof m, "material drivers (>= %.0f%% of either method) with the same sign",
+                 100 * WF_AGREE_MATERIAL);
+        const char *rb[] = {"Agreement: signs", v, m};
+        pdf_table_row(p, &t, rb);
+        snprintf(v, sizeof v, "%d of %d", g->topk_overlap, g->k);
+        snprintf(m, sizeof m, "drivers in both methods' top %d; Spearman %.2f", g->k, g->spearman);
+        const char *rc[] = {"Agreement: top drivers", v, m};
+        pdf_table_row(p, &t, rc);
+        HPDF_Font fonts[3] = {p->bold, p->bold, p->bold};
+        HPDF_Font *save = t.fonts;
+        if (g->disagree)
+            t.fonts = fonts;
+        snprintf(m, sizeof m, "%s",
+                 g->disagree ? "the methods DISAGREE: this explanation is not reliable"
+                             : "the methods agree in sign and magnitude");
+        const char *rd[] = {"Methods", g->disagree ? "DISAGREE" : "agree", m};
+        pdf_table_row(p, &t, rd);
+        t.fonts = save;
+    } else if (!isnan(x->agreement)) {
         snprintf(v, sizeof v, "%.2f", x->agreement);
         snprintf(m, sizeof m, "%s",
                  x->agreement >= 0.7   ? "the two methods rank the channels alike"
@@ -108,6 +138,9 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
         pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, s);
     }
+    char note[1024];
+    if (wf_an_dependence_note(a, wi, note, sizeof note))
+        pdf_paragraph(p, p->bold, 9, PDF_ML, PDF_TW, note);
     wf_png png = {0};
     if (x->has_kshap) {
         double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);
@@ -156,6 +189,13 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, buf);
     p->y -= 16;
     checks_table(p, x);
+    const wf_why *y = wf_an_why(a, wi);
+    if (y && y->agreement.disagree && y->agreement.reason[0]) {
+        char reason[400];
+        snprintf(buf, sizeof buf, "Why the methods disagree: %s.",
+                 wf_an_agreement_reason(a, wi, reason, sizeof reason));
+        pdf_paragraph(p, p->font, 8.5, PDF_ML, PDF_TW, buf);
+    }
     (void)ep;
     return WF_OK;
 }
@@ -223,17 +263,19 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
         p->y -= 16;
         static const double w[] = {130, 130, 70, 165};
         static const char al[] = {'l', 'l', 'r', 'l'};
-        static const char *const head[] = {"Window start", "Window end", "Score", "Top channel"};
+        static const char *const head[] = {"Window start", "Window end", "Score",
+                                           "Why (main driver / drivers)"};
         pdf_table t = {4, w, al, head, 8.5, 0, NULL};
         pdf_table_begin(p, &t);
         for (int64_t i = 0; i < e->n; i++) {
             int64_t wi = e->windows[i];
             const wf_window *w2 = &p->r->windows->w[wi];
             char c0[32], c1[32], c2[32];
-            int top = wf_an_top_channel(a, a->expl_of[wi]);
+            char c3[256];
             const char *cells[] = {wf_fmt_time_short(w2->start, c0), wf_fmt_time_short(w2->end, c1),
                                    wf_fmt_score(p->r->scores[wi], c2),
-                                   top >= 0 ? wf_an_channel(a, top) : "(not explained)"};
+                                   a->expl_of[wi] ? wf_an_why_short(a, wi, c3, sizeof c3)
+                                                  : "(not explained)"};
             pdf_table_row(p, &t, cells);
         }
     }
@@ -289,11 +331,11 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     for (int i = 0; i < save_n; i++)
         if (p->pages[i] == tpage)
             next_reserved = i + 1;
-    static const double w[] = {18, 44, 80, 80, 48, 36, 94, 50, 45};
+    static const double w[] = {18, 44, 78, 78, 40, 32, 120, 40, 45};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
-    static const char *const head[] = {"#",           "Turbine", "Starts (UTC)",
-                                       "Ends (UTC)",  "Windows", "Peak",
-                                       "Top channel", "Outcome", "Detail"};
+    static const char *const head[] = {"#",       "Turbine", "Starts (UTC)",  "Ends (UTC)",
+                                       "Windows", "Peak",    "Why (drivers)", "Outcome",
+                                       "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     for (int i = 0; i < a->n_episodes; i++) {
@@ -313,8 +355,8 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
         snprintf(c[4], 64, "%lld", (long long)e->n);
         wf_fmt_score(e->peak_score, c[5]);
         int64_t ew = wf_an_episode_window(a, e);
-        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
-        snprintf(c[6], 64, "%s", top >= 0 ? wf_an_channel(a, top) : "-");
+        char why[256];
+        snprintf(c[6], 64, "%s", ew >= 0 ? wf_an_why_short(a, ew, why, sizeof why) : "-");
         snprintf(c[7], 64, "%s",
                  e->outcome == WF_OUTCOME_TRUE    ? "true"
                  : e->outcome == WF_OUTCOME_FALSE ? "false"

@@ -35,7 +35,7 @@ typedef struct pdf_ctx {
     /* placeholder context */
     int cur_episode; /* -1 outside [episodes] */
     const wf_explanation *cur_expl;
-    char vbuf[512];
+    char vbuf[1024]; /* one placeholder value (the why sentence: up to WF_WHY_TEXT_MAX) */
     char line[4096];
     HPDF_Outline outline_root;
     int *episode_page; /* (n_episodes) 1-based page of the detail section, 0 if none */

@@ -71,6 +71,10 @@ static const char *lookup(void *user, const char *name) {
     else if (IS("max_episode_pages") || IS("n_detailed")) {
         int cap = p->o->max_episode_pages > 0 ? p->o->max_episode_pages : 200;
         snprintf(v, n, "%d", IS("n_detailed") && a->n_episodes < cap ? a->n_episodes : cap);
+    } else if (IS("n_why")) {
+        snprintf(v, n, "%lld", (long long)a->n_why);
+    } else if (IS("n_disagree")) {
+        snprintf(v, n, "%lld", (long long)a->n_disagree);
     } else if (IS("window_desc")) {
         const wf_windows *ws = r->windows;
         if (ws->cadence > 0)
@@ -138,7 +142,19 @@ static const char *lookup(void *user, const char *name) {
         else if (IS("failure_time"))
             snprintf(v, n, "%s",
                      e->outcome == WF_OUTCOME_TRUE ? wf_fmt_time_short(e->failure_time, t) : "-");
-        else if (IS("component"))
+        else if (IS("why")) {
+            /* the sentence built by the rule of the methods page (src/explain/why.c) */
+            const wf_why *y = x ? wf_an_why(a, x->window_index) : NULL;
+            if (y)
+                snprintf(v, n, "%s", y->text);
+            else if (top >= 0) /* no sentence was built (a report outside the audit) */
+                snprintf(v, n,
+                         "Partly because %s %s the score by %.3f, the largest attribution "
+                         "(no sentence of why was built for this report).",
+                         TOPNAME(top), TOPVAL(top) < 0 ? "lowered" : "raised", fabs(TOPVAL(top)));
+            else
+                snprintf(v, n, "This window has no per-channel explanation.");
+        } else if (IS("component"))
             snprintf(v, n, "%s", e->component && e->component[0] ? e->component : "Component");
         else
             return NULL;

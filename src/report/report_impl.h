@@ -52,6 +52,11 @@ typedef struct wf_analysis {
     wf_episode *episodes; /* in time order per turbine, turbines sorted */
     int *episode_order;   /* (n_episodes) detail order: by time, or by peak score if capped */
     const wf_explanation **expl_of; /* (windows->n) explanation of each window or NULL */
+    /* issue 13 (checks.c) */
+    const wf_why **why_of; /* (windows->n) the why of each window or NULL (none, or text "") */
+    double *bg_means;      /* (background n, C) each background window's channel means */
+    int64_t n_why;         /* windows with a why sentence */
+    int64_t n_disagree;    /* ... of which the methods disagree */
     int64_t period_start, period_end;
     int64_t n_flagged, n_true, n_false, n_missed;
     int n_flagged_turbines;
@@ -85,6 +90,36 @@ int64_t wf_an_episode_window(const wf_analysis *a, const wf_episode *e);
 char *wf_fmt_time_short(int64_t t, char *buf);
 /* Score to 3 decimals ("0.873"); NaN as "n/a". buf >= 32. */
 char *wf_fmt_score(double v, char *buf);
+
+/* ---------------------------------------------------------------- checks (issue 13) */
+
+/* Set up why_of, bg_means and the counts (0, or -1 out of memory); free them. */
+int wf_an_checks_init(wf_analysis *a);
+void wf_an_checks_free(wf_analysis *a);
+/* The why of window wi (NULL when none). */
+const wf_why *wf_an_why(const wf_analysis *a, int64_t wi);
+/* Channel c of window wi: its mean over the window and the weighted percentile of that mean
+ * among the background windows' means of c (100 * (share below + half the share equal)); NaN
+ * when the window's values or the background are not kept. Returns 1 when the mean is known. */
+int wf_an_window_value(const wf_analysis *a, int64_t wi, int c, double *mean, double *pct);
+/* "61.2 °C (p97)": the value beside a waterfall bar (buf >= 64). */
+char *wf_an_value_label(const wf_analysis *a, int64_t wi, int c, char *buf, size_t n);
+/* The one sentence an episode page prints when the channels its why names depend on each other
+ * in the background while the players are the channels (groups "channel"): names the groups
+ * "auto" would use. Returns 1 and fills buf when it applies, else 0 (buf ""). */
+int wf_an_dependence_note(const wf_analysis *a, int64_t wi, char *buf, size_t n);
+/* The agreement's reason with its drivers named ("driver 1" -> the player's name). */
+const char *wf_an_agreement_reason(const wf_analysis *a, int64_t wi, char *buf, size_t n);
+/* Short marks for tables: the drivers the why names ("a" for the claim main, "a, b" for
+ * several), "DISAGREE (methods)" when the methods disagree, or the top channel when there is no
+ * why. */
+const char *wf_an_why_short(const wf_analysis *a, int64_t wi, char *buf, size_t n);
+
+/* results.json parts (results_checks.c): the top-level "dependence", a window's "why",
+ * "agreement", "values" and "dependence_note", the audit's "explanation_checks". */
+void wf_results_json_dependence(wf_jw *w, const wf_results *r);
+void wf_results_json_window_checks(wf_jw *w, const wf_analysis *a, const wf_explanation *e);
+void wf_results_json_checks_summary(wf_jw *w, const wf_analysis *a);
 
 /* ---------------------------------------------------------------- template */
 

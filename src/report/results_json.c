@@ -23,7 +23,9 @@
  *                     "converged", "link", "efficiency_gap"},
  *      "ig": {"method", "expected_gradients", "steps", "converged", "baseline", "values" [C][T],
  *             "channel_sums" [C], "f_x", "f_baseline", "delta", "surrogate"},
- *      "agreement": number | null, "top_channel": the channel raising the score most}],
+ *      "agreement": number | null (or an object, see results_checks.c), "why", "values",
+ *      "dependence_note"?, "top_channel": the channel raising the score most}],
+ *   "dependence": {...} (the background's channels, see results_checks.c; audit)
  *   audit only:
  *   "scores": [every valid window: {"turbine_id", "start", "end", "score", "flagged", "label",
  *              "component"?, "interpolated"?}],       (up to scores_inline_max windows; above:)
@@ -124,8 +126,9 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
         g = buf;
     } else if (s->groups == WF_GROUPS_CELL) {
         g = "cell";
-    } else if (s->groups == WF_GROUPS_EXPLICIT) {
-        g = "explicit";
+    } else if (s->groups == WF_GROUPS_EXPLICIT || s->groups == WF_GROUPS_AUTO ||
+               s->groups == WF_GROUPS_HIERARCHY) {
+        g = wf_groups_name(s);
     }
     wf_jw_kstr(w, "groups", g);
     wf_jw_key(w, "nsamples");
@@ -219,7 +222,7 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
         wf_jw_kstr(w, "surrogate", g->surrogate);
         wf_jw_obj_end(w);
     }
-    kdouble_or_null(w, "agreement", e->agreement);
+    wf_results_json_window_checks(w, a, e); /* "agreement", "why", "values", ... */
     int top = wf_an_top_channel(a, e);
     wf_jw_kstr(w, "top_channel", top >= 0 ? wf_an_channel(a, top) : NULL);
     wf_jw_obj_end(w);
@@ -397,6 +400,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         wf_jw_arr_end(&w);
         wf_jw_obj_end(&w);
     }
+    wf_results_json_dependence(&w, r);
     kdouble_or_null(&w, "threshold", r->threshold);
     if (r->scores)
         wf_jw_kdouble(&w, "horizon_hours", r->horizon_hours);
@@ -405,8 +409,10 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     for (int64_t i = 0; i < r->n_explained; i++)
         write_explanation(&w, &a, &r->expl[i]);
     wf_jw_arr_end(&w);
-    if (r->scores)
+    if (r->scores) {
         write_audit_parts(&w, &a);
+        wf_results_json_checks_summary(&w, &a);
+    }
     wf_jw_key(&w, "skipped");
     wf_jw_arr_begin(&w);
     for (int64_t i = 0; i < ws->n_skipped; i++) {

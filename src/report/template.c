@@ -53,12 +53,29 @@ static const char *const global_names[] = {"fleet",
                                            "max_episode_pages",
                                            "n_detailed",
                                            "window_desc",
+                                           "n_why",
+                                           "n_disagree",
                                            NULL};
 
-static const char *const episode_names[] = {
-    "episode_no",     "turbine",    "episode_start", "episode_end",  "episode_windows", "score",
-    "window_start",   "window_end", "top_channel",   "top_unit",     "top_value",       "direction",
-    "second_channel", "base_value", "lead_hours",    "failure_time", "component",       NULL};
+static const char *const episode_names[] = {"episode_no",
+                                            "turbine",
+                                            "episode_start",
+                                            "episode_end",
+                                            "episode_windows",
+                                            "score",
+                                            "window_start",
+                                            "window_end",
+                                            "top_channel",
+                                            "top_unit",
+                                            "top_value",
+                                            "direction",
+                                            "second_channel",
+                                            "base_value",
+                                            "lead_hours",
+                                            "failure_time",
+                                            "component",
+                                            "why",
+                                            NULL};
 
 static int in_list(const char *const *list, const char *name) {
     for (int i = 0; list[i]; i++)

@@ -153,10 +153,18 @@ static void sheet_episodes(xl *x) {
     const wf_analysis *a = x->a;
     const wf_windows *w = x->r->windows;
     lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Episodes");
-    static const char *const names[] = {"Episode",         "Turbine",         "First window start",
-                                        "Last window end", "Flagged windows", "Peak score",
-                                        "Top channel",     "Outcome",         "Failure time",
-                                        "Component",       "Lead time (h)",   "Detail in PDF"};
+    static const char *const names[] = {"Episode",
+                                        "Turbine",
+                                        "First window start",
+                                        "Last window end",
+                                        "Flagged windows",
+                                        "Peak score",
+                                        "Why",
+                                        "Outcome",
+                                        "Failure time",
+                                        "Component",
+                                        "Lead time (h)",
+                                        "Detail in PDF"};
     static const double widths[] = {9, 10, 18, 18, 15, 11, 18, 13, 18, 14, 13, 13};
     header(x, ws, 0, names, 12, widths);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(a->n_episodes > 0 ? a->n_episodes : 1), 11);
@@ -170,8 +178,9 @@ static void sheet_episodes(xl *x) {
         worksheet_write_number(ws, row, 4, (double)e->n, NULL);
         put_num(ws, (int)row, 5, e->peak_score, x->score);
         int64_t ew = wf_an_episode_window(a, e);
-        int top = ew >= 0 ? wf_an_top_channel(a, a->expl_of[ew]) : -1;
-        worksheet_write_string(ws, row, 6, top >= 0 ? wf_an_channel(a, top) : "", NULL);
+        char why[256]; /* the why's driver(s), "DISAGREE: ..." when the methods disagree */
+        worksheet_write_string(ws, row, 6, ew >= 0 ? wf_an_why_short(a, ew, why, sizeof why) : "",
+                               NULL);
         worksheet_write_string(ws, row, 7, wf_outcome_str(e->outcome), NULL);
         if (e->outcome == WF_OUTCOME_TRUE) {
             worksheet_write_number(ws, row, 8, xl_date(e->failure_time), x->date);
@@ -405,6 +414,54 @@ static void sheet_turbine(xl *x, int ti) {
     worksheet_freeze_panes(ws, 1, 1);
 }
 
+/* issue 13: one row per explained window: the sentence of why, its claim, the agreement of the
+ * two methods (DISAGREE marked) and the dependence note; as results.json's "why"/"agreement". */
+static void sheet_why(xl *x) {
+    const wf_analysis *a = x->a;
+    const wf_results *r = x->r;
+    if (!r->why)
+        return;
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Why");
+    static const char *const names[] = {
+        "Turbine",        "Window start",  "Score",    "Claim", "Methods",      "L1 distance",
+        "Signs agreeing", "Top-k overlap", "Spearman", "Why",   "Disagreement", "Dependence note"};
+    static const double widths[] = {10, 18, 9, 10, 11, 12, 14, 13, 10, 90, 50, 60};
+    header(x, ws, 0, names, 12, widths);
+    lxw_row_t row = 1;
+    for (int64_t i = 0; i < r->n_explained; i++) {
+        const wf_why *y = wf_an_why(a, r->expl[i].window_index);
+        if (!y)
+            continue;
+        const wf_window *v = &r->windows->w[r->expl[i].window_index];
+        const wf_agreement *g = &y->agreement;
+        worksheet_write_string(ws, row, 0, v->turbine_id, NULL);
+        worksheet_write_number(ws, row, 1, xl_date(v->start), x->date);
+        put_num(ws, (int)row, 2, r->expl[i].score, x->score);
+        worksheet_write_string(ws, row, 3, wf_why_claim_str(y->claim), NULL);
+        worksheet_write_string(ws, row, 4,
+                               g->n == 0     ? ""
+                               : g->disagree ? "DISAGREE"
+                                             : "agree",
+                               g->disagree ? x->bold : NULL);
+        if (g->n > 0) {
+            put_num(ws, (int)row, 5, g->l1, x->num);
+            put_num(ws, (int)row, 6, g->sign_agreement, x->num);
+            worksheet_write_number(ws, row, 7, g->topk_overlap, NULL);
+            put_num(ws, (int)row, 8, g->spearman, x->num);
+        }
+        worksheet_write_string(ws, row, 9, y->text, NULL);
+        char reason[512];
+        worksheet_write_string(
+            ws, row, 10, wf_an_agreement_reason(a, r->expl[i].window_index, reason, sizeof reason),
+            NULL);
+        char note[1024];
+        wf_an_dependence_note(a, r->expl[i].window_index, note, sizeof note);
+        worksheet_write_string(ws, row, 11, note, NULL);
+        row++;
+    }
+    worksheet_freeze_panes(ws, 1, 0);
+}
+
 static void kv(lxw_worksheet *ws, lxw_row_t *row, const char *k, const char *v, lxw_format *f) {
     worksheet_write_string(ws, *row, 0, k, NULL);
     worksheet_write_string(ws, *row, 1, v ? v : "", f);
@@ -571,6 +628,7 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     sheet_episodes(&x);
     sheet_windows(&x);
     sheet_attributions(&x);
+    sheet_why(&x);
     for (int i = 0; i < a.n_turbines; i++)
         if (x.sheet[i][0])
             sheet_turbine(&x, i);

@@ -13,6 +13,7 @@
 
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
+#include "whyflag/results_drift.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
 
@@ -54,6 +55,9 @@ typedef struct wf_results {
     /* explanations, in window order */
     int64_t n_explained;
     const wf_explanation *expl;
+
+    /* drift (issue 16): NULL when the config has no "drift" section */
+    const wf_results_drift *drift;
 } wf_results;
 
 /* Write results.json atomically (the format documented in the README). */

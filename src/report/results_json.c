@@ -50,6 +50,7 @@
 
 #include "core/fileio.h"
 #include "core/jw.h"
+#include "report/drift_impl.h"
 #include "report/report_impl.h"
 
 static void kiso(wf_jw *w, const char *key, int64_t t) {
@@ -386,6 +387,8 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         }
         wf_jw_arr_end(&w);
     }
+    if (r->drift)
+        wf_results_json_drift(&w, &a);
     wf_jw_obj_end(&w);
     wf_jw_finish(&w);
     int bad = w.failed || ferror(f);

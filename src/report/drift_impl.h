@@ -41,4 +41,19 @@ char *wf_drift_window_sentence(const wf_analysis *a, int64_t j, char *buf, size_
 /* Drift row j of the explained window with index wi, or -1. */
 int64_t wf_drift_window_row(const wf_results_drift *d, int64_t wi);
 
+/* Charts (charts_drift.c): a turbine x channel heat map of wasserstein_normed, and the normed
+ * Wasserstein distance of every channel per period with the threshold. */
+wf_status wf_chart_drift_heatmap(const wf_chart_ctx *cx, const wf_analysis *a, double w_pt,
+                                 double h_pt, wf_png *out, wf_error *err);
+wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, double w_pt,
+                               double h_pt, wf_png *out, wf_error *err);
+
+/* The PDF chapter (pdf_drift.c) is declared in pdf_impl.h's neighbour, pdf_drift.h. */
+
+/* The workbook's Drift sheet (xlsx_drift.c); the libxlsxwriter types stay opaque here. */
+struct lxw_workbook;
+struct lxw_format;
+void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct lxw_format *head,
+                         struct lxw_format *title, struct lxw_format *date);
+
 #endif

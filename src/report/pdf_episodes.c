@@ -108,6 +108,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
         pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, s);
     }
+    pdf_drift_window_line(p, wi); /* "vibration_rms is higher than anything in ..." */
     wf_png png = {0};
     if (x->has_kshap) {
         double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);

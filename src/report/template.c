@@ -27,6 +27,7 @@ static const tpl_spec specs[] = {
     {"review", {"heading", "text", NULL}, 0},
     {"methods", {"heading", "text", NULL}, 0},
     {"manifest", {"heading", "text", NULL}, 0},
+    {"drift", {"heading", "text", NULL}, 0},
 };
 
 static const char *const global_names[] = {"fleet",
@@ -168,7 +169,7 @@ wf_status wf_template_load(const char *path, wf_template *t, wf_error *err) {
             if (!cur) {
                 st = wf_error_set(err, WF_ERR_CONFIG,
                                   "%s:%d: unknown section [%s] (expected cover, summary, "
-                                  "episodes, review, methods or manifest)",
+                                  "episodes, review, drift, methods or manifest)",
                                   path, lineno, s + 1);
                 goto fail;
             }

@@ -521,15 +521,24 @@ static wf_status get_acc(rd *r, const wf_config *cfg_unused, int C, wf_drift_acc
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             break;
         }
+        /* (value, count) pairs ascending; a sample stored as sorted values repeats a value
+         * with count 1, so repeats are summed here */
+        uint64_t m = 0;
         for (uint64_t i = 0; i < n; i++) {
-            uint64_t u = get_u64(r);
-            memcpy(&v[i], &u, 8);
-            w[i] = get_u64(r);
-            if (isnan(v[i]) || w[i] == 0 || (i && !(v[i] > v[i - 1])))
+            uint64_t u = get_u64(r), k = get_u64(r);
+            double x;
+            memcpy(&x, &u, 8);
+            if (isnan(x) || k == 0 || (m && x < v[m - 1]))
                 r->bad = 1;
+            if (m && x == v[m - 1]) {
+                w[m - 1] += k;
+            } else {
+                v[m] = x;
+                w[m++] = k;
+            }
         }
-        if (!r->bad && n)
-            st = wf_drift_acc_add_counts(*out, c, v, w, (size_t)n, err);
+        if (!r->bad && m)
+            st = wf_drift_acc_add_counts(*out, c, v, w, (size_t)m, err);
     }
     free(v);
     free(w);

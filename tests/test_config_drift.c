@@ -86,8 +86,8 @@ END_TEST
 START_TEST(test_period_defaults) {
     wf_config cfg;
     wf_error err = {0};
-    ck_assert_msg(wf_config_parse("{" BASE ", \"drift\": {" REF "}}", "c.json", "/d", &cfg,
-                                  &err) == WF_OK,
+    ck_assert_msg(wf_config_parse("{" BASE ", \"drift\": {" REF "}}", "c.json", "/d", &cfg, &err) ==
+                      WF_OK,
                   "%s", err.msg);
     ck_assert_int_eq(cfg.has_drift, 1);
     const wf_drift_config *d = &cfg.drift;
@@ -112,8 +112,7 @@ START_TEST(test_log_reference_and_thresholds) {
                        "\"period\": \"month\", \"ks_alpha\": 0.01, \"ks_max_reference\": 500, "
                        "\"wasserstein_threshold\": 0.2, \"psi_bins\": 20, \"out_of_range\": "
                        "[0.01, 0.99], \"memory_mb\": 64}}";
-    ck_assert_msg(wf_config_parse(json, "c.json", "/data/run", &cfg, &err) == WF_OK, "%s",
-                  err.msg);
+    ck_assert_msg(wf_config_parse(json, "c.json", "/data/run", &cfg, &err) == WF_OK, "%s", err.msg);
     const wf_drift_config *d = &cfg.drift;
     ck_assert_int_eq(d->ref_kind, WF_DRIFT_REF_LOG);
     ck_assert_str_eq(d->ref_path, "/data/run/train/log.csv");
@@ -125,8 +124,8 @@ START_TEST(test_log_reference_and_thresholds) {
     ck_assert(d->settings.oor_q_lo == 0.01 && d->settings.oor_q_hi == 0.99);
     ck_assert_int_eq(d->memory_mb, 64);
     wf_config_deinit(&cfg);
-    ck_assert_msg(wf_config_parse("{" BASE ", \"drift\": {" REF ", \"period\": \"day\"}}",
-                                  "c.json", "/d", &cfg, &err) == WF_OK,
+    ck_assert_msg(wf_config_parse("{" BASE ", \"drift\": {" REF ", \"period\": \"day\"}}", "c.json",
+                                  "/d", &cfg, &err) == WF_OK,
                   "%s", err.msg);
     ck_assert_int_eq(cfg.drift.period, WF_DRIFT_PERIOD_DAY);
     wf_config_deinit(&cfg);

@@ -121,6 +121,8 @@ def psi(ref, cur, bins=10, eps=1e-4):
 def close(x, y, tol):
     return abs(x - y) <= tol * max(1.0, abs(y))
 
+MAXERR = {}
+
 def compare(name, got, ref, cur):
     ref, cur = sorted(ref), sorted(cur)
     assert got["n_reference"] == len(ref) and got["n_current"] == len(cur), (name, got)
@@ -129,6 +131,7 @@ def compare(name, got, ref, cur):
             "psi": psi(ref, cur)}
     for k, v in want.items():
         assert close(got[k], v, 1e-9), (name, k, got[k], v)
+        MAXERR[k] = max(MAXERR.get(k, 0.0), abs(got[k] - v) / max(1.0, abs(v)))
     rule = want["wasserstein_normed"] >= 0.1 if len(ref) > 1000 else got["ks_pvalue"] < 0.05
     assert got["drifted"] == rule, (name, got)
     return got["drifted"]
@@ -202,6 +205,7 @@ assert [t["turbine_id"] for t in rl["turbines"]] == sorted(by), rl["turbines"]
 print("log reference matches; turbines:", len(rl["turbines"]))
 assert "drift" not in json.load(open(sys.argv[3]))
 print("no drift section: no drift key")
+print("max relative error against the reference:", MAXERR)
 EOF
 rc=$?
 cat "$T/py.out"

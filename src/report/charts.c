@@ -68,7 +68,6 @@ static cairo_font_face_t *font_load(const char *path, wf_error *err) {
     return f;
 }
 
-
 static wf_status chart_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, double h_pt,
                              wf_error *err) {
     memset(ch, 0, sizeof *ch);

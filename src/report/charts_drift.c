@@ -50,8 +50,7 @@ wf_status wf_chart_drift_heatmap(const wf_chart_ctx *cx, const wf_analysis *a, d
     double rh = (h_pt - top - bottom) / (double)(nt > 0 ? nt : 1);
     rgb(cr, 0x222222);
     for (int c = 0; c < C; c++)
-        wf_chartx_text(&ch, left + (c + 0.5) * cw, top - 6, wf_an_channel(a, c), 7.5, 0, 1, 0,
-                       0.6);
+        wf_chartx_text(&ch, left + (c + 0.5) * cw, top - 6, wf_an_channel(a, c), 7.5, 0, 1, 0, 0.6);
     for (int64_t t = 0; t < nt; t++) {
         rgb(cr, 0x222222);
         wf_chartx_text(&ch, left - 6, top + (t + 0.5) * rh, d->turbine[t], 8, 1, 1, 0, 0);

@@ -87,8 +87,9 @@ static void reading(pdf_ctx *p, const wf_drift_concept *cc) {
         nout += d->outside[j];
     char tb[256] = "";
     if (bt >= 0)
-        snprintf(tb, sizeof tb, "%s has the most drifted channels against its own reference (%d "
-                                "of %d). ",
+        snprintf(tb, sizeof tb,
+                 "%s has the most drifted channels against its own reference (%d "
+                 "of %d). ",
                  d->turbine[bt], bn, C);
     snprintf(buf, sizeof buf,
              "%s%lld of the %lld explained windows lie outside the reference (a channel's mean "
@@ -139,8 +140,9 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     if ((st = wf_drift_concept_build(a, &cc, err)))
         return st;
     char buf[2048];
-    snprintf(buf, sizeof buf, "Reference: %s (%lld windows). Current: every other row of the log. "
-                              "Periods: %s (UTC).",
+    snprintf(buf, sizeof buf,
+             "Reference: %s (%lld windows). Current: every other row of the log. "
+             "Periods: %s (UTC).",
              d->reference, (long long)d->n_ref_windows, d->period);
     if (d->reference_is_log)
         snprintf(buf, sizeof buf,
@@ -153,8 +155,8 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     /* per-channel table */
     static const double w[] = {90, 45, 55, 42, 52, 68, 40, 103};
     static const char al[] = {'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'};
-    static const char *const head[] = {"Channel", "n ref.", "n current", "KS D", "KS p",
-                                       "Wasserstein", "PSI", "Decision"};
+    static const char *const head[] = {"Channel", "n ref.",      "n current", "KS D",
+                                       "KS p",    "Wasserstein", "PSI",       "Decision"};
     pdf_ensure(p, 30 + 14 * C);
     pdf_table t = {8, w, al, head, 8.5, 0, NULL};
     pdf_table_begin(p, &t);
@@ -213,9 +215,9 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
         p->y -= 14;
         static const double w2[] = {50, 55, 44, 50, 40, 75, 52, 57, 72};
         static const char al2[] = {'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'};
-        static const char *const head2[] = {"Period",    "Windows",      "Flagged",
-                                            "Precision", "Recall",       "Median score",
-                                            "q95 score", "Drifted ch.",  "Top |attr.|"};
+        static const char *const head2[] = {"Period",    "Windows",     "Flagged",
+                                            "Precision", "Recall",      "Median score",
+                                            "q95 score", "Drifted ch.", "Top |attr.|"};
         pdf_table t2 = {9, w2, al2, head2, 8.5, 0, NULL};
         pdf_table_begin(p, &t2);
         for (int64_t k = 0; k < d->n_periods; k++) {

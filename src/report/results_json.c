@@ -40,6 +40,7 @@
  *   always:
  *   "skipped": [{"turbine_id", "start", "reason"}],
  *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
+ *   "drift": {...}        (with a "drift" section in the config; documented in results_drift.c)
  * }
  */
 #include <errno.h>

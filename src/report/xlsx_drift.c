@@ -32,11 +32,14 @@ static void figures(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c0, const wf_drift
     num(ws, r, c0 + 5, x->psi);
     worksheet_write_string(ws, r, c0 + 6, wf_drift_method_str(x->method), NULL);
     worksheet_write_string(ws, r, c0 + 7,
-                           !x->evaluated ? "not evaluated" : x->drifted ? "drifted" : "no", NULL);
+                           !x->evaluated ? "not evaluated"
+                           : x->drifted  ? "drifted"
+                                         : "no",
+                           NULL);
 }
 
 #define FIG_HEADS                                                                                  \
-    "n reference", "n current", "KS statistic", "KS p-value", "Wasserstein (normed)", "PSI",      \
+    "n reference", "n current", "KS statistic", "KS p-value", "Wasserstein (normed)", "PSI",       \
         "rule", "drift"
 
 void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct lxw_format *head,
@@ -57,8 +60,8 @@ void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct l
     lxw_row_t r = 0;
     worksheet_write_string(ws, r++, 0, "Data and model drift", title);
     char buf[2048];
-    snprintf(buf, sizeof buf, "Reference: %s (%lld reference windows). Periods: %s.",
-             d->reference, (long long)d->n_ref_windows, d->period);
+    snprintf(buf, sizeof buf, "Reference: %s (%lld reference windows). Periods: %s.", d->reference,
+             (long long)d->n_ref_windows, d->period);
     worksheet_write_string(ws, r++, 0, buf, NULL);
     snprintf(buf, sizeof buf,
              "Rule (Evidently's default): a reference of at most %zu values uses the KS test "
@@ -101,9 +104,9 @@ void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct l
     r++;
 
     worksheet_write_string(ws, r++, 0, "Model signals per period", title);
-    const char *const h4[] = {"period", "start",     "windows",    "flagged",    "explained",
-                              "precision", "recall", "score q0.05", "score q0.25", "score q0.5",
-                              "score q0.75", "score q0.95"};
+    const char *const h4[] = {"period",      "start",      "windows",     "flagged",
+                              "explained",   "precision",  "recall",      "score q0.05",
+                              "score q0.25", "score q0.5", "score q0.75", "score q0.95"};
     heads(ws, r, h4, 12, head);
     for (int c = 0; c < C; c++) {
         snprintf(buf, sizeof buf, "mean |attr| %s", wf_an_channel(a, c));

@@ -213,7 +213,7 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
         pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10,
                     "Model signals per period (windows by the period of their end)");
         p->y -= 14;
-        static const double w2[] = {50, 55, 44, 50, 40, 75, 52, 57, 72};
+        static const double w2[] = {50, 50, 48, 50, 40, 70, 57, 62, 68};
         static const char al2[] = {'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'};
         static const char *const head2[] = {"Period",    "Windows",     "Flagged",
                                             "Precision", "Recall",      "Median score",

@@ -57,6 +57,8 @@ static const bad_case bad_cases[] = {
      "drift.out_of_range: found an array, expected [low, high] quantiles"},
     {"{" BASE ", \"drift\": {" REF ", \"out_of_range\": 0.01}}", "drift.out_of_range: found 0.01"},
     {"{" BASE ", \"drift\": {" REF ", " REF "}}", "drift.reference: duplicate key"},
+    {"{" BASE ", \"drift\": {" REF ", \"ks_pvalue_max_n\": 10}}",
+     "drift.ks_pvalue_max_n: found 10, expected 0 or at least drift.ks_max_reference"},
 };
 
 START_TEST(test_bad_drift) {
@@ -111,7 +113,7 @@ START_TEST(test_log_reference_and_thresholds) {
     const char *json = "{" BASE ", \"drift\": {\"reference\": {\"path\": \"train/log.csv\"}, "
                        "\"period\": \"month\", \"ks_alpha\": 0.01, \"ks_max_reference\": 500, "
                        "\"wasserstein_threshold\": 0.2, \"psi_bins\": 20, \"out_of_range\": "
-                       "[0.01, 0.99], \"memory_mb\": 64}}";
+                       "[0.01, 0.99], \"memory_mb\": 64, \"ks_pvalue_max_n\": 200000}}";
     ck_assert_msg(wf_config_parse(json, "c.json", "/data/run", &cfg, &err) == WF_OK, "%s", err.msg);
     const wf_drift_config *d = &cfg.drift;
     ck_assert_int_eq(d->ref_kind, WF_DRIFT_REF_LOG);
@@ -123,6 +125,7 @@ START_TEST(test_log_reference_and_thresholds) {
     ck_assert_int_eq(d->settings.psi_bins, 20);
     ck_assert(d->settings.oor_q_lo == 0.01 && d->settings.oor_q_hi == 0.99);
     ck_assert_int_eq(d->memory_mb, 64);
+    ck_assert_uint_eq(d->settings.ks_pvalue_max_n, 200000);
     wf_config_deinit(&cfg);
     ck_assert_msg(wf_config_parse("{" BASE ", \"drift\": {" REF ", \"period\": \"day\"}}", "c.json",
                                   "/d", &cfg, &err) == WF_OK,

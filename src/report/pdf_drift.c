@@ -57,7 +57,14 @@ static void reading(pdf_ctx *p, const wf_drift_concept *cc) {
         if (best < 0 || x->wasserstein_normed > d->fleet[best].wasserstein_normed)
             best = c;
     }
-    if (nd == 0) {
+    int ev = 0;
+    for (int c = 0; c < C; c++)
+        ev |= d->fleet[c].evaluated;
+    if (!ev) {
+        snprintf(buf, sizeof buf,
+                 "Reading: nothing could be compared: the reference or the current rows hold no "
+                 "value (check drift.reference against the period of the log).");
+    } else if (nd == 0) {
         snprintf(buf, sizeof buf,
                  "Reading: no channel drifted fleet-wide between the reference and the rest of "
                  "the log; the model sees data like the data it was checked on.");

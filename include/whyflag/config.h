@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "whyflag/data.h"
+#include "whyflag/drift.h"
 #include "whyflag/explain.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
@@ -25,6 +26,21 @@ typedef struct wf_report_config {
     int max_episode_pages;           /* cap on per-episode detail sections (default 200) */
 } wf_report_config;
 
+/* The "drift" section (issue 16): what the audited log is compared with. */
+typedef enum wf_drift_ref_kind {
+    WF_DRIFT_REF_PERIOD = 0, /* rows of the audited log with from <= time < to */
+    WF_DRIFT_REF_LOG = 1,    /* every row of another log with the same column mapping */
+} wf_drift_ref_kind;
+
+typedef struct wf_drift_config {
+    wf_drift_ref_kind ref_kind;
+    int64_t ref_from, ref_to;   /* UTC seconds, from inclusive, to exclusive (period) */
+    char ref_path[WF_PATH_MAX]; /* resolved (log) */
+    wf_drift_period period;     /* "day", "week" (default), "month" */
+    wf_drift_settings settings; /* thresholds (wf_drift_settings_init defaults) */
+    int64_t memory_mb;          /* budget of the value accumulators (default 1024) */
+} wf_drift_config;
+
 typedef struct wf_config {
     char config_path[WF_PATH_MAX]; /* the file itself */
     char base_dir[WF_PATH_MAX];    /* its folder */
@@ -39,6 +55,8 @@ typedef struct wf_config {
     int has_explain;
     wf_explain_settings explain; /* the "explain" section (defaults if absent) */
     wf_report_config report;
+    int has_drift;         /* a "drift" section was given; without it no drift is computed */
+    wf_drift_config drift; /* the "drift" section */
 } wf_config;
 
 /* The data stage's view of a config (its log, window and failure-log sections). */

@@ -14,6 +14,7 @@
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
 #include "whyflag/explain_checks.h"
+#include "whyflag/results_drift.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
 
@@ -64,6 +65,8 @@ typedef struct wf_results {
     const wf_why *why; /* (n_explained) parallel to expl: the sentence, its drivers and the
                           agreement of KernelSHAP and IG; text "" where it could not be built
                           (no KernelSHAP values, a failed window) */
+    /* drift (issue 16): NULL when the config has no "drift" section */
+    const wf_results_drift *drift;
 } wf_results;
 
 /* Write results.json atomically (the format documented in the README). */

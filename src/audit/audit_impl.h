@@ -66,6 +66,8 @@ typedef struct wf_audit_part {
     int64_t n_strings;    /* strings the explanations point to (read back from a shard) */
     char **strings;
 
+    struct wf_audit_drift *drift; /* drift accumulators (drift_audit.h); NULL without drift */
+
     wf_data_stats stats;                    /* of this part's pass (not merged: informational) */
     double seconds_stream, seconds_explain; /* wall time of the two phases (informational) */
 } wf_audit_part;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit/audit_impl.h"
+#include "audit/drift_audit.h"
 #include "core/fileio.h"
 #include "core/version.h"
 #include "whyflag/report.h"
@@ -145,6 +146,15 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     r.channel_max = all->ch_max;
     r.n_explained = all->n_expl;
     r.expl = all->expl;
+    wf_audit_drift_report drift;
+    memset(&drift, 0, sizeof drift);
+    if (all->drift) {
+        if ((st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
+            free(failures);
+            return st;
+        }
+        r.drift = &drift.r;
+    }
 
     wf_report_options o;
     wf_report_options_default(&o);
@@ -193,6 +203,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         remove_staging(staging);
     }
     free(card);
+    wf_audit_drift_report_free(&drift);
     free(failures);
     wf_audit_checks_free(&checks);
     return st;

@@ -18,10 +18,11 @@
 #include <string.h>
 
 #include "audit/audit_impl.h"
+#include "audit/drift_audit.h"
 #include "core/fileio.h"
 
 #define MAGIC "WFSHARD1"
-#define FORMAT_VERSION 2 /* 2: the background's source windows */
+#define FORMAT_VERSION 3 /* 2: the background's source windows; 3: drift accumulators */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -207,6 +208,16 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
     put_i64(&b, pt->n_expl);
     for (int64_t i = 0; i < pt->n_expl; i++)
         put_expl(&b, &pt->expl[i]);
+    put_i64(&b, pt->drift != NULL); /* drift: the accumulators' bytes (drift_audit.c) */
+    if (pt->drift) {
+        char *dp = NULL;
+        size_t dn = 0;
+        if (wf_audit_drift_encode(pt->drift, &dp, &dn, err))
+            b.failed = 1;
+        put_i64(&b, (int64_t)dn);
+        put(&b, dp, dn);
+        free(dp);
+    }
     put(&b, "END!", 4);
     /* the SHA-256 of everything before it: a flipped bit is caught, not merged */
     char hex[65];
@@ -576,6 +587,15 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
             pt->n_expl = i + 1;
         }
     }
+    if (get_range(&b, 0, 1)) {
+        int64_t dn = get_range(&b, 0, INT64_MAX);
+        wf_error derr = {0};
+        if (!b.bad && (dn > (int64_t)(b.n - b.at) ||
+                       wf_audit_drift_decode(b.p + b.at, (size_t)dn, &pt->drift, &derr)))
+            b.bad = 1;
+        if (!b.bad)
+            b.at += (size_t)dn;
+    }
     char end[4];
     if (get(&b, end, 4) || memcmp(end, "END!", 4) || b.at != b.n)
         b.bad = 1;
@@ -836,7 +856,17 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     qsort(out->expl, (size_t)out->n_expl, sizeof *out->expl, cmp_expl);
     free(base);
     free(newpos);
+    wf_audit_drift **dr = malloc(sizeof *dr * (size_t)np);
+    if (!dr)
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int i = 0; dr && i < np; i++)
+        dr[i] = parts[i].drift;
+    if (dr)
+        st = wf_audit_drift_combine(dr, np, &out->drift, err);
+    free(dr);
     for (int i = 0; i < np; i++)
         wf_audit_part_free(&parts[i]);
-    return WF_OK;
+    if (st)
+        wf_audit_part_free(out);
+    return st;
 }

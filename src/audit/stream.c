@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "audit/audit_impl.h"
+#include "audit/drift_audit.h"
 #include "core/clock.h"
 #include "core/strmap.h"
 #include "whyflag/rng.h"
@@ -668,6 +669,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = build_part(&s, err);
     if (!st && need_bg)
         st = build_background(&s, err);
+    if (!st && cfg->has_drift && !o->background_only)
+        st = wf_audit_drift_run(cfg, pt, &pt->drift, err);
     pt->seconds_stream = wf_now_seconds() - t0;
     if (st)
         goto done;
@@ -737,5 +740,6 @@ void wf_audit_part_free(wf_audit_part *pt) {
     for (int64_t i = 0; i < pt->n_strings; i++)
         free(pt->strings[i]);
     free(pt->strings);
+    wf_audit_drift_free(pt->drift);
     memset(pt, 0, sizeof *pt);
 }

@@ -588,7 +588,7 @@ static void set_defaults(wf_config *cfg) {
 static wf_status parse_root(ctx *c, const cJSON *root, wf_config *cfg) {
     static const char *const keys[] = {"model",      "layout",    "log",     "window", "failures",
                                        "output_dir", "threshold", "explain", "report",
-                                       "model_output", NULL};
+                                       "model_output", "drift", NULL};
     wf_status st;
     if (!cJSON_IsObject(root))
         return expect(c, "(top level)", root, "an object");
@@ -629,6 +629,12 @@ static wf_status parse_root(ctx *c, const cJSON *root, wf_config *cfg) {
     }
     if (item(root, "report") && (st = parse_report(c, item(root, "report"), &cfg->report)))
         return st;
+    if (item(root, "drift")) {
+        cfg->has_drift = 1;
+        if ((st =
+                 wf_config_parse_drift(item(root, "drift"), c->name, c->base, &cfg->drift, c->err)))
+            return st;
+    }
     return WF_OK;
 }
 

@@ -15,4 +15,9 @@
 wf_status wf_config_parse_groups_array(const cJSON *arr, const char *name, const wf_log_config *log,
                                        int T, wf_explain_settings *s, wf_error *err);
 
+/* Parse the "drift" section (config_drift.c) into out; name and base_dir as in
+ * wf_config_parse. Errors name the key path (drift.reference.from, ...). */
+wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *base_dir,
+                                wf_drift_config *out, wf_error *err);
+
 #endif

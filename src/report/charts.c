@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/charts_impl.h"
 #include "report/report_impl.h"
 
 #define WF_PI 3.14159265358979323846
@@ -66,13 +67,6 @@ static cairo_font_face_t *font_load(const char *path, wf_error *err) {
     }
     return f;
 }
-
-typedef struct chart {
-    cairo_surface_t *surf;
-    cairo_t *cr;
-    cairo_font_face_t *font, *bold;
-    double w, h; /* points */
-} chart;
 
 static wf_status chart_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, double h_pt,
                              wf_error *err) {
@@ -822,4 +816,24 @@ wf_status wf_chart_review(const wf_chart_ctx *cx, const wf_analysis *a, const do
     double lx = legend_item(&ch, x0, 10, 0, 0xc0392b, 1, "true alarms");
     legend_item(&ch, lx, 10, 0, 0x7f8c8d, 1, "false alarms");
     return chart_end(&ch, out, err);
+}
+
+/* ---------------------------------------------------------------- shared with charts_drift.c */
+
+wf_status wf_chartx_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, double h_pt,
+                          wf_error *err) {
+    return chart_begin(ch, cx, w_pt, h_pt, err);
+}
+
+wf_status wf_chartx_end(chart *ch, wf_png *out, wf_error *err) {
+    return chart_end(ch, out, err);
+}
+
+void wf_chartx_text(chart *ch, double x, double y, const char *s, double size, double ax, int mid,
+                    int bold, double angle) {
+    text(ch, x, y, s, size, ax, mid, bold, angle);
+}
+
+double wf_chartx_text_w(chart *ch, const char *s, double size, int bold) {
+    return text_w(ch, s, size, bold);
 }

@@ -141,6 +141,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     char note[1024];
     if (wf_an_dependence_note(a, wi, note, sizeof note))
         pdf_paragraph(p, p->bold, 9, PDF_ML, PDF_TW, note);
+    pdf_drift_window_line(p, wi); /* "vibration_rms is higher than anything in ..." */
     wf_png png = {0};
     if (x->has_kshap) {
         double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);

@@ -91,6 +91,12 @@ wf_status pdf_tpl_heading(pdf_ctx *p, const wf_tpl_section *sec, const char *fal
 wf_status pdf_sec_model(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
 /* The [episodes] section (pdf_episodes.c). */
 wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
+/* The [drift] section (pdf_drift.c); sec may be NULL (a template without [drift]: the chapter
+ * follows [review] with its default wording). Prints nothing when the run has no drift. */
+wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
+/* The out-of-reference sentence of explained window wi on its episode page (nothing when the
+ * run has no drift or the window is inside the reference). */
+void pdf_drift_window_line(pdf_ctx *p, int64_t wi);
 /* libharu error -> wf_error. */
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
 

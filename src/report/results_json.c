@@ -42,6 +42,7 @@
  *   always:
  *   "skipped": [{"turbine_id", "start", "reason"}],
  *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
+ *   "drift": {...}        (with a "drift" section in the config; documented in results_drift.c)
  * }
  */
 #include <errno.h>
@@ -52,6 +53,7 @@
 
 #include "core/fileio.h"
 #include "core/jw.h"
+#include "report/drift_impl.h"
 #include "report/report_impl.h"
 
 /* "model_card": what the model is, as its ONNX file says (the PDF's model card page). */
@@ -435,6 +437,8 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         }
         wf_jw_arr_end(&w);
     }
+    if (r->drift)
+        wf_results_json_drift(&w, &a);
     wf_jw_obj_end(&w);
     wf_jw_finish(&w);
     int bad = w.failed || ferror(f);

@@ -28,6 +28,7 @@ static const tpl_spec specs[] = {
     {"methods", {"heading", "text", NULL}, 0},
     {"model", {"heading", "text", "limitations_heading", "limitation", NULL}, 0},
     {"manifest", {"heading", "text", NULL}, 0},
+    {"drift", {"heading", "text", NULL}, 0},
 };
 
 static const char *const global_names[] = {"fleet",
@@ -186,7 +187,7 @@ wf_status wf_template_load(const char *path, wf_template *t, wf_error *err) {
             if (!cur) {
                 st = wf_error_set(err, WF_ERR_CONFIG,
                                   "%s:%d: unknown section [%s] (expected cover, summary, "
-                                  "episodes, review, methods or manifest)",
+                                  "episodes, review, drift, methods or manifest)",
                                   path, lineno, s + 1);
                 goto fail;
             }

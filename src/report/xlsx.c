@@ -16,6 +16,7 @@
 
 #include "core/fileio.h"
 #include "core/version.h"
+#include "report/drift_impl.h"
 #include "report/report_impl.h"
 
 typedef struct xl {
@@ -629,6 +630,8 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     sheet_windows(&x);
     sheet_attributions(&x);
     sheet_why(&x);
+    if (r->drift)
+        wf_xlsx_drift_sheet(x.wb, &a, x.head, x.title, x.date);
     for (int i = 0; i < a.n_turbines; i++)
         if (x.sheet[i][0])
             sheet_turbine(&x, i);

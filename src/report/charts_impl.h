@@ -1,0 +1,30 @@
+/*
+ * Internal to the report's charts: the drawing surface shared by charts.c and the drift charts
+ * (charts_drift.c). cairo types stay inside src/report.
+ */
+#ifndef WF_REPORT_CHARTS_IMPL_H
+#define WF_REPORT_CHARTS_IMPL_H
+
+#include <cairo.h>
+
+#include "report/report_impl.h"
+
+typedef struct chart {
+    cairo_surface_t *surf;
+    cairo_t *cr;
+    cairo_font_face_t *font, *bold;
+    double w, h; /* points */
+} chart;
+
+/* A white w_pt x h_pt chart at cx->dpi with the fonts loaded; wf_chartx_end encodes it as PNG
+ * and frees it. */
+wf_status wf_chartx_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, double h_pt,
+                          wf_error *err);
+wf_status wf_chartx_end(chart *ch, wf_png *out, wf_error *err);
+/* Text anchored at (x, y): ax 0 left / 0.5 centre / 1 right; mid: vertically centred on y;
+ * angle in radians. */
+void wf_chartx_text(chart *ch, double x, double y, const char *s, double size, double ax, int mid,
+                    int bold, double angle);
+double wf_chartx_text_w(chart *ch, const char *s, double size, int bold);
+
+#endif

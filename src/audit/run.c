@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit/audit_impl.h"
 #include "core/clock.h"
@@ -39,6 +40,33 @@ static wf_status check_channels(const wf_config *cfg, const wf_model *model, wf_
     return WF_OK;
 }
 
+/* Every input of a run is read more than once (digest, stream, fallback pass, manifest), so each
+ * must be a regular file: a FIFO or device would hang or give different bytes each time. */
+static wf_status check_regular(const char *path, const char *key, wf_error *err) {
+    struct stat sb;
+    if (!path || !path[0] || stat(path, &sb) != 0)
+        return WF_OK; /* a missing file is reported, with its key, where it is opened */
+    if (!S_ISREG(sb.st_mode))
+        return wf_error_set(err, WF_ERR_IO,
+                            "%s (%s) is not a regular file (a FIFO, device or folder); whyflag "
+                            "reads its inputs more than once: copy it to a file first",
+                            path, key);
+    return WF_OK;
+}
+
+static wf_status check_inputs(const wf_config *cfg, wf_error *err) {
+    wf_status st = check_regular(cfg->model, "model", err);
+    if (!st)
+        st = check_regular(cfg->log.path, "log.path", err);
+    if (!st)
+        st = check_regular(cfg->failures.path, "failures.path", err);
+    if (!st && cfg->explain.background == WF_BACKGROUND_FILE)
+        st = check_regular(cfg->explain.background_path, "explain.background.path", err);
+    if (!st && cfg->explain.baseline == WF_BASELINE_FILE)
+        st = check_regular(cfg->explain.baseline_path, "explain.baseline", err);
+    return st;
+}
+
 wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) {
     *out = NULL;
     wf_audit *a = calloc(1, sizeof *a);
@@ -49,7 +77,11 @@ wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) 
     char abs[PATH_MAX];
     if (realpath(config_path, abs))
         config_path = abs;
-    wf_status st = wf_config_load(config_path, &a->cfg, err);
+    wf_status st = check_regular(config_path, "the config", err);
+    if (!st)
+        st = wf_config_load(config_path, &a->cfg, err);
+    if (!st)
+        st = check_inputs(&a->cfg, err);
     if (!st)
         st = wf_model_load(a->cfg.model, &a->model, err);
     if (!st)

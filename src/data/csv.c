@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/text.h"
@@ -415,13 +416,26 @@ wf_status wf_log_reader_open_ex(const wf_log_config *log, size_t buf_size, wf_lo
     if (!r)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     set_name(r, log->path);
-    r->fd = open(log->path, O_RDONLY);
+    r->fd = open(log->path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block the open */
     if (r->fd < 0) {
         wf_status st = wf_error_set(err, WF_ERR_IO, "%s: cannot open the log (log.path): %s",
                                     log->path, strerror(errno));
         free(r);
         return st;
     }
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        /* a FIFO or device would hang or be read once only (the fallback pass and the input
+         * digest read the log again) */
+        wf_status st = wf_error_set(err, WF_ERR_IO,
+                                    "%s: the log (log.path) is not a regular file (a FIFO, "
+                                    "device or folder); copy it to a file first",
+                                    log->path);
+        close(r->fd);
+        free(r);
+        return st;
+    }
+    fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
     r->cap = buf_size ? buf_size : DEFAULT_BUF;
     if (r->cap < 16)
         r->cap = 16;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "data/data_impl.h"
 
@@ -49,6 +50,12 @@ wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failur
                            int64_t *n_out, wf_error *err) {
     *out = NULL;
     *n_out = 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return wf_error_set(err, WF_ERR_IO,
+                            "%s: the failure log (failures.path) is not a regular file (a FIFO, "
+                            "device or folder)",
+                            path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return wf_error_set(err, WF_ERR_IO, "%s: cannot open the failure log (failures.path)",
@@ -120,7 +127,8 @@ wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failur
             cap = nc;
         }
         memset(&v[n], 0, sizeof v[n]);
-        snprintf(v[n].turbine_id, sizeof v[n].turbine_id, "%s", fl[cid]);
+        /* the one turbine-id rule, as for the log's ids */
+        wf_turbine_id_normalize(fl[cid], strlen(fl[cid]), v[n].turbine_id);
         v[n].time = t;
         if (ccomp >= 0)
             snprintf(v[n].component, sizeof v[n].component, "%s", fl[ccomp]);

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Issue 17, "nothing lost, nothing silent, nothing forged": hostile logs and inputs through the
+# CLI. Each case is a class of defect, with the rule it checks:
+# - turbine ids over 63 bytes, with control bytes or not UTF-8 stay distinct turbines (cut +
+#   hash suffix) and a sharded run + merge gives the one-machine results byte for byte;
+# - a row stamped 1970-01-01 or with a mistyped year is rejected as an outlier (with a note),
+#   never reshaping its turbine's grid;
+# - a run that can score no window exits 4 with a message and writes no report; rejected rows
+#   and skipped windows are reported by reason;
+# - a stray quote cannot swallow the rest of the log;
+# - inputs that are not regular files (FIFO) are refused at once;
+# - turbines named like fixed sheets, cut mid-character or with forbidden characters give a
+#   valid workbook; CSV cells cannot start a formula;
+# - keygen does not overwrite a key; an invalid SOURCE_DATE_EPOCH is an error; verify without
+#   --pubkey says when a signature went unchecked.
+# Args: CLI SOURCE_DIR BUILD_DIR.
+set -u
+CLI=$(realpath "$1")
+SRC=$(realpath "$2")
+T=$(mktemp -d "${TMPDIR:-/tmp}/wfhostile.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+passes=0
+skips=0
+ok() { passes=$((passes + 1)); echo "ok: $*"; }
+skip() { skips=$((skips + 1)); echo "SKIP: $*"; }
+bad() { fails=$((fails + 1)); echo "FAIL: $*"; }
+check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
+
+export SOURCE_DATE_EPOCH=1735689600
+cd "$T" || exit 1
+cp "$SRC/samples/aurora_int8.onnx" "$SRC/samples/failures.csv" .
+# two turbines of the sample (5,184 rows): fast
+awk -F, 'NR == 1 || $1 == "WT01" || $1 == "WT03"' "$SRC/samples/sensor_log.csv" > clean.csv
+
+# config.json for log $1 (in this folder)
+mkconfig() {
+  cat > "${2:-config.json}" << JSON
+{
+  "model": "aurora_int8.onnx",
+  "log": {
+    "path": "$1", "turbine_column": "turbine_id", "time_column": "timestamp",
+    "time_format": "${3:-iso8601}", "cadence_seconds": 600,
+    "channels": [
+      {"name": "wind_speed", "column": "wind_speed"}, {"name": "rotor_rpm", "column": "rotor_rpm"},
+      {"name": "power_kw", "column": "power_kw"}, {"name": "pitch_deg", "column": "pitch_deg"},
+      {"name": "gearbox_oil_temp", "column": "gearbox_oil_temp"},
+      {"name": "bearing_temp", "column": "bearing_temp"},
+      {"name": "nacelle_temp", "column": "nacelle_temp"},
+      {"name": "vibration_rms", "column": "vibration_rms"}
+    ]
+  },
+  "window": {"length": 36, "stride": 18, "missing": "skip"},
+  "failures": {"path": "failures.csv", "horizon_hours": 72},
+  "threshold": 0.5,
+  "explain": {"method": "ig", "steps": 4, "baseline": "mean",
+              "background": {"source": "sample", "size": 4}, "seed": 1},
+  "output_dir": "out"
+}
+JSON
+}
+# number of "windows" (scored) in a results.json
+nscored() { grep -o '"scored": [0-9]*' "$1" | awk '{s += $2} END {print s + 0}'; }
+nskipped() { grep -o '"skipped": [0-9]*' "$1" | awk '{s += $2} END {print s + 0}'; }
+
+mkconfig clean.csv clean.json
+"$CLI" audit clean.json --out "$T/clean" --quiet 2> clean.err
+check "[ -s '$T/clean/results.json' ]" "the clean two-turbine audit runs ($(tail -1 clean.err))"
+CLEAN=$(nscored "$T/clean/results.json")
+check "[ '$CLEAN' = 286 ]" "the clean log gives 286 windows (got $CLEAN)"
+
+# ---------------------------------------------------------------- 1, 8, 17: turbine ids
+L70=$(printf 'A%.0s' $(seq 1 70))
+awk -F, -v OFS=, -v p="$L70" 'NR > 1 && $1 == "WT01" {$1 = p "1"} NR > 1 && $1 == "WT03" {$1 = p "3"} {print}' \
+  clean.csv > longid.csv
+mkconfig longid.csv longid.json
+"$CLI" audit longid.json --out "$T/longid" --quiet 2> longid.err
+check "[ \"\$(nscored '$T/longid/results.json')\" = $CLEAN ]" \
+  "ids sharing their first 63 bytes stay two turbines: same windows as the clean log"
+check "[ \$(grep -o '\"turbine_id\": \"A\{54\}~[0-9a-f]\{8\}\"' '$T/longid/results.json' | sort -u | wc -l) = 2 ]" \
+  "long ids are cut and suffixed with a hash (two distinct ids in results.json)"
+for k in 0 1; do
+  "$CLI" audit longid.json --shard "$k/2" --out "$T/longid-s$k" --quiet 2> "longid-s$k.err" ||
+    bad "shard $k/2 of the long-id log failed: $(tail -1 "longid-s$k.err")"
+done
+"$CLI" merge "$T/longid-s0" "$T/longid-s1" --out "$T/longid-m" --quiet 2> longid-m.err
+check "cmp -s '$T/longid/results.json' '$T/longid-m/results.json'" \
+  "long ids: sharded + merged results.json byte-identical to the one-machine run"
+# control bytes and Latin-1 bytes: "WT\x01" and "WT\x02" are distinct turbines; "\xe9" is Latin-1
+awk -F, -v OFS=, 'NR > 1 && $1 == "WT01" {$1 = "WT\001"} NR > 1 && $1 == "WT03" {$1 = "WT\002"} {print}' \
+  clean.csv > ctl.csv
+mkconfig ctl.csv ctl.json
+"$CLI" audit ctl.json --out "$T/ctl" --quiet 2> ctl.err
+check "[ \"\$(nscored '$T/ctl/results.json')\" = $CLEAN ]" \
+  "ids differing only in a control byte stay two turbines"
+for k in 0 1 2; do
+  "$CLI" audit ctl.json --shard "$k/3" --out "$T/ctl-s$k" --quiet 2> /dev/null
+done
+"$CLI" merge "$T/ctl-s0" "$T/ctl-s1" "$T/ctl-s2" --out "$T/ctl-m" --quiet 2> ctl-m.err
+check "cmp -s '$T/ctl/results.json' '$T/ctl-m/results.json'" \
+  "control-byte ids: sharded + merged results.json byte-identical to the one-machine run"
+awk -F, -v OFS=, 'NR > 1 && $1 == "WT01" {$1 = "Ost\351"} {print}' clean.csv > latin.csv
+mkconfig latin.csv latin.json
+"$CLI" audit latin.json --out "$T/latin" --quiet 2> /dev/null
+for k in 0 1; do "$CLI" audit latin.json --shard "$k/2" --out "$T/latin-s$k" --quiet 2> /dev/null; done
+"$CLI" merge "$T/latin-s0" "$T/latin-s1" --out "$T/latin-m" --quiet 2> /dev/null
+check "grep -q '\"turbine_id\": \"Ost\\\\u00e9\\|Osté' '$T/latin/results.json' && cmp -s '$T/latin/results.json' '$T/latin-m/results.json'" \
+  "a Latin-1 id is converted, and sharded + merged equals one-machine"
+# the failure log's ids follow the same rule: a failure of a long-id turbine labels its windows
+sed -e "s/^WT01,/${L70}1,/" -e "s/^WT03,/${L70}3,/" failures.csv > failures-long.csv
+sed 's/"failures.csv"/"failures-long.csv"/' longid.json > longid-f.json
+"$CLI" audit longid-f.json --out "$T/longid-f" --quiet 2> /dev/null
+check "grep -q '\"label\": 1' '$T/longid-f/results.json' && [ \"\$(grep -c '\"label\": 1' '$T/longid-f/results.json')\" = \"\$(grep -c '\"label\": 1' '$T/clean/results.json')\" ]" \
+  "failure-log ids are normalised like log ids (same positive labels as the clean run)"

@@ -112,3 +112,71 @@ sed 's/"failures.csv"/"failures-long.csv"/' longid.json > longid-f.json
 "$CLI" audit longid-f.json --out "$T/longid-f" --quiet 2> /dev/null
 check "grep -q '\"label\": 1' '$T/longid-f/results.json' && [ \"\$(grep -c '\"label\": 1' '$T/longid-f/results.json')\" = \"\$(grep -c '\"label\": 1' '$T/clean/results.json')\" ]" \
   "failure-log ids are normalised like log ids (same positive labels as the clean run)"
+
+# ---------------------------------------------------------------- 2, 9: time outliers
+ROW='7.27,11.63,428.1,0.48,34.35,24.70,13.00,1.707'
+# a 1970-01-01 stamp before WT01's rows, and another in the middle of WT03's
+awk -v r="$ROW" 'NR == 2 {print "WT01,1970-01-01T00:00:00Z," r} NR == 3001 {print "WT03,1970-01-01T00:00:00Z," r} {print}' \
+  clean.csv > epoch.csv
+mkconfig epoch.csv epoch.json
+"$CLI" audit epoch.json --out "$T/epoch" 2> epoch.err
+check "[ \"\$(nscored '$T/epoch/results.json')\" = $CLEAN ] && [ \"\$(nskipped '$T/epoch/results.json')\" = 0 ]" \
+  "1970-01-01 stamps: no turbine vanishes (all $CLEAN windows scored, none skipped)"
+check "grep -q 'epoch.csv:2: WT01: .*rejected as outliers' epoch.err && grep -q 'epoch.csv:3002: WT03: time 1970-01-01T00:00:00Z .*rejected as an outlier' epoch.err && grep -q '2 time outliers' epoch.err" \
+  "1970-01-01 stamps are rows rejected with a reason naming their line"
+# a mistyped year (2043 for 2024) in the middle of WT01
+awk 'NR == 101 {sub(/^WT01,2024/, "WT01,2043")} {print}' clean.csv > year.csv
+mkconfig year.csv year.json
+"$CLI" audit year.json --out "$T/year" 2> year.err
+check "[ \"\$(nscored '$T/year/results.json')\" = $((CLEAN - 2)) ] && [ \"\$(nskipped '$T/year/results.json')\" = 2 ]" \
+  "a mistyped year costs the 2 windows holding that row, nothing more (no 19-year grid)"
+check "grep -q 'missing row at 2024-03-01T16:30:00Z (year.csv:101:0: time 2043-03-01T16:30:00Z rejected as an outlier)' '$T/year/results.json'" \
+  "the skipped windows name the outlier row"
+check "[ \$(stat -c %s '$T/year/results.json') -lt \$((2 * \$(stat -c %s '$T/clean/results.json'))) ]" \
+  "outputs do not blow up with a mistyped year"
+# a real jump (the turbine was away two years): a new grid segment, no skipped windows across it
+awk -F, -v OFS=, 'NR > 1 && $1 == "WT03" {sub(/^2024/, "2026", $2)} {print}' clean.csv | \
+  awk -F, -v OFS=, 'NR > 1 && $1 == "WT01" && NR > 1000 {sub(/^2024/, "2026", $2)} {print}' > jump.csv
+mkconfig jump.csv jump.json
+"$CLI" audit jump.json --out "$T/jump" --quiet 2> jump.err
+check "[ \"\$(nskipped '$T/jump/results.json')\" -lt 4 ] && [ \"\$(nscored '$T/jump/results.json')\" -gt $((CLEAN - 4)) ]" \
+  "a confirmed two-year jump starts a new grid segment (no windows skipped across the gap)"
+
+# ---------------------------------------------------------------- 3: nothing read is loud
+loud() { # name config-edit-sed: must exit 4, say why, write no report
+  sed "$2" clean.json > "$1.json"
+  "$CLI" audit "$1.json" --out "$T/$1" --quiet 2> "$1.err"
+  rc=$?
+  check "[ $rc -eq 4 ] && grep -q 'no window could be scored, nothing was written' '$1.err' && [ ! -e '$T/$1/results.json' ] && [ ! -e '$T/$1/report.pdf' ]" \
+    "$1: exit 4 (rc=$rc), nothing written: $(head -c 200 "$1.err")"
+}
+loud timefmt 's/"iso8601"/"%d.%m.%Y %H:%M"/'
+loud cadence 's/"cadence_seconds": 600/"cadence_seconds": 420/'
+awk -F, -v OFS=, 'NR > 1 {$3 = "nan"} {print}' clean.csv > nan.csv
+loud allnan 's/"clean.csv"/"nan.csv"/'
+check "grep -q '286 NaN or infinite' allnan.err && grep -q 'unparsable time' timefmt.err && grep -q 'off the cadence grid' cadence.err" \
+  "the exit-4 message gives the rejections by reason"
+# rows with an empty turbine id are counted, named, and a warning past report.max_rejected_share
+awk -F, -v OFS=, 'NR > 1 && NR % 50 == 0 {$1 = ""} {print}' clean.csv > noid.csv
+mkconfig noid.csv noid.json
+"$CLI" audit noid.json --out "$T/noid" 2> noid.err
+check "grep -q '103 without a turbine id' noid.err && grep -q 'noid.csv:50: row without a turbine id' noid.err" \
+  "rows without a turbine id are reported (count and first line)"
+check "grep -q 'warning: .* of the windows were rejected (more than report.max_rejected_share = 0.5)' noid.err" \
+  "more than half the windows skipped: a warning"
+sed 's/"output_dir"/"report": {"max_rejected_share": 1}, "output_dir"/' noid.json > noid1.json
+"$CLI" audit noid1.json --out "$T/noid1" --quiet 2> noid1.err
+check "! grep -q warning noid1.err" "report.max_rejected_share = 1 silences the warning"
+
+# ---------------------------------------------------------------- 18: a FIFO as an input
+mkfifo fifo.csv
+mkconfig fifo.csv fifo.json
+timeout 20 "$CLI" audit fifo.json --out "$T/fifo" --quiet 2> fifo.err
+rc=$?
+check "[ $rc -eq 5 ] && grep -q 'log.path) is not a regular file' fifo.err" \
+  "a FIFO as log.path is refused at once (rc=$rc: $(head -c 160 fifo.err))"
+sed 's/"failures.csv"/"fifo.csv"/' clean.json > fifo2.json
+timeout 20 "$CLI" audit fifo2.json --out "$T/fifo2" --quiet 2> fifo2.err
+rc=$?
+check "[ $rc -eq 5 ] && grep -q 'failures.path) is not a regular file' fifo2.err" \
+  "a FIFO as failures.path is refused at once (rc=$rc)"

@@ -202,7 +202,8 @@ typedef struct wf_data_stats {
     int64_t turbines;
     int64_t windows_valid, windows_skipped, windows_interpolated;
     int64_t skipped_by_kind[WF_SKIP_KIND_MAX];
-    int64_t malformed_rows;        /* wrong field count or unparsable time */
+    int64_t malformed_rows;        /* wrong field count, unparsable time or no turbine id */
+    int64_t unnamed_rows;          /* of those: rows with an empty turbine id */
     int64_t bad_cells;             /* empty / NaN / unparsable channel cells */
     int64_t duplicate_identical;   /* exact duplicate rows ignored */
     int64_t duplicate_conflicting; /* same timestamp, different values */
@@ -215,6 +216,11 @@ typedef struct wf_data_stats {
     int64_t notes_dropped;
     char notes[WF_DATA_NOTES_MAX][WF_REASON_MAX];
 } wf_data_stats;
+
+/* Rows rejected (malformed, off the grid, time outliers, conflicting duplicates). */
+int64_t wf_data_rows_rejected(const wf_data_stats *s);
+/* One line for people: rows read and rejected by reason, windows cut and skipped by reason. */
+void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n);
 
 /* Where windows go while the log streams. `window` receives each valid window (values valid
  * only during the call; index = -1); `skipped` each skipped one. `retract` (may be NULL) is

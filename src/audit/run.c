@@ -146,6 +146,25 @@ static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
     sum->seconds_explain = pt->seconds_explain;
 }
 
+/* A run that scored no window has nothing to report: an error (exit 4 in the CLI) naming what
+ * was rejected, instead of a clean-looking empty report. */
+static wf_status no_window(const char *log_path, const wf_data_stats *d, wf_error *err) {
+    char what[WF_REASON_MAX * 2];
+    const char *first = "";
+    if (d) {
+        wf_data_stats_describe(d, what, sizeof what);
+        if (d->n_notes)
+            first = d->notes[0];
+    } else {
+        snprintf(what, sizeof what, "every shard is empty");
+    }
+    return wf_error_set(err, WF_ERR_DATA,
+                        "%s: no window could be scored, nothing was written: %s%s%s "
+                        "(check log.time_format, log.cadence_seconds, the channel columns and "
+                        "window.length)",
+                        log_path, what, first[0] ? "; first problem: " : "", first);
+}
+
 wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *sum, wf_error *err) {
     double t0 = wf_now_seconds();
     wf_audit_summary dummy;
@@ -173,6 +192,12 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     if (st)
         goto done;
     summarize(&part, sum);
+    sum->have_data = 1;
+    sum->data = part.stats;
+    if (!o->sharded && part.ws.n == 0) {
+        st = no_window(cfg->log.path, &part.stats, err);
+        goto done;
+    }
     if (o->sharded) {
         sum->fleet_turbines = part.n_turbines;
         for (int64_t i = 0; i < part.n_turbines; i++) {
@@ -256,6 +281,10 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     st = wf_audit_combine(parts, dirs, n, &all, err);
     if (st)
         goto done;
+    if (all.ws.n == 0) {
+        st = no_window(a->cfg.log.path, NULL, err);
+        goto done;
+    }
     st = wf_audit_write_outputs(&a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
                                 o->sign_key, err);
     if (!st) {

@@ -590,6 +590,11 @@ static void reject_pending(windower *w, turbine *t, const char *why) {
     iso(t->pend_time, ts);
     t->st.outliers++;
     t->has_pend = 0;
+    wf_log_row r;
+    memset(&r, 0, sizeof r);
+    r.line = t->pend_line;
+    snprintf(r.problem, sizeof r.problem, "time %s rejected as an outlier", ts);
+    add_broken(t, &r); /* a window missing that row names it */
     wf_data_note(w->stats, "%s:%lld: %s: time %s is more than 366 days from the turbine's other "
                  "rows (%s): row rejected as an outlier",
                  w->file, (long long)t->pend_line, t->id, ts, why);
@@ -713,6 +718,7 @@ static wf_status retract(windower *w, turbine *t, const wf_log_row *row, wf_erro
 static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
     if (row->turbine_len == 0) {
         w->orphan.malformed++;
+        w->stats->unnamed_rows++;
         if (!w->quiet)
             wf_data_note(w->stats, "%s:%lld: row without a turbine id (%s)", w->file,
                          (long long)row->line, row->problem[0] ? row->problem : "empty field");

@@ -180,3 +180,55 @@ timeout 20 "$CLI" audit fifo2.json --out "$T/fifo2" --quiet 2> fifo2.err
 rc=$?
 check "[ $rc -eq 5 ] && grep -q 'failures.path) is not a regular file' fifo2.err" \
   "a FIFO as failures.path is refused at once (rc=$rc)"
+
+# ---------------------------------------------------------------- 4: a stray quote
+awk -F, -v OFS=, 'NR == 4000 {$3 = "\"" $3} NR == 5183 {$4 = "\"" $4} {print}' clean.csv > quote.csv
+mkconfig quote.csv quote.json
+"$CLI" audit quote.json --out "$T/quote" 2> quote.err
+check "[ \"\$(nscored '$T/quote/results.json')\" -ge $((CLEAN - 4)) ]" \
+  "a stray quote costs only the windows holding its row (got $(nscored "$T/quote/results.json") of $CLEAN)"
+check "grep -q 'quote.csv:4000:0: unterminated quoted field' quote.err && grep -q 'quote.csv:5183:0: unterminated quoted field' quote.err" \
+  "a stray quote (mid-file and at the end) is a rejected row naming its line"
+
+# ---------------------------------------------------------------- 5, 7: sheet names
+U='ÄÖÜäöüÄÖÜäöüÄÖÜäöüÄÖ' # 20 characters, 40 bytes: a 31-byte cut falls inside a character
+awk -F, -v OFS=, -v u="$U" 'NR > 1 && $1 == "WT01" {$1 = "MANIFEST"} NR > 1 && $1 == "WT03" {$1 = u "x"} {print}' \
+  clean.csv > sheets.csv
+awk -F, -v OFS=, -v u="$U" 'NR > 1 && $1 == "WT01" {$1 = "methods"} NR > 1 && $1 == "WT03" {$1 = u "y"} {print}' \
+  clean.csv | tail -n +2 | sed 's/2024-03/2024-04/' >> sheets.csv
+awk -F, -v OFS=, 'NR > 1 && $1 == "WT01" {$1 = "a[b]c:d*e?f/g\\h'"'"'"} {print}' clean.csv | tail -n +2 |
+  sed 's/2024-03/2024-05/' >> sheets.csv
+mkconfig sheets.csv sheets.json
+"$CLI" audit sheets.json --out "$T/sheets" --quiet 2> sheets.err
+rc=$?
+check "[ $rc -eq 0 ] && [ -s '$T/sheets/report.xlsx' ]" \
+  "turbines named like fixed sheets (other case), cut mid-character, with forbidden characters: the audit succeeds (rc=$rc: $(head -c 200 sheets.err))"
+if command -v unzip > /dev/null; then
+  unzip -p "$T/sheets/report.xlsx" xl/workbook.xml > wb.xml 2> /dev/null
+  check "iconv -f UTF-8 -t UTF-8 wb.xml > /dev/null 2>&1 && grep -q 'name=\"T MANIFEST\"' wb.xml && grep -q 'name=\"T methods\"' wb.xml && grep -q 'name=\"Manifest\"' wb.xml && grep -q 'name=\"Methods\"' wb.xml" \
+    "sheet names are valid UTF-8; a turbine named like a fixed sheet gets 'T '"
+  check "grep -q 'name=\"ÄÖÜäöüÄÖÜäöüÄÖÜ\"' wb.xml && grep -q 'name=\"ÄÖÜäöüÄÖÜäöüÄ (2)\"' wb.xml" \
+    "names are cut at a character boundary (31 bytes) and made unique with ' (2)'"
+  check "grep -q 'name=\"a_b_c_d_e_f_g_h_\"' wb.xml" "forbidden sheet-name characters become '_'"
+  n=$(grep -o '<sheet name="[^"]*"' wb.xml | tr 'A-Z' 'a-z' | sort | uniq -d | wc -l)
+  check "[ $n -eq 0 ]" "sheet names are unique without regard to case"
+else
+  skip "unzip missing: the workbook's sheet names were not read back"
+fi
+
+# ---------------------------------------------------------------- 16: CSV injection
+awk -F, -v OFS=, 'NR > 1 && $1 == "WT01" {$1 = "=1+2"} NR > 1 && $1 == "WT03" {$1 = "@SUM(A1)"} {print}' \
+  clean.csv > inject.csv
+printf 'turbine_id,failure_time,component\n=1+2,2024-03-17T09:36:00Z,-cmd|calc\n' > failures-inject.csv
+mkconfig inject.csv inject.json
+sed -i 's/"failures.csv"/"failures-inject.csv"/' inject.json
+"$CLI" audit inject.json --out "$T/inject" --quiet 2> inject.err
+check "grep -q \"^'=1+2,\" '$T/inject/scores.csv' && grep -q \"^'@SUM(A1),\" '$T/inject/scores.csv' && grep -q \",'-cmd|calc,\" '$T/inject/scores.csv'" \
+  "scores.csv cells starting with = + - @ are prefixed with a single quote"
+check "! grep -q '^[=+@-]' '$T/inject/scores.csv' && ! grep -q ',[=+@-][^0-9]' '$T/inject/scores.csv'" \
+  "no scores.csv cell starts a formula"
+
+echo "$passes passed, $fails failed, $skips skipped"
+[ $fails -eq 0 ] || exit 1
+[ $skips -eq 0 ] || exit 77
+exit 0

@@ -228,6 +228,36 @@ check "grep -q \"^'=1+2,\" '$T/inject/scores.csv' && grep -q \"^'@SUM(A1),\" '$T
 check "! grep -q '^[=+@-]' '$T/inject/scores.csv' && ! grep -q ',[=+@-][^0-9]' '$T/inject/scores.csv'" \
   "no scores.csv cell starts a formula"
 
+# ---------------------------------------------------------------- lesser: keygen, SOURCE_DATE_EPOCH
+"$CLI" keygen --out "$T/key" > /dev/null 2>&1
+cp "$T/key" key.bak
+"$CLI" keygen --out "$T/key" > /dev/null 2> keygen2.err
+rc=$?
+check "[ $rc -ne 0 ] && cmp -s key.bak '$T/key' && grep -q 'already exists' keygen2.err" \
+  "keygen refuses to overwrite an existing key (rc=$rc)"
+"$CLI" keygen --out "$T/key" --force > /dev/null 2>&1
+check "[ $? -eq 0 ] && ! cmp -s key.bak '$T/key'" "keygen --force replaces it"
+SOURCE_DATE_EPOCH=yesterday "$CLI" audit clean.json --out "$T/sde" --quiet 2> sde.err
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'SOURCE_DATE_EPOCH' sde.err && [ ! -e '$T/sde/results.json' ]" \
+  "an invalid SOURCE_DATE_EPOCH is an error, not ignored (rc=$rc)"
+
+# ---------------------------------------------------------------- 15: verify a signed run
+"$CLI" audit clean.json --out "$T/signed" --sign "$T/key" --quiet 2> /dev/null
+"$CLI" verify "$T/signed/manifest.json" > verify1.out 2>&1
+rc=$?
+check "[ $rc -eq 6 ] && grep -q 'signature would go unchecked' verify1.out" \
+  "verify of a signed run without --pubkey is refused (rc=$rc)"
+"$CLI" verify "$T/signed/manifest.json" --no-signature > verify2.out 2>&1
+rc=$?
+check "[ $rc -eq 0 ] && grep -q 'SIGNATURE WAS NOT CHECKED' verify2.out" \
+  "--no-signature checks the hashes and says the signature was not checked"
+"$CLI" verify "$T/signed/manifest.json" --pubkey "$T/key.pub" > verify3.out 2>&1
+check "[ $? -eq 0 ]" "with --pubkey the signed run verifies"
+rm "$T/signed/manifest.json.sig"
+"$CLI" verify "$T/signed/manifest.json" > verify4.out 2>&1
+check "[ $? -eq 6 ]" "a signed manifest whose .sig was removed is still refused without --pubkey"
+
 echo "$passes passed, $fails failed, $skips skipped"
 [ $fails -eq 0 ] || exit 1
 [ $skips -eq 0 ] || exit 77

@@ -35,6 +35,21 @@ int64_t wf_audit_run_time(void) {
     return (int64_t)time(NULL);
 }
 
+wf_status wf_audit_check_source_date(wf_error *err) {
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde)
+        return WF_OK;
+    char *end;
+    errno = 0;
+    long long v = strtoll(sde, &end, 10);
+    if (*end || v < 0 || errno == ERANGE || v >= 253402300800ll) /* 10000-01-01 */
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "SOURCE_DATE_EPOCH='%.40s' is not a number of seconds since "
+                            "1970-01-01 (0 .. 253402300799); unset it or fix it",
+                            sde);
+    return WF_OK;
+}
+
 wf_status wf_audit_make_dir(const char *path, wf_error *err) {
     /* mkdir -p: parents first (a Slurm array writes shards/shard-K into a fresh shards/) */
     char p[WF_PATH_MAX];

@@ -179,7 +179,9 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : cfg->output_dir;
     snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
     /* Check the output folder before any work, so that a typo costs nothing. */
-    wf_status st = wf_audit_make_dir(out_dir, err);
+    wf_status st = wf_audit_check_source_date(err);
+    if (!st)
+        st = wf_audit_make_dir(out_dir, err);
     if (st)
         return st;
     wf_audit_run_opts ro = {
@@ -241,7 +243,9 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     memset(sum, 0, sizeof *sum);
     if (n < 1)
         return wf_error_set(err, WF_ERR_INVALID, "no shard folder given");
-    wf_status st = WF_OK;
+    wf_status st = wf_audit_check_source_date(err);
+    if (st)
+        return st;
     wf_audit_part *parts = calloc((size_t)n, sizeof *parts);
     wf_audit_part all;
     memset(&all, 0, sizeof all);

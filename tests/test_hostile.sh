@@ -258,6 +258,32 @@ rm "$T/signed/manifest.json.sig"
 "$CLI" verify "$T/signed/manifest.json" > verify4.out 2>&1
 check "[ $? -eq 6 ]" "a signed manifest whose .sig was removed is still refused without --pubkey"
 
+# ---------------------------------------------------------------- 12, 13: publishing
+mkdir -p "$T/pub/.whyflag-staging-dead"
+echo partial > "$T/pub/.whyflag-staging-dead/report.pdf"
+"$CLI" audit clean.json --out "$T/pub" --quiet 2> pub.err
+check "[ -s '$T/pub/results.json' ] && [ ! -e '$T/pub/.whyflag-staging-dead' ] && [ -z \"\$(ls -A '$T/pub' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|manifest.json)$')\" ]" \
+  "a stale .whyflag-staging-* folder is removed by the next run, no lock file left behind"
+if command -v flock > /dev/null; then
+  cp "$T/pub/results.json" pub-results.json
+  flock "$T/pub" -c "'$CLI' audit clean.json --out '$T/pub' --quiet" 2> publock.err
+  rc=$?
+  check "[ $rc -eq 5 ] && grep -q 'another whyflag run is writing its outputs into this folder' publock.err && cmp -s pub-results.json '$T/pub/results.json'" \
+    "a second run on a locked --out fails at once, the first run's outputs untouched (rc=$rc)"
+else
+  skip "flock(1) missing: the output-folder lock was not exercised"
+fi
+
+# ---------------------------------------------------------------- 14: the failure log read once
+for k in 0 1; do "$CLI" audit clean.json --shard "$k/2" --out "$T/fl-s$k" --quiet 2> /dev/null; done
+cp failures.csv failures.bak
+echo "WT01,2024-03-05T00:00:00Z,pitch" >> failures.csv
+"$CLI" merge "$T/fl-s0" "$T/fl-s1" --out "$T/fl-m" --quiet 2> flm.err
+rc=$?
+check "[ $rc -eq 6 ] && grep -q 'failures.csv (failures.path) changed during the run' flm.err && [ ! -e '$T/fl-m/results.json' ]" \
+  "a failure log that changed after it was hashed is refused, nothing written (rc=$rc)"
+cp failures.bak failures.csv
+
 echo "$passes passed, $fails failed, $skips skipped"
 [ $fails -eq 0 ] || exit 1
 [ $skips -eq 0 ] || exit 77

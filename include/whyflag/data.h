@@ -175,6 +175,10 @@ void wf_log_reader_free(wf_log_reader *r);
  * (caller frees), sorted by turbine then time. */
 wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out, int64_t *n,
                            wf_error *err);
+/* The same, reading the file once: sha256_hex (65 bytes, may be NULL) receives the SHA-256 of
+ * exactly the bytes parsed, so a run can check them against the digest it recorded. */
+wf_status wf_failures_read_digest(const char *path, const wf_log_config *log, wf_failure **out,
+                                  int64_t *n, char sha256_hex[65], wf_error *err);
 /* Label of a window of turbine id ending at end: 1/0 and the component (size WF_ID_MAX), or -1
  * when failures == NULL. failures must be sorted as wf_failures_read returns them. */
 int wf_window_label(const wf_failure *failures, int64_t n_failures, double horizon_hours,

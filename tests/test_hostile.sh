@@ -284,6 +284,18 @@ check "[ $rc -eq 6 ] && grep -q 'failures.csv (failures.path) changed during the
   "a failure log that changed after it was hashed is refused, nothing written (rc=$rc)"
 cp failures.bak failures.csv
 
+# ---------------------------------------------------------------- 10: explain work limits
+sed 's/"steps": 4/"steps": 1000000000/' clean.json > steps.json
+"$CLI" audit steps.json --out "$T/steps" --quiet 2> steps.err
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'explain.steps: 1000000000 is above the limit 100000' steps.err" \
+  "explain.steps 1e9 is refused naming the key and the limit (rc=$rc)"
+sed 's/"method": "ig", "steps": 4/"method": "kernelshap", "groups": "cell", "nsamples": 1e12/' clean.json > ns.json
+"$CLI" audit ns.json --out "$T/ns" --quiet 2> ns.err
+rc=$?
+check "[ $rc -eq 2 ] && grep -q 'explain.nsamples: 1000000000000 is above the limit 1000000' ns.err" \
+  "explain.nsamples 1e12 with cell players is refused naming the key and the limit (rc=$rc: $(head -c 200 ns.err))"
+
 echo "$passes passed, $fails failed, $skips skipped"
 [ $fails -eq 0 ] || exit 1
 [ $skips -eq 0 ] || exit 77

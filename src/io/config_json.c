@@ -414,7 +414,7 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
                        sizeof out->template_path)) ||
         (st = get_path(c, r, "report", "fonts_dir", 0, out->fonts_dir, sizeof out->fonts_dir)) ||
         (st = get_str(c, r, "report", "title", 0, out->title, sizeof out->title)) ||
-        (st = get_int32(c, r, "report", "max_episode_pages", 0, 1000000, &out->max_episode_pages)) ||
+        (st = get_int32(c, r, "report", "max_episode_pages", 0, 1500, &out->max_episode_pages)) ||
         (st = get_num(c, r, "report", "max_rejected_share", 0, 0, 1, &out->max_rejected_share)))
         return st;
     return WF_OK;

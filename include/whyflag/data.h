@@ -257,8 +257,8 @@ wf_status wf_data_load_windows(const wf_data_config *cfg, wf_windows *ws, wf_fai
  * shards): control bytes replaced by '?', a field that is not UTF-8 read as Latin-1 and
  * converted; an id that is longer than WF_ID_MAX - 1 bytes that way, or had control bytes, is cut
  * to at most WF_ID_MAX - 10 bytes (never inside a UTF-8 sequence) and suffixed with '~' and 8 hex
- * digits of a 64-bit FNV-1a hash (fmix64-mixed, top 32 bits) of the raw bytes. Idempotent. Writes a NUL-terminated id into
- * out (WF_ID_MAX bytes) and returns its length. */
+ * digits of a 64-bit FNV-1a hash (fmix64-mixed, top 32 bits) of the raw bytes. Idempotent. Writes a
+ * NUL-terminated id into out (WF_ID_MAX bytes) and returns its length. */
 size_t wf_turbine_id_normalize(const char *raw, size_t n, char *out);
 
 /* The one window ordering: windows by (turbine_id, start), skipped entries by (turbine_id,

@@ -618,8 +618,9 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
                                      err);
         if (!st && strcmp(hex, pt->id.failures) != 0)
-            st = wf_error_set(err, WF_ERR_VERIFY, "%s (failures.path) changed while the run read it",
-                              cfg->failures.path);
+            st =
+                wf_error_set(err, WF_ERR_VERIFY, "%s (failures.path) changed while the run read it",
+                             cfg->failures.path);
         if (st) {
             free(failures);
             return st;

@@ -72,8 +72,8 @@ void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n) {
         add(buf, n, ")");
     if (s->bad_cells)
         add(buf, n, ", %lld bad cells", (long long)s->bad_cells);
-    add(buf, n, "; %lld windows cut, %lld skipped", (long long)(s->windows_valid + s->windows_skipped),
-        (long long)s->windows_skipped);
+    add(buf, n, "; %lld windows cut, %lld skipped",
+        (long long)(s->windows_valid + s->windows_skipped), (long long)s->windows_skipped);
     sep = " (";
     for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
         if (s->skipped_by_kind[k]) {

@@ -174,8 +174,7 @@ size_t wf_turbine_id_normalize(const char *id, size_t n, char *out) {
         }
     }
     if (limit == WF_ID_CUT)
-        k += (size_t)snprintf(out + k, WF_ID_MAX - k, "~%08x",
-                              (unsigned)(id_hash(id, n) >> 32));
+        k += (size_t)snprintf(out + k, WF_ID_MAX - k, "~%08x", (unsigned)(id_hash(id, n) >> 32));
     out[k] = '\0';
     return k;
 }
@@ -456,8 +455,8 @@ static void add_broken(turbine *t, const wf_log_row *row) {
 }
 
 #define MAX_JUMP_SECONDS (366ll * 86400) /* a row this far from the turbine's rows is held */
-#define MIN_TIME 0ll                          /* 1970-01-01: earlier times are implausible */
-#define MAX_TIME 4102444800ll                 /* 2100-01-01 */
+#define MIN_TIME 0ll                     /* 1970-01-01: earlier times are implausible */
+#define MAX_TIME 4102444800ll            /* 2100-01-01 */
 
 /* Place a row with a valid time on t's grid. Returns 1 (no error) when the row is out of time
  * order beyond the open windows: the caller falls back to sorting. */
@@ -595,7 +594,8 @@ static void reject_pending(windower *w, turbine *t, const char *why) {
     r.line = t->pend_line;
     snprintf(r.problem, sizeof r.problem, "time %s rejected as an outlier", ts);
     add_broken(t, &r); /* a window missing that row names it */
-    wf_data_note(w->stats, "%s:%lld: %s: time %s is more than 366 days from the turbine's other "
+    wf_data_note(w->stats,
+                 "%s:%lld: %s: time %s is more than 366 days from the turbine's other "
                  "rows (%s): row rejected as an outlier",
                  w->file, (long long)t->pend_line, t->id, ts, why);
 }
@@ -655,8 +655,7 @@ static wf_status start_segment(windower *w, turbine *t, int *resort, wf_error *e
 }
 
 /* place() behind the outlier rule. Returns 1 when the caller must fall back to sorting. */
-static int place_row(windower *w, turbine *t, const wf_log_row *row, wf_status *st,
-                     wf_error *err) {
+static int place_row(windower *w, turbine *t, const wf_log_row *row, wf_status *st, wf_error *err) {
     *st = WF_OK;
     if (row->time < MIN_TIME || row->time >= MAX_TIME)
         return place(w, t, row, st, err); /* rejected there, with its reason */

@@ -422,8 +422,8 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
 
 /* Work limits of the explain settings: every explanation must finish. KernelSHAP costs about
  * nsamples x background.size model calls per window, IG steps x 2 passes (forward, backward). */
-#define WF_MAX_NSAMPLES 1000000  /* coalitions per window (nsamples, max_samples) */
-#define WF_MAX_IG_STEPS 100000   /* IG steps per window (steps, max_steps) */
+#define WF_MAX_NSAMPLES 1000000 /* coalitions per window (nsamples, max_samples) */
+#define WF_MAX_IG_STEPS 100000  /* IG steps per window (steps, max_steps) */
 #define WF_MAX_EG_SAMPLES 1000000
 
 static wf_status limit(ctx *c, const char *key, int64_t v, int64_t lim, const char *why) {

@@ -65,7 +65,7 @@ static void header(xl *x, lxw_worksheet *ws, int row, const char *const *names, 
  * characters); a name equal to a fixed sheet or Excel's reserved "History" (without regard to
  * case) gets the prefix "T "; a name equal, without regard to case, to an earlier one gets the
  * suffix " (2)", " (3)"... (the name cut further at a character boundary to make room). */
-static const char *const fixed_sheets[] = {"Summary", "Episodes", "Windows",  "Attributions",
+static const char *const fixed_sheets[] = {"Summary", "Episodes", "Windows", "Attributions",
                                            "Methods", "Manifest", "History", NULL};
 
 /* Longest prefix of s (UTF-8) of at most max bytes that ends at a character boundary. */
@@ -633,8 +633,8 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     wf_analysis_free(&a);
     if (x.refused[0]) {
         remove(tmp);
-        return wf_error_set(err, WF_ERR_IO, "%s: libxlsxwriter refused the sheet name '%s'",
-                            path, x.refused);
+        return wf_error_set(err, WF_ERR_IO, "%s: libxlsxwriter refused the sheet name '%s'", path,
+                            x.refused);
     }
     if (le != LXW_NO_ERROR) {
         remove(tmp);

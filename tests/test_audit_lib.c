@@ -224,23 +224,26 @@ START_TEST(test_strmap) {
 }
 END_TEST
 
-/* The one turbine-id rule, shared by the windower and the shard assignment. */
+/* The one turbine-id rule, shared by the windower and the shard assignment (issue 17: an id
+ * that is cut or had control bytes keeps at most 54 bytes plus "~" and 8 hex digits of a hash). */
 START_TEST(test_turbine_id_rule) {
     char out[WF_ID_MAX];
     char raw[100];
     memset(raw, 'x', sizeof raw);
     ck_assert_uint_eq(wf_turbine_id_normalize(raw, 100, out), WF_ID_MAX - 1);
-    ck_assert_uint_eq(wf_turbine_id_normalize("a\tb", 3, out), 3);
-    ck_assert_str_eq(out, "a?b");
+    ck_assert(out[54] == '~' && strspn(out, "x") == 54);
+    ck_assert_uint_eq(wf_turbine_id_normalize("a\tb", 3, out), 3 + 9);
+    ck_assert(strncmp(out, "a?b~", 4) == 0);
     /* Latin-1 0xE9 becomes UTF-8 e-acute */
     ck_assert_uint_eq(wf_turbine_id_normalize("WT\xe9", 3, out), 4);
     ck_assert_str_eq(out, "WT\xc3\xa9");
-    /* never cut inside a UTF-8 sequence */
+    /* never cut inside a UTF-8 sequence: 53 bytes + a 2-byte character does not fit in 54 */
     char u[80];
-    memset(u, 'a', 62);
-    memcpy(u + 62, "\xc3\xa9\xc3\xa9", 4);
-    size_t n = wf_turbine_id_normalize(u, 66, out);
-    ck_assert_uint_eq(n, 62);
+    memset(u, 'a', 53);
+    memcpy(u + 53, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 12); /* 65 bytes */
+    size_t n = wf_turbine_id_normalize(u, 65, out);
+    ck_assert_uint_eq(n, 53 + 9);
+    ck_assert(out[53] == '~');
 }
 END_TEST
 

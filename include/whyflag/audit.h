@@ -67,6 +67,8 @@ typedef struct wf_audit_summary {
     double seconds_stream, seconds_explain, seconds_total;
     char out_dir[WF_PATH_MAX];
     int signed_manifest;
+    int have_data;      /* data below filled (audit, one pass over the log; not merge) */
+    wf_data_stats data; /* rows rejected and windows skipped by reason, notes */
 } wf_audit_summary;
 
 void wf_audit_opts_default(wf_audit_opts *o);

@@ -24,6 +24,7 @@ typedef struct wf_report_config {
     char fonts_dir[WF_PATH_MAX];     /* "" = the installed fonts/ */
     char title[256];                 /* fleet / report title; "" = default */
     int max_episode_pages;           /* cap on per-episode detail sections (default 200) */
+    double max_rejected_share; /* warn when a larger share of rows or windows is rejected (0.5) */
 } wf_report_config;
 
 /* The "drift" section (issue 16): what the audited log is compared with. */

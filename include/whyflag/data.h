@@ -23,8 +23,12 @@
  * - Rows out of time order within the open windows are absorbed; rows older than an already
  *   finished window make that turbine fall back to buffering: its windows are retracted, its rows
  *   are collected in a second pass over the file, sorted by time and windowed (a note says so).
- * - Rows with an implausible time (before 1970, from 2100 on, or more than 20 years after the
- *   turbine's previous row) are broken rows: they never anchor or stretch a turbine's grid.
+ * - Rows with an implausible time (before 1970 or from 2100 on) are broken rows. A row more than
+ *   366 days before or after the turbine's latest row is held: when the turbine's next row is
+ *   back in sequence the held row is rejected as an outlier (outlier_rows, a note with its line);
+ *   when the next row follows it the jump is real and a new segment of the grid starts there (no
+ *   window spans the gap; a segment before it that gave no window is rejected as outliers). A
+ *   held row that is the turbine's last is rejected. Outliers never anchor or stretch a grid.
  * - Missing policy {"interpolate": K}: per channel, a run of at most K consecutive bad grid
  *   points (missing row, empty/NaN/unparsable cell, malformed row) with a valid point on both
  *   sides is filled linearly. The run and its neighbours are looked up on the turbine's grid,
@@ -32,8 +36,11 @@
  *   short gap is filled the same way in every window that holds it. Longer runs, runs at the
  *   start or end of the data and conflicting duplicates are never filled (the window is
  *   skipped; the reason says why). Windows with filled points carry `interpolated` = count.
- * - Turbine ids are trimmed, cut to 63 bytes, control bytes replaced by '?', and converted from
- *   Latin-1 to UTF-8 when they are not valid UTF-8.
+ * - Turbine ids are trimmed, control bytes replaced by '?', and converted from Latin-1 to UTF-8
+ *   when they are not valid UTF-8. An id longer than 63 bytes, or one with control bytes, keeps
+ *   its first 54 bytes at most (never cut inside a character) followed by '~' and 8 hex digits
+ *   of a hash of its raw bytes, so that distinct ids stay distinct turbines. Every stage (log,
+ *   failure log, shards, sheets, files) uses this rule (wf_turbine_id_normalize).
  * - Output order (wf_data_load_windows): turbines sorted by id (byte order), windows by start.
  *   It does not depend on how rows are interleaved.
  * - Labels: 1 iff a failure F of the same turbine has end < F <= end + horizon (the earliest
@@ -168,6 +175,10 @@ void wf_log_reader_free(wf_log_reader *r);
  * (caller frees), sorted by turbine then time. */
 wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out, int64_t *n,
                            wf_error *err);
+/* The same, reading the file once: sha256_hex (65 bytes, may be NULL) receives the SHA-256 of
+ * exactly the bytes parsed, so a run can check them against the digest it recorded. */
+wf_status wf_failures_read_digest(const char *path, const wf_log_config *log, wf_failure **out,
+                                  int64_t *n, char sha256_hex[65], wf_error *err);
 /* Label of a window of turbine id ending at end: 1/0 and the component (size WF_ID_MAX), or -1
  * when failures == NULL. failures must be sorted as wf_failures_read returns them. */
 int wf_window_label(const wf_failure *failures, int64_t n_failures, double horizon_hours,
@@ -195,18 +206,25 @@ typedef struct wf_data_stats {
     int64_t turbines;
     int64_t windows_valid, windows_skipped, windows_interpolated;
     int64_t skipped_by_kind[WF_SKIP_KIND_MAX];
-    int64_t malformed_rows;        /* wrong field count or unparsable time */
+    int64_t malformed_rows;        /* wrong field count, unparsable time or no turbine id */
+    int64_t unnamed_rows;          /* of those: rows with an empty turbine id */
     int64_t bad_cells;             /* empty / NaN / unparsable channel cells */
     int64_t duplicate_identical;   /* exact duplicate rows ignored */
     int64_t duplicate_conflicting; /* same timestamp, different values */
     int64_t off_grid_rows;         /* time not on the turbine's grid: ignored */
     int64_t reordered_rows;        /* out-of-order rows absorbed inside open windows */
+    int64_t outlier_rows;          /* rows rejected: time > 366 days from the turbine's rows */
     int64_t turbines_resorted;     /* turbines that fell back to buffering + sorting */
     int64_t turbines_filtered;     /* turbines declined by the sink's want() filter */
     int n_notes;                   /* notes for the run summary (never printed by the library) */
     int64_t notes_dropped;
     char notes[WF_DATA_NOTES_MAX][WF_REASON_MAX];
 } wf_data_stats;
+
+/* Rows rejected (malformed, off the grid, time outliers, conflicting duplicates). */
+int64_t wf_data_rows_rejected(const wf_data_stats *s);
+/* One line for people: rows read and rejected by reason, windows cut and skipped by reason. */
+void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n);
 
 /* Where windows go while the log streams. `window` receives each valid window (values valid
  * only during the call; index = -1); `skipped` each skipped one. `retract` (may be NULL) is
@@ -254,9 +272,11 @@ typedef struct wf_log_guess {
 wf_status wf_log_guess_file(const char *path, const char *const *model_channels, int n_model,
                             wf_log_guess *g, wf_error *err);
 
-/* The one rule for a turbine's identity, used by every stage that keys on it (windows, shards):
- * the id's bytes cut to WF_ID_MAX - 1 bytes (never inside a UTF-8 sequence), control bytes
- * replaced by '?', and a field that is not UTF-8 read as Latin-1 and converted. Writes a
+/* The one rule for a turbine's identity, used by every stage that keys on it (log, failure log,
+ * shards): control bytes replaced by '?', a field that is not UTF-8 read as Latin-1 and
+ * converted; an id that is longer than WF_ID_MAX - 1 bytes that way, or had control bytes, is cut
+ * to at most WF_ID_MAX - 10 bytes (never inside a UTF-8 sequence) and suffixed with '~' and 8 hex
+ * digits of a 64-bit FNV-1a hash (fmix64-mixed, top 32 bits) of the raw bytes. Idempotent. Writes a
  * NUL-terminated id into out (WF_ID_MAX bytes) and returns its length. */
 size_t wf_turbine_id_normalize(const char *raw, size_t n, char *out);
 

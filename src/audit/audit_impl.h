@@ -124,6 +124,8 @@ void wf_audit_checks_free(wf_audit_checks *c);
 
 /* Publishing (publish.c). Create the output folder if missing; an error if it is not a writable
  * folder. */
+/* SOURCE_DATE_EPOCH, when set, must be a valid time (else WF_ERR_INVALID naming it). */
+wf_status wf_audit_check_source_date(wf_error *err);
 wf_status wf_audit_make_dir(const char *path, wf_error *err);
 /* results.json, report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig when sign_key),
  * written into a staging folder inside out_dir and moved into place. */

@@ -3,13 +3,20 @@
  * report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig). Everything is written into a
  * staging folder inside the output folder and moved into place only when all of it was written,
  * so a failed run never leaves a half-written or mismatched set.
+ *
+ * Two runs publishing into one folder: the output folder itself is locked (flock on the folder,
+ * no file left behind) from staging to the last rename, and a second run fails at once naming
+ * the folder. Holding the lock, a run removes the .whyflag-staging-* folders that runs killed
+ * mid-write left behind.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +41,21 @@ int64_t wf_audit_run_time(void) {
             return (int64_t)v;
     }
     return (int64_t)time(NULL);
+}
+
+wf_status wf_audit_check_source_date(wf_error *err) {
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (!sde || !*sde)
+        return WF_OK;
+    char *end;
+    errno = 0;
+    long long v = strtoll(sde, &end, 10);
+    if (*end || v < 0 || errno == ERANGE || v >= 253402300800ll) /* 10000-01-01 */
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "SOURCE_DATE_EPOCH='%.40s' is not a number of seconds since "
+                            "1970-01-01 (0 .. 253402300799); unset it or fix it",
+                            sde);
+    return WF_OK;
 }
 
 wf_status wf_audit_make_dir(const char *path, wf_error *err) {
@@ -73,6 +95,45 @@ static void remove_staging(const char *dir) {
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* Lock out_dir for publishing: *fd (close it to unlock). */
+static wf_status lock_out_dir(const char *out_dir, int *fd, wf_error *err) {
+    *fd = open(out_dir, O_RDONLY | O_DIRECTORY);
+    if (*fd < 0)
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot open the output folder: %s", out_dir,
+                            strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(*fd);
+        *fd = -1;
+        if (e == EWOULDBLOCK)
+            return wf_error_set(err, WF_ERR_IO,
+                                "%s: another whyflag run is writing its outputs into this folder "
+                                "now; use another --out or wait for it",
+                                out_dir);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot lock the output folder: %s", out_dir,
+                            strerror(e));
+    }
+    return WF_OK;
+}
+
+static void remove_staging(const char *dir);
+
+/* Staging folders of runs that died mid-write (the lock is held: no live run owns one). */
+static void remove_stale_staging(const char *out_dir) {
+    DIR *d = opendir(out_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".whyflag-staging-", 17) != 0)
+            continue;
+        char p[WF_PATH_MAX + 300];
+        if (snprintf(p, sizeof p, "%s/%s", out_dir, e->d_name) < (int)sizeof p)
+            remove_staging(p);
+    }
+    closedir(d);
 }
 
 static wf_status publish(const char *staging, const char *out_dir, wf_error *err) {
@@ -118,9 +179,19 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     int64_t n_failures = 0;
     wf_status st = WF_OK;
     if (cfg->failures.path[0]) {
-        st = wf_failures_read(cfg->failures.path, &cfg->log, &failures, &n_failures, err);
-        if (st)
+        /* read once, and the bytes parsed must be those the run's digest recorded */
+        char hex[65];
+        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
+                                     err);
+        if (!st && strcmp(hex, all->id.failures) != 0)
+            st = wf_error_set(err, WF_ERR_VERIFY,
+                              "%s (failures.path) changed during the run (SHA-256 %s when the "
+                              "run started, %s now): nothing was written; rerun the audit",
+                              cfg->failures.path, all->id.failures, hex);
+        if (st) {
+            free(failures);
             return st;
+        }
     }
     wf_audit_checks checks;
     st = wf_audit_checks_build(cfg, all, &checks, err);
@@ -193,6 +264,13 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         wf_audit_checks_free(&checks);
         return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
     }
+    int lock_fd = -1;
+    st = lock_out_dir(out_dir, &lock_fd, err);
+    if (st) {
+        free(failures);
+        return st;
+    }
+    remove_stale_staging(out_dir);
     if (!mkdtemp(staging)) {
         st = wf_error_set(err, WF_ERR_IO, "%s: cannot create a staging folder: %s", out_dir,
                           strerror(errno));
@@ -204,6 +282,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     }
     free(card);
     wf_audit_drift_report_free(&drift);
+    close(lock_fd);
     free(failures);
     wf_audit_checks_free(&checks);
     return st;

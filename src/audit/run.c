@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "audit/audit_impl.h"
 #include "core/clock.h"
@@ -39,6 +40,33 @@ static wf_status check_channels(const wf_config *cfg, const wf_model *model, wf_
     return WF_OK;
 }
 
+/* Every input of a run is read more than once (digest, stream, fallback pass, manifest), so each
+ * must be a regular file: a FIFO or device would hang or give different bytes each time. */
+static wf_status check_regular(const char *path, const char *key, wf_error *err) {
+    struct stat sb;
+    if (!path || !path[0] || stat(path, &sb) != 0)
+        return WF_OK; /* a missing file is reported, with its key, where it is opened */
+    if (!S_ISREG(sb.st_mode))
+        return wf_error_set(err, WF_ERR_IO,
+                            "%s (%s) is not a regular file (a FIFO, device or folder); whyflag "
+                            "reads its inputs more than once: copy it to a file first",
+                            path, key);
+    return WF_OK;
+}
+
+static wf_status check_inputs(const wf_config *cfg, wf_error *err) {
+    wf_status st = check_regular(cfg->model, "model", err);
+    if (!st)
+        st = check_regular(cfg->log.path, "log.path", err);
+    if (!st)
+        st = check_regular(cfg->failures.path, "failures.path", err);
+    if (!st && cfg->explain.background == WF_BACKGROUND_FILE)
+        st = check_regular(cfg->explain.background_path, "explain.background.path", err);
+    if (!st && cfg->explain.baseline == WF_BASELINE_FILE)
+        st = check_regular(cfg->explain.baseline_path, "explain.baseline", err);
+    return st;
+}
+
 wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) {
     return wf_audit_open_output(config_path, NULL, out, err);
 }
@@ -54,7 +82,11 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
     char abs[PATH_MAX];
     if (realpath(config_path, abs))
         config_path = abs;
-    wf_status st = wf_config_load(config_path, &a->cfg, err);
+    wf_status st = check_regular(config_path, "the config", err);
+    if (!st)
+        st = wf_config_load(config_path, &a->cfg, err);
+    if (!st)
+        st = check_inputs(&a->cfg, err);
     if (!st)
         st = wf_model_load(a->cfg.model, &a->model, err);
     if (!st)
@@ -124,6 +156,25 @@ static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
     sum->seconds_explain = pt->seconds_explain;
 }
 
+/* A run that scored no window has nothing to report: an error (exit 4 in the CLI) naming what
+ * was rejected, instead of a clean-looking empty report. */
+static wf_status no_window(const char *log_path, const wf_data_stats *d, wf_error *err) {
+    char what[WF_REASON_MAX * 2];
+    const char *first = "";
+    if (d) {
+        wf_data_stats_describe(d, what, sizeof what);
+        if (d->n_notes)
+            first = d->notes[0];
+    } else {
+        snprintf(what, sizeof what, "every shard is empty");
+    }
+    return wf_error_set(err, WF_ERR_DATA,
+                        "%s: no window could be scored, nothing was written: %s%s%s "
+                        "(check log.time_format, log.cadence_seconds, the channel columns and "
+                        "window.length)",
+                        log_path, what, first[0] ? "; first problem: " : "", first);
+}
+
 wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *sum, wf_error *err) {
     double t0 = wf_now_seconds();
     wf_audit_summary dummy;
@@ -138,7 +189,9 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : cfg->output_dir;
     snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
     /* Check the output folder before any work, so that a typo costs nothing. */
-    wf_status st = wf_audit_make_dir(out_dir, err);
+    wf_status st = wf_audit_check_source_date(err);
+    if (!st)
+        st = wf_audit_make_dir(out_dir, err);
     if (st)
         return st;
     wf_audit_run_opts ro = {
@@ -151,6 +204,12 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     if (st)
         goto done;
     summarize(&part, sum);
+    sum->have_data = 1;
+    sum->data = part.stats;
+    if (!o->sharded && part.ws.n == 0) {
+        st = no_window(cfg->log.path, &part.stats, err);
+        goto done;
+    }
     if (o->sharded) {
         sum->fleet_turbines = part.n_turbines;
         for (int64_t i = 0; i < part.n_turbines; i++) {
@@ -194,7 +253,9 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     memset(sum, 0, sizeof *sum);
     if (n < 1)
         return wf_error_set(err, WF_ERR_INVALID, "no shard folder given");
-    wf_status st = WF_OK;
+    wf_status st = wf_audit_check_source_date(err);
+    if (st)
+        return st;
     wf_audit_part *parts = calloc((size_t)n, sizeof *parts);
     wf_audit_part all;
     memset(&all, 0, sizeof all);
@@ -234,6 +295,10 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     st = wf_audit_combine(parts, dirs, n, &all, err);
     if (st)
         goto done;
+    if (all.ws.n == 0) {
+        st = no_window(a->cfg.log.path, NULL, err);
+        goto done;
+    }
     st = wf_audit_write_outputs(&a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
                                 o->sign_key, err);
     if (!st) {

@@ -615,9 +615,17 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     wf_failure *failures = NULL;
     int64_t n_failures = 0;
     if (cfg->failures.path[0]) {
-        st = wf_failures_read(cfg->failures.path, &cfg->log, &failures, &n_failures, err);
-        if (st)
+        char hex[65]; /* the labels come from exactly the bytes the run's digest recorded */
+        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
+                                     err);
+        if (!st && strcmp(hex, pt->id.failures) != 0)
+            st =
+                wf_error_set(err, WF_ERR_VERIFY, "%s (failures.path) changed while the run read it",
+                             cfg->failures.path);
+        if (st) {
+            free(failures);
             return st;
+        }
         if (!failures && !(failures = malloc(sizeof *failures)))
             return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }

@@ -84,6 +84,28 @@ static int parse_args(int argc, char **argv, audit_args *a) {
     return 0;
 }
 
+/* Rows rejected and windows skipped, by reason, with the data notes (always when any); a warning
+ * (even with --quiet) when more than max_share of the rows or of the windows was rejected. */
+static void print_data(const wf_data_stats *d, double max_share, int quiet) {
+    int64_t rej = wf_data_rows_rejected(d), cut = d->windows_valid + d->windows_skipped;
+    char line[2 * WF_REASON_MAX];
+    wf_data_stats_describe(d, line, sizeof line);
+    if (!quiet && (rej || d->windows_skipped || d->n_notes)) {
+        fprintf(stderr, "  data: %s\n", line);
+        for (int i = 0; i < d->n_notes; i++)
+            fprintf(stderr, "  note: %s\n", d->notes[i]);
+        if (d->notes_dropped)
+            fprintf(stderr, "  (%lld more notes not shown)\n", (long long)d->notes_dropped);
+    }
+    double rs = d->rows > 0 ? (double)rej / (double)d->rows : 0.0;
+    double ws = cut > 0 ? (double)d->windows_skipped / (double)cut : 0.0;
+    if (rs > max_share || ws > max_share)
+        fprintf(stderr,
+                "whyflag audit: warning: %.0f%% of the rows and %.0f%% of the windows were "
+                "rejected (more than report.max_rejected_share = %g): %s\n",
+                100.0 * rs, 100.0 * ws, max_share, line);
+}
+
 int wf_cmd_audit(int argc, char **argv) {
     audit_args a;
     int rc = parse_args(argc, argv, &a);
@@ -118,6 +140,8 @@ int wf_cmd_audit(int argc, char **argv) {
     o.progress_user = &ps;
     st = wf_audit_run(au, &o, &sum, &err);
     wf_cli_progress_end(&ps);
+    if (!st && sum.have_data)
+        print_data(&sum.data, cfg->report.max_rejected_share, a.quiet);
     if (st || a.quiet)
         goto done;
     fprintf(stderr,

@@ -52,6 +52,10 @@ int wf_edit_distance(const char *a, const char *b, int cap) {
 }
 
 char *wf_time_format_iso(int64_t t, char *buf) {
+    if (t < -62167219200ll || t > 253402300799ll) { /* outside years 0..9999 (and no -INT64_MIN) */
+        strcpy(buf, "0000-00-00T00:00:00Z");
+        return buf;
+    }
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t rem = t - days * 86400;
     /* civil_from_days (Hinnant) */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/text.h"
@@ -20,6 +21,10 @@
 
 #define DEFAULT_BUF (8u << 20)
 #define MAX_RECORD (1u << 20) /* a record longer than this is a runaway quoted field */
+/* A quoted field may hold line ends, but a SCADA field never spans many lines: a quote that is
+ * still open after this many physical lines, or at the end of the file, is a stray quote. The
+ * record then ends at its first line end and is a malformed row (the rows after it are read). */
+#define MAX_QUOTED_LINES 8
 
 enum { ROLE_IGNORE = -1, ROLE_TURBINE = -2, ROLE_TIME = -3 };
 
@@ -42,6 +47,7 @@ struct wf_log_reader {
     float *values;  /* (C) */
     uint8_t *state; /* (C) */
     int *column;    /* (C) 1-based */
+    int runaway;    /* the last record had a stray quote (cut at its first line end) */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -149,7 +155,7 @@ static int next_record(wf_log_reader *r, char **rs, char **re, int64_t *lines, w
             continue;
         }
         /* quote-aware scan: a quote opens a field only at its start */
-        int in = 0, at_start = 1, need_more = 0;
+        int in = 0, at_start = 1, need_more = 0, runaway = 0;
         int64_t nlines = 1;
         char *s = p;
         for (; s < e; s++) {
@@ -164,8 +170,9 @@ static int next_record(wf_log_reader *r, char **rs, char **re, int64_t *lines, w
                         s++;
                     else
                         in = 0;
-                } else if (c == '\n') {
-                    nlines++;
+                } else if (c == '\n' && ++nlines > MAX_QUOTED_LINES) {
+                    runaway = 1;
+                    break;
                 }
             } else if (c == '\n') {
                 break;
@@ -175,6 +182,17 @@ static int next_record(wf_log_reader *r, char **rs, char **re, int64_t *lines, w
             } else {
                 at_start = (c == r->delim);
             }
+        }
+        if (runaway || (in && s == e && r->eof)) {
+            /* a stray quote: the record ends at its first line end */
+            r->runaway = 1;
+            char *end = nl ? nl : e;
+            *rs = p;
+            *re = end;
+            *lines = 1;
+            r->consumed += (nl ? nl + 1 : e) - p;
+            r->beg = (size_t)((nl ? nl + 1 : e) - r->buf);
+            return 1;
         }
         if (!need_more && (s < e || r->eof)) {
             *rs = p;
@@ -415,13 +433,26 @@ wf_status wf_log_reader_open_ex(const wf_log_config *log, size_t buf_size, wf_lo
     if (!r)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     set_name(r, log->path);
-    r->fd = open(log->path, O_RDONLY);
+    r->fd = open(log->path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block the open */
     if (r->fd < 0) {
         wf_status st = wf_error_set(err, WF_ERR_IO, "%s: cannot open the log (log.path): %s",
                                     log->path, strerror(errno));
         free(r);
         return st;
     }
+    struct stat sb;
+    if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        /* a FIFO or device would hang or be read once only (the fallback pass and the input
+         * digest read the log again) */
+        wf_status st = wf_error_set(err, WF_ERR_IO,
+                                    "%s: the log (log.path) is not a regular file (a FIFO, "
+                                    "device or folder); copy it to a file first",
+                                    log->path);
+        close(r->fd);
+        free(r);
+        return st;
+    }
+    fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK);
     r->cap = buf_size ? buf_size : DEFAULT_BUF;
     if (r->cap < 16)
         r->cap = 16;
@@ -499,6 +530,7 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
     char *rs, *re;
     int64_t lines;
     for (;;) {
+        r->runaway = 0;
         int k = next_record(r, &rs, &re, &lines, err);
         if (k < 0)
             return err ? err->status : WF_ERR_PARSE;
@@ -607,6 +639,14 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
     if (row->malformed) {
         snprintf(row->problem, sizeof row->problem, "%d fields, expected %d%s", f, r->n_fields,
                  f < r->n_fields ? " (truncated row?)" : "");
+        row->problem_column = 0;
+    }
+    if (r->runaway) {
+        row->malformed = 1;
+        snprintf(row->problem, sizeof row->problem,
+                 "unterminated quoted field (a quote still open after %d lines or at the end of "
+                 "the file): the row is read to its line end and rejected",
+                 MAX_QUOTED_LINES);
         row->problem_column = 0;
     }
     return WF_OK;

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "core/fileio.h"
 #include "data/data_impl.h"
 
 static int cmp_failure(const void *pa, const void *pb) {
@@ -45,14 +47,9 @@ static int split(char *line, char delim, char **f, int maxf) {
     return n;
 }
 
-wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out,
-                           int64_t *n_out, wf_error *err) {
-    *out = NULL;
-    *n_out = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot open the failure log (failures.path)",
-                            path);
+/* Parse the failure log from f (closed here). */
+static wf_status parse_failures(FILE *f, const char *path, const wf_log_config *log,
+                                wf_failure **out, int64_t *n_out, wf_error *err) {
     const char *slash = strrchr(path, '/');
     const char *name = slash ? slash + 1 : path;
     char line[4096];
@@ -120,7 +117,8 @@ wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failur
             cap = nc;
         }
         memset(&v[n], 0, sizeof v[n]);
-        snprintf(v[n].turbine_id, sizeof v[n].turbine_id, "%s", fl[cid]);
+        /* the one turbine-id rule, as for the log's ids */
+        wf_turbine_id_normalize(fl[cid], strlen(fl[cid]), v[n].turbine_id);
         v[n].time = t;
         if (ccomp >= 0)
             snprintf(v[n].component, sizeof v[n].component, "%s", fl[ccomp]);
@@ -144,6 +142,42 @@ fail:
     fclose(f);
     free(v);
     return st;
+}
+
+wf_status wf_failures_read_digest(const char *path, const wf_log_config *log, wf_failure **out,
+                                  int64_t *n_out, char sha256_hex[65], wf_error *err) {
+    *out = NULL;
+    *n_out = 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return wf_error_set(err, WF_ERR_IO,
+                            "%s: the failure log (failures.path) is not a regular file (a FIFO, "
+                            "device or folder)",
+                            path);
+    char *buf = NULL;
+    size_t len = 0;
+    wf_status st = wf_file_read_all(path, &buf, &len, err);
+    if (st) {
+        wf_error_prefix(err, "failures.path: ");
+        return st;
+    }
+    if (sha256_hex)
+        wf_sha256_hex(buf, len, sha256_hex); /* the digest of exactly the bytes parsed */
+    FILE *f = len ? fmemopen(buf, len, "rb") : NULL;
+    if (!f) {
+        free(buf);
+        if (!len)
+            return wf_error_set(err, WF_ERR_DATA, "%s: empty failure log (no header line)", path);
+        return wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory", path);
+    }
+    st = parse_failures(f, path, log, out, n_out, err);
+    free(buf);
+    return st;
+}
+
+wf_status wf_failures_read(const char *path, const wf_log_config *log, wf_failure **out,
+                           int64_t *n_out, wf_error *err) {
+    return wf_failures_read_digest(path, log, out, n_out, NULL, err);
 }
 
 int wf_window_label(const wf_failure *failures, int64_t n_failures, double horizon_hours,

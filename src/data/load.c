@@ -3,6 +3,8 @@
  * The collecting sink appends to a wf_windows, retracts a turbine by compaction, and sorts to
  * the canonical order (turbine id, then start) at the end.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,69 @@ const char *wf_skip_kind_str(wf_skip_kind k) {
     if ((int)k < 0 || k >= WF_SKIP_KIND_MAX)
         return "unknown";
     return skip_names[k];
+}
+
+/* Appends to buf (NUL-terminated, size n). */
+static void add(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void add(char *buf, size_t n, const char *fmt, ...) {
+    size_t k = strlen(buf);
+    if (k + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + k, n - k, fmt, ap);
+    va_end(ap);
+}
+
+int64_t wf_data_rows_rejected(const wf_data_stats *s) {
+    return s->malformed_rows + s->off_grid_rows + s->outlier_rows + s->duplicate_conflicting;
+}
+
+void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n) {
+    if (!n)
+        return;
+    buf[0] = '\0';
+    add(buf, n, "%lld rows read, %lld rejected", (long long)s->rows,
+        (long long)wf_data_rows_rejected(s));
+    const char *sep = " (";
+    if (s->malformed_rows) {
+        add(buf, n, "%s%lld malformed: wrong field count, unparsable or implausible time", sep,
+            (long long)s->malformed_rows);
+        if (s->unnamed_rows)
+            add(buf, n, ", %lld without a turbine id", (long long)s->unnamed_rows);
+        sep = "; ";
+    }
+    if (s->off_grid_rows) {
+        add(buf, n, "%s%lld off the cadence grid", sep, (long long)s->off_grid_rows);
+        sep = "; ";
+    }
+    if (s->outlier_rows) {
+        add(buf, n, "%s%lld time outliers", sep, (long long)s->outlier_rows);
+        sep = "; ";
+    }
+    if (s->duplicate_conflicting) {
+        add(buf, n, "%s%lld conflicting duplicates", sep, (long long)s->duplicate_conflicting);
+        sep = "; ";
+    }
+    if (sep[0] == ';')
+        add(buf, n, ")");
+    if (s->bad_cells)
+        add(buf, n, ", %lld bad cells", (long long)s->bad_cells);
+    add(buf, n, "; %lld windows cut, %lld skipped",
+        (long long)(s->windows_valid + s->windows_skipped), (long long)s->windows_skipped);
+    sep = " (";
+    for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+        if (s->skipped_by_kind[k]) {
+            add(buf, n, "%s%lld %s", sep, (long long)s->skipped_by_kind[k],
+                wf_skip_kind_str((wf_skip_kind)k));
+            sep = ", ";
+        }
+    if (sep[0] == ',')
+        add(buf, n, ")");
 }
 
 static wf_status reopen_file(void *ctx, wf_log_reader **out, wf_error *err) {

@@ -35,7 +35,7 @@ typedef struct broken {
 
 typedef struct tstats {
     int64_t valid, skipped, interpolated, by_kind[WF_SKIP_KIND_MAX];
-    int64_t malformed, bad_cells, dup_identical, dup_conflicting, off_grid, reordered;
+    int64_t malformed, bad_cells, dup_identical, dup_conflicting, off_grid, reordered, outliers;
 } tstats;
 
 typedef struct turbine {
@@ -50,6 +50,18 @@ typedef struct turbine {
     broken brk[N_BROKEN];
     int n_brk;
     tstats st;
+    /* a row more than MAX_JUMP_SECONDS from the turbine's rows, held until the next row says
+     * whether it is an outlier (the next row is back in sequence) or a real jump (the next row
+     * follows it: a new segment of the turbine's grid starts there) */
+    int has_pend;
+    int64_t pend_time, pend_line;
+    int pend_malformed, pend_column;
+    char pend_problem[160];
+    float *pvals;     /* (C) */
+    uint8_t *pstate;  /* (C) */
+    int64_t seg_rows; /* rows placed in the current segment */
+    int64_t seg_w0;   /* windows (valid + skipped) delivered before the current segment */
+    int64_t seg_line; /* line of the segment's first row */
 } turbine;
 
 /* A buffered row of a resorted turbine (pass 2). */
@@ -101,35 +113,68 @@ static void copy_str(char *dst, size_t size, const char *src) {
     dst[n] = '\0';
 }
 
-/* Turbine ids as C strings: truncated to WF_ID_MAX - 1 bytes, control bytes (NUL included)
- * replaced by '?', so that every later strcmp agrees with the table. Returns the length. */
+/* Turbine ids as C strings (the rule is stated in include/whyflag/data.h): control bytes (NUL
+ * included) replaced by '?', Latin-1 converted to UTF-8, and an id that had to be changed
+ * (control bytes) or cut (longer than WF_ID_MAX - 1 bytes) keeps at most WF_ID_CUT bytes (never
+ * inside a UTF-8 sequence) followed by '~' and 8 hex digits of a hash of its raw bytes, so that
+ * distinct raw ids stay distinct. Returns the length. */
+
+#define WF_ID_CUT (WF_ID_MAX - 1 - 9) /* bytes kept before "~" + 8 hex digits */
+
+static uint64_t id_hash(const char *id, size_t n) { /* FNV-1a, 64 bits, then mixed */
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)id[i];
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 33; /* finaliser (MurmurHash3 fmix64): every input bit reaches the top bits */
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
 
 size_t wf_turbine_id_normalize(const char *id, size_t n, char *out) {
     const unsigned char *u = (const unsigned char *)id;
     int ascii = 1;
     for (size_t i = 0; i < n && ascii; i++)
         ascii = u[i] < 0x80;
+    int utf8 = ascii || wf_utf8_valid(id, n);
+    /* the normalised text, uncut, measured first: converted length and whether it changed */
+    size_t full = 0;
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        changed |= u[i] < 0x20;
+        full += (!utf8 && u[i] >= 0x80) ? 2 : 1;
+    }
+    size_t limit = (changed || full >= WF_ID_MAX) ? WF_ID_CUT : WF_ID_MAX - 1;
     size_t k = 0;
-    if (ascii || wf_utf8_valid(id, n)) {
-        size_t n0 = n;
-        if (n >= WF_ID_MAX)
-            n = WF_ID_MAX - 1;
-        while (!ascii && n > 0 && n < n0 && (u[n] & 0xC0) == 0x80)
-            n--; /* do not cut a UTF-8 sequence */
-        for (size_t i = 0; i < n; i++)
-            out[k++] = u[i] < 0x20 ? '?' : id[i];
-    } else { /* not UTF-8: Latin-1, as real exports are, converted so the JSON stays valid */
-        for (size_t i = 0; i < n && k + 2 < WF_ID_MAX; i++) {
-            if (u[i] < 0x20) {
-                out[k++] = '?';
-            } else if (u[i] < 0x80) {
-                out[k++] = id[i];
-            } else {
-                out[k++] = (char)(0xC0 | (u[i] >> 6));
-                out[k++] = (char)(0x80 | (u[i] & 0x3F));
-            }
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] < 0x20) {
+            if (k + 1 > limit)
+                break;
+            out[k++] = '?';
+        } else if (u[i] < 0x80) {
+            if (k + 1 > limit)
+                break;
+            out[k++] = id[i];
+        } else if (!utf8) { /* not UTF-8: Latin-1, as real exports are, converted */
+            if (k + 2 > limit)
+                break;
+            out[k++] = (char)(0xC0 | (u[i] >> 6));
+            out[k++] = (char)(0x80 | (u[i] & 0x3F));
+        } else {
+            size_t len = (u[i] & 0xE0) == 0xC0 ? 2 : (u[i] & 0xF0) == 0xE0 ? 3 : 4;
+            if (k + len > limit)
+                break; /* never cut a UTF-8 sequence */
+            memcpy(out + k, id + i, len);
+            k += len;
+            i += len - 1;
         }
     }
+    if (limit == WF_ID_CUT)
+        k += (size_t)snprintf(out + k, WF_ID_MAX - k, "~%08x", (unsigned)(id_hash(id, n) >> 32));
     out[k] = '\0';
     return k;
 }
@@ -158,10 +203,14 @@ static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbin
     t->slots = malloc(sizeof(slot) * (size_t)w->R);
     t->vals = malloc(sizeof(float) * (size_t)w->R * (size_t)w->C);
     t->state = malloc((size_t)w->R * (size_t)w->C);
-    if (!t->slots || !t->vals || !t->state) {
+    t->pvals = malloc(sizeof(float) * (size_t)w->C);
+    t->pstate = malloc((size_t)w->C);
+    if (!t->slots || !t->vals || !t->state || !t->pvals || !t->pstate) {
         free(t->slots);
         free(t->vals);
         free(t->state);
+        free(t->pvals);
+        free(t->pstate);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory (turbine %s)", t->id);
     }
     for (int i = 0; i < w->R; i++)
@@ -173,6 +222,8 @@ static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbin
         free(t->slots);
         free(t->vals);
         free(t->state);
+        free(t->pvals);
+        free(t->pstate);
         return st;
     }
     w->nt++;
@@ -182,6 +233,9 @@ static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbin
 
 static void reset_turbine(windower *w, turbine *t) {
     t->started = 0;
+    t->has_pend = 0;
+    t->seg_rows = 0;
+    t->seg_w0 = 0;
     t->n_brk = 0;
     for (int i = 0; i < w->R; i++)
         t->slots[i].g = -1;
@@ -400,9 +454,9 @@ static void add_broken(turbine *t, const wf_log_row *row) {
     copy_str(b->problem, sizeof b->problem, row->problem);
 }
 
-#define MAX_JUMP_SECONDS (20ll * 366 * 86400) /* a row 20 years after the last is broken */
-#define MIN_TIME 0ll                          /* 1970-01-01: earlier times are implausible */
-#define MAX_TIME 4102444800ll                 /* 2100-01-01 */
+#define MAX_JUMP_SECONDS (366ll * 86400) /* a row this far from the turbine's rows is held */
+#define MIN_TIME 0ll                     /* 1970-01-01: earlier times are implausible */
+#define MAX_TIME 4102444800ll            /* 2100-01-01 */
 
 /* Place a row with a valid time on t's grid. Returns 1 (no error) when the row is out of time
  * order beyond the open windows: the caller falls back to sorting. */
@@ -440,14 +494,6 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
     int64_t g = d / w->cad;
     slot *s = &t->slots[g % w->R];
     if (g > t->g_max) {
-        if (t->g_max >= 0 && (g - t->g_max) * w->cad > MAX_JUMP_SECONDS) {
-            wf_log_row r2 = *row;
-            snprintf(r2.problem, sizeof r2.problem,
-                     "time more than 20 years after the previous row");
-            add_broken(t, &r2);
-            t->st.malformed++;
-            return 0;
-        }
         *st = finish_until(w, t, g - w->D, 0, err);
         if (*st)
             return 0;
@@ -516,6 +562,140 @@ static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, 
     return 0;
 }
 
+/* ---------------------------------------------------------------- time outliers
+ *
+ * Rule: a row whose time is more than MAX_JUMP_SECONDS (366 days) before or after the turbine's
+ * latest row is held. If the turbine's next row is back in sequence (within 366 days of the rows
+ * before), the held row is an outlier (a 1970-01-01 stamp, a mistyped year): it is rejected with
+ * a reason and never shapes the grid. If the next row follows the held row, the jump is real:
+ * the windows of the rows before are finished and a new segment of the grid starts at the held
+ * row (no window spans the gap). A segment that gave no window at all (an isolated stamp before
+ * the real data) has its rows counted as outliers. A held row at the end of the turbine's data
+ * is rejected. */
+
+static void hold(windower *w, turbine *t, const wf_log_row *row) {
+    t->has_pend = 1;
+    t->pend_time = row->time;
+    t->pend_line = row->line;
+    t->pend_malformed = row->malformed;
+    t->pend_column = row->problem_column;
+    copy_str(t->pend_problem, sizeof t->pend_problem, row->problem);
+    memcpy(t->pvals, row->values, sizeof(float) * (size_t)w->C);
+    memcpy(t->pstate, row->state, (size_t)w->C);
+}
+
+static void reject_pending(windower *w, turbine *t, const char *why) {
+    char ts[32];
+    iso(t->pend_time, ts);
+    t->st.outliers++;
+    t->has_pend = 0;
+    wf_log_row r;
+    memset(&r, 0, sizeof r);
+    r.line = t->pend_line;
+    snprintf(r.problem, sizeof r.problem, "time %s rejected as an outlier", ts);
+    add_broken(t, &r); /* a window missing that row names it */
+    wf_data_note(w->stats,
+                 "%s:%lld: %s: time %s is more than 366 days from the turbine's other "
+                 "rows (%s): row rejected as an outlier",
+                 w->file, (long long)t->pend_line, t->id, ts, why);
+}
+
+static int64_t latest_time(const windower *w, const turbine *t) {
+    return t->t0 + (t->g_max > 0 ? t->g_max : 0) * w->cad;
+}
+
+static int place(windower *w, turbine *t, const wf_log_row *row, wf_status *st, wf_error *err);
+
+/* Place the held row as the first row of a new segment (the old one finished). */
+static wf_status start_segment(windower *w, turbine *t, int *resort, wf_error *err) {
+    wf_status st = WF_OK;
+    *resort = 0;
+    if (t->started && t->pend_time < t->t0) {
+        t->has_pend = 0;
+        *resort = 1; /* a real jump back in time: out of order, the caller sorts */
+        return WF_OK;
+    }
+    if (t->started) {
+        st = finish_until(w, t, t->g_max, 1, err);
+        if (st)
+            return st;
+        int64_t nw = t->st.valid + t->st.skipped - t->seg_w0;
+        if (nw == 0 && t->seg_rows > 0) {
+            t->st.outliers += t->seg_rows;
+            wf_data_note(w->stats,
+                         "%s:%lld: %s: %lld row(s) from line %lld are more than 366 days before "
+                         "the turbine's other rows and form no window: rejected as outliers",
+                         w->file, (long long)t->seg_line, t->id, (long long)t->seg_rows,
+                         (long long)t->seg_line);
+        }
+    }
+    t->started = 0;
+    t->n_brk = 0;
+    for (int i = 0; i < w->R; i++)
+        t->slots[i].g = -1;
+    t->seg_w0 = t->st.valid + t->st.skipped;
+    t->seg_rows = 0;
+    t->seg_line = t->pend_line;
+    wf_log_row r;
+    memset(&r, 0, sizeof r);
+    r.line = t->pend_line;
+    r.turbine = t->id;
+    r.turbine_len = strlen(t->id);
+    r.time_ok = 1;
+    r.time = t->pend_time;
+    r.malformed = t->pend_malformed;
+    r.values = t->pvals;
+    r.state = t->pstate;
+    r.problem_column = t->pend_column;
+    copy_str(r.problem, sizeof r.problem, t->pend_problem);
+    t->has_pend = 0;
+    t->seg_rows = 1;
+    place(w, t, &r, &st, err); /* the first row of a segment is never out of order */
+    return st;
+}
+
+/* place() behind the outlier rule. Returns 1 when the caller must fall back to sorting. */
+static int place_row(windower *w, turbine *t, const wf_log_row *row, wf_status *st, wf_error *err) {
+    *st = WF_OK;
+    if (row->time < MIN_TIME || row->time >= MAX_TIME)
+        return place(w, t, row, st, err); /* rejected there, with its reason */
+    if (t->has_pend) {
+        int64_t dp = row->time - t->pend_time;
+        if (dp <= MAX_JUMP_SECONDS && dp >= -MAX_JUMP_SECONDS) {
+            int resort = 0;
+            *st = start_segment(w, t, &resort, err);
+            if (*st || resort)
+                return resort;
+        } else {
+            char why[96];
+            snprintf(why, sizeof why, "the next row, line %lld, is back in sequence",
+                     (long long)row->line);
+            reject_pending(w, t, why);
+        }
+    }
+    if (t->started && !t->has_pend) {
+        int64_t last = latest_time(w, t);
+        int64_t d = row->time - last;
+        if (d > MAX_JUMP_SECONDS || row->time < t->t0 - MAX_JUMP_SECONDS) {
+            hold(w, t, row);
+            return 0;
+        }
+    }
+    if (!t->started) {
+        t->seg_line = row->line;
+        t->seg_rows = 0;
+        t->seg_w0 = t->st.valid + t->st.skipped;
+    }
+    t->seg_rows++;
+    return place(w, t, row, st, err);
+}
+
+/* End of a turbine's rows: a held row has no row after it to confirm it. */
+static void end_rows(windower *w, turbine *t) {
+    if (t->has_pend)
+        reject_pending(w, t, "it is the turbine's last row");
+}
+
 static wf_status retract(windower *w, turbine *t, const wf_log_row *row, wf_error *err) {
     if (!w->sink->retract)
         return wf_error_set(err, WF_ERR_DATA,
@@ -537,6 +717,7 @@ static wf_status retract(windower *w, turbine *t, const wf_log_row *row, wf_erro
 static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
     if (row->turbine_len == 0) {
         w->orphan.malformed++;
+        w->stats->unnamed_rows++;
         if (!w->quiet)
             wf_data_note(w->stats, "%s:%lld: row without a turbine id (%s)", w->file,
                          (long long)row->line, row->problem[0] ? row->problem : "empty field");
@@ -559,7 +740,7 @@ static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
     if (!w->quiet && row->problem[0])
         wf_data_note(w->stats, "%s:%lld:%d: %s", w->file, (long long)row->line, row->problem_column,
                      row->problem);
-    if (place(w, t, row, &st, err))
+    if (place_row(w, t, row, &st, err))
         return retract(w, t, row, err);
     return st;
 }
@@ -665,11 +846,14 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
                 t->st.malformed++;
                 continue;
             }
-            if (place(w, t, &row, &st, err) && !st)
+            if (place_row(w, t, &row, &st, err) && !st)
                 st =
                     wf_error_set(err, WF_ERR_DATA, "%s: internal: sorted rows out of order", t->id);
-            if (!st && (i + 1 == n || rows[i + 1].order != rows[i].order))
-                st = finish_until(w, t, t->g_max, 1, err);
+            if (!st && (i + 1 == n || rows[i + 1].order != rows[i].order)) {
+                end_rows(w, t);
+                if (t->started)
+                    st = finish_until(w, t, t->g_max, 1, err);
+            }
         }
     }
     free(rows);
@@ -686,6 +870,8 @@ static void free_windower(windower *w) {
         free(w->t[i].slots);
         free(w->t[i].vals);
         free(w->t[i].state);
+        free(w->t[i].pvals);
+        free(w->t[i].pstate);
     }
     free(w->t);
     wf_strmap_free(&w->ids);
@@ -706,6 +892,7 @@ static void add_tstats(wf_data_stats *d, const tstats *s) {
     d->duplicate_conflicting += s->dup_conflicting;
     d->off_grid_rows += s->off_grid;
     d->reordered_rows += s->reordered;
+    d->outlier_rows += s->outliers;
 }
 
 wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
@@ -764,7 +951,10 @@ wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_
     /* end of file: finish every window that ends at or before the turbine's last row */
     for (int64_t i = 0; !st && i < w.nt; i++) {
         turbine *t = &w.t[i];
-        if (t->started && !t->resort)
+        if (t->resort)
+            continue;
+        end_rows(&w, t);
+        if (t->started)
             st = finish_until(&w, t, t->g_max, 1, err);
     }
     int64_t n_resort = 0;

@@ -406,16 +406,33 @@ static wf_status parse_failures(ctx *c, const cJSON *f, wf_failures_config *out)
 }
 
 static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
-    static const char *const keys[] = {"template", "fonts_dir", "title", "max_episode_pages", NULL};
+    static const char *const keys[] = {"template",          "fonts_dir",          "title",
+                                       "max_episode_pages", "max_rejected_share", NULL};
     wf_status st;
     if ((st = need_object(c, r, "report")) || (st = check_keys(c, r, "report", keys)) ||
         (st = get_path(c, r, "report", "template", 0, out->template_path,
                        sizeof out->template_path)) ||
         (st = get_path(c, r, "report", "fonts_dir", 0, out->fonts_dir, sizeof out->fonts_dir)) ||
         (st = get_str(c, r, "report", "title", 0, out->title, sizeof out->title)) ||
-        (st = get_int32(c, r, "report", "max_episode_pages", 0, 1000000, &out->max_episode_pages)))
+        (st = get_int32(c, r, "report", "max_episode_pages", 0, 1500, &out->max_episode_pages)) ||
+        (st = get_num(c, r, "report", "max_rejected_share", 0, 0, 1, &out->max_rejected_share)))
         return st;
     return WF_OK;
+}
+
+/* Work limits of the explain settings: every explanation must finish. KernelSHAP costs about
+ * nsamples x background.size model calls per window, IG steps x 2 passes (forward, backward). */
+#define WF_MAX_NSAMPLES 1000000 /* coalitions per window (nsamples, max_samples) */
+#define WF_MAX_IG_STEPS 100000  /* IG steps per window (steps, max_steps) */
+#define WF_MAX_EG_SAMPLES 1000000
+
+static wf_status limit(ctx *c, const char *key, int64_t v, int64_t lim, const char *why) {
+    if (v <= lim)
+        return WF_OK;
+    return wf_error_set(c->err, WF_ERR_CONFIG,
+                        "%s: %s: %lld is above the limit %lld (%s); a run this large would not "
+                        "finish",
+                        c->name, key, (long long)v, (long long)lim, why);
 }
 
 static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
@@ -544,6 +561,17 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         (st = get_int32(c, e, "explain", "eg_samples", 1, 100000000, &s->eg_samples)) ||
         (st = get_int32(c, e, "explain", "threads", 0, 4096, &s->threads)))
         return st;
+    if ((st = limit(c, "explain.nsamples", s->nsamples, WF_MAX_NSAMPLES,
+                    "coalitions per window; each costs background.size model calls")) ||
+        (st = limit(c, "explain.max_samples", s->max_samples, WF_MAX_NSAMPLES,
+                    "coalitions per window; each costs background.size model calls")) ||
+        (st = limit(c, "explain.steps", s->steps, WF_MAX_IG_STEPS,
+                    "IG steps per window; each costs a forward and a backward pass")) ||
+        (st = limit(c, "explain.max_steps", s->max_steps, WF_MAX_IG_STEPS,
+                    "IG steps per window; each costs a forward and a backward pass")) ||
+        (st = limit(c, "explain.eg_samples", s->eg_samples, WF_MAX_EG_SAMPLES,
+                    "Expected Gradients draws per window")))
+        return st;
     if ((v = item(e, "seed"))) {
         /* a JSON number up to 2^53, or a string of digits for the full 64-bit range */
         if (cJSON_IsString(v)) {
@@ -582,6 +610,7 @@ static void set_defaults(wf_config *cfg) {
     cfg->failures.horizon_hours = 72;
     cfg->threshold = 0.5;
     cfg->report.max_episode_pages = 200;
+    cfg->report.max_rejected_share = 0.5;
     wf_explain_settings_default(&cfg->explain);
 }
 

@@ -367,6 +367,8 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
     }
     if (a->period_start == INT64_MAX)
         a->period_start = a->period_end = 0;
+    if (a->period_end == INT64_MIN) /* only skipped windows: the period is where they start */
+        a->period_end = a->period_start;
     /* Episodes: runs of flagged windows, same turbine, successive on the time grid. */
     int cap = 0;
     int64_t nrun = 0;

@@ -308,7 +308,13 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
      */
     HPDF_Page tpage = p->page;
     double ty = p->y;
-    double need = 8.5 * 1.9 + a->n_episodes * 8.5 * 1.7;
+    /* Bounded: the table takes at most half the PDF's page limit (rows past that are summed up
+     * in one line pointing to report.xlsx and results.json), and it never draws past the pages
+     * it reserved. */
+    int per_page = (int)((PDF_H - PDF_MT - PDF_MB - 30) / (8.5 * 1.7)) - 2;
+    int64_t max_rows = (int64_t)(PDF_MAX_PAGES / 2 - 2) * (per_page > 1 ? per_page : 1);
+    int64_t n_rows = a->n_episodes < max_rows ? a->n_episodes : max_rows;
+    double need = 8.5 * 1.9 + (double)(n_rows + 1) * 8.5 * 1.7;
     if (need > p->y - PDF_MB) { /* a long list: give it pages of its own */
         int pages = (int)ceil(need / (PDF_H - PDF_MT - PDF_MB - 30)) + 1;
         for (int i = 0; i < pages; i++)
@@ -339,10 +345,13 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
                                        "Detail"};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
-    for (int i = 0; i < a->n_episodes; i++) {
+    int64_t i = 0;
+    for (; i < n_rows; i++) {
         int k = a->episode_order[i];
         const wf_episode *e = &a->episodes[k];
         if (p->y - 8 * 1.7 < PDF_MB) { /* continue on the next reserved page */
+            if (next_reserved >= save_n)
+                break; /* no reserved page left (the page limit was reached) */
             p->page = p->pages[next_reserved++];
             p->y = PDF_H - PDF_MT;
             pdf_table_begin(p, &t);
@@ -368,6 +377,14 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             snprintf(c[8], 64, "no detail");
         const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
         pdf_table_row(p, &t, cells);
+    }
+    if (i < a->n_episodes && p->y - 8 * 1.7 >= PDF_MB) {
+        char more[160];
+        snprintf(more, sizeof more,
+                 "... and %lld more episodes (the PDF's page limit): every episode is in "
+                 "report.xlsx (Episodes) and results.json",
+                 (long long)(a->n_episodes - i));
+        pdf_paragraph(p, p->bold, 8.5, PDF_ML, PDF_TW, more);
     }
     p->page = save_page;
     p->y = save_y;

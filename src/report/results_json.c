@@ -462,19 +462,27 @@ int wf_results_scores_inline(const wf_results *r) {
     return cap < 0 || !r->windows || r->windows->n <= cap;
 }
 
-/* A CSV field: quoted (RFC 4180) when it holds a comma, quote or line break. */
+/* A CSV text field: quoted (RFC 4180) when it holds a comma, quote or line break. Neutralised as
+ * OWASP advises against CSV injection: a field starting with = + - @ or a control byte gets a
+ * leading single quote, so no spreadsheet reads it as a formula; control bytes are written as
+ * '?' (never raw). */
 static void csv_field(FILE *f, const char *s) {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
+    const unsigned char *u = (const unsigned char *)s;
+    int lead = u[0] && (strchr("=+-@", u[0]) || u[0] < 0x20 || u[0] == 0x7F);
+    int quote = strpbrk(s, ",\"") != NULL;
+    for (const unsigned char *p = u; *p && !quote; p++)
+        quote = *p < 0x20;
+    if (quote)
+        fputc('"', f);
+    if (lead)
+        fputc('\'', f);
+    for (; *u; u++) {
+        if (*u == '"')
             fputc('"', f);
-        fputc(*s, f);
+        fputc(*u < 0x20 || *u == 0x7F ? '?' : (int)*u, f);
     }
-    fputc('"', f);
+    if (quote)
+        fputc('"', f);
 }
 
 wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_error *err) {

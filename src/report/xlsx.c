@@ -27,7 +27,17 @@ typedef struct xl {
     const wf_report_options *o;
     char (*sheet)[32]; /* (n_turbines) sheet name of each flagged turbine, "" if none */
     int big;           /* constant-memory mode */
+    char refused[32];  /* a sheet name libxlsxwriter refused ("" = none) */
 } xl;
+
+/* Every sheet through here: a refused name is recorded (the workbook then fails with its name)
+ * and the sheet's writer returns at once, never using a NULL worksheet. */
+static lxw_worksheet *add_sheet(xl *x, const char *name) {
+    lxw_worksheet *ws = workbook_add_worksheet(x->wb, name);
+    if (!ws && !x->refused[0])
+        snprintf(x->refused, sizeof x->refused, "%s", name);
+    return ws;
+}
 
 /* Excel serial date of a UTC time (days since 1899-12-30). */
 static double xl_date(int64_t t) {
@@ -51,24 +61,68 @@ static void header(xl *x, lxw_worksheet *ws, int row, const char *const *names, 
     worksheet_freeze_panes(ws, (lxw_row_t)(row + 1), 0);
 }
 
-static void sheet_name_for(const char *id, char out[32]) {
-    size_t j = 0;
-    for (const char *p = id; *p && j < 28; p++)
-        out[j++] = strchr("[]:*?/\\'", *p) ? '_' : *p;
-    out[j] = '\0';
-    static const char *const fixed[] = {"Summary", "Episodes", "Windows", "Attributions",
-                                        "Methods", "Manifest", NULL};
-    for (int i = 0; fixed[i]; i++)
-        if (strcmp(out, fixed[i]) == 0) {
-            char tmp[32];
-            snprintf(tmp, sizeof tmp, "T %s", out);
-            memcpy(out, tmp, 32);
+/* Sheet names of flagged turbines. Rule: characters Excel forbids ([ ] : * ? / \ ') and control
+ * bytes become '_'; the name is cut to 31 bytes at a character boundary (so at most 31
+ * characters); a name equal to a fixed sheet or Excel's reserved "History" (without regard to
+ * case) gets the prefix "T "; a name equal, without regard to case, to an earlier one gets the
+ * suffix " (2)", " (3)"... (the name cut further at a character boundary to make room). */
+static const char *const fixed_sheets[] = {"Summary", "Episodes", "Windows", "Attributions",
+                                           "Methods", "Manifest", "History", "Why",
+                                           "Drift",   NULL};
+
+/* Longest prefix of s (UTF-8) of at most max bytes that ends at a character boundary. */
+static size_t utf8_cut(const char *s, size_t max) {
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    n = max;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+static int sheet_taken(const char *name, char (*sheet)[32], int n) {
+    for (int i = 0; fixed_sheets[i]; i++)
+        if (strcasecmp(name, fixed_sheets[i]) == 0)
+            return 1;
+    for (int j = 0; j < n; j++)
+        if (sheet[j][0] && strcasecmp(name, sheet[j]) == 0)
+            return 1;
+    return 0;
+}
+
+static void sheet_name_for(const char *id, char (*sheet)[32], int i) {
+    char clean[WF_ID_MAX + 8], base[32];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)id; *p && k + 1 < sizeof clean; p++)
+        clean[k++] = (*p < 0x20 || strchr("[]:*?/\\'", *p)) ? '_' : (char)*p;
+    clean[k] = '\0';
+    if (!k)
+        snprintf(clean, sizeof clean, "Turbine");
+    for (int i2 = 0; fixed_sheets[i2]; i2++)
+        if (strcasecmp(clean, fixed_sheets[i2]) == 0) {
+            char tmp[sizeof clean];
+            snprintf(tmp, sizeof tmp, "T %s", clean);
+            memcpy(clean, tmp, sizeof clean);
         }
+    size_t n = utf8_cut(clean, 31);
+    memcpy(base, clean, n);
+    base[n] = '\0';
+    memcpy(sheet[i], base, n + 1);
+    for (int num = 2; sheet_taken(sheet[i], sheet, i); num++) {
+        char suffix[16];
+        int sl = snprintf(suffix, sizeof suffix, " (%d)", num);
+        size_t m = utf8_cut(base, 31 - (size_t)sl);
+        memcpy(sheet[i], base, m);
+        memcpy(sheet[i] + m, suffix, (size_t)sl + 1);
+    }
 }
 
 static void sheet_summary(xl *x) {
     const wf_analysis *a = x->a;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Summary");
+    lxw_worksheet *ws = add_sheet(x, "Summary");
+    if (!ws)
+        return;
     static const char *const names[] = {
         "Turbine",  "Windows scored", "Windows skipped", "Max score",       "Flagged windows",
         "Episodes", "True alarms",    "False alarms",    "Missed failures", "Top channel"};
@@ -153,19 +207,13 @@ static void sheet_summary(xl *x) {
 static void sheet_episodes(xl *x) {
     const wf_analysis *a = x->a;
     const wf_windows *w = x->r->windows;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Episodes");
-    static const char *const names[] = {"Episode",
-                                        "Turbine",
-                                        "First window start",
-                                        "Last window end",
-                                        "Flagged windows",
-                                        "Peak score",
-                                        "Why",
-                                        "Outcome",
-                                        "Failure time",
-                                        "Component",
-                                        "Lead time (h)",
-                                        "Detail in PDF"};
+    lxw_worksheet *ws = add_sheet(x, "Episodes");
+    if (!ws)
+        return;
+    static const char *const names[] = {"Episode",         "Turbine",         "First window start",
+                                        "Last window end", "Flagged windows", "Peak score",
+                                        "Why",             "Outcome",         "Failure time",
+                                        "Component",       "Lead time (h)",   "Detail in PDF"};
     static const double widths[] = {9, 10, 18, 18, 15, 11, 18, 13, 18, 14, 13, 13};
     header(x, ws, 0, names, 12, widths);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(a->n_episodes > 0 ? a->n_episodes : 1), 11);
@@ -195,7 +243,9 @@ static void sheet_episodes(xl *x) {
 static void sheet_windows(xl *x) {
     const wf_results *r = x->r;
     const wf_windows *w = r->windows;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Windows");
+    lxw_worksheet *ws = add_sheet(x, "Windows");
+    if (!ws)
+        return;
     static const char *const names[] = {"Turbine",    "Start",     "End",
                                         "Status",     "Score",     "Flagged",
                                         "Label",      "Component", "Interpolated points",
@@ -258,7 +308,9 @@ static void sheet_windows(xl *x) {
 static void sheet_attributions(xl *x) {
     const wf_analysis *a = x->a;
     const wf_results *r = x->r;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Attributions");
+    lxw_worksheet *ws = add_sheet(x, "Attributions");
+    if (!ws)
+        return;
     static const char *const names[] = {
         "Turbine", "Window start",     "Window end",    "Score",          "Channel",
         "Unit",    "KernelSHAP value", "KernelSHAP SE", "IG channel sum", "Top driver"};
@@ -296,7 +348,7 @@ static void sheet_turbine(xl *x, int ti) {
     const wf_analysis *a = x->a;
     const wf_results *r = x->r;
     int C = a->C, T = a->T;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, x->sheet[ti]);
+    lxw_worksheet *ws = add_sheet(x, x->sheet[ti]);
     if (!ws)
         return;
     /* The explained flagged window with the highest score. */
@@ -422,7 +474,9 @@ static void sheet_why(xl *x) {
     const wf_results *r = x->r;
     if (!r->why)
         return;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Why");
+    lxw_worksheet *ws = add_sheet(x, "Why");
+    if (!ws)
+        return;
     static const char *const names[] = {
         "Turbine",        "Window start",  "Score",    "Claim", "Methods",      "L1 distance",
         "Signs agreeing", "Top-k overlap", "Spearman", "Why",   "Disagreement", "Dependence note"};
@@ -470,7 +524,9 @@ static void kv(lxw_worksheet *ws, lxw_row_t *row, const char *k, const char *v, 
 }
 
 static void sheet_methods(xl *x) {
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Methods");
+    lxw_worksheet *ws = add_sheet(x, "Methods");
+    if (!ws)
+        return;
     static const char *const names[] = {"Item", "Description"};
     static const double widths[] = {24, 120};
     header(x, ws, 0, names, 2, widths);
@@ -501,7 +557,9 @@ static void sheet_methods(xl *x) {
 
 static void sheet_manifest(xl *x) {
     const wf_report_options *o = x->o;
-    lxw_worksheet *ws = workbook_add_worksheet(x->wb, "Manifest");
+    lxw_worksheet *ws = add_sheet(x, "Manifest");
+    if (!ws)
+        return;
     static const char *const names[] = {"Item", "Value", "SHA-256"};
     static const double widths[] = {18, 50, 68};
     header(x, ws, 0, names, 3, widths);
@@ -612,18 +670,7 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     for (int i = 0; i < a.n_turbines; i++) {
         if (a.turbines[i].flagged == 0)
             continue;
-        sheet_name_for(a.turbines[i].id, x.sheet[i]);
-        /* Excel sheet names are unique without regard to case: truncation or sanitising may
-         * collide, so number the later ones. */
-        char base[32];
-        memcpy(base, x.sheet[i], sizeof base);
-        for (int k = 2, clash = 1; clash; k++) {
-            clash = 0;
-            for (int j = 0; j < i && !clash; j++)
-                clash = strcasecmp(x.sheet[j], x.sheet[i]) == 0;
-            if (clash)
-                snprintf(x.sheet[i], 32, "%.20s~%d", base, k);
-        }
+        sheet_name_for(a.turbines[i].id, x.sheet, i);
     }
     sheet_summary(&x);
     sheet_episodes(&x);
@@ -640,6 +687,11 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     lxw_error le = workbook_close(x.wb);
     free(x.sheet);
     wf_analysis_free(&a);
+    if (x.refused[0]) {
+        remove(tmp);
+        return wf_error_set(err, WF_ERR_IO, "%s: libxlsxwriter refused the sheet name '%s'", path,
+                            x.refused);
+    }
     if (le != LXW_NO_ERROR) {
         remove(tmp);
         return wf_error_set(err, WF_ERR_IO, "%s: libxlsxwriter: %s", path, lxw_strerror(le));

@@ -65,6 +65,9 @@ wf_status wf_audit_open(const char *config_path, wf_audit **out, wf_error *err) 
             layout = WF_LAYOUT_NTC;
         st = wf_model_predictor(a->model, a->cfg.log.n_channels, a->cfg.window.length, layout,
                                 &a->pred, err);
+        if (!st)
+            st = wf_audit_trees_setup(&a->cfg.explain, a->model, a->cfg.log.n_channels,
+                                      a->cfg.window.length, layout, &a->trees, err);
     }
     if (st) {
         wf_audit_close(a);
@@ -78,6 +81,7 @@ void wf_audit_close(wf_audit *a) {
     if (!a)
         return;
     wf_predictor_deinit(&a->pred);
+    wf_audit_trees_free(&a->trees);
     wf_model_free(a->model);
     wf_config_deinit(&a->cfg);
     wf_explain_files_free(&a->files);

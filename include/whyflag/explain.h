@@ -54,7 +54,10 @@ typedef enum wf_background_kind {
 
 /* TreeSHAP's output scale: the ensemble's raw margin (exact) or shap's rescaling to the
  * probability (approximate, see wf_treeshap_explain_probability). */
-typedef enum wf_treeshap_output { WF_TREESHAP_MARGIN = 0, WF_TREESHAP_PROBABILITY = 1 } wf_treeshap_output;
+typedef enum wf_treeshap_output {
+    WF_TREESHAP_MARGIN = 0,
+    WF_TREESHAP_PROBABILITY = 1
+} wf_treeshap_output;
 
 /* do_treeshap values */
 #define WF_TREESHAP_OFF 0
@@ -113,8 +116,8 @@ typedef struct wf_explain_settings {
      * equal the number of players, usually the channels). Borrowed, default NULL. */
     const struct wf_hierarchy *hierarchy;
     /* TreeSHAP (issue 11) */
-    int do_treeshap;                      /* WF_TREESHAP_OFF / _ON / _AUTO (default AUTO) */
-    wf_treeshap_output treeshap_output;   /* default margin */
+    int do_treeshap;                        /* WF_TREESHAP_OFF / _ON / _AUTO (default AUTO) */
+    wf_treeshap_output treeshap_output;     /* default margin */
     const struct wf_tree_model *tree_model; /* whyflag/trees.h: set by the caller when the model
                                              * is a tree ensemble (borrowed), else NULL */
     const char *ig_not_applicable;          /* why the model has no gradient (borrowed, from

@@ -32,8 +32,8 @@
 
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
-    "  [--method kernelshap|ig|treeshap|both] [--treeshap-output margin|probability]\n"          \
-    "  [--background B.json] [--groups channel|segments:K|cell]\n"                               \
+    "  [--method kernelshap|ig|treeshap|both] [--treeshap-output margin|probability]\n"            \
+    "  [--background B.json] [--groups channel|segments:K|cell]\n"                                 \
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
@@ -105,7 +105,7 @@ int wf_cmd_explain(int argc, char **argv) {
     flag flags[64];
     int nflags = 0;
     static const char *const settings_flags[] = {
-        "--method",    "--groups",     "--nsamples", "--link",    "--baseline", "--steps",
+        "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
         "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -208,9 +208,9 @@ int wf_cmd_explain(int argc, char **argv) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
-    int need_bg =
-        s.do_kernelshap || wf_explain_uses_treeshap(&s) || (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
-                                        s.baseline == WF_BASELINE_MEDIAN));
+    int need_bg = s.do_kernelshap || wf_explain_uses_treeshap(&s) ||
+                  (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
+                               s.baseline == WF_BASELINE_MEDIAN));
     if (au && need_bg) {
         /* The run's background, drawn from the config's log exactly as `whyflag audit` draws
          * it, so that the values equal the audit's for the same window. */

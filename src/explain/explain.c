@@ -142,10 +142,10 @@ static wf_status treeshap_window(const run_job *j, const float *x, wf_treeshap_r
         if (nm)
             memcpy(r->players[m], nm, len + 1);
     }
-    wf_status st = r->output == WF_TREESHAP_PROBABILITY
-                       ? wf_treeshap_explain_probability(j->ts, x, r->values, &r->f_x,
-                                                         &r->base_value, err)
-                       : wf_treeshap_explain(j->ts, x, r->values, &r->f_x, &r->base_value, err);
+    wf_status st =
+        r->output == WF_TREESHAP_PROBABILITY
+            ? wf_treeshap_explain_probability(j->ts, x, r->values, &r->f_x, &r->base_value, err)
+            : wf_treeshap_explain(j->ts, x, r->values, &r->f_x, &r->base_value, err);
     if (st)
         return st;
     double sum = 0;
@@ -165,15 +165,15 @@ static void treeshap_vs_kshap(const run_job *j, wf_explanation *e) {
     if (k->M != t->M)
         return;
     int olink = wf_tree_model_output_link(j->s->tree_model);
-    int same_game = t->output == WF_TREESHAP_MARGIN &&
-                    ((olink == 1 && k->link == WF_LINK_LOGIT_OUTPUT) ||
-                     (olink == 0 && k->link == WF_LINK_IDENTITY));
+    int same_game =
+        t->output == WF_TREESHAP_MARGIN && ((olink == 1 && k->link == WF_LINK_LOGIT_OUTPUT) ||
+                                            (olink == 0 && k->link == WF_LINK_IDENTITY));
     double md = 0;
     for (int m = 0; m < t->M; m++) {
         double d = fabs(k->values[m] - t->values[m]);
         md = d > md ? d : md;
-        e->ts_ks_same_sign += (k->values[m] > 0) == (t->values[m] > 0) &&
-                              (k->values[m] < 0) == (t->values[m] < 0);
+        e->ts_ks_same_sign +=
+            (k->values[m] > 0) == (t->values[m] > 0) && (k->values[m] < 0) == (t->values[m] < 0);
     }
     if (same_game)
         e->ts_ks_max_diff = md;
@@ -302,8 +302,9 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                             "(TreeSHAP explains ai.onnx.ml TreeEnsemble models only)");
     int ig_na = s->do_ig && !p->grad;
     int need_bg = s->do_kernelshap || use_ts ||
-                  (s->do_ig && !ig_na && (s->expected_gradients || s->baseline == WF_BASELINE_MEAN ||
-                                s->baseline == WF_BASELINE_MEDIAN));
+                  (s->do_ig && !ig_na &&
+                   (s->expected_gradients || s->baseline == WF_BASELINE_MEAN ||
+                    s->baseline == WF_BASELINE_MEDIAN));
     if (need_bg && (!bg || bg->n < 1))
         return wf_error_set(err, WF_ERR_INVALID, "KernelSHAP and the %s baseline need a background",
                             wf_baseline_name(s->baseline));
@@ -349,8 +350,8 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
     }
     j.pl = &pl;
     if (!st && use_ts) {
-        st = wf_treeshap_new(s->tree_model, bg->x, bg->weight, bg->n, pl.M, pl.start, pl.cells,
-                             &ts, err);
+        st = wf_treeshap_new(s->tree_model, bg->x, bg->weight, bg->n, pl.M, pl.start, pl.cells, &ts,
+                             err);
         if (st)
             wf_error_prefix(err, "TreeSHAP: ");
         j.ts = ts;
@@ -462,7 +463,7 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
         else
             ADD("Values are in the model's score units (identity link). ");
     }
-    if (s->do_ig) {
+    if (s->do_ig && !s->ig_not_applicable) {
         static const char *rules[] = {"Gauss-Legendre", "left Riemann", "right Riemann",
                                       "midpoint Riemann",
                                       "trapezoid (captum's weights: both ends halved)"};
@@ -498,7 +499,35 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             "while f(x) and f(baseline) are the quantized model's real outputs, so the gap shows "
             "how well the surrogate explains the deployed model. ");
     }
-    if (s->do_kernelshap && s->do_ig && s->groups == WF_GROUPS_CHANNEL)
+    if (wf_explain_uses_treeshap(s)) {
+        ADD("TreeSHAP (exact, interventional): the model is a tree ensemble, so its Shapley "
+            "values are computed exactly from the trees (no sampling) for the same players and "
+            "the same background as KernelSHAP: a coalition's value is the weighted mean over "
+            "the background windows of the ensemble's output with the coalition's cells taken "
+            "from the window and the rest from the background window. ");
+        if (s->tree_model)
+            ADD("They explain the ensemble's %s; they add up to the window's margin minus the "
+                "background's mean margin. ",
+                wf_tree_model_margin_name(s->tree_model));
+        if (s->treeshap_output == WF_TREESHAP_PROBABILITY)
+            ADD("Reported on the probability scale with shap's rescaling (per background "
+                "window, the margin values scaled by the change in probability over the change "
+                "in margin): these add up to the probability minus the base probability but "
+                "are approximate, not the Shapley values of the probability. ");
+        else
+            ADD("Reported on the margin (exact); the score is a monotone map of the margin, "
+                "so the ranking of the channels is the same on either scale. ");
+        if (s->do_kernelshap)
+            ADD("Agreement: when KernelSHAP explains the same margin (link logit_output on a "
+                "logistic classifier, identity when the score is the margin) the report shows "
+                "the largest absolute difference between the two; otherwise the Spearman "
+                "correlation of their ranks and how many signs agree, KernelSHAP being on the "
+                "score and TreeSHAP on the margin. ");
+    }
+    if (s->do_ig && s->ig_not_applicable)
+        ADD("Integrated Gradients does not apply: the model's score has no gradient (%s). ",
+            s->ig_not_applicable);
+    if (s->do_kernelshap && s->do_ig && s->groups == WF_GROUPS_CHANNEL && !s->ig_not_applicable)
         ADD("Agreement: Spearman rank correlation between the KernelSHAP channel values and the "
             "IG channel sums. ");
     ADD("Random seed: %llu (each window its own stream, so results do not depend on the number "

@@ -420,11 +420,13 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
 
 static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
                                wf_explain_settings *s) {
+    /* clang-format off */
     static const char *const keys[] = {
         "method",  "groups",     "nsamples",           "max_samples", "convergence",
         "link",    "background", "ig_method",          "steps",       "max_steps",
         "tol",     "baseline",   "expected_gradients", "eg_samples",  "seed",
         "threads", "treeshap_output", NULL};
+    /* clang-format on */
     wf_status st;
     if ((st = need_object(c, e, "explain")) || (st = check_keys(c, e, "explain", keys)))
         return st;
@@ -477,10 +479,9 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
     if ((v = item(e, "treeshap_output"))) {
         if (!cJSON_IsString(v))
             return expect(c, "explain.treeshap_output", v, "\"margin\" or \"probability\"");
-        if ((st = prefixed(c,
-                           wf_explain_parse_treeshap_output(v->valuestring, &s->treeshap_output,
-                                                            c->err),
-                           "explain.treeshap_output")))
+        if ((st = prefixed(
+                 c, wf_explain_parse_treeshap_output(v->valuestring, &s->treeshap_output, c->err),
+                 "explain.treeshap_output")))
             return st;
     }
     if ((v = item(e, "background"))) {

@@ -92,4 +92,10 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
 /* libharu error -> wf_error. */
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
 
+/* Tree-ensemble models, models without a gradient (pdf_trees.c, issue 11). */
+wf_status pdf_treeshap_waterfall(pdf_ctx *p, const wf_explanation *x, wf_error *err);
+void pdf_ig_not_applicable(pdf_ctx *p, const wf_explanation *x);
+void pdf_treeshap_checks(pdf_ctx *p, pdf_table *t, const wf_explanation *x);
+void pdf_methods_trees(pdf_ctx *p);
+
 #endif

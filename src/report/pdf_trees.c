@@ -34,11 +34,11 @@ wf_status pdf_treeshap_waterfall(pdf_ctx *p, const wf_explanation *x, wf_error *
         snprintf(cap, sizeof cap,
                  "From the fleet base value to this window's margin, channel by channel "
                  "(TreeSHAP, exact, %s)",
-                 logistic ? "on the log-odds before the logistic" : "on the raw margin");
+                 logistic ? "margin in log-odds" : "raw margin");
     else
         snprintf(cap, sizeof cap,
-                 "From the fleet base value to this score, channel by channel (TreeSHAP "
-                 "rescaled to the probability: approximate)");
+                 "From the fleet base value to this score, channel by channel (TreeSHAP, "
+                 "approximate)");
     double h = 54 + 14 * (t->M <= 12 ? t->M : 12);
     pdf_ensure(p, h + 16);
     pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, cap);

@@ -478,7 +478,9 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     snprintf(lab, sizeof lab, "%s %s", k->link != WF_LINK_IDENTITY ? "log-odds" : "score",
              wf_fmt_score(k->f_x, num));
     rgb(cr, 0x000000);
-    text(&ch, fxx + (base_right ? -2 : 2), ytop - 14, lab, 7.5, base_right ? 1 : 0, 0, 1, 0);
+    /* right-aligned when it would run off the chart (a long "log-odds" label near the edge) */
+    int fx_right = base_right || fxx + 2 + text_w(&ch, lab, 7.5, 1) > w_pt - 1;
+    text(&ch, fxx + (fx_right ? -2 : 2), ytop - 14, lab, 7.5, fx_right ? 1 : 0, 0, 1, 0);
     /* legend */
     double lx = x0, ly = 10;
     lx = legend_item(&ch, lx, ly, 0, COL_POS, 1, "raises the score");

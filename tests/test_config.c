@@ -97,7 +97,7 @@ static const bad_case bad_cases[] = {
      "failures.horizon_hours: found 0, expected a number > 0"},
     /* explain */
     {"{" BASE ", \"explain\": {\"method\": \"shap\"}}", WF_ERR_CONFIG,
-     "explain.method: found \"shap\", expected \"kernelshap\", \"ig\" or \"both\""},
+     "explain.method: found \"shap\", expected \"kernelshap\", \"ig\", \"treeshap\" or \"both\""},
     {"{" BASE ", \"explain\": {\"groups\": \"segments:0\"}}", WF_ERR_CONFIG,
      "explain.groups: found \"segments:0\", expected \"channel\", \"segments:K\" (K >= 1), "
      "\"cell\", \"auto\" or \"hierarchy\""},

@@ -101,6 +101,20 @@ wf_status wf_audit_merge(const char *const *shard_dirs, int n, const wf_audit_op
  * or their k-means summary). `whyflag explain --config` uses it, so that an explanation from the
  * command line equals the audit's for the same window. settings: explain settings to draw with
  * (NULL: the config's); threads as in wf_audit_opts. */
+/* Tree-ensemble models and models without a gradient (issue 11): sets s->tree_model when
+ * TreeSHAP runs on this model (method "treeshap", or "both" on a tree ensemble) and
+ * s->ig_not_applicable (the reason) when the model has no gradient. t owns what they point to
+ * and must outlive the runs that use s; free it with wf_audit_trees_free. wf_audit_open does
+ * this for its own config. Method "treeshap" on a model that is not a tree ensemble: an error
+ * naming explain.method and the reason. */
+typedef struct wf_audit_trees {
+    struct wf_tree_model *tm;
+    char reason[WF_REASON_MAX];
+} wf_audit_trees;
+wf_status wf_audit_trees_setup(wf_explain_settings *s, const wf_model *m, int C, int T,
+                               wf_layout layout, wf_audit_trees *t, wf_error *err);
+void wf_audit_trees_free(wf_audit_trees *t);
+
 wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, int threads,
                               wf_background *bg, wf_error *err);
 

@@ -57,6 +57,18 @@ typedef enum wf_background_kind {
     WF_BACKGROUND_KMEANS = 2  /* weighted k-means summary of the run's windows */
 } wf_background_kind;
 
+/* TreeSHAP's output scale: the ensemble's raw margin (exact) or shap's rescaling to the
+ * probability (approximate, see wf_treeshap_explain_probability). */
+typedef enum wf_treeshap_output {
+    WF_TREESHAP_MARGIN = 0,
+    WF_TREESHAP_PROBABILITY = 1
+} wf_treeshap_output;
+
+/* do_treeshap values */
+#define WF_TREESHAP_OFF 0
+#define WF_TREESHAP_ON 1   /* method "treeshap": the model must be a tree ensemble */
+#define WF_TREESHAP_AUTO 2 /* method "both": TreeSHAP when the model is a tree ensemble */
+
 #define WF_NSAMPLES_AUTO (-1)  /* sample until converged or max_samples */
 #define WF_NSAMPLES_EXACT (-2) /* enumerate every coalition */
 
@@ -108,6 +120,13 @@ typedef struct wf_explain_settings {
      * exact Owen values over this tree of the players (see whyflag/explain_checks.h; its M must
      * equal the number of players, usually the channels). Borrowed, default NULL. */
     const struct wf_hierarchy *hierarchy;
+    /* TreeSHAP (issue 11) */
+    int do_treeshap;                        /* WF_TREESHAP_OFF / _ON / _AUTO (default AUTO) */
+    wf_treeshap_output treeshap_output;     /* default margin */
+    const struct wf_tree_model *tree_model; /* whyflag/trees.h: set by the caller when the model
+                                             * is a tree ensemble (borrowed), else NULL */
+    const char *ig_not_applicable;          /* why the model has no gradient (borrowed, from
+                                             * wf_model_differentiable), or NULL */
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */
@@ -146,6 +165,19 @@ typedef struct wf_ig_result {
     const char *surrogate; /* NULL for float models */
 } wf_ig_result;
 
+/* TreeSHAP values of one window (exact interventional Shapley values of the margin, or shap's
+ * approximate rescaling to the probability). */
+typedef struct wf_treeshap_result {
+    int M;
+    char **players; /* M names (owned) */
+    double base_value, f_x;
+    double *values; /* M, sum = f_x - base_value */
+    wf_treeshap_output output;
+    double efficiency_gap;
+} wf_treeshap_result;
+
+void wf_treeshap_result_free(wf_treeshap_result *r);
+
 typedef struct wf_explanation {
     int64_t window_index; /* index into the run's windows */
     double score;         /* model output f(x) (probability space) */
@@ -157,6 +189,17 @@ typedef struct wf_explanation {
     double agreement; /* Spearman rank correlation of KernelSHAP channel values and IG channel
                          sums; NaN when not computable (players are not channels, or one method
                          missing) */
+    int has_treeshap;
+    wf_treeshap_result treeshap;
+    /* TreeSHAP vs KernelSHAP, when both ran: max |difference| of the values when both explain
+     * the same quantity (KernelSHAP link logit_output on a logistic classifier's margin, or
+     * identity when the score is the margin; NaN otherwise), the Spearman rank correlation and
+     * the number of players whose values have the same sign. */
+    double ts_ks_max_diff, ts_ks_spearman;
+    int ts_ks_same_sign;
+    /* IG was asked for but the model has no gradient: 1 and the reason (borrowed). */
+    int ig_not_applicable;
+    const char *ig_reason;
 } wf_explanation;
 
 void wf_explanation_deinit(wf_explanation *e);
@@ -200,7 +243,8 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
  * (--method, --groups, ...). Each parses a string into s (or *out) and, on failure, returns
  * WF_ERR_CONFIG with a message "found X, expected Y" (the caller prefixes the key path or flag).
  */
-/* "kernelshap" | "ig" | "both" */
+/* "kernelshap" | "ig" | "treeshap" | "both" (KernelSHAP with IG, or with TreeSHAP for a
+ * tree-ensemble model) */
 wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err);
 /* "channel" | "segments:K" (K >= 1) | "cell" | "auto" | "hierarchy". Explicit groups come from
  * the config only. */
@@ -218,6 +262,8 @@ wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err);
 wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_error *err);
 /* "sample" | "file" | "kmeans" */
 wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
+/* "margin" | "probability" */
+wf_status wf_explain_parse_treeshap_output(const char *v, wf_treeshap_output *out, wf_error *err);
 /* Names of the enums, as the config spells them (for reports and results.json). */
 const char *wf_explain_method_name(const wf_explain_settings *s);
 /* "channel", "segments" (without its K), "cell", "explicit", "auto", "hierarchy" */
@@ -226,6 +272,9 @@ const char *wf_ig_rule_name(wf_ig_rule r);
 const char *wf_link_name(wf_link l);
 const char *wf_baseline_name(wf_baseline_kind b);
 const char *wf_background_name(wf_background_kind b);
+const char *wf_treeshap_output_name(wf_treeshap_output o);
+/* 1 when TreeSHAP runs with these settings (method "treeshap", or "both" with a tree model). */
+int wf_explain_uses_treeshap(const wf_explain_settings *s);
 
 #ifdef __cplusplus
 }

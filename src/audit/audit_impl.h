@@ -78,6 +78,7 @@ struct wf_audit {
     wf_explain_files files; /* the background/baseline files cfg.explain names, loaded once */
     wf_model *model;
     wf_predictor pred;
+    wf_audit_trees trees; /* the tree model for TreeSHAP, IG's not-applicable reason */
 };
 
 typedef struct wf_audit_run_opts {

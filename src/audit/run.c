@@ -107,6 +107,9 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
         st = wf_model_predictor_spec(a->model, a->cfg.log.n_channels, a->cfg.window.length, layout,
                                      a->cfg.model_output, output && *output ? "--output" : what,
                                      &a->pred, err);
+        if (!st)
+            st = wf_audit_trees_setup(&a->cfg.explain, a->model, a->cfg.log.n_channels,
+                                      a->cfg.window.length, layout, &a->trees, err);
     }
     if (st) {
         wf_audit_close(a);
@@ -120,6 +123,7 @@ void wf_audit_close(wf_audit *a) {
     if (!a)
         return;
     wf_predictor_deinit(&a->pred);
+    wf_audit_trees_free(&a->trees);
     wf_model_free(a->model);
     wf_config_deinit(&a->cfg);
     wf_explain_files_free(&a->files);

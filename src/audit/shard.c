@@ -22,7 +22,7 @@
 #include "core/fileio.h"
 
 #define MAGIC "WFSHARD1"
-#define FORMAT_VERSION 3 /* 2: the background's source windows; 3: drift accumulators */
+#define FORMAT_VERSION 4 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -107,6 +107,28 @@ static void put_window(bw *b, const wf_window *w) {
     put_i64(b, w->interpolated);
 }
 
+/* Issue 11: TreeSHAP values, their agreement with KernelSHAP, IG not applicable. */
+static void put_trees(bw *b, const wf_explanation *e) {
+    put_i64(b, e->has_treeshap);
+    if (e->has_treeshap) {
+        const wf_treeshap_result *t = &e->treeshap;
+        put_i64(b, t->M);
+        for (int p = 0; p < t->M; p++)
+            put_str(b, t->players[p]);
+        put_f64(b, t->base_value);
+        put_f64(b, t->f_x);
+        put_f64s(b, t->values, t->M);
+        put_i64(b, t->output);
+        put_f64(b, t->efficiency_gap);
+        put_f64(b, e->ts_ks_max_diff);
+        put_f64(b, e->ts_ks_spearman);
+        put_i64(b, e->ts_ks_same_sign);
+    }
+    put_i64(b, e->ig_not_applicable);
+    if (e->ig_not_applicable)
+        put_str(b, e->ig_reason);
+}
+
 static void put_expl(bw *b, const wf_explanation *e) {
     put_i64(b, e->window_index);
     put_f64(b, e->score);
@@ -148,6 +170,7 @@ static void put_expl(bw *b, const wf_explanation *e) {
         put_str(b, g->baseline);
         put_str(b, g->surrogate);
     }
+    put_trees(b, e);
 }
 
 wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_error *err) {
@@ -351,6 +374,36 @@ static int keep_string(wf_audit_part *pt, char *s) {
     return 0;
 }
 
+static void get_trees(br *b, wf_audit_part *pt, wf_explanation *e) {
+    int null;
+    e->ts_ks_max_diff = e->ts_ks_spearman = NAN;
+    e->has_treeshap = (int)get_range(b, 0, 1);
+    if (e->has_treeshap && !b->bad) {
+        wf_treeshap_result *t = &e->treeshap;
+        t->M = (int)get_range(b, 0, 1 << 24);
+        t->players = alloc_n(b, t->M, sizeof *t->players);
+        for (int p = 0; t->players && p < t->M && !b->bad; p++)
+            t->players[p] = get_strdup(b, &null);
+        t->base_value = get_f64(b);
+        t->f_x = get_f64(b);
+        t->values = alloc_n(b, t->M, sizeof *t->values);
+        if (t->values)
+            get_f64s(b, t->values, t->M);
+        t->output = (wf_treeshap_output)get_range(b, 0, 1);
+        t->efficiency_gap = get_f64(b);
+        e->ts_ks_max_diff = get_f64(b);
+        e->ts_ks_spearman = get_f64(b);
+        e->ts_ks_same_sign = (int)get_range(b, 0, 1 << 24);
+    }
+    e->ig_not_applicable = (int)get_range(b, 0, 1);
+    if (e->ig_not_applicable && !b->bad) {
+        char *s = get_strdup(b, &null);
+        e->ig_reason = s;
+        if (keep_string(pt, s))
+            b->bad = 1;
+    }
+}
+
 static void get_expl(br *b, wf_audit_part *pt, wf_explanation *e, int C, int T) {
     int null;
     e->window_index = get_range(b, 0, pt->ws.n - 1);
@@ -408,6 +461,7 @@ static void get_expl(br *b, wf_audit_part *pt, wf_explanation *e, int C, int T) 
         if (keep_string(pt, s))
             b->bad = 1;
     }
+    get_trees(b, pt, e);
 }
 
 wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err) {

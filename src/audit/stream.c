@@ -643,7 +643,7 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     s.threshold = cfg->threshold;
     s.seed = es->seed;
     s.include_flagged = es->background_include_flagged;
-    int need_bg = o->background_only || es->do_kernelshap ||
+    int need_bg = o->background_only || es->do_kernelshap || wf_explain_uses_treeshap(es) ||
                   (es->do_ig && (es->expected_gradients || es->baseline == WF_BASELINE_MEAN ||
                                  es->baseline == WF_BASELINE_MEDIAN));
     s.bg_from_data = need_bg && es->background != WF_BACKGROUND_FILE;

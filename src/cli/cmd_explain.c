@@ -1,5 +1,6 @@
 /*
- * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|both]
+ * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|treeshap|both]
+ *   [--treeshap-output margin|probability]
  *   [--background B.json] [--groups channel|segments:K|cell] [--nsamples N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
  *   [--ig-method gausslegendre|riemann_left|...] [--threads N] [--threshold X]
@@ -31,7 +32,8 @@
 
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
-    "  [--method kernelshap|ig|both] [--background B.json] [--groups channel|segments:K|cell]\n"   \
+    "  [--method kernelshap|ig|treeshap|both] [--treeshap-output margin|probability]\n"            \
+    "  [--background B.json] [--groups channel|segments:K|cell]\n"                                 \
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
@@ -69,6 +71,8 @@ static int apply_flag(wf_explain_settings *s, const char *a, const char *v) {
         st = wf_explain_parse_baseline(v, s, &err);
     } else if (!strcmp(a, "--steps")) {
         st = wf_explain_parse_steps(v, &s->steps, &err);
+    } else if (!strcmp(a, "--treeshap-output")) {
+        st = wf_explain_parse_treeshap_output(v, &s->treeshap_output, &err);
     } else if (!strcmp(a, "--ig-method")) {
         st = wf_explain_parse_ig_method(v, &s->ig_rule, &err);
     } else if (!strcmp(a, "--background")) {
@@ -101,8 +105,8 @@ int wf_cmd_explain(int argc, char **argv) {
     flag flags[64];
     int nflags = 0;
     static const char *const settings_flags[] = {
-        "--method",    "--groups",     "--nsamples", "--link",    "--baseline", "--steps",
-        "--ig-method", "--background", "--seed",     "--threads", NULL};
+        "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
+        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {
@@ -162,6 +166,8 @@ int wf_cmd_explain(int argc, char **argv) {
     memset(&p, 0, sizeof p);
     wf_background bg;
     memset(&bg, 0, sizeof bg);
+    wf_audit_trees trees;
+    memset(&trees, 0, sizeof trees);
     wf_explanation *ex = NULL;
     double *scores = NULL;
     uint8_t *flagged = NULL;
@@ -191,7 +197,8 @@ int wf_cmd_explain(int argc, char **argv) {
     double t0 = wf_now_seconds();
     if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
         wf_model_check_windows(m, &ws, model, wpath, &err) ||
-        wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err)) {
+        wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err) ||
+        wf_audit_trees_setup(&s, m, ws.C, ws.T, layout, &trees, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
@@ -205,9 +212,9 @@ int wf_cmd_explain(int argc, char **argv) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
-    int need_bg =
-        s.do_kernelshap || (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
-                                        s.baseline == WF_BASELINE_MEDIAN));
+    int need_bg = s.do_kernelshap || wf_explain_uses_treeshap(&s) ||
+                  (s.do_ig && (s.expected_gradients || s.baseline == WF_BASELINE_MEAN ||
+                               s.baseline == WF_BASELINE_MEDIAN));
     if (au && need_bg) {
         /* The run's background, drawn from the config's log exactly as `whyflag audit` draws
          * it, so that the values equal the audit's for the same window. */
@@ -293,6 +300,7 @@ done:
     free(flagged);
     wf_background_deinit(&bg);
     wf_predictor_deinit(&p);
+    wf_audit_trees_free(&trees);
     wf_windows_free(&ws);
     wf_model_free(m);
     wf_explain_files_free(&files);

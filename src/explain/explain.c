@@ -14,6 +14,7 @@
 #include "core/threads.h"
 #include "explain/checks_impl.h"
 #include "explain/explain_impl.h"
+#include "whyflag/treeshap.h"
 
 #define KSHAP_BATCH 8192 /* rows per predict call */
 #define IG_BATCH_MAX 1024
@@ -23,7 +24,18 @@ void wf_explanation_deinit(wf_explanation *e) {
         return;
     wf_kshap_result_free(&e->kshap);
     wf_ig_result_free(&e->ig);
-    e->has_kshap = e->has_ig = 0;
+    wf_treeshap_result_free(&e->treeshap);
+    e->has_kshap = e->has_ig = e->has_treeshap = 0;
+}
+
+void wf_treeshap_result_free(wf_treeshap_result *r) {
+    if (!r)
+        return;
+    for (int m = 0; r->players && m < r->M; m++)
+        free(r->players[m]);
+    free(r->players);
+    free(r->values);
+    memset(r, 0, sizeof *r);
 }
 
 /* ---- Spearman rank correlation ---- */
@@ -105,8 +117,68 @@ typedef struct run_job {
     const wf_players *pl;
     const float *baseline; /* (C*T) IG baseline, NULL for EG */
     const char *baseline_name;
+    const wf_treeshap *ts; /* NULL unless TreeSHAP runs */
+    int ig_na;             /* IG asked for, the model has no gradient */
+    const char *ig_reason;
     wf_par par;
 } run_job;
+
+/* TreeSHAP of window x into r (players' names copied from pl). */
+static wf_status treeshap_window(const run_job *j, const float *x, wf_treeshap_result *r,
+                                 wf_error *err) {
+    int M = j->pl->M;
+    memset(r, 0, sizeof *r);
+    r->M = M;
+    r->output = j->s->treeshap_output;
+    r->values = calloc((size_t)M, sizeof *r->values);
+    r->players = calloc((size_t)M, sizeof *r->players);
+    if (!r->values || !r->players)
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory (TreeSHAP values)");
+    for (int m = 0; m < M; m++) {
+        const char *nm = j->pl->names ? j->pl->names[m] : NULL;
+        size_t len = nm ? strlen(nm) : 0;
+        if (nm && !(r->players[m] = malloc(len + 1)))
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory (TreeSHAP players)");
+        if (nm)
+            memcpy(r->players[m], nm, len + 1);
+    }
+    wf_status st =
+        r->output == WF_TREESHAP_PROBABILITY
+            ? wf_treeshap_explain_probability(j->ts, x, r->values, &r->f_x, &r->base_value, err)
+            : wf_treeshap_explain(j->ts, x, r->values, &r->f_x, &r->base_value, err);
+    if (st)
+        return st;
+    double sum = 0;
+    for (int m = 0; m < M; m++)
+        sum += r->values[m];
+    r->efficiency_gap = sum - (r->f_x - r->base_value);
+    return WF_OK;
+}
+
+/* TreeSHAP against KernelSHAP on one window (see wf_explanation). */
+static void treeshap_vs_kshap(const run_job *j, wf_explanation *e) {
+    const wf_kshap_result *k = &e->kshap;
+    const wf_treeshap_result *t = &e->treeshap;
+    e->ts_ks_max_diff = NAN;
+    e->ts_ks_spearman = NAN;
+    e->ts_ks_same_sign = 0;
+    if (k->M != t->M)
+        return;
+    int olink = wf_tree_model_output_link(j->s->tree_model);
+    int same_game =
+        t->output == WF_TREESHAP_MARGIN && ((olink == 1 && k->link == WF_LINK_LOGIT_OUTPUT) ||
+                                            (olink == 0 && k->link == WF_LINK_IDENTITY));
+    double md = 0;
+    for (int m = 0; m < t->M; m++) {
+        double d = fabs(k->values[m] - t->values[m]);
+        md = d > md ? d : md;
+        e->ts_ks_same_sign +=
+            (k->values[m] > 0) == (t->values[m] > 0) && (k->values[m] < 0) == (t->values[m] < 0);
+    }
+    if (same_game)
+        e->ts_ks_max_diff = md;
+    e->ts_ks_spearman = wf_spearman(k->values, t->values, t->M);
+}
 
 static void fail_window(wf_explanation *e, const wf_error *err, wf_status st) {
     wf_explanation_deinit(e);
@@ -131,7 +203,8 @@ static void run_worker(void *arg, int tid) {
     wf_status ist = WF_OK;
     if (s->do_kernelshap)
         ist = wf_coal_eval_init(&ce, j->p, j->bg, j->pl, s->link, 1, KSHAP_BATCH, &ierr);
-    if (!ist && s->do_ig) {
+    void *own_ctx = NULL;
+    if (!ist && s->do_ig && !j->ig_na) {
         int64_t mb = s->steps > 0 ? s->steps : s->max_steps;
         if (s->expected_gradients)
             mb = s->eg_samples;
@@ -139,6 +212,8 @@ static void run_worker(void *arg, int tid) {
             mb = IG_BATCH_MAX;
         ist = wf_ig_eval_init(&ie, j->p, s->max_steps, mb, &ierr);
     }
+    if (!ist && !ce.ctx && !ie.ctx) /* TreeSHAP alone, or IG not applicable: f(x) only */
+        ist = j->p->ctx_new(j->p->user, 1, &own_ctx, &ierr);
     size_t CT = (size_t)j->p->C * (size_t)j->p->T;
     for (int64_t k; (k = wf_par_next(&j->par)) >= 0;) {
         wf_explanation *e = &j->out[k];
@@ -156,7 +231,7 @@ static void run_worker(void *arg, int tid) {
          * run explains a window exactly as the whole run does. */
         wf_rng_init_stream(&rng, s->seed,
                            wf_window_key(j->ws->w[wi].turbine_id, j->ws->w[wi].start));
-        void *ctx = s->do_kernelshap ? ce.ctx : ie.ctx;
+        void *ctx = ce.ctx ? ce.ctx : ie.ctx ? ie.ctx : own_ctx;
         float y;
         wf_status st = j->p->predict(ctx, x, 1, &y, &err);
         if (!st && !isfinite(y))
@@ -172,7 +247,14 @@ static void run_worker(void *arg, int tid) {
                                      &e->kshap, &err);
             e->has_kshap = !st;
         }
-        if (!st && s->do_ig) {
+        if (!st && j->ts) {
+            st = treeshap_window(j, x, &e->treeshap, &err);
+            e->has_treeshap = !st;
+        }
+        if (!st && s->do_ig && j->ig_na) {
+            e->ig_not_applicable = 1;
+            e->ig_reason = j->ig_reason;
+        } else if (!st && s->do_ig) {
             if (s->expected_gradients)
                 st = wf_eg_window(&ie, x, j->bg, s->eg_samples, &rng, &e->ig, &err);
             else
@@ -195,10 +277,14 @@ static void run_worker(void *arg, int tid) {
         e->error[0] = 0;
         if (e->has_kshap && e->has_ig && j->pl->is_channels)
             e->agreement = wf_spearman(e->kshap.values, e->ig.channel_sums, j->pl->M);
+        if (e->has_kshap && e->has_treeshap)
+            treeshap_vs_kshap(j, e);
         (void)CT;
     }
     wf_coal_eval_free(&ce);
     wf_ig_eval_free(&ie);
+    if (own_ctx)
+        j->p->ctx_free(own_ctx);
 }
 
 wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
@@ -219,9 +305,16 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                             "the model takes windows of %d channels x %d steps, the windows "
                             "are %d x %d",
                             p->C, p->T, ws->C, ws->T);
-    int need_bg = s->do_kernelshap ||
-                  (s->do_ig && (s->expected_gradients || s->baseline == WF_BASELINE_MEAN ||
-                                s->baseline == WF_BASELINE_MEDIAN));
+    int use_ts = wf_explain_uses_treeshap(s);
+    if (use_ts && !s->tree_model)
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "explain.method \"treeshap\": the model is not a tree ensemble "
+                            "(TreeSHAP explains ai.onnx.ml TreeEnsemble models only)");
+    int ig_na = s->do_ig && !p->grad;
+    int need_bg = s->do_kernelshap || use_ts ||
+                  (s->do_ig && !ig_na &&
+                   (s->expected_gradients || s->baseline == WF_BASELINE_MEAN ||
+                    s->baseline == WF_BASELINE_MEDIAN));
     if (need_bg && (!bg || bg->n < 1))
         return wf_error_set(err, WF_ERR_INVALID, "KernelSHAP and the %s baseline need a background",
                             wf_baseline_name(s->baseline));
@@ -252,7 +345,11 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
     memset(&pl, 0, sizeof pl);
     float *base = NULL;
     wf_status st = WF_OK;
-    if (s->do_kernelshap)
+    wf_treeshap *ts = NULL;
+    j.ig_na = ig_na;
+    j.ig_reason = s->ig_not_applicable ? s->ig_not_applicable
+                                       : "the model gives no gradient with respect to its input";
+    if (s->do_kernelshap || use_ts)
         st = wf_players_build(s, ws->C, ws->T, ws->channels, &pl, err);
     if (!st && s->do_kernelshap && s->hierarchy) {
         st = wf_hierarchy_check(s->hierarchy, err);
@@ -262,7 +359,14 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                               s->hierarchy->M, pl.M);
     }
     j.pl = &pl;
-    if (!st && s->do_ig && !s->expected_gradients) {
+    if (!st && use_ts) {
+        st = wf_treeshap_new(s->tree_model, bg->x, bg->weight, bg->n, pl.M, pl.start, pl.cells, &ts,
+                             err);
+        if (st)
+            wf_error_prefix(err, "TreeSHAP: ");
+        j.ts = ts;
+    }
+    if (!st && s->do_ig && !ig_na && !s->expected_gradients) {
         base = malloc(sizeof(float) * (size_t)ws->C * (size_t)ws->T);
         if (!base)
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -293,6 +397,7 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
         wf_par_run(&j.par, s->threads, run_worker, &j);
     }
     free(base);
+    wf_treeshap_free(ts);
     wf_players_free(&pl);
     return st;
 }
@@ -377,7 +482,7 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
         else
             ADD("Values are in the model's score units (identity link). ");
     }
-    if (s->do_ig) {
+    if (s->do_ig && !s->ig_not_applicable) {
         static const char *rules[] = {"Gauss-Legendre", "left Riemann", "right Riemann",
                                       "midpoint Riemann",
                                       "trapezoid (captum's weights: both ends halved)"};
@@ -413,7 +518,35 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             "while f(x) and f(baseline) are the quantized model's real outputs, so the gap shows "
             "how well the surrogate explains the deployed model. ");
     }
-    if (s->do_kernelshap && s->do_ig && s->groups == WF_GROUPS_CHANNEL)
+    if (wf_explain_uses_treeshap(s)) {
+        ADD("TreeSHAP (exact, interventional): the model is a tree ensemble, so its Shapley "
+            "values are computed exactly from the trees (no sampling) for the same players and "
+            "the same background as KernelSHAP: a coalition's value is the weighted mean over "
+            "the background windows of the ensemble's output with the coalition's cells taken "
+            "from the window and the rest from the background window. ");
+        if (s->tree_model)
+            ADD("They explain the ensemble's %s; they add up to the window's margin minus the "
+                "background's mean margin. ",
+                wf_tree_model_margin_name(s->tree_model));
+        if (s->treeshap_output == WF_TREESHAP_PROBABILITY)
+            ADD("Reported on the probability scale with shap's rescaling (per background "
+                "window, the margin values scaled by the change in probability over the change "
+                "in margin): these add up to the probability minus the base probability but "
+                "are approximate, not the Shapley values of the probability. ");
+        else
+            ADD("Reported on the margin (exact); the score is a monotone map of the margin, "
+                "so the ranking of the channels is the same on either scale. ");
+        if (s->do_kernelshap)
+            ADD("Agreement: when KernelSHAP explains the same margin (link logit_output on a "
+                "logistic classifier, identity when the score is the margin) the report shows "
+                "the largest absolute difference between the two; otherwise the Spearman "
+                "correlation of their ranks and how many signs agree, KernelSHAP being on the "
+                "score and TreeSHAP on the margin. ");
+    }
+    if (s->do_ig && s->ig_not_applicable)
+        ADD("Integrated Gradients does not apply: the model's score has no gradient (%s). ",
+            s->ig_not_applicable);
+    if (s->do_kernelshap && s->do_ig && s->groups == WF_GROUPS_CHANNEL && !s->ig_not_applicable)
         ADD("Agreement: Spearman rank correlation between the KernelSHAP channel values and the "
             "IG channel sums. ");
     ADD("Random seed: %llu (each window its own stream, so results do not depend on the number "

@@ -31,6 +31,8 @@ void wf_explain_settings_default(wf_explain_settings *s) {
     s->eg_samples = 200;
     s->seed = 0;
     s->threads = 0;
+    s->do_treeshap = WF_TREESHAP_AUTO;
+    s->treeshap_output = WF_TREESHAP_MARGIN;
 }
 
 void wf_explain_settings_deinit(wf_explain_settings *s) {
@@ -66,20 +68,25 @@ static int parse_pos_int(const char *v, int64_t *out) {
     return 0;
 }
 
+/* The one table of methods: name, KernelSHAP, IG, TreeSHAP. */
+static const struct {
+    const char *name;
+    int kshap, ig, tshap;
+} method_table[] = {{"kernelshap", 1, 0, WF_TREESHAP_OFF},
+                    {"ig", 0, 1, WF_TREESHAP_OFF},
+                    {"treeshap", 0, 0, WF_TREESHAP_ON},
+                    {"both", 1, 1, WF_TREESHAP_AUTO}};
+#define N_METHODS ((int)(sizeof method_table / sizeof method_table[0]))
+
 wf_status wf_explain_parse_method(const char *v, wf_explain_settings *s, wf_error *err) {
-    if (v && !strcmp(v, "kernelshap")) {
-        s->do_kernelshap = 1;
-        s->do_ig = 0;
-    } else if (v && !strcmp(v, "ig")) {
-        s->do_kernelshap = 0;
-        s->do_ig = 1;
-    } else if (v && !strcmp(v, "both")) {
-        s->do_kernelshap = 1;
-        s->do_ig = 1;
-    } else {
-        return bad(err, v, "\"kernelshap\", \"ig\" or \"both\"");
-    }
-    return WF_OK;
+    for (int i = 0; v && i < N_METHODS; i++)
+        if (!strcmp(v, method_table[i].name)) {
+            s->do_kernelshap = method_table[i].kshap;
+            s->do_ig = method_table[i].ig;
+            s->do_treeshap = method_table[i].tshap;
+            return WF_OK;
+        }
+    return bad(err, v, "\"kernelshap\", \"ig\", \"treeshap\" or \"both\"");
 }
 
 wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_error *err) {
@@ -128,6 +135,7 @@ static const char *const rule_names[] = {"gausslegendre", "riemann_left", "riema
                                          "riemann_middle", "riemann_trapezoid"};
 static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
 static const char *const background_names[] = {"sample", "file", "kmeans"};
+static const char *const treeshap_output_names[] = {"margin", "probability"};
 
 static int lookup(const char *v, const char *const *names, int n) {
     for (int i = 0; v && i < n; i++)
@@ -191,10 +199,27 @@ wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf
     return WF_OK;
 }
 
+wf_status wf_explain_parse_treeshap_output(const char *v, wf_treeshap_output *out, wf_error *err) {
+    int i = lookup(v, treeshap_output_names, 2);
+    if (i < 0)
+        return bad(err, v, "\"margin\" or \"probability\"");
+    *out = (wf_treeshap_output)i;
+    return WF_OK;
+}
+
 const char *wf_explain_method_name(const wf_explain_settings *s) {
+    for (int i = 0; i < N_METHODS; i++)
+        if (s->do_kernelshap == method_table[i].kshap && s->do_ig == method_table[i].ig &&
+            s->do_treeshap == method_table[i].tshap)
+            return method_table[i].name;
+    /* older callers set only the first two */
     if (s->do_kernelshap && s->do_ig)
         return "both";
-    return s->do_kernelshap ? "kernelshap" : s->do_ig ? "ig" : "none";
+    return s->do_kernelshap ? "kernelshap" : s->do_ig ? "ig" : s->do_treeshap ? "treeshap" : "none";
+}
+
+const char *wf_treeshap_output_name(wf_treeshap_output o) {
+    return (int)o >= 0 && (int)o < 2 ? treeshap_output_names[o] : "unknown";
 }
 
 const char *wf_groups_name(const wf_explain_settings *s) {
@@ -229,4 +254,9 @@ const char *wf_baseline_name(wf_baseline_kind b) {
 
 const char *wf_background_name(wf_background_kind b) {
     return (int)b >= 0 && (int)b < 3 ? background_names[b] : "unknown";
+}
+
+int wf_explain_uses_treeshap(const wf_explain_settings *s) {
+    return s->do_treeshap == WF_TREESHAP_ON ||
+           (s->do_treeshap == WF_TREESHAP_AUTO && s->tree_model != NULL);
 }

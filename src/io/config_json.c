@@ -437,18 +437,21 @@ static wf_status limit(ctx *c, const char *key, int64_t v, int64_t lim, const ch
 
 static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
                                wf_explain_settings *s) {
+    /* clang-format off */
     static const char *const keys[] = {
         "method",  "groups",     "nsamples",           "max_samples", "convergence",
         "link",    "background", "ig_method",          "steps",       "max_steps",
         "tol",     "baseline",   "expected_gradients", "eg_samples",  "seed",
-        "threads", NULL};
+        "threads", "treeshap_output", NULL};
+    /* clang-format on */
     wf_status st;
     if ((st = need_object(c, e, "explain")) || (st = check_keys(c, e, "explain", keys)))
         return st;
     const cJSON *v;
     if ((v = item(e, "method"))) {
         if (!cJSON_IsString(v))
-            return expect(c, "explain.method", v, "\"kernelshap\", \"ig\" or \"both\"");
+            return expect(c, "explain.method", v,
+                          "\"kernelshap\", \"ig\", \"treeshap\" or \"both\"");
         if ((st =
                  prefixed(c, wf_explain_parse_method(v->valuestring, s, c->err), "explain.method")))
             return st;
@@ -490,6 +493,14 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
             return expect(c, "explain.link", v, "\"identity\", \"logit\" or \"logit_output\"");
         if ((st = prefixed(c, wf_explain_parse_link(v->valuestring, &s->link, c->err),
                            "explain.link")))
+            return st;
+    }
+    if ((v = item(e, "treeshap_output"))) {
+        if (!cJSON_IsString(v))
+            return expect(c, "explain.treeshap_output", v, "\"margin\" or \"probability\"");
+        if ((st = prefixed(
+                 c, wf_explain_parse_treeshap_output(v->valuestring, &s->treeshap_output, c->err),
+                 "explain.treeshap_output")))
             return st;
     }
     if ((v = item(e, "background"))) {

@@ -64,6 +64,14 @@ int wf_an_channel_attr(const wf_analysis *a, const wf_explanation *e, double *ou
             out[c] = e->ig.channel_sums[c];
         return 1;
     }
+    if (e->has_treeshap && e->treeshap.M == a->C && e->treeshap.players) { /* TreeSHAP alone */
+        for (int c = 0; c < a->C; c++)
+            if (!e->treeshap.players[c] || strcmp(e->treeshap.players[c], wf_an_channel(a, c)))
+                return 0;
+        for (int c = 0; c < a->C; c++)
+            out[c] = e->treeshap.values[c];
+        return 1;
+    }
     return 0;
 }
 

@@ -480,7 +480,8 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     double bx = WX(k->base_value), fxx = WX(k->f_x);
     int base_right = bx > fxx; /* put the two labels on the outer sides so they never collide */
     text(&ch, bx + (base_right ? 2 : -2), ytop - 6, lab, 7.5, base_right ? 0 : 1, 0, 0, 0);
-    snprintf(lab, sizeof lab, "score %s", wf_fmt_score(k->f_x, num));
+    snprintf(lab, sizeof lab, "%s %s", k->link != WF_LINK_IDENTITY ? "log-odds" : "score",
+             wf_fmt_score(k->f_x, num));
     rgb(cr, 0x000000);
     int fx_left = base_right || fxx + 2 + text_w(&ch, lab, 7.5, 1) > w_pt - 2; /* keep it in */
     text(&ch, fxx + (fx_left ? -2 : 2), ytop - 14, lab, 7.5, fx_left ? 1 : 0, 0, 1, 0);
@@ -488,9 +489,10 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
     double lx = 12, ly = 10;
     lx = legend_item(&ch, lx, ly, 0, COL_POS, 1, "raises the score");
     lx = legend_item(&ch, lx, ly, 0, COL_NEG, 1, "lowers the score");
-    lx = legend_item(&ch, lx, ly, 2, 0x111111, 1,
-                     "95% interval (\xc2\xb1"
-                     "1.96 SE)");
+    if (k->std_err) /* TreeSHAP's exact values have none */
+        lx = legend_item(&ch, lx, ly, 2, 0x111111, 1,
+                         "95% interval (\xc2\xb1"
+                         "1.96 SE)");
     if (isfinite(thr))
         legend_item(&ch, lx, ly, 1, 0xe67e22, 1, "alarm threshold");
 #undef WX

@@ -262,6 +262,7 @@ static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
         st = pdf_tpl_paragraphs(p, sec, "text", 9.5, err);
     if (st)
         return st;
+    pdf_methods_trees(p); /* tree-ensemble models (pdf_trees.c) */
     char *buf = malloc(8192);
     if (!buf)
         return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (methods)");

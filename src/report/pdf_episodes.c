@@ -60,6 +60,7 @@ static void checks_table(pdf_ctx *p, const wf_explanation *x) {
         const char *r3[] = {"IG completeness delta", v, m};
         pdf_table_row(p, &t, r3);
     }
+    pdf_treeshap_checks(p, &t, x);
     const wf_why *y = wf_an_why(p->a, x->window_index);
     if (y && y->agreement.n > 0) { /* the agreement of the two methods, as the why rule reads it */
         const wf_agreement *g = &y->agreement;
@@ -124,7 +125,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
              wf_fmt_score(score, s1), score >= p->r->threshold ? "\xe2\x89\xa5" : "<",
              wf_fmt_score(p->r->threshold, s2));
     pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
-    if (!x || x->status != WF_OK || (!x->has_kshap && !x->has_ig)) {
+    if (!x || x->status != WF_OK || (!x->has_kshap && !x->has_ig && !x->has_treeshap)) {
         snprintf(buf, sizeof buf, "This window was not explained%s%s.", x ? ": " : "",
                  x ? x->error : "");
         pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW, buf);
@@ -143,7 +144,10 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         pdf_paragraph(p, p->bold, 9, PDF_ML, PDF_TW, note);
     pdf_drift_window_line(p, wi); /* "vibration_rms is higher than anything in ..." */
     wf_png png = {0};
-    if (x->has_kshap) {
+    if (x->has_treeshap) { /* tree models: TreeSHAP's exact values draw the waterfall */
+        if ((st = pdf_treeshap_waterfall(p, x, err)))
+            return st;
+    } else if (x->has_kshap) {
         double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
@@ -156,6 +160,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         if (st)
             return st;
     }
+    pdf_ig_not_applicable(p, x);
     if (x->has_ig) {
         double h = fmin(42 + 11 * a->C, 600);
         pdf_ensure(p, h + 16);

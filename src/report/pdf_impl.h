@@ -100,4 +100,10 @@ void pdf_drift_window_line(pdf_ctx *p, int64_t wi);
 /* libharu error -> wf_error. */
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
 
+/* Tree-ensemble models, models without a gradient (pdf_trees.c, issue 11). */
+wf_status pdf_treeshap_waterfall(pdf_ctx *p, const wf_explanation *x, wf_error *err);
+void pdf_ig_not_applicable(pdf_ctx *p, const wf_explanation *x);
+void pdf_treeshap_checks(pdf_ctx *p, pdf_table *t, const wf_explanation *x);
+void pdf_methods_trees(pdf_ctx *p);
+
 #endif

@@ -23,6 +23,12 @@
  *                     "converged", "link", "efficiency_gap"},
  *      "ig": {"method", "expected_gradients", "steps", "converged", "baseline", "values" [C][T],
  *             "channel_sums" [C], "f_x", "f_baseline", "delta", "surrogate"},
+ *      "treeshap": {"players", "base_value", "f_x", "values", "output" ("margin" |
+ *                   "probability"), "variant" ("interventional"), "exact", "efficiency_gap"}
+ *                                                   (tree-ensemble models, issue 11)
+ *      "ig": {"status": "not_applicable", "reason"}   (a model without a gradient)
+ *      "treeshap_vs_kernelshap": {"compared" ("values": both explain the margin | "ranks"),
+ *                   "max_abs_difference" | null, "spearman", "same_sign", "players"},
  *      "agreement": number | null (or an object, see results_checks.c), "why", "values",
  *      "dependence_note"?, "top_channel": the channel raising the score most}],
  *   "dependence": {...} (the background's channels, see results_checks.c; audit)
@@ -162,9 +168,53 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
     wf_jw_kbool(w, "expected_gradients", s->expected_gradients);
     if (s->expected_gradients)
         wf_jw_kint(w, "eg_samples", s->eg_samples);
+    if (wf_explain_uses_treeshap(s))
+        wf_jw_kstr(w, "treeshap_output", wf_treeshap_output_name(s->treeshap_output));
     wf_jw_key(w, "seed");
     wf_jw_int(w, (int64_t)s->seed);
     wf_jw_obj_end(w);
+}
+
+/* Issue 11: "treeshap" (shaped as "kernelshap"), "ig" when not applicable, and
+ * "treeshap_vs_kernelshap" when both ran. Written only for what ran, so runs without a tree
+ * model write what they always did. */
+static void write_treeshap(wf_jw *w, const wf_explanation *e) {
+    if (e->has_treeshap) {
+        const wf_treeshap_result *t = &e->treeshap;
+        wf_jw_key(w, "treeshap");
+        wf_jw_obj_begin(w);
+        wf_jw_key(w, "players");
+        wf_jw_arr_begin(w);
+        for (int m = 0; m < t->M; m++)
+            wf_jw_str(w, t->players ? t->players[m] : NULL);
+        wf_jw_arr_end(w);
+        wf_jw_kdouble(w, "base_value", t->base_value);
+        wf_jw_kdouble(w, "f_x", t->f_x);
+        wf_jw_key(w, "values");
+        wf_jw_double_array(w, t->values, (size_t)t->M);
+        wf_jw_kstr(w, "output", wf_treeshap_output_name(t->output));
+        wf_jw_kstr(w, "variant", "interventional");
+        wf_jw_kbool(w, "exact", t->output == WF_TREESHAP_MARGIN);
+        wf_jw_kdouble(w, "efficiency_gap", t->efficiency_gap);
+        wf_jw_obj_end(w);
+    }
+    if (e->ig_not_applicable && !e->has_ig) {
+        wf_jw_key(w, "ig");
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "status", "not_applicable");
+        wf_jw_kstr(w, "reason", e->ig_reason ? e->ig_reason : "the model has no gradient");
+        wf_jw_obj_end(w);
+    }
+    if (e->has_treeshap && e->has_kshap) {
+        wf_jw_key(w, "treeshap_vs_kernelshap");
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "compared", isnan(e->ts_ks_max_diff) ? "ranks" : "values");
+        kdouble_or_null(w, "max_abs_difference", e->ts_ks_max_diff);
+        kdouble_or_null(w, "spearman", e->ts_ks_spearman);
+        wf_jw_kint(w, "same_sign", e->ts_ks_same_sign);
+        wf_jw_kint(w, "players", e->treeshap.M);
+        wf_jw_obj_end(w);
+    }
 }
 
 static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanation *e) {
@@ -224,6 +274,7 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
         wf_jw_kstr(w, "surrogate", g->surrogate);
         wf_jw_obj_end(w);
     }
+    write_treeshap(w, e);
     wf_results_json_window_checks(w, a, e); /* "agreement", "why", "values", ... */
     int top = wf_an_top_channel(a, e);
     wf_jw_kstr(w, "top_channel", top >= 0 ? wf_an_channel(a, top) : NULL);

@@ -960,6 +960,25 @@ static int64_t gcd64(int64_t a, int64_t b) {
     return a;
 }
 
+double wf_drift_ks_pvalue(double d, size_t na, size_t nb, wf_status *status) {
+    if (status) {
+        *status = WF_OK;
+    }
+    /* scipy: m, n = sorted([float(n1), float(n2)], reverse=True); en = m*n/(m+n);
+     * kstwo.sf(d, np.round(en)); np.round rounds half to even, as rint does by default. */
+    double m = (double)(na > nb ? na : nb), n = (double)(na > nb ? nb : na);
+    double en = m * n / (m + n);
+    double nr = rint(en);
+    if (!(nr >= 1) || nr > 2147483647.0) {
+        return NAN; /* kstwo's shape n must be an integer >= 1 */
+    }
+    double p = wf_drift_kstwo_sf((int)nr, d);
+    if (isnan(p) && !isnan(d) && status) {
+        *status = WF_ERR_NOMEM; /* the only other way to NaN: a scratch allocation failed */
+    }
+    return p;
+}
+
 double wf_drift_ks_pvalue_auto(double d, size_t na, size_t nb, wf_status *status) {
     if (status) {
         *status = WF_OK;

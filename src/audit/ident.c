@@ -1,9 +1,11 @@
 /*
- * The identity of an audit run: the SHA-256 of every input and the tool's version. Every shard
- * records it, and merge refuses shards whose identities differ.
+ * The identity of an audit run (the SHA-256 of every input and the tool's version: every shard
+ * records it, and merge refuses shards whose identities differ) and of a shard (the turbines it
+ * owns).
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,3 +35,18 @@ wf_status wf_audit_ident_compute(const wf_config *cfg, wf_audit_ident *id, wf_er
         st = wf_sha256_file_hex(cfg->explain.baseline_path, id->baseline, err);
     return st;
 }
+
+/* ---------------------------------------------------------------- ownership */
+
+static int cmp_id(const void *a, const void *b) {
+    return strcmp((const char *)a, (const char *)b);
+}
+
+int wf_audit_part_owns(const wf_audit_part *pt, const char *id) {
+    if (pt->shard_n <= 1)
+        return 1;
+    const char *base = (const char *)pt->turbines;
+    const char *hit = bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
+    return hit && pt->turbine_shard[(hit - base) / (ptrdiff_t)sizeof *pt->turbines] == pt->shard_k;
+}
+

@@ -64,18 +64,6 @@ typedef struct stream {
 
 /* ---------------------------------------------------------------- ownership */
 
-static int cmp_id(const void *a, const void *b) {
-    return strcmp((const char *)a, (const char *)b);
-}
-
-int wf_audit_part_owns(const wf_audit_part *pt, const char *id) {
-    if (pt->shard_n <= 1)
-        return 1;
-    const char *base = (const char *)pt->turbines;
-    const char *hit = bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
-    return hit && pt->turbine_shard[(hit - base) / (ptrdiff_t)sizeof *pt->turbines] == pt->shard_k;
-}
-
 static int owned(const stream *s, const char *id) {
     return !s->o->background_only && wf_audit_part_owns(s->part, id);
 }

@@ -6,7 +6,9 @@
  * ratio. Run by hand; for before/after comparisons on a loaded machine run it under
  * `valgrind --tool=callgrind` (instruction counts) as tests/bench/README.md says.
  *
- * usage: bench_int8 [windows]   (windows for KernelSHAP, default 8; IG uses 5x as many)
+ * usage: bench_int8 [windows [method [model]]]   (windows for KernelSHAP, default 8; IG uses 5x
+ *   as many; method 0 KernelSHAP, 1 IG 50 steps, 2 IG adaptive, model 0 float, 1 int8: only
+ *   those, for instruction counts under callgrind)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
     int nk = argc > 1 ? atoi(argv[1]) : 8;
     if (nk < 1)
         nk = 1;
+    int only_m = argc > 2 ? atoi(argv[2]) : -1, only_model = argc > 3 ? atoi(argv[3]) : -1;
     const char *paths[2] = {WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx",
                             WF_SOURCE_DIR "/samples/aurora_int8.onnx"};
     const char *names[2] = {"float mlp", "int8 mlp"};
@@ -48,6 +51,8 @@ int main(int argc, char **argv) {
     double ms[2][3];
     const char *methods[3] = {"KernelSHAP 8 groups exact", "IG 50 steps", "IG adaptive"};
     for (int mi = 0; mi < 2; mi++) {
+        if (only_model >= 0 && mi != only_model)
+            continue;
         wf_model *m;
         wf_predictor p;
         if (wf_model_load(paths[mi], &m, &err) ||
@@ -56,6 +61,9 @@ int main(int argc, char **argv) {
             return 1;
         }
         for (int ci = 0; ci < 3; ci++) {
+            ms[mi][ci] = 0;
+            if (only_m >= 0 && ci != only_m)
+                continue;
             int n = ci == 0 ? nk : 5 * nk;
             if (n > ws.n)
                 n = (int)ws.n;
@@ -86,7 +94,7 @@ int main(int argc, char **argv) {
         wf_predictor_deinit(&p);
         wf_model_free(m);
     }
-    for (int ci = 0; ci < 3; ci++)
+    for (int ci = 0; ci < 3 && only_m < 0 && only_model < 0; ci++)
         printf("int8/float %-28s %6.2fx\n", methods[ci], ms[1][ci] / ms[0][ci]);
     wf_background_deinit(&bg);
     wf_windows_free(&ws);

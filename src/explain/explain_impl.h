@@ -111,7 +111,6 @@ typedef struct wf_ig_eval {
     int64_t max_batch;
     float *xbuf, *ybuf, *gbuf; /* (max_batch, C*T), (max_batch), (max_batch, C*T) */
     double *acc;               /* (C*T) */
-    double *alphas, *weights;  /* (max_steps) quadrature workspace */
     int max_steps;
     /* Quadrature nodes computed once per (rule, step count) and kept for the eval's life (the
      * eval is per thread, so no lock; the same function fills them, so values are identical). */

@@ -96,8 +96,6 @@ void wf_ig_eval_free(wf_ig_eval *ev) {
     free(ev->ybuf);
     free(ev->gbuf);
     free(ev->acc);
-    free(ev->alphas);
-    free(ev->weights);
     for (int i = 0; i < ev->n_qcache; i++)
         free(ev->qcache[i].alphas);
     memset(ev, 0, sizeof *ev);
@@ -127,9 +125,7 @@ wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, 
     ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
     ev->acc = malloc(sizeof(double) * CT);
     ev->max_steps = max_steps * 2;
-    ev->alphas = malloc(sizeof(double) * (size_t)max_steps * 2);
-    ev->weights = malloc(sizeof(double) * (size_t)max_steps * 2);
-    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || !ev->alphas || !ev->weights) {
+    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc) {
         wf_ig_eval_free(ev);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory for IG batches");
     }

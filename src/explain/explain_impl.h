@@ -111,8 +111,14 @@ typedef struct wf_ig_eval {
     int64_t max_batch;
     float *xbuf, *ybuf, *gbuf; /* (max_batch, C*T), (max_batch), (max_batch, C*T) */
     double *acc;               /* (C*T) */
-    double *alphas, *weights;  /* (max_steps) quadrature workspace */
     int max_steps;
+    /* Quadrature nodes computed once per (rule, step count) and kept for the eval's life (the
+     * eval is per thread, so no lock; the same function fills them, so values are identical). */
+    struct wf_ig_qcache {
+        int rule, n;
+        double *alphas, *weights; /* (n) each, one allocation */
+    } qcache[16];
+    int n_qcache;
 } wf_ig_eval;
 
 wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, int64_t max_batch,

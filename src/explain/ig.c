@@ -96,8 +96,8 @@ void wf_ig_eval_free(wf_ig_eval *ev) {
     free(ev->ybuf);
     free(ev->gbuf);
     free(ev->acc);
-    free(ev->alphas);
-    free(ev->weights);
+    for (int i = 0; i < ev->n_qcache; i++)
+        free(ev->qcache[i].alphas);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -125,9 +125,7 @@ wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, 
     ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
     ev->acc = malloc(sizeof(double) * CT);
     ev->max_steps = max_steps * 2;
-    ev->alphas = malloc(sizeof(double) * (size_t)max_steps * 2);
-    ev->weights = malloc(sizeof(double) * (size_t)max_steps * 2);
-    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || !ev->alphas || !ev->weights) {
+    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc) {
         wf_ig_eval_free(ev);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory for IG batches");
     }
@@ -230,6 +228,37 @@ static void finish(wf_ig_result *out, const float *x, const float *xb, const dou
     out->delta = tot - (out->f_x - out->f_baseline);
 }
 
+/* The nodes and weights of `rule` with n points: from the eval's cache, computed on first use
+ * (wf_ig_quadrature is deterministic, so cached and fresh nodes are the same doubles). When the
+ * cache is full, computed into *own (malloc'd, the caller frees it). 0 when out of memory. */
+static int quadrature_nodes(wf_ig_eval *ev, wf_ig_rule rule, int n, const double **al,
+                            const double **wt, double **own) {
+    *own = NULL;
+    for (int i = 0; i < ev->n_qcache; i++)
+        if (ev->qcache[i].rule == (int)rule && ev->qcache[i].n == n) {
+            *al = ev->qcache[i].alphas;
+            *wt = ev->qcache[i].weights;
+            return 1;
+        }
+    double *buf = malloc(sizeof(double) * 2 * (size_t)n);
+    if (!buf)
+        return 0;
+    wf_ig_quadrature(rule, n, buf, buf + n);
+    *al = buf;
+    *wt = buf + n;
+    int cap = (int)(sizeof ev->qcache / sizeof ev->qcache[0]);
+    if (ev->n_qcache < cap) {
+        struct wf_ig_qcache *c = &ev->qcache[ev->n_qcache++];
+        c->rule = (int)rule;
+        c->n = n;
+        c->alphas = buf;
+        c->weights = buf + n;
+    } else {
+        *own = buf;
+    }
+    return 1;
+}
+
 wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_rule rule, int steps,
                        int max_steps, double tol, wf_ig_result *out, wf_error *err) {
     const wf_predictor *p = ev->p;
@@ -250,27 +279,16 @@ wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_ru
     double prev_delta = NAN;
     int calm = 0; /* consecutive doublings that moved a surrogate's gap by < tol / 2 */
     while (!st) {
-        double *al = ev->alphas, *wt = ev->weights;
-        if (n > ev->max_steps) { /* more nodes than the workspace holds */
-            al = malloc(sizeof(double) * (size_t)n);
-            wt = malloc(sizeof(double) * (size_t)n);
-        }
-        if (!al || !wt) {
-            if (al != ev->alphas)
-                free(al);
-            if (wt != ev->weights)
-                free(wt);
+        const double *al = NULL, *wt = NULL;
+        double *own = NULL;
+        if (!quadrature_nodes(ev, rule, n, &al, &wt, &own)) {
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             break;
         }
-        wf_ig_quadrature(rule, n, al, wt);
         int got = 0;
         st = integrate(ev, x, xb, al, wt, n, have_f ? NULL : &out->f_x,
                        have_f ? NULL : &out->f_baseline, &got, err);
-        if (al != ev->alphas)
-            free(al);
-        if (wt != ev->weights)
-            free(wt);
+        free(own);
         if (!st && !have_f && !got) {
             st = predict1(ev, x, &out->f_x, err);
             if (!st)

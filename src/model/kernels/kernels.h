@@ -293,6 +293,15 @@ void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, 
 void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
                      size_t inner);
 
+/* The scalar references of wf_k_quantize and wf_k_dequantize (per element: rintf, a type switch
+ * per read and write). The two above are loops the compiler vectorises, bit-identical to these
+ * on every input (kernels_quant_fast.c says why; tests/test_kernels_quant_fast.c checks ties,
+ * saturation, NaN, infinities and large values). */
+void wf_k_quantize_ref(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
+                       size_t inner);
+void wf_k_dequantize_ref(float *y, const void *x, const wf_k_qparam *q, size_t outer,
+                         size_t axis_len, size_t inner);
+
 /* A QuantizeLinear -> DequantizeLinear pair in float (what the QDQ graph computes):
  *   y = (float)(saturate(rint(x / scale) + zp) - zp) * scale
  * and, when mask != NULL, the straight-through-estimator mask: mask[e] = 1 where

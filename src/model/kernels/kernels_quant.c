@@ -77,8 +77,8 @@ static int32_t quant1(float x, float scale, int32_t zp, int lo, int hi, int *ins
     return (int32_t)v;
 }
 
-void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
-                   size_t inner) {
+void wf_k_quantize_ref(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
+                       size_t inner) {
     int lo = qmin_of(q->type);
     int hi = qmax_of(q->type);
     size_t e = 0;
@@ -94,8 +94,8 @@ void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, 
     }
 }
 
-void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
-                     size_t inner) {
+void wf_k_dequantize_ref(float *y, const void *x, const wf_k_qparam *q, size_t outer,
+                         size_t axis_len, size_t inner) {
     size_t e = 0;
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++) {

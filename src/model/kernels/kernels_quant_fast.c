@@ -1,0 +1,89 @@
+/*
+ * QuantizeLinear and DequantizeLinear as loops a compiler vectorises (SSE2 baseline: no rintf
+ * call, no type switch per element), bit-identical to the scalar references wf_k_quantize_ref and
+ * wf_k_dequantize_ref in kernels_quant.c.
+ *
+ * Quantize, per element, with y = x / scale in float32 as the reference:
+ *  - rounding half to even without rintf: for |y| < 2^23, (|y| + 2^23) - 2^23 lies in
+ *    [2^23, 2^24) before the subtraction, where float32 spacing is exactly 1, so the addition
+ *    rounds |y| to an integer under the default rounding mode (half to even), as rintf does; the
+ *    subtraction is exact; the sign is put back (rint is odd). |y| >= 2^23 is already an integer
+ *    (rintf(y) == y), as are the infinities.
+ *  - saturation in float: r + zp is exact for |r| < 2^24 - 256; for larger |r| the float sum may
+ *    round but keeps its sign and stays beyond [lo, hi], so it saturates as the reference's
+ *    double sum does. The clamped value is an integer in [lo, hi], converted exactly.
+ *  - NaN: every comparison is false; it is replaced by zp clamped to [lo, hi], as the reference.
+ * Dequantize: (float)(x - zp) * scale with the difference in int32 (|x - zp| < 2^32 for int8
+ * and uint8; int32 x uses int64 as the reference).
+ */
+#include <math.h>
+
+#include "model/kernels/kernels.h"
+
+/* saturate(rint(y) + zp) for y = x / s, as a float holding an integer in [lo, hi]. */
+static inline float quant_f(float x, float s, float zpf, float lo, float hi, float nanv) {
+    float y = x / s;
+    float a = fabsf(y);
+    float r = a < 8388608.0f ? (a + 8388608.0f) - 8388608.0f : a;
+    r = copysignf(r, y);
+    float v = r + zpf;
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+    return v == v ? v : nanv; /* NaN: zp, clamped */
+}
+
+void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
+                   size_t inner) {
+    int s8 = q->type == WF_K_QTYPE_S8;
+    float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+    size_t e = 0;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t a = 0; a < axis_len; a++, e += inner) {
+            size_t k = q->per_axis ? a : 0;
+            float s = q->scale[k];
+            int32_t zp = 0;
+            if (q->zp)
+                zp = s8 ? ((const int8_t *)q->zp)[k] : ((const uint8_t *)q->zp)[k];
+            float zpf = (float)zp;
+            float nanv = zpf < lo ? lo : (zpf > hi ? hi : zpf);
+            const float *xs = x + e;
+            if (s8) {
+                int8_t *ys = (int8_t *)y + e;
+                for (size_t i = 0; i < inner; i++)
+                    ys[i] = (int8_t)(int32_t)quant_f(xs[i], s, zpf, lo, hi, nanv);
+            } else {
+                uint8_t *ys = (uint8_t *)y + e;
+                for (size_t i = 0; i < inner; i++)
+                    ys[i] = (uint8_t)(int32_t)quant_f(xs[i], s, zpf, lo, hi, nanv);
+            }
+        }
+    }
+}
+
+void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
+                     size_t inner) {
+    size_t e = 0;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t a = 0; a < axis_len; a++, e += inner) {
+            size_t k = q->per_axis ? a : 0;
+            float s = q->scale[k];
+            float *ys = y + e;
+            if (q->type == WF_K_QTYPE_S8) {
+                int32_t zp = q->zp ? ((const int8_t *)q->zp)[k] : 0;
+                const int8_t *xs = (const int8_t *)x + e;
+                for (size_t i = 0; i < inner; i++)
+                    ys[i] = (float)((int32_t)xs[i] - zp) * s;
+            } else if (q->type == WF_K_QTYPE_U8) {
+                int32_t zp = q->zp ? ((const uint8_t *)q->zp)[k] : 0;
+                const uint8_t *xs = (const uint8_t *)x + e;
+                for (size_t i = 0; i < inner; i++)
+                    ys[i] = (float)((int32_t)xs[i] - zp) * s;
+            } else {
+                int64_t zp = q->zp ? ((const int32_t *)q->zp)[k] : 0;
+                const int32_t *xs = (const int32_t *)x + e;
+                for (size_t i = 0; i < inner; i++)
+                    ys[i] = (float)((int64_t)xs[i] - zp) * s;
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+/*
+ * The int8 explanation path against the float MLP: KernelSHAP over 8 channel groups with a
+ * 50-window background (every coalition, exact) and Integrated Gradients (50 Gauss-Legendre
+ * steps, and adaptive), one thread, on the float Aurora mlp (tests/data/aurora/mlp.onnx) and the
+ * deployed int8 QDQ MLP (samples/aurora_int8.onnx). Prints ms per window and the int8/float
+ * ratio. Run by hand; for before/after comparisons on a loaded machine run it under
+ * `valgrind --tool=callgrind` (instruction counts) as tests/bench/README.md says.
+ *
+ * usage: bench_int8 [windows [method [model]]]   (windows for KernelSHAP, default 8; IG uses 5x
+ *   as many; method 0 KernelSHAP, 1 IG 50 steps, 2 IG adaptive, model 0 float, 1 int8: only
+ *   those, for instruction counts under callgrind)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "whyflag/config.h"
+#include "whyflag/explain.h"
+#include "whyflag/model.h"
+#include "whyflag/windows.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv) {
+    int nk = argc > 1 ? atoi(argv[1]) : 8;
+    if (nk < 1)
+        nk = 1;
+    int only_m = argc > 2 ? atoi(argv[2]) : -1, only_model = argc > 3 ? atoi(argv[3]) : -1;
+    const char *paths[2] = {WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx",
+                            WF_SOURCE_DIR "/samples/aurora_int8.onnx"};
+    const char *names[2] = {"float mlp", "int8 mlp"};
+    wf_error err = {0};
+    wf_windows ws;
+    memset(&ws, 0, sizeof ws);
+    if (wf_windows_read_json(WF_SOURCE_DIR "/tests/data/data/windows.json", &ws, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    wf_explain_settings s;
+    wf_explain_settings_default(&s);
+    wf_background bg;
+    if (wf_background_build(&s, &ws, NULL, &bg, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    double ms[2][3];
+    const char *methods[3] = {"KernelSHAP 8 groups exact", "IG 50 steps", "IG adaptive"};
+    for (int mi = 0; mi < 2; mi++) {
+        if (only_model >= 0 && mi != only_model)
+            continue;
+        wf_model *m;
+        wf_predictor p;
+        if (wf_model_load(paths[mi], &m, &err) ||
+            wf_model_predictor(m, ws.C, ws.T, WF_LAYOUT_AUTO, &p, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        for (int ci = 0; ci < 3; ci++) {
+            ms[mi][ci] = 0;
+            if (only_m >= 0 && ci != only_m)
+                continue;
+            int n = ci == 0 ? nk : 5 * nk;
+            if (n > ws.n)
+                n = (int)ws.n;
+            int64_t *idx = malloc(sizeof(int64_t) * (size_t)n);
+            for (int i = 0; i < n; i++)
+                idx[i] = (int64_t)i * (ws.n / n);
+            wf_explanation *ex = calloc((size_t)n, sizeof *ex);
+            wf_explain_settings_default(&s);
+            s.do_kernelshap = ci == 0;
+            s.do_ig = ci != 0;
+            s.groups = WF_GROUPS_CHANNEL;
+            s.nsamples = 2048;
+            s.steps = ci == 1 ? 50 : 0;
+            s.threads = 1;
+            double t0 = now();
+            if (wf_explain_run(&s, &p, &bg, &ws, idx, n, ex, &err)) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            ms[mi][ci] = 1e3 * (now() - t0) / n;
+            for (int i = 0; i < n; i++)
+                wf_explanation_deinit(&ex[i]);
+            free(ex);
+            free(idx);
+            printf("%-10s %-28s %9.3f ms/window\n", names[mi], methods[ci], ms[mi][ci]);
+            fflush(stdout);
+        }
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+    for (int ci = 0; ci < 3 && only_m < 0 && only_model < 0; ci++)
+        printf("int8/float %-28s %6.2fx\n", methods[ci], ms[1][ci] / ms[0][ci]);
+    wf_background_deinit(&bg);
+    wf_windows_free(&ws);
+    return 0;
+}

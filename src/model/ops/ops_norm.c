@@ -371,7 +371,7 @@ static wf_status lsm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 
 static void lsm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
-    int64_t A, L, I;
+    int64_t A = 0, L = 0, I = 0;
     lsm_geom(n, in[0], &A, &L, &I);
     const float *x = in[0]->data;
     float *y = out[0]->data;
@@ -397,7 +397,7 @@ static void lsm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     (void)s;
     if (!gin[0])
         return;
-    int64_t A, L, I;
+    int64_t A = 0, L = 0, I = 0;
     lsm_geom(n, in[0], &A, &L, &I);
     const float *y = out[0]->data, *g = gout[0];
     for (int64_t a = 0; a < A; a++)

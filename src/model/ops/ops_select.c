@@ -176,7 +176,7 @@ static wf_status arg_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 
 static void arg_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
-    int64_t A, L, I;
+    int64_t A = 0, L = 0, I = 0;
     arg_geom(n, in[0], &A, &L, &I);
     int64_t *y = out[0]->data;
     for (int64_t a = 0; a < A; a++)

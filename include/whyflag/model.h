@@ -71,6 +71,10 @@ wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, 
  * per window. Gradients are those of that column. For `--output NAME[:COLUMN]`. */
 wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout layout, int output,
                                     int column, wf_predictor *out, wf_error *err);
+/* What graph output `output` is, as the graph shows it: "probability" (made by a Sigmoid or
+ * Softmax, or a tree classifier's probabilities), "logit" (read by a Sigmoid or Softmax), or
+ * "unknown". */
+const char *wf_model_output_kind(const wf_model *m, int output);
 /* Index of the graph output named name, or -1. */
 int wf_model_output_index(const wf_model *m, const char *name);
 /* The predictor for a user's output choice: spec NULL or "" = the default score

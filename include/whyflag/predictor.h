@@ -48,6 +48,14 @@ typedef struct wf_predictor {
     const float *affine_a0; /* (hidden) */
     wf_status (*predict_hidden)(void *ctx, const float *h, int64_t n, float *y, wf_error *err);
 
+    /* What the score is (set by the model's predictors; "" / -1 when unknown): the graph output,
+     * its column for an [N, K] head, and what the graph says it is: "probability" (a Sigmoid or
+     * Softmax produces it), "logit" (a Sigmoid or Softmax reads it to make another output), or
+     * "unknown". */
+    char output_name[128];
+    int output_column;
+    const char *output_kind;
+
     /* Frees `user` if the predictor owns it (NULL otherwise). */
     void (*user_free)(void *user);
 } wf_predictor;

@@ -30,6 +30,11 @@ typedef struct wf_results {
     char model_sha256[65];
     int model_quantized;
     const char *surrogate; /* gradient surrogate for quantized models, else NULL */
+    /* The score: graph output, column, and "probability" | "logit" | "unknown" as the graph
+     * shows it (wf_predictor's output_*); output_name NULL when not known. */
+    const char *output_name;
+    int output_column;
+    const char *output_kind;
     double threshold;      /* flag when score >= threshold; NaN for `explain` */
     int64_t generated_at;  /* SOURCE_DATE_EPOCH when set, else the time of the run */
     const wf_explain_settings *settings;

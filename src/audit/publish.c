@@ -162,6 +162,9 @@ static void results_common(wf_results *r, const wf_config *cfg, const wf_model *
     memcpy(r->model_sha256, pt->id.model, sizeof r->model_sha256);
     r->model_quantized = wf_model_is_quantized(model);
     r->surrogate = pred->surrogate;
+    r->output_name = pred->output_name[0] ? pred->output_name : NULL;
+    r->output_column = pred->output_column;
+    r->output_kind = pred->output_kind;
     r->threshold = cfg->threshold;
     r->generated_at = wf_audit_run_time();
     r->settings = &cfg->explain;

@@ -419,6 +419,9 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->ctx_free = ctx_free;
     out->predict = predict;
     out->grad = wf_model_differentiable(m, NULL, 0) ? grad : NULL;
+    snprintf(out->output_name, sizeof out->output_name, "%s", m->vals[m->outputs[output]].name);
+    out->output_column = u->column;
+    out->output_kind = wf_model_output_kind(m, output);
     out->surrogate = m->quantized ? WF_ENGINE_SURROGATE_STE : NULL;
     out->hidden = u->hidden;
     out->affine_a = u->A;
@@ -472,4 +475,30 @@ wf_status wf_model_predictor_spec(const wf_model *m, int C, int T, wf_layout lay
             what ? what : "output", m->name, name, list);
     }
     return wf_model_predictor_output(m, C, T, layout, o, column, out, err);
+}
+
+const char *wf_model_output_kind(const wf_model *m, int output) {
+    if (output < 0 || output >= m->n_outputs)
+        return "unknown";
+    int v = m->outputs[output];
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        const char *op = n->op->name;
+        int squash = !strcmp(op, "Sigmoid") || !strcmp(op, "Softmax");
+        for (int k = 0; squash && k < n->n_out; k++)
+            if (n->out[k] == v)
+                return "probability";
+        for (int k = 0; squash && k < n->n_in; k++)
+            if (n->in[k] == v)
+                return "logit";
+    }
+    /* a tree classifier's probabilities (post_transform LOGISTIC / SOFTMAX, ZipMap) */
+    for (int j = 0; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        if (!strcmp(n->op->name, "TreeEnsembleClassifier") || !strcmp(n->op->name, "ZipMap"))
+            for (int k = 0; k < n->n_out; k++)
+                if (n->out[k] == v)
+                    return "probability";
+    }
+    return "unknown";
 }

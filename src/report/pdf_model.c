@@ -60,6 +60,18 @@ wf_status pdf_sec_model(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
             row2(p, &t, i ? "" : "Input", c->inputs[i]);
         for (int i = 0; i < c->n_outputs; i++)
             row2(p, &t, i ? "" : "Outputs", c->outputs[i]);
+        if (p->r->output_name) {
+            const char *k = p->r->output_kind ? p->r->output_kind : "unknown";
+            snprintf(buf, sizeof buf, "output '%s', column %d: %s", p->r->output_name,
+                     p->r->output_column,
+                     !strcmp(k, "probability") ? "a probability (the graph ends in a Sigmoid or "
+                                                 "Softmax, or a classifier's probabilities)"
+                     : !strcmp(k, "logit")     ? "a logit (the graph squashes it into another "
+                                                 "output)"
+                                               : "the graph does not say whether it is a "
+                                                 "probability");
+            row2(p, &t, "Score", buf);
+        }
         size_t n = 0;
         buf[0] = '\0';
         for (int k = 0; k < c->n_ops && n + 1 < sizeof buf; k++) {

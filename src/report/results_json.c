@@ -8,7 +8,8 @@
  * {
  *   "tool", "command" ("explain" | "audit"), "generated_at", "run_id" (16 hex: digest of model
  *   hash, windows and scores),
- *   "model": {"path", "sha256", "quantized", "surrogate"},
+ *   "model": {"path", "sha256", "quantized", "surrogate",
+ *             "output": {"name", "column", "kind": "probability" | "logit" | "unknown"}},
  *   "channels": [C names], "units": [C units], "T",
  *   "settings": {"method", "groups", "nsamples" (n | "auto" | "exact"), "max_samples",
  *                "convergence", "link", "background", "background_size", ..., "ig_method",
@@ -420,6 +421,14 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_kstr(&w, "sha256", r->model_sha256);
     wf_jw_kbool(&w, "quantized", r->model_quantized);
     wf_jw_kstr(&w, "surrogate", r->surrogate);
+    if (r->output_name) { /* what the score is: issue 10 */
+        wf_jw_key(&w, "output");
+        wf_jw_obj_begin(&w);
+        wf_jw_kstr(&w, "name", r->output_name);
+        wf_jw_kint(&w, "column", r->output_column);
+        wf_jw_kstr(&w, "kind", r->output_kind ? r->output_kind : "unknown");
+        wf_jw_obj_end(&w);
+    }
     wf_jw_obj_end(&w);
     wf_jw_key(&w, "channels");
     wf_jw_arr_begin(&w);

@@ -154,8 +154,7 @@ START_TEST(test_verify_detects_changes) {
     snprintf(cmd, sizeof cmd, "mkdir '%s' && mv '%s' '%s' '%s/'", moved, inputs[0], inputs[1],
              moved);
     ck_assert_int_eq(tu_run(cmd, NULL), 0);
-    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err),
-                     WF_ERR_IO);
+    ck_assert_int_eq(wf_manifest_verify(m, NULL, NULL, report, sizeof report, &n, &err), WF_ERR_IO);
     ck_assert_int_eq(n, 2);
     ck_assert_msg(strstr(report, "model.onnx: NOT FOUND (model)") != NULL, "%s", report);
     ck_assert_msg(strstr(report, "--inputs DIR") != NULL, "%s", report);

@@ -112,23 +112,23 @@ size_t wf_op_scan_format(const wf_op_scan *s, char *buf, size_t size);
 /* A model card: what an auditor needs to know about the model, from the ONNX file itself. */
 #define WF_CARD_MAX 32
 typedef struct wf_model_card {
-    char name[256];      /* file name */
-    char producer[128];  /* e.g. "pytorch 1.13.1" */
+    char name[256];     /* file name */
+    char producer[128]; /* e.g. "pytorch 1.13.1" */
     int64_t ir_version;
     int opset;
-    int quantized;       /* QDQ / QLinear ops: run as int8 */
-    int differentiable;  /* 0: trees or another piecewise-constant graph */
+    int quantized;      /* QDQ / QLinear ops: run as int8 */
+    int differentiable; /* 0: trees or another piecewise-constant graph */
     int n_inputs, n_outputs;
-    char inputs[4][160];  /* "x float32 [N, 8, 36]" */
+    char inputs[4][160]; /* "x float32 [N, 8, 36]" */
     char outputs[4][160];
     int n_nodes;
-    int n_ops;            /* distinct op types (at most WF_CARD_MAX listed) */
+    int n_ops; /* distinct op types (at most WF_CARD_MAX listed) */
     char op_name[WF_CARD_MAX][48];
     int op_count[WF_CARD_MAX];
-    int64_t parameters;   /* elements of every constant tensor */
+    int64_t parameters;      /* elements of every constant tensor */
     int64_t zero_parameters; /* of them exactly zero (pruning) */
-    int64_t flops;        /* per evaluation, -1 when unknown */
-    int n_meta;           /* metadata_props, at most WF_CARD_MAX */
+    int64_t flops;           /* per evaluation, -1 when unknown */
+    int n_meta;              /* metadata_props, at most WF_CARD_MAX */
     char meta_key[WF_CARD_MAX][64];
     char meta_value[WF_CARD_MAX][256];
 } wf_model_card;

@@ -35,8 +35,8 @@ typedef struct wf_results {
     const char *output_name;
     int output_column;
     const char *output_kind;
-    double threshold;      /* flag when score >= threshold; NaN for `explain` */
-    int64_t generated_at;  /* SOURCE_DATE_EPOCH when set, else the time of the run */
+    double threshold;     /* flag when score >= threshold; NaN for `explain` */
+    int64_t generated_at; /* SOURCE_DATE_EPOCH when set, else the time of the run */
     const wf_explain_settings *settings;
     const wf_background *background; /* may be NULL */
 

@@ -49,4 +49,3 @@ int wf_audit_part_owns(const wf_audit_part *pt, const char *id) {
     const char *hit = bsearch(id, base, (size_t)pt->n_turbines, sizeof *pt->turbines, cmp_id);
     return hit && pt->turbine_shard[(hit - base) / (ptrdiff_t)sizeof *pt->turbines] == pt->shard_k;
 }
-

@@ -113,7 +113,6 @@ static void copy_str(char *dst, size_t size, const char *src) {
     dst[n] = '\0';
 }
 
-
 static wf_status find_turbine(windower *w, const char *raw, size_t raw_n, turbine **out,
                               wf_error *err) {
     char id[WF_ID_MAX];

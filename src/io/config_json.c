@@ -626,17 +626,16 @@ static void set_defaults(wf_config *cfg) {
 }
 
 static wf_status parse_root(ctx *c, const cJSON *root, wf_config *cfg) {
-    static const char *const keys[] = {"model",      "layout",    "log",     "window", "failures",
-                                       "output_dir", "threshold", "explain", "report",
-                                       "model_output", "drift", NULL};
+    static const char *const keys[] = {"model",    "layout",       "log",       "window",
+                                       "failures", "output_dir",   "threshold", "explain",
+                                       "report",   "model_output", "drift",     NULL};
     wf_status st;
     if (!cJSON_IsObject(root))
         return expect(c, "(top level)", root, "an object");
     if ((st = check_keys(c, root, "", keys)) ||
         (st = get_path(c, root, "", "model", 0, cfg->model, sizeof cfg->model)) ||
         (st = get_str(c, root, "", "layout", 0, cfg->layout, sizeof cfg->layout)) ||
-        (st = get_str(c, root, "", "model_output", 0, cfg->model_output,
-                      sizeof cfg->model_output)))
+        (st = get_str(c, root, "", "model_output", 0, cfg->model_output, sizeof cfg->model_output)))
         return st;
     if (cfg->layout[0] && strcmp(cfg->layout, "NCT") && strcmp(cfg->layout, "NTC"))
         return expect(c, "layout", item(root, "layout"), "\"NCT\" or \"NTC\"");

@@ -210,10 +210,18 @@ static void sheet_episodes(xl *x) {
     lxw_worksheet *ws = add_sheet(x, "Episodes");
     if (!ws)
         return;
-    static const char *const names[] = {"Episode",         "Turbine",         "First window start",
-                                        "Last window end", "Flagged windows", "Peak score",
-                                        "Why",             "Outcome",         "Failure time",
-                                        "Component",       "Lead time (h)",   "Detail in PDF"};
+    static const char *const names[] = {"Episode",
+                                        "Turbine",
+                                        "First window start",
+                                        "Last window end",
+                                        "Flagged windows",
+                                        "Peak score",
+                                        "Why",
+                                        "Outcome",
+                                        "Failure time",
+                                        "Component",
+                                        "Lead time (h)",
+                                        "Detail in PDF"};
     static const double widths[] = {9, 10, 18, 18, 15, 11, 18, 13, 18, 14, 13, 13};
     header(x, ws, 0, names, 12, widths);
     worksheet_autofilter(ws, 0, 0, (lxw_row_t)(a->n_episodes > 0 ? a->n_episodes : 1), 11);

@@ -65,7 +65,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     fclose(f);
-    float *x = malloc(sizeof(float) * ct * (size_t)batch), *y = malloc(sizeof(float) * (size_t)batch);
+    float *x = malloc(sizeof(float) * ct * (size_t)batch),
+          *y = malloc(sizeof(float) * (size_t)batch);
     float *dx = malloc(sizeof(float) * ct * (size_t)chunk);
     for (int64_t i = 0; i < batch; i++)
         memcpy(x + (size_t)i * ct, base + (size_t)(i % 16) * ct, sizeof(float) * ct);
@@ -75,7 +76,8 @@ int main(int argc, char **argv) {
         wf_model *m = NULL;
         wf_predictor p;
         wf_error err = {0};
-        if (wf_model_load(path, &m, &err) || wf_model_predictor(m, C, T, WF_LAYOUT_AUTO, &p, &err)) {
+        if (wf_model_load(path, &m, &err) ||
+            wf_model_predictor(m, C, T, WF_LAYOUT_AUTO, &p, &err)) {
             fprintf(stderr, "%s: %s\n", models[mi], err.msg);
             return 1;
         }
@@ -86,8 +88,9 @@ int main(int argc, char **argv) {
                 pthread_t tid;
                 int64_t half = threads == 1 ? batch : batch / 2;
                 for (int t = 0; t < threads; t++)
-                    jobs[t] = (job){&p, x + (size_t)(t * half) * ct, y + t * half,
-                                    t == threads - 1 ? batch - t * half : half, chunk, 0};
+                    jobs[t] = (job){&p,           x + (size_t)(t * half) * ct,
+                                    y + t * half, t == threads - 1 ? batch - t * half : half,
+                                    chunk,        0};
                 double t0 = now();
                 if (threads == 2)
                     pthread_create(&tid, NULL, run, &jobs[1]);

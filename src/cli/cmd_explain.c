@@ -1,7 +1,8 @@
 /*
  * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|treeshap|both]
  *   [--treeshap-output margin|probability]
- *   [--background B.json] [--groups channel|segments:K|cell] [--nsamples N|auto|exact] [--seed S]
+ *   [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy] [--nsamples
+ * N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
  *   [--ig-method gausslegendre|riemann_left|...] [--threads N] [--threshold X]
  *   [--layout NCT|NTC] [--config C.json] --out results.json
@@ -33,7 +34,7 @@
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
     "  [--method kernelshap|ig|treeshap|both] [--treeshap-output margin|probability]\n"            \
-    "  [--background B.json] [--groups channel|segments:K|cell]\n"                                 \
+    "  [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy]\n"                  \
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \

@@ -307,6 +307,51 @@ static void outcomes(wf_analysis *a) {
     }
 }
 
+/* The checks' indexes (issue 13): each window's why, and the background windows' channel means
+ * for the percentiles beside the waterfall bars; read through checks.c's accessors. */
+static int an_checks_init(wf_analysis *a) {
+    const wf_results *r = a->r;
+    const wf_windows *ws = r->windows;
+    a->why_of = NULL;
+    a->bg_means = NULL;
+    a->n_why = a->n_disagree = 0;
+    if (r->why) {
+        a->why_of = calloc((size_t)(ws->n > 0 ? ws->n : 1), sizeof *a->why_of);
+        if (!a->why_of)
+            return -1;
+        for (int64_t i = 0; i < r->n_explained; i++) {
+            const wf_why *y = &r->why[i];
+            if (!y->text[0])
+                continue;
+            a->why_of[r->expl[i].window_index] = y;
+            a->n_why++;
+            a->n_disagree += y->claim == WF_WHY_DISAGREE;
+        }
+    }
+    const wf_background *bg = r->background;
+    if (bg && bg->n > 0 && bg->x && bg->C == ws->C && bg->T == ws->T) {
+        a->bg_means = malloc(sizeof(double) * (size_t)bg->n * (size_t)bg->C);
+        if (!a->bg_means)
+            return -1;
+        for (int64_t b = 0; b < bg->n; b++)
+            for (int c = 0; c < bg->C; c++) {
+                const float *v = bg->x + ((size_t)b * bg->C + c) * bg->T;
+                double s = 0;
+                for (int t = 0; t < bg->T; t++)
+                    s += v[t];
+                a->bg_means[b * bg->C + c] = s / bg->T;
+            }
+    }
+    return 0;
+}
+
+static void an_checks_free(wf_analysis *a) {
+    free((void *)a->why_of);
+    free(a->bg_means);
+    a->why_of = NULL;
+    a->bg_means = NULL;
+}
+
 wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail, wf_error *err) {
     memset(a, 0, sizeof *a);
     a->r = r;
@@ -332,7 +377,7 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
         }
         a->expl_of[w] = &r->expl[i];
     }
-    if (wf_an_checks_init(a))
+    if (an_checks_init(a))
         goto fail;
     /* Turbines: sorted unique ids over valid and skipped windows. */
     for (int64_t i = 0; i < ws->n; i++)
@@ -448,6 +493,6 @@ void wf_analysis_free(wf_analysis *a) {
     free(a->episode_order);
     free(a->turbines);
     free((void *)a->expl_of);
-    wf_an_checks_free(a);
+    an_checks_free(a);
     memset(a, 0, sizeof *a);
 }

@@ -93,9 +93,6 @@ char *wf_fmt_score(double v, char *buf);
 
 /* ---------------------------------------------------------------- checks (issue 13) */
 
-/* Set up why_of, bg_means and the counts (0, or -1 out of memory); free them. */
-int wf_an_checks_init(wf_analysis *a);
-void wf_an_checks_free(wf_analysis *a);
 /* The why of window wi (NULL when none). */
 const wf_why *wf_an_why(const wf_analysis *a, int64_t wi);
 /* Channel c of window wi: its mean over the window and the weighted percentile of that mean

@@ -139,4 +139,21 @@ wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *mo
                                         const wf_predictor *pred, const wf_audit_part *pt,
                                         const char *dir, const char *data_dir, wf_error *err);
 
+/* Little-endian byte records (bytes.c): a growing writer (failed set when memory runs out) and
+ * a bounds-checked reader (bad set, zeros returned, once a read would pass the end). */
+typedef struct wf_bw {
+    char *p;
+    size_t n, cap;
+    int failed;
+} wf_bw;
+void wf_bw_put(wf_bw *b, const void *x, size_t n);
+void wf_bw_u64(wf_bw *b, uint64_t v);
+typedef struct wf_br {
+    const unsigned char *p;
+    size_t n, at;
+    int bad;
+} wf_br;
+int wf_br_get(wf_br *b, void *x, size_t n);
+uint64_t wf_br_u64(wf_br *b);
+
 #endif

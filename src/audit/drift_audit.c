@@ -409,71 +409,39 @@ wf_status wf_audit_drift_run(const wf_config *cfg, const wf_audit_part *pt, wf_a
 
 /* ---------------------------------------------------------------- shard.bin encoding */
 
-typedef struct buf {
-    char *p;
-    size_t n, cap;
-    int failed;
-} buf;
-
-static void put(buf *b, const void *x, size_t n) {
-    if (b->failed)
-        return;
-    if (b->n + n > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n)
-            nc *= 2;
-        char *q = realloc(b->p, nc);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, x, n);
-    b->n += n;
-}
-
-static void put_u64(buf *b, uint64_t v) {
-    unsigned char c[8];
-    for (int i = 0; i < 8; i++)
-        c[i] = (unsigned char)(v >> (8 * i));
-    put(b, c, 8);
-}
-
 /* An accumulator: per channel n, then n (value bits, count) pairs. */
-static void put_acc(buf *b, const wf_drift_acc *a, int C) {
+static void put_acc(wf_bw *b, const wf_drift_acc *a, int C) {
     for (int c = 0; c < C; c++) {
         wf_drift_sample s = wf_drift_acc_sample(a, c);
-        put_u64(b, s.n);
+        wf_bw_u64(b, s.n);
         for (size_t i = 0; i < s.n; i++) {
             uint64_t u;
             memcpy(&u, &s.v[i], 8);
-            put_u64(b, u);
-            put_u64(b, s.w ? s.w[i] : 1);
+            wf_bw_u64(b, u);
+            wf_bw_u64(b, s.w ? s.w[i] : 1);
         }
     }
 }
 
 wf_status wf_audit_drift_encode(const wf_audit_drift *d, char **p, size_t *n, wf_error *err) {
-    buf b = {0};
-    put_u64(&b, (uint64_t)d->C);
-    put_u64(&b, (uint64_t)d->n_tb);
+    wf_bw b = {0};
+    wf_bw_u64(&b, (uint64_t)d->C);
+    wf_bw_u64(&b, (uint64_t)d->n_tb);
     for (int64_t i = 0; i < d->n_tb; i++) {
         size_t len = strlen(d->tb_id[i]);
-        put_u64(&b, len);
-        put(&b, d->tb_id[i], len);
+        wf_bw_u64(&b, len);
+        wf_bw_put(&b, d->tb_id[i], len);
         put_acc(&b, d->tb_ref[i], d->C);
         put_acc(&b, d->tb_cur[i], d->C);
     }
-    put_u64(&b, (uint64_t)d->n_per);
+    wf_bw_u64(&b, (uint64_t)d->n_per);
     for (int64_t i = 0; i < d->n_per; i++) {
-        put_u64(&b, (uint64_t)d->per_start[i]);
+        wf_bw_u64(&b, (uint64_t)d->per_start[i]);
         put_acc(&b, d->per_cur[i], d->C);
     }
     put_acc(&b, d->ref_extra, d->C);
     put_acc(&b, d->ref_means, d->C);
-    put_u64(&b, (uint64_t)d->n_ref_windows);
+    wf_bw_u64(&b, (uint64_t)d->n_ref_windows);
     if (b.failed) {
         free(b.p);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -483,32 +451,14 @@ wf_status wf_audit_drift_encode(const wf_audit_drift *d, char **p, size_t *n, wf
     return WF_OK;
 }
 
-typedef struct rd {
-    const unsigned char *p;
-    size_t n, at;
-    int bad;
-} rd;
-
-static uint64_t get_u64(rd *r) {
-    if (r->bad || r->n - r->at < 8) {
-        r->bad = 1;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)r->p[r->at + (size_t)i] << (8 * i);
-    r->at += 8;
-    return v;
-}
-
-static wf_status get_acc(rd *r, const wf_config *cfg_unused, int C, wf_drift_acc **out,
+static wf_status get_acc(wf_br *r, const wf_config *cfg_unused, int C, wf_drift_acc **out,
                          wf_error *err) {
     (void)cfg_unused;
     wf_status st = wf_drift_acc_new(out, C, 0, err);
     double *v = NULL;
     uint64_t *w = NULL;
     for (int c = 0; !st && c < C && !r->bad; c++) {
-        uint64_t n = get_u64(r);
+        uint64_t n = wf_br_u64(r);
         if (r->bad || n > (r->n - r->at) / 16) {
             r->bad = 1;
             break;
@@ -525,7 +475,7 @@ static wf_status get_acc(rd *r, const wf_config *cfg_unused, int C, wf_drift_acc
          * with count 1, so repeats are summed here */
         uint64_t m = 0;
         for (uint64_t i = 0; i < n; i++) {
-            uint64_t u = get_u64(r), k = get_u64(r);
+            uint64_t u = wf_br_u64(r), k = wf_br_u64(r);
             double x;
             memcpy(&x, &u, 8);
             if (isnan(x) || k == 0 || (m && x < v[m - 1]))
@@ -550,19 +500,19 @@ static wf_status get_acc(rd *r, const wf_config *cfg_unused, int C, wf_drift_acc
 wf_status wf_audit_drift_decode(const unsigned char *p, size_t n, wf_audit_drift **out,
                                 wf_error *err) {
     *out = NULL;
-    rd r = {p, n, 0, 0};
-    uint64_t C = get_u64(&r);
+    wf_br r = {p, n, 0, 0};
+    uint64_t C = wf_br_u64(&r);
     if (r.bad || C < 1 || C > (1 << 16))
         return wf_error_set(err, WF_ERR_PARSE, "drift section: bad channel count");
     wf_audit_drift *d = NULL;
     wf_status st = drift_alloc(&d, (int)C, err);
     if (st)
         return st;
-    uint64_t nt = get_u64(&r);
+    uint64_t nt = wf_br_u64(&r);
     if (nt > n / 8)
         r.bad = 1;
     for (uint64_t i = 0; !st && !r.bad && i < nt; i++) {
-        uint64_t len = get_u64(&r);
+        uint64_t len = wf_br_u64(&r);
         if (r.bad || len >= WF_ID_MAX || n - r.at < len) {
             r.bad = 1;
             break;
@@ -577,11 +527,11 @@ wf_status wf_audit_drift_decode(const unsigned char *p, size_t n, wf_audit_drift
         if (!(st = get_acc(&r, NULL, d->C, &d->tb_ref[slot], err)))
             st = get_acc(&r, NULL, d->C, &d->tb_cur[slot], err);
     }
-    uint64_t np = st ? 0 : get_u64(&r);
+    uint64_t np = st ? 0 : wf_br_u64(&r);
     if (np > n / 8)
         r.bad = 1;
     for (uint64_t i = 0; !st && !r.bad && i < np; i++) {
-        int64_t start = (int64_t)get_u64(&r), slot;
+        int64_t start = (int64_t)wf_br_u64(&r), slot;
         wf_drift_acc *a = NULL;
         st = get_acc(&r, NULL, d->C, &a, err);
         if (!st && (st = per_add(d, start, a, &slot, err)))
@@ -592,7 +542,7 @@ wf_status wf_audit_drift_decode(const unsigned char *p, size_t n, wf_audit_drift
     if (!st && !r.bad)
         st = get_acc(&r, NULL, d->C, &d->ref_means, err);
     if (!st)
-        d->n_ref_windows = (int64_t)get_u64(&r);
+        d->n_ref_windows = (int64_t)wf_br_u64(&r);
     if (!st && (r.bad || r.at != r.n))
         st = wf_error_set(err, WF_ERR_PARSE, "drift section: truncated or corrupt");
     if (st) {

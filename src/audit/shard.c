@@ -26,36 +26,14 @@
 
 /* ---------------------------------------------------------------- writer */
 
-typedef struct bw {
-    char *p;
-    size_t n, cap;
-    int failed;
-} bw;
+typedef wf_bw bw;
 
 static void put(bw *b, const void *x, size_t n) {
-    if (b->failed)
-        return;
-    if (b->n + n > b->cap) {
-        size_t nc = b->cap ? b->cap : 1 << 16;
-        while (nc < b->n + n)
-            nc *= 2;
-        char *q = realloc(b->p, nc);
-        if (!q) {
-            b->failed = 1;
-            return;
-        }
-        b->p = q;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, x, n);
-    b->n += n;
+    wf_bw_put(b, x, n);
 }
 
 static void put_i64(bw *b, int64_t v) {
-    unsigned char c[8];
-    for (int i = 0; i < 8; i++)
-        c[i] = (unsigned char)((uint64_t)v >> (8 * i));
-    put(b, c, 8);
+    wf_bw_u64(b, (uint64_t)v);
 }
 
 static void put_f64(bw *b, double v) {
@@ -255,31 +233,14 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
 
 /* ---------------------------------------------------------------- reader */
 
-typedef struct br {
-    const unsigned char *p;
-    size_t n, at;
-    int bad;
-} br;
+typedef wf_br br;
 
 static int get(br *b, void *x, size_t n) {
-    if (b->bad || n > b->n - b->at) {
-        b->bad = 1;
-        memset(x, 0, n);
-        return -1;
-    }
-    memcpy(x, b->p + b->at, n);
-    b->at += n;
-    return 0;
+    return wf_br_get(b, x, n);
 }
 
 static int64_t get_i64(br *b) {
-    unsigned char c[8];
-    if (get(b, c, 8))
-        return 0;
-    uint64_t u = 0;
-    for (int i = 7; i >= 0; i--)
-        u = (u << 8) | c[i];
-    return (int64_t)u;
+    return (int64_t)wf_br_u64(b);
 }
 
 /* An int64 that must lie in [lo, hi]. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/model_impl.h"
+#include "model/ops/ops.h"
 
 const wf_attr *wf_attr_find(const wf_node *n, const char *name) {
     for (int i = 0; i < n->n_attr; i++)
@@ -139,5 +140,52 @@ wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, in
         out[i] = t->dtype == WF_DTYPE_INT64 ? ((const int64_t *)t->data)[i]
                                             : ((const int32_t *)t->data)[i];
     *count = (int)k;
+    return WF_OK;
+}
+
+/* ---- the Reduce* family (ReduceMean in ops_misc.c, the others in ops_norm.c) ---- */
+
+/* Which input axes are reduced (red[i]); 0 axes and noop: identity. */
+wf_status wf_reduce_axes(const wf_node *n, wf_tensor *const *in, int *red, wf_error *err) {
+    int64_t axes[WF_MAX_RANK];
+    int k = n->p.n_axes, r = in[0]->rank;
+    memcpy(axes, n->p.axes, sizeof axes);
+    if (n->n_in >= 2 && in[1]) {
+        wf_status s = wf_read_i64(n, in[1], "the axes input", axes, WF_MAX_RANK, &k, err);
+        if (s)
+            return s;
+    }
+    memset(red, 0, WF_MAX_RANK * sizeof *red);
+    if (k == 0) {
+        if (!n->p.noop_empty_axes)
+            for (int i = 0; i < r; i++)
+                red[i] = 1;
+        return WF_OK;
+    }
+    for (int i = 0; i < k; i++) {
+        int64_t a = wf_norm_axis(axes[i], r);
+        if (a < 0)
+            return wf_node_error(err, WF_ERR_SHAPE, n, "axis %lld out of range for rank %d",
+                                 (long long)axes[i], r);
+        red[a] = 1;
+    }
+    return WF_OK;
+}
+
+wf_status wf_reduce_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                          size_t *scratch, wf_error *err) {
+    int red[WF_MAX_RANK];
+    wf_status s = wf_reduce_axes(n, in, red, err);
+    if (s)
+        return s;
+    int o = 0;
+    for (int i = 0; i < in[0]->rank; i++) {
+        if (!red[i])
+            out[0]->dims[o++] = in[0]->dims[i];
+        else if (n->p.keepdims)
+            out[0]->dims[o++] = 1;
+    }
+    out[0]->rank = o;
+    *scratch = (size_t)wf_numel(out[0]) * sizeof(double);
     return WF_OK;
 }

@@ -58,4 +58,11 @@ struct wf_k_conv_geom;
 int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
                  struct wf_k_conv_geom *g);
 
+/* The Reduce* ops' axes (red[i] = 1 for a reduced input axis; the axes attribute or input, no
+ * axes meaning all unless noop_with_empty_axes) and output shape (keepdims), with a double
+ * accumulator per output value as scratch (common.c). */
+wf_status wf_reduce_axes(const wf_node *n, wf_tensor *const *in, int *red, wf_error *err);
+wf_status wf_reduce_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                          size_t *scratch, wf_error *err);
+
 #endif

@@ -42,54 +42,10 @@ static wf_status red_check(wf_node *n, wf_value *vals, wf_error *err) {
     return WF_OK;
 }
 
-static wf_status red_axes(const wf_node *n, wf_tensor *const *in, int *red, wf_error *err) {
-    int64_t axes[WF_MAX_RANK];
-    int k = n->p.n_axes, r = in[0]->rank;
-    memcpy(axes, n->p.axes, sizeof axes);
-    if (n->n_in >= 2 && in[1]) {
-        wf_status s = wf_read_i64(n, in[1], "the axes input", axes, WF_MAX_RANK, &k, err);
-        if (s)
-            return s;
-    }
-    memset(red, 0, WF_MAX_RANK * sizeof *red);
-    if (k == 0) {
-        if (!n->p.noop_empty_axes)
-            for (int i = 0; i < r; i++)
-                red[i] = 1;
-        return WF_OK;
-    }
-    for (int i = 0; i < k; i++) {
-        int64_t a = wf_norm_axis(axes[i], r);
-        if (a < 0)
-            return wf_node_error(err, WF_ERR_SHAPE, n, "axis %lld out of range for rank %d",
-                                 (long long)axes[i], r);
-        red[a] = 1;
-    }
-    return WF_OK;
-}
-
-static wf_status red_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                           size_t *scratch, wf_error *err) {
-    int red[WF_MAX_RANK];
-    wf_status s = red_axes(n, in, red, err);
-    if (s)
-        return s;
-    int o = 0;
-    for (int i = 0; i < in[0]->rank; i++) {
-        if (!red[i])
-            out[0]->dims[o++] = in[0]->dims[i];
-        else if (n->p.keepdims)
-            out[0]->dims[o++] = 1;
-    }
-    out[0]->rank = o;
-    *scratch = (size_t)wf_numel(out[0]) * sizeof(double);
-    return WF_OK;
-}
-
 /* Output offset stride per input axis (0 on reduced axes). */
 static void red_setup(const wf_node *n, wf_tensor *const *in, int64_t *ostr) {
     int red[WF_MAX_RANK];
-    red_axes(n, in, red, NULL);
+    wf_reduce_axes(n, in, red, NULL);
     int64_t acc = 1;
     for (int i = in[0]->rank - 1; i >= 0; i--) {
         ostr[i] = red[i] ? 0 : acc;
@@ -172,15 +128,16 @@ static int64_t red_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     return wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_reduce_max = {"ReduceMax", red_check, red_shape, red_fwd,
+const wf_opdef wf_op_reduce_max = {"ReduceMax", red_check, wf_reduce_shape, red_fwd,
                                    red_bwd,     0,         red_flops};
-const wf_opdef wf_op_reduce_min = {"ReduceMin", red_check, red_shape, red_fwd,
+const wf_opdef wf_op_reduce_min = {"ReduceMin", red_check, wf_reduce_shape, red_fwd,
                                    red_bwd,     0,         red_flops};
-const wf_opdef wf_op_reduce_sum = {"ReduceSum", red_check, red_shape, red_fwd,
+const wf_opdef wf_op_reduce_sum = {"ReduceSum", red_check, wf_reduce_shape, red_fwd,
                                    red_bwd,     0,         red_flops};
-const wf_opdef wf_op_reduce_sum_square = {"ReduceSumSquare", red_check, red_shape, red_fwd,
+const wf_opdef wf_op_reduce_sum_square = {"ReduceSumSquare", red_check, wf_reduce_shape, red_fwd,
                                           red_bwd,           0,         red_flops};
-const wf_opdef wf_op_reduce_l2 = {"ReduceL2", red_check, red_shape, red_fwd, red_bwd, 0, red_flops};
+const wf_opdef wf_op_reduce_l2 = {"ReduceL2", red_check, wf_reduce_shape, red_fwd,
+                                  red_bwd,    0,         red_flops};
 
 /* ---- normalization over rows: LayerNormalization, InstanceNormalization ----
  * Both normalize rows x[r, 0..D) to (x - mean) * rstd and apply a scale and bias that depend on

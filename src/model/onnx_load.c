@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/fileio.h"
+#include "core/strmap.h"
 #include "model/model_impl.h"
 #include "model/onnx_tensor.h"
 #include "onnx.pb-c.h"
@@ -21,51 +22,30 @@
 #define WF_OPSET_MIN 6
 #define WF_OPSET_MAX 25
 
-/* ---- a small string -> index hash map (open addressing), only used while loading ---- */
+/* ---- value names -> value index while loading: the core's one hash map (core/strmap) ---- */
 typedef struct name_map {
-    size_t cap;
-    const char **keys;
-    int *vals;
+    wf_strmap s;
+    int failed; /* an insertion ran out of memory: the load fails with WF_ERR_NOMEM */
 } name_map;
 
-static uint64_t hash_str(const char *s) {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 static int map_init(name_map *m, size_t n) {
-    m->cap = 16;
-    while (m->cap < 2 * n + 16)
-        m->cap *= 2;
-    m->keys = calloc(m->cap, sizeof *m->keys);
-    m->vals = calloc(m->cap, sizeof *m->vals);
-    return m->keys && m->vals;
+    (void)n;
+    wf_strmap_init(&m->s);
+    m->failed = 0;
+    return 1;
 }
 
 static void map_free(name_map *m) {
-    free(m->keys);
-    free(m->vals);
+    wf_strmap_free(&m->s);
 }
 
 static int map_get(const name_map *m, const char *k) {
-    size_t i = hash_str(k) & (m->cap - 1);
-    while (m->keys[i]) {
-        if (!strcmp(m->keys[i], k))
-            return m->vals[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
+    return (int)wf_strmap_get(&m->s, k, strlen(k));
 }
 
-/* Keys are borrowed (the model's value names). Capacity is sized for every value up front. */
 static void map_put(name_map *m, const char *k, int v) {
-    size_t i = hash_str(k) & (m->cap - 1);
-    while (m->keys[i] && strcmp(m->keys[i], k))
-        i = (i + 1) & (m->cap - 1);
-    m->keys[i] = k;
-    m->vals[i] = v;
+    if (wf_strmap_put(&m->s, k, strlen(k), v, NULL))
+        m->failed = 1;
 }
 
 /* ---- tensors ---- */
@@ -1112,6 +1092,8 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         memcpy(m->vals[v].decl_dims, tmp.decl_dims, sizeof tmp.decl_dims);
         m->outputs[m->n_outputs++] = v;
     }
+    if (map.failed)
+        s = wf_error_set(err, WF_ERR_NOMEM, "out of memory (value names)");
 fail:
     if (fnodes) {
         /* nodes not yet moved into m->nodes: free them here (m->n_nodes is still 0) */

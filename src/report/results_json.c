@@ -471,10 +471,9 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     for (int64_t i = 0; i < r->n_explained; i++)
         write_explanation(&w, &a, &r->expl[i]);
     wf_jw_arr_end(&w);
-    if (r->scores) {
+    if (r->scores)
         write_audit_parts(&w, &a);
-        wf_results_json_checks_summary(&w, &a);
-    }
+    wf_results_json_checks_summary(&w, &a); /* audit and explain: when the whys were built */
     wf_jw_key(&w, "skipped");
     wf_jw_arr_begin(&w);
     for (int64_t i = 0; i < ws->n_skipped; i++) {

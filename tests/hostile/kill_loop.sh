@@ -79,8 +79,8 @@ for call in rename rmdir mkdir fsync unlink; do
   [ "$call" = unlink ] && step=3
   for ((k = 1; k <= n; k += step)); do
     reset_out
-    strace -f -qq -o /dev/null -e trace=$call -e "inject=$call:signal=KILL:when=$k" \
-      "$CLI" audit new.json --out out --quiet > /dev/null 2>&1
+    (strace -f -qq -o /dev/null -e trace=$call -e "inject=$call:signal=KILL:when=$k" \
+      "$CLI" audit new.json --out out --quiet) > /dev/null 2>&1
     check_point "$call #$k of $n"
   done
   echo "$call: $n calls in a run, killed at every ${step}: points so far $points, failures $fails"

@@ -47,6 +47,10 @@ typedef struct wf_results {
     int64_t n_failures;
     const wf_failure *failures; /* the failure log, may be NULL */
     double horizon_hours;
+    /* Flagged windows of a turbine form one alarm episode while the gap between them (time
+     * between the starts, less one stride) is shorter than this many hours; 0 = one stride (only
+     * successive windows). */
+    double episode_merge_gap_hours;
 
     /* Optional (C each): smallest and largest value of each channel over every valid window,
      * when the caller computed them while streaming (the windows' values are then not kept);

@@ -373,6 +373,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     r.n_failures = n_failures;
     r.failures = failures;
     r.horizon_hours = cfg->failures.horizon_hours;
+    r.episode_merge_gap_hours = cfg->report.episode_merge_gap_hours;
     r.input = &all->stats;
     r.channel_min = all->ch_min;
     r.channel_max = all->ch_max;

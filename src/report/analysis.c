@@ -165,8 +165,21 @@ const char *wf_outcome_str(wf_outcome o) {
         return "true alarm";
     case WF_OUTCOME_FALSE:
         return "false alarm";
+    case WF_OUTCOME_REPEAT:
+        return "repeat alarm";
     default:
         return "no failure log";
+    }
+}
+
+const char *wf_failure_outcome_str(wf_failure_outcome o) {
+    switch (o) {
+    case WF_FAILURE_CAUGHT:
+        return "caught";
+    case WF_FAILURE_MISSED:
+        return "missed";
+    default:
+        return "not observable";
     }
 }
 
@@ -257,54 +270,281 @@ static wf_status add_episode(wf_analysis *a, int *cap, const int64_t *idx, int64
     return WF_OK;
 }
 
-static void outcomes(wf_analysis *a) {
+/* ---------------------------------------------------------------- episodes and outcomes
+ *
+ * The rule (the methods page says it in words):
+ * - Episodes. The flagged windows of a turbine, in time order, form one episode while the gap
+ *   between two of them (the time between their starts, less one stride) is shorter than
+ *   report.episode_merge_gap (default one stride: only successive windows; a gap of skipped
+ *   windows or unflagged windows ends the episode).
+ * - Crediting. An episode precedes failure F when F is after the end of its first flagged window
+ *   and at most the horizon after the end of its last. Each failure is credited to one episode:
+ *   the first (earliest) that precedes it; it is then caught, with the lead time from the end of
+ *   that episode's first window. An episode credited with a failure is a true alarm; one that
+ *   precedes only failures already credited to an earlier episode is a repeat alarm; any other is
+ *   a false alarm (without a failure log: no outcome).
+ * - A failure that no episode precedes is missed when some scored window of its turbine ends
+ *   within the horizon before it (the model could have flagged it), else not observable (no
+ *   data, skipped windows, or before the audited period). caught + missed + not observable =
+ *   failures in the log.
+ * - Precision = (true + repeat alarms) / episodes; recall = caught / (caught + missed).
+ */
+
+typedef struct ep_span {
+    int turbine;
+    int64_t from, to; /* end of the first flagged window; end of the last + horizon */
+} ep_span;
+
+static int64_t merge_gap_s(const wf_analysis *a) {
+    const wf_windows *ws = a->r->windows;
+    int64_t step = (int64_t)ws->stride * ws->cadence;
+    double g = a->r->episode_merge_gap_hours;
+    return g > 0 ? (int64_t)llround(g * 3600.0) : step;
+}
+
+/* 1 when flagged window i continues the episode whose last flagged window is p. */
+static int continues(const wf_analysis *a, int64_t p, int64_t i) {
+    const wf_windows *ws = a->r->windows;
+    if (strcmp(ws->w[p].turbine_id, ws->w[i].turbine_id) != 0)
+        return 0;
+    int64_t step = (int64_t)ws->stride * ws->cadence;
+    if (step <= 0)
+        return p == i - 1; /* no time grid known: successive windows */
+    return ws->w[i].start - ws->w[p].start - step < a->episode_merge_gap;
+}
+
+static int64_t horizon_s(const wf_results *r) {
+    return (int64_t)llround((r->horizon_hours > 0 ? r->horizon_hours : 72.0) * 3600.0);
+}
+
+/* Credit the failures to the episodes (spans, in time order per turbine). ep_out (ne): outcome;
+ * ep_fail (ne): the first failure credited, -1; f_out, f_ep (nf): each failure's outcome and
+ * crediting episode. Any output may be NULL. Counts into *c (true, repeat, false, caught,
+ * missed, not observable). */
+typedef struct credit_counts {
+    int64_t t, rep, f, caught, missed, unobs;
+} credit_counts;
+
+static void credit(const wf_analysis *a, const ep_span *sp, int ne, wf_outcome *ep_out,
+                   int64_t *ep_fail, wf_failure_outcome *f_out, int *f_ep, credit_counts *c) {
     const wf_results *r = a->r;
     const wf_windows *ws = r->windows;
     int have_log = failure_log_present(r);
-    double hz = r->horizon_hours > 0 ? r->horizon_hours : 72.0;
-    int64_t hs = (int64_t)llround(hz * 3600.0);
-    for (int k = 0; k < a->n_episodes; k++) {
-        wf_episode *e = &a->episodes[k];
-        e->outcome = have_log ? WF_OUTCOME_FALSE : WF_OUTCOME_UNKNOWN;
-        if (!have_log)
-            continue;
-        int64_t from = ws->w[e->first].end, to = ws->w[e->last].end + hs;
-        const char *id = a->turbines[e->turbine].id;
-        for (int64_t f = 0; f < r->n_failures; f++) {
-            const wf_failure *F = &r->failures[f];
-            if (strcmp(F->turbine_id, id) != 0 || F->time <= from || F->time > to)
-                continue;
-            if (e->outcome != WF_OUTCOME_TRUE || F->time < e->failure_time) {
-                e->outcome = WF_OUTCOME_TRUE;
-                e->failure_time = F->time;
-                e->component = F->component;
-                e->lead_hours = (double)(F->time - from) / 3600.0;
-            }
-        }
-        if (e->outcome == WF_OUTCOME_TRUE)
-            a->n_true++;
-        else
-            a->n_false++;
+    int64_t hs = horizon_s(r);
+    memset(c, 0, sizeof *c);
+    for (int k = 0; k < ne; k++) {
+        if (ep_out)
+            ep_out[k] = have_log ? WF_OUTCOME_FALSE : WF_OUTCOME_UNKNOWN;
+        if (ep_fail)
+            ep_fail[k] = -1;
     }
-    /* Failures with no episode whose window ends before them within the horizon: missed. */
     for (int64_t f = 0; f < r->n_failures; f++) {
         const wf_failure *F = &r->failures[f];
         int tb = find_turbine(a, F->turbine_id);
-        if (tb < 0)
-            continue;
-        a->turbines[tb].failures++;
-        int caught = 0;
-        for (int k = 0; k < a->n_episodes && !caught; k++) {
-            const wf_episode *e = &a->episodes[k];
-            if (e->turbine == tb && F->time > ws->w[e->first].end &&
-                F->time <= ws->w[e->last].end + hs)
-                caught = 1;
+        int first = -1;
+        for (int k = 0; tb >= 0 && k < ne; k++)
+            if (sp[k].turbine == tb && F->time > sp[k].from && F->time <= sp[k].to &&
+                (first < 0 || sp[k].from < sp[first].from))
+                first = k;
+        wf_failure_outcome fo;
+        if (first >= 0) {
+            fo = WF_FAILURE_CAUGHT;
+            c->caught++;
+            if (ep_out)
+                ep_out[first] = WF_OUTCOME_TRUE;
+            if (ep_fail && (ep_fail[first] < 0 || F->time < r->failures[ep_fail[first]].time))
+                ep_fail[first] = f;
+            /* later episodes that also precede it: repeats, unless credited themselves */
+            for (int k = 0; ep_out && k < ne; k++)
+                if (k != first && sp[k].turbine == tb && F->time > sp[k].from &&
+                    F->time <= sp[k].to && ep_out[k] == WF_OUTCOME_FALSE)
+                    ep_out[k] = WF_OUTCOME_REPEAT;
+        } else {
+            int seen = 0; /* a scored window of the turbine ends in [F - horizon, F) */
+            int64_t lo = tb >= 0 ? a->turbines[tb].first_window : 0;
+            int64_t hi = tb >= 0 ? a->turbines[tb].first_window + a->turbines[tb].scored : 0;
+            for (int64_t i = lo; i < hi && !seen; i++)
+                seen = ws->w[i].end < F->time && F->time - ws->w[i].end <= hs;
+            fo = seen ? WF_FAILURE_MISSED : WF_FAILURE_NOT_OBSERVABLE;
+            if (seen)
+                c->missed++;
+            else
+                c->unobs++;
         }
-        if (!caught) {
-            a->turbines[tb].missed++;
-            a->n_missed++;
+        if (f_out)
+            f_out[f] = fo;
+        if (f_ep)
+            f_ep[f] = first;
+    }
+    /* a repeat that a later failure credits is true: the pass above set TRUE over REPEAT only
+     * for the first episode; recount from the final outcomes */
+    for (int k = 0; ep_out && k < ne; k++) {
+        c->t += ep_out[k] == WF_OUTCOME_TRUE;
+        c->rep += ep_out[k] == WF_OUTCOME_REPEAT;
+        c->f += ep_out[k] == WF_OUTCOME_FALSE;
+    }
+}
+
+static double ratio(int64_t num, int64_t den) {
+    return den > 0 ? (double)num / (double)den : NAN;
+}
+
+static int cmp_dbl(const void *x, const void *y) {
+    double p = *(const double *)x, q = *(const double *)y;
+    return p < q ? -1 : p > q;
+}
+
+static wf_status outcomes(wf_analysis *a) {
+    const wf_results *r = a->r;
+    const wf_windows *ws = r->windows;
+    int ne = a->n_episodes;
+    ep_span *sp = malloc(sizeof *sp * (size_t)(ne > 0 ? ne : 1));
+    wf_outcome *eo = malloc(sizeof *eo * (size_t)(ne > 0 ? ne : 1));
+    int64_t *ef = malloc(sizeof *ef * (size_t)(ne > 0 ? ne : 1));
+    int64_t nf = r->n_failures;
+    a->fail_outcome = malloc(sizeof *a->fail_outcome * (size_t)(nf > 0 ? nf : 1));
+    a->fail_episode = malloc(sizeof *a->fail_episode * (size_t)(nf > 0 ? nf : 1));
+    double *leads = malloc(sizeof *leads * (size_t)(nf > 0 ? nf : 1));
+    if (!sp || !eo || !ef || !a->fail_outcome || !a->fail_episode || !leads) {
+        free(sp);
+        free(eo);
+        free(ef);
+        free(leads);
+        return WF_ERR_NOMEM;
+    }
+    int64_t hs = horizon_s(r);
+    for (int k = 0; k < ne; k++) {
+        const wf_episode *e = &a->episodes[k];
+        sp[k] = (ep_span){e->turbine, ws->w[e->first].end, ws->w[e->last].end + hs};
+    }
+    credit_counts c;
+    credit(a, sp, ne, eo, ef, a->fail_outcome, a->fail_episode, &c);
+    for (int k = 0; k < ne; k++) {
+        wf_episode *e = &a->episodes[k];
+        e->outcome = eo[k];
+        if (ef[k] >= 0) {
+            const wf_failure *F = &r->failures[ef[k]];
+            e->failure_time = F->time;
+            e->component = F->component;
+            e->lead_hours = (double)(F->time - sp[k].from) / 3600.0;
         }
     }
+    int nl = 0;
+    for (int64_t f = 0; f < nf; f++) {
+        int tb = find_turbine(a, r->failures[f].turbine_id);
+        if (tb >= 0) {
+            a->turbines[tb].failures++;
+            a->turbines[tb].missed += a->fail_outcome[f] == WF_FAILURE_MISSED;
+        }
+        if (a->fail_episode[f] >= 0)
+            leads[nl++] = (double)(r->failures[f].time - sp[a->fail_episode[f]].from) / 3600.0;
+    }
+    a->n_true = c.t;
+    a->n_repeat = c.rep;
+    a->n_false = c.f;
+    a->n_caught = c.caught;
+    a->n_missed = c.missed;
+    a->n_not_observable = c.unobs;
+    a->n_failures = nf;
+    a->precision = failure_log_present(r) ? ratio(c.t + c.rep, ne) : NAN;
+    a->recall = ratio(c.caught, c.caught + c.missed);
+    a->median_lead_hours = NAN;
+    if (nl > 0) {
+        qsort(leads, (size_t)nl, sizeof *leads, cmp_dbl);
+        a->median_lead_hours = nl % 2 ? leads[nl / 2] : 0.5 * (leads[nl / 2 - 1] + leads[nl / 2]);
+    }
+    free(sp);
+    free(eo);
+    free(ef);
+    free(leads);
+    return WF_OK;
+}
+
+/* The threshold sweep: for each threshold, the flags score >= t, their episodes (same merge
+ * rule) and outcomes (same crediting). Thresholds: 0.05, 0.10, ..., 0.95 for a probability, else
+ * the 5%, 10%, ..., 95% quantiles of the scores; and the run's own. */
+static wf_status sweep(wf_analysis *a) {
+    const wf_results *r = a->r;
+    const wf_windows *ws = r->windows;
+    a->n_sweep = 0;
+    if (!r->scores || !failure_log_present(r) || ws->n < 1)
+        return WF_OK;
+    double th[WF_SWEEP_MAX];
+    int nt = 0;
+    int prob = r->output_kind && !strcmp(r->output_kind, "probability");
+    double *sorted = NULL;
+    if (!prob) {
+        sorted = malloc(sizeof *sorted * (size_t)ws->n);
+        if (!sorted)
+            return WF_ERR_NOMEM;
+        memcpy(sorted, r->scores, sizeof *sorted * (size_t)ws->n);
+        qsort(sorted, (size_t)ws->n, sizeof *sorted, cmp_dbl);
+    }
+    for (int k = 1; k <= 19; k++) {
+        double q = k / 20.0;
+        if (prob) {
+            th[nt++] = q;
+        } else {
+            double pos = q * (double)(ws->n - 1);
+            int64_t lo = (int64_t)floor(pos);
+            int64_t hi = lo + 1 < ws->n ? lo + 1 : lo;
+            th[nt++] = sorted[lo] + (pos - (double)lo) * (sorted[hi] - sorted[lo]);
+        }
+    }
+    free(sorted);
+    if (!isnan(r->threshold)) {
+        int have = 0;
+        for (int k = 0; k < nt; k++)
+            have |= fabs(th[k] - r->threshold) < 1e-12;
+        if (!have)
+            th[nt++] = r->threshold;
+    }
+    qsort(th, (size_t)nt, sizeof *th, cmp_dbl);
+    ep_span *sp = malloc(sizeof *sp * (size_t)ws->n);
+    wf_outcome *eo = malloc(sizeof *eo * (size_t)ws->n);
+    if (!sp || !eo) {
+        free(sp);
+        free(eo);
+        return WF_ERR_NOMEM;
+    }
+    int64_t hs = horizon_s(r);
+    for (int k = 0; k < nt; k++) {
+        wf_sweep_row *row = &a->sweep[a->n_sweep++];
+        memset(row, 0, sizeof *row);
+        row->threshold = th[k];
+        int ne = 0;
+        int64_t first = -1, last = -1;
+        for (int64_t i = 0; i <= ws->n; i++) {
+            int fl = i < ws->n && r->scores[i] >= th[k];
+            row->flagged += fl;
+            if (i < ws->n && !fl)
+                continue; /* an unflagged window neither ends nor extends an episode */
+            if (fl && last >= 0 && continues(a, last, i)) {
+                last = i;
+                continue;
+            }
+            if (last >= 0) {
+                sp[ne++] = (ep_span){find_turbine(a, ws->w[first].turbine_id), ws->w[first].end,
+                                     ws->w[last].end + hs};
+                last = -1;
+            }
+            if (fl)
+                first = last = i;
+        }
+        credit_counts c;
+        credit(a, sp, ne, eo, NULL, NULL, NULL, &c);
+        row->episodes = ne;
+        row->true_alarms = c.t;
+        row->repeat_alarms = c.rep;
+        row->false_alarms = c.f;
+        row->caught = c.caught;
+        row->missed = c.missed;
+        row->precision = ratio(c.t + c.rep, ne);
+        row->recall = ratio(c.caught, c.caught + c.missed);
+    }
+    free(sp);
+    free(eo);
+    return WF_OK;
 }
 
 /* The checks' indexes (issue 13): each window's why, and the background windows' channel means
@@ -400,6 +640,8 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
     for (int64_t i = 0; i < ws->n; i++) {
         const wf_window *w = &ws->w[i];
         wf_turbine_summary *t = &a->turbines[find_turbine(a, w->turbine_id)];
+        if (t->scored == 0)
+            t->first_window = i; /* windows are in turbine order: [first_window, + scored) */
         t->scored++;
         double s = score_of(r, a, i);
         if (!isnan(s) && (isnan(t->max_score) || s > t->max_score))
@@ -422,15 +664,15 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
         a->period_start = a->period_end = 0;
     if (a->period_end == INT64_MIN) /* only skipped windows: the period is where they start */
         a->period_end = a->period_start;
-    /* Episodes: runs of flagged windows, same turbine, successive on the time grid. */
+    /* Episodes: runs of flagged windows of a turbine, gaps shorter than the merge gap. */
     int cap = 0;
     int64_t nrun = 0;
-    int64_t step = (int64_t)ws->stride * ws->cadence;
+    a->episode_merge_gap = merge_gap_s(a);
     for (int64_t i = 0; i <= ws->n; i++) {
         int fl = i < ws->n && r->flagged && r->flagged[i];
-        int cont =
-            fl && nrun > 0 && strcmp(ws->w[run[nrun - 1]].turbine_id, ws->w[i].turbine_id) == 0 &&
-            run[nrun - 1] == i - 1 && (step <= 0 || ws->w[i].start - ws->w[i - 1].start <= step);
+        if (i < ws->n && !fl)
+            continue; /* an unflagged window neither ends nor extends an episode */
+        int cont = fl && nrun > 0 && continues(a, run[nrun - 1], i);
         if (nrun > 0 && !cont) {
             int tb = find_turbine(a, ws->w[run[0]].turbine_id);
             if (add_episode(a, &cap, run, nrun, tb) != WF_OK)
@@ -444,7 +686,8 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
     for (int t = 0; t < a->n_turbines; t++)
         if (a->turbines[t].flagged > 0)
             a->n_flagged_turbines++;
-    outcomes(a);
+    if (outcomes(a) != WF_OK || sweep(a) != WF_OK)
+        goto fail;
     a->episode_order = malloc((size_t)(a->n_episodes > 0 ? a->n_episodes : 1) * sizeof(int));
     if (!a->episode_order)
         goto fail;
@@ -492,6 +735,8 @@ void wf_analysis_free(wf_analysis *a) {
     free(a->episodes);
     free(a->episode_order);
     free(a->turbines);
+    free(a->fail_outcome);
+    free(a->fail_episode);
     free((void *)a->expl_of);
     an_checks_free(a);
     memset(a, 0, sizeof *a);

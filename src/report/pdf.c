@@ -126,7 +126,8 @@ static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
         int nt = 0, nf = 0;
         for (int k = 0; k < a->n_episodes; k++)
             if (a->episodes[k].turbine == i) {
-                nt += a->episodes[k].outcome == WF_OUTCOME_TRUE;
+                nt += a->episodes[k].outcome == WF_OUTCOME_TRUE ||
+                      a->episodes[k].outcome == WF_OUTCOME_REPEAT;
                 nf += a->episodes[k].outcome == WF_OUTCOME_FALSE;
             }
         wf_fmt_score(s->max_score, c1);
@@ -143,7 +144,7 @@ static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
 }
 
 static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
-    int nt = 0, nf = 0;
+    int nt = 0, nf = 0, nr = 0;
     double lead = -1;
     for (int k = 0; k < a->n_episodes; k++) {
         const wf_episode *e = &a->episodes[k];
@@ -155,6 +156,7 @@ static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
                 lead = e->lead_hours;
         }
         nf += e->outcome == WF_OUTCOME_FALSE;
+        nr += e->outcome == WF_OUTCOME_REPEAT;
     }
     size_t o = 0;
     buf[0] = '\0';
@@ -162,6 +164,8 @@ static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
         o += (size_t)snprintf(buf + o, n - o, "true alarm (lead %.0f h)", lead);
     else if (nt > 1)
         o += (size_t)snprintf(buf + o, n - o, "%d true alarms (first lead %.0f h)", nt, lead);
+    if (nr && o < n)
+        o += (size_t)snprintf(buf + o, n - o, "%s%d repeat", o ? ", " : "", nr);
     if (nf && o < n)
         o += (size_t)snprintf(buf + o, n - o, "%s%d false alarm%s", o ? ", " : "", nf,
                               nf > 1 ? "s" : "");
@@ -171,6 +175,79 @@ static void turbine_outcome(const wf_analysis *a, int i, char *buf, size_t n) {
         snprintf(buf, n, "%s",
                  a->n_true + a->n_false + a->n_missed > 0 || a->r->n_failures > 0 ? "no alarm"
                                                                                   : "-");
+}
+
+/* Every failure with what became of it, and the threshold sweep (issue 14: outcomes that add
+ * up; the rule is on the methods page). */
+static wf_status summary_failures(pdf_ctx *p) {
+    const wf_analysis *a = p->a;
+    const wf_results *r = a->r;
+    char buf[64];
+    if (r->n_failures > 0 && a->fail_outcome) {
+        p->y -= 10;
+        pdf_heading(p, "Failures in the log", 2);
+        static const double w[] = {70, 105, 95, 95, 60, 70};
+        static const char al[] = {'l', 'l', 'l', 'l', 'r', 'r'};
+        static const char *const head[] = {"Turbine", "Failure time", "Component",
+                                           "Outcome", "Episode",      "Lead (h)"};
+        pdf_table t = {6, w, al, head, 8.5, 0, NULL};
+        pdf_table_begin(p, &t);
+        for (int64_t f = 0; f < r->n_failures; f++) {
+            const wf_failure *F = &r->failures[f];
+            char c1[32], c4[32] = "-", c5[32] = "-";
+            wf_fmt_time_short(F->time, c1);
+            int k = a->fail_episode[f];
+            if (k >= 0) {
+                snprintf(c4, sizeof c4, "%d", k + 1);
+                snprintf(c5, sizeof c5, "%.1f",
+                         (double)(F->time - r->windows->w[a->episodes[k].first].end) / 3600.0);
+            }
+            const char *cells[] = {F->turbine_id,
+                                   c1,
+                                   F->component,
+                                   wf_failure_outcome_str(a->fail_outcome[f]),
+                                   c4,
+                                   c5};
+            pdf_table_row(p, &t, cells);
+        }
+    }
+    if (a->n_sweep > 0) {
+        p->y -= 10;
+        pdf_heading(p, "Threshold sweep", 2);
+        pdf_rgb(p, 0x333333);
+        pdf_paragraph(p, p->font, 9, PDF_ML, PDF_TW,
+                      "What the same scores would have given at other thresholds, by the same "
+                      "episode and crediting rules: precision is the share of episodes that "
+                      "preceded a failure, recall the share of observable failures caught. The "
+                      "row marked * is this run's threshold.");
+        pdf_rgb(p, 0x000000);
+        static const double w[] = {62, 52, 52, 45, 45, 45, 45, 45, 52, 52};
+        static const char al[] = {'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'};
+        static const char *const head[] = {"Threshold", "Flagged", "Episodes", "True",
+                                           "Repeat",    "False",   "Caught",   "Missed",
+                                           "Precision", "Recall"};
+        pdf_table t = {10, w, al, head, 8, 0, NULL};
+        pdf_table_begin(p, &t);
+        for (int k = 0; k < a->n_sweep; k++) {
+            const wf_sweep_row *q = &a->sweep[k];
+            char c[10][80];
+            wf_fmt_score(q->threshold, buf);
+            snprintf(c[0], sizeof c[0], "%s%s",
+                     fabs(q->threshold - r->threshold) < 1e-12 ? "* " : "", buf);
+            snprintf(c[1], 32, "%lld", (long long)q->flagged);
+            snprintf(c[2], 32, "%lld", (long long)q->episodes);
+            snprintf(c[3], 32, "%lld", (long long)q->true_alarms);
+            snprintf(c[4], 32, "%lld", (long long)q->repeat_alarms);
+            snprintf(c[5], 32, "%lld", (long long)q->false_alarms);
+            snprintf(c[6], 32, "%lld", (long long)q->caught);
+            snprintf(c[7], 32, "%lld", (long long)q->missed);
+            wf_fmt_score(q->precision, c[8]);
+            wf_fmt_score(q->recall, c[9]);
+            const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]};
+            pdf_table_row(p, &t, cells);
+        }
+    }
+    return WF_OK;
 }
 
 static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
@@ -198,7 +275,7 @@ static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
         const char *cells[] = {s->id, c[0], c[1], c[2], c[3], c[4], c[5]};
         pdf_table_row(p, &t, cells);
     }
-    return WF_OK;
+    return summary_failures(p);
 }
 
 /* The checks of one explanation, as rows of (check, value, verdict). */

@@ -237,9 +237,10 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
     HPDF_Outline ol = HPDF_CreateOutline(p->doc, p->outline_root, ascii, NULL);
     HPDF_Outline_SetDestination(ol, HPDF_Page_CreateDestination(p->page));
     pdf_heading(p, title, 1);
-    const char *okey = e->outcome == WF_OUTCOME_TRUE    ? "outcome_true"
-                       : e->outcome == WF_OUTCOME_FALSE ? "outcome_false"
-                                                        : "outcome_unknown";
+    const char *okey = e->outcome == WF_OUTCOME_TRUE     ? "outcome_true"
+                       : e->outcome == WF_OUTCOME_REPEAT ? "outcome_repeat"
+                       : e->outcome == WF_OUTCOME_FALSE  ? "outcome_false"
+                                                         : "outcome_unknown";
     const wf_tpl_line *ol2 = pdf_tpl_key(sec, okey);
     if (ol2) {
         const char *s = pdf_tpl_text(p, sec, ol2, err, &st);
@@ -373,9 +374,10 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
         char why[256];
         snprintf(c[6], 64, "%s", ew >= 0 ? wf_an_why_short(a, ew, why, sizeof why) : "-");
         snprintf(c[7], 64, "%s",
-                 e->outcome == WF_OUTCOME_TRUE    ? "true"
-                 : e->outcome == WF_OUTCOME_FALSE ? "false"
-                                                  : "-");
+                 e->outcome == WF_OUTCOME_TRUE     ? "true"
+                 : e->outcome == WF_OUTCOME_REPEAT ? "repeat"
+                 : e->outcome == WF_OUTCOME_FALSE  ? "false"
+                                                   : "-");
         if (e->detailed && p->episode_page[k] > 0)
             snprintf(c[8], 64, "p. %d", p->episode_page[k]);
         else

@@ -74,6 +74,22 @@ static const char *lookup(void *user, const char *name) {
         snprintf(v, n, "%lld", (long long)a->n_false);
     else if (IS("n_missed"))
         snprintf(v, n, "%lld", (long long)a->n_missed);
+    else if (IS("n_repeat"))
+        snprintf(v, n, "%lld", (long long)a->n_repeat);
+    else if (IS("n_caught"))
+        snprintf(v, n, "%lld", (long long)a->n_caught);
+    else if (IS("n_not_observable"))
+        snprintf(v, n, "%lld", (long long)a->n_not_observable);
+    else if (IS("n_failures"))
+        snprintf(v, n, "%lld", (long long)a->n_failures);
+    else if (IS("precision"))
+        wf_fmt_score(a->precision, v);
+    else if (IS("recall"))
+        wf_fmt_score(a->recall, v);
+    else if (IS("median_lead_hours"))
+        snprintf(v, n, isnan(a->median_lead_hours) ? "n/a" : "%.1f", a->median_lead_hours);
+    else if (IS("episode_merge_gap_hours"))
+        snprintf(v, n, "%g", (double)a->episode_merge_gap / 3600.0);
     else if (IS("threshold"))
         wf_fmt_score(r->threshold, v);
     else if (IS("horizon_hours"))

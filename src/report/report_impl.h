@@ -19,7 +19,25 @@ typedef enum wf_outcome {
     WF_OUTCOME_UNKNOWN = 0, /* no failure log */
     WF_OUTCOME_TRUE = 1,    /* a failure followed within the horizon */
     WF_OUTCOME_FALSE = 2,   /* no failure followed */
+    WF_OUTCOME_REPEAT = 3,  /* a failure followed, but an earlier episode already caught it */
 } wf_outcome;
+
+/* What became of a failure in the log. */
+typedef enum wf_failure_outcome {
+    WF_FAILURE_CAUGHT = 0,         /* an episode preceded it within the horizon */
+    WF_FAILURE_MISSED = 1,         /* windows were scored before it, none flagged in time */
+    WF_FAILURE_NOT_OBSERVABLE = 2, /* no scored window ends within the horizon before it */
+} wf_failure_outcome;
+
+/* One threshold of the sweep: what the flags would have been at that threshold. */
+typedef struct wf_sweep_row {
+    double threshold;
+    int64_t flagged, episodes, true_alarms, repeat_alarms, false_alarms;
+    int64_t caught, missed;
+    double precision, recall; /* episodes that preceded a failure / episodes; caught / (caught +
+                                 missed); NaN when undefined */
+} wf_sweep_row;
+#define WF_SWEEP_MAX 24
 
 /* Consecutive flagged windows of one turbine. */
 typedef struct wf_episode {
@@ -41,6 +59,7 @@ typedef struct wf_turbine_summary {
     int64_t scored, skipped, flagged, episodes;
     double max_score;         /* NaN when nothing scored */
     int64_t failures, missed; /* failures in the log; failures with no alarm before them */
+    int64_t first_window;     /* index of its first valid window (windows in turbine order) */
 } wf_turbine_summary;
 
 typedef struct wf_analysis {
@@ -59,6 +78,16 @@ typedef struct wf_analysis {
     int64_t n_disagree;    /* ... of which the methods disagree */
     int64_t period_start, period_end;
     int64_t n_flagged, n_true, n_false, n_missed;
+    /* outcomes that add up (issue 14): every episode is true, repeat or false; every failure is
+     * caught, missed or not observable (n_caught + n_missed + n_not_observable = n_failures) */
+    int64_t n_repeat, n_caught, n_not_observable, n_failures;
+    int64_t episode_merge_gap; /* seconds: flagged windows closer than this are one episode */
+    wf_failure_outcome *fail_outcome; /* (r->n_failures) */
+    int *fail_episode;                /* (r->n_failures) the crediting episode or -1 */
+    double precision, recall;         /* as in wf_sweep_row, at the run's threshold */
+    double median_lead_hours;         /* over caught failures; NaN when none */
+    int n_sweep;                      /* threshold sweep (0 without scores or failure log) */
+    wf_sweep_row sweep[WF_SWEEP_MAX];
     int n_flagged_turbines;
     char run_id[17];
 } wf_analysis;
@@ -75,6 +104,7 @@ int wf_an_channel_attr(const wf_analysis *a, const wf_explanation *e, double *ou
 /* Channel with the largest |attribution| (positive preferred on ties); -1 if none. */
 int wf_an_top_channel(const wf_analysis *a, const wf_explanation *e);
 const char *wf_outcome_str(wf_outcome o);
+const char *wf_failure_outcome_str(wf_failure_outcome o); /* "caught", "missed", ... */
 /* Alarm review: per channel (C each) the mean attribution of the window that explains each true /
  * false alarm episode and how often the channel was its top driver; episodes counted. */
 void wf_an_review(const wf_analysis *a, double *mean_true, double *mean_false, double *top_true,

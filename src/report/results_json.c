@@ -43,9 +43,15 @@
  *   "turbines": [{"turbine_id", "scored", "skipped", "max_score", "flagged", "episodes",
  *                 "failures", "missed_failures"}],
  *   "episodes": [{"turbine_id", "first_start", "first_end", "last_end", "flagged_windows",
- *                 "peak_start", "peak_score", "outcome" ("true alarm" | "false alarm" |
- *                 "no failure log"), "failure_time"?, "component"?, "lead_hours"?,
- *                 "top_channel"}],
+ *                 "peak_start", "peak_score", "episode" (its number, 1-based), "outcome"
+ *                 ("true alarm" | "repeat alarm" | "false alarm" | "no failure log"),
+ *                 "failure_time"?, "component"?, "lead_hours"?, "top_channel"}],
+ *   "outcomes": {"episodes", "true_alarms", "repeat_alarms", "false_alarms", "failures",
+ *                "caught", "missed", "not_observable", "precision", "recall",
+ *                "median_lead_hours", "episode_merge_gap_hours", "threshold_sweep": [{
+ *                "threshold", "flagged_windows", "episodes", "true_alarms", "repeat_alarms",
+ *                "false_alarms", "caught", "missed", "precision", "recall"}]}
+ *                (the rule is written at the top of src/report/analysis.c's outcomes),
  *   "input": {"bytes", "rows", "rows_used", "rows_rejected", "rejected": {"malformed",
  *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting"},
  *             "duplicate_identical_ignored", "bad_cells", "reordered_rows", "turbines",
@@ -56,7 +62,8 @@
  *             duplicate_conflicting, and the windows touching that time are skipped)
  *   always:
  *   "skipped": [{"turbine_id", "start", "reason"}],
- *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
+ *   "failures": [{"turbine_id", "time", "component", "outcome" ("caught" | "missed" |
+ *                 "not observable"), "episode"?, "lead_hours"?}]     (when a failure log was read)
  *   "drift": {...}        (with a "drift" section in the config; documented in results_drift.c)
  * }
  */
@@ -383,6 +390,7 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
         wf_jw_kint(w, "flagged_windows", e->n);
         kiso(w, "peak_start", ws->w[e->peak].start);
         wf_jw_kdouble(w, "peak_score", e->peak_score);
+        wf_jw_kint(w, "episode", k + 1);
         wf_jw_kstr(w, "outcome", wf_outcome_str(e->outcome));
         if (e->outcome == WF_OUTCOME_TRUE) {
             kiso(w, "failure_time", e->failure_time);
@@ -395,6 +403,40 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
+    /* outcomes that add up: the figures, the rule's parameters, and the sweep */
+    wf_jw_key(w, "outcomes");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "episodes", a->n_episodes);
+    wf_jw_kint(w, "true_alarms", a->n_true);
+    wf_jw_kint(w, "repeat_alarms", a->n_repeat);
+    wf_jw_kint(w, "false_alarms", a->n_false);
+    wf_jw_kint(w, "failures", a->n_failures);
+    wf_jw_kint(w, "caught", a->n_caught);
+    wf_jw_kint(w, "missed", a->n_missed);
+    wf_jw_kint(w, "not_observable", a->n_not_observable);
+    kdouble_or_null(w, "precision", a->precision);
+    kdouble_or_null(w, "recall", a->recall);
+    kdouble_or_null(w, "median_lead_hours", a->median_lead_hours);
+    wf_jw_kdouble(w, "episode_merge_gap_hours", (double)a->episode_merge_gap / 3600.0);
+    wf_jw_key(w, "threshold_sweep");
+    wf_jw_arr_begin(w);
+    for (int k = 0; k < a->n_sweep; k++) {
+        const wf_sweep_row *q = &a->sweep[k];
+        wf_jw_obj_begin(w);
+        wf_jw_kdouble(w, "threshold", q->threshold);
+        wf_jw_kint(w, "flagged_windows", q->flagged);
+        wf_jw_kint(w, "episodes", q->episodes);
+        wf_jw_kint(w, "true_alarms", q->true_alarms);
+        wf_jw_kint(w, "repeat_alarms", q->repeat_alarms);
+        wf_jw_kint(w, "false_alarms", q->false_alarms);
+        wf_jw_kint(w, "caught", q->caught);
+        wf_jw_kint(w, "missed", q->missed);
+        kdouble_or_null(w, "precision", q->precision);
+        kdouble_or_null(w, "recall", q->recall);
+        wf_jw_obj_end(w);
+    }
+    wf_jw_arr_end(w);
+    wf_jw_obj_end(w);
 }
 
 /* "input": the counts of the log's pass, so that no row or window vanishes without a number. */
@@ -537,6 +579,15 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
             wf_jw_kstr(&w, "turbine_id", r->failures[i].turbine_id);
             kiso(&w, "time", r->failures[i].time);
             wf_jw_kstr(&w, "component", r->failures[i].component);
+            if (a.fail_outcome) { /* audit: what became of it */
+                wf_jw_kstr(&w, "outcome", wf_failure_outcome_str(a.fail_outcome[i]));
+                if (a.fail_episode[i] >= 0) {
+                    const wf_episode *e = &a.episodes[a.fail_episode[i]];
+                    wf_jw_kint(&w, "episode", a.fail_episode[i] + 1);
+                    wf_jw_kdouble(&w, "lead_hours",
+                                  (double)(r->failures[i].time - ws->w[e->first].end) / 3600.0);
+                }
+            }
             wf_jw_obj_end(&w);
         }
         wf_jw_arr_end(&w);

@@ -173,7 +173,8 @@ static void sheet_summary(xl *x) {
             const wf_episode *e = &a->episodes[k];
             if (e->turbine != i)
                 continue;
-            tru += e->outcome == WF_OUTCOME_TRUE;
+            tru += e->outcome == WF_OUTCOME_TRUE || e->outcome == WF_OUTCOME_REPEAT; /* preceded
+                                                                                   a failure */
             fal += e->outcome == WF_OUTCOME_FALSE;
             int64_t ew = wf_an_episode_window(a, e);
             const wf_explanation *ex = ew >= 0 ? a->expl_of[ew] : NULL;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/kernels/kernels_rnn.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
 
@@ -106,7 +107,9 @@ static size_t rnn_scratch(const rnn_geom *g) {
     int64_t T = g->T, B = g->B, H = g->H, GH = g->G * H;
     int64_t batched = 2 * T * B * GH + T * B * (g->lstm ? 7 : 5) * H + B * (2 * GH + 8 * H);
     int64_t naive = (g->lstm ? 7 : 5) * T * H + 12 * GH + 8 * H;
-    return (size_t)(batched > naive ? batched : naive) * sizeof(float);
+    int64_t fast = (int64_t)wf_k_rnn_ws_floats(g->lstm, g->I, H);
+    int64_t most = batched > naive ? batched : naive;
+    return (size_t)(most > fast ? most : fast) * sizeof(float);
 }
 
 static wf_status rnn_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -564,14 +567,37 @@ static void rnn_dir_forward(const rnn_geom *g, int d, const rnn_io *io, rnn_buf 
     }
 }
 
+/* Inference forward: the structure-of-arrays kernel (kernels_rnn.c), one direction at a time;
+ * backward recomputes through rnn_dir_forward, which stores the gates it needs. */
 static void rnn_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     rnn_geom g;
     rnn_io io;
-    rnn_buf bf;
     for (int d = 0; d < (n->p.kind == 2 ? 2 : 1); d++) {
         rnn_setup(n, in, out, &g, &io, d);
-        rnn_bufs(&g, s, &bf);
-        rnn_dir_forward(&g, d, &io, &bf);
+        int64_t T = g.T, B = g.B, I = g.I, H = g.H, D = g.D;
+        wf_k_rnn k = {.lstm = g.lstm,
+                      .lbr = g.lbr & 1,
+                      .reverse = (g.D == 2 && d == 1) || (g.D == 1 && (g.lbr & 2)),
+                      .T = T,
+                      .B = B,
+                      .I = I,
+                      .H = H,
+                      .X = io.X,
+                      .x_t = g.layout ? I : B * I,
+                      .x_b = g.layout ? T * I : I,
+                      .W = io.W,
+                      .R = io.R,
+                      .Wb = io.Bias,
+                      .Rb = io.Bias ? io.Bias + g.G * H : NULL,
+                      .h0 = io.h0 ? io.h0 + s_off(&g, d, 0) : NULL,
+                      .c0 = io.c0 ? io.c0 + s_off(&g, d, 0) : NULL,
+                      .s_b = g.layout ? D * H : H,
+                      .Y = io.Y ? io.Y + y_off(&g, 0, d, 0) : NULL,
+                      .y_t = g.layout ? D * H : D * B * H,
+                      .y_b = g.layout ? T * D * H : H,
+                      .Yh = io.Yh ? io.Yh + s_off(&g, d, 0) : NULL,
+                      .Yc = io.Yc ? io.Yc + s_off(&g, d, 0) : NULL};
+        wf_k_rnn_forward(&k, s);
     }
 }
 

@@ -1,0 +1,253 @@
+/*
+ * GRU/LSTM forward, structure-of-arrays over the batch (see kernels_rnn.h for the contract).
+ *
+ * Per block of WF_K_RNN_BLOCK rows (lanes; the last block padded with zero lanes that are
+ * computed and dropped, so every loop has a fixed trip count and no epilogue) and per step:
+ *   xT (I, L)   = the step's X rows, transposed
+ *   a  (G H, L) = bias + W xT + R h            (GRU without linear_before_reset: z, r rows of R)
+ *   gates       = elementwise over (H, L), in place in a
+ *   Y[t]        = h, scattered back to the rows
+ * Biases: Wb + Rb are added once where ONNX adds both outside the nonlinearity (every LSTM gate,
+ * GRU z and r, and GRU h without linear_before_reset, where Rbh sits inside Rh (r . h) + Rbh);
+ * GRU with linear_before_reset keeps Rbh inside r . (Rh h + Rbh).
+ *
+ * exp: x = n ln2 + r with n = round(x / ln2) (Cody-Waite split of ln2 so that n ln2_hi is exact),
+ * e^r by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation 5e-9 relative), times 2^n
+ * built in the exponent bits. Written as plain loops that GCC vectorises (SSE2 baseline; an
+ * AVX2 clone where the compiler supports target_clones); no operation is reordered across lanes,
+ * so a lane's bits are the same in every clone (no FMA contraction: ISO C mode).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "model/kernels/kernels_rnn.h"
+
+#define L WF_K_RNN_BLOCK
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define WF_RNN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WF_RNN_CLONES
+#endif
+/* The helpers must be inlined into each clone to be compiled for its target. */
+#if defined(__GNUC__)
+#define WF_RNN_INLINE static inline __attribute__((always_inline))
+#else
+#define WF_RNN_INLINE static inline
+#endif
+
+/* e^x for x in [-87, 87] (clamped outside; NaN stays NaN). */
+WF_RNN_INLINE float k_expf(float x) {
+    float xc = x > -87.0f ? x : -87.0f; /* NaN -> -87, restored at the end */
+    xc = xc < 87.0f ? xc : 87.0f;
+    float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f; /* round(x / ln2), |n| <= 126 */
+    float r = xc - n * 0.693359375f;                          /* exact: 9-bit ln2_hi */
+    r = r + n * 2.12194440e-4f;                               /* ln2 = hi - 2.1219444e-4 */
+    float p = 1.98412698e-4f;                                 /* 1/7! */
+    p = p * r + 1.38888889e-3f;
+    p = p * r + 8.33333333e-3f;
+    p = p * r + 4.16666667e-2f;
+    p = p * r + 1.66666667e-1f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n, n in [-126, 126]: normal */
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    float y = p * s;
+    return x == x ? y : x;
+}
+
+WF_RNN_INLINE float k_sigmoid(float x) {
+    return 1.0f / (1.0f + k_expf(-x));
+}
+
+/* tanh |x| = (1 - e) / (1 + e), e = exp(-2 |x|); |x| >= 9 gives 1 in float. */
+WF_RNN_INLINE float k_tanh(float x) {
+    float a = fabsf(x);
+    a = a < 9.0f ? a : 9.0f;
+    float e = k_expf(-2.0f * a);
+    float t = copysignf((1.0f - e) / (1.0f + e), x);
+    return x == x ? t : x;
+}
+
+WF_RNN_CLONES void wf_k_expf_vec(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = k_expf(x[i]);
+}
+
+WF_RNN_CLONES void wf_k_sigmoid_vec(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = k_sigmoid(x[i]);
+}
+
+WF_RNN_CLONES void wf_k_tanh_vec(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        y[i] = k_tanh(x[i]);
+}
+
+size_t wf_k_rnn_ws_floats(int lstm, int64_t I, int64_t H) {
+    int64_t GH = (lstm ? 4 : 3) * H;
+    return (size_t)((I + GH + 3 * H) * L + GH);
+}
+
+/* C (M, L) += A (M, K) Bt (K, L), k in order (per lane: the same sequence of float multiplies
+ * and adds whatever the block). Eight-lane vectors written out (GCC vector extension; two SSE
+ * registers each in the baseline clone): left to itself, GCC vectorises over k instead, with a
+ * shuffle per product, 30x the instructions for K >= 8. */
+#if defined(__GNUC__)
+/* unaligned, may alias float: loads and stores straight from the float rows */
+typedef float wf_v8 __attribute__((vector_size(32), aligned(4), may_alias));
+WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
+                                const float *restrict Bt, int64_t M, int64_t K) {
+    for (int64_t j = 0; j < M; j++) {
+        const float *aj = A + j * K;
+        float *cj = C + j * L;
+        for (int q0 = 0; q0 < L; q0 += 32) {
+            wf_v8 *cv = (wf_v8 *)(void *)(cj + q0);
+            wf_v8 c0 = cv[0], c1 = cv[1], c2 = cv[2], c3 = cv[3];
+            for (int64_t k = 0; k < K; k++) {
+                float a = aj[k];
+                wf_v8 w = {a, a, a, a, a, a, a, a};
+                const wf_v8 *b = (const wf_v8 *)(const void *)(Bt + k * L + q0);
+                c0 += w * b[0];
+                c1 += w * b[1];
+                c2 += w * b[2];
+                c3 += w * b[3];
+            }
+            cv[0] = c0;
+            cv[1] = c1;
+            cv[2] = c2;
+            cv[3] = c3;
+        }
+    }
+}
+#else
+WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
+                                const float *restrict Bt, int64_t M, int64_t K) {
+    for (int64_t j = 0; j < M; j++)
+        for (int64_t k = 0; k < K; k++)
+            for (int q = 0; q < L; q++)
+                C[j * L + q] += A[j * K + k] * Bt[k * L + q];
+}
+#endif
+
+/* C (M, L) = bias[j] in every lane (0 without bias). */
+WF_RNN_INLINE void soa_fill(float *restrict C, const float *restrict bias, int64_t M) {
+    for (int64_t j = 0; j < M; j++) {
+        float v = bias ? bias[j] : 0.0f;
+        for (int q = 0; q < L; q++)
+            C[j * L + q] = v;
+    }
+}
+
+/* LSTM cell over (H, L): a holds the pre-activations of i, o, f, c (rows of H each). */
+WF_RNN_INLINE void lstm_cell(const float *restrict a, float *restrict h, float *restrict c,
+                             int64_t H) {
+    for (int64_t j = 0; j < H; j++) {
+        const float *ai = a + j * L, *ao = a + (H + j) * L, *af = a + (2 * H + j) * L,
+                    *ag = a + (3 * H + j) * L;
+        float *hj = h + j * L, *cj = c + j * L;
+        for (int q = 0; q < L; q++) {
+            float ig = k_sigmoid(ai[q]), og = k_sigmoid(ao[q]), fg = k_sigmoid(af[q]);
+            float cn = fg * cj[q] + ig * k_tanh(ag[q]);
+            cj[q] = cn;
+            hj[q] = og * k_tanh(cn);
+        }
+    }
+}
+
+/* GRU gates z, r in place over (2H, L); u = r . h (without linear_before_reset). */
+WF_RNN_INLINE void gru_zr(float *restrict a, const float *restrict h, float *restrict u, int lbr,
+                          int64_t H) {
+    for (int64_t j = 0; j < 2 * H; j++)
+        for (int q = 0; q < L; q++)
+            a[j * L + q] = k_sigmoid(a[j * L + q]);
+    if (!lbr)
+        for (int64_t j = 0; j < H; j++)
+            for (int q = 0; q < L; q++)
+                u[j * L + q] = a[(H + j) * L + q] * h[j * L + q];
+}
+
+/* GRU update: ht = tanh(a_h) (a_h already holds Rh (r . h)) or tanh(a_h + r . u) with
+ * u = Rh h + Rbh (linear_before_reset); h = (1 - z) ht + z h. */
+WF_RNN_INLINE void gru_update(const float *restrict a, const float *restrict u, float *restrict h,
+                              int lbr, int64_t H) {
+    for (int64_t j = 0; j < H; j++) {
+        const float *z = a + j * L, *r = a + (H + j) * L, *ah = a + (2 * H + j) * L;
+        const float *uj = u + j * L;
+        float *hj = h + j * L;
+        if (lbr)
+            for (int q = 0; q < L; q++) {
+                float ht = k_tanh(ah[q] + r[q] * uj[q]);
+                hj[q] = (1.0f - z[q]) * ht + z[q] * hj[q];
+            }
+        else
+            for (int q = 0; q < L; q++) {
+                float ht = k_tanh(ah[q]);
+                hj[q] = (1.0f - z[q]) * ht + z[q] * hj[q];
+            }
+    }
+}
+
+/* One block of nb <= L rows starting at row b0 (cloned itself: GCC does not inline it). */
+WF_RNN_CLONES static void rnn_block(const wf_k_rnn *p, int64_t b0, int64_t nb, float *ws) {
+    int64_t T = p->T, I = p->I, H = p->H, GH = (p->lstm ? 4 : 3) * H;
+    float *xT = ws, *a = xT + I * L, *h = a + GH * L, *c = h + H * L, *u = c + H * L,
+          *bias = u + H * L;
+    int lbr = !p->lstm && p->lbr;
+    memset(xT, 0, (size_t)(I * L) * sizeof *xT);
+    memset(h, 0, (size_t)(3 * H * L) * sizeof *h);
+    for (int64_t q = 0; q < nb; q++)
+        for (int64_t k = 0; k < H; k++) {
+            if (p->h0)
+                h[k * L + q] = p->h0[(b0 + q) * p->s_b + k];
+            if (p->lstm && p->c0)
+                c[k * L + q] = p->c0[(b0 + q) * p->s_b + k];
+        }
+    for (int64_t j = 0; j < GH; j++) {
+        float wb = p->Wb ? p->Wb[j] : 0.0f, rb = p->Rb ? p->Rb[j] : 0.0f;
+        bias[j] = lbr && j >= 2 * H ? wb : wb + rb;
+    }
+    for (int64_t s = 0; s < T; s++) {
+        int64_t t = p->reverse ? T - 1 - s : s;
+        const float *xr = p->X + t * p->x_t + b0 * p->x_b;
+        for (int64_t q = 0; q < nb; q++)
+            for (int64_t k = 0; k < I; k++)
+                xT[k * L + q] = xr[q * p->x_b + k];
+        soa_fill(a, bias, GH);
+        soa_gemm_acc(a, p->W, xT, GH, I);
+        if (p->lstm) {
+            soa_gemm_acc(a, p->R, h, GH, H);
+            lstm_cell(a, h, c, H);
+        } else {
+            soa_gemm_acc(a, p->R, h, 2 * H, H);
+            if (lbr) {
+                soa_fill(u, p->Rb ? p->Rb + 2 * H : NULL, H);
+                soa_gemm_acc(u, p->R + 2 * H * H, h, H, H);
+            }
+            gru_zr(a, h, u, lbr, H);
+            if (!lbr)
+                soa_gemm_acc(a + 2 * H * L, p->R + 2 * H * H, u, H, H);
+            gru_update(a, u, h, lbr, H);
+        }
+        if (p->Y) {
+            float *y = p->Y + t * p->y_t + b0 * p->y_b;
+            for (int64_t q = 0; q < nb; q++)
+                for (int64_t k = 0; k < H; k++)
+                    y[q * p->y_b + k] = h[k * L + q];
+        }
+    }
+    for (int64_t q = 0; q < nb; q++)
+        for (int64_t k = 0; k < H; k++) {
+            if (p->Yh)
+                p->Yh[(b0 + q) * p->s_b + k] = h[k * L + q];
+            if (p->lstm && p->Yc)
+                p->Yc[(b0 + q) * p->s_b + k] = c[k * L + q];
+        }
+}
+
+void wf_k_rnn_forward(const wf_k_rnn *p, float *ws) {
+    for (int64_t b0 = 0; b0 < p->B; b0 += L)
+        rnn_block(p, b0, p->B - b0 < L ? p->B - b0 : L, ws);
+}

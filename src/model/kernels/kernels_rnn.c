@@ -1,15 +1,16 @@
 /*
  * GRU/LSTM forward, structure-of-arrays over the batch (see kernels_rnn.h for the contract).
  *
- * Per block of WF_K_RNN_BLOCK rows (lanes; the last block padded with zero lanes that are
- * computed and dropped, so every loop has a fixed trip count and no epilogue) and per step:
+ * Per block of L rows (lanes: WF_K_RNN_BLOCK, then 8 for the rest of the batch, the last block
+ * padded with zero lanes that are computed and dropped, so every loop has a fixed trip count and
+ * no epilogue) and per step:
  *   xT (I, L)   = the step's X rows, transposed
  *   a  (G H, L) = bias + W xT + R h            (GRU without linear_before_reset: z, r rows of R)
  *   gates       = elementwise over (H, L), in place in a
  *   Y[t]        = h, scattered back to the rows
- * Biases: Wb + Rb are added once where ONNX adds both outside the nonlinearity (every LSTM gate,
- * GRU z and r, and GRU h without linear_before_reset, where Rbh sits inside Rh (r . h) + Rbh);
- * GRU with linear_before_reset keeps Rbh inside r . (Rh h + Rbh).
+ * Biases: Wb + Rb are added once where ONNX adds both to the pre-activation (every LSTM gate,
+ * GRU z and r, and GRU h without linear_before_reset: tanh(W x + Wbh + Rh (r . h) + Rbh)); GRU
+ * with linear_before_reset keeps Rbh inside r . (Rh h + Rbh).
  *
  * exp: x = n ln2 + r with n = round(x / ln2) (Cody-Waite split of ln2 so that n ln2_hi is exact),
  * e^r by its Taylor polynomial of degree 7 (|r| <= 0.347: truncation 5e-9 relative), times 2^n
@@ -21,8 +22,6 @@
 #include <string.h>
 
 #include "model/kernels/kernels_rnn.h"
-
-#define L WF_K_RNN_BLOCK
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define WF_RNN_CLONES __attribute__((target_clones("avx2", "default")))
@@ -88,7 +87,7 @@ WF_RNN_CLONES void wf_k_tanh_vec(float *y, const float *x, size_t n) {
 
 size_t wf_k_rnn_ws_floats(int lstm, int64_t I, int64_t H) {
     int64_t GH = (lstm ? 4 : 3) * H;
-    return (size_t)((I + GH + 3 * H) * L + GH);
+    return (size_t)((I + GH + 3 * H) * WF_K_RNN_BLOCK + GH);
 }
 
 /* C (M, L) += A (M, K) Bt (K, L), k in order (per lane: the same sequence of float multiplies
@@ -99,32 +98,45 @@ size_t wf_k_rnn_ws_floats(int lstm, int64_t I, int64_t H) {
 /* unaligned, may alias float: loads and stores straight from the float rows */
 typedef float wf_v8 __attribute__((vector_size(32), aligned(4), may_alias));
 WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
-                                const float *restrict Bt, int64_t M, int64_t K) {
+                                const float *restrict Bt, int64_t M, int64_t K, int L) {
     for (int64_t j = 0; j < M; j++) {
         const float *aj = A + j * K;
         float *cj = C + j * L;
-        for (int q0 = 0; q0 < L; q0 += 32) {
-            wf_v8 *cv = (wf_v8 *)(void *)(cj + q0);
-            wf_v8 c0 = cv[0], c1 = cv[1], c2 = cv[2], c3 = cv[3];
-            for (int64_t k = 0; k < K; k++) {
-                float a = aj[k];
-                wf_v8 w = {a, a, a, a, a, a, a, a};
-                const wf_v8 *b = (const wf_v8 *)(const void *)(Bt + k * L + q0);
-                c0 += w * b[0];
-                c1 += w * b[1];
-                c2 += w * b[2];
-                c3 += w * b[3];
+        if (L % 32 == 0) {
+            for (int q0 = 0; q0 < L; q0 += 32) {
+                wf_v8 *cv = (wf_v8 *)(void *)(cj + q0);
+                wf_v8 c0 = cv[0], c1 = cv[1], c2 = cv[2], c3 = cv[3];
+                for (int64_t k = 0; k < K; k++) {
+                    float a = aj[k];
+                    wf_v8 w = {a, a, a, a, a, a, a, a};
+                    const wf_v8 *b = (const wf_v8 *)(const void *)(Bt + k * L + q0);
+                    c0 += w * b[0];
+                    c1 += w * b[1];
+                    c2 += w * b[2];
+                    c3 += w * b[3];
+                }
+                cv[0] = c0;
+                cv[1] = c1;
+                cv[2] = c2;
+                cv[3] = c3;
             }
-            cv[0] = c0;
-            cv[1] = c1;
-            cv[2] = c2;
-            cv[3] = c3;
+        } else { /* L a multiple of 8 */
+            for (int q0 = 0; q0 < L; q0 += 8) {
+                wf_v8 *cv = (wf_v8 *)(void *)(cj + q0);
+                wf_v8 c0 = cv[0];
+                for (int64_t k = 0; k < K; k++) {
+                    float a = aj[k];
+                    wf_v8 w = {a, a, a, a, a, a, a, a};
+                    c0 += w * *(const wf_v8 *)(const void *)(Bt + k * L + q0);
+                }
+                cv[0] = c0;
+            }
         }
     }
 }
 #else
 WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
-                                const float *restrict Bt, int64_t M, int64_t K) {
+                                const float *restrict Bt, int64_t M, int64_t K, int L) {
     for (int64_t j = 0; j < M; j++)
         for (int64_t k = 0; k < K; k++)
             for (int q = 0; q < L; q++)
@@ -133,7 +145,7 @@ WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
 #endif
 
 /* C (M, L) = bias[j] in every lane (0 without bias). */
-WF_RNN_INLINE void soa_fill(float *restrict C, const float *restrict bias, int64_t M) {
+WF_RNN_INLINE void soa_fill(float *restrict C, const float *restrict bias, int64_t M, int L) {
     for (int64_t j = 0; j < M; j++) {
         float v = bias ? bias[j] : 0.0f;
         for (int q = 0; q < L; q++)
@@ -143,7 +155,7 @@ WF_RNN_INLINE void soa_fill(float *restrict C, const float *restrict bias, int64
 
 /* LSTM cell over (H, L): a holds the pre-activations of i, o, f, c (rows of H each). */
 WF_RNN_INLINE void lstm_cell(const float *restrict a, float *restrict h, float *restrict c,
-                             int64_t H) {
+                             int64_t H, int L) {
     for (int64_t j = 0; j < H; j++) {
         const float *ai = a + j * L, *ao = a + (H + j) * L, *af = a + (2 * H + j) * L,
                     *ag = a + (3 * H + j) * L;
@@ -159,7 +171,7 @@ WF_RNN_INLINE void lstm_cell(const float *restrict a, float *restrict h, float *
 
 /* GRU gates z, r in place over (2H, L); u = r . h (without linear_before_reset). */
 WF_RNN_INLINE void gru_zr(float *restrict a, const float *restrict h, float *restrict u, int lbr,
-                          int64_t H) {
+                          int64_t H, int L) {
     for (int64_t j = 0; j < 2 * H; j++)
         for (int q = 0; q < L; q++)
             a[j * L + q] = k_sigmoid(a[j * L + q]);
@@ -172,7 +184,7 @@ WF_RNN_INLINE void gru_zr(float *restrict a, const float *restrict h, float *res
 /* GRU update: ht = tanh(a_h) (a_h already holds Rh (r . h)) or tanh(a_h + r . u) with
  * u = Rh h + Rbh (linear_before_reset); h = (1 - z) ht + z h. */
 WF_RNN_INLINE void gru_update(const float *restrict a, const float *restrict u, float *restrict h,
-                              int lbr, int64_t H) {
+                              int lbr, int64_t H, int L) {
     for (int64_t j = 0; j < H; j++) {
         const float *z = a + j * L, *r = a + (H + j) * L, *ah = a + (2 * H + j) * L;
         const float *uj = u + j * L;
@@ -190,8 +202,8 @@ WF_RNN_INLINE void gru_update(const float *restrict a, const float *restrict u, 
     }
 }
 
-/* One block of nb <= L rows starting at row b0 (cloned itself: GCC does not inline it). */
-WF_RNN_CLONES static void rnn_block(const wf_k_rnn *p, int64_t b0, int64_t nb, float *ws) {
+/* One block of nb <= L rows starting at row b0, L lanes (a constant in each caller). */
+WF_RNN_INLINE void rnn_block(const wf_k_rnn *p, int64_t b0, int64_t nb, float *ws, int L) {
     int64_t T = p->T, I = p->I, H = p->H, GH = (p->lstm ? 4 : 3) * H;
     float *xT = ws, *a = xT + I * L, *h = a + GH * L, *c = h + H * L, *u = c + H * L,
           *bias = u + H * L;
@@ -215,21 +227,21 @@ WF_RNN_CLONES static void rnn_block(const wf_k_rnn *p, int64_t b0, int64_t nb, f
         for (int64_t q = 0; q < nb; q++)
             for (int64_t k = 0; k < I; k++)
                 xT[k * L + q] = xr[q * p->x_b + k];
-        soa_fill(a, bias, GH);
-        soa_gemm_acc(a, p->W, xT, GH, I);
+        soa_fill(a, bias, GH, L);
+        soa_gemm_acc(a, p->W, xT, GH, I, L);
         if (p->lstm) {
-            soa_gemm_acc(a, p->R, h, GH, H);
-            lstm_cell(a, h, c, H);
+            soa_gemm_acc(a, p->R, h, GH, H, L);
+            lstm_cell(a, h, c, H, L);
         } else {
-            soa_gemm_acc(a, p->R, h, 2 * H, H);
+            soa_gemm_acc(a, p->R, h, 2 * H, H, L);
             if (lbr) {
-                soa_fill(u, p->Rb ? p->Rb + 2 * H : NULL, H);
-                soa_gemm_acc(u, p->R + 2 * H * H, h, H, H);
+                soa_fill(u, p->Rb ? p->Rb + 2 * H : NULL, H, L);
+                soa_gemm_acc(u, p->R + 2 * H * H, h, H, H, L);
             }
-            gru_zr(a, h, u, lbr, H);
+            gru_zr(a, h, u, lbr, H, L);
             if (!lbr)
-                soa_gemm_acc(a + 2 * H * L, p->R + 2 * H * H, u, H, H);
-            gru_update(a, u, h, lbr, H);
+                soa_gemm_acc(a + 2 * H * L, p->R + 2 * H * H, u, H, H, L);
+            gru_update(a, u, h, lbr, H, L);
         }
         if (p->Y) {
             float *y = p->Y + t * p->y_t + b0 * p->y_b;
@@ -247,7 +259,22 @@ WF_RNN_CLONES static void rnn_block(const wf_k_rnn *p, int64_t b0, int64_t nb, f
         }
 }
 
+/* The block widths, each compiled for the baseline and AVX2 (GCC does not inline the clones'
+ * bodies otherwise). */
+WF_RNN_CLONES static void rnn_block_wide(const wf_k_rnn *p, int64_t b0, int64_t nb, float *ws) {
+    rnn_block(p, b0, nb, ws, WF_K_RNN_BLOCK);
+}
+
+WF_RNN_CLONES static void rnn_block_narrow(const wf_k_rnn *p, int64_t b0, int64_t nb, float *ws) {
+    rnn_block(p, b0, nb, ws, 8);
+}
+
+/* Full blocks of WF_K_RNN_BLOCK lanes, the rest in blocks of 8 (a single window pays for 8 lanes,
+ * not 64). A lane's arithmetic does not depend on the block width. */
 void wf_k_rnn_forward(const wf_k_rnn *p, float *ws) {
-    for (int64_t b0 = 0; b0 < p->B; b0 += L)
-        rnn_block(p, b0, p->B - b0 < L ? p->B - b0 : L, ws);
+    int64_t b0 = 0;
+    for (; p->B - b0 >= WF_K_RNN_BLOCK; b0 += WF_K_RNN_BLOCK)
+        rnn_block_wide(p, b0, WF_K_RNN_BLOCK, ws);
+    for (; b0 < p->B; b0 += 8)
+        rnn_block_narrow(p, b0, p->B - b0 < 8 ? p->B - b0 : 8, ws);
 }

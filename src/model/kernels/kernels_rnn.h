@@ -1,7 +1,8 @@
 /*
  * GRU and LSTM forward kernels for inference (one direction), structure-of-arrays over the batch:
- * the rows are processed in blocks of WF_K_RNN_BLOCK lanes, each lane one batch row, so that every
- * gate loop runs over a fixed number of contiguous lanes and the compiler vectorises it. Rows are
+ * the rows are processed in blocks of WF_K_RNN_BLOCK lanes (the rest of the batch in blocks of
+ * 8), each lane one batch row, so that every gate loop runs over a fixed number of contiguous
+ * lanes and the compiler vectorises it. Rows are
  * independent: a row's bits do not depend on the batch size, on the block it falls in or on the
  * other rows (no reduction runs across lanes), so any chunking of a batch over threads gives the
  * same result. The per-row reference (double dot products, libm expf/tanhf) is
@@ -19,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Lanes per block. */
+/* Lanes per full block. */
 #define WF_K_RNN_BLOCK 64
 
 typedef struct wf_k_rnn {

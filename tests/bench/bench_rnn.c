@@ -5,7 +5,8 @@
  * in batches through the predictor, on 1 and 2 threads (one predictor context per thread, rows
  * split between them), and the gradient (backward through time) on 1 thread. Compare with
  * ONNX Runtime on the same models and batch: node tests/bench/ort_rnn.js.
- * usage: bench_rnn [batch] [repeats] [model (one of the four; default all)]
+ * usage: bench_rnn [batch] [repeats] [model (one of the four, or all)] [threads (1 or 2: that
+ *        count only, no gradient; default both and the gradient)]
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -80,7 +81,7 @@ int main(int argc, char **argv) {
         memcpy(x + (size_t)i * ct, base + (size_t)(i % 16) * ct, sizeof(float) * ct);
     static const char *const models[] = {"gru1_d17", "gru2_d17", "lstm1_d17", "lstm2_d17"};
     for (int mi = 0; mi < 4; mi++) {
-        if (argc > 3 && strcmp(argv[3], models[mi]))
+        if (argc > 3 && strcmp(argv[3], "all") && strcmp(argv[3], models[mi]))
             continue;
         snprintf(path, sizeof path, "%s/tests/data/zoo/%s.onnx", WF_SOURCE_DIR, models[mi]);
         wf_model *m = NULL;
@@ -91,7 +92,10 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: %s\n", models[mi], err.msg);
             return 1;
         }
+        int only = argc > 4 ? atoi(argv[4]) : 0;
         for (int threads = 1; threads <= 2; threads++) {
+            if (only && threads != only)
+                continue;
             double best = 1e30, best_cpu = 1e30;
             for (int r = 0; r < repeats; r++) {
                 job jobs[2];
@@ -119,6 +123,11 @@ int main(int argc, char **argv) {
                    "ms\n",
                    models[mi], (long long)batch, threads, best * 1e3, (double)batch / best / 1e6,
                    best_cpu * 1e3);
+        }
+        if (only) {
+            wf_predictor_deinit(&p);
+            wf_model_free(m);
+            continue;
         }
         /* gradient through time, 1 thread, one chunk at a time */
         void *ctx = NULL;

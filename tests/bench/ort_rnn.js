@@ -1,7 +1,7 @@
 // ONNX Runtime peer for bench_rnn: the same zoo GRU/LSTM models and batch (the 16 zoo windows
 // tiled), graph optimizations disabled as in the zoo references, 1 and 2 intra-op threads.
 // Install once: (cd tests/bench/ort && npm install --ignore-scripts onnxruntime-node)
-// usage: node tests/bench/ort_rnn.js [batch] [repeats] [path/to/onnxruntime-node] [model]
+// usage: node tests/bench/ort_rnn.js [batch] [repeats] [path/to/onnxruntime-node] [model|all] [threads]
 'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -18,8 +18,9 @@ async function main() {
   const x = new Float32Array(batch * ct);
   for (let i = 0; i < batch; i++) x.set(base.subarray((i % 16) * ct, (i % 16 + 1) * ct), i * ct);
   for (const m of ['gru1_d17', 'gru2_d17', 'lstm1_d17', 'lstm2_d17']) {
-    if (process.argv[5] && process.argv[5] !== m) continue;
+    if (process.argv[5] && process.argv[5] !== 'all' && process.argv[5] !== m) continue;
     for (const threads of [1, 2]) {
+      if (process.argv[6] && parseInt(process.argv[6], 10) !== threads) continue;
       const s = await ort.InferenceSession.create(path.join(zoo, m + '.onnx'), {
         intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'disabled',
       });

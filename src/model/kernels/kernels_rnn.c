@@ -23,7 +23,9 @@
 
 #include "model/kernels/kernels_rnn.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* -DWF_RNN_NO_CLONES builds the baseline only (to test it on an AVX2 machine). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(WF_RNN_NO_CLONES)
 #define WF_RNN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define WF_RNN_CLONES

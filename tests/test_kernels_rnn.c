@@ -1,10 +1,11 @@
 /*
- * The structure-of-arrays GRU/LSTM forward (src/model/kernels/kernels_rnn.c) against its naive
- * per-row reference (wf_rnn_forward_naive: double dot products, libm expf/tanhf) on every
+ * The structure-of-arrays GRU/LSTM forward and backward through time
+ * (src/model/kernels/kernels_rnn.c) against the naive per-row references (wf_rnn_forward_naive,
+ * wf_rnn_backward_naive: double dot products, libm expf/tanhf) on every
  * recurrent node of the zoo (torch exports and hand-built graphs: forward, reverse,
  * bidirectional, layout 1, linear_before_reset, initial states, Y/Y_h/Y_c), over a batch of 70
  * rows (one full 64-lane block and a padded one); the rows' bits do not depend on the batch they
- * are run in (so neither on the chunking nor on the thread count); and its polynomial exp,
+ * are run in (so neither on the chunking nor on the thread count; forward); and its polynomial exp,
  * sigmoid and tanh against libm in double over a dense sweep.
  */
 #include <math.h>
@@ -48,7 +49,7 @@ static int is_rnn(const wf_node *n) {
 START_TEST(test_fast_vs_naive) {
     float *X = windows();
     int nodes = 0;
-    double worst = 0;
+    double worst = 0, worst_b = 0;
     for (size_t t = 0; t < NMODELS; t++) {
         char rel[256];
         snprintf(rel, sizeof rel, "zoo/%s.onnx", models[t]);
@@ -89,18 +90,53 @@ START_TEST(test_fast_vs_naive) {
                                                        ((const float *)ref[k].data)[i]));
                 free(ref[k].data);
             }
-            printf("%-20s %s node %d: fast vs naive max|diff| %.2e\n", models[t], n->op->name, j,
-                   node_worst);
+            /* backward: gradients of X and the initial states for pseudo-random output
+             * gradients, fast (n->op->backward) against wf_rnn_backward_naive */
+            float *g_out[3] = {0}, *gin_f[8] = {0}, *gin_n[8] = {0};
+            for (int k = 0; k < n->n_out; k++) {
+                if (n->out[k] < 0)
+                    continue;
+                size_t cnt = (size_t)wf_tensor_numel(wf_engine_value(e, n->out[k]));
+                g_out[k] = malloc(cnt * sizeof(float));
+                for (size_t i = 0; i < cnt; i++)
+                    g_out[k][i] = (float)sin(0.37 * (double)i + k);
+                pout[k] = (wf_tensor *)wf_engine_value(e, n->out[k]);
+            }
+            for (int k = 0; k < n->n_in; k++)
+                if ((k == 0 || k == 5 || k == 6) && pin[k]) {
+                    gin_f[k] = calloc((size_t)wf_tensor_numel(pin[k]), sizeof(float));
+                    gin_n[k] = calloc((size_t)wf_tensor_numel(pin[k]), sizeof(float));
+                }
+            n->op->backward(n, pin, pout, gin_f, g_out, scratch);
+            wf_rnn_backward_naive(n, pin, pout, gin_n, g_out, scratch);
+            double node_bwd = 0;
+            for (int k = 0; k < 8; k++) {
+                if (gin_f[k])
+                    for (int64_t i = 0; i < wf_tensor_numel(pin[k]); i++)
+                        node_bwd = fmax(node_bwd, fabs((double)gin_f[k][i] - gin_n[k][i]) /
+                                                      (1.0 + fabs(gin_n[k][i])));
+                free(gin_f[k]);
+                free(gin_n[k]);
+            }
+            for (int k = 0; k < 3; k++)
+                free(g_out[k]);
+            printf("%-20s %s node %d: fast vs naive max|diff| %.2e, backward %.2e\n", models[t],
+                   n->op->name, j, node_worst, node_bwd);
             worst = fmax(worst, node_worst);
+            worst_b = fmax(worst_b, node_bwd);
             free(scratch);
         }
         wf_engine_free(e);
         wf_model_free(m);
     }
     free(X);
-    printf("GRU/LSTM fast vs naive, %d nodes, batch %d: max|diff| %.2e\n", nodes, NB, worst);
+    printf("GRU/LSTM fast vs naive, %d nodes, batch %d: forward max|diff| %.2e, backward max "
+           "|diff|/(1+|ref|) %.2e\n",
+           nodes, NB, worst, worst_b);
     ck_assert_int_ge(nodes, 12);
-    ck_assert_msg(worst <= 1e-6, "fast kernel differs from the naive reference by %.3g", worst);
+    ck_assert_msg(worst <= 1e-6, "fast forward differs from the naive reference by %.3g", worst);
+    ck_assert_msg(worst_b <= 1e-6, "fast backward differs from the naive reference by %.3g",
+                  worst_b);
 }
 END_TEST
 

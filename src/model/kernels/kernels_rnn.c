@@ -280,3 +280,209 @@ void wf_k_rnn_forward(const wf_k_rnn *p, float *ws) {
     for (; b0 < p->B; b0 += 8)
         rnn_block_narrow(p, b0, p->B - b0 < 8 ? p->B - b0 : 8, ws);
 }
+
+/* ---- backward (BPTT), same blocks ---- */
+
+size_t wf_k_rnn_bwd_ws_floats(int lstm, int64_t T, int64_t I, int64_t H) {
+    int64_t GH = (lstm ? 4 : 3) * H, nst = lstm ? 7 : 5;
+    return (size_t)((T * nst * H + 2 * I + 2 * GH + 7 * H) * WF_K_RNN_BLOCK + GH + I * GH + H * GH);
+}
+
+/* D (cols, rows) = S (rows, cols)^T */
+static void transpose_into(float *D, const float *S, int64_t rows, int64_t cols) {
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            D[j * rows + i] = S[i * cols + j];
+}
+
+/* Stored per step s (rows of L lanes): LSTM hp, cp, i, o, f, g, tanh(c); GRU hp, z, r, ht, u
+ * (u = Rh h + Rbh with linear_before_reset, else r . hp). */
+WF_RNN_INLINE void rnn_block_bwd(const wf_k_rnn *p, const wf_k_rnn_grad *g, int64_t b0, int64_t nb,
+                                 float *ws, const float *bias, const float *WT, const float *RT,
+                                 int L) {
+    int64_t T = p->T, I = p->I, H = p->H, GH = (p->lstm ? 4 : 3) * H, nst = p->lstm ? 7 : 5;
+    int lbr = !p->lstm && p->lbr;
+    float *store = ws, *xT = store + T * nst * H * L, *a = xT + I * L, *h = a + GH * L,
+          *c = h + H * L, *da = c + H * L, *dh = da + GH * L, *dc = dh + H * L, *dhp = dc + H * L,
+          *tmp = dhp + H * L, *dxT = tmp + H * L;
+    memset(xT, 0, (size_t)(I * L) * sizeof *xT);
+    memset(h, 0, (size_t)(2 * H * L) * sizeof *h);
+    for (int64_t q = 0; q < nb; q++)
+        for (int64_t k = 0; k < H; k++) {
+            if (p->h0)
+                h[k * L + q] = p->h0[(b0 + q) * p->s_b + k];
+            if (p->lstm && p->c0)
+                c[k * L + q] = p->c0[(b0 + q) * p->s_b + k];
+        }
+    /* forward, storing */
+    for (int64_t s = 0; s < T; s++) {
+        int64_t t = p->reverse ? T - 1 - s : s;
+        float *st = store + s * nst * H * L;
+        const float *xr = p->X + t * p->x_t + b0 * p->x_b;
+        for (int64_t q = 0; q < nb; q++)
+            for (int64_t k = 0; k < I; k++)
+                xT[k * L + q] = xr[q * p->x_b + k];
+        memcpy(st, h, (size_t)(H * L) * sizeof *h);
+        soa_fill(a, bias, GH, L);
+        soa_gemm_acc(a, p->W, xT, GH, I, L);
+        if (p->lstm) {
+            memcpy(st + H * L, c, (size_t)(H * L) * sizeof *c);
+            soa_gemm_acc(a, p->R, h, GH, H, L);
+            float *gi = st + 2 * H * L, *tc = st + 6 * H * L;
+            for (int64_t j = 0; j < 4 * H; j++)
+                for (int q = 0; q < L; q++) {
+                    float v = a[j * L + q];
+                    gi[j * L + q] = j < 3 * H ? k_sigmoid(v) : k_tanh(v);
+                }
+            for (int64_t j = 0; j < H; j++)
+                for (int q = 0; q < L; q++) {
+                    float ig = gi[j * L + q], og = gi[(H + j) * L + q],
+                          fg = gi[(2 * H + j) * L + q], gg = gi[(3 * H + j) * L + q];
+                    float cn = fg * c[j * L + q] + ig * gg;
+                    float tcn = k_tanh(cn);
+                    c[j * L + q] = cn;
+                    tc[j * L + q] = tcn;
+                    h[j * L + q] = og * tcn;
+                }
+        } else {
+            float *z = st + H * L, *r = st + 2 * H * L, *ht = st + 3 * H * L, *u = st + 4 * H * L;
+            soa_gemm_acc(a, p->R, h, 2 * H, H, L);
+            if (lbr) {
+                soa_fill(u, p->Rb ? p->Rb + 2 * H : NULL, H, L);
+                soa_gemm_acc(u, p->R + 2 * H * H, h, H, H, L);
+            }
+            gru_zr(a, h, u, lbr, H, L);
+            memcpy(z, a, (size_t)(2 * H * L) * sizeof *a); /* z, r */
+            if (!lbr)
+                soa_gemm_acc(a + 2 * H * L, p->R + 2 * H * H, u, H, H, L);
+            for (int64_t j = 0; j < H; j++)
+                for (int q = 0; q < L; q++) {
+                    float pre = a[(2 * H + j) * L + q];
+                    if (lbr)
+                        pre += r[j * L + q] * u[j * L + q];
+                    float hv = k_tanh(pre), zv = z[j * L + q];
+                    ht[j * L + q] = hv;
+                    h[j * L + q] = (1.0f - zv) * hv + zv * h[j * L + q];
+                }
+        }
+    }
+    /* backward */
+    memset(dh, 0, (size_t)(2 * H * L) * sizeof *dh);
+    for (int64_t q = 0; q < nb; q++)
+        for (int64_t k = 0; k < H; k++) {
+            if (g->dYh)
+                dh[k * L + q] = g->dYh[(b0 + q) * p->s_b + k];
+            if (p->lstm && g->dYc)
+                dc[k * L + q] = g->dYc[(b0 + q) * p->s_b + k];
+        }
+    for (int64_t s = T - 1; s >= 0; s--) {
+        int64_t t = p->reverse ? T - 1 - s : s;
+        const float *st = store + s * nst * H * L, *hp = st;
+        if (g->dY) {
+            const float *gy = g->dY + t * p->y_t + b0 * p->y_b;
+            for (int64_t q = 0; q < nb; q++)
+                for (int64_t k = 0; k < H; k++)
+                    dh[k * L + q] += gy[q * p->y_b + k];
+        }
+        if (p->lstm) {
+            const float *cp = st + H * L, *gi = st + 2 * H * L, *tc = st + 6 * H * L;
+            for (int64_t j = 0; j < H; j++)
+                for (int q = 0; q < L; q++) {
+                    int64_t e = j * L + q;
+                    float ig = gi[e], og = gi[H * L + e], fg = gi[2 * H * L + e],
+                          gg = gi[3 * H * L + e], tcn = tc[e], dhv = dh[e];
+                    float dcj = dc[e] + dhv * og * (1.0f - tcn * tcn);
+                    da[e] = dcj * gg * ig * (1.0f - ig);
+                    da[H * L + e] = dhv * tcn * og * (1.0f - og);
+                    da[2 * H * L + e] = dcj * cp[e] * fg * (1.0f - fg);
+                    da[3 * H * L + e] = dcj * ig * (1.0f - gg * gg);
+                    dc[e] = dcj * fg;
+                }
+            soa_fill(dhp, NULL, H, L);
+            soa_gemm_acc(dhp, RT, da, H, GH, L); /* R^T da */
+        } else {
+            const float *z = st + H * L, *r = st + 2 * H * L, *ht = st + 3 * H * L,
+                        *u = st + 4 * H * L;
+            for (int64_t j = 0; j < H; j++)
+                for (int q = 0; q < L; q++) {
+                    int64_t e = j * L + q;
+                    float dhv = dh[e], zv = z[e], hv = ht[e];
+                    float dah = dhv * (1.0f - zv) * (1.0f - hv * hv);
+                    da[e] = dhv * (hp[e] - hv) * zv * (1.0f - zv);
+                    da[2 * H * L + e] = dah;
+                    dhp[e] = dhv * zv;
+                    if (lbr) { /* dr = dah . u; du = dah . r */
+                        float rv = r[e];
+                        da[H * L + e] = dah * u[e] * rv * (1.0f - rv);
+                        tmp[e] = dah * rv;
+                    }
+                }
+            const float *RzrT = RT, *RhT = RT + 2 * H * H; /* (H, 2H), (H, H) */
+            if (lbr) {
+                soa_gemm_acc(dhp, RhT, tmp, H, H, L); /* Rh^T du */
+            } else {
+                soa_fill(tmp, NULL, H, L);
+                soa_gemm_acc(tmp, RhT, da + 2 * H * L, H, H, L); /* d(r . hp) */
+                for (int64_t j = 0; j < H; j++)
+                    for (int q = 0; q < L; q++) {
+                        int64_t e = j * L + q;
+                        float rv = r[e];
+                        da[H * L + e] = tmp[e] * hp[e] * rv * (1.0f - rv);
+                        dhp[e] += tmp[e] * rv;
+                    }
+            }
+            soa_gemm_acc(dhp, RzrT, da, H, 2 * H, L);
+        }
+        if (g->dX) {
+            soa_fill(dxT, NULL, I, L);
+            soa_gemm_acc(dxT, WT, da, I, GH, L); /* W^T da */
+            float *gx = g->dX + t * p->x_t + b0 * p->x_b;
+            for (int64_t q = 0; q < nb; q++)
+                for (int64_t k = 0; k < I; k++)
+                    gx[q * p->x_b + k] += dxT[k * L + q];
+        }
+        memcpy(dh, dhp, (size_t)(H * L) * sizeof *dh);
+    }
+    for (int64_t q = 0; q < nb; q++)
+        for (int64_t k = 0; k < H; k++) {
+            if (g->dh0)
+                g->dh0[(b0 + q) * p->s_b + k] += dh[k * L + q];
+            if (p->lstm && g->dc0)
+                g->dc0[(b0 + q) * p->s_b + k] += dc[k * L + q];
+        }
+}
+
+WF_RNN_CLONES static void rnn_block_bwd_wide(const wf_k_rnn *p, const wf_k_rnn_grad *g, int64_t b0,
+                                             int64_t nb, float *ws, const float *bias,
+                                             const float *WT, const float *RT) {
+    rnn_block_bwd(p, g, b0, nb, ws, bias, WT, RT, WF_K_RNN_BLOCK);
+}
+
+WF_RNN_CLONES static void rnn_block_bwd_narrow(const wf_k_rnn *p, const wf_k_rnn_grad *g,
+                                               int64_t b0, int64_t nb, float *ws, const float *bias,
+                                               const float *WT, const float *RT) {
+    rnn_block_bwd(p, g, b0, nb, ws, bias, WT, RT, 8);
+}
+
+void wf_k_rnn_backward(const wf_k_rnn *p, const wf_k_rnn_grad *g, float *ws) {
+    int64_t T = p->T, I = p->I, H = p->H, GH = (p->lstm ? 4 : 3) * H, nst = p->lstm ? 7 : 5;
+    float *blk = ws, *bias = blk + (T * nst * H + 2 * I + 2 * GH + 7 * H) * WF_K_RNN_BLOCK,
+          *WT = bias + GH, *RT = WT + I * GH;
+    int lbr = !p->lstm && p->lbr;
+    for (int64_t j = 0; j < GH; j++) {
+        float wb = p->Wb ? p->Wb[j] : 0.0f, rb = p->Rb ? p->Rb[j] : 0.0f;
+        bias[j] = lbr && j >= 2 * H ? wb : wb + rb;
+    }
+    transpose_into(WT, p->W, GH, I); /* (I, G H) */
+    if (p->lstm) {
+        transpose_into(RT, p->R, GH, H); /* (H, 4H) */
+    } else {
+        transpose_into(RT, p->R, 2 * H, H);                     /* Rzr^T (H, 2H) */
+        transpose_into(RT + 2 * H * H, p->R + 2 * H * H, H, H); /* Rh^T (H, H) */
+    }
+    int64_t b0 = 0;
+    for (; p->B - b0 >= WF_K_RNN_BLOCK; b0 += WF_K_RNN_BLOCK)
+        rnn_block_bwd_wide(p, g, b0, WF_K_RNN_BLOCK, blk, bias, WT, RT);
+    for (; b0 < p->B; b0 += 8)
+        rnn_block_bwd_narrow(p, g, b0, p->B - b0 < 8 ? p->B - b0 : 8, blk, bias, WT, RT);
+}

@@ -45,6 +45,22 @@ size_t wf_k_rnn_ws_floats(int lstm, int64_t I, int64_t H);
 /* One direction over every row; ws: wf_k_rnn_ws_floats floats. */
 void wf_k_rnn_forward(const wf_k_rnn *p, float *ws);
 
+/* Gradients for wf_k_rnn_backward, laid out as the forward's tensors (same strides): dY, dYh, dYc
+ * the incoming gradients of Y, Y_h, Y_c (each may be NULL); dX, dh0, dc0 receive (+=) the
+ * gradients of X and the initial states (each may be NULL). */
+typedef struct wf_k_rnn_grad {
+    const float *dY, *dYh, *dYc;
+    float *dX, *dh0, *dc0;
+} wf_k_rnn_grad;
+
+/* Workspace of wf_k_rnn_backward, in floats. */
+size_t wf_k_rnn_bwd_ws_floats(int lstm, int64_t T, int64_t I, int64_t H);
+
+/* Back-propagation through time of one direction over every row: recomputes the forward of each
+ * block of rows (storing its gates), then walks the steps in reverse. p->Y, p->Yh, p->Yc are not
+ * written. Products in float; the per-row reference is wf_rnn_backward_naive (ops/ops_rnn.c). */
+void wf_k_rnn_backward(const wf_k_rnn *p, const wf_k_rnn_grad *g, float *ws);
+
 /* Elementwise, y may equal x (n values). The RNN kernels' activations, exposed for the tests. */
 void wf_k_expf_vec(float *y, const float *x, size_t n);    /* x clamped to [-87, 87] */
 void wf_k_sigmoid_vec(float *y, const float *x, size_t n); /* 1 / (1 + exp(-x)) */

@@ -225,7 +225,7 @@ static wf_status transpose_shape(const wf_node *n, wf_tensor *const *in, wf_tens
     return WF_OK;
 }
 
-/* For output position (odometer), the input offset; calls fn per element. */
+/* Output dims and, per output axis, the input stride (odometer over the output). */
 typedef struct tr_iter {
     int r;
     int64_t odims[WF_MAX_RANK], istr[WF_MAX_RANK];
@@ -246,22 +246,6 @@ static void tr_setup(const wf_node *n, const wf_tensor *in, const wf_tensor *out
         it->istr[i] = st[perm[i]];
     }
 }
-
-#define TR_LOOP(BODY)                                                                              \
-    do {                                                                                           \
-        int64_t idx[WF_MAX_RANK] = {0}, src = 0;                                                   \
-        for (int64_t e = 0; e < total; e++) {                                                      \
-            BODY;                                                                                  \
-            for (int d = it.r - 1; d >= 0; d--) {                                                  \
-                idx[d]++;                                                                          \
-                src += it.istr[d];                                                                 \
-                if (idx[d] < it.odims[d])                                                          \
-                    break;                                                                         \
-                src -= it.istr[d] * it.odims[d];                                                   \
-                idx[d] = 0;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-    } while (0)
 
 /* Merge output axes that are also adjacent and in order in the input (fewer, longer runs); keeps
  * at least one axis. */
@@ -288,7 +272,7 @@ static void tr_coalesce(tr_iter *it) {
 }
 
 /* Row by row over the last (coalesced) output axis: a strided gather, or a plain copy when that
- * axis is contiguous in the input; the other axes by odometer. Same result as TR_LOOP. */
+ * axis is contiguous in the input; the other axes by odometer. */
 #define TR_ROWS(T)                                                                                 \
     do {                                                                                           \
         const T *xs = (const T *)(const void *)x;                                                  \
@@ -340,9 +324,26 @@ static void transpose_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     tr_iter it;
     tr_setup(n, in[0], out[0], &it);
     int64_t total = wf_numel(out[0]);
+    if (total == 0)
+        return;
+    tr_coalesce(&it);
+    int64_t inner = it.odims[it.r - 1], step = it.istr[it.r - 1], outer = total / inner;
     const float *g = gout[0];
     float *gi = gin[0];
-    TR_LOOP(gi[src] += g[e]);
+    /* row by row as transpose_fwd: gin[src + i step] += gout[row + i] */
+    int64_t idx[WF_MAX_RANK] = {0}, src = 0;
+    for (int64_t o = 0; o < outer; o++, g += inner) {
+        for (int64_t i = 0; i < inner; i++)
+            gi[src + i * step] += g[i];
+        for (int d = it.r - 2; d >= 0; d--) {
+            idx[d]++;
+            src += it.istr[d];
+            if (idx[d] < it.odims[d])
+                break;
+            src -= it.istr[d] * it.odims[d];
+            idx[d] = 0;
+        }
+    }
 }
 
 const wf_opdef wf_op_transpose = {

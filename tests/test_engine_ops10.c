@@ -220,7 +220,7 @@ START_TEST(test_rnn_grads) {
 }
 END_TEST
 
-/* The batched (OpenBLAS) GRU/LSTM kernels against the per-row naive reference (double dot
+/* The engine's GRU/LSTM kernels (kernels_rnn.c) against the per-row naive reference (double dot
  * products): outputs and the gradients of X and the initial states, on every recurrent node of
  * the zoo's torch exports and hand-built graphs, 5 windows. */
 START_TEST(test_rnn_batched_vs_naive) {

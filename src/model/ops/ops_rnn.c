@@ -7,16 +7,19 @@
  *
  * Backward is back-propagation through time with respect to X and the initial states (weights
  * take no gradient: Integrated Gradients needs d/dx only). Forward keeps nothing between
- * nodes (the scratch block is shared), so backward recomputes each row's forward pass into its
+ * nodes (the scratch block is shared), so backward recomputes the forward pass into its
  * scratch, storing the gates per step, then walks the steps in reverse.
  *
- * Batch rows are independent: each (row, direction) pair runs the recurrence alone. Dot products
- * accumulate in double. Gate order: GRU z, r, h; LSTM i, o, f, c (as ONNX).
+ * The engine runs the structure-of-arrays kernels of kernels/kernels_rnn.c (blocks of batch
+ * rows, float products, polynomial sigmoid/tanh); the per-row references below (double dot
+ * products, libm) are what tests/test_kernels_rnn.c checks them against. Batch rows are
+ * independent in both. Gate order: GRU z, r, h; LSTM i, o, f, c (as ONNX).
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "model/kernels/kernels_rnn.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
 
@@ -99,14 +102,15 @@ static void rnn_geom_of(const wf_node *n, wf_tensor *const *in, rnn_geom *g) {
     g->H = in[2]->dims[2];
 }
 
-/* Scratch bytes: the batched path (rnn_fwd/rnn_bwd) holds, per direction, the input projection
- * and its gradient (T B, G H), the stored steps (T, B, 5 or 7 H) and per-step temporaries; the
- * per-row reference path needs less. */
+/* Scratch bytes: the fast kernels' workspaces (the backward's holds a block's stored steps) or
+ * the per-row reference's, whichever is larger. */
 static size_t rnn_scratch(const rnn_geom *g) {
-    int64_t T = g->T, B = g->B, H = g->H, GH = g->G * H;
-    int64_t batched = 2 * T * B * GH + T * B * (g->lstm ? 7 : 5) * H + B * (2 * GH + 8 * H);
-    int64_t naive = (g->lstm ? 7 : 5) * T * H + 12 * GH + 8 * H;
-    return (size_t)(batched > naive ? batched : naive) * sizeof(float);
+    int64_t GH = g->G * g->H;
+    int64_t naive = (g->lstm ? 7 : 5) * g->T * g->H + 12 * GH + 8 * g->H;
+    int64_t fwd = (int64_t)wf_k_rnn_ws_floats(g->lstm, g->I, g->H);
+    int64_t bwd = (int64_t)wf_k_rnn_bwd_ws_floats(g->lstm, g->T, g->I, g->H);
+    int64_t most = naive > fwd ? naive : fwd;
+    return (size_t)(most > bwd ? most : bwd) * sizeof(float);
 }
 
 static wf_status rnn_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -412,276 +416,64 @@ void wf_rnn_backward_naive(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     }
 }
 
-/* ---- batched path: the input projection of every step in one GEMM, the recurrence as one GEMM
- * per step over the batch rows (OpenBLAS sgemm, float accumulation like ONNX Runtime). ---- */
+/* ---- fast path: the structure-of-arrays kernels (kernels/kernels_rnn.c), one direction at a
+ * time ---- */
 
-#include "model/kernels/kernels.h"
-
-typedef struct rnn_buf {
-    float *xw;    /* (T B, G H): X W^T + Wb, rows as X's rows */
-    float *da;    /* (T B, G H): gate pre-activation gradients (backward) */
-    float *store; /* (T, B, nst H): per step Hprev, gates (and C) */
-    float *hr;    /* (B, G H) */
-    float *h, *c, *rh, *hn, *dh, *dc, *dhp, *tmp; /* (B, H) each */
-} rnn_buf;
-
-static void rnn_bufs(const rnn_geom *g, float *s, rnn_buf *b) {
-    int64_t T = g->T, B = g->B, H = g->H, GH = g->G * H;
-    b->xw = s;
-    b->da = b->xw + T * B * GH;
-    b->store = b->da + T * B * GH;
-    b->hr = b->store + T * B * (g->lstm ? 7 : 5) * H;
-    b->h = b->hr + B * GH;
-    b->c = b->h + B * H;
-    b->rh = b->c + B * H;
-    b->hn = b->rh + B * H;
-    b->dh = b->hn + B * H;
-    b->dc = b->dh + B * H;
-    b->dhp = b->dc + B * H;
-    b->tmp = b->dhp + B * H;
-}
-
-static int64_t x_row(const rnn_geom *g, int64_t t, int64_t b) {
-    return g->layout ? b * g->T + t : t * g->B + b;
-}
-
-/* Forward of direction d for every row; fills store (always: backward reuses this). */
-/* tanh through one expf for the batched path (glibc's tanhf goes through expm1f and was 37% of
- * a GRU/LSTM forward pass): absolute error at most 8.9e-8 against tanh in double (every 7th
- * positive float swept), the per-row reference keeps tanhf; batched vs per-row is checked in
- * test_engine_ops10. */
-static inline float fast_tanh(float x) {
-    float a = fabsf(x);
-    if (a > 9.0f)
-        return copysignf(1.0f, x);
-    float e = expf(-2.0f * a);
-    return copysignf((1.0f - e) / (1.0f + e), x);
-}
-
-/* C (M, N) = A (M, K) B^T (N rows of K) for the small recurrent products (hidden sizes up to
- * 32), where an sgemm call costs more than the arithmetic. */
-static void small_gemm_nt(float *C, int ldc, const float *A, int lda, const float *B, int ldb,
-                          int M, int N, int K) {
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; k++)
-                acc +=
-                    A[(size_t)i * (size_t)lda + (size_t)k] * B[(size_t)j * (size_t)ldb + (size_t)k];
-            C[(size_t)i * (size_t)ldc + (size_t)j] = acc;
-        }
-}
-
-static void rnn_dir_forward(const rnn_geom *g, int d, const rnn_io *io, rnn_buf *bf) {
-    int64_t T = g->T, B = g->B, H = g->H, GH = g->G * H, I = g->I;
-    int rev = (g->D == 2 && d == 1) || (g->D == 1 && (g->lbr & 2));
-    int nst = g->lstm ? 7 : 5, lbr = g->lbr & 1;
-    const float *Wb = io->Bias, *Rb = io->Bias ? io->Bias + GH : NULL;
-    /* XW = X W^T (+ Wb): (T B, I) @ (I, G H) */
-    wf_k_gemm(bf->xw, io->X, io->W, (int)(T * B), (int)GH, (int)I, 0, 1, 1.0f, 0.0f);
-    if (Wb)
-        for (int64_t r = 0; r < T * B; r++)
-            for (int64_t j = 0; j < GH; j++)
-                bf->xw[r * GH + j] += Wb[j];
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t k = 0; k < H; k++) {
-            bf->h[b * H + k] = io->h0 ? io->h0[s_off(g, d, b) + k] : 0.0f;
-            bf->c[b * H + k] = io->c0 ? io->c0[s_off(g, d, b) + k] : 0.0f;
-        }
-    for (int64_t s = 0; s < T; s++) {
-        int64_t t = rev ? T - 1 - s : s;
-        float *st = bf->store + s * B * nst * H;
-        /* HR = Hprev R^T: (B, H) @ (H, G H) (GRU without lbr: the z and r rows only) */
-        int64_t nr = !g->lstm && !lbr ? 2 * H : GH;
-        if (H <= 32)
-            small_gemm_nt(bf->hr, (int)GH, bf->h, (int)H, io->R, (int)H, (int)B, (int)nr, (int)H);
-        else
-            wf_k_gemm_ld(bf->hr, (int)GH, bf->h, (int)H, io->R, (int)H, (int)B, (int)nr, (int)H, 0,
-                         1, 1.0f, 0.0f);
-        for (int64_t b = 0; b < B; b++) {
-            const float *xw = bf->xw + x_row(g, t, b) * GH, *hr = bf->hr + b * GH;
-            float *hp = st + b * nst * H, *h = bf->h + b * H;
-            memcpy(hp, h, (size_t)H * sizeof *h);
-            if (!g->lstm) {
-                float *z = hp + H, *r = z + H;
-                for (int64_t j = 0; j < H; j++) {
-                    z[j] = sigm(xw[j] + hr[j] + (Rb ? Rb[j] : 0.0f));
-                    r[j] = sigm(xw[H + j] + hr[H + j] + (Rb ? Rb[H + j] : 0.0f));
-                    bf->rh[b * H + j] = r[j] * h[j];
-                }
-            } else {
-                float *cp = hp + H, *ig = cp + H, *og = ig + H, *fg = og + H, *ct = fg + H,
-                      *cn = ct + H, *c = bf->c + b * H;
-                memcpy(cp, c, (size_t)H * sizeof *c);
-                for (int64_t j = 0; j < H; j++) {
-                    float rb[4] = {0, 0, 0, 0};
-                    if (Rb)
-                        for (int q = 0; q < 4; q++)
-                            rb[q] = Rb[q * H + j];
-                    ig[j] = sigm(xw[j] + hr[j] + rb[0]);
-                    og[j] = sigm(xw[H + j] + hr[H + j] + rb[1]);
-                    fg[j] = sigm(xw[2 * H + j] + hr[2 * H + j] + rb[2]);
-                    ct[j] = fast_tanh(xw[3 * H + j] + hr[3 * H + j] + rb[3]);
-                    cn[j] = fg[j] * cp[j] + ig[j] * ct[j];
-                    c[j] = cn[j];
-                    h[j] = og[j] * fast_tanh(cn[j]);
-                }
-            }
-        }
-        if (!g->lstm) {
-            if (!lbr && H <= 32) /* HN = (r * Hprev) Rh^T: (B, H) @ (H, H) */
-                small_gemm_nt(bf->hn, (int)H, bf->rh, (int)H, io->R + 2 * H * H, (int)H, (int)B,
-                              (int)H, (int)H);
-            else if (!lbr)
-                wf_k_gemm(bf->hn, bf->rh, io->R + 2 * H * H, (int)B, (int)H, (int)H, 0, 1, 1.0f,
-                          0.0f);
-            for (int64_t b = 0; b < B; b++) {
-                const float *xw = bf->xw + x_row(g, t, b) * GH;
-                float *hp = st + b * nst * H, *z = hp + H, *r = z + H, *ht = r + H, *hn = ht + H;
-                float *h = bf->h + b * H;
-                for (int64_t j = 0; j < H; j++) {
-                    float rbh = Rb ? Rb[2 * H + j] : 0.0f;
-                    if (lbr) {
-                        hn[j] = bf->hr[b * GH + 2 * H + j] + rbh;
-                        ht[j] = fast_tanh(xw[2 * H + j] + r[j] * hn[j]);
-                    } else {
-                        hn[j] = bf->hn[b * H + j] + rbh;
-                        ht[j] = fast_tanh(xw[2 * H + j] + hn[j]);
-                    }
-                    h[j] = (1.0f - z[j]) * ht[j] + z[j] * hp[j];
-                }
-            }
-        }
-        for (int64_t b = 0; b < B; b++)
-            if (io->Y)
-                memcpy(io->Y + y_off(g, t, d, b), bf->h + b * H, (size_t)H * sizeof(float));
-    }
-    for (int64_t b = 0; b < B; b++) {
-        if (io->Yh)
-            memcpy(io->Yh + s_off(g, d, b), bf->h + b * H, (size_t)H * sizeof(float));
-        if (io->Yc)
-            memcpy(io->Yc + s_off(g, d, b), bf->c + b * H, (size_t)H * sizeof(float));
-    }
+static void rnn_kernel_args(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, int d,
+                            wf_k_rnn *k, rnn_io *io) {
+    rnn_geom g;
+    rnn_setup(n, in, out, &g, io, d);
+    int64_t T = g.T, B = g.B, I = g.I, H = g.H, D = g.D;
+    *k = (wf_k_rnn){.lstm = g.lstm,
+                    .lbr = g.lbr & 1,
+                    .reverse = (g.D == 2 && d == 1) || (g.D == 1 && (g.lbr & 2)),
+                    .T = T,
+                    .B = B,
+                    .I = I,
+                    .H = H,
+                    .X = io->X,
+                    .x_t = g.layout ? I : B * I,
+                    .x_b = g.layout ? T * I : I,
+                    .W = io->W,
+                    .R = io->R,
+                    .Wb = io->Bias,
+                    .Rb = io->Bias ? io->Bias + g.G * H : NULL,
+                    .h0 = io->h0 ? io->h0 + s_off(&g, d, 0) : NULL,
+                    .c0 = io->c0 ? io->c0 + s_off(&g, d, 0) : NULL,
+                    .s_b = g.layout ? D * H : H,
+                    .Y = io->Y ? io->Y + y_off(&g, 0, d, 0) : NULL,
+                    .y_t = g.layout ? D * H : D * B * H,
+                    .y_b = g.layout ? T * D * H : H,
+                    .Yh = io->Yh ? io->Yh + s_off(&g, d, 0) : NULL,
+                    .Yc = io->Yc ? io->Yc + s_off(&g, d, 0) : NULL};
 }
 
 static void rnn_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    rnn_geom g;
-    rnn_io io;
-    rnn_buf bf;
     for (int d = 0; d < (n->p.kind == 2 ? 2 : 1); d++) {
-        rnn_setup(n, in, out, &g, &io, d);
-        rnn_bufs(&g, s, &bf);
-        rnn_dir_forward(&g, d, &io, &bf);
+        wf_k_rnn k;
+        rnn_io io;
+        rnn_kernel_args(n, in, out, d, &k, &io);
+        wf_k_rnn_forward(&k, s);
     }
 }
 
-/* BPTT of direction d over every row, from the steps rnn_dir_forward stored. */
-static void rnn_dir_backward(const rnn_geom *g, int d, const rnn_io *io, rnn_buf *bf,
-                             float *const *gin, float *const *gout, int n_out) {
-    int64_t T = g->T, B = g->B, H = g->H, GH = g->G * H, I = g->I;
-    int rev = (g->D == 2 && d == 1) || (g->D == 1 && (g->lbr & 2));
-    int nst = g->lstm ? 7 : 5, lbr = g->lbr & 1;
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t k = 0; k < H; k++) {
-            bf->dh[b * H + k] = n_out > 1 && gout[1] ? gout[1][s_off(g, d, b) + k] : 0.0f;
-            bf->dc[b * H + k] = n_out > 2 && gout[2] ? gout[2][s_off(g, d, b) + k] : 0.0f;
-        }
-    for (int64_t s = T - 1; s >= 0; s--) {
-        int64_t t = rev ? T - 1 - s : s;
-        const float *st = bf->store + s * B * nst * H;
-        for (int64_t b = 0; b < B; b++) {
-            float *dh = bf->dh + b * H, *dhp = bf->dhp + b * H, *da = bf->da + x_row(g, t, b) * GH;
-            if (gout[0])
-                for (int64_t k = 0; k < H; k++)
-                    dh[k] += gout[0][y_off(g, t, d, b) + k];
-            const float *hp = st + b * nst * H;
-            if (!g->lstm) {
-                const float *z = hp + H, *r = z + H, *ht = r + H, *hn = ht + H;
-                for (int64_t j = 0; j < H; j++) {
-                    float dz = dh[j] * (hp[j] - ht[j]);
-                    dhp[j] = dh[j] * z[j];
-                    da[2 * H + j] = dh[j] * (1.0f - z[j]) * (1.0f - ht[j] * ht[j]);
-                    da[j] = dz * z[j] * (1.0f - z[j]);
-                    if (lbr) { /* d hn = dah * r; dr = dah * hn */
-                        bf->tmp[b * H + j] = da[2 * H + j] * r[j];
-                        da[H + j] = da[2 * H + j] * hn[j] * r[j] * (1.0f - r[j]);
-                    }
-                }
-            } else {
-                const float *cp = hp + H, *ig = cp + H, *og = ig + H, *fg = og + H, *ct = fg + H,
-                            *cn = ct + H;
-                float *dc = bf->dc + b * H;
-                for (int64_t j = 0; j < H; j++) {
-                    float tc = tanhf(cn[j]);
-                    float dcj = dc[j] + dh[j] * og[j] * (1.0f - tc * tc);
-                    da[j] = dcj * ct[j] * ig[j] * (1.0f - ig[j]);
-                    da[H + j] = dh[j] * tc * og[j] * (1.0f - og[j]);
-                    da[2 * H + j] = dcj * cp[j] * fg[j] * (1.0f - fg[j]);
-                    da[3 * H + j] = dcj * ig[j] * (1.0f - ct[j] * ct[j]);
-                    dc[j] = dcj * fg[j];
-                    dhp[j] = 0.0f;
-                }
-            }
-        }
-        /* gather this step's gate gradients (rows x_row(t, b)) into hr: (B, G H) */
-        for (int64_t b = 0; b < B; b++)
-            memcpy(bf->hr + b * GH, bf->da + x_row(g, t, b) * GH, (size_t)GH * sizeof(float));
-        if (!g->lstm) {
-            if (lbr) { /* dHprev += d hn @ Rh */
-                wf_k_gemm(bf->dhp, bf->tmp, io->R + 2 * H * H, (int)B, (int)H, (int)H, 0, 0, 1.0f,
-                          1.0f);
-            } else { /* d(r * Hprev) = dah @ Rh */
-                wf_k_gemm_ld(bf->rh, (int)H, bf->hr + 2 * H, (int)GH, io->R + 2 * H * H, (int)H,
-                             (int)B, (int)H, (int)H, 0, 0, 1.0f, 0.0f);
-                for (int64_t b = 0; b < B; b++) {
-                    const float *hp = st + b * nst * H, *r = hp + 2 * H;
-                    float *da = bf->da + x_row(g, t, b) * GH;
-                    for (int64_t k = 0; k < H; k++) {
-                        float drh = bf->rh[b * H + k];
-                        bf->dhp[b * H + k] += drh * r[k];
-                        da[H + k] = drh * hp[k] * r[k] * (1.0f - r[k]);
-                        bf->hr[b * GH + H + k] = da[H + k];
-                    }
-                }
-            }
-            if (lbr)
-                for (int64_t b = 0; b < B; b++)
-                    memcpy(bf->hr + b * GH + H, bf->da + x_row(g, t, b) * GH + H,
-                           (size_t)H * sizeof(float));
-            /* dHprev += [daz, dar] @ R[z, r rows]: (B, 2H) @ (2H, H) */
-            wf_k_gemm_ld(bf->dhp, (int)H, bf->hr, (int)GH, io->R, (int)H, (int)B, (int)H,
-                         (int)(2 * H), 0, 0, 1.0f, 1.0f);
-        } else { /* dHprev = da @ R: (B, 4H) @ (4H, H) */
-            wf_k_gemm(bf->dhp, bf->hr, io->R, (int)B, (int)H, (int)GH, 0, 0, 1.0f, 1.0f);
-        }
-        memcpy(bf->dh, bf->dhp, (size_t)(B * H) * sizeof(float));
-    }
-    if (gin[0]) /* dX += DA W: (T B, G H) @ (G H, I) */
-        wf_k_gemm(gin[0], bf->da, io->W, (int)(T * B), (int)I, (int)GH, 0, 0, 1.0f, 1.0f);
-    for (int64_t b = 0; b < B; b++)
-        for (int64_t k = 0; k < H; k++) {
-            if (gin[5])
-                gin[5][s_off(g, d, b) + k] += bf->dh[b * H + k];
-            if (g->lstm && gin[6])
-                gin[6][s_off(g, d, b) + k] += bf->dc[b * H + k];
-        }
-}
-
+/* BPTT w.r.t. X and the initial states (the kernel recomputes the forward per block of rows). */
 static void rnn_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                     float *const *gin, float *const *gout, void *s) {
-    float *gi[8] = {0};
-    for (int i = 0; i < n->n_in && i < 8; i++)
-        gi[i] = (i == 0 || i == 5 || i == 6) ? gin[i] : NULL;
-    rnn_geom g;
-    rnn_io io;
-    rnn_buf bf;
     for (int d = 0; d < (n->p.kind == 2 ? 2 : 1); d++) {
-        rnn_setup(n, in, out, &g, &io, d);
-        rnn_bufs(&g, s, &bf);
-        rnn_io rec = io; /* recompute the steps without touching the outputs */
-        rec.Y = rec.Yh = rec.Yc = NULL;
-        rnn_dir_forward(&g, d, &rec, &bf);
-        rnn_dir_backward(&g, d, &io, &bf, gi, gout, n->n_out);
+        wf_k_rnn k;
+        rnn_io io;
+        rnn_kernel_args(n, in, out, d, &k, &io);
+        rnn_geom g;
+        rnn_geom_of(n, in, &g);
+        int64_t so = s_off(&g, d, 0), yo = y_off(&g, 0, d, 0);
+        wf_k_rnn_grad gr = {.dY = gout[0] ? gout[0] + yo : NULL,
+                            .dYh = n->n_out > 1 && gout[1] ? gout[1] + so : NULL,
+                            .dYc = n->n_out > 2 && gout[2] ? gout[2] + so : NULL,
+                            .dX = gin[0],
+                            .dh0 = n->n_in > 5 && in[5] && gin[5] ? gin[5] + so : NULL,
+                            .dc0 = g.lstm && n->n_in > 6 && in[6] && gin[6] ? gin[6] + so : NULL};
+        wf_k_rnn_backward(&k, &gr, s);
     }
 }
 

@@ -225,7 +225,7 @@ static wf_status transpose_shape(const wf_node *n, wf_tensor *const *in, wf_tens
     return WF_OK;
 }
 
-/* For output position (odometer), the input offset; calls fn per element. */
+/* Output dims and, per output axis, the input stride (odometer over the output). */
 typedef struct tr_iter {
     int r;
     int64_t odims[WF_MAX_RANK], istr[WF_MAX_RANK];
@@ -247,12 +247,45 @@ static void tr_setup(const wf_node *n, const wf_tensor *in, const wf_tensor *out
     }
 }
 
-#define TR_LOOP(BODY)                                                                              \
+/* Merge output axes that are also adjacent and in order in the input (fewer, longer runs); keeps
+ * at least one axis. */
+static void tr_coalesce(tr_iter *it) {
+    int r = 0;
+    for (int i = 0; i < it->r; i++) {
+        if (it->odims[i] == 1)
+            continue; /* a unit axis never moves the source */
+        if (r > 0 && it->istr[r - 1] == it->istr[i] * it->odims[i]) {
+            it->odims[r - 1] *= it->odims[i];
+            it->istr[r - 1] = it->istr[i];
+        } else {
+            it->odims[r] = it->odims[i];
+            it->istr[r] = it->istr[i];
+            r++;
+        }
+    }
+    if (r == 0) {
+        it->odims[0] = 1;
+        it->istr[0] = 1;
+        r = 1;
+    }
+    it->r = r;
+}
+
+/* Row by row over the last (coalesced) output axis: a strided gather, or a plain copy when that
+ * axis is contiguous in the input; the other axes by odometer. */
+#define TR_ROWS(T)                                                                                 \
     do {                                                                                           \
+        const T *xs = (const T *)(const void *)x;                                                  \
+        T *ys = (T *)(void *)y;                                                                    \
         int64_t idx[WF_MAX_RANK] = {0}, src = 0;                                                   \
-        for (int64_t e = 0; e < total; e++) {                                                      \
-            BODY;                                                                                  \
-            for (int d = it.r - 1; d >= 0; d--) {                                                  \
+        for (int64_t o = 0; o < outer; o++, ys += inner) {                                         \
+            if (step == 1)                                                                         \
+                for (int64_t i = 0; i < inner; i++)                                                \
+                    ys[i] = xs[src + i];                                                           \
+            else                                                                                   \
+                for (int64_t i = 0; i < inner; i++)                                                \
+                    ys[i] = xs[src + i * step];                                                    \
+            for (int d = it.r - 2; d >= 0; d--) {                                                  \
                 idx[d]++;                                                                          \
                 src += it.istr[d];                                                                 \
                 if (idx[d] < it.odims[d])                                                          \
@@ -268,15 +301,19 @@ static void transpose_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     tr_iter it;
     tr_setup(n, in[0], out[0], &it);
     int64_t total = wf_numel(out[0]);
+    if (total == 0)
+        return;
+    tr_coalesce(&it);
+    int64_t inner = it.odims[it.r - 1], step = it.istr[it.r - 1], outer = total / inner;
     size_t es = wf_dtype_size(in[0]->dtype);
     const char *x = in[0]->data;
     char *y = out[0]->data;
     if (es == 4)
-        TR_LOOP(((uint32_t *)(void *)y)[e] = ((const uint32_t *)(const void *)x)[src]);
+        TR_ROWS(uint32_t);
     else if (es == 1)
-        TR_LOOP(y[e] = x[src]);
+        TR_ROWS(char);
     else
-        TR_LOOP(memcpy(y + e * 8, x + src * 8, 8));
+        TR_ROWS(uint64_t);
 }
 
 static void transpose_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -287,9 +324,26 @@ static void transpose_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     tr_iter it;
     tr_setup(n, in[0], out[0], &it);
     int64_t total = wf_numel(out[0]);
+    if (total == 0)
+        return;
+    tr_coalesce(&it);
+    int64_t inner = it.odims[it.r - 1], step = it.istr[it.r - 1], outer = total / inner;
     const float *g = gout[0];
     float *gi = gin[0];
-    TR_LOOP(gi[src] += g[e]);
+    /* row by row as transpose_fwd: gin[src + i step] += gout[row + i] */
+    int64_t idx[WF_MAX_RANK] = {0}, src = 0;
+    for (int64_t o = 0; o < outer; o++, g += inner) {
+        for (int64_t i = 0; i < inner; i++)
+            gi[src + i * step] += g[i];
+        for (int d = it.r - 2; d >= 0; d--) {
+            idx[d]++;
+            src += it.istr[d];
+            if (idx[d] < it.odims[d])
+                break;
+            src -= it.istr[d] * it.odims[d];
+            idx[d] = 0;
+        }
+    }
 }
 
 const wf_opdef wf_op_transpose = {

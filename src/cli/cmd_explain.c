@@ -207,7 +207,7 @@ int wf_cmd_explain(int argc, char **argv) {
     if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
         wf_model_check_windows(m, &ws, model, wpath, &err) ||
         wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err) ||
-        wf_audit_trees_setup(&s, m, ws.C, ws.T, layout, &trees, &err)) {
+        wf_audit_trees_setup_spec(&s, m, ws.C, ws.T, layout, output, &trees, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }

@@ -108,6 +108,11 @@ typedef struct wf_audit_trees {
 } wf_audit_trees;
 wf_status wf_audit_trees_setup(wf_explain_settings *s, const wf_model *m, int C, int T,
                                wf_layout layout, wf_audit_trees *t, wf_error *err);
+/* The same for the score a user chose (model_output / --output "NAME[:COLUMN]", NULL or "" =
+ * the default): TreeSHAP explains that column's margin (wf_tree_model_new_spec). */
+wf_status wf_audit_trees_setup_spec(wf_explain_settings *s, const wf_model *m, int C, int T,
+                                    wf_layout layout, const char *spec, wf_audit_trees *t,
+                                    wf_error *err);
 void wf_audit_trees_free(wf_audit_trees *t);
 
 /* Finish what a run killed while publishing into out_dir left behind (see src/audit/publish.c):

@@ -89,6 +89,7 @@ wf_status wf_config_starting_json(const wf_log_guess *g, const char *log_path,
  * one window of C x T. */
 typedef struct wf_explain_files {
     wf_windows background, baseline;
+    wf_windows covers; /* explain.treeshap_covers as a file: s->treeshap_cover_windows */
 } wf_explain_files;
 wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain_files *f,
                                 wf_error *err);

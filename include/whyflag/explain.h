@@ -127,6 +127,12 @@ typedef struct wf_explain_settings {
                                              * is a tree ensemble (borrowed), else NULL */
     const char *ig_not_applicable;          /* why the model has no gradient (borrowed, from
                                              * wf_model_differentiable), or NULL */
+    /* Path-dependent TreeSHAP (shap's tree_path_dependent, whyflag/treeshap_path.h): node
+     * covers counted from treeshap_covers: "" interventional TreeSHAP (default), "background"
+     * the background windows (with their weights), else the path of a windows file, loaded by
+     * the caller into treeshap_cover_windows (borrowed; explain opens no file). */
+    char treeshap_covers[1024];
+    const wf_windows *treeshap_cover_windows;
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */
@@ -174,6 +180,7 @@ typedef struct wf_treeshap_result {
     double *values; /* M, sum = f_x - base_value */
     wf_treeshap_output output;
     double efficiency_gap;
+    int path_dependent; /* 0 interventional, 1 path-dependent (covers from data) */
 } wf_treeshap_result;
 
 void wf_treeshap_result_free(wf_treeshap_result *r);
@@ -264,6 +271,10 @@ wf_status wf_explain_parse_baseline(const char *v, wf_explain_settings *s, wf_er
 wf_status wf_explain_parse_background(const char *v, wf_background_kind *out, wf_error *err);
 /* "margin" | "probability" */
 wf_status wf_explain_parse_treeshap_output(const char *v, wf_treeshap_output *out, wf_error *err);
+/* explain.treeshap_covers: "background" | the path of a windows file (copied into
+ * s->treeshap_covers as given; the config loader resolves it against the config folder first) |
+ * "" or "none" (interventional TreeSHAP) */
+wf_status wf_explain_parse_treeshap_covers(const char *v, wf_explain_settings *s, wf_error *err);
 /* Names of the enums, as the config spells them (for reports and results.json). */
 const char *wf_explain_method_name(const wf_explain_settings *s);
 /* "channel", "segments" (without its K), "cell", "explicit", "auto", "hierarchy" */

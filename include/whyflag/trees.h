@@ -85,6 +85,13 @@ typedef struct wf_tree_model wf_tree_model;
 /* Windows are (C, T) channel-major; layout as for wf_model_predictor. */
 wf_status wf_tree_model_new(const wf_model *m, int C, int T, wf_layout layout, wf_tree_model **out,
                             wf_error *err);
+/* As wf_tree_model_new for the score a user chose (config model_output, --output): spec NULL or
+ * "" = the default score, "NAME[:COLUMN]" = graph output NAME (a tree ensemble's score, directly
+ * or through ZipMap) and its column, e.g. "output_probability:2" explains the raw margin of class
+ * 2 of a 3-class classifier (the margin before SOFTMAX: its probability is not a monotone map of
+ * one margin, so TreeSHAP reports that class's margin). */
+wf_status wf_tree_model_new_spec(const wf_model *m, int C, int T, wf_layout layout,
+                                 const char *spec, wf_tree_model **out, wf_error *err);
 void wf_tree_model_free(wf_tree_model *tm);
 
 const wf_tree_ensemble *wf_tree_model_ensemble(const wf_tree_model *tm);

@@ -108,8 +108,9 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
                                      a->cfg.model_output, output && *output ? "--output" : what,
                                      &a->pred, err);
         if (!st)
-            st = wf_audit_trees_setup(&a->cfg.explain, a->model, a->cfg.log.n_channels,
-                                      a->cfg.window.length, layout, &a->trees, err);
+            st = wf_audit_trees_setup_spec(&a->cfg.explain, a->model, a->cfg.log.n_channels,
+                                           a->cfg.window.length, layout, a->cfg.model_output,
+                                           &a->trees, err);
     }
     if (st) {
         wf_audit_close(a);

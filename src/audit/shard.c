@@ -97,7 +97,7 @@ static void put_trees(bw *b, const wf_explanation *e) {
         put_f64(b, t->base_value);
         put_f64(b, t->f_x);
         put_f64s(b, t->values, t->M);
-        put_i64(b, t->output);
+        put_i64(b, t->output | t->path_dependent << 1); /* bit 1: variant (format 4 kept) */
         put_f64(b, t->efficiency_gap);
         put_f64(b, e->ts_ks_max_diff);
         put_f64(b, e->ts_ks_spearman);
@@ -380,7 +380,9 @@ static void get_trees(br *b, wf_audit_part *pt, wf_explanation *e) {
         t->values = alloc_n(b, t->M, sizeof *t->values);
         if (t->values)
             get_f64s(b, t->values, t->M);
-        t->output = (wf_treeshap_output)get_range(b, 0, 1);
+        int64_t ov = get_range(b, 0, 3);
+        t->output = (wf_treeshap_output)(ov & 1);
+        t->path_dependent = (int)(ov >> 1);
         t->efficiency_gap = get_f64(b);
         e->ts_ks_max_diff = get_f64(b);
         e->ts_ks_spearman = get_f64(b);

@@ -1,6 +1,6 @@
 /*
  * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|treeshap|both]
- *   [--treeshap-output margin|probability]
+ *   [--treeshap-output margin|probability] [--treeshap-covers background|none|FILE]
  *   [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy] [--nsamples
  * N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
@@ -34,6 +34,7 @@
 #define USAGE                                                                                      \
     "usage: whyflag explain --model M.onnx --windows W.json --out results.json\n"                  \
     "  [--method kernelshap|ig|treeshap|both] [--treeshap-output margin|probability]\n"            \
+    "  [--treeshap-covers background|none|FILE]\n"                                                 \
     "  [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy]\n"                  \
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
@@ -74,6 +75,8 @@ static int apply_flag(wf_explain_settings *s, const char *a, const char *v) {
         st = wf_explain_parse_steps(v, &s->steps, &err);
     } else if (!strcmp(a, "--treeshap-output")) {
         st = wf_explain_parse_treeshap_output(v, &s->treeshap_output, &err);
+    } else if (!strcmp(a, "--treeshap-covers")) {
+        st = wf_explain_parse_treeshap_covers(v, s, &err);
     } else if (!strcmp(a, "--ig-method")) {
         st = wf_explain_parse_ig_method(v, &s->ig_rule, &err);
     } else if (!strcmp(a, "--background")) {
@@ -106,8 +109,10 @@ int wf_cmd_explain(int argc, char **argv) {
     flag flags[64];
     int nflags = 0;
     static const char *const settings_flags[] = {
-        "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
-        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output", NULL};
+        "--method",   "--groups",  "--nsamples",        "--link",
+        "--baseline", "--steps",   "--ig-method",       "--background",
+        "--seed",     "--threads", "--treeshap-output", "--treeshap-covers",
+        NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {
@@ -202,7 +207,7 @@ int wf_cmd_explain(int argc, char **argv) {
     if (wf_model_load(model, &m, &err) || wf_windows_read_json(wpath, &ws, &err) ||
         wf_model_check_windows(m, &ws, model, wpath, &err) ||
         wf_model_predictor_spec(m, ws.C, ws.T, layout, output, "--output", &p, &err) ||
-        wf_audit_trees_setup(&s, m, ws.C, ws.T, layout, &trees, &err)) {
+        wf_audit_trees_setup_spec(&s, m, ws.C, ws.T, layout, output, &trees, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }

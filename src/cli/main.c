@@ -55,6 +55,8 @@ static const command commands[] = {
      "  --config C.json          settings, model and threshold from a config; the background is\n"
      "                           drawn from its log exactly as `whyflag audit` draws it\n"
      "  --method kernelshap|ig|treeshap|both   --treeshap-output margin|probability\n"
+     "  --treeshap-covers background|FILE   path-dependent TreeSHAP, node covers counted\n"
+     "                           from these windows (default: interventional)\n"
      "  --groups channel|segments:K|cell|auto|hierarchy\n"
      "  --nsamples N|auto|exact  --link identity|logit|logit_output   --seed S\n"
      "  --background sample|file|kmeans   --baseline zeros|mean|median|FILE\n"

@@ -15,6 +15,7 @@
 #include "explain/checks_impl.h"
 #include "explain/explain_impl.h"
 #include "whyflag/treeshap.h"
+#include "whyflag/treeshap_path.h"
 
 #define KSHAP_BATCH 8192 /* rows per predict call */
 #define IG_BATCH_MAX 1024
@@ -117,8 +118,9 @@ typedef struct run_job {
     const wf_players *pl;
     const float *baseline; /* (C*T) IG baseline, NULL for EG */
     const char *baseline_name;
-    const wf_treeshap *ts; /* NULL unless TreeSHAP runs */
-    int ig_na;             /* IG asked for, the model has no gradient */
+    const wf_treeshap *ts;       /* NULL unless interventional TreeSHAP runs */
+    const wf_treeshap_path *tsp; /* NULL unless path-dependent TreeSHAP runs */
+    int ig_na;                   /* IG asked for, the model has no gradient */
     const char *ig_reason;
     wf_par par;
 } run_job;
@@ -142,8 +144,10 @@ static wf_status treeshap_window(const run_job *j, const float *x, wf_treeshap_r
         if (nm)
             memcpy(r->players[m], nm, len + 1);
     }
+    r->path_dependent = j->tsp != NULL;
     wf_status st =
-        r->output == WF_TREESHAP_PROBABILITY
+        j->tsp ? wf_treeshap_path_explain(j->tsp, x, r->values, &r->f_x, &r->base_value, err)
+        : r->output == WF_TREESHAP_PROBABILITY
             ? wf_treeshap_explain_probability(j->ts, x, r->values, &r->f_x, &r->base_value, err)
             : wf_treeshap_explain(j->ts, x, r->values, &r->f_x, &r->base_value, err);
     if (st)
@@ -165,9 +169,10 @@ static void treeshap_vs_kshap(const run_job *j, wf_explanation *e) {
     if (k->M != t->M)
         return;
     int olink = wf_tree_model_output_link(j->s->tree_model);
-    int same_game =
-        t->output == WF_TREESHAP_MARGIN && ((olink == 1 && k->link == WF_LINK_LOGIT_OUTPUT) ||
-                                            (olink == 0 && k->link == WF_LINK_IDENTITY));
+    int same_game = /* path-dependent TreeSHAP plays another game than KernelSHAP's */
+        !t->path_dependent && t->output == WF_TREESHAP_MARGIN &&
+        ((olink == 1 && k->link == WF_LINK_LOGIT_OUTPUT) ||
+         (olink == 0 && k->link == WF_LINK_IDENTITY));
     double md = 0;
     for (int m = 0; m < t->M; m++) {
         double d = fabs(k->values[m] - t->values[m]);
@@ -247,7 +252,7 @@ static void run_worker(void *arg, int tid) {
                                      &e->kshap, &err);
             e->has_kshap = !st;
         }
-        if (!st && j->ts) {
+        if (!st && (j->ts || j->tsp)) {
             st = treeshap_window(j, x, &e->treeshap, &err);
             e->has_treeshap = !st;
         }
@@ -346,6 +351,7 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
     float *base = NULL;
     wf_status st = WF_OK;
     wf_treeshap *ts = NULL;
+    wf_treeshap_path *tsp = NULL;
     j.ig_na = ig_na;
     j.ig_reason = s->ig_not_applicable ? s->ig_not_applicable
                                        : "the model gives no gradient with respect to its input";
@@ -359,7 +365,27 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
                               s->hierarchy->M, pl.M);
     }
     j.pl = &pl;
-    if (!st && use_ts) {
+    if (!st && use_ts && s->treeshap_covers[0]) {
+        /* path-dependent: covers from the background or from the windows of a file */
+        int from_bg = !strcmp(s->treeshap_covers, "background");
+        const wf_windows *cw = s->treeshap_cover_windows;
+        if (s->treeshap_output != WF_TREESHAP_MARGIN)
+            st = wf_error_set(err, WF_ERR_CONFIG,
+                              "explain.treeshap_covers: path-dependent TreeSHAP explains the "
+                              "margin only (treeshap_output \"margin\")");
+        else if (!from_bg && (!cw || cw->C != ws->C || cw->T != ws->T))
+            st = wf_error_set(err, WF_ERR_INVALID,
+                              "explain.treeshap_covers: %s was not loaded as windows of %d x %d "
+                              "(the caller loads it into treeshap_cover_windows)",
+                              s->treeshap_covers, ws->C, ws->T);
+        else
+            st = wf_treeshap_path_new(s->tree_model, from_bg ? bg->x : cw->data,
+                                      from_bg ? bg->weight : NULL, from_bg ? bg->n : cw->n, pl.M,
+                                      pl.start, pl.cells, &tsp, err);
+        if (st)
+            wf_error_prefix(err, "TreeSHAP (path-dependent): ");
+        j.tsp = tsp;
+    } else if (!st && use_ts) {
         st = wf_treeshap_new(s->tree_model, bg->x, bg->weight, bg->n, pl.M, pl.start, pl.cells, &ts,
                              err);
         if (st)
@@ -398,6 +424,7 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
     }
     free(base);
     wf_treeshap_free(ts);
+    wf_treeshap_path_free(tsp);
     wf_players_free(&pl);
     return st;
 }
@@ -518,7 +545,25 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             "while f(x) and f(baseline) are the quantized model's real outputs, so the gap shows "
             "how well the surrogate explains the deployed model. ");
     }
-    if (wf_explain_uses_treeshap(s)) {
+    if (wf_explain_uses_treeshap(s) && s->treeshap_covers[0]) {
+        ADD("TreeSHAP (exact, path-dependent, as shap's tree_path_dependent): the model is a "
+            "tree ensemble; a coalition's value is the expected output given the coalition's "
+            "cells, estimated along each tree: at a split on a cell outside the coalition both "
+            "branches are averaged, weighted by how many cover windows (%s) take each branch. "
+            "The cover windows are routed as the model routes them (missing values as the "
+            "model's missing-value rule sends them); a leaf no cover window reaches gets a "
+            "pseudo-count of 1e-6, so it weighs next to nothing against reached branches and "
+            "splits an unreached subtree in proportion to its leaves. The values add up to the "
+            "window's margin minus the cover-weighted mean margin",
+            !strcmp(s->treeshap_covers, "background") ? "the background" : s->treeshap_covers);
+        if (s->tree_model)
+            ADD(" (%s)", wf_tree_model_margin_name(s->tree_model));
+        ADD(". ");
+        if (s->do_kernelshap)
+            ADD("KernelSHAP estimates the interventional game (cells outside the coalition "
+                "taken from background windows), a different question: the report compares "
+                "their ranks and signs, not their values. ");
+    } else if (wf_explain_uses_treeshap(s)) {
         ADD("TreeSHAP (exact, interventional): the model is a tree ensemble, so its Shapley "
             "values are computed exactly from the trees (no sampling) for the same players and "
             "the same background as KernelSHAP: a coalition's value is the weighted mean over "

@@ -207,6 +207,18 @@ wf_status wf_explain_parse_treeshap_output(const char *v, wf_treeshap_output *ou
     return WF_OK;
 }
 
+wf_status wf_explain_parse_treeshap_covers(const char *v, wf_explain_settings *s, wf_error *err) {
+    if (!v)
+        return bad(err, v, "\"background\", \"none\" or the path of a windows file");
+    if (!strcmp(v, "none"))
+        v = "";
+    size_t n = strlen(v);
+    if (n >= sizeof s->treeshap_covers)
+        return wf_error_set(err, WF_ERR_CONFIG, "treeshap_covers path too long (%zu bytes)", n);
+    memcpy(s->treeshap_covers, v, n + 1);
+    return WF_OK;
+}
+
 const char *wf_explain_method_name(const wf_explain_settings *s) {
     for (int i = 0; i < N_METHODS; i++)
         if (s->do_kernelshap == method_table[i].kshap && s->do_ig == method_table[i].ig &&

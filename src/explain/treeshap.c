@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "whyflag/treeshap.h"
+#include "treeshap_impl.h"
 
 struct wf_treeshap {
     const wf_tree_model *tm;
@@ -328,4 +329,12 @@ wf_status wf_treeshap_explain_probability(const wf_treeshap *ts, const float *x,
                             "probability-scale TreeSHAP",
                             wf_tree_model_margin_name(ts->tm));
     return explain(ts, x, link == 1, phi, p_x, p_base, err);
+}
+
+void wf_treeshap_parts(const wf_treeshap *ts, const int32_t **feat_player, const float **rows,
+                       const double **weight, int64_t *n) {
+    *feat_player = ts->feat_player;
+    *rows = ts->bg_rows;
+    *weight = ts->weight;
+    *n = ts->nb;
 }

@@ -449,7 +449,7 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         "method",  "groups",     "nsamples",           "max_samples", "convergence",
         "link",    "background", "ig_method",          "steps",       "max_steps",
         "tol",     "baseline",   "expected_gradients", "eg_samples",  "seed",
-        "threads", "treeshap_output", NULL};
+        "threads", "treeshap_output", "treeshap_covers", NULL};
     /* clang-format on */
     wf_status st;
     if ((st = need_object(c, e, "explain")) || (st = check_keys(c, e, "explain", keys)))
@@ -509,6 +509,23 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
                  c, wf_explain_parse_treeshap_output(v->valuestring, &s->treeshap_output, c->err),
                  "explain.treeshap_output")))
             return st;
+    }
+    if ((v = item(e, "treeshap_covers"))) {
+        if (!cJSON_IsString(v))
+            return expect(c, "explain.treeshap_covers", v,
+                          "\"background\", \"none\" or the path of a windows file");
+        if ((st = prefixed(c, wf_explain_parse_treeshap_covers(v->valuestring, s, c->err),
+                           "explain.treeshap_covers")))
+            return st;
+        if (s->treeshap_covers[0] && strcmp(s->treeshap_covers, "background")) {
+            char full[WF_PATH_MAX];
+            if ((st = wf_path_join(c->base, s->treeshap_covers, full, sizeof full, c->err)))
+                return prefixed(c, st, "explain.treeshap_covers");
+            if (strlen(full) >= sizeof s->treeshap_covers)
+                return prefixed(c, wf_error_set(c->err, WF_ERR_CONFIG, "path too long"),
+                                "explain.treeshap_covers");
+            memcpy(s->treeshap_covers, full, strlen(full) + 1);
+        }
     }
     if ((v = item(e, "background"))) {
         static const char *const bkeys[] = {"source", "path", "size", "include_flagged", NULL};

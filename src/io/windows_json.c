@@ -242,6 +242,7 @@ void wf_explain_files_free(wf_explain_files *f) {
         return;
     wf_windows_free(&f->background);
     wf_windows_free(&f->baseline);
+    wf_windows_free(&f->covers);
     memset(f, 0, sizeof *f);
 }
 
@@ -267,10 +268,23 @@ wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain
         if (!st)
             s->baseline_values = f->baseline.data;
     }
+    s->treeshap_cover_windows = NULL;
+    if (!st && s->treeshap_covers[0] && strcmp(s->treeshap_covers, "background")) {
+        st = wf_windows_read_json(s->treeshap_covers, &f->covers, err);
+        if (!st && (f->covers.n < 1 || f->covers.C != C || f->covers.T != T))
+            st = wf_error_set(err, WF_ERR_SHAPE,
+                              "%s (explain.treeshap_covers): expected windows of %d channels x "
+                              "%d steps to count tree node covers, found %lld windows of %d x %d",
+                              s->treeshap_covers, C, T, (long long)f->covers.n, f->covers.C,
+                              f->covers.T);
+        if (!st)
+            s->treeshap_cover_windows = &f->covers;
+    }
     if (st) {
         wf_explain_files_free(f);
         s->background_windows = NULL;
         s->baseline_values = NULL;
+        s->treeshap_cover_windows = NULL;
     }
     return st;
 }

@@ -701,6 +701,10 @@ static wf_status resolve_layout(const wf_model *m, int C, int T, wf_layout layou
     return WF_OK;
 }
 
+/* head: graph output of the score; column: the ensemble's column, -1 for the default. */
+static wf_status tree_model_at(const wf_model *m, int C, int T, wf_layout layout, int head,
+                               int column, wf_tree_model **out, wf_error *err);
+
 wf_status wf_tree_model_new(const wf_model *m, int C, int T, wf_layout layout, wf_tree_model **out,
                             wf_error *err) {
     *out = NULL;
@@ -710,6 +714,42 @@ wf_status wf_tree_model_new(const wf_model *m, int C, int T, wf_layout layout, w
     int head = wf_model_score_head(m);
     if (head < 0)
         return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: no float output to explain", m->name);
+    return tree_model_at(m, C, T, layout, head, -1, out, err);
+}
+
+wf_status wf_tree_model_new_spec(const wf_model *m, int C, int T, wf_layout layout,
+                                 const char *spec, wf_tree_model **out, wf_error *err) {
+    *out = NULL;
+    if (!spec || !*spec)
+        return wf_tree_model_new(m, C, T, layout, out, err);
+    if (m->n_inputs != 1)
+        return wf_error_set(err, WF_ERR_UNSUPPORTED, "%s: TreeSHAP needs a model with one input",
+                            m->name);
+    /* "NAME[:COLUMN]" as wf_model_predictor_spec reads it */
+    char name[160];
+    int column = -1;
+    snprintf(name, sizeof name, "%s", spec);
+    char *colon = strrchr(name, ':');
+    if (colon) {
+        char *end;
+        long c = strtol(colon + 1, &end, 10);
+        if (colon[1] && !*end && c >= 0 && c < 1000000) {
+            column = (int)c;
+            *colon = '\0';
+        }
+    }
+    int o = wf_model_output_index(m, name);
+    if (o < 0)
+        return wf_error_set(err, WF_ERR_CONFIG, "%s: the model has no output '%s'", m->name, name);
+    if (m->vals[m->outputs[o]].dtype == WF_DTYPE_INT64)
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "%s: output '%s' holds class labels, not a score to explain", m->name,
+                            name);
+    return tree_model_at(m, C, T, layout, o, column, out, err);
+}
+
+static wf_status tree_model_at(const wf_model *m, int C, int T, wf_layout layout, int head,
+                               int column, wf_tree_model **out, wf_error *err) {
     /* back from the score through ZipMap/Identity to the ensemble */
     int v = m->outputs[head];
     const wf_node *tn = NULL;
@@ -737,10 +777,17 @@ wf_status wf_tree_model_new(const wf_model *m, int C, int T, wf_layout layout, w
     const wf_ml_trees *t = tn->aux;
     int width = t->n_out;
     int col = width == 1 ? 0 : width == 2 ? 1 : -1;
+    if (column >= width)
+        return wf_error_set(err, WF_ERR_CONFIG,
+                            "%s: column %d of output '%s', which has %d (0..%d)", m->name, column,
+                            m->vals[m->outputs[head]].name, width, width - 1);
+    if (column >= 0 && width > 1)
+        col = column;
     if (col < 0)
         return wf_error_set(err, WF_ERR_UNSUPPORTED,
                             "%s: the trees score %d classes or targets; whyflag explains one score "
-                            "(a single target or the positive class of two)",
+                            "(a single target or the positive class of two, or the column named "
+                            "by model_output / --output NAME:COLUMN)",
                             m->name, width);
     wf_tree_model *tm = calloc(1, sizeof *tm);
     if (!tm)

@@ -84,8 +84,10 @@ void pdf_treeshap_checks(pdf_ctx *p, pdf_table *tb, const wf_explanation *x) {
     } else {
         snprintf(v, sizeof v, "%.2f", x->ts_ks_spearman);
         snprintf(m, sizeof m,
-                 "Spearman of the ranks; %d of %d signs alike (TreeSHAP on the margin, "
-                 "KernelSHAP on the score: values not comparable)",
+                 t->path_dependent
+                     ? "Spearman of the ranks; %d of %d signs alike (path-dependent)"
+                     : "Spearman of the ranks; %d of %d signs alike (TreeSHAP on the margin, "
+                       "KernelSHAP on the score: values not comparable)",
                  x->ts_ks_same_sign, t->M);
         const char *r2[] = {"TreeSHAP vs KernelSHAP", v, m};
         pdf_table_row(p, tb, r2);
@@ -99,7 +101,17 @@ void pdf_methods_trees(pdf_ctx *p) {
     const wf_explain_settings *s = p->r->settings;
     if (!s || (!wf_explain_uses_treeshap(s) && !(s->do_ig && s->ig_not_applicable)))
         return;
-    if (wf_explain_uses_treeshap(s))
+    if (wf_explain_uses_treeshap(s) && s->treeshap_covers[0])
+        pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW,
+                      "For this model, a tree ensemble, TreeSHAP (path-dependent, as shap's "
+                      "tree_path_dependent) computes the channels' shares exactly from the trees: "
+                      "a channel left out is averaged over the branches of each split it decides, "
+                      "weighted by how many cover windows took each branch (see the explanation "
+                      "methods); a leaf no cover window reached counts as 1e-6 of a window. The "
+                      "shares move the model's margin from the cover windows' mean margin to this "
+                      "window's. KernelSHAP takes left-out channels from background windows "
+                      "instead, a different question, so the checks compare ranks and signs.");
+    else if (wf_explain_uses_treeshap(s))
         pdf_paragraph(p, p->font, 9.5, PDF_ML, PDF_TW,
                       "For this model, a tree ensemble, TreeSHAP computes the channels' shares "
                       "exactly from the trees themselves: how much each channel moves the "

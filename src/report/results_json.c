@@ -186,6 +186,8 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
         wf_jw_kint(w, "eg_samples", s->eg_samples);
     if (wf_explain_uses_treeshap(s))
         wf_jw_kstr(w, "treeshap_output", wf_treeshap_output_name(s->treeshap_output));
+    if (wf_explain_uses_treeshap(s) && s->treeshap_covers[0])
+        wf_jw_kstr(w, "treeshap_covers", s->treeshap_covers);
     wf_jw_key(w, "seed");
     wf_jw_int(w, (int64_t)s->seed);
     wf_jw_obj_end(w);
@@ -209,7 +211,7 @@ static void write_treeshap(wf_jw *w, const wf_explanation *e) {
         wf_jw_key(w, "values");
         wf_jw_double_array(w, t->values, (size_t)t->M);
         wf_jw_kstr(w, "output", wf_treeshap_output_name(t->output));
-        wf_jw_kstr(w, "variant", "interventional");
+        wf_jw_kstr(w, "variant", t->path_dependent ? "path_dependent" : "interventional");
         wf_jw_kbool(w, "exact", t->output == WF_TREESHAP_MARGIN);
         wf_jw_kdouble(w, "efficiency_gap", t->efficiency_gap);
         wf_jw_obj_end(w);

@@ -314,6 +314,31 @@ static void sheet_windows(xl *x) {
     }
 }
 
+/* Issue 11: 1 when e's TreeSHAP players are the channels in order (its values go in a channel
+ * column beside KernelSHAP's). */
+static int treeshap_channels(const wf_analysis *a, const wf_explanation *e) {
+    if (!e->has_treeshap || e->treeshap.M != a->C || !e->treeshap.players)
+        return 0;
+    for (int c = 0; c < a->C; c++)
+        if (!e->treeshap.players[c] || strcmp(e->treeshap.players[c], wf_an_channel(a, c)))
+            return 0;
+    return 1;
+}
+
+/* Header of the TreeSHAP column, naming what the values explain, e.g. "TreeSHAP value
+ * (margin, path-dependent)"; NULL when no explained window has channel TreeSHAP values. */
+static const char *treeshap_header(const wf_analysis *a, const wf_results *r, char *buf, size_t n) {
+    for (int64_t i = 0; i < r->n_explained; i++) {
+        const wf_explanation *e = &r->expl[i];
+        if (e->status == WF_OK && treeshap_channels(a, e)) {
+            snprintf(buf, n, "TreeSHAP value (%s%s)", wf_treeshap_output_name(e->treeshap.output),
+                     e->treeshap.path_dependent ? ", path-dependent" : "");
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 static void sheet_attributions(xl *x) {
     const wf_analysis *a = x->a;
     const wf_results *r = x->r;
@@ -325,6 +350,12 @@ static void sheet_attributions(xl *x) {
         "Unit",    "KernelSHAP value", "KernelSHAP SE", "IG channel sum", "Top driver"};
     static const double widths[] = {10, 18, 18, 9, 18, 8, 16, 15, 15, 11};
     header(x, ws, 0, names, 10, widths);
+    char tsh[64];
+    const char *tsname = treeshap_header(a, r, tsh, sizeof tsh); /* column 10 for tree models */
+    if (tsname) {
+        worksheet_write_string(ws, 0, 10, tsname, x->head);
+        worksheet_set_column(ws, 10, 10, 22, NULL);
+    }
     lxw_row_t row = 1;
     for (int64_t i = 0; i < r->n_explained; i++) {
         const wf_explanation *e = &r->expl[i];
@@ -347,10 +378,12 @@ static void sheet_attributions(xl *x) {
             if (e->has_ig && e->ig.channel_sums)
                 put_num(ws, (int)row, 8, e->ig.channel_sums[c], x->sci);
             worksheet_write_number(ws, row, 9, c == top ? 1 : 0, NULL);
+            if (tsname && treeshap_channels(a, e))
+                put_num(ws, (int)row, 10, e->treeshap.values[c], x->sci);
             row++;
         }
     }
-    worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, 9);
+    worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, tsname ? 10 : 9);
 }
 
 static void sheet_turbine(xl *x, int ti) {
@@ -390,6 +423,14 @@ static void sheet_turbine(xl *x, int ti) {
                                         "IG channel sum"};
     header(x, ws, 3, names, 4, NULL);
     int kc = best->has_kshap && best->kshap.M == C;
+    char tsh[64];
+    int tc = treeshap_channels(a, best); /* tree models: TreeSHAP in column E */
+    if (tc) {
+        snprintf(tsh, sizeof tsh, "TreeSHAP value (%s%s)",
+                 wf_treeshap_output_name(best->treeshap.output),
+                 best->treeshap.path_dependent ? ", path-dependent" : "");
+        worksheet_write_string(ws, 3, 4, tsh, x->head);
+    }
     for (int c = 0; c < C; c++) {
         lxw_row_t row = (lxw_row_t)(4 + c);
         worksheet_write_string(ws, row, 0, wf_an_channel(a, c), NULL);
@@ -399,19 +440,25 @@ static void sheet_turbine(xl *x, int ti) {
         }
         if (best->has_ig && best->ig.channel_sums)
             put_num(ws, (int)row, 3, best->ig.channel_sums[c], x->sci);
+        if (tc)
+            put_num(ws, (int)row, 4, best->treeshap.values[c], x->sci);
     }
     lxw_chart *ch = workbook_add_chart(x->wb, LXW_CHART_BAR);
     lxw_chart_series *s = chart_add_series(ch, NULL, NULL);
     chart_series_set_categories(s, x->sheet[ti], 4, 0, (lxw_row_t)(4 + C - 1), 0);
-    chart_series_set_values(s, x->sheet[ti], 4, kc ? 1 : 3, (lxw_row_t)(4 + C - 1), kc ? 1 : 3);
-    chart_series_set_name(s, kc ? "KernelSHAP value" : "IG channel sum");
+    int vc = kc ? 1 : tc ? 4 : 3; /* without KernelSHAP a tree model's chart shows TreeSHAP */
+    chart_series_set_values(s, x->sheet[ti], 4, (lxw_col_t)vc, (lxw_row_t)(4 + C - 1),
+                            (lxw_col_t)vc);
+    chart_series_set_name(s, kc ? "KernelSHAP value" : tc ? tsh : "IG channel sum");
     lxw_chart_fill pos = {.color = 0xC0392B};
     chart_series_set_fill(s, &pos);
     chart_series_set_invert_if_negative(s);
     chart_title_set_name(ch, "Channel contributions to the score");
     /* In a bar chart libxlsxwriter's x_axis is the horizontal (value) axis and y_axis the
      * vertical (category) one; reversed so the first channel is at the top. */
-    chart_axis_set_name(ch->x_axis, "contribution to the score (score units)");
+    chart_axis_set_name(ch->x_axis, vc == 4 && best->treeshap.output == WF_TREESHAP_MARGIN
+                                        ? "contribution to the model's margin (TreeSHAP)"
+                                        : "contribution to the score (score units)");
     chart_axis_set_name(ch->y_axis, "channel");
     chart_axis_set_reverse(ch->y_axis);
     chart_axis_set_crossing_max(ch->y_axis); /* keep the value axis at the bottom */

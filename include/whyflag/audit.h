@@ -82,6 +82,13 @@ wf_status wf_audit_open(const char *config_path, wf_audit **a, wf_error *err);
 wf_status wf_audit_open_output(const char *config_path, const char *output, wf_audit **a,
                                wf_error *err);
 void wf_audit_close(wf_audit *a); /* accepts NULL */
+/* Compare a second model B with the run's model A (issue 15), as a config "compare" section
+ * with only "model" would (replacing the config's B when it names one): B is loaded and checked
+ * now, before any work (same channels and window length as A, one score per window; errors name
+ * B's file and what was expected). Every window is then scored by both models and the outputs
+ * gain the comparison (scores.csv score_b/flagged_b, results.json "comparison", the PDF chapter,
+ * the workbook's Comparison sheet). */
+wf_status wf_audit_set_compare(wf_audit *a, const char *model_path, wf_error *err);
 const wf_config *wf_audit_config(const wf_audit *a);
 const wf_model *wf_audit_model(const wf_audit *a);
 const wf_predictor *wf_audit_predictor(const wf_audit *a);

@@ -429,6 +429,27 @@ wf_status wf_audit_cmp_combine(wf_audit_part *parts, const char *const *names, i
     return WF_OK;
 }
 
+/* ---------------------------------------------------------------- arms */
+
+wf_status wf_audit_cmp_check_arms(const wf_config *cfg, const wf_audit_part *pt, wf_error *err) {
+    const wf_compare_config *cc = &cfg->compare;
+    const wf_windows *ws = &pt->ws;
+    for (int k = 0; k < cc->n_arm_b; k++) {
+        int found = 0;
+        for (int64_t i = 0; i < pt->n_turbines && !found; i++)
+            found = !strcmp(pt->turbines[i], cc->arm_b[k]);
+        for (int64_t i = 0; i < ws->n && !found; i++)
+            found = !strcmp(ws->w[i].turbine_id, cc->arm_b[k]);
+        for (int64_t i = 0; i < ws->n_skipped && !found; i++)
+            found = !strcmp(ws->skipped[i].turbine_id, cc->arm_b[k]);
+        if (!found && (pt->shard_n == 1 || pt->n_turbines > 0))
+            return wf_error_set(err, WF_ERR_CONFIG,
+                                "%s: compare.arms.B[%d]: turbine '%s' is not in the log %s",
+                                cfg->config_path, k, cc->arm_b[k], cfg->log.path);
+    }
+    return WF_OK;
+}
+
 /* ---------------------------------------------------------------- report */
 
 /* Engine time per window of predictor p over the background's rows, one thread, batches of the
@@ -551,22 +572,6 @@ wf_status wf_audit_cmp_report_build(const wf_config *cfg, const wf_model *ma,
     r->seed = cfg->explain.seed;
     r->max_explained = cc->max_explained;
     r->max_diff_check = NAN;
-
-    /* arms must name turbines of the log */
-    for (int k = 0; k < cc->n_arm_b; k++) {
-        int found = 0;
-        for (int64_t i = 0; i < n && !found; i++)
-            found = !strcmp(ws->w[i].turbine_id, cc->arm_b[k]);
-        for (int64_t i = 0; i < ws->n_skipped && !found; i++)
-            found = !strcmp(ws->skipped[i].turbine_id, cc->arm_b[k]);
-        if (!found) {
-            wf_audit_cmp_report_free(out);
-            return wf_error_set(err, WF_ERR_CONFIG,
-                                "%s: compare.arms.B[%d]: turbine '%s' is not in the log %s (no "
-                                "window of it was cut)",
-                                cfg->config_path, k, cc->arm_b[k], cfg->log.path);
-        }
-    }
 
     /* which windows to explain: the disagreements with the largest |score_a - score_b|, then
      * the windows both flag with the highest score of A */

@@ -75,6 +75,11 @@ wf_status wf_audit_cmp_combine(struct wf_audit_part *parts, const char *const *n
                                const int64_t *base, const int64_t *newpos, int64_t total,
                                wf_audit_cmp **out, wf_error *err);
 
+/* compare.arms must name turbines of the log: checked once the pass knows them (before the
+ * explanations); an error naming the turbine. */
+wf_status wf_audit_cmp_check_arms(const wf_config *cfg, const struct wf_audit_part *pt,
+                                  wf_error *err);
+
 /* The numbers for the report, from a combined part. Owns its arrays. */
 typedef struct wf_audit_cmp_report {
     wf_results_compare r;

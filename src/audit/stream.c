@@ -679,6 +679,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = flush(&s, err);
     if (!st)
         st = build_part(&s, err);
+    if (!st && pt->cmp)
+        st = wf_audit_cmp_check_arms(cfg, pt, err);
     if (!st && need_bg)
         st = build_background(&s, err);
     if (!st && cfg->has_drift && !o->background_only)

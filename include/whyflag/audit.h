@@ -65,6 +65,9 @@ typedef struct wf_audit_summary {
     int64_t shard_turbines, shard_rows; /* sharded: this shard's share */
     int n_shards;                       /* merge: shards combined */
     double seconds_stream, seconds_explain, seconds_total;
+    int compared;                   /* a model B was compared (issue 15) */
+    double seconds_compare_score;   /* B's scoring (part of seconds_stream) */
+    double seconds_compare_explain; /* the comparison's explanations and timing */
     char out_dir[WF_PATH_MAX];
     int signed_manifest;
     int have_data;      /* data below filled (audit, one pass over the log; not merge) */

@@ -137,7 +137,8 @@ wf_status wf_audit_make_dir(const char *path, wf_error *err);
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,
-                                 const wf_audit_cmp_model *cmpm, int threads, wf_error *err);
+                                 const wf_audit_cmp_model *cmpm, int threads,
+                                 double *seconds_compare, wf_error *err);
 /* A shard folder's partial manifest: inputs, settings and shard.bin. */
 wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *model,
                                         const wf_predictor *pred, const wf_audit_part *pt,

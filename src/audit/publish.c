@@ -175,7 +175,8 @@ static void results_common(wf_results *r, const wf_config *cfg, const wf_model *
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,
-                                 const wf_audit_cmp_model *cmpm, int threads, wf_error *err) {
+                                 const wf_audit_cmp_model *cmpm, int threads,
+                                 double *seconds_compare, wf_error *err) {
     char methods[4096 + 1024];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, 4096);
     wf_failure *failures = NULL;
@@ -240,6 +241,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             return st;
         }
         r.compare = &cmp.r;
+        if (seconds_compare)
+            *seconds_compare = cmp.seconds_explain;
         size_t ml = strlen(methods);
         snprintf(methods + ml, sizeof methods - ml,
                  " Model comparison: every window was also scored by %s (%s of A, flagging at "

@@ -178,6 +178,8 @@ static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
     }
     sum->seconds_stream = pt->seconds_stream;
     sum->seconds_explain = pt->seconds_explain;
+    sum->compared = pt->cmp != NULL;
+    sum->seconds_compare_score = pt->cmp ? pt->cmp->seconds_score : 0;
 }
 
 /* A run that scored no window has nothing to report: an error (exit 4 in the CLI) naming what
@@ -262,8 +264,9 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     const char *names[] = {cfg->config_path};
     st = wf_audit_combine(&part, names, 1, &all, err);
     if (!st)
-        st = wf_audit_write_outputs(cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
-                                    o->sign_key, &a->cmpm, ro.threads, err);
+        st =
+            wf_audit_write_outputs(cfg, a->model, &a->pred, &all, out_dir, o->data_dir, o->sign_key,
+                                   &a->cmpm, ro.threads, &sum->seconds_compare_explain, err);
     sum->signed_manifest = !st && o->sign_key;
 done:
     sum->seconds_total = wf_now_seconds() - t0;
@@ -340,9 +343,9 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
         st = no_window(a->cfg.log.path, NULL, err);
         goto done;
     }
-    st = wf_audit_write_outputs(&a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
-                                o->sign_key, &a->cmpm,
-                                o->threads >= 0 ? o->threads : a->cfg.explain.threads, err);
+    st = wf_audit_write_outputs(
+        &a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir, o->sign_key, &a->cmpm,
+        o->threads >= 0 ? o->threads : a->cfg.explain.threads, &sum->seconds_compare_explain, err);
     if (!st) {
         summarize(&all, sum);
         sum->n_shards = n;

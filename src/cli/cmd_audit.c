@@ -164,6 +164,11 @@ int wf_cmd_audit(int argc, char **argv) {
             sum.seconds_explain > 0
                 ? (double)(sum.explained + sum.not_explained) / sum.seconds_explain
                 : 0.0);
+    if (sum.compared) /* issue 15 */
+        fprintf(stderr,
+                "  model B (%s): scored in %.2f s (part of the pass), comparison explained and "
+                "timed in %.1f s\n",
+                cfg->compare.model, sum.seconds_compare_score, sum.seconds_compare_explain);
     if (a.sharded) {
         fprintf(stderr, "  shard %d/%d: %lld of %lld turbines (%lld of %lld rows)\n", a.shard_k,
                 a.shard_n, (long long)sum.shard_turbines, (long long)sum.fleet_turbines,

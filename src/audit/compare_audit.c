@@ -687,8 +687,13 @@ wf_status wf_audit_cmp_report_build(const wf_config *cfg, const wf_model *ma,
                 int M = xa->kshap.M;
                 if (!out->players) {
                     out->players = calloc((size_t)M, sizeof *out->players);
-                    for (int p = 0; out->players && p < M; p++)
-                        out->players[p] = strdup(xa->kshap.players[p]);
+                    int bad = !out->players;
+                    for (int p = 0; !bad && p < M; p++)
+                        bad = !(out->players[p] = strdup(xa->kshap.players[p]));
+                    if (bad) {
+                        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+                        break;
+                    }
                     r->M = M;
                     r->players = (const char *const *)out->players;
                 }

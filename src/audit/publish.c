@@ -245,13 +245,18 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
             *seconds_compare = cmp.seconds_explain;
         size_t ml = strlen(methods);
         snprintf(methods + ml, sizeof methods - ml,
-                 " Model comparison: every window was also scored by %s (%s of A, flagging at "
-                 "%g) with the same engine; paired agreement, Cohen's kappa and the exact "
+                 " Model comparison: every window was also scored by %s (%s, flagging at %g) "
+                 "with the same engine; paired agreement, Cohen's kappa and the exact "
                  "two-sided McNemar test on window-level correctness; precision and recall with "
                  "95%% percentile bootstrap intervals over turbines (%d resamples, seed %llu). "
                  "%s.",
-                 cmp.r.b.name, cmp.r.relation, cmp.r.b.threshold, cmp.r.bootstrap,
-                 (unsigned long long)cmp.r.seed, cmp.r.settings_text);
+                 cmp.r.b.name,
+                 !strcmp(cmp.r.relation, "teacher")    ? "the teacher A was compressed from"
+                 : !strcmp(cmp.r.relation, "student")  ? "a student compressed from A"
+                 : !strcmp(cmp.r.relation, "previous") ? "the previous version of A"
+                                                       : "a challenger to A",
+                 cmp.r.b.threshold, cmp.r.bootstrap, (unsigned long long)cmp.r.seed,
+                 cmp.r.settings_text);
     }
 
     wf_report_options o;

@@ -35,8 +35,9 @@ void wf_xlsx_compare_sheet(struct lxw_workbook *wb, const wf_analysis *a, const 
     for (int i = 0; i < nh; i++)
         worksheet_write_string(ws, 0, (lxw_col_t)i, h[i], head);
     worksheet_freeze_panes(ws, 1, 1);
-    /* the explained window of each window, if any */
-    for (int64_t i = 0; i < w->n; i++) {
+    /* a sheet holds at most LXW_ROW_MAX rows, as the Windows sheet (scores.csv has them all) */
+    int64_t n = w->n < (int64_t)LXW_ROW_MAX - 2 ? w->n : (int64_t)LXW_ROW_MAX - 2;
+    for (int64_t i = 0; i < n; i++) {
         lxw_row_t row = (lxw_row_t)(i + 1);
         const wf_window *x = &w->w[i];
         int fa = r->flagged[i], fb = c->flagged_b[i];
@@ -58,10 +59,10 @@ void wf_xlsx_compare_sheet(struct lxw_workbook *wb, const wf_analysis *a, const 
             worksheet_write_number(ws, row, 9, x->label, NULL);
     }
     for (int64_t j = 0; j < c->n_windows; j++)
-        if (c->win[j].status == WF_OK)
+        if (c->win[j].status == WF_OK && c->win[j].window_index < n)
             worksheet_write_string(ws, (lxw_row_t)(c->win[j].window_index + 1), 10,
                                    c->win[j].phi_diff ? "difference game" : "agreement", NULL);
-    worksheet_autofilter(ws, 0, 0, (lxw_row_t)(w->n > 0 ? w->n : 1), (lxw_col_t)(nh - 1));
+    worksheet_autofilter(ws, 0, 0, (lxw_row_t)(n > 0 ? n : 1), (lxw_col_t)(nh - 1));
 
     /* the explained disagreements: the difference game per player, to the right */
     lxw_col_t c0 = (lxw_col_t)(nh + 1);

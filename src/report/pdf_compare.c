@@ -141,9 +141,8 @@ static void agreement_table(pdf_ctx *p, const wf_cmp *cm) {
 static void arms_table(pdf_ctx *p, const wf_cmp *cm) {
     static const double w[] = {120, 60, 70, 80, 82, 83};
     static const char al[] = {'l', 'r', 'r', 'r', 'r', 'r'};
-    static const char *const head[] = {
-        "Arm (model as deployed)", "Turbines",   "Episodes", "True / false",
-        "Precision [CI]",          "Recall [CI]"};
+    static const char *const head[] = {"Arm (as deployed)", "Turbines",       "Episodes",
+                                       "True / false",      "Precision [CI]", "Recall [CI]"};
     pdf_ensure(p, 70);
     pdf_table t = {6, w, al, head, 8.5, 0, NULL};
     pdf_table_begin(p, &t);
@@ -220,14 +219,14 @@ static wf_status disagreement(pdf_ctx *p, const wf_cmp *cm, int64_t j) {
     static const char al[] = {'l', 'r', 'r', 'r', 'r', 'r'};
     static const char *const head[] = {"Player",    "KernelSHAP A", "KernelSHAP B",
                                        "f_A - f_B", "IG A",         "IG B"};
-    pdf_table t = {6, wd, al, head, 8, 0, NULL};
+    int ig = x->has_ig && x->M == p->a->C;
+    pdf_table t = {ig ? 6 : 4, wd, al, head, 8, 0, NULL}; /* IG columns only when IG ran */
     pdf_table_begin(p, &t);
     for (int q = 0; q < x->M; q++) {
         char c1[32], c2[32], c3[32], c4[32], c5[32];
         fmt(c1, sizeof c1, x->phi_a[q], "%+.4f");
         fmt(c2, sizeof c2, x->phi_b[q], "%+.4f");
         fmt(c3, sizeof c3, x->phi_diff ? x->phi_diff[q] : NAN, "%+.4f");
-        int ig = x->has_ig && x->M == p->a->C;
         fmt(c4, sizeof c4, ig ? x->ig_a[q] : NAN, "%+.4f");
         fmt(c5, sizeof c5, ig ? x->ig_b[q] : NAN, "%+.4f");
         const char *cells[] = {c->players[q], c1, c2, c3, c4, c5};

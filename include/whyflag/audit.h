@@ -65,6 +65,9 @@ typedef struct wf_audit_summary {
     int64_t shard_turbines, shard_rows; /* sharded: this shard's share */
     int n_shards;                       /* merge: shards combined */
     double seconds_stream, seconds_explain, seconds_total;
+    int compared;                   /* a model B was compared (issue 15) */
+    double seconds_compare_score;   /* B's scoring (part of seconds_stream) */
+    double seconds_compare_explain; /* the comparison's explanations and timing */
     char out_dir[WF_PATH_MAX];
     int signed_manifest;
     int have_data;      /* data below filled (audit, one pass over the log; not merge) */
@@ -82,6 +85,13 @@ wf_status wf_audit_open(const char *config_path, wf_audit **a, wf_error *err);
 wf_status wf_audit_open_output(const char *config_path, const char *output, wf_audit **a,
                                wf_error *err);
 void wf_audit_close(wf_audit *a); /* accepts NULL */
+/* Compare a second model B with the run's model A (issue 15), as a config "compare" section
+ * with only "model" would (replacing the config's B when it names one): B is loaded and checked
+ * now, before any work (same channels and window length as A, one score per window; errors name
+ * B's file and what was expected). Every window is then scored by both models and the outputs
+ * gain the comparison (scores.csv score_b/flagged_b, results.json "comparison", the PDF chapter,
+ * the workbook's Comparison sheet). */
+wf_status wf_audit_set_compare(wf_audit *a, const char *model_path, wf_error *err);
 const wf_config *wf_audit_config(const wf_audit *a);
 const wf_model *wf_audit_model(const wf_audit *a);
 const wf_predictor *wf_audit_predictor(const wf_audit *a);

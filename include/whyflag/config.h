@@ -44,6 +44,23 @@ typedef struct wf_drift_config {
     int64_t memory_mb;          /* budget of the value accumulators (default 1024) */
 } wf_drift_config;
 
+/* The "compare" section (issue 15): a second model B run on the same windows as the model A. */
+typedef struct wf_compare_config {
+    char model[WF_PATH_MAX];  /* resolved path of B */
+    char name[128];           /* "" = B's file name */
+    char relation[16];        /* what B is to A: "challenger" (default), "teacher",
+                                 "student" or "previous" */
+    char layout[8];           /* "" (from B), "NCT" or "NTC" */
+    char model_output[160];   /* B's score: "" (default) or "NAME" / "NAME:COLUMN" */
+    double threshold;         /* B flags when score_b >= threshold (default: the main one) */
+    int max_explained;        /* disagreements (and windows both flag) explained, each
+                                 capped by |score difference| (default 50) */
+    int bootstrap;            /* resamples over turbines for the intervals (default 1000) */
+    int has_arms;             /* an "arms" object was given */
+    int n_arm_b;              /* turbines that ran B in the field; the others ran A */
+    char (*arm_b)[WF_ID_MAX]; /* (n_arm_b) owned */
+} wf_compare_config;
+
 typedef struct wf_config {
     char config_path[WF_PATH_MAX]; /* the file itself */
     char base_dir[WF_PATH_MAX];    /* its folder */
@@ -58,9 +75,14 @@ typedef struct wf_config {
     int has_explain;
     wf_explain_settings explain; /* the "explain" section (defaults if absent) */
     wf_report_config report;
-    int has_drift;         /* a "drift" section was given; without it no drift is computed */
-    wf_drift_config drift; /* the "drift" section */
+    int has_drift;             /* a "drift" section was given; without it no drift is computed */
+    wf_drift_config drift;     /* the "drift" section */
+    int has_compare;           /* a "compare" section was given (or --compare) */
+    wf_compare_config compare; /* the "compare" section (issue 15) */
 } wf_config;
+
+/* The compare section's defaults for model path (resolved), with the main threshold. */
+void wf_compare_config_default(wf_compare_config *c, double threshold);
 
 /* The data stage's view of a config (its log, window and failure-log sections). */
 static inline wf_data_config wf_config_data(const wf_config *cfg) {

@@ -14,6 +14,7 @@
 #include "whyflag/data.h"
 #include "whyflag/explain.h"
 #include "whyflag/explain_checks.h"
+#include "whyflag/results_compare.h"
 #include "whyflag/results_drift.h"
 #include "whyflag/status.h"
 #include "whyflag/windows.h"
@@ -80,13 +81,16 @@ typedef struct wf_results {
                           (no KernelSHAP values, a failed window) */
     /* drift (issue 16): NULL when the config has no "drift" section */
     const wf_results_drift *drift;
+    /* model comparison (issue 15): NULL when the run compares no second model */
+    const wf_results_compare *compare;
 } wf_results;
 
 /* Write results.json atomically (the format documented in the README). */
 wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err);
 /* Write scores.csv atomically, streamed (constant memory): one row per valid window in window
  * order, "turbine_id,start,end,score,flagged,label,component,interpolated", scores printed as
- * the shortest text that reads back as the same double. */
+ * the shortest text that reads back as the same double. With a comparison (r->compare) two
+ * columns follow: "score_b,flagged_b". */
 wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_error *err);
 /* 1 when results.json lists the scores inline (see scores_inline_max). */
 int wf_results_scores_inline(const wf_results *r);

@@ -33,6 +33,7 @@
 #include "whyflag/predictor.h"
 #include "whyflag/results.h"
 #include "whyflag/windows.h"
+#include "audit/compare_audit.h"
 
 /* SHA-256 digests that identify the run a part belongs to ("" when the input is absent). */
 typedef struct wf_audit_ident {
@@ -67,6 +68,7 @@ typedef struct wf_audit_part {
     char **strings;
 
     struct wf_audit_drift *drift; /* drift accumulators (drift_audit.h); NULL without drift */
+    wf_audit_cmp *cmp; /* model B's scores (compare_audit.h); NULL without a comparison */
 
     wf_data_stats stats;                    /* of this part's pass (not merged: informational) */
     double seconds_stream, seconds_explain; /* wall time of the two phases (informational) */
@@ -78,7 +80,8 @@ struct wf_audit {
     wf_explain_files files; /* the background/baseline files cfg.explain names, loaded once */
     wf_model *model;
     wf_predictor pred;
-    wf_audit_trees trees; /* the tree model for TreeSHAP, IG's not-applicable reason */
+    wf_audit_trees trees;    /* the tree model for TreeSHAP, IG's not-applicable reason */
+    wf_audit_cmp_model cmpm; /* model B (issue 15); cmpm.model NULL without a comparison */
 };
 
 typedef struct wf_audit_run_opts {
@@ -87,6 +90,7 @@ typedef struct wf_audit_run_opts {
     int background_only; /* stream the log for the background only (no part windows) */
     wf_audit_progress_fn progress;
     void *progress_user;
+    const wf_audit_cmp_model *cmpm; /* model B to score beside A, or NULL */
 } wf_audit_run_opts;
 
 /* Run one part: stream, score, draw the background, explain the flagged windows. */
@@ -133,7 +137,8 @@ wf_status wf_audit_make_dir(const char *path, wf_error *err);
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,
-                                 wf_error *err);
+                                 const wf_audit_cmp_model *cmpm, int threads,
+                                 double *seconds_compare, wf_error *err);
 /* A shard folder's partial manifest: inputs, settings and shard.bin. */
 wf_status wf_audit_write_shard_manifest(const wf_config *cfg, const wf_model *model,
                                         const wf_predictor *pred, const wf_audit_part *pt,

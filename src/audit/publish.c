@@ -332,9 +332,10 @@ static void results_common(wf_results *r, const wf_config *cfg, const wf_model *
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,
-                                 wf_error *err) {
-    char methods[4096];
-    wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, sizeof methods);
+                                 const wf_audit_cmp_model *cmpm, int threads,
+                                 double *seconds_compare, wf_error *err) {
+    char methods[4096 + 1024];
+    wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, 4096);
     wf_failure *failures = NULL;
     int64_t n_failures = 0;
     wf_status st = WF_OK;
@@ -388,6 +389,34 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         }
         r.drift = &drift.r;
     }
+    wf_audit_cmp_report cmp; /* issue 15: model B beside A */
+    memset(&cmp, 0, sizeof cmp);
+    if (all->cmp) {
+        if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err))) {
+            free(failures);
+            free(card);
+            wf_audit_drift_report_free(&drift);
+            wf_audit_checks_free(&checks);
+            return st;
+        }
+        r.compare = &cmp.r;
+        if (seconds_compare)
+            *seconds_compare = cmp.seconds_explain;
+        size_t ml = strlen(methods);
+        snprintf(methods + ml, sizeof methods - ml,
+                 " Model comparison: every window was also scored by %s (%s, flagging at %g) "
+                 "with the same engine; paired agreement, Cohen's kappa and the exact "
+                 "two-sided McNemar test on window-level correctness; precision and recall with "
+                 "95%% percentile bootstrap intervals over turbines (%d resamples, seed %llu). "
+                 "%s.",
+                 cmp.r.b.name,
+                 !strcmp(cmp.r.relation, "teacher")    ? "the teacher A was compressed from"
+                 : !strcmp(cmp.r.relation, "student")  ? "a student compressed from A"
+                 : !strcmp(cmp.r.relation, "previous") ? "the previous version of A"
+                                                       : "a challenger to A",
+                 cmp.r.b.threshold, cmp.r.bootstrap, (unsigned long long)cmp.r.seed,
+                 cmp.r.settings_text);
+    }
 
     wf_report_options o;
     wf_report_options_default(&o);
@@ -400,6 +429,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     /* The digests the run computed when it started: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};
+    if (all->cmp)
+        o.inputs[o.n_inputs++] = (wf_report_input){"model_b", all->cmp->model, all->cmp->sha256};
     if (cfg->failures.path[0])
         o.inputs[o.n_inputs++] =
             (wf_report_input){"failures", cfg->failures.path, all->id.failures};
@@ -433,6 +464,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         free(card);
         wf_audit_drift_report_free(&drift);
         wf_audit_checks_free(&checks);
+        wf_audit_cmp_report_free(&cmp);
         return st;
     }
     int n_recovered;
@@ -442,6 +474,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         free(card);
         wf_audit_drift_report_free(&drift);
         wf_audit_checks_free(&checks);
+        wf_audit_cmp_report_free(&cmp);
         close(lock_fd);
         return st;
     }
@@ -457,6 +490,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     }
     free(card);
     wf_audit_drift_report_free(&drift);
+    wf_audit_cmp_report_free(&cmp);
     close(lock_fd);
     free(failures);
     wf_audit_checks_free(&checks);

@@ -111,6 +111,8 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
             st = wf_audit_trees_setup_spec(&a->cfg.explain, a->model, a->cfg.log.n_channels,
                                            a->cfg.window.length, layout, a->cfg.model_output,
                                            &a->trees, err);
+        if (!st && a->cfg.has_compare) /* model B (issue 15), checked before any work */
+            st = wf_audit_cmp_model_open(&a->cfg, &a->cmpm, err);
     }
     if (st) {
         wf_audit_close(a);
@@ -124,11 +126,29 @@ void wf_audit_close(wf_audit *a) {
     if (!a)
         return;
     wf_predictor_deinit(&a->pred);
+    wf_audit_cmp_model_close(&a->cmpm);
     wf_audit_trees_free(&a->trees);
     wf_model_free(a->model);
     wf_config_deinit(&a->cfg);
     wf_explain_files_free(&a->files);
     free(a);
+}
+
+wf_status wf_audit_set_compare(wf_audit *a, const char *model_path, wf_error *err) {
+    wf_compare_config *cc = &a->cfg.compare;
+    if (!a->cfg.has_compare)
+        wf_compare_config_default(cc, a->cfg.threshold);
+    char abs[PATH_MAX];
+    if (realpath(model_path, abs))
+        model_path = abs;
+    if (snprintf(cc->model, sizeof cc->model, "%s", model_path) >= (int)sizeof cc->model)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", model_path);
+    wf_audit_cmp_model_close(&a->cmpm);
+    a->cfg.has_compare = 1;
+    wf_status st = wf_audit_cmp_model_open(&a->cfg, &a->cmpm, err);
+    if (st)
+        a->cfg.has_compare = 0;
+    return st;
 }
 
 const wf_config *wf_audit_config(const wf_audit *a) {
@@ -159,6 +179,8 @@ static void summarize(const wf_audit_part *pt, wf_audit_summary *sum) {
     }
     sum->seconds_stream = pt->seconds_stream;
     sum->seconds_explain = pt->seconds_explain;
+    sum->compared = pt->cmp != NULL;
+    sum->seconds_compare_score = pt->cmp ? pt->cmp->seconds_score : 0;
 }
 
 /* A run that scored no window has nothing to report: an error (exit 4 in the CLI) naming what
@@ -199,9 +221,13 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
         st = wf_audit_make_dir(out_dir, err);
     if (st)
         return st;
-    wf_audit_run_opts ro = {
-        o->shard_k, shard_n,     o->threads >= 0 ? o->threads : cfg->explain.threads,
-        0,          o->progress, o->progress_user};
+    wf_audit_run_opts ro = {o->shard_k,
+                            shard_n,
+                            o->threads >= 0 ? o->threads : cfg->explain.threads,
+                            0,
+                            o->progress,
+                            o->progress_user,
+                            a->cmpm.model ? &a->cmpm : NULL};
     wf_audit_part part, all;
     memset(&part, 0, sizeof part);
     memset(&all, 0, sizeof all);
@@ -239,8 +265,9 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     const char *names[] = {cfg->config_path};
     st = wf_audit_combine(&part, names, 1, &all, err);
     if (!st)
-        st = wf_audit_write_outputs(cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
-                                    o->sign_key, err);
+        st =
+            wf_audit_write_outputs(cfg, a->model, &a->pred, &all, out_dir, o->data_dir, o->sign_key,
+                                   &a->cmpm, ro.threads, &sum->seconds_compare_explain, err);
     sum->signed_manifest = !st && o->sign_key;
 done:
     sum->seconds_total = wf_now_seconds() - t0;
@@ -292,6 +319,19 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
                           cpath, hex, parts[0].id.config);
         goto done;
     }
+    /* The shards compared a model B (the config's, or --compare's): the same one, unchanged. */
+    if (parts[0].cmp && (!a->cmpm.model || strcmp(a->cmpm.sha256, parts[0].cmp->sha256)) &&
+        (st = wf_audit_set_compare(a, parts[0].cmp->model, err)))
+        goto done;
+    if (parts[0].cmp && strcmp(a->cmpm.sha256, parts[0].cmp->sha256)) {
+        st = wf_error_set(err, WF_ERR_VERIFY,
+                          "%s (compare.model) changed since the shards were run (SHA-256 %s, the "
+                          "shards used %s)",
+                          parts[0].cmp->model, a->cmpm.sha256, parts[0].cmp->sha256);
+        goto done;
+    }
+    if (parts[0].cmp)
+        a->cfg.compare.threshold = parts[0].cmp->threshold_b;
     const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : a->cfg.output_dir;
     snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
     st = wf_audit_make_dir(out_dir, err);
@@ -304,8 +344,9 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
         st = no_window(a->cfg.log.path, NULL, err);
         goto done;
     }
-    st = wf_audit_write_outputs(&a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir,
-                                o->sign_key, err);
+    st = wf_audit_write_outputs(
+        &a->cfg, a->model, &a->pred, &all, out_dir, o->data_dir, o->sign_key, &a->cmpm,
+        o->threads >= 0 ? o->threads : a->cfg.explain.threads, &sum->seconds_compare_explain, err);
     if (!st) {
         summarize(&all, sum);
         sum->n_shards = n;
@@ -328,7 +369,8 @@ wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, 
     if (settings)
         with.explain = *settings;
     const wf_config *cfg = &with;
-    wf_audit_run_opts ro = {0, 1, threads >= 0 ? threads : cfg->explain.threads, 1, NULL, NULL};
+    wf_audit_run_opts ro = {0,    1,   threads >= 0 ? threads : cfg->explain.threads, 1, NULL,
+                            NULL, NULL};
     wf_audit_part part;
     memset(&part, 0, sizeof part);
     wf_status st = wf_audit_part_run(cfg, a->model, &a->pred, &ro, &part, err);

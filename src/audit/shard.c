@@ -23,7 +23,8 @@
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION                                                                             \
-    5 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: row and window counts */
+    6 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;      \
+         6: row and window counts */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -248,6 +249,16 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
         put_i64(&b, (int64_t)dn);
         put(&b, dp, dn);
         free(dp);
+    }
+    put_i64(&b, pt->cmp != NULL); /* comparison (issue 15): compare_audit.c's bytes */
+    if (pt->cmp) {
+        char *cp = NULL;
+        size_t cn = 0;
+        if (wf_audit_cmp_encode(pt->cmp, pt, &cp, &cn, err))
+            b.failed = 1;
+        put_i64(&b, (int64_t)cn);
+        put(&b, cp, cn);
+        free(cp);
     }
     put(&b, "END!", 4);
     /* the SHA-256 of everything before it: a flipped bit is caught, not merged */
@@ -648,6 +659,15 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
         if (!b.bad)
             b.at += (size_t)dn;
     }
+    if (get_range(&b, 0, 1)) {
+        int64_t cn = get_range(&b, 0, INT64_MAX);
+        wf_error cerr = {0};
+        if (!b.bad && (cn > (int64_t)(b.n - b.at) ||
+                       wf_audit_cmp_decode(b.p + b.at, (size_t)cn, pt, &pt->cmp, &cerr)))
+            b.bad = 1;
+        if (!b.bad)
+            b.at += (size_t)cn;
+    }
     char end[4];
     if (get(&b, end, 4) || memcmp(end, "END!", 4) || b.at != b.n)
         b.bad = 1;
@@ -814,6 +834,7 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     }
     *out = parts[0]; /* identity, assignment, channels, background: moved below */
     out->stats = merged;
+    out->cmp = NULL; /* combined below */
     out->shard_k = 0;
     memset(&out->ws, 0, sizeof out->ws);
     out->ws.C = C;
@@ -950,14 +971,15 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     }
     /* explanations in window order (window indices are unique) */
     qsort(out->expl, (size_t)out->n_expl, sizeof *out->expl, cmp_expl);
+    st = wf_audit_cmp_combine(parts, names, np, base, newpos, total, &out->cmp, err);
     free(base);
     free(newpos);
     wf_audit_drift **dr = malloc(sizeof *dr * (size_t)np);
-    if (!dr)
+    if (!dr && !st)
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     for (int i = 0; dr && i < np; i++)
         dr[i] = parts[i].drift;
-    if (dr)
+    if (dr && !st)
         st = wf_audit_drift_combine(dr, np, &out->drift, err);
     free(dr);
     for (int i = 0; i < np; i++)

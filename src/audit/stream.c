@@ -90,6 +90,9 @@ static wf_status flush(stream *s, wf_error *err) {
     wf_status st = wf_audit_score_array(s->p, s->xb, s->nb, s->o->threads, s->by, err);
     if (st)
         return st;
+    if (s->part->cmp && (st = wf_audit_cmp_batch(s->part->cmp, &s->o->cmpm->pred, s->xb, s->bidx,
+                                                 s->by, s->nb, s->o->threads, s->w, err)))
+        return st;
     for (int64_t i = 0; i < s->nb; i++) {
         int64_t wi = s->bidx[i];
         double y = s->by[i];
@@ -231,11 +234,14 @@ static wf_status on_retract(void *user, const char *id, wf_error *err) {
     for (int64_t i = 0; i < s->n; i++) {
         if (!strcmp(s->w[i].turbine_id, id))
             continue;
+        wf_audit_cmp_move(s->part->cmp, j, i);
         s->w[j] = s->w[i];
         s->scores[j] = s->scores[i];
         s->vslot[j++] = s->vslot[i];
     }
     s->n = j;
+    if (s->part->cmp)
+        s->part->cmp->n = j;
     wf_windows *ws = &s->part->ws;
     j = 0;
     for (int64_t i = 0; i < ws->n_skipped; i++)
@@ -420,6 +426,10 @@ static wf_status build_part(stream *s, wf_error *err) {
     wf_status ost = wf_windows_order(s->w, s->n, &perm, err);
     if (ost)
         return ost;
+    if (pt->cmp && (ost = wf_audit_cmp_permute(pt->cmp, perm, s->n, err)) != WF_OK) {
+        free(perm);
+        return ost;
+    }
     wf_windows_permute(perm, s->n, s->w, s->scores, s->vslot, NULL);
     free(perm);
     int64_t nf = 0;
@@ -434,6 +444,7 @@ static wf_status build_part(stream *s, wf_error *err) {
     for (int64_t i = 0; i < s->n; i++) {
         if (!isfinite(s->scores[i]))
             continue;
+        wf_audit_cmp_move(pt->cmp, j, i);
         s->w[j] = s->w[i];
         s->w[j].index = j;
         s->scores[j] = s->scores[i];
@@ -446,6 +457,8 @@ static wf_status build_part(stream *s, wf_error *err) {
         }
         j++;
     }
+    if (pt->cmp)
+        pt->cmp->n = j;
     ws->w = s->w;
     ws->n = ws->cap = j;
     pt->scores = s->scores;
@@ -650,6 +663,9 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
         goto done;
     }
+    if (o->cmpm && o->cmpm->model && !o->background_only &&
+        (st = wf_audit_cmp_new(cfg, o->cmpm, s.CT, BATCH, &pt->cmp, err)))
+        goto done;
     if (s.bg_from_data && !s.include_flagged) {
         st = pred->ctx_new(pred->user, 1, &s.ctx1, err);
         if (st)
@@ -663,6 +679,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = flush(&s, err);
     if (!st)
         st = build_part(&s, err);
+    if (!st && pt->cmp)
+        st = wf_audit_cmp_check_arms(cfg, pt, err);
     if (!st && need_bg)
         st = build_background(&s, err);
     if (!st && cfg->has_drift && !o->background_only)
@@ -737,5 +755,6 @@ void wf_audit_part_free(wf_audit_part *pt) {
         free(pt->strings[i]);
     free(pt->strings);
     wf_audit_drift_free(pt->drift);
+    wf_audit_cmp_free(pt->cmp);
     memset(pt, 0, sizeof *pt);
 }

@@ -1,5 +1,6 @@
 /*
  * whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] [--quiet]
+ *               [--compare B.onnx]
  *
  * The main job: stream the log, cut windows, score every window with the deployed model, flag
  * those at or above the threshold, explain the flagged ones (KernelSHAP and IG, settings from the
@@ -23,8 +24,9 @@ typedef struct audit_args {
     const char *config;
     const char *out;
     const char *sign_key;
-    const char *output; /* --output NAME[:COLUMN] */
-    int threads;        /* -1: from the config */
+    const char *output;  /* --output NAME[:COLUMN] */
+    const char *compare; /* --compare B.onnx (issue 15) */
+    int threads;         /* -1: from the config */
     int quiet;
     int shard_k, shard_n;
     int sharded; /* --shard given (even 0/1) */
@@ -37,7 +39,7 @@ static int parse_args(int argc, char **argv, audit_args *a) {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--out") || !strcmp(s, "--sign") || !strcmp(s, "--threads") ||
-            !strcmp(s, "--shard") || !strcmp(s, "--output")) {
+            !strcmp(s, "--shard") || !strcmp(s, "--output") || !strcmp(s, "--compare")) {
             if (i + 1 >= argc)
                 return wf_cli_usage("audit", "%s needs a value", s);
             const char *v = argv[++i];
@@ -47,6 +49,8 @@ static int parse_args(int argc, char **argv, audit_args *a) {
                 a->sign_key = v;
             } else if (!strcmp(s, "--output")) {
                 a->output = v;
+            } else if (!strcmp(s, "--compare")) {
+                a->compare = v;
             } else if (!strcmp(s, "--shard")) {
                 int k, n, used = 0;
                 if (sscanf(v, "%d/%d%n", &k, &n, &used) != 2 || v[used] || n < 1 || n > 4096 ||
@@ -77,7 +81,7 @@ static int parse_args(int argc, char **argv, audit_args *a) {
     }
     if (!a->config)
         return wf_cli_usage("audit", "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] "
-                                     "[--sign KEY] [--threads N] [--quiet]");
+                                     "[--sign KEY] [--threads N] [--compare B.onnx] [--quiet]");
     if (a->sharded && a->sign_key)
         return wf_cli_usage("audit", "--sign goes to `whyflag merge`, which writes the manifest "
                                      "of the whole run");
@@ -122,6 +126,8 @@ int wf_cmd_audit(int argc, char **argv) {
     wf_status st = a.sign_key ? wf_key_read_hex(a.sign_key, sign_key, &err) : WF_OK;
     if (!st)
         st = wf_audit_open_output(a.config, a.output, &au, &err);
+    if (!st && a.compare) /* model B, checked before any work */
+        st = wf_audit_set_compare(au, a.compare, &err);
     if (st)
         goto done;
     const wf_config *cfg = wf_audit_config(au);
@@ -158,6 +164,11 @@ int wf_cmd_audit(int argc, char **argv) {
             sum.seconds_explain > 0
                 ? (double)(sum.explained + sum.not_explained) / sum.seconds_explain
                 : 0.0);
+    if (sum.compared) /* issue 15 */
+        fprintf(stderr,
+                "  model B (%s): scored in %.2f s (part of the pass), comparison explained and "
+                "timed in %.1f s\n",
+                cfg->compare.model, sum.seconds_compare_score, sum.seconds_compare_explain);
     if (a.sharded) {
         fprintf(stderr, "  shard %d/%d: %lld of %lld turbines (%lld of %lld rows)\n", a.shard_k,
                 a.shard_n, (long long)sum.shard_turbines, (long long)sum.fleet_turbines,

@@ -650,9 +650,9 @@ static void set_defaults(wf_config *cfg) {
 }
 
 static wf_status parse_root(ctx *c, const cJSON *root, wf_config *cfg) {
-    static const char *const keys[] = {"model",    "layout",       "log",       "window",
-                                       "failures", "output_dir",   "threshold", "explain",
-                                       "report",   "model_output", "drift",     NULL};
+    static const char *const keys[] = {
+        "model",   "layout", "log",          "window", "failures", "output_dir", "threshold",
+        "explain", "report", "model_output", "drift",  "compare",  NULL};
     wf_status st;
     if (!cJSON_IsObject(root))
         return expect(c, "(top level)", root, "an object");
@@ -696,6 +696,12 @@ static wf_status parse_root(ctx *c, const cJSON *root, wf_config *cfg) {
         cfg->has_drift = 1;
         if ((st =
                  wf_config_parse_drift(item(root, "drift"), c->name, c->base, &cfg->drift, c->err)))
+            return st;
+    }
+    if (item(root, "compare")) {
+        cfg->has_compare = 1;
+        if ((st = wf_config_parse_compare(item(root, "compare"), c->name, c->base, cfg->threshold,
+                                          &cfg->compare, c->err)))
             return st;
     }
     return WF_OK;
@@ -763,4 +769,7 @@ void wf_config_deinit(wf_config *cfg) {
     cfg->log.channels = NULL;
     cfg->log.n_channels = 0;
     wf_explain_settings_deinit(&cfg->explain);
+    free(cfg->compare.arm_b);
+    cfg->compare.arm_b = NULL;
+    cfg->compare.n_arm_b = 0;
 }

@@ -20,4 +20,9 @@ wf_status wf_config_parse_groups_array(const cJSON *arr, const char *name, const
 wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *base_dir,
                                 wf_drift_config *out, wf_error *err);
 
+/* Parse the "compare" section (config_compare.c) into out (owned arrays: wf_config_deinit);
+ * threshold is the main one (B's default). Errors name the key path (compare.arms.B[2], ...). */
+wf_status wf_config_parse_compare(const cJSON *d, const char *name, const char *base_dir,
+                                  double threshold, wf_compare_config *out, wf_error *err);
+
 #endif

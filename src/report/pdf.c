@@ -568,6 +568,8 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
             st = sec_review(p, sec, err);
         else if (strcmp(sec->name, "drift") == 0)
             st = pdf_sec_drift(p, sec, err);
+        if (!st && !strcmp(sec->name, "review")) /* issue 15 */
+            st = pdf_sec_compare(p, err);
         if (!st && !strcmp(sec->name, "review") && !wf_template_section(&tpl, "drift"))
             st = pdf_sec_drift(p, NULL, err);
         else if (strcmp(sec->name, "methods") == 0)

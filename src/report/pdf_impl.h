@@ -97,6 +97,9 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err);
 /* The out-of-reference sentence of explained window wi on its episode page (nothing when the
  * run has no drift or the window is inside the reference). */
 void pdf_drift_window_line(pdf_ctx *p, int64_t wi);
+/* The "Model comparison" chapter (pdf_compare.c, issue 15), after [review]; nothing when the run
+ * compares no second model. */
+wf_status pdf_sec_compare(pdf_ctx *p, wf_error *err);
 /* libharu error -> wf_error. */
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err);
 

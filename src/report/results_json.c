@@ -65,6 +65,7 @@
  *   "failures": [{"turbine_id", "time", "component", "outcome" ("caught" | "missed" |
  *                 "not observable"), "episode"?, "lead_hours"?}]     (when a failure log was read)
  *   "drift": {...}        (with a "drift" section in the config; documented in results_drift.c)
+ *   "comparison": {...}   (with a second model B; documented in results_compare.c)
  * }
  */
 #include <errno.h>
@@ -75,6 +76,7 @@
 
 #include "core/fileio.h"
 #include "core/jw.h"
+#include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
 
@@ -596,6 +598,15 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     }
     if (r->drift)
         wf_results_json_drift(&w, &a);
+    if (r->compare) { /* issue 15 (results_compare.c) */
+        wf_cmp cmp;
+        if (wf_cmp_build(&a, &cmp, err) != WF_OK) {
+            w.failed = 1;
+        } else {
+            wf_results_json_compare(&w, &a, &cmp);
+            wf_cmp_free(&cmp);
+        }
+    }
     wf_jw_obj_end(&w);
     wf_jw_finish(&w);
     int bad = w.failed || ferror(f);
@@ -655,7 +666,10 @@ wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_
     char *iobuf = malloc(1 << 16);
     if (iobuf)
         setvbuf(f, iobuf, _IOFBF, 1 << 16);
-    fputs("turbine_id,start,end,score,flagged,label,component,interpolated\n", f);
+    fputs(r->compare ? "turbine_id,start,end,score,flagged,label,component,interpolated,score_b,"
+                       "flagged_b\n"
+                     : "turbine_id,start,end,score,flagged,label,component,interpolated\n",
+          f);
     const wf_windows *ws = r->windows;
     for (int64_t i = 0; ws && r->scores && i < ws->n; i++) {
         const wf_window *w = &ws->w[i];
@@ -665,7 +679,11 @@ wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_
                 wf_time_format_iso(w->end, t1), wf_fmt_double(sc, r->scores[i]),
                 r->flagged ? r->flagged[i] : 0, w->label);
         csv_field(f, w->label == 1 ? w->component : "");
-        fprintf(f, ",%d\n", w->interpolated);
+        fprintf(f, ",%d", w->interpolated);
+        if (r->compare) /* issue 15: model B's score and flag */
+            fprintf(f, ",%s,%d", wf_fmt_double(sc, r->compare->scores_b[i]),
+                    r->compare->flagged_b[i]);
+        fputc('\n', f);
     }
     int bad = ferror(f);
     bad |= fclose(f) != 0;

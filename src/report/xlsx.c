@@ -16,6 +16,7 @@
 
 #include "core/fileio.h"
 #include "core/version.h"
+#include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
 
@@ -735,6 +736,14 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     sheet_why(&x);
     if (r->drift)
         wf_xlsx_drift_sheet(x.wb, &a, x.head, x.title, x.date);
+    if (r->compare) { /* issue 15 (xlsx_compare.c) */
+        wf_cmp cmp;
+        wf_error cerr = {0};
+        if (wf_cmp_build(&a, &cmp, &cerr) == WF_OK) {
+            wf_xlsx_compare_sheet(x.wb, &a, &cmp, x.head, x.title, x.date);
+            wf_cmp_free(&cmp);
+        }
+    }
     for (int i = 0; i < a.n_turbines; i++)
         if (x.sheet[i][0])
             sheet_turbine(&x, i);

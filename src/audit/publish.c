@@ -136,7 +136,11 @@ static void remove_stale_staging(const char *out_dir) {
     closedir(d);
 }
 
-static wf_status publish(const char *staging, const char *out_dir, wf_error *err) {
+static wf_status publish(const char *staging, const char *out_dir, int per_turbine, wf_error *err) {
+    /* turbines/ (issue 19) first: the manifest moved in last lists what is there */
+    wf_status st = wf_report_turbines_publish(staging, out_dir, per_turbine, err);
+    if (st)
+        return st;
     for (size_t i = 0; i < N_OUTPUTS; i++) {
         char from[WF_PATH_MAX + 160], to[WF_PATH_MAX + 64];
         snprintf(from, sizeof from, "%s/%s", staging, OUTPUTS[i]);
@@ -238,6 +242,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     o.title = cfg->report.title;
     o.max_episode_pages = cfg->report.max_episode_pages;
     o.methods_text = methods;
+    o.per_turbine = cfg->report.per_turbine; /* issue 19: turbines/<file>.pdf */
     /* The digests the run computed when it started: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};
@@ -280,7 +285,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     } else {
         st = wf_report_write_all(&r, &o, staging, err);
         if (!st)
-            st = publish(staging, out_dir, err);
+            st = publish(staging, out_dir, o.per_turbine, err);
+        wf_report_turbines_clean(staging);
         remove_staging(staging);
     }
     free(card);

@@ -65,7 +65,7 @@ static const command commands[] = {
      "  --output NAME[:COLUMN]   the model output (and column) that is the score\n"},
     {"audit", wf_cmd_audit, "CONFIG.json [--out DIR] [--sign KEY] [--quiet]: the full audit",
      "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] "
-     "[--quiet]\n"
+     "[--per-turbine] [--quiet]\n"
      "  The main job: stream the log, score, flag, explain, and write report.pdf, report.xlsx,\n"
      "  results.json, scores.csv and manifest.json into DIR.\n"
      "  --out DIR      output folder (default: the config's output_dir)\n"
@@ -73,6 +73,8 @@ static const command commands[] = {
      "  --sign KEY     sign manifest.json with an Ed25519 key from `whyflag keygen`\n"
      "  --threads N    threads (0 = all cores; default: the config's explain.threads)\n"
      "  --output NAME[:COLUMN]  the model output that is the score (config: model_output)\n"
+     "  --per-turbine  also turbines/<id>.pdf, one justification per flagged turbine\n"
+     "                 (config: report.per_turbine)\n"
      "  --quiet, -q    no progress or summary on stderr\n"},
     {"verify", wf_cmd_verify, "DIR/manifest.json [--pubkey KEY]: recheck every hash",
      "usage: whyflag verify DIR/manifest.json [--pubkey KEY.pub] [--inputs DIR]\n"

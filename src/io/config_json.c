@@ -406,8 +406,9 @@ static wf_status parse_failures(ctx *c, const cJSON *f, wf_failures_config *out)
 }
 
 static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
-    static const char *const keys[] = {"template",          "fonts_dir",          "title",
-                                       "max_episode_pages", "max_rejected_share", NULL};
+    static const char *const keys[] = {
+        "template",           "fonts_dir",   "title", "max_episode_pages",
+        "max_rejected_share", "per_turbine", NULL};
     wf_status st;
     if ((st = need_object(c, r, "report")) || (st = check_keys(c, r, "report", keys)) ||
         (st = get_path(c, r, "report", "template", 0, out->template_path,
@@ -415,7 +416,8 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
         (st = get_path(c, r, "report", "fonts_dir", 0, out->fonts_dir, sizeof out->fonts_dir)) ||
         (st = get_str(c, r, "report", "title", 0, out->title, sizeof out->title)) ||
         (st = get_int32(c, r, "report", "max_episode_pages", 0, 1500, &out->max_episode_pages)) ||
-        (st = get_num(c, r, "report", "max_rejected_share", 0, 0, 1, &out->max_rejected_share)))
+        (st = get_num(c, r, "report", "max_rejected_share", 0, 0, 1, &out->max_rejected_share)) ||
+        (st = get_bool(c, r, "report", "per_turbine", &out->per_turbine)))
         return st;
     return WF_OK;
 }

@@ -397,11 +397,54 @@ static void footers(pdf_ctx *p) {
         snprintf(buf, sizeof buf, "page %d of %d", i + 1, p->n_pages);
         pdf_text_at(p, p->font, 7.5, PDF_W - PDF_MR - pdf_text_width(p, p->font, 7.5, buf), 28,
                     buf);
+        pdf_unverified_mark(p);
     }
+}
+
+/* The fleet report's body: the template's sections in order. */
+static wf_status fleet_body(pdf_ctx *p, void *user, wf_error *err) {
+    (void)user;
+    const wf_template *tpl = p->tpl;
+    wf_status st = WF_OK;
+    for (int i = 0; i < tpl->n && !st; i++) {
+        const wf_tpl_section *sec = &tpl->sections[i];
+        if (strcmp(sec->name, "cover") == 0)
+            st = sec_cover(p, sec, err);
+        else if (strcmp(sec->name, "summary") == 0)
+            st = sec_summary(p, sec, err);
+        else if (strcmp(sec->name, "episodes") == 0)
+            st = pdf_sec_episodes(p, sec, err);
+        else if (strcmp(sec->name, "review") == 0)
+            st = sec_review(p, sec, err);
+        else if (strcmp(sec->name, "drift") == 0)
+            st = pdf_sec_drift(p, sec, err);
+        if (!st && !strcmp(sec->name, "review") && !wf_template_section(tpl, "drift"))
+            st = pdf_sec_drift(p, NULL, err);
+        else if (strcmp(sec->name, "methods") == 0)
+            st = sec_methods(p, sec, err);
+        else if (strcmp(sec->name, "manifest") == 0)
+            st = sec_manifest(p, sec, err);
+        else if (strcmp(sec->name, "model") == 0)
+            st = pdf_sec_model(p, sec, err);
+        if (!st)
+            st = pdf_check(p, sec->name, err);
+    }
+    if (st)
+        return st;
+    if (p->n_pages == 0)
+        pdf_new_page(p);
+    footers(p);
+    return WF_OK;
 }
 
 wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_report_options *o,
                               wf_error *err) {
+    return pdf_write_doc(path, r, o, NULL, -1, fleet_body, NULL, err);
+}
+
+wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_options *o,
+                        const wf_analysis *shared, int only_turbine, pdf_body_fn body, void *user,
+                        wf_error *err) {
     wf_report_options def;
     if (o)
         def = *o;
@@ -416,26 +459,32 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
     if (st)
         return st;
     wf_analysis a;
-    st = wf_analysis_build(&a, r, o->max_episode_pages, err);
-    if (st) {
-        wf_template_free(&tpl);
-        return st;
+    memset(&a, 0, sizeof a);
+    if (!shared) {
+        st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+        if (st) {
+            wf_template_free(&tpl);
+            return st;
+        }
     }
+    const wf_analysis *an = shared ? shared : &a;
     pdf_ctx *p = calloc(1, sizeof *p);
     if (!p) {
-        wf_analysis_free(&a);
+        if (!shared)
+            wf_analysis_free(&a);
         wf_template_free(&tpl);
         return wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory", path);
     }
-    p->a = &a;
+    p->a = an;
     p->r = r;
     p->o = o;
     p->tpl = &tpl;
     p->cur_episode = -1;
+    p->only_turbine = only_turbine;
     p->cx.font_path = font;
     p->cx.font_bold_path = bold;
     p->cx.dpi = 200;
-    p->episode_page = calloc((size_t)(a.n_episodes > 0 ? a.n_episodes : 1), sizeof(int));
+    p->episode_page = calloc((size_t)(an->n_episodes > 0 ? an->n_episodes : 1), sizeof(int));
     p->doc = HPDF_New(on_hpdf_error, p);
     if (!p->doc || !p->episode_page) {
         st = wf_error_set(err, WF_ERR_NOMEM, "%s: cannot create the PDF document", path);
@@ -479,34 +528,9 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
         HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, r->tool ? r->tool : WF_TOOL_NAME);
         HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, "Turbine alarm audit");
     }
-    for (int i = 0; i < tpl.n && !st; i++) {
-        const wf_tpl_section *sec = &tpl.sections[i];
-        if (strcmp(sec->name, "cover") == 0)
-            st = sec_cover(p, sec, err);
-        else if (strcmp(sec->name, "summary") == 0)
-            st = sec_summary(p, sec, err);
-        else if (strcmp(sec->name, "episodes") == 0)
-            st = pdf_sec_episodes(p, sec, err);
-        else if (strcmp(sec->name, "review") == 0)
-            st = sec_review(p, sec, err);
-        else if (strcmp(sec->name, "drift") == 0)
-            st = pdf_sec_drift(p, sec, err);
-        if (!st && !strcmp(sec->name, "review") && !wf_template_section(&tpl, "drift"))
-            st = pdf_sec_drift(p, NULL, err);
-        else if (strcmp(sec->name, "methods") == 0)
-            st = sec_methods(p, sec, err);
-        else if (strcmp(sec->name, "manifest") == 0)
-            st = sec_manifest(p, sec, err);
-        else if (strcmp(sec->name, "model") == 0)
-            st = pdf_sec_model(p, sec, err);
-        if (!st)
-            st = pdf_check(p, sec->name, err);
-    }
+    st = body(p, user, err);
     if (st)
         goto done;
-    if (p->n_pages == 0)
-        pdf_new_page(p);
-    footers(p);
     st = pdf_check(p, "drawing", err);
     if (st)
         goto done;
@@ -527,7 +551,8 @@ done:
     pdf_charts_end(p);
     free(p->episode_page);
     free(p);
-    wf_analysis_free(&a);
+    if (!shared)
+        wf_analysis_free(&a);
     wf_template_free(&tpl);
     return st;
 }

@@ -318,7 +318,10 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
      * it reserved. */
     int per_page = (int)((PDF_H - PDF_MT - PDF_MB - 30) / (8.5 * 1.7)) - 2;
     int64_t max_rows = (int64_t)(PDF_MAX_PAGES / 2 - 2) * (per_page > 1 ? per_page : 1);
-    int64_t n_rows = a->n_episodes < max_rows ? a->n_episodes : max_rows;
+    int64_t n_in = 0; /* episodes in this document (a turbine's justification: its own) */
+    for (int k = 0; k < a->n_episodes; k++)
+        n_in += pdf_episode_in(p, k);
+    int64_t n_rows = n_in < max_rows ? n_in : max_rows;
     double need = 8.5 * 1.9 + (double)(n_rows + 1) * 8.5 * 1.7;
     if (need > p->y - PDF_MB) { /* a long list: give it pages of its own */
         int pages = (int)ceil(need / (PDF_H - PDF_MT - PDF_MB - 30)) + 1;
@@ -327,7 +330,7 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     }
     for (int i = 0; i < a->n_episodes; i++) {
         int k = a->episode_order[i];
-        if (!a->episodes[k].detailed)
+        if (!a->episodes[k].detailed || !pdf_episode_in(p, k))
             continue;
         st = episode_section(p, sec, k, err);
         if (st)
@@ -351,8 +354,10 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     int64_t i = 0;
-    for (; i < n_rows; i++) {
-        int k = a->episode_order[i];
+    for (int at = 0; i < n_rows && at < a->n_episodes; at++) {
+        int k = a->episode_order[at];
+        if (!pdf_episode_in(p, k))
+            continue;
         const wf_episode *e = &a->episodes[k];
         if (p->y - 8 * 1.7 < PDF_MB) { /* continue on the next reserved page */
             if (next_reserved >= save_n)
@@ -382,13 +387,14 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             snprintf(c[8], 64, "no detail");
         const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
         pdf_table_row(p, &t, cells);
+        i++;
     }
-    if (i < a->n_episodes && p->y - 8 * 1.7 >= PDF_MB) {
+    if (i < n_in && p->y - 8 * 1.7 >= PDF_MB) {
         char more[160];
         snprintf(more, sizeof more,
                  "... and %lld more episodes (the PDF's page limit): every episode is in "
                  "report.xlsx (Episodes) and results.json",
-                 (long long)(a->n_episodes - i));
+                 (long long)(n_in - i));
         pdf_paragraph(p, p->bold, 8.5, PDF_ML, PDF_TW, more);
     }
     p->page = save_page;

@@ -43,7 +43,20 @@ typedef struct pdf_ctx {
      * each one only while writing it, so memory stays flat however many charts there are. */
     char chart_dir[4200];
     int n_charts;
+    int only_turbine; /* >= 0: a turbine's justification (pdf_turbine.c): its episodes only */
+    const char *turbine_file; /* its file name ({turbine_file}) */
 } pdf_ctx;
+
+/* One document: fonts, info and dates set up, body draws every page (footers included), saved
+ * atomically to path. shared: an analysis built by the caller (NULL: built here). */
+typedef wf_status (*pdf_body_fn)(pdf_ctx *p, void *user, wf_error *err);
+wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_options *o,
+                        const wf_analysis *shared, int only_turbine, pdf_body_fn body, void *user,
+                        wf_error *err);
+/* 1 when episode k is in the document (every episode, or those of p->only_turbine). */
+int pdf_episode_in(const pdf_ctx *p, int k);
+/* The UNVERIFIED mark at the top and bottom of the current page (o->unverified). */
+void pdf_unverified_mark(pdf_ctx *p);
 
 /* Page and text primitives (pdf_layout.c). */
 void pdf_new_page(pdf_ctx *p);

@@ -154,7 +154,9 @@ static const char *lookup(void *user, const char *name) {
                          TOPNAME(top), TOPVAL(top) < 0 ? "lowered" : "raised", fabs(TOPVAL(top)));
             else
                 snprintf(v, n, "This window has no per-channel explanation.");
-        } else if (IS("component"))
+        } else if (IS("turbine_file"))
+            snprintf(v, n, "%s", p->turbine_file ? p->turbine_file : "");
+        else if (IS("component"))
             snprintf(v, n, "%s", e->component && e->component[0] ? e->component : "Component");
         else
             return NULL;

@@ -200,6 +200,10 @@ void wf_report_methods_text(const wf_results *r, const wf_report_options *o, cha
 /* The "settings" object of results.json and manifest.json (key included). */
 void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s);
 
+/* results.json's "window" ({"T", "stride", "cadence_seconds"}) and "report" ({"title",
+ * "max_episode_pages", "per_turbine", "methods_text"}) objects (issue 19, report_turbines.c). */
+void wf_results_json_rerender(wf_jw *w, const wf_results *r);
+
 /* results.json's "model_card" object (results_json.c). */
 void wf_results_json_model_card(wf_jw *w, const wf_model_card *c);
 

@@ -18,6 +18,7 @@
 #include "core/version.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
+#include "report/turbine_impl.h"
 
 typedef struct xl {
     lxw_workbook *wb;
@@ -123,13 +124,19 @@ static void sheet_summary(xl *x) {
     lxw_worksheet *ws = add_sheet(x, "Summary");
     if (!ws)
         return;
-    static const char *const names[] = {
-        "Turbine",  "Windows scored", "Windows skipped", "Max score",       "Flagged windows",
-        "Episodes", "True alarms",    "False alarms",    "Missed failures", "Top channel"};
-    static const double widths[] = {12, 15, 16, 11, 16, 10, 12, 12, 15, 20};
-    int n = 10, nt = a->n_turbines;
-    lxw_table_column cols[10];
-    lxw_table_column *colp[11];
+    static const char *const names[] = {"Turbine",     "Windows scored",     "Windows skipped",
+                                        "Max score",   "Flagged windows",    "Episodes",
+                                        "True alarms", "False alarms",       "Missed failures",
+                                        "Top channel", "Justification (PDF)"};
+    static const double widths[] = {12, 15, 16, 11, 16, 10, 12, 12, 15, 20, 24};
+    /* issue 19: with per-turbine PDFs, a last column links each flagged turbine to its PDF */
+    int n = x->o->per_turbine ? 11 : 10, nt = a->n_turbines;
+    char(*files)[WF_TURBINE_FILE_MAX] =
+        x->o->per_turbine ? calloc((size_t)(nt + 1), sizeof *files) : NULL;
+    if (files)
+        wf_report_turbine_files(a, files);
+    lxw_table_column cols[11];
+    lxw_table_column *colp[12];
     memset(cols, 0, sizeof cols);
     for (int i = 0; i < n; i++) {
         cols[i].header = (char *)names[i];
@@ -185,7 +192,17 @@ static void sheet_summary(xl *x) {
         worksheet_write_number(ws, row, 8, (double)s->missed, NULL);
         int top = best ? wf_an_top_channel(a, best) : -1;
         worksheet_write_string(ws, row, 9, top >= 0 ? wf_an_channel(a, top) : "", NULL);
+        if (files && s->flagged > 0) { /* relative: the workbook and turbines/ move together */
+            char url[WF_TURBINE_FILE_MAX + 32], text[WF_TURBINE_FILE_MAX + 16];
+            snprintf(url, sizeof url, "external:turbines/%s", files[i]);
+            snprintf(text, sizeof text, "turbines/%s", files[i]);
+            worksheet_write_url(ws, row, 10, url, x->link);
+            worksheet_write_string(ws, row, 10, text, x->link);
+        } else if (n == 11) {
+            worksheet_write_string(ws, row, 10, "", NULL);
+        }
     }
+    free(files);
     if (nt > 0) {
         lxw_conditional_format cf;
         memset(&cf, 0, sizeof cf);

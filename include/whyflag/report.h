@@ -96,6 +96,19 @@ wf_status wf_report_turbines_publish(const char *stage, const char *out_dir, int
                                      wf_error *err);
 void wf_report_turbines_clean(const char *stage);
 
+/* Issue 19: the per-turbine PDFs alone into out_dir/turbines/ (only_id: that turbine's only,
+ * which must be flagged; else every flagged turbine's, replacing an earlier turbines/). *n
+ * (may be NULL): PDFs written. */
+wf_status wf_report_write_turbines(const char *out_dir, const wf_results *r,
+                                   const wf_report_options *o, const char *only_id, int *n,
+                                   wf_error *err);
+/* The run id the report prints for r (16 hex: digest of model hash, windows and scores). */
+wf_status wf_report_run_id(const wf_results *r, char out[17], wf_error *err);
+/* Words of the template (report.template or the default) that fell back to English because its
+ * [words] section lacks them: *n_missing, and the first few keys in buf (comma separated). */
+wf_status wf_report_template_check(const wf_report_options *o, int *n_missing, char *buf,
+                                   size_t size, wf_error *err);
+
 /* ---------------------------------------------------------------- manifest */
 
 /* Write out_dir/manifest.json: SHA-256 and size of every input in o->inputs (paths as given) and

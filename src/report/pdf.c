@@ -356,7 +356,9 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         const char *path = i < o->n_inputs    ? o->inputs[i].path
                            : i == o->n_inputs ? tpl
                                               : fonts[i - o->n_inputs - 1];
-        if (wf_sha256_file_hex(path, hex, &e2) != WF_OK)
+        if (i < o->n_inputs && o->inputs[i].sha256) /* the digest of what the run read */
+            snprintf(hex, sizeof hex, "%.64s", o->inputs[i].sha256);
+        else if (wf_sha256_file_hex(path, hex, &e2) != WF_OK)
             snprintf(hex, sizeof hex, "(unreadable)");
         const char *cells[] = {role, pdf_basename(path), hex};
         pdf_table_row(p, &t, cells);

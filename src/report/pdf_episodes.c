@@ -175,7 +175,11 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         if (st)
             return st;
     }
-    if (wf_an_usable(a, x)) {
+    if (wf_an_usable(a, x) && !w->values) { /* re-rendered without the log (issue 19) */
+        pdf_paragraph(p, p->font, 8.5, PDF_ML, PDF_TW,
+                      "The signals of this window were not available when this report was "
+                      "rendered (the log is missing or changed), so they are not drawn.");
+    } else if (wf_an_usable(a, x)) {
         int k = a->C < 3 ? a->C : 3;
         double h = 40 + 56 * k;
         pdf_ensure(p, h + 16);

@@ -35,6 +35,10 @@ void pdf_unverified_mark(pdf_ctx *p) {
     wf_report_words w;
     wf_report_words_init(&w, p->tpl, NULL); /* checked when the document was begun */
     const char *s = wf_report_word(&w, "t_unverified");
+    double tw = pdf_text_width(p, p->bold, 9, s);
+    HPDF_Page_SetRGBFill(p->page, 1, 1, 1); /* readable on the cover's band too */
+    HPDF_Page_Rectangle(p->page, PDF_ML - 4, (HPDF_REAL)(PDF_H - 26), (HPDF_REAL)(tw + 8), 15);
+    HPDF_Page_Fill(p->page);
     HPDF_Page_SetRGBFill(p->page, 0.75f, 0.08f, 0.08f);
     pdf_text_at(p, p->bold, 9, PDF_ML, PDF_H - 22, s);
     pdf_text_at(p, p->bold, 9, PDF_ML, 14, s);

@@ -106,3 +106,77 @@ void wf_results_json_rerender(wf_jw *w, const wf_results *r) {
     wf_jw_kstr(w, "methods_text", r->methods_text);
     wf_jw_obj_end(w);
 }
+
+wf_status wf_report_write_turbines(const char *out_dir, const wf_results *r,
+                                   const wf_report_options *o, const char *only_id, int *n_out,
+                                   wf_error *err) {
+    wf_report_options oo;
+    if (o)
+        oo = *o;
+    else
+        wf_report_options_default(&oo);
+    wf_report_versions_complete(&oo);
+    o = &oo;
+    if (n_out)
+        *n_out = 0;
+    wf_analysis a;
+    wf_status st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+    if (st)
+        return st;
+    char **names = NULL;
+    int n = 0;
+    char dir[4300];
+    if (only_id) { /* one file, written atomically beside the others */
+        snprintf(dir, sizeof dir, "%s/turbines", out_dir);
+        st = wf_report_write_turbine_pdfs(dir, r, o, &a, only_id, &names, &n, err);
+    } else {
+        char stage[4200];
+        snprintf(stage, sizeof stage, "%s/.whyflag-staging-XXXXXX", out_dir);
+        if (!mkdtemp(stage)) {
+            st = wf_error_set(err, WF_ERR_IO, "%s: cannot write into the folder: %s", out_dir,
+                              strerror(errno));
+        } else {
+            snprintf(dir, sizeof dir, "%s/turbines", stage);
+            st = wf_report_write_turbine_pdfs(dir, r, o, &a, NULL, &names, &n, err);
+            if (!st)
+                st = wf_report_turbines_publish(stage, out_dir, 1, err);
+            wf_report_turbines_clean(stage);
+            rmdir(stage);
+        }
+    }
+    wf_report_names_free(names, n);
+    wf_analysis_free(&a);
+    if (!st && n_out)
+        *n_out = n;
+    return st;
+}
+
+wf_status wf_report_run_id(const wf_results *r, char out[17], wf_error *err) {
+    wf_analysis a;
+    wf_status st = wf_analysis_build(&a, r, 0, err);
+    if (st)
+        return st;
+    memcpy(out, a.run_id, 17);
+    wf_analysis_free(&a);
+    return WF_OK;
+}
+
+wf_status wf_report_template_check(const wf_report_options *o, int *n_missing, char *buf,
+                                   size_t size, wf_error *err) {
+    char tpl_path[1024], f1[1024], f2[1024], f3[1024];
+    wf_report_paths(o, tpl_path, f1, f2, f3);
+    wf_template t;
+    wf_status st = wf_template_load(tpl_path, &t, err);
+    if (st)
+        return st;
+    wf_report_words w;
+    st = wf_report_words_init(&w, &t, err);
+    *n_missing = st ? 0 : w.n_missing;
+    size_t o2 = 0;
+    if (size)
+        buf[0] = '\0';
+    for (int i = 0; !st && i < w.n_missing && i < WF_WORDS_MAX_MISSING && o2 + 1 < size; i++)
+        o2 += (size_t)snprintf(buf + o2, size - o2, "%s%s", i ? ", " : "", w.missing[i]);
+    wf_template_free(&t);
+    return st;
+}

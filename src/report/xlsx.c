@@ -601,7 +601,9 @@ static void sheet_manifest(xl *x) {
     for (int i = 0; i < o->n_inputs; i++) {
         char hex[65];
         wf_error e2;
-        if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
+        if (o->inputs[i].sha256) /* the digest of what the run read */
+            snprintf(hex, sizeof hex, "%.64s", o->inputs[i].sha256);
+        else if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
             snprintf(hex, sizeof hex, "(unreadable)");
         worksheet_write_string(ws, row, 0, o->inputs[i].role, NULL);
         worksheet_write_string(ws, row, 1, o->inputs[i].path, NULL);

@@ -87,6 +87,37 @@ else
   skip "pdftotext/pdfinfo missing"
 fi
 
+# the German example template: German words, decimal commas, 24-hour times in its zone (MEZ)
+"$CLI" report "$T/out" --out "$T/de" --template "$SRC/templates/report_de.txt" 2> "$T/de.err"
+rc=$?
+check "[ $rc -eq 0 ] && ! grep -q warning '$T/de.err'" "the German template renders without warnings (rc=$rc)"
+if command -v pdftotext > /dev/null; then
+  pdftotext "$T/de/report.pdf" "$T/de.txt"
+  check "grep -q 'Prüfung der Turbinenalarme' '$T/de.txt' && grep -q 'Markierte Turbinen auf einen Blick' '$T/de.txt' && grep -q 'Entscheidung: Score' '$T/de.txt'" \
+    "report.pdf in German words"
+  check "grep -q '(Schwelle 0,500)' '$T/de.txt' && grep -q -E 'Score [01],[0-9]{3} ≥ Schwelle 0,500' '$T/de.txt'" \
+    "scores with a decimal comma"
+  check "grep -q -E 'Zeitraum: 01\.03\.2024 01:00 MEZ bis [0-9]{2}\.[0-9]{2}\.2024 [0-2][0-9]:[0-5][0-9] MEZ' '$T/de.txt'" \
+    "dates day.month.year, 24-hour times in the template's zone (+01:00, MEZ)"
+  check "! grep -q -E 'Schwelle 0\.5|Score 0\.[0-9]{3} ' '$T/de.txt'" "no decimal point left in the scores"
+  check "grep -q 'Software und Plattform' '$T/de.txt' && grep -q -E '[0-9]+\.[0-9]+\.[0-9]+' '$T/de.txt'" \
+    "version numbers (1.2.3) are left as they are"
+  pdftotext -l 1 "$T/de/turbines/WT01.pdf" "$T/de1.txt"
+  check "grep -q 'Alarmbegründung: WT01' '$T/de1.txt' && grep -q 'Entscheidung' '$T/de1.txt' && grep -q 'Schwelle 0,500' '$T/de1.txt'" \
+    "the turbine PDF in German"
+else
+  skip "pdftotext missing"
+fi
+# a template lacking words: English for them, and a warning
+grep -v -E '^(t_period|r_glance) =' "$SRC/templates/report_de.txt" > "$T/de_missing.txt"
+"$CLI" report "$T/out" --out "$T/de2" --template "$T/de_missing.txt" 2> "$T/de2.err"
+rc=$?
+check "[ $rc -eq 0 ] && grep -q \"warning: the template's \[words\] section lacks 2 of the report's words (t_period, r_glance\" '$T/de2.err'" \
+  "a template lacking two words renders with a warning naming them (rc=$rc)"
+if command -v pdftotext > /dev/null; then
+  check "pdftotext -l 1 '$T/de2/report.pdf' - | grep -q 'Flagged turbines at a glance'" "... and prints them in English"
+fi
+
 # an older results.json (no results_version) and a drift run: clear errors
 python3 - "$T/out/results.json" "$T/old/results.json" "$T/drift/results.json" <<'PY'
 import json, os, sys

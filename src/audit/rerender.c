@@ -214,7 +214,19 @@ wf_status wf_audit_rerender(const wf_rerender_opts *o, wf_rerender_summary *sum,
     ro.versions[ro.n_versions++] = (wf_report_version){"protobuf-c", wf_model_version_protobuf_c()};
     ro.versions[ro.n_versions++] = (wf_report_version){"OpenBLAS", wf_model_version_openblas()};
     ro.versions[ro.n_versions++] = (wf_report_version){"cJSON", wf_io_version_cjson()};
-    st = wf_audit_make_dir(out, err);
+    int n_missing = 0;
+    char missing[400];
+    st = wf_report_template_check(&ro, &n_missing, missing, sizeof missing, err);
+    if (!st && n_missing > 0) {
+        char nb[32];
+        snprintf(nb, sizeof nb, "%d", n_missing);
+        warn(sum,
+             "the template's [words] section lacks %s of the report's words (%s...): they "
+             "are printed in English",
+             nb, missing);
+    }
+    if (!st)
+        st = wf_audit_make_dir(out, err);
     char path[WF_PATH_MAX + 32];
     if (!st && !o->only_turbine) {
         snprintf(path, sizeof path, "%s/report.pdf", out);

@@ -147,6 +147,21 @@ int wf_cmd_audit(int argc, char **argv) {
     wf_cli_progress_end(&ps);
     if (!st && sum.have_data)
         print_data(&sum.data, cfg->report.max_rejected_share, a.quiet);
+    if (!st && !a.sharded) { /* issue 19: words the template lacks are printed in English */
+        wf_report_options ro;
+        wf_report_options_default(&ro);
+        ro.data_dir = o.data_dir;
+        ro.template_path = cfg->report.template_path;
+        int n_missing = 0;
+        char keys[400];
+        wf_error e2 = {0};
+        if (wf_report_template_check(&ro, &n_missing, keys, sizeof keys, &e2) == WF_OK &&
+            n_missing > 0)
+            fprintf(stderr,
+                    "whyflag audit: warning: the report template's [words] section lacks %d of "
+                    "the report's words (%s...): they are printed in English\n",
+                    n_missing, keys);
+    }
     if (st || a.quiet)
         goto done;
     fprintf(stderr,

@@ -25,6 +25,18 @@ typedef struct tb_job {
     wf_report_words words;
 } tb_job;
 
+const char *pdf_w(const pdf_ctx *p, const char *key) {
+    return wf_report_word(&p->words, key);
+}
+
+char *pdf_score(const pdf_ctx *p, double v, char *buf) {
+    return wf_report_fmt_num(&p->words, buf, 32, v, 3);
+}
+
+char *pdf_time(const pdf_ctx *p, int64_t t, char *buf) {
+    return wf_report_fmt_time(&p->words, buf, 32, t);
+}
+
 int pdf_episode_in(const pdf_ctx *p, int k) {
     return p->only_turbine < 0 || p->a->episodes[k].turbine == p->only_turbine;
 }
@@ -32,9 +44,7 @@ int pdf_episode_in(const pdf_ctx *p, int k) {
 void pdf_unverified_mark(pdf_ctx *p) {
     if (!p->o || !p->o->unverified)
         return;
-    wf_report_words w;
-    wf_report_words_init(&w, p->tpl, NULL); /* checked when the document was begun */
-    const char *s = wf_report_word(&w, "t_unverified");
+    const char *s = pdf_w(p, "t_unverified");
     double tw = pdf_text_width(p, p->bold, 9, s);
     HPDF_Page_SetRGBFill(p->page, 1, 1, 1); /* readable on the cover's band too */
     HPDF_Page_Rectangle(p->page, PDF_ML - 4, (HPDF_REAL)(PDF_H - 26), (HPDF_REAL)(tw + 8), 15);
@@ -268,9 +278,8 @@ static void footers(pdf_ctx *p, tb_job *j) {
 
 static wf_status turbine_body(pdf_ctx *p, void *user, wf_error *err) {
     tb_job *j = user;
-    wf_status st = wf_report_words_init(&j->words, p->tpl, err);
-    if (st)
-        return st;
+    wf_status st = WF_OK;
+    j->words = p->words;
     char title[160];
     snprintf(title, sizeof title, "%s: %s", wf_report_word(&j->words, "t_title"),
              p->a->turbines[j->turbine].id);

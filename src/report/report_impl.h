@@ -168,6 +168,7 @@ typedef struct wf_chart_ctx {
     const char *font_path;
     const char *font_bold_path;
     double dpi;
+    const struct wf_report_words *words; /* locale of the labels' numbers; NULL: English */
 } wf_chart_ctx;
 
 /* Waterfall of KernelSHAP values from base to f(x) (link space), with +-1.96 SE bars. */

@@ -45,6 +45,10 @@ char *wf_report_fmt_date(const wf_report_words *w, char *buf, size_t n, int64_t 
 /* Date and 24-hour time with the zone's name ("2024-03-04 10:00 UTC", "04.03.2024 11:00 MEZ"). */
 char *wf_report_fmt_time(const wf_report_words *w, char *buf, size_t n, int64_t t);
 
+/* s with its numbers in the locale's decimal mark (into buf, or s itself when nothing
+ * changes): "0.873" -> "0,873"; versions ("1.4.1"), dates and words are left alone. */
+const char *wf_report_localize(const wf_report_words *w, const char *s, char *buf, size_t n);
+
 /* ---------------------------------------------------------------- turbine files */
 
 #define WF_TURBINE_FILE_MAX 96

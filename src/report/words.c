@@ -13,6 +13,7 @@
  * are recorded (wf_report_words.missing) for the caller to warn about. No locale of the C
  * library is used: the formats are applied here, so the JSON writers stay locale-free.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,56 @@ static const word words[] = {
      "signal panels are left out."},
     {"t_page", "page"},
     {"t_page_of", "of"},
+    /* the fleet report (pdf.c, pdf_episodes.c) */
+    {"r_footer", "whyflag audit report"},
+    {"r_glance", "Flagged turbines at a glance"},
+    {"r_turbine", "Turbine"},
+    {"r_highest", "Highest score"},
+    {"r_flagged_windows", "Flagged windows"},
+    {"r_episodes", "Episodes"},
+    {"r_outcome", "Outcome"},
+    {"r_scored", "Scored"},
+    {"r_skipped", "Skipped"},
+    {"r_max_score", "Max score"},
+    {"r_flagged", "Flagged"},
+    {"r_channels_read", "Channels the model reads"},
+    {"r_settings", "Settings of this run"},
+    {"r_channel", "Channel"},
+    {"r_unit", "Unit"},
+    {"r_values_range", "Values in this run (min - max)"},
+    {"r_inputs", "Inputs"},
+    {"r_software", "Software and platform"},
+    {"r_role", "Role"},
+    {"r_file", "File"},
+    {"r_component", "Component"},
+    {"r_version", "Version"},
+    {"r_decision", "Decision: score"},
+    {"r_threshold", "threshold"},
+    {"r_was_flagged", "so the window was flagged."},
+    {"r_to", "to"},
+    {"r_raised", "Window that raised the alarm"},
+    {"r_peak", "Window with the highest score"},
+    {"r_best", "Explained window with the highest score"},
+    {"r_cap_waterfall", "From the fleet base value to this score, channel by channel (KernelSHAP)"},
+    {"r_cap_heatmap", "When within the window each channel mattered (Integrated Gradients; red "
+                      "raises, blue lowers the score)"},
+    {"r_cap_signals", "The top channels over the window, against the fleet's normal range"},
+    {"r_checks_of", "Checks of this explanation (window starting"},
+    {"r_check", "Check"},
+    {"r_value", "Value"},
+    {"r_meaning", "Meaning"},
+    {"r_all_windows", "All flagged windows of this episode"},
+    {"r_window_start", "Window start"},
+    {"r_window_end", "Window end"},
+    {"r_score", "Score"},
+    {"r_why_drivers", "Why (main driver / drivers)"},
+    {"r_starts", "Starts"},
+    {"r_ends", "Ends"},
+    {"r_windows", "Windows"},
+    {"r_peak_short", "Peak"},
+    {"r_why_short", "Why (drivers)"},
+    {"r_detail", "Detail"},
+    {"r_none_flagged", "No window was flagged in this run."},
     {"tl_failure", "failure"},
     {"tl_legend", "score per window (at its end); dashed: threshold; dots: flagged windows; "
                   "shaded: alarm episodes (red: true alarm); red line: failure"},
@@ -144,7 +195,7 @@ wf_status wf_report_words_init(wf_report_words *w, const wf_template *tpl, wf_er
         snprintf(w->tz_name, sizeof w->tz_name, "UTC%s", v);
     }
     if ((v = locale_value(tpl, "time_zone_name")))
-        snprintf(w->tz_name, sizeof w->tz_name, "%.15s", v);
+        snprintf(w->tz_name, sizeof w->tz_name, "%.10s", v);
     /* [words] present: every key it lacks falls back to English (recorded for a warning) */
     const wf_tpl_section *sec = tpl ? wf_template_section(tpl, "words") : NULL;
     for (int i = 0; sec && words[i].key; i++) {
@@ -211,5 +262,39 @@ char *wf_report_fmt_time(const wf_report_words *w, char *buf, size_t n, int64_t 
     local_tm(w, t, &tmv);
     wf_report_fmt_date(w, d, sizeof d, t);
     snprintf(buf, n, "%s %02d:%02d %s", d, tmv.tm_hour, tmv.tm_min, w ? w->tz_name : "UTC");
+    return buf;
+}
+
+/* Numbers in a text drawn on a page follow the locale's decimal mark: a number with exactly one
+ * decimal point (digits, '.', digits, not glued to a letter before it) gets the locale's mark;
+ * runs with two or more points (versions 1.4.1, dates 04.03.2024) and words are left alone. */
+const char *wf_report_localize(const wf_report_words *w, const char *s, char *buf, size_t n) {
+    if (!w || w->decimal[0] != ',' || !strchr(s, '.') || n == 0)
+        return s;
+    size_t len = strlen(s);
+    if (len + 1 > n)
+        return s;
+    memcpy(buf, s, len + 1);
+    for (size_t i = 0; i < len;) {
+        if (!isdigit((unsigned char)buf[i])) {
+            i++;
+            continue;
+        }
+        int glued = i > 0 && (isalpha((unsigned char)buf[i - 1]) || buf[i - 1] == '_' ||
+                              buf[i - 1] == '.' || (unsigned char)buf[i - 1] >= 0x80);
+        size_t j = i, dots = 0, dot_at = 0;
+        while (j < len && (isdigit((unsigned char)buf[j]) ||
+                           (buf[j] == '.' && j + 1 < len && isdigit((unsigned char)buf[j + 1])))) {
+            if (buf[j] == '.') {
+                dots++;
+                dot_at = j;
+            }
+            j++;
+        }
+        int tail = j < len && (isalpha((unsigned char)buf[j]) && buf[j] != 'e' && buf[j] != 'E');
+        if (dots == 1 && !glued && !tail)
+            buf[dot_at] = w->decimal[0];
+        i = j;
+    }
     return buf;
 }

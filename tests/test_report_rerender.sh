@@ -24,7 +24,17 @@ cp -r "$SRC/samples" "$T/samples"
 chmod -R u+w "$T/samples"
 "$CLI" audit "$T/samples/config.json" --out "$T/out" --per-turbine --quiet 2> "$T/err"
 check "[ $? -eq 0 ]" "the sample audit (--per-turbine) runs"
+unset SOURCE_DATE_EPOCH
+# the plain sample audit (no per-turbine PDFs), re-rendered in place: the same bytes
+"$CLI" audit "$T/samples/config.json" --out "$T/plain" --quiet 2> "$T/plain.err"
+check "[ $? -eq 0 ]" "the plain sample audit runs"
+cp "$T/plain/report.pdf" "$T/plain.pdf"
+cp "$T/plain/report.xlsx" "$T/plain.xlsx"
 unset SOURCE_DATE_EPOCH # the re-render takes its time from results.json
+"$CLI" report "$T/plain" --quiet 2> "$T/plain_r.err"
+check "[ $? -eq 0 ] && cmp -s '$T/plain.pdf' '$T/plain/report.pdf' && cmp -s '$T/plain.xlsx' '$T/plain/report.xlsx' && [ ! -e '$T/plain/turbines' ]" \
+  "whyflag report DIR after the plain audit: report.pdf and report.xlsx byte for byte, no turbines/"
+export SOURCE_DATE_EPOCH=1735689600
 "$CLI" report "$T/out" --out "$T/r1" 2> "$T/r1.err"
 rc=$?
 check "[ $rc -eq 0 ] && ! grep -q warning '$T/r1.err'" "whyflag report exits 0 without warnings (rc=$rc: $(tail -2 "$T/r1.err"))"

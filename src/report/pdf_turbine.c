@@ -59,10 +59,12 @@ void pdf_unverified_mark(pdf_ctx *p) {
 static void kv(pdf_ctx *p, const char *key, const char *value, HPDF_Font vf, double vsize) {
     pdf_ensure(p, 30);
     double y0 = p->y;
+    char k[200]; /* a long word (another language) is cut, never drawn over its value */
+    pdf_fit(p, p->bold, 9, 116, key, k, sizeof k);
     pdf_rgb(p, 0x1b3a5c);
-    pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 9, key);
+    pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 9, k);
     pdf_rgb(p, 0x000000);
-    pdf_paragraph(p, vf, vsize, PDF_ML + 108, PDF_TW - 108, value[0] ? value : "-");
+    pdf_paragraph(p, vf, vsize, PDF_ML + 120, PDF_TW - 120, value[0] ? value : "-");
     if (p->y > y0 - 14)
         p->y = y0 - 14;
     p->y -= 1;
@@ -143,8 +145,8 @@ static wf_status summary_page(pdf_ctx *p, tb_job *j, wf_error *err) {
              wf_report_word(w, "t_of"), (long long)ts->scored,
              wf_report_word(w, "t_windows_flagged"), wf_report_word(w, "t_threshold"),
              wf_report_fmt_num(w, thr, sizeof thr, r->threshold, 3), (long long)ts->episodes,
-             wf_report_word(w, "t_episodes"), wf_report_word(w, "t_highest"),
-             wf_report_fmt_num(w, hi, sizeof hi, ts->max_score, 3));
+             wf_report_word(w, ts->episodes == 1 ? "t_episode_one" : "t_episodes"),
+             wf_report_word(w, "t_highest"), wf_report_fmt_num(w, hi, sizeof hi, ts->max_score, 3));
     kv(p, wf_report_word(w, "t_decision"), buf, p->bold, 9.5);
     /* why and outcome, episode by episode (at most 6 here; every episode has its pages) */
     int shown = 0, n_ep = 0;
@@ -188,7 +190,7 @@ static wf_status summary_page(pdf_ctx *p, tb_job *j, wf_error *err) {
     }
     if (n_ep > shown) {
         snprintf(buf, sizeof buf, "... %d %s", n_ep - shown, wf_report_word(w, "t_episodes"));
-        pdf_paragraph(p, p->font, 9, PDF_ML + 108, PDF_TW - 108, buf);
+        pdf_paragraph(p, p->font, 9, PDF_ML + 120, PDF_TW - 120, buf);
     }
     if (ts->missed > 0) {
         snprintf(buf, sizeof buf, "%lld %s", (long long)ts->missed, wf_report_word(w, "t_missed"));

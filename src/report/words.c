@@ -44,6 +44,7 @@ static const word words[] = {
     {"t_windows_flagged", "windows flagged"},
     {"t_threshold", "threshold"},
     {"t_episodes", "alarm episodes"},
+    {"t_episode_one", "alarm episode"},
     {"t_highest", "highest score"},
     {"t_episode", "Episode"},
     {"t_true", "true alarm"},

@@ -74,7 +74,11 @@ START_TEST(test_threads_bytes) {
     ck_assert_msg(n1 == n2 && !memcmp(j1, j2, n1), "results.json differs between 1 and 2 threads");
     ck_assert(strstr(j1, "\"wind_speed[12:24)\""));
     ck_assert(strstr(j1, "\"std_err\"") && strstr(j1, "\"converged\""));
-    ck_assert(strstr(j1, "\"agreement\": null")); /* players are not channels */
+    /* explain builds the audit's checks: each window's sentence over its segment players, and
+     * the agreement of KernelSHAP and IG over the same players */
+    ck_assert_msg(strstr(j1, "\"why\": {") && strstr(j1, "\"claim\": \"") &&
+                      strstr(j1, "\"spearman\": ") && strstr(j1, "\"explanation_checks\""),
+                  "%.3000s", j1);
     ck_assert(strstr(j1, "\"groups\": \"segments:3\""));
     free(j1);
     free(j2);

@@ -60,6 +60,25 @@ print("max |difference| %.3g over %d windows" % (worst, n))
 assert worst == 0.0, worst
 PY
 check "[ $? -eq 0 ]" "explain --config gives the audit's KernelSHAP values and background ($(tail -1 "$T/cmp.txt"))"
+# The same window gets the same sentence from both commands (one rule, wf_explain_checks_build),
+# and explain carries the dependence of the background as the audit does.
+python3 - "$T/audit/results.json" "$T/expl.json" > "$T/why.txt" 2>&1 << 'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+e = json.load(open(sys.argv[2]))
+aw = {(x["turbine_id"], x["start"]): x for x in a["windows"] if x.get("kernelshap")}
+n = 0
+for x in e["windows"]:
+    wa, we = aw[(x["turbine_id"], x["start"])]["why"], x["why"]
+    assert isinstance(we, dict) and we["text"], we
+    assert wa == we, (wa, we)
+    n += 1
+assert n == 3, n
+assert e["dependence"] == a["dependence"], "different dependence"
+assert e["explanation_checks"]["windows_with_why"] == 3, e["explanation_checks"]
+print("%d sentences equal, e.g. %r" % (n, x["why"]["text"][:80]))
+PY
+check "[ $? -eq 0 ]" "explain --config writes the audit's why sentence and dependence ($(tail -1 "$T/why.txt"))"
 
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -359,6 +359,22 @@ START_TEST(test_why_rule) {
     ck_assert(fabs(w.drivers[1].share + 2.8) < 1e-12);
     ck_assert_msg(strstr(w.text, "rpm (-280% of the change, pushing against it)") != NULL, "%s",
                   w.text);
+    /* drivers that cancel (|delta| = 0.05 < 10% of A = 1.55): no shares of the remainder, even
+     * though wind alone would pass the "main" tests (share 1000%, 65% of A, rival at 0.78) */
+    double k2c[] = {1.0, -0.45, -0.1}, g2c[] = {0.9, -0.4, -0.08};
+    wf_why_input in2c = {3, n3, NULL, k2c, g2c, 0.45, "score"};
+    in2c.delta = 0.45; /* first: not cancelling (29% of A): the usual rules */
+    wf_why_build(&in2c, &w);
+    ck_assert_int_eq(w.claim, WF_WHY_MAIN);
+    in2c.delta = 0.05; /* the phi do not sum to delta here; the rule reads delta only */
+    wf_why_build(&in2c, &w);
+    ck_assert_int_eq(w.claim, WF_WHY_SEVERAL);
+    ck_assert_int_eq(w.n_drivers, 2);
+    ck_assert_msg(strstr(w.text, "near the background level (+0.05 score) because its drivers "
+                                 "largely cancel: wind raises it by 1 and rpm lowers it by 0.45 "
+                                 "(KernelSHAP, score).") != NULL,
+                  "%s", w.text);
+    ck_assert_msg(strstr(w.text, "%") == NULL, "%s", w.text);
     /* the methods disagree */
     double g3[] = {-0.2, 0.5, 0.1};
     wf_why_input in3 = {3, n3, NULL, k1, g3, 0.75, "score"};

@@ -60,8 +60,10 @@ mkconfig() {
 JSON
 }
 # number of "windows" (scored) in a results.json
-nscored() { grep -o '"scored": [0-9]*' "$1" | awk '{s += $2} END {print s + 0}'; }
-nskipped() { grep -o '"skipped": [0-9]*' "$1" | awk '{s += $2} END {print s + 0}'; }
+# windows scored / skipped, summed over results.json's turbines
+nturb() { python3 -c 'import json, sys; print(sum(t[sys.argv[2]] for t in json.load(open(sys.argv[1]))["turbines"]))' "$1" "$2" 2> /dev/null || echo -1; }
+nscored() { nturb "$1" scored; }
+nskipped() { nturb "$1" skipped; }
 
 mkconfig clean.csv clean.json
 "$CLI" audit clean.json --out "$T/clean" --quiet 2> clean.err
@@ -167,6 +169,51 @@ check "grep -q 'warning: .* of the windows were rejected (more than report.max_r
 sed 's/"output_dir"/"report": {"max_rejected_share": 1}, "output_dir"/' noid.json > noid1.json
 "$CLI" audit noid1.json --out "$T/noid1" --quiet 2> noid1.err
 check "! grep -q warning noid1.err" "report.max_rejected_share = 1 silences the warning"
+
+# ---------------------------------------------------------------- nothing vanishes: row counts
+# Seven rows added to the clean log, one of each fate: two without a turbine id (malformed), a
+# truncated WT01 row at an existing time (a conflicting duplicate: later rows at a repeated time
+# are rejected, the windows touching it skipped), an exact copy of a WT03 row (ignored), a WT03
+# row with other values at that time (conflicting), a WT01 row off the 10-minute grid and a 1970
+# stamp (time outlier). results.json input must count each, rows = used + rejected + ignored,
+# and sharded + merged runs (background from the log, so every shard reads every turbine; and a
+# zeros baseline, so each shard reads only its own) must give the one-machine counts.
+{
+  cat clean.csv
+  echo ",2024-03-01T00:00:00Z,$ROW"
+  echo ",2024-03-02T00:00:00Z,$ROW"
+  echo "WT01,2024-03-01T05:00:00Z,1,2"
+  grep "^WT03,2024-03-05T00:00:00Z" clean.csv
+  echo "WT03,2024-03-05T00:00:00Z,$ROW"
+  echo "WT01,2024-03-01T00:05:00Z,$ROW"
+  echo "WT03,1970-01-01T00:00:00Z,$ROW"
+} > mixed.csv
+mkconfig mixed.csv mixed.json
+sed 's/"baseline": "mean"/"baseline": "zeros"/' mixed.json > mixedz.json
+for c in mixed mixedz; do
+  "$CLI" audit $c.json --out "$T/$c" --quiet 2> /dev/null
+  for k in 0 1; do "$CLI" audit $c.json --shard "$k/2" --out "$T/$c-s$k" --quiet 2> /dev/null; done
+  "$CLI" merge "$T/$c-s0" "$T/$c-s1" --out "$T/$c-m" --quiet 2> /dev/null
+  check "cmp -s '$T/$c/results.json' '$T/$c-m/results.json'" \
+    "$c: sharded + merged results.json (with its input counts) byte-identical to one machine"
+done
+python3 - "$T/mixed/results.json" > counts.txt 2>&1 << 'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))["input"]
+want = {"rows": 5184 + 7, "rows_used": 5184, "rows_rejected": 6,
+        "duplicate_identical_ignored": 1, "turbines": 2}
+for k, v in want.items():
+    assert d[k] == v, (k, d[k], v)
+assert d["rejected"] == {"malformed": 2, "without_turbine_id": 2, "off_grid": 1,
+                         "time_outlier": 1, "duplicate_conflicting": 2}, d["rejected"]
+assert d["rows"] == d["rows_used"] + d["rows_rejected"] + d["duplicate_identical_ignored"]
+assert d["windows"]["skipped_by_kind"]["duplicate timestamp"] == d["windows"]["skipped"] == 4
+print("rows %d = used %d + rejected %d + ignored %d" % (d["rows"], d["rows_used"],
+      d["rows_rejected"], d["duplicate_identical_ignored"]))
+PY
+check "[ $? -eq 0 ]" "results.json input counts every row's fate ($(tail -1 counts.txt))"
+check "pdftotext -l 1 '$T/mixed/report.pdf' - 2> /dev/null | grep -q 'Log rows read: 5191, used: 5184, rejected: 6'" \
+  "the PDF cover prints rows read, used and rejected"
 
 # ---------------------------------------------------------------- 18: a FIFO as an input
 mkfifo fifo.csv

@@ -97,11 +97,6 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
 wf_status wf_audit_merge(const char *const *shard_dirs, int n, const wf_audit_opts *o,
                          wf_audit_summary *sum, wf_error *err);
 
-/* The run's KernelSHAP background, drawn exactly as wf_audit_run draws it (a background file, or
- * the unflagged windows of the whole log with the smallest seeded hash of turbine id and start,
- * or their k-means summary). `whyflag explain --config` uses it, so that an explanation from the
- * command line equals the audit's for the same window. settings: explain settings to draw with
- * (NULL: the config's); threads as in wf_audit_opts. */
 /* Tree-ensemble models and models without a gradient (issue 11): sets s->tree_model when
  * TreeSHAP runs on this model (method "treeshap", or "both" on a tree ensemble) and
  * s->ig_not_applicable (the reason) when the model has no gradient. t owns what they point to
@@ -116,6 +111,18 @@ wf_status wf_audit_trees_setup(wf_explain_settings *s, const wf_model *m, int C,
                                wf_layout layout, wf_audit_trees *t, wf_error *err);
 void wf_audit_trees_free(wf_audit_trees *t);
 
+/* Finish what a run killed while publishing into out_dir left behind (see src/audit/publish.c):
+ * a committed set (its journal written) is moved into place, an uncommitted staging folder is
+ * removed, so the folder holds one whole set of outputs, old or new. Takes the folder's lock (a
+ * run publishing now: WF_ERR_IO naming the folder). *n_recovered (may be NULL): committed sets
+ * moved into place. Every audit does this first; `whyflag verify` does it before checking. */
+wf_status wf_audit_recover(const char *out_dir, int *n_recovered, wf_error *err);
+
+/* The run's KernelSHAP background, drawn exactly as wf_audit_run draws it (a background file, or
+ * the unflagged windows of the whole log with the smallest seeded hash of turbine id and start,
+ * or their k-means summary). `whyflag explain --config` uses it, so that an explanation from the
+ * command line equals the audit's for the same window. settings: explain settings to draw with
+ * (NULL: the config's); threads as in wf_audit_opts. */
 wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, int threads,
                               wf_background *bg, wf_error *err);
 

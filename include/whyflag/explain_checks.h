@@ -240,6 +240,9 @@ void wf_ig_group_sums(const double *ig_cells, int C, int T, const wf_group *grou
     0.75 /* "several": drivers named until they cover 75% of the total                             \
             absolute attribution (at least 2, at most 3) */
 #define WF_WHY_MAX_DRIVERS 3
+#define WF_WHY_CANCEL                                                                              \
+    0.1 /* |delta| below 10% of the total absolute attribution: the drivers cancel, shares of the  \
+           small remainder mean nothing and the sentence gives values instead */
 #define WF_WHY_TEXT_MAX 640
 
 typedef enum wf_why_claim {
@@ -284,6 +287,15 @@ void wf_why_build(const wf_why_input *in, wf_why *out);
  * channel names (NULL: "c0", ...). */
 wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings *s, int C, int T,
                              char *const *channels, wf_why *out, wf_error *err);
+/* The checks of a set of explanations made with settings s over background bg (names: the C
+ * channel names): the plan (with the dependence of the background's channels when bg is given)
+ * and, per explanation, the why sentence (*why: n entries, calloc'd, text "" where the window
+ * could not be explained or has no KernelSHAP values). Used by the audit and by `whyflag
+ * explain`, so both print the same sentence for the same window. Free with
+ * wf_explain_plan_deinit and free(*why). */
+wf_status wf_explain_checks_build(const wf_explain_settings *s, const wf_background *bg, int C,
+                                  int T, char *const *names, const wf_explanation *ex, int64_t n,
+                                  wf_explain_plan *plan, wf_why **why, wf_error *err);
 /* The rule of the sentence and of the agreement flag, with its constants, for the methods page
  * (the text of the comment block in src/explain/why.c), into buf. */
 void wf_why_describe(char *buf, size_t size);

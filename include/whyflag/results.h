@@ -58,6 +58,10 @@ typedef struct wf_results {
      * wf_report_write_all always writes beside it. */
     int64_t scores_inline_max;
 
+    /* The counts of the log's pass (rows read, used and rejected by reason; windows cut, skipped
+     * by kind); NULL when not known (explain on a windows file). */
+    const wf_data_stats *input;
+
     /* The model card (what the model is, from its file); NULL when not built. */
     const struct wf_model_card *model_card;
 

@@ -35,6 +35,7 @@ typedef struct wf_results_doc {
     wf_dependence dep;
     int has_dep;
     struct wf_model_card *card;
+    wf_data_stats input; /* "input": the counts of the log's pass */
     double *ch_min, *ch_max;
     float *values; /* (n_explained, C, T) when filled: the explained windows' values */
     char **pool;   /* owned strings the structs above borrow */

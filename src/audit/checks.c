@@ -24,25 +24,10 @@ wf_status wf_audit_checks_build(const wf_config *cfg, const wf_audit_part *all,
     if (!all->has_bg)
         return WF_OK; /* nothing to measure (IG with a file baseline only) */
     wf_status st =
-        wf_explain_plan_build(&cfg->explain, &all->bg, all->ws.channels, &out->plan, err);
+        wf_explain_checks_build(&cfg->explain, &all->bg, all->ws.C, all->ws.T, all->ws.channels,
+                                all->expl, all->n_expl, &out->plan, &out->why, err);
     if (st)
         return st;
-    if (all->n_expl > 0) {
-        out->why = calloc((size_t)all->n_expl, sizeof *out->why);
-        if (!out->why) {
-            wf_audit_checks_free(out);
-            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
-        }
-    }
     out->n = all->n_expl;
-    for (int64_t i = 0; i < all->n_expl; i++) {
-        const wf_explanation *e = &all->expl[i];
-        if (e->status != WF_OK || !e->has_kshap)
-            continue; /* text "" */
-        wf_error werr = {0};
-        if (wf_explanation_why(e, &out->plan.s, all->ws.C, all->ws.T, all->ws.channels,
-                               &out->why[i], &werr) != WF_OK)
-            memset(&out->why[i], 0, sizeof out->why[i]);
-    }
     return WF_OK;
 }

@@ -6,8 +6,18 @@
  *
  * Two runs publishing into one folder: the output folder itself is locked (flock on the folder,
  * no file left behind) from staging to the last rename, and a second run fails at once naming
- * the folder. Holding the lock, a run removes the .whyflag-staging-* folders that runs killed
- * mid-write left behind.
+ * the folder.
+ *
+ * Moving the set into place is several renames, so it is a journalled, roll-forward step:
+ *   1. everything is written into the staging folder (a kill here leaves the old set alone);
+ *   2. the journal staging/.commit is written and synced: one line per name, "+name" to move
+ *      into place (files, then manifest.json and its signature last), "-name" for an output of
+ *      an earlier run that the new set does not have (a stale signature);
+ *   3. the names are moved in the journal's order, then the staging folder is removed.
+ * A run killed after step 2 left a committed set: the next run into the folder (holding the
+ * lock) and `whyflag verify` (wf_audit_recover) finish steps 3 before anything else; a staging
+ * folder without a journal is the debris of step 1 and is removed. So the folder always ends
+ * up holding the old set or the new one, never a mix that verify would call tampered.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +39,8 @@
 #include "whyflag/versions.h"
 
 static const char *const OUTPUTS[] = {"report.pdf", "report.xlsx",   "results.json",
-                                      "scores.csv", "manifest.json", "manifest.json.sig"};
+                                      "scores.csv", "manifest.json", "manifest.json.sig",
+                                      "turbines" /* issue 19: per-turbine PDFs (a folder) */};
 #define N_OUTPUTS (sizeof OUTPUTS / sizeof OUTPUTS[0])
 
 int64_t wf_audit_run_time(void) {
@@ -81,20 +92,35 @@ wf_status wf_audit_make_dir(const char *path, wf_error *err) {
     return WF_OK;
 }
 
-static void remove_staging(const char *dir) {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            char p[WF_PATH_MAX + 400];
-            if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) < (int)sizeof p)
-                remove(p);
+#define COMMIT_NAME ".commit"
+#define STAGING_PREFIX ".whyflag-staging-"
+
+/* Remove a file or a folder tree (the staging folders hold at most a turbines/ folder). */
+static void remove_tree(const char *path, int depth) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return;
+    if (S_ISDIR(sb.st_mode) && depth < 8) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                    continue;
+                char p[WF_PATH_MAX + 400];
+                if (snprintf(p, sizeof p, "%s/%s", path, e->d_name) < (int)sizeof p)
+                    remove_tree(p, depth + 1);
+            }
+            closedir(d);
         }
-        closedir(d);
+        rmdir(path);
+    } else {
+        remove(path);
     }
-    rmdir(dir);
+}
+
+static void remove_staging(const char *dir) {
+    remove_tree(dir, 0);
 }
 
 /* Lock out_dir for publishing: *fd (close it to unlock). */
@@ -118,42 +144,170 @@ static wf_status lock_out_dir(const char *out_dir, int *fd, wf_error *err) {
     return WF_OK;
 }
 
-static void remove_staging(const char *dir);
-
-/* Staging folders of runs that died mid-write (the lock is held: no live run owns one). */
-static void remove_stale_staging(const char *out_dir) {
-    DIR *d = opendir(out_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, ".whyflag-staging-", 17) != 0)
-            continue;
-        char p[WF_PATH_MAX + 300];
-        if (snprintf(p, sizeof p, "%s/%s", out_dir, e->d_name) < (int)sizeof p)
-            remove_staging(p);
-    }
-    closedir(d);
+static int is_manifest(const char *name) {
+    return !strcmp(name, "manifest.json") || !strcmp(name, "manifest.json.sig");
 }
 
-static wf_status publish(const char *staging, const char *out_dir, int per_turbine, wf_error *err) {
-    /* turbines/ (issue 19) first: the manifest moved in last lists what is there */
-    wf_status st = wf_report_turbines_publish(staging, out_dir, per_turbine, err);
+static int cmp_name(const void *a, const void *b) {
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    if (is_manifest(x) != is_manifest(y))
+        return is_manifest(x) - is_manifest(y); /* the manifest last */
+    return strcmp(x, y);
+}
+
+/* Step 2: the journal of the staged set (see the top of this file). */
+static wf_status write_commit(const char *staging, wf_error *err) {
+    char *names[64];
+    int n = 0;
+    DIR *d = opendir(staging);
+    if (!d)
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot read the staging folder: %s", staging,
+                            strerror(errno));
+    struct dirent *e;
+    wf_status st = WF_OK;
+    while (!st && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue; /* ., .., the journal, a nested staging folder */
+        if (n == (int)(sizeof names / sizeof names[0]))
+            st = wf_error_set(err, WF_ERR_INVALID, "%s: too many outputs", staging);
+        else if (!(names[n++] = strdup(e->d_name)))
+            st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
+    closedir(d);
+    if (st) {
+        while (n > 0)
+            free(names[--n]);
+        return st;
+    }
+    qsort(names, (size_t)n, sizeof names[0], cmp_name);
+    char buf[8192];
+    size_t o = 0;
+    for (size_t i = 0; i < N_OUTPUTS; i++) { /* outputs of an earlier run the set lacks */
+        int have = 0;
+        for (int k = 0; k < n; k++)
+            have |= !strcmp(names[k], OUTPUTS[i]);
+        if (!have)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "-%s\n", OUTPUTS[i]);
+    }
+    for (int k = 0; k < n; k++) {
+        if (o < sizeof buf)
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "+%s\n", names[k]);
+        free(names[k]);
+    }
+    if (o >= sizeof buf)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: the journal is too long", staging);
+    char path[WF_PATH_MAX + 200];
+    snprintf(path, sizeof path, "%s/%s", staging, COMMIT_NAME);
+    return wf_file_write_atomic(path, buf, o, err); /* written, synced, renamed */
+}
+
+/* Step 3 (also the recovery of a killed run): move the journal's names into out_dir, in order,
+ * then remove the staging folder. Idempotent: a name already moved is not in staging any more.
+ * A folder (turbines/) replaces the old one: the old is moved into staging first, then removed
+ * with it. */
+static wf_status roll_forward(const char *staging, const char *out_dir, wf_error *err) {
+    char path[WF_PATH_MAX + 200];
+    snprintf(path, sizeof path, "%s/%s", staging, COMMIT_NAME);
+    char *j = NULL;
+    size_t jn = 0;
+    wf_status st = wf_file_read_all(path, &j, &jn, err);
     if (st)
         return st;
-    for (size_t i = 0; i < N_OUTPUTS; i++) {
-        char from[WF_PATH_MAX + 160], to[WF_PATH_MAX + 64];
-        snprintf(from, sizeof from, "%s/%s", staging, OUTPUTS[i]);
-        snprintf(to, sizeof to, "%s/%s", out_dir, OUTPUTS[i]);
-        if (access(from, F_OK) != 0) {
-            remove(to); /* e.g. a stale signature from an earlier signed run */
+    for (char *line = j; !st && line < j + jn;) {
+        char *nl = memchr(line, '\n', (size_t)(j + jn - line));
+        if (!nl)
+            break; /* the journal is written atomically: a line without its end is not ours */
+        *nl = '\0';
+        char from[WF_PATH_MAX + 400], to[WF_PATH_MAX + 400], old[WF_PATH_MAX + 400];
+        const char *name = line + 1;
+        if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
+            st = wf_error_set(err, WF_ERR_PARSE, "%s: a name that is not an output: '%s'", path,
+                              name);
+            break;
+        }
+        snprintf(to, sizeof to, "%s/%s", out_dir, name);
+        if (line[0] == '-') {
+            remove_tree(to, 0); /* a file, or an earlier run's turbines/ */
+        } else if (line[0] == '+') {
+            snprintf(from, sizeof from, "%s/%s", staging, name);
+            struct stat sf, so;
+            if (lstat(from, &sf) == 0) {
+                if (S_ISDIR(sf.st_mode) && lstat(to, &so) == 0) {
+                    snprintf(old, sizeof old, "%s/.old-%s", staging, name);
+                    remove_tree(old, 0);
+                    if (rename(to, old) != 0)
+                        st = wf_error_set(err, WF_ERR_IO, "%s: cannot move aside: %s", to,
+                                          strerror(errno));
+                }
+                if (!st && rename(from, to) != 0)
+                    st = wf_error_set(err, WF_ERR_IO, "%s: cannot move into place: %s", to,
+                                      strerror(errno));
+            }
+        }
+        line = nl + 1;
+    }
+    free(j);
+    if (!st)
+        remove_staging(staging);
+    return st;
+}
+
+/* Staging folders left by runs that died (the lock is held: no live run owns one): a committed
+ * set is moved into place, debris is removed. *n_recovered counts the committed sets. */
+static wf_status recover_staging(const char *out_dir, int *n_recovered, wf_error *err) {
+    *n_recovered = 0;
+    DIR *d = opendir(out_dir);
+    if (!d)
+        return WF_OK;
+    char *found[16];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 16)
+        if (!strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)))
+            found[n++] = strdup(e->d_name);
+    closedir(d);
+    wf_status st = WF_OK;
+    for (int i = 0; i < n; i++) {
+        char p[WF_PATH_MAX + 300], c[WF_PATH_MAX + 400];
+        if (!found[i] || snprintf(p, sizeof p, "%s/%s", out_dir, found[i]) >= (int)sizeof p) {
+            free(found[i]);
             continue;
         }
-        if (rename(from, to) != 0)
-            return wf_error_set(err, WF_ERR_IO, "%s: cannot move into place: %s", to,
-                                strerror(errno));
+        snprintf(c, sizeof c, "%s/%s", p, COMMIT_NAME);
+        if (access(c, F_OK) == 0) {
+            if (!st)
+                st = roll_forward(p, out_dir, err);
+            if (!st)
+                (*n_recovered)++;
+        } else {
+            remove_staging(p);
+        }
+        free(found[i]);
     }
-    return WF_OK;
+    return st;
+}
+
+wf_status wf_audit_recover(const char *out_dir, int *n_recovered, wf_error *err) {
+    int dummy;
+    if (!n_recovered)
+        n_recovered = &dummy;
+    *n_recovered = 0;
+    int fd;
+    wf_status st = lock_out_dir(out_dir, &fd, err);
+    if (st)
+        return st;
+    st = recover_staging(out_dir, n_recovered, err);
+    close(fd);
+    return st;
+}
+
+static wf_status publish(const char *staging, const char *out_dir, wf_error *err) {
+    wf_status st = write_commit(staging, err);
+    if (st) {
+        remove_staging(staging); /* not committed: the old set stays */
+        return st;
+    }
+    return roll_forward(staging, out_dir, err);
 }
 
 /* What the results and the manifest say of every run and shard: identity, model, settings. */
@@ -220,6 +374,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     r.n_failures = n_failures;
     r.failures = failures;
     r.horizon_hours = cfg->failures.horizon_hours;
+    r.input = &all->stats;
     r.channel_min = all->ch_min;
     r.channel_max = all->ch_max;
     r.n_explained = all->n_expl;
@@ -276,18 +431,30 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     st = lock_out_dir(out_dir, &lock_fd, err);
     if (st) {
         free(failures);
+        free(card);
+        wf_audit_drift_report_free(&drift);
+        wf_audit_checks_free(&checks);
         return st;
     }
-    remove_stale_staging(out_dir);
+    int n_recovered;
+    st = recover_staging(out_dir, &n_recovered, err);
+    if (st) {
+        free(failures);
+        free(card);
+        wf_audit_drift_report_free(&drift);
+        wf_audit_checks_free(&checks);
+        close(lock_fd);
+        return st;
+    }
     if (!mkdtemp(staging)) {
         st = wf_error_set(err, WF_ERR_IO, "%s: cannot create a staging folder: %s", out_dir,
                           strerror(errno));
     } else {
         st = wf_report_write_all(&r, &o, staging, err);
         if (!st)
-            st = publish(staging, out_dir, o.per_turbine, err);
-        wf_report_turbines_clean(staging);
-        remove_staging(staging);
+            st = publish(staging, out_dir, err);
+        else
+            remove_staging(staging);
     }
     free(card);
     wf_audit_drift_report_free(&drift);

@@ -22,7 +22,8 @@
 #include "core/fileio.h"
 
 #define MAGIC "WFSHARD1"
-#define FORMAT_VERSION 4 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a */
+#define FORMAT_VERSION                                                                             \
+    5 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: row and window counts */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -151,6 +152,34 @@ static void put_expl(bw *b, const wf_explanation *e) {
     put_trees(b, e);
 }
 
+/* The counts of the part's pass (rows read and rejected by reason, windows cut and skipped by
+ * kind); the notes are not carried (they are for the shard's own summary line). */
+#define STATS_FIELDS(X)                                                                            \
+    X(bytes)                                                                                       \
+    X(rows)                                                                                        \
+    X(turbines)                                                                                    \
+    X(windows_valid)                                                                               \
+    X(windows_skipped)                                                                             \
+    X(windows_interpolated)                                                                        \
+    X(malformed_rows)                                                                              \
+    X(unnamed_rows)                                                                                \
+    X(bad_cells)                                                                                   \
+    X(duplicate_identical)                                                                         \
+    X(duplicate_conflicting)                                                                       \
+    X(off_grid_rows)                                                                               \
+    X(reordered_rows)                                                                              \
+    X(outlier_rows)                                                                                \
+    X(turbines_resorted)                                                                           \
+    X(turbines_filtered)
+
+static void put_stats(bw *b, const wf_data_stats *d) {
+#define PUT(f) put_i64(b, d->f);
+    STATS_FIELDS(PUT)
+#undef PUT
+    for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+        put_i64(b, d->skipped_by_kind[k]);
+}
+
 wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_error *err) {
     bw b = {0};
     put(&b, MAGIC, 8);
@@ -209,6 +238,7 @@ wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_err
     put_i64(&b, pt->n_expl);
     for (int64_t i = 0; i < pt->n_expl; i++)
         put_expl(&b, &pt->expl[i]);
+    put_stats(&b, &pt->stats);
     put_i64(&b, pt->drift != NULL); /* drift: the accumulators' bytes (drift_audit.c) */
     if (pt->drift) {
         char *dp = NULL;
@@ -602,6 +632,11 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
             pt->n_expl = i + 1;
         }
     }
+#define GET(f) pt->stats.f = get_range(&b, 0, INT64_MAX);
+    STATS_FIELDS(GET)
+#undef GET
+    for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+        pt->stats.skipped_by_kind[k] = get_range(&b, 0, INT64_MAX);
     if (get_range(&b, 0, 1)) {
         int64_t dn = get_range(&b, 0, INT64_MAX);
         wf_error derr = {0};
@@ -651,6 +686,46 @@ static int same_bg(const wf_background *a, const wf_background *b) {
            !memcmp(a->weight, b->weight, (size_t)a->n * sizeof(double)) &&
            !strcmp(a->description, b->description) && a->n_src == b->n_src &&
            (a->n_src == 0 || !memcmp(a->src, b->src, (size_t)a->n_src * sizeof *a->src));
+}
+
+/* The counts of the whole run from its parts. Every part reads the whole log: the rows, bytes,
+ * turbines seen and rows without a turbine id are the same in each (taken from the first). A
+ * part that declined no turbine (the one-machine run; every shard when the background is drawn
+ * from the log, since each must see every window; a shard owning every turbine) counted the
+ * whole log: its counts are the run's. Otherwise every other count belongs to the turbines a
+ * part owns (a declined turbine counts nothing), so it is summed. */
+static void merge_stats(const wf_audit_part *parts, int np, wf_data_stats *o) {
+    const wf_data_stats *d0 = &parts[0].stats;
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < np; i++)
+        if (parts[i].stats.turbines_filtered == 0) {
+            *o = parts[i].stats;
+            o->n_notes = 0; /* the notes stay with the part's own summary line */
+            o->notes_dropped = 0;
+            memset(o->notes, 0, sizeof o->notes);
+            return;
+        }
+    o->bytes = d0->bytes;
+    o->rows = d0->rows;
+    o->turbines = d0->turbines;
+    o->unnamed_rows = d0->unnamed_rows;
+    o->malformed_rows = d0->unnamed_rows; /* + the owned turbines' malformed rows below */
+    for (int i = 0; i < np; i++) {
+        const wf_data_stats *d = &parts[i].stats;
+        o->windows_valid += d->windows_valid;
+        o->windows_skipped += d->windows_skipped;
+        o->windows_interpolated += d->windows_interpolated;
+        for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+            o->skipped_by_kind[k] += d->skipped_by_kind[k];
+        o->malformed_rows += d->malformed_rows - d->unnamed_rows;
+        o->bad_cells += d->bad_cells;
+        o->duplicate_identical += d->duplicate_identical;
+        o->duplicate_conflicting += d->duplicate_conflicting;
+        o->off_grid_rows += d->off_grid_rows;
+        o->reordered_rows += d->reordered_rows;
+        o->outlier_rows += d->outlier_rows;
+        o->turbines_resorted += d->turbines_resorted;
+    }
 }
 
 static int cmp_expl(const void *a, const void *b) {
@@ -719,6 +794,9 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     if (st)
         return st;
 
+    wf_data_stats merged;
+    merge_stats(parts, np, &merged);
+
     /* Windows of all parts, canonical order. The parts' window records are moved one part at a
      * time (each freed once copied) and sorted in place: at most one extra part in memory. */
     int C = p0->ws.C, T = p0->ws.T;
@@ -733,6 +811,7 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
             total_f += parts[i].ws.w[j].values != NULL;
     }
     *out = parts[0]; /* identity, assignment, channels, background: moved below */
+    out->stats = merged;
     out->shard_k = 0;
     memset(&out->ws, 0, sizeof out->ws);
     out->ws.C = C;

@@ -170,6 +170,9 @@ int wf_cmd_explain(int argc, char **argv) {
     wf_audit_trees trees;
     memset(&trees, 0, sizeof trees);
     wf_explanation *ex = NULL;
+    wf_explain_plan plan;
+    memset(&plan, 0, sizeof plan);
+    wf_why *why = NULL;
     double *scores = NULL;
     uint8_t *flagged = NULL;
     if (cpath) {
@@ -252,6 +255,12 @@ int wf_cmd_explain(int argc, char **argv) {
         rc = wf_cli_fail("explain", &err);
         goto done;
     }
+    /* The checks the audit prints: the dependence of the background and each window's why. */
+    if (need_bg &&
+        wf_explain_checks_build(&s, &bg, ws.C, ws.T, ws.channels, ex, ws.n, &plan, &why, &err)) {
+        rc = wf_cli_fail("explain", &err);
+        goto done;
+    }
     wf_results r;
     memset(&r, 0, sizeof r);
     r.tool = WF_TOOL_NAME;
@@ -270,6 +279,8 @@ int wf_cmd_explain(int argc, char **argv) {
     r.windows = &ws;
     r.n_explained = ws.n;
     r.expl = ex;
+    r.why = why;
+    r.dependence = plan.has_dep ? &plan.dep : NULL;
     if (wf_results_write_json(out, &r, &err)) {
         rc = wf_cli_fail("explain", &err);
         goto done;
@@ -297,6 +308,8 @@ done:
         for (int64_t i = 0; i < ws.n; i++)
             wf_explanation_deinit(&ex[i]);
     free(ex);
+    free(why);
+    wf_explain_plan_deinit(&plan);
     free(scores);
     free(flagged);
     wf_background_deinit(&bg);

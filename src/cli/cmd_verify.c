@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/fileio.h"
+#include "whyflag/audit.h"
 #include "whyflag/manifest.h"
 #include "whyflag/report.h"
 
@@ -82,6 +84,18 @@ int wf_cmd_verify(int argc, char **argv) {
             return wf_status_exit_code(WF_ERR_VERIFY);
         }
     }
+    /* a run killed while publishing: finish moving its committed set first (or say why not) */
+    char dir[4200];
+    wf_path_dirname(manifest, dir, sizeof dir);
+    int recovered = 0;
+    wf_error rerr = {0};
+    if (wf_audit_recover(dir, &recovered, &rerr) != WF_OK)
+        fprintf(stderr, "whyflag verify: note: %s\n", rerr.msg);
+    else if (recovered)
+        fprintf(stderr,
+                "whyflag verify: %s: a run was stopped while moving its outputs into place; "
+                "its complete set (journal committed) was moved in now, before checking\n",
+                dir);
     int problems = 0;
     wf_status st = wf_manifest_verify(manifest, pubkey_path ? pub : NULL, inputs_dir, report, size,
                                       &problems, &err);

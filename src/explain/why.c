@@ -32,6 +32,11 @@
  * 3. "several". Otherwise the drivers are named in order of |phi_d|, with their shares, until
  *    they cover 75% of A (at least two, at most three); a driver pushing against the change is
  *    said to.
+ * 4. "several", cancelling. When |delta| is below 10% of A (rules 2 and 3 are not applied), the
+ *    drivers largely cancel and a share of the small remainder means nothing (it can read
+ *    +3000%): the sentence says the score is near the background level because its drivers
+ *    cancel, and names the largest drivers (as in 3) with their values and directions, not
+ *    shares.
  * When delta or A is zero no driver has a share: the claim is "several" and the sentence says
  * the score is at the background's level.
  * ----------------------------------------------------------------------------------------------
@@ -88,6 +93,27 @@ static void driver_label(const wf_why_driver *d, char *buf, size_t n) {
         snprintf(buf, n, "the group {%s}", d->channels);
     else
         snprintf(buf, n, "%s (channels %s)", d->name, d->channels);
+}
+
+/* The drivers in order of |phi|, until they cover WF_WHY_LIST_COVER of A (at least two, at most
+ * WF_WHY_MAX_DRIVERS). */
+static void pick_drivers(const wf_why_input *in, double A, wf_why *out) {
+    double cover = 0;
+    for (int r = 0; r < WF_WHY_MAX_DRIVERS && r < in->n; r++) {
+        if (r >= 2 && cover >= WF_WHY_LIST_COVER * A)
+            break;
+        int best = -1;
+        for (int i = 0; i < in->n; i++) {
+            int used = 0;
+            for (int q = 0; q < r; q++)
+                used |= out->drivers[q].index == i;
+            if (!used && (best < 0 || fabs(in->kernelshap[i]) > fabs(in->kernelshap[best])))
+                best = i;
+        }
+        set_driver(in, best, &out->drivers[r]);
+        out->n_drivers = r + 1;
+        cover += fabs(in->kernelshap[best]);
+    }
 }
 
 /* index of the largest |v| (ties: lower index) */
@@ -162,6 +188,25 @@ void wf_why_build(const wf_why_input *in, wf_why *out) {
         ADD("The score is at the background level; no driver moves it.");
         return;
     }
+    if (fabs(delta) < WF_WHY_CANCEL * A) {
+        /* 4. the drivers cancel: values, not shares of a near-zero change */
+        out->claim = WF_WHY_SEVERAL;
+        pick_drivers(in, A, out);
+        ADD("The score is near the background level (%+.3g %s) because its drivers largely "
+            "cancel: ",
+            delta, units);
+        for (int r = 0; r < out->n_drivers; r++) {
+            const wf_why_driver *d = &out->drivers[r];
+            driver_label(d, lab, sizeof lab);
+            ADD("%s%s %s it by %.3g",
+                r == 0                    ? ""
+                : r == out->n_drivers - 1 ? " and "
+                                          : ", ",
+                lab, d->kernelshap > 0 ? "raises" : "lowers", fabs(d->kernelshap));
+        }
+        ADD(" (KernelSHAP, %s).", units);
+        return;
+    }
     ADD("The score is %s the background level (%+.3g %s) ", where, delta, units);
 
     /* 2. one main driver */
@@ -191,22 +236,7 @@ void wf_why_build(const wf_why_input *in, wf_why *out) {
 
     /* 3. several drivers */
     out->claim = WF_WHY_SEVERAL;
-    double cover = 0;
-    for (int r = 0; r < WF_WHY_MAX_DRIVERS && r < n; r++) {
-        if (r >= 2 && cover >= WF_WHY_LIST_COVER * A)
-            break;
-        int best = -1;
-        for (int i = 0; i < n; i++) {
-            int used = 0;
-            for (int q = 0; q < r; q++)
-                used |= out->drivers[q].index == i;
-            if (!used && (best < 0 || fabs(in->kernelshap[i]) > fabs(in->kernelshap[best])))
-                best = i;
-        }
-        set_driver(in, best, &out->drivers[r]);
-        out->n_drivers = r + 1;
-        cover += fabs(in->kernelshap[best]);
-    }
+    pick_drivers(in, A, out);
     ADD("because of several drivers together: ");
     for (int r = 0; r < out->n_drivers; r++) {
         const wf_why_driver *d = &out->drivers[r];
@@ -295,6 +325,31 @@ wf_status wf_explanation_why(const wf_explanation *e, const wf_explain_settings 
     return st;
 }
 
+wf_status wf_explain_checks_build(const wf_explain_settings *s, const wf_background *bg, int C,
+                                  int T, char *const *names, const wf_explanation *ex, int64_t n,
+                                  wf_explain_plan *plan, wf_why **why, wf_error *err) {
+    *why = NULL;
+    wf_status st = wf_explain_plan_build(s, bg, names, plan, err);
+    if (st)
+        return st;
+    if (n > 0) {
+        *why = calloc((size_t)n, sizeof **why);
+        if (!*why) {
+            wf_explain_plan_deinit(plan);
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const wf_explanation *e = &ex[i];
+        if (e->status != WF_OK || !e->has_kshap)
+            continue; /* text "" */
+        wf_error werr = {0};
+        if (wf_explanation_why(e, &plan->s, C, T, names, &(*why)[i], &werr) != WF_OK)
+            memset(&(*why)[i], 0, sizeof(*why)[i]);
+    }
+    return WF_OK;
+}
+
 void wf_why_describe(char *buf, size_t size) {
     if (size == 0)
         return;
@@ -314,7 +369,10 @@ void wf_why_describe(char *buf, size_t size) {
         "%.0f%% of A, no other driver exceeds %.0f%% of X's absolute value, and Integrated "
         "Gradients gives X the same sign. (3) Otherwise it names the drivers in order of "
         "absolute value, with their shares, until they cover %.0f%% of A (at least two, at most "
-        "%d), saying which push against the change.",
+        "%d), saying which push against the change. (4) When |delta| is below %.0f%% of A, "
+        "rules 2 and 3 are not applied: the drivers largely cancel, so the sentence says the "
+        "score is near the background level and gives the largest drivers' values and "
+        "directions instead of shares of a near-zero change.",
         WF_AGREE_L1_MAX, 100 * WF_AGREE_MATERIAL, 100 * WF_WHY_MAIN_SHARE, 100 * WF_WHY_MAIN_SHARE,
-        100 * WF_WHY_RIVAL, 100 * WF_WHY_LIST_COVER, WF_WHY_MAX_DRIVERS);
+        100 * WF_WHY_RIVAL, 100 * WF_WHY_LIST_COVER, WF_WHY_MAX_DRIVERS, 100 * WF_WHY_CANCEL);
 }

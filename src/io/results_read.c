@@ -597,6 +597,29 @@ static void read_doc(rd *c, const cJSON *root) {
         read_card(c, get(root, "model_card"), d->card);
         r->model_card = d->card;
     }
+    const cJSON *in = get(root, "input");
+    if (cJSON_IsObject(in)) { /* the counts of the log's pass (the cover prints them) */
+        wf_data_stats *ds = &d->input;
+        const cJSON *rj = get(in, "rejected"), *wj = get(in, "windows");
+        ds->bytes = inum(c, in, "bytes", "input");
+        ds->rows = inum(c, in, "rows", "input");
+        ds->malformed_rows = inum(c, rj, "malformed", "input.rejected");
+        ds->unnamed_rows = inum(c, rj, "without_turbine_id", "input.rejected");
+        ds->off_grid_rows = inum(c, rj, "off_grid", "input.rejected");
+        ds->outlier_rows = inum(c, rj, "time_outlier", "input.rejected");
+        ds->duplicate_conflicting = inum(c, rj, "duplicate_conflicting", "input.rejected");
+        ds->duplicate_identical = inum(c, in, "duplicate_identical_ignored", "input");
+        ds->bad_cells = inum(c, in, "bad_cells", "input");
+        ds->reordered_rows = inum(c, in, "reordered_rows", "input");
+        ds->turbines = inum(c, in, "turbines", "input");
+        ds->windows_valid = inum(c, wj, "valid", "input.windows");
+        ds->windows_skipped = inum(c, wj, "skipped", "input.windows");
+        ds->windows_interpolated = inum(c, wj, "interpolated", "input.windows");
+        const cJSON *kj = get(wj, "skipped_by_kind");
+        for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+            ds->skipped_by_kind[k] = inum(c, kj, wf_skip_kind_str((wf_skip_kind)k), "input");
+        r->input = ds;
+    }
     r->threshold = num(c, root, "threshold", "");
     r->horizon_hours = num(c, root, "horizon_hours", "");
     /* every window, in order, from "scores" */

@@ -54,7 +54,17 @@ static const char *lookup(void *user, const char *name) {
         snprintf(v, n, "%lld", (long long)r->windows->n);
     else if (IS("n_skipped"))
         snprintf(v, n, "%lld", (long long)r->windows->n_skipped);
-    else if (IS("n_flagged"))
+    else if (IS("n_rows") || IS("n_rows_used") || IS("n_rows_rejected")) {
+        const wf_data_stats *d = r->input;
+        int64_t rej = d ? wf_data_rows_rejected(d) : 0;
+        if (!d)
+            snprintf(v, n, "n/a");
+        else
+            snprintf(v, n, "%lld",
+                     (long long)(IS("n_rows")            ? d->rows
+                                 : IS("n_rows_rejected") ? rej
+                                                         : d->rows - rej - d->duplicate_identical));
+    } else if (IS("n_flagged"))
         snprintf(v, n, "%lld", (long long)a->n_flagged);
     else if (IS("n_episodes"))
         snprintf(v, n, "%d", a->n_episodes);

@@ -46,6 +46,14 @@
  *                 "peak_start", "peak_score", "outcome" ("true alarm" | "false alarm" |
  *                 "no failure log"), "failure_time"?, "component"?, "lead_hours"?,
  *                 "top_channel"}],
+ *   "input": {"bytes", "rows", "rows_used", "rows_rejected", "rejected": {"malformed",
+ *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting"},
+ *             "duplicate_identical_ignored", "bad_cells", "reordered_rows", "turbines",
+ *             "windows": {"valid", "skipped", "interpolated", "skipped_by_kind": {kind: n}}}
+ *             (audit: every row is used, rejected with a reason, or an ignored exact duplicate:
+ *             rows = rows_used + rows_rejected + duplicate_identical_ignored; a row whose
+ *             timestamp comes again with other values is used, the later rows are rejected as
+ *             duplicate_conflicting, and the windows touching that time are skipped)
  *   always:
  *   "skipped": [{"turbine_id", "start", "reason"}],
  *   "failures": [{"turbine_id", "time", "component"}]                (when a failure log was read)
@@ -389,6 +397,41 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
     wf_jw_arr_end(w);
 }
 
+/* "input": the counts of the log's pass, so that no row or window vanishes without a number. */
+static void write_input(wf_jw *w, const wf_data_stats *d) {
+    int64_t rej = wf_data_rows_rejected(d);
+    wf_jw_key(w, "input");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "bytes", d->bytes);
+    wf_jw_kint(w, "rows", d->rows);
+    wf_jw_kint(w, "rows_used", d->rows - rej - d->duplicate_identical);
+    wf_jw_kint(w, "rows_rejected", rej);
+    wf_jw_key(w, "rejected");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "malformed", d->malformed_rows);
+    wf_jw_kint(w, "without_turbine_id", d->unnamed_rows); /* of the malformed */
+    wf_jw_kint(w, "off_grid", d->off_grid_rows);
+    wf_jw_kint(w, "time_outlier", d->outlier_rows);
+    wf_jw_kint(w, "duplicate_conflicting", d->duplicate_conflicting);
+    wf_jw_obj_end(w);
+    wf_jw_kint(w, "duplicate_identical_ignored", d->duplicate_identical);
+    wf_jw_kint(w, "bad_cells", d->bad_cells);
+    wf_jw_kint(w, "reordered_rows", d->reordered_rows);
+    wf_jw_kint(w, "turbines", d->turbines);
+    wf_jw_key(w, "windows");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "valid", d->windows_valid);
+    wf_jw_kint(w, "skipped", d->windows_skipped);
+    wf_jw_kint(w, "interpolated", d->windows_interpolated);
+    wf_jw_key(w, "skipped_by_kind");
+    wf_jw_obj_begin(w);
+    for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
+        wf_jw_kint(w, wf_skip_kind_str((wf_skip_kind)k), d->skipped_by_kind[k]);
+    wf_jw_obj_end(w);
+    wf_jw_obj_end(w);
+    wf_jw_obj_end(w);
+}
+
 wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err) {
     wf_analysis a;
     wf_status st = wf_analysis_build(&a, r, 0, err);
@@ -477,10 +520,11 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     for (int64_t i = 0; i < r->n_explained; i++)
         write_explanation(&w, &a, &r->expl[i]);
     wf_jw_arr_end(&w);
-    if (r->scores) {
+    if (r->scores)
         write_audit_parts(&w, &a);
-        wf_results_json_checks_summary(&w, &a);
-    }
+    wf_results_json_checks_summary(&w, &a); /* audit and explain: when the whys were built */
+    if (r->input)
+        write_input(&w, r->input);
     wf_jw_key(&w, "skipped");
     wf_jw_arr_begin(&w);
     for (int64_t i = 0; i < ws->n_skipped; i++) {

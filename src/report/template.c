@@ -61,6 +61,9 @@ static const char *const global_names[] = {"fleet",
                                            "window_desc",
                                            "n_why",
                                            "n_disagree",
+                                           "n_rows",
+                                           "n_rows_used",
+                                           "n_rows_rejected",
                                            NULL};
 
 static const char *const episode_names[] = {"episode_no",

@@ -52,6 +52,7 @@ typedef struct wf_audit_opts {
     const uint8_t *sign_key; /* 32-byte Ed25519 secret key (manifest.json.sig), or NULL */
     wf_audit_progress_fn progress;
     void *progress_user;
+    int per_turbine; /* 1: also turbines/<id>.pdf, as report.per_turbine (issue 19) */
 } wf_audit_opts;
 
 #define WF_AUDIT_MAX_SHARDS 4096

@@ -27,6 +27,7 @@ typedef struct wf_report_config {
     double max_rejected_share; /* warn when a larger share of rows or windows is rejected (0.5) */
     double episode_merge_gap_hours; /* flagged windows closer than this are one episode; 0 = one
                                        stride (successive windows only) */
+    int per_turbine; /* issue 19: also turbines/<id>.pdf per flagged turbine (default off) */
 } wf_report_config;
 
 /* The "drift" section (issue 16): what the audited log is compared with. */

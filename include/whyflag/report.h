@@ -63,6 +63,13 @@ typedef struct wf_report_options {
     /* Optional Ed25519 signing of manifest.json (writes manifest.json.sig). */
     int sign;
     uint8_t sign_key[32]; /* private key (seed) when sign != 0 */
+    /* Issue 19. per_turbine: wf_report_write_all also writes turbines/<file>.pdf, one
+     * justification per flagged turbine (listed in the manifest). */
+    int per_turbine;
+    int unverified;      /* every page says UNVERIFIED (re-rendered from a results.json that does
+                            not match its manifest: `whyflag report --force`) */
+    int signals_missing; /* the windows' signals were not available (re-rendered without the
+                            log): the pages say so instead of drawing the signal panels */
 } wf_report_options;
 
 /* Defaults: everything NULL/0, max_episode_pages 200. */
@@ -80,6 +87,27 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
                               wf_error *err);
 wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_report_options *o,
                                wf_error *err);
+
+/* Issue 19: a staging folder's turbines/ (the per-turbine PDFs wf_report_write_all wrote there)
+ * moved to out_dir/turbines, replacing an earlier one; with per_turbine 0 an earlier
+ * out_dir/turbines is removed (the new manifest does not list it). _clean removes what is left
+ * of stage/turbines. */
+wf_status wf_report_turbines_publish(const char *stage, const char *out_dir, int per_turbine,
+                                     wf_error *err);
+void wf_report_turbines_clean(const char *stage);
+
+/* Issue 19: the per-turbine PDFs alone into out_dir/turbines/ (only_id: that turbine's only,
+ * which must be flagged; else every flagged turbine's, replacing an earlier turbines/). *n
+ * (may be NULL): PDFs written. */
+wf_status wf_report_write_turbines(const char *out_dir, const wf_results *r,
+                                   const wf_report_options *o, const char *only_id, int *n,
+                                   wf_error *err);
+/* The run id the report prints for r (16 hex: digest of model hash, windows and scores). */
+wf_status wf_report_run_id(const wf_results *r, char out[17], wf_error *err);
+/* Words of the template (report.template or the default) that fell back to English because its
+ * [words] section lacks them: *n_missing, and the first few keys in buf (comma separated). */
+wf_status wf_report_template_check(const wf_report_options *o, int *n_missing, char *buf,
+                                   size_t size, wf_error *err);
 
 /* ---------------------------------------------------------------- manifest */
 

@@ -83,7 +83,17 @@ typedef struct wf_results {
     const wf_results_drift *drift;
     /* model comparison (issue 15): NULL when the run compares no second model */
     const wf_results_compare *compare;
+    /* Issue 19: what the report was rendered with, recorded in results.json ("report") so that
+     * `whyflag report` renders it again (wf_report_write_all fills them from its options). */
+    const char *report_title; /* NULL: not recorded */
+    int max_episode_pages;    /* <= 0: not recorded */
+    int per_turbine;          /* turbines/<id>.pdf were written */
+    const char *methods_text; /* the methods text the report printed; NULL: not recorded */
 } wf_results;
+
+/* The version of the results.json format this build writes ("results_version"); 2 is the first
+ * that holds everything a report prints (issue 19: `whyflag report` re-renders from it). */
+#define WF_RESULTS_VERSION 2
 
 /* Write results.json atomically (the format documented in the README). */
 wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err);

@@ -39,7 +39,8 @@
 #include "whyflag/versions.h"
 
 static const char *const OUTPUTS[] = {"report.pdf", "report.xlsx",   "results.json",
-                                      "scores.csv", "manifest.json", "manifest.json.sig"};
+                                      "scores.csv", "manifest.json", "manifest.json.sig",
+                                      "turbines" /* issue 19: per-turbine PDFs (a folder) */};
 #define N_OUTPUTS (sizeof OUTPUTS / sizeof OUTPUTS[0])
 
 int64_t wf_audit_run_time(void) {
@@ -226,7 +227,7 @@ static wf_status roll_forward(const char *staging, const char *out_dir, wf_error
         }
         snprintf(to, sizeof to, "%s/%s", out_dir, name);
         if (line[0] == '-') {
-            remove(to);
+            remove_tree(to, 0); /* a file, or an earlier run's turbines/ */
         } else if (line[0] == '+') {
             snprintf(from, sizeof from, "%s/%s", staging, name);
             struct stat sf, so;
@@ -426,6 +427,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     o.title = cfg->report.title;
     o.max_episode_pages = cfg->report.max_episode_pages;
     o.methods_text = methods;
+    o.per_turbine = cfg->report.per_turbine; /* issue 19: turbines/<file>.pdf */
     /* The digests the run computed when it started: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};

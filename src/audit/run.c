@@ -208,6 +208,8 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
     if (!sum)
         sum = &dummy;
     memset(sum, 0, sizeof *sum);
+    if (o->per_turbine) /* --per-turbine: as report.per_turbine in the config */
+        a->cfg.report.per_turbine = 1;
     const wf_config *cfg = &a->cfg;
     int shard_n = o->shard_n < 1 ? 1 : o->shard_n;
     if (shard_n > WF_AUDIT_MAX_SHARDS || o->shard_k < 0 || o->shard_k >= shard_n)
@@ -332,6 +334,8 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     }
     if (parts[0].cmp)
         a->cfg.compare.threshold = parts[0].cmp->threshold_b;
+    if (o->per_turbine)
+        a->cfg.report.per_turbine = 1;
     const char *out_dir = o->out_dir && *o->out_dir ? o->out_dir : a->cfg.output_dir;
     snprintf(sum->out_dir, sizeof sum->out_dir, "%s", out_dir);
     st = wf_audit_make_dir(out_dir, err);

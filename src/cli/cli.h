@@ -19,6 +19,7 @@ int wf_cmd_verify(int argc, char **argv);
 int wf_cmd_keygen(int argc, char **argv);
 int wf_cmd_merge(int argc, char **argv);
 int wf_cmd_init(int argc, char **argv);
+int wf_cmd_report(int argc, char **argv);
 
 /* Print "whyflag <cmd>: <status>: <message>" to stderr and return the status's exit code. */
 int wf_cli_fail(const char *cmd, const wf_error *err);

@@ -1,6 +1,6 @@
 /*
- * whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] [--quiet]
- *               [--compare B.onnx]
+ * whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] [--per-turbine]
+ *               [--compare B.onnx] [--quiet]
  *
  * The main job: stream the log, cut windows, score every window with the deployed model, flag
  * those at or above the threshold, explain the flagged ones (KernelSHAP and IG, settings from the
@@ -29,7 +29,8 @@ typedef struct audit_args {
     int threads;         /* -1: from the config */
     int quiet;
     int shard_k, shard_n;
-    int sharded; /* --shard given (even 0/1) */
+    int sharded;     /* --shard given (even 0/1) */
+    int per_turbine; /* --per-turbine: turbines/<id>.pdf (issue 19) */
 } audit_args;
 
 static int parse_args(int argc, char **argv, audit_args *a) {
@@ -71,6 +72,8 @@ static int parse_args(int argc, char **argv, audit_args *a) {
             }
         } else if (!strcmp(s, "--quiet") || !strcmp(s, "-q")) {
             a->quiet = 1;
+        } else if (!strcmp(s, "--per-turbine")) {
+            a->per_turbine = 1;
         } else if (s[0] == '-' && s[1]) {
             return wf_cli_usage("audit", "unknown option %s", s);
         } else if (!a->config) {
@@ -81,7 +84,8 @@ static int parse_args(int argc, char **argv, audit_args *a) {
     }
     if (!a->config)
         return wf_cli_usage("audit", "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] "
-                                     "[--sign KEY] [--threads N] [--compare B.onnx] [--quiet]");
+                                     "[--sign KEY] [--threads N] [--per-turbine] [--compare B.onnx] "
+                                     "[--quiet]");
     if (a->sharded && a->sign_key)
         return wf_cli_usage("audit", "--sign goes to `whyflag merge`, which writes the manifest "
                                      "of the whole run");
@@ -144,10 +148,26 @@ int wf_cmd_audit(int argc, char **argv) {
     o.sign_key = a.sign_key ? sign_key : NULL;
     o.progress = wf_cli_progress;
     o.progress_user = &ps;
+    o.per_turbine = a.per_turbine;
     st = wf_audit_run(au, &o, &sum, &err);
     wf_cli_progress_end(&ps);
     if (!st && sum.have_data)
         print_data(&sum.data, cfg->report.max_rejected_share, a.quiet);
+    if (!st && !a.sharded) { /* issue 19: words the template lacks are printed in English */
+        wf_report_options ro;
+        wf_report_options_default(&ro);
+        ro.data_dir = o.data_dir;
+        ro.template_path = cfg->report.template_path;
+        int n_missing = 0;
+        char keys[400];
+        wf_error e2 = {0};
+        if (wf_report_template_check(&ro, &n_missing, keys, sizeof keys, &e2) == WF_OK &&
+            n_missing > 0)
+            fprintf(stderr,
+                    "whyflag audit: warning: the report template's [words] section lacks %d of "
+                    "the report's words (%s...): they are printed in English\n",
+                    n_missing, keys);
+    }
     if (st || a.quiet)
         goto done;
     fprintf(stderr,
@@ -177,10 +197,10 @@ int wf_cmd_audit(int argc, char **argv) {
                 sum.out_dir, wf_now_seconds() - ps.t0);
     } else {
         fprintf(stderr,
-                "  wrote %s/report.pdf, report.xlsx, results.json, scores.csv, manifest.json%s "
+                "  wrote %s/report.pdf, report.xlsx, results.json, scores.csv, manifest.json%s%s "
                 "(%.1f s in all)\n",
                 sum.out_dir, sum.signed_manifest ? ", manifest.json.sig" : "",
-                wf_now_seconds() - ps.t0);
+                cfg->report.per_turbine ? ", turbines/" : "", wf_now_seconds() - ps.t0);
     }
 done:
     rc = st ? wf_cli_fail("audit", &err) : 0;

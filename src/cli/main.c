@@ -67,7 +67,7 @@ static const command commands[] = {
      "  --output NAME[:COLUMN]   the model output (and column) that is the score\n"},
     {"audit", wf_cmd_audit, "CONFIG.json [--out DIR] [--sign KEY] [--quiet]: the full audit",
      "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] [--sign KEY] [--threads N] "
-     "[--quiet]\n"
+     "[--per-turbine] [--quiet]\n"
      "  The main job: stream the log, score, flag, explain, and write report.pdf, report.xlsx,\n"
      "  results.json, scores.csv and manifest.json into DIR.\n"
      "  --out DIR      output folder (default: the config's output_dir)\n"
@@ -75,7 +75,20 @@ static const command commands[] = {
      "  --sign KEY     sign manifest.json with an Ed25519 key from `whyflag keygen`\n"
      "  --threads N    threads (0 = all cores; default: the config's explain.threads)\n"
      "  --output NAME[:COLUMN]  the model output that is the score (config: model_output)\n"
+     "  --per-turbine  also turbines/<id>.pdf, one justification per flagged turbine\n"
+     "                 (config: report.per_turbine)\n"
      "  --quiet, -q    no progress or summary on stderr\n"},
+    {"report", wf_cmd_report, "DIR [--turbine ID] [--template T] [--out OUT]: render again",
+     "usage: whyflag report DIR [--turbine ID] [--template T] [--out OUT] [--force] [--quiet]\n"
+     "  Render an audit's report.pdf, report.xlsx (and turbines/ when the audit wrote them)\n"
+     "  again from DIR/results.json, without the model. results.json must match the SHA-256\n"
+     "  in DIR/manifest.json; the log, when unchanged, gives the signal panels.\n"
+     "  --turbine ID   write only turbines/<ID>.pdf (a flagged turbine)\n"
+     "  --template T   the report template (words and locale; default: the run's)\n"
+     "  --out OUT      write into OUT (default: DIR)\n"
+     "  --force        render a results.json that does not match its manifest, every page\n"
+     "                 marked UNVERIFIED (exit 6 without it)\n"
+     "  --quiet, -q    no summary on stderr (warnings still)\n"},
     {"verify", wf_cmd_verify, "DIR/manifest.json [--pubkey KEY]: recheck every hash",
      "usage: whyflag verify DIR/manifest.json [--pubkey KEY.pub] [--inputs DIR]\n"
      "  Recompute every SHA-256 the manifest lists; with --pubkey check its signature.\n"

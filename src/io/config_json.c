@@ -412,6 +412,7 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
                                        "max_episode_pages",
                                        "max_rejected_share",
                                        "episode_merge_gap_hours",
+                                       "per_turbine",
                                        NULL};
     wf_status st;
     if ((st = need_object(c, r, "report")) || (st = check_keys(c, r, "report", keys)) ||
@@ -422,7 +423,8 @@ static wf_status parse_report(ctx *c, const cJSON *r, wf_report_config *out) {
         (st = get_int32(c, r, "report", "max_episode_pages", 0, 1500, &out->max_episode_pages)) ||
         (st = get_num(c, r, "report", "max_rejected_share", 0, 0, 1, &out->max_rejected_share)) ||
         (st = get_num(c, r, "report", "episode_merge_gap_hours", 0, 0, 24 * 366,
-                      &out->episode_merge_gap_hours)))
+                      &out->episode_merge_gap_hours)) ||
+        (st = get_bool(c, r, "report", "per_turbine", &out->per_turbine)))
         return st;
     return WF_OK;
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "report/charts_impl.h"
+#include "report/turbine_impl.h"
 #include "report/report_impl.h"
 
 #define WF_PI 3.14159265358979323846
@@ -71,6 +72,7 @@ static cairo_font_face_t *font_load(const char *path, wf_error *err) {
 static wf_status chart_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, double h_pt,
                              wf_error *err) {
     memset(ch, 0, sizeof *ch);
+    ch->words = cx->words;
     double s = cx->dpi / 72.0;
     int wpx = (int)ceil(w_pt * s), hpx = (int)ceil(h_pt * s);
     ch->w = w_pt;
@@ -169,6 +171,8 @@ static double text_w(chart *ch, const char *s, double size, int bold) {
 static void text(chart *ch, double x, double y, const char *s, double size, double ax, int mid,
                  int bold, double angle) {
     cairo_t *cr = ch->cr;
+    char loc[1024];
+    s = wf_report_localize(ch->words, s, loc, sizeof loc);
     double w = text_w(ch, s, size, bold);
     cairo_save(cr);
     cairo_translate(cr, x, y);

@@ -13,7 +13,8 @@ typedef struct chart {
     cairo_surface_t *surf;
     cairo_t *cr;
     cairo_font_face_t *font, *bold;
-    double w, h; /* points */
+    double w, h;                         /* points */
+    const struct wf_report_words *words; /* numbers in its decimal mark (issue 19) */
 } chart;
 
 /* A white w_pt x h_pt chart at cx->dpi with the fonts loaded; wf_chartx_end encodes it as PNG

@@ -65,6 +65,10 @@ void wf_report_methods_text(const wf_results *r, const wf_report_options *o, cha
         snprintf(buf, size, "%s", o->methods_text);
         return;
     }
+    if (r->methods_text && r->methods_text[0]) { /* recorded in results.json (issue 19) */
+        snprintf(buf, size, "%s", r->methods_text);
+        return;
+    }
     if (!r->settings) {
         snprintf(buf, size, "No explanation settings were recorded for this run.");
         return;

@@ -110,11 +110,12 @@ static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     pdf_rgb(p, 0x000000);
     /* At a glance: the flagged turbines with their highest score. */
     p->y -= 16;
-    pdf_heading(p, "Flagged turbines at a glance", 1);
+    pdf_heading(p, pdf_w(p, "r_glance"), 1);
     static const double w[] = {90, 90, 100, 90, 125};
     static const char al[] = {'l', 'r', 'r', 'r', 'l'};
-    static const char *const head[] = {"Turbine", "Highest score", "Flagged windows", "Episodes",
-                                       "Outcome"};
+    const char *const head[] = {pdf_w(p, "r_turbine"), pdf_w(p, "r_highest"),
+                                pdf_w(p, "r_flagged_windows"), pdf_w(p, "r_episodes"),
+                                pdf_w(p, "r_outcome")};
     pdf_table t = {5, w, al, head, 9, 0, NULL};
     pdf_table_begin(p, &t);
     const wf_analysis *a = p->a;
@@ -130,7 +131,7 @@ static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
                       a->episodes[k].outcome == WF_OUTCOME_REPEAT;
                 nf += a->episodes[k].outcome == WF_OUTCOME_FALSE;
             }
-        wf_fmt_score(s->max_score, c1);
+        pdf_score(p, s->max_score, c1);
         snprintf(c2, sizeof c2, "%lld", (long long)s->flagged);
         snprintf(c3, sizeof c3, "%lld", (long long)s->episodes);
         if (nt + nf == 0)
@@ -258,8 +259,10 @@ static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
         return st;
     static const double w[] = {62, 55, 50, 62, 52, 52, 162};
     static const char al[] = {'l', 'r', 'r', 'r', 'r', 'r', 'l'};
-    static const char *const head[] = {"Turbine", "Scored",   "Skipped", "Max score",
-                                       "Flagged", "Episodes", "Outcome"};
+    const char *const head[] = {pdf_w(p, "r_turbine"), pdf_w(p, "r_scored"),
+                                pdf_w(p, "r_skipped"), pdf_w(p, "r_max_score"),
+                                pdf_w(p, "r_flagged"), pdf_w(p, "r_episodes"),
+                                pdf_w(p, "r_outcome")};
     pdf_table t = {7, w, al, head, 8.5, 0, NULL};
     pdf_table_begin(p, &t);
     const wf_analysis *a = p->a;
@@ -268,7 +271,7 @@ static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
         char c[6][64];
         snprintf(c[0], 64, "%lld", (long long)s->scored);
         snprintf(c[1], 64, "%lld", (long long)s->skipped);
-        wf_fmt_score(s->max_score, c[2]);
+        pdf_score(p, s->max_score, c[2]);
         snprintf(c[3], 64, "%lld", (long long)s->flagged);
         snprintf(c[4], 64, "%lld", (long long)s->episodes);
         turbine_outcome(a, i, c[5], 64);
@@ -344,11 +347,12 @@ static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
     if (!buf)
         return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (methods)");
     wf_report_methods_text(p->r, p->o, buf, 8192);
-    pdf_heading(p, "Channels the model reads", 1);
+    pdf_heading(p, pdf_w(p, "r_channels_read"), 1);
     {
         static const double w[] = {160, 80, 255};
         static const char al[] = {'l', 'l', 'l'};
-        static const char *const head[] = {"Channel", "Unit", "Values in this run (min - max)"};
+        const char *const head[] = {pdf_w(p, "r_channel"), pdf_w(p, "r_unit"),
+                                    pdf_w(p, "r_values_range")};
         pdf_table t = {3, w, al, head, 8.5, 0, NULL};
         pdf_table_begin(p, &t);
         const wf_windows *ws = p->r->windows;
@@ -365,7 +369,7 @@ static wf_status sec_methods(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
             pdf_table_row(p, &t, cells);
         }
     }
-    pdf_heading(p, "Settings of this run", 1);
+    pdf_heading(p, pdf_w(p, "r_settings"), 1);
     /* one paragraph per line of the methods text */
     char *save = buf;
     while (save && *save) {
@@ -408,10 +412,10 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
     if (st)
         return st;
     const wf_report_options *o = p->o;
-    pdf_heading(p, "Inputs", 1);
+    pdf_heading(p, pdf_w(p, "r_inputs"), 1);
     static const double w[] = {60, 110, 325};
     static const char al[] = {'l', 'l', 'l'};
-    static const char *const head[] = {"Role", "File", "SHA-256"};
+    const char *const head[] = {pdf_w(p, "r_role"), pdf_w(p, "r_file"), "SHA-256"};
     HPDF_Font cfonts[3] = {NULL, NULL, p->mono};
     pdf_table t = {3, w, al, head, 7.5, 0, cfonts};
     pdf_table_begin(p, &t);
@@ -433,15 +437,17 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         const char *path = i < o->n_inputs    ? o->inputs[i].path
                            : i == o->n_inputs ? tpl
                                               : fonts[i - o->n_inputs - 1];
-        if (wf_sha256_file_hex(path, hex, &e2) != WF_OK)
+        if (i < o->n_inputs && o->inputs[i].sha256) /* the digest of what the run read */
+            snprintf(hex, sizeof hex, "%.64s", o->inputs[i].sha256);
+        else if (wf_sha256_file_hex(path, hex, &e2) != WF_OK)
             snprintf(hex, sizeof hex, "(unreadable)");
         const char *cells[] = {role, pdf_basename(path), hex};
         pdf_table_row(p, &t, cells);
     }
-    pdf_heading(p, "Software and platform", 1);
+    pdf_heading(p, pdf_w(p, "r_software"), 1);
     static const double w2[] = {140, 355};
     static const char al2[] = {'l', 'l'};
-    static const char *const head2[] = {"Component", "Version"};
+    const char *const head2[] = {pdf_w(p, "r_component"), pdf_w(p, "r_version")};
     pdf_table t2 = {2, w2, al2, head2, 8.5, 0, NULL};
     pdf_table_begin(p, &t2);
     for (int i = 0; i < o->n_versions; i++) {
@@ -456,7 +462,7 @@ static wf_status sec_manifest(pdf_ctx *p, const wf_tpl_section *sec, wf_error *e
         snprintf(plat, sizeof plat, "unknown");
     const char *r1[] = {"platform", plat};
     pdf_table_row(p, &t2, r1);
-    const char *r2[] = {"time of the run", wf_fmt_time_short(p->r->generated_at, when)};
+    const char *r2[] = {"time of the run", pdf_time(p, p->r->generated_at, when)};
     pdf_table_row(p, &t2, r2);
     const char *r3[] = {"run id", p->a->run_id};
     pdf_table_row(p, &t2, r3);
@@ -468,17 +474,63 @@ static void footers(pdf_ctx *p) {
     for (int i = 0; i < p->n_pages; i++) {
         p->page = p->pages[i];
         HPDF_Page_SetRGBFill(p->page, 0.45f, 0.45f, 0.45f);
-        snprintf(buf, sizeof buf, "whyflag audit report  \xc2\xb7  run %s  \xc2\xb7  %s",
-                 p->a->run_id, wf_fmt_time_short(p->r->generated_at, when));
+        snprintf(buf, sizeof buf, "%s  \xc2\xb7  run %s  \xc2\xb7  %s", pdf_w(p, "r_footer"),
+                 p->a->run_id, pdf_time(p, p->r->generated_at, when));
         pdf_text_at(p, p->font, 7.5, PDF_ML, 28, buf);
-        snprintf(buf, sizeof buf, "page %d of %d", i + 1, p->n_pages);
+        snprintf(buf, sizeof buf, "%s %d %s %d", pdf_w(p, "t_page"), i + 1, pdf_w(p, "t_page_of"),
+                 p->n_pages);
         pdf_text_at(p, p->font, 7.5, PDF_W - PDF_MR - pdf_text_width(p, p->font, 7.5, buf), 28,
                     buf);
+        pdf_unverified_mark(p);
     }
+}
+
+/* The fleet report's body: the template's sections in order. */
+static wf_status fleet_body(pdf_ctx *p, void *user, wf_error *err) {
+    (void)user;
+    const wf_template *tpl = p->tpl;
+    wf_status st = WF_OK;
+    for (int i = 0; i < tpl->n && !st; i++) {
+        const wf_tpl_section *sec = &tpl->sections[i];
+        if (strcmp(sec->name, "cover") == 0)
+            st = sec_cover(p, sec, err);
+        else if (strcmp(sec->name, "summary") == 0)
+            st = sec_summary(p, sec, err);
+        else if (strcmp(sec->name, "episodes") == 0)
+            st = pdf_sec_episodes(p, sec, err);
+        else if (strcmp(sec->name, "review") == 0)
+            st = sec_review(p, sec, err);
+        else if (strcmp(sec->name, "drift") == 0)
+            st = pdf_sec_drift(p, sec, err);
+        if (!st && !strcmp(sec->name, "review")) /* issue 15 */
+            st = pdf_sec_compare(p, err);
+        if (!st && !strcmp(sec->name, "review") && !wf_template_section(tpl, "drift"))
+            st = pdf_sec_drift(p, NULL, err);
+        else if (strcmp(sec->name, "methods") == 0)
+            st = sec_methods(p, sec, err);
+        else if (strcmp(sec->name, "manifest") == 0)
+            st = sec_manifest(p, sec, err);
+        else if (strcmp(sec->name, "model") == 0)
+            st = pdf_sec_model(p, sec, err);
+        if (!st)
+            st = pdf_check(p, sec->name, err);
+    }
+    if (st)
+        return st;
+    if (p->n_pages == 0)
+        pdf_new_page(p);
+    footers(p);
+    return WF_OK;
 }
 
 wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_report_options *o,
                               wf_error *err) {
+    return pdf_write_doc(path, r, o, NULL, -1, fleet_body, NULL, err);
+}
+
+wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_options *o,
+                        const wf_analysis *shared, int only_turbine, pdf_body_fn body, void *user,
+                        wf_error *err) {
     wf_report_options def;
     if (o)
         def = *o;
@@ -493,26 +545,36 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
     if (st)
         return st;
     wf_analysis a;
-    st = wf_analysis_build(&a, r, o->max_episode_pages, err);
-    if (st) {
-        wf_template_free(&tpl);
-        return st;
+    memset(&a, 0, sizeof a);
+    if (!shared) {
+        st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+        if (st) {
+            wf_template_free(&tpl);
+            return st;
+        }
     }
+    const wf_analysis *an = shared ? shared : &a;
     pdf_ctx *p = calloc(1, sizeof *p);
     if (!p) {
-        wf_analysis_free(&a);
+        if (!shared)
+            wf_analysis_free(&a);
         wf_template_free(&tpl);
         return wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory", path);
     }
-    p->a = &a;
+    p->a = an;
     p->r = r;
     p->o = o;
     p->tpl = &tpl;
     p->cur_episode = -1;
+    p->only_turbine = only_turbine;
     p->cx.font_path = font;
     p->cx.font_bold_path = bold;
     p->cx.dpi = 200;
-    p->episode_page = calloc((size_t)(a.n_episodes > 0 ? a.n_episodes : 1), sizeof(int));
+    p->episode_page = calloc((size_t)(an->n_episodes > 0 ? an->n_episodes : 1), sizeof(int));
+    st = wf_report_words_init(&p->words, &tpl, err); /* the template's words and locale */
+    if (st)
+        goto done;
+    p->cx.words = &p->words;
     p->doc = HPDF_New(on_hpdf_error, p);
     if (!p->doc || !p->episode_page) {
         st = wf_error_set(err, WF_ERR_NOMEM, "%s: cannot create the PDF document", path);
@@ -556,36 +618,9 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
         HPDF_SetInfoAttr(p->doc, HPDF_INFO_CREATOR, r->tool ? r->tool : WF_TOOL_NAME);
         HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, "Turbine alarm audit");
     }
-    for (int i = 0; i < tpl.n && !st; i++) {
-        const wf_tpl_section *sec = &tpl.sections[i];
-        if (strcmp(sec->name, "cover") == 0)
-            st = sec_cover(p, sec, err);
-        else if (strcmp(sec->name, "summary") == 0)
-            st = sec_summary(p, sec, err);
-        else if (strcmp(sec->name, "episodes") == 0)
-            st = pdf_sec_episodes(p, sec, err);
-        else if (strcmp(sec->name, "review") == 0)
-            st = sec_review(p, sec, err);
-        else if (strcmp(sec->name, "drift") == 0)
-            st = pdf_sec_drift(p, sec, err);
-        if (!st && !strcmp(sec->name, "review")) /* issue 15 */
-            st = pdf_sec_compare(p, err);
-        if (!st && !strcmp(sec->name, "review") && !wf_template_section(&tpl, "drift"))
-            st = pdf_sec_drift(p, NULL, err);
-        else if (strcmp(sec->name, "methods") == 0)
-            st = sec_methods(p, sec, err);
-        else if (strcmp(sec->name, "manifest") == 0)
-            st = sec_manifest(p, sec, err);
-        else if (strcmp(sec->name, "model") == 0)
-            st = pdf_sec_model(p, sec, err);
-        if (!st)
-            st = pdf_check(p, sec->name, err);
-    }
+    st = body(p, user, err);
     if (st)
         goto done;
-    if (p->n_pages == 0)
-        pdf_new_page(p);
-    footers(p);
     st = pdf_check(p, "drawing", err);
     if (st)
         goto done;
@@ -606,7 +641,8 @@ done:
     pdf_charts_end(p);
     free(p->episode_page);
     free(p);
-    wf_analysis_free(&a);
+    if (!shared)
+        wf_analysis_free(&a);
     wf_template_free(&tpl);
     return st;
 }

@@ -14,7 +14,7 @@
 static void checks_table(pdf_ctx *p, const wf_explanation *x) {
     static const double w[] = {150, 62, 283};
     static const char al[] = {'l', 'r', 'l'};
-    static const char *const head[] = {"Check", "Value", "Meaning"};
+    const char *const head[] = {pdf_w(p, "r_check"), pdf_w(p, "r_value"), pdf_w(p, "r_meaning")};
     pdf_table t = {3, w, al, head, 8.5, 0, NULL};
     pdf_table_begin(p, &t);
     char v[64], m[160];
@@ -117,13 +117,13 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     const wf_window *w = &p->r->windows->w[wi];
     char t1[32], t2[32], s1[32], s2[32], buf[512];
     p->cur_expl = x;
-    snprintf(buf, sizeof buf, "%s: %s to %s", role, wf_fmt_time_short(w->start, t1),
-             wf_fmt_time_short(w->end, t2));
+    snprintf(buf, sizeof buf, "%s: %s %s %s", role, pdf_time(p, w->start, t1), pdf_w(p, "r_to"),
+             pdf_time(p, w->end, t2));
     pdf_heading(p, buf, 1);
     double score = p->r->scores ? p->r->scores[wi] : x ? x->score : NAN;
-    snprintf(buf, sizeof buf, "Decision: score %s %s threshold %s, so the window was flagged.",
-             wf_fmt_score(score, s1), score >= p->r->threshold ? "\xe2\x89\xa5" : "<",
-             wf_fmt_score(p->r->threshold, s2));
+    snprintf(buf, sizeof buf, "%s %s %s %s %s, %s", pdf_w(p, "r_decision"), pdf_score(p, score, s1),
+             score >= p->r->threshold ? "\xe2\x89\xa5" : "<", pdf_w(p, "r_threshold"),
+             pdf_score(p, p->r->threshold, s2), pdf_w(p, "r_was_flagged"));
     pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
     if (!x || x->status != WF_OK || (!x->has_kshap && !x->has_ig && !x->has_treeshap)) {
         snprintf(buf, sizeof buf, "This window was not explained%s%s.", x ? ": " : "",
@@ -150,8 +150,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     } else if (x->has_kshap) {
         double h = 54 + 14 * (x->kshap.M <= 12 ? x->kshap.M : 12);
         pdf_ensure(p, h + 16);
-        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
-                    "From the fleet base value to this score, channel by channel (KernelSHAP)");
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_waterfall"));
         p->y -= 13;
         st = wf_chart_waterfall(&p->cx, a, x, PDF_TW, h, &png, err);
         if (!st)
@@ -164,9 +163,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     if (x->has_ig) {
         double h = fmin(42 + 11 * a->C, 600);
         pdf_ensure(p, h + 16);
-        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
-                    "When within the window each channel mattered (Integrated Gradients; red "
-                    "raises, blue lowers the score)");
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_heatmap"));
         p->y -= 13;
         st = wf_chart_heatmap(&p->cx, a, x, PDF_TW, h, &png, err);
         if (!st)
@@ -175,12 +172,15 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         if (st)
             return st;
     }
-    if (wf_an_usable(a, x)) {
+    if (wf_an_usable(a, x) && !w->values) { /* re-rendered without the log (issue 19) */
+        pdf_paragraph(p, p->font, 8.5, PDF_ML, PDF_TW,
+                      "The signals of this window were not available when this report was "
+                      "rendered (the log is missing or changed), so they are not drawn.");
+    } else if (wf_an_usable(a, x)) {
         int k = a->C < 3 ? a->C : 3;
         double h = 40 + 56 * k;
         pdf_ensure(p, h + 16);
-        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9,
-                    "The top channels over the window, against the fleet's normal range");
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_signals"));
         p->y -= 13;
         st = wf_chart_signals(&p->cx, a, x, k, PDF_TW, h, &png, err);
         if (!st)
@@ -190,8 +190,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
             return st;
     }
     pdf_ensure(p, 110);
-    snprintf(buf, sizeof buf, "Checks of this explanation (window starting %s)",
-             wf_fmt_time_short(w->start, t1));
+    snprintf(buf, sizeof buf, "%s %s)", pdf_w(p, "r_checks_of"), pdf_time(p, w->start, t1));
     pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, buf);
     p->y -= 16;
     checks_table(p, x);
@@ -250,28 +249,28 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
         pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, s);
         pdf_rgb(p, 0x000000);
     }
-    st = explain_window(p, sec, k, e->first, "Window that raised the alarm", err);
+    st = explain_window(p, sec, k, e->first, pdf_w(p, "r_raised"), err);
     if (!st && e->peak != e->first) {
         p->y -= 14;
-        st = explain_window(p, sec, k, e->peak, "Window with the highest score", err);
+        st = explain_window(p, sec, k, e->peak, pdf_w(p, "r_peak"), err);
     }
     if (!st && !wf_an_usable(a, a->expl_of[e->first]) && !wf_an_usable(a, a->expl_of[e->peak])) {
         int64_t best = wf_an_episode_window(a, e);
         if (best >= 0) {
             p->y -= 14;
-            st = explain_window(p, sec, k, best, "Explained window with the highest score", err);
+            st = explain_window(p, sec, k, best, pdf_w(p, "r_best"), err);
         }
     }
     if (st)
         return st;
     if (e->n > 1) {
         pdf_ensure(p, 80);
-        pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, "All flagged windows of this episode");
+        pdf_text_at(p, p->bold, 9.5, PDF_ML, p->y - 10, pdf_w(p, "r_all_windows"));
         p->y -= 16;
         static const double w[] = {130, 130, 70, 165};
         static const char al[] = {'l', 'l', 'r', 'l'};
-        static const char *const head[] = {"Window start", "Window end", "Score",
-                                           "Why (main driver / drivers)"};
+        const char *const head[] = {pdf_w(p, "r_window_start"), pdf_w(p, "r_window_end"),
+                                    pdf_w(p, "r_score"), pdf_w(p, "r_why_drivers")};
         pdf_table t = {4, w, al, head, 8.5, 0, NULL};
         pdf_table_begin(p, &t);
         for (int64_t i = 0; i < e->n; i++) {
@@ -279,8 +278,8 @@ static wf_status episode_section(pdf_ctx *p, const wf_tpl_section *sec, int k, w
             const wf_window *w2 = &p->r->windows->w[wi];
             char c0[32], c1[32], c2[32];
             char c3[256];
-            const char *cells[] = {wf_fmt_time_short(w2->start, c0), wf_fmt_time_short(w2->end, c1),
-                                   wf_fmt_score(p->r->scores[wi], c2),
+            const char *cells[] = {pdf_time(p, w2->start, c0), pdf_time(p, w2->end, c1),
+                                   pdf_score(p, p->r->scores[wi], c2),
                                    a->expl_of[wi] ? wf_an_why_short(a, wi, c3, sizeof c3)
                                                   : "(not explained)"};
             pdf_table_row(p, &t, cells);
@@ -306,7 +305,7 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     if (st)
         return st;
     if (a->n_episodes == 0) {
-        pdf_paragraph(p, p->bold, 10, PDF_ML, PDF_TW, "No window was flagged in this run.");
+        pdf_paragraph(p, p->bold, 10, PDF_ML, PDF_TW, pdf_w(p, "r_none_flagged"));
         return WF_OK;
     }
     /* The table first (with the page of each detail section), then the sections. The pages are
@@ -319,7 +318,10 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
      * it reserved. */
     int per_page = (int)((PDF_H - PDF_MT - PDF_MB - 30) / (8.5 * 1.7)) - 2;
     int64_t max_rows = (int64_t)(PDF_MAX_PAGES / 2 - 2) * (per_page > 1 ? per_page : 1);
-    int64_t n_rows = a->n_episodes < max_rows ? a->n_episodes : max_rows;
+    int64_t n_in = 0; /* episodes in this document (a turbine's justification: its own) */
+    for (int k = 0; k < a->n_episodes; k++)
+        n_in += pdf_episode_in(p, k);
+    int64_t n_rows = n_in < max_rows ? n_in : max_rows;
     double need = 8.5 * 1.9 + (double)(n_rows + 1) * 8.5 * 1.7;
     if (need > p->y - PDF_MB) { /* a long list: give it pages of its own */
         int pages = (int)ceil(need / (PDF_H - PDF_MT - PDF_MB - 30)) + 1;
@@ -328,7 +330,7 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
     }
     for (int i = 0; i < a->n_episodes; i++) {
         int k = a->episode_order[i];
-        if (!a->episodes[k].detailed)
+        if (!a->episodes[k].detailed || !pdf_episode_in(p, k))
             continue;
         st = episode_section(p, sec, k, err);
         if (st)
@@ -346,14 +348,25 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             next_reserved = i + 1;
     static const double w[] = {18, 44, 78, 78, 40, 32, 120, 40, 45};
     static const char al[] = {'r', 'l', 'l', 'l', 'r', 'r', 'l', 'l', 'r'};
-    static const char *const head[] = {"#",       "Turbine", "Starts (UTC)",  "Ends (UTC)",
-                                       "Windows", "Peak",    "Why (drivers)", "Outcome",
-                                       "Detail"};
+    char starts[64], ends[64]; /* the zone of the times below */
+    snprintf(starts, sizeof starts, "%s (%s)", pdf_w(p, "r_starts"), p->words.tz_name);
+    snprintf(ends, sizeof ends, "%s (%s)", pdf_w(p, "r_ends"), p->words.tz_name);
+    const char *const head[] = {"#",
+                                pdf_w(p, "r_turbine"),
+                                starts,
+                                ends,
+                                pdf_w(p, "r_windows"),
+                                pdf_w(p, "r_peak_short"),
+                                pdf_w(p, "r_why_short"),
+                                pdf_w(p, "r_outcome"),
+                                pdf_w(p, "r_detail")};
     pdf_table t = {9, w, al, head, 8, 0, NULL};
     pdf_table_begin(p, &t);
     int64_t i = 0;
-    for (; i < n_rows; i++) {
-        int k = a->episode_order[i];
+    for (int at = 0; i < n_rows && at < a->n_episodes; at++) {
+        int k = a->episode_order[at];
+        if (!pdf_episode_in(p, k))
+            continue;
         const wf_episode *e = &a->episodes[k];
         if (p->y - 8 * 1.7 < PDF_MB) { /* continue on the next reserved page */
             if (next_reserved >= save_n)
@@ -365,11 +378,11 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
         char c[9][64];
         snprintf(c[0], 64, "%d", k + 1);
         snprintf(c[1], 64, "%s", a->turbines[e->turbine].id);
-        wf_fmt_time_short(p->r->windows->w[e->first].start, c[2]);
-        wf_fmt_time_short(p->r->windows->w[e->last].end, c[3]);
+        pdf_time(p, p->r->windows->w[e->first].start, c[2]);
+        pdf_time(p, p->r->windows->w[e->last].end, c[3]);
         c[2][16] = c[3][16] = '\0'; /* the header says UTC */
         snprintf(c[4], 64, "%lld", (long long)e->n);
-        wf_fmt_score(e->peak_score, c[5]);
+        pdf_score(p, e->peak_score, c[5]);
         int64_t ew = wf_an_episode_window(a, e);
         char why[256];
         snprintf(c[6], 64, "%s", ew >= 0 ? wf_an_why_short(a, ew, why, sizeof why) : "-");
@@ -384,13 +397,14 @@ wf_status pdf_sec_episodes(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             snprintf(c[8], 64, "no detail");
         const char *cells[] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]};
         pdf_table_row(p, &t, cells);
+        i++;
     }
-    if (i < a->n_episodes && p->y - 8 * 1.7 >= PDF_MB) {
+    if (i < n_in && p->y - 8 * 1.7 >= PDF_MB) {
         char more[160];
         snprintf(more, sizeof more,
                  "... and %lld more episodes (the PDF's page limit): every episode is in "
                  "report.xlsx (Episodes) and results.json",
-                 (long long)(a->n_episodes - i));
+                 (long long)(n_in - i));
         pdf_paragraph(p, p->bold, 8.5, PDF_ML, PDF_TW, more);
     }
     p->page = save_page;

@@ -8,6 +8,7 @@
 #include <hpdf.h>
 
 #include "report/report_impl.h"
+#include "report/turbine_impl.h"
 
 #define PDF_W 595.276 /* A4 */
 #define PDF_H 841.89
@@ -43,7 +44,26 @@ typedef struct pdf_ctx {
      * each one only while writing it, so memory stays flat however many charts there are. */
     char chart_dir[4200];
     int n_charts;
+    int only_turbine; /* >= 0: a turbine's justification (pdf_turbine.c): its episodes only */
+    const char *turbine_file; /* its file name ({turbine_file}) */
+    wf_report_words words;    /* the template's words and locale (issue 19) */
 } pdf_ctx;
+
+/* One document: fonts, info and dates set up, body draws every page (footers included), saved
+ * atomically to path. shared: an analysis built by the caller (NULL: built here). */
+typedef wf_status (*pdf_body_fn)(pdf_ctx *p, void *user, wf_error *err);
+wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_options *o,
+                        const wf_analysis *shared, int only_turbine, pdf_body_fn body, void *user,
+                        wf_error *err);
+/* Issue 19, the template's locale: a word (English default), a score ("0.873" / "0,873"), a
+ * time ("2024-03-04 10:00 UTC" / "04.03.2024 11:00 MEZ"; buf >= 32). */
+const char *pdf_w(const pdf_ctx *p, const char *key);
+char *pdf_score(const pdf_ctx *p, double v, char *buf);
+char *pdf_time(const pdf_ctx *p, int64_t t, char *buf);
+/* 1 when episode k is in the document (every episode, or those of p->only_turbine). */
+int pdf_episode_in(const pdf_ctx *p, int k);
+/* The UNVERIFIED mark at the top and bottom of the current page (o->unverified). */
+void pdf_unverified_mark(pdf_ctx *p);
 
 /* Page and text primitives (pdf_layout.c). */
 void pdf_new_page(pdf_ctx *p);

@@ -35,6 +35,9 @@ double pdf_text_width(pdf_ctx *p, HPDF_Font f, double size, const char *s) {
 }
 
 void pdf_text_at(pdf_ctx *p, HPDF_Font f, double size, double x, double y, const char *s) {
+    char loc[2048]; /* issue 19: numbers in the template's decimal mark (not in code/hashes) */
+    if (f != p->mono)
+        s = wf_report_localize(&p->words, s, loc, sizeof loc);
     HPDF_Page_BeginText(p->page);
     HPDF_Page_SetFontAndSize(p->page, f, (HPDF_REAL)size);
     HPDF_Page_TextOut(p->page, (HPDF_REAL)x, (HPDF_REAL)y, s);

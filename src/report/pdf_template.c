@@ -39,13 +39,13 @@ static const char *lookup(void *user, const char *name) {
     else if (IS("model_kind"))
         snprintf(v, n, "%s", r->model_quantized ? "int8 quantized" : "float");
     else if (IS("period_start"))
-        wf_fmt_time_short(a->period_start, v);
+        pdf_time(p, a->period_start, v);
     else if (IS("period_end"))
-        wf_fmt_time_short(a->period_end, v);
+        pdf_time(p, a->period_end, v);
     else if (IS("run_id"))
         snprintf(v, n, "%s", a->run_id);
     else if (IS("generated_at"))
-        wf_fmt_time_short(r->generated_at, v);
+        pdf_time(p, r->generated_at, v);
     else if (IS("n_turbines"))
         snprintf(v, n, "%d", a->n_turbines);
     else if (IS("n_flagged_turbines"))
@@ -91,7 +91,7 @@ static const char *lookup(void *user, const char *name) {
     else if (IS("episode_merge_gap_hours"))
         snprintf(v, n, "%g", (double)a->episode_merge_gap / 3600.0);
     else if (IS("threshold"))
-        wf_fmt_score(r->threshold, v);
+        pdf_score(p, r->threshold, v);
     else if (IS("horizon_hours"))
         snprintf(v, n, "%g", r->horizon_hours);
     else if (IS("max_episode_pages") || IS("n_detailed")) {
@@ -140,17 +140,17 @@ static const char *lookup(void *user, const char *name) {
         else if (IS("turbine"))
             snprintf(v, n, "%s", a->turbines[e->turbine].id);
         else if (IS("episode_start"))
-            wf_fmt_time_short(ws->w[e->first].start, v);
+            pdf_time(p, ws->w[e->first].start, v);
         else if (IS("episode_end"))
-            wf_fmt_time_short(ws->w[e->last].end, v);
+            pdf_time(p, ws->w[e->last].end, v);
         else if (IS("episode_windows"))
             snprintf(v, n, "%lld", (long long)e->n);
         else if (IS("score"))
-            wf_fmt_score(x ? x->score : e->peak_score, v);
+            pdf_score(p, x ? x->score : e->peak_score, v);
         else if (IS("window_start"))
-            wf_fmt_time_short(w->start, v);
+            pdf_time(p, w->start, v);
         else if (IS("window_end"))
-            wf_fmt_time_short(w->end, v);
+            pdf_time(p, w->end, v);
         else if (IS("top_channel"))
             snprintf(v, n, "%s", top >= 0 ? TOPNAME(top) : "(not explained)");
         else if (IS("top_unit"))
@@ -162,12 +162,12 @@ static const char *lookup(void *user, const char *name) {
         else if (IS("second_channel"))
             snprintf(v, n, "%s", second >= 0 ? TOPNAME(second) : "no other channel");
         else if (IS("base_value"))
-            wf_fmt_score(x && x->has_kshap ? x->kshap.base_value : NAN, v);
+            pdf_score(p, x && x->has_kshap ? x->kshap.base_value : NAN, v);
         else if (IS("lead_hours"))
             snprintf(v, n, "%.1f", e->lead_hours);
         else if (IS("failure_time"))
             snprintf(v, n, "%s",
-                     e->outcome == WF_OUTCOME_TRUE ? wf_fmt_time_short(e->failure_time, t) : "-");
+                     e->outcome == WF_OUTCOME_TRUE ? pdf_time(p, e->failure_time, t) : "-");
         else if (IS("why")) {
             /* the sentence built by the rule of the methods page (src/explain/why.c) */
             const wf_why *y = x ? wf_an_why(a, x->window_index) : NULL;
@@ -180,7 +180,9 @@ static const char *lookup(void *user, const char *name) {
                          TOPNAME(top), TOPVAL(top) < 0 ? "lowered" : "raised", fabs(TOPVAL(top)));
             else
                 snprintf(v, n, "This window has no per-channel explanation.");
-        } else if (IS("component"))
+        } else if (IS("turbine_file"))
+            snprintf(v, n, "%s", p->turbine_file ? p->turbine_file : "");
+        else if (IS("component"))
             snprintf(v, n, "%s", e->component && e->component[0] ? e->component : "Component");
         else
             return NULL;

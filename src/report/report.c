@@ -14,6 +14,7 @@
 
 #include "core/fileio.h"
 #include "report/report_impl.h"
+#include "report/turbine_impl.h"
 
 static wf_status mkdir_p1(const char *dir, wf_error *err) {
     struct stat sb;
@@ -37,17 +38,31 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         wf_report_options_default(&oo);
     wf_report_versions_complete(&oo); /* once, for every writer */
     o = &oo;
+    /* issue 19: results.json records what the report was rendered with */
+    wf_results rr = *r;
+    char *methods = malloc(8192);
+    if (!methods)
+        return wf_error_set(err, WF_ERR_NOMEM, "%s: out of memory", out_dir);
+    wf_report_methods_text(r, o, methods, 8192);
+    rr.methods_text = methods;
+    rr.report_title = o->title && o->title[0] ? o->title : "";
+    rr.max_episode_pages = o->max_episode_pages > 0 ? o->max_episode_pages : 200;
+    rr.per_turbine = o->per_turbine;
+    r = &rr;
     static const char *const names[] = {"results.json", "report.pdf", "report.xlsx", "scores.csv"};
     const int n_names = r->scores ? 4 : 3;
     wf_status st = mkdir_p1(out_dir, err);
-    if (st)
-        return st;
     char stage[4096], from[4200], to[4200];
-    if (snprintf(stage, sizeof stage, "%s/.whyflag-staging-XXXXXX", out_dir) >= (int)sizeof stage)
-        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
-    if (!mkdtemp(stage))
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot write into the output folder: %s", out_dir,
-                            strerror(errno));
+    if (!st &&
+        snprintf(stage, sizeof stage, "%s/.whyflag-staging-XXXXXX", out_dir) >= (int)sizeof stage)
+        st = wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+    if (!st && !mkdtemp(stage))
+        st = wf_error_set(err, WF_ERR_IO, "%s: cannot write into the output folder: %s", out_dir,
+                          strerror(errno));
+    if (st) {
+        free(methods);
+        return st;
+    }
     for (int i = 0; i < n_names && !st; i++) {
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         if (i == 0)
@@ -59,6 +74,10 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         else
             st = wf_results_write_scores_csv(from, r, err);
     }
+    char **tnames = NULL; /* issue 19: turbines/<file>.pdf (report_turbines.c) */
+    int n_tnames = 0;
+    if (!st && o->per_turbine)
+        st = wf_report_turbines_stage(r, o, stage, &tnames, &n_tnames, err);
     for (int i = 0; i < n_names && !st; i++) {
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         snprintf(to, sizeof to, "%s/%s", out_dir, names[i]);
@@ -70,8 +89,13 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         remove(from);
     }
+    if (!st)
+        st = wf_report_turbines_publish(stage, out_dir, o->per_turbine, err);
+    wf_report_turbines_clean(stage);
     rmdir(stage);
-    if (st)
-        return st;
-    return wf_manifest_write(out_dir, r, o, names, n_names, err);
+    if (!st)
+        st = wf_report_manifest_with(out_dir, r, o, names, n_names, tnames, n_tnames, err);
+    wf_report_names_free(tnames, n_tnames);
+    free(methods);
+    return st;
 }

@@ -198,6 +198,7 @@ typedef struct wf_chart_ctx {
     const char *font_path;
     const char *font_bold_path;
     double dpi;
+    const struct wf_report_words *words; /* locale of the labels' numbers; NULL: English */
 } wf_chart_ctx;
 
 /* Waterfall of KernelSHAP values from base to f(x) (link space), with +-1.96 SE bars. */
@@ -229,6 +230,10 @@ void wf_report_methods_text(const wf_results *r, const wf_report_options *o, cha
 
 /* The "settings" object of results.json and manifest.json (key included). */
 void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s);
+
+/* results.json's "window" ({"T", "stride", "cadence_seconds"}) and "report" ({"title",
+ * "max_episode_pages", "per_turbine", "methods_text"}) objects (issue 19, report_turbines.c). */
+void wf_results_json_rerender(wf_jw *w, const wf_results *r);
 
 /* results.json's "model_card" object (results_json.c). */
 void wf_results_json_model_card(wf_jw *w, const wf_model_card *c);

@@ -49,6 +49,7 @@ static void relations(wf_jw *w, const wf_dependence *d, const wf_dep_linear *l, 
         kdn(w, "intercept", rl->intercept);
         kdn(w, "residual_rms", rl->residual_rms);
         kdn(w, "residual_rel", rl->residual_rel);
+        kdn(w, "sd", rl->sd); /* issue 19: the methods text reads it */
         wf_jw_obj_end(w);
     }
 }
@@ -105,6 +106,7 @@ void wf_results_json_dependence(wf_jw *w, const wf_results *r) {
     wf_jw_arr_end(w);
     kdn(w, "cut", d->options.cut);
     kdn(w, "exact_tol", d->options.exact_tol);
+    wf_jw_kbool(w, "merge_exact", d->options.merge_exact);
     char text[4096];
     wf_dependence_describe(d, text, sizeof text);
     wf_jw_kstr(w, "text", text);
@@ -142,6 +144,8 @@ void wf_results_json_window_checks(wf_jw *w, const wf_analysis *a, const wf_expl
             kdn(w, "l1", g->l1);
             kdn(w, "sign_agreement", g->sign_agreement);
             wf_jw_kint(w, "material", g->n_material);
+            wf_jw_kint(w, "sign_agree", g->n_sign_agree); /* issue 19 */
+            wf_jw_kint(w, "n", g->n);
             wf_jw_kint(w, "topk_overlap", g->topk_overlap);
             wf_jw_kint(w, "k", g->k);
             kdn(w, "spearman", g->spearman);

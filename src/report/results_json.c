@@ -501,6 +501,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_init_file(&w, 1, f);
     wf_jw_obj_begin(&w);
     wf_jw_kstr(&w, "tool", r->tool ? r->tool : "whyflag");
+    wf_jw_kint(&w, "results_version", WF_RESULTS_VERSION); /* issue 19 */
     wf_jw_kstr(&w, "command", r->command ? r->command : "explain");
     kiso(&w, "generated_at", r->generated_at);
     wf_jw_kstr(&w, "run_id", a.run_id);
@@ -530,6 +531,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         wf_jw_str(&w, wf_an_unit(&a, c));
     wf_jw_arr_end(&w);
     wf_jw_kint(&w, "T", ws->T);
+    wf_results_json_rerender(&w, r); /* issue 19: "window", "report" (report_turbines.c) */
     wf_results_json_settings(&w, r->settings);
     if (r->model_card)
         wf_results_json_model_card(&w, r->model_card);
@@ -549,6 +551,10 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
             wf_jw_obj_end(&w);
         }
         wf_jw_arr_end(&w);
+        if (r->background->weight) { /* issue 19: the percentiles beside the waterfall bars */
+            wf_jw_key(&w, "weights");
+            wf_jw_double_array(&w, r->background->weight, (size_t)r->background->n);
+        }
         wf_jw_obj_end(&w);
     }
     wf_results_json_dependence(&w, r);

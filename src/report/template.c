@@ -10,6 +10,7 @@
 
 #include "core/fileio.h"
 #include "report/report_impl.h"
+#include "report/turbine_impl.h"
 
 typedef struct tpl_spec {
     const char *section;
@@ -29,6 +30,10 @@ static const tpl_spec specs[] = {
     {"model", {"heading", "text", "limitations_heading", "limitation", NULL}, 0},
     {"manifest", {"heading", "text", NULL}, 0},
     {"drift", {"heading", "text", NULL}, 0},
+    /* issue 19: a turbine's justification PDF, the report's words and its locale */
+    {"turbine", {"title", "text", "closing", NULL}, 1},
+    {"words", {NULL}, 0}, /* keys: wf_report_word_keys (words.c) */
+    {"locale", {"decimal", "thousands", "date", "time_zone", "time_zone_name", NULL}, 0},
 };
 
 static const char *const global_names[] = {"fleet",
@@ -88,6 +93,8 @@ static const char *const episode_names[] = {"episode_no",
                                             "component",
                                             "why",
                                             NULL};
+/* [turbine] (issue 19) also knows the file name of the turbine's PDF */
+static const char *const turbine_names[] = {"turbine_file", NULL};
 
 static int in_list(const char *const *list, const char *name) {
     for (int i = 0; list[i]; i++)
@@ -141,7 +148,8 @@ static wf_status scan_placeholders(const char *path, int line, const char *text,
                                 (int)(n + 2 < 40 ? n + 2 : 40), p);
         memcpy(name, p + 1, n);
         name[n] = '\0';
-        if (!in_list(global_names, name) && !(sp->episode_scope && in_list(episode_names, name)))
+        if (!in_list(global_names, name) &&
+            !(sp->episode_scope && (in_list(episode_names, name) || in_list(turbine_names, name))))
             return wf_error_set(err, WF_ERR_CONFIG,
                                 "%s:%d: unknown placeholder {%s} in section [%s]%s", path, line,
                                 name, sp->section,
@@ -198,7 +206,8 @@ wf_status wf_template_load(const char *path, wf_template *t, wf_error *err) {
             if (!cur) {
                 st = wf_error_set(err, WF_ERR_CONFIG,
                                   "%s:%d: unknown section [%s] (expected cover, summary, "
-                                  "episodes, review, drift, methods or manifest)",
+                                  "episodes, review, drift, methods, model, manifest, turbine, "
+                                  "words or locale)",
                                   path, lineno, s + 1);
                 goto fail;
             }
@@ -225,7 +234,8 @@ wf_status wf_template_load(const char *path, wf_template *t, wf_error *err) {
         }
         *eq = '\0';
         char *key = trim(s), *val = trim(eq + 1);
-        if (!in_list(cur->keys, key)) {
+        if (!in_list(cur->keys, key) &&
+            !(!strcmp(cur->section, "words") && wf_report_word_default(key))) {
             st = wf_error_set(err, WF_ERR_CONFIG, "%s:%d: unknown key '%s' in section [%s]", path,
                               lineno, key, cur->section);
             goto fail;

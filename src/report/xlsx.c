@@ -19,6 +19,7 @@
 #include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
+#include "report/turbine_impl.h"
 
 typedef struct xl {
     lxw_workbook *wb;
@@ -124,13 +125,19 @@ static void sheet_summary(xl *x) {
     lxw_worksheet *ws = add_sheet(x, "Summary");
     if (!ws)
         return;
-    static const char *const names[] = {
-        "Turbine",  "Windows scored", "Windows skipped", "Max score",       "Flagged windows",
-        "Episodes", "True alarms",    "False alarms",    "Missed failures", "Top channel"};
-    static const double widths[] = {12, 15, 16, 11, 16, 10, 12, 12, 15, 20};
-    int n = 10, nt = a->n_turbines;
-    lxw_table_column cols[10];
-    lxw_table_column *colp[11];
+    static const char *const names[] = {"Turbine",     "Windows scored",     "Windows skipped",
+                                        "Max score",   "Flagged windows",    "Episodes",
+                                        "True alarms", "False alarms",       "Missed failures",
+                                        "Top channel", "Justification (PDF)"};
+    static const double widths[] = {12, 15, 16, 11, 16, 10, 12, 12, 15, 20, 24};
+    /* issue 19: with per-turbine PDFs, a last column links each flagged turbine to its PDF */
+    int n = x->o->per_turbine ? 11 : 10, nt = a->n_turbines;
+    char(*files)[WF_TURBINE_FILE_MAX] =
+        x->o->per_turbine ? calloc((size_t)(nt + 1), sizeof *files) : NULL;
+    if (files)
+        wf_report_turbine_files(a, files);
+    lxw_table_column cols[11];
+    lxw_table_column *colp[12];
     memset(cols, 0, sizeof cols);
     for (int i = 0; i < n; i++) {
         cols[i].header = (char *)names[i];
@@ -187,7 +194,17 @@ static void sheet_summary(xl *x) {
         worksheet_write_number(ws, row, 8, (double)s->missed, NULL);
         int top = best ? wf_an_top_channel(a, best) : -1;
         worksheet_write_string(ws, row, 9, top >= 0 ? wf_an_channel(a, top) : "", NULL);
+        if (files && s->flagged > 0) { /* relative: the workbook and turbines/ move together */
+            char url[WF_TURBINE_FILE_MAX + 32], text[WF_TURBINE_FILE_MAX + 16];
+            snprintf(url, sizeof url, "external:turbines/%s", files[i]);
+            snprintf(text, sizeof text, "turbines/%s", files[i]);
+            worksheet_write_url(ws, row, 10, url, x->link);
+            worksheet_write_string(ws, row, 10, text, x->link);
+        } else if (n == 11) {
+            worksheet_write_string(ws, row, 10, "", NULL);
+        }
     }
+    free(files);
     if (nt > 0) {
         lxw_conditional_format cf;
         memset(&cf, 0, sizeof cf);
@@ -633,7 +650,9 @@ static void sheet_manifest(xl *x) {
     for (int i = 0; i < o->n_inputs; i++) {
         char hex[65];
         wf_error e2;
-        if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
+        if (o->inputs[i].sha256) /* the digest of what the run read */
+            snprintf(hex, sizeof hex, "%.64s", o->inputs[i].sha256);
+        else if (wf_sha256_file_hex(o->inputs[i].path, hex, &e2) != WF_OK)
             snprintf(hex, sizeof hex, "(unreadable)");
         worksheet_write_string(ws, row, 0, o->inputs[i].role, NULL);
         worksheet_write_string(ws, row, 1, o->inputs[i].path, NULL);

@@ -1,6 +1,6 @@
 /*
  * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|treeshap|both]
- *   [--treeshap-output margin|probability]
+ *   [--treeshap-output margin|probability] [--arithmetic shortcut|exact]
  *   [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy] [--nsamples
  * N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
@@ -38,6 +38,7 @@
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
+    "  [--arithmetic shortcut|exact]\n"                                                            \
     "  [--threshold X] [--layout NCT|NTC] [--config C.json] [--quiet]"
 
 static int parse_u64(const char *v, uint64_t *out) {
@@ -74,6 +75,8 @@ static int apply_flag(wf_explain_settings *s, const char *a, const char *v) {
         st = wf_explain_parse_steps(v, &s->steps, &err);
     } else if (!strcmp(a, "--treeshap-output")) {
         st = wf_explain_parse_treeshap_output(v, &s->treeshap_output, &err);
+    } else if (!strcmp(a, "--arithmetic")) {
+        st = wf_explain_parse_arithmetic(v, &s->arithmetic, &err);
     } else if (!strcmp(a, "--ig-method")) {
         st = wf_explain_parse_ig_method(v, &s->ig_rule, &err);
     } else if (!strcmp(a, "--background")) {
@@ -107,7 +110,8 @@ int wf_cmd_explain(int argc, char **argv) {
     int nflags = 0;
     static const char *const settings_flags[] = {
         "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
-        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output", NULL};
+        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output",
+        "--arithmetic", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {

@@ -9,6 +9,15 @@
  * partials are computed once per window (in double); a coalition then costs min(|S|, M - |S|)
  * vector additions per background row instead of a full first layer, and predict_hidden runs the
  * rest of the graph. Equal to the plain path up to float rounding of the first layer.
+ *
+ * Quantized models (QDQ): the affine map starts after the input's QuantizeLinear ->
+ * DequantizeLinear (the predictor's affine_input gives u = g(x) cell by cell, as the deployed
+ * graph computes it). Masking commutes with a per-cell map, so x and the background are
+ * quantized once and the partials are formed on u: D[b][p] = A[:, cells p] (g(x) - g(b)).
+ * The hidden pre-activation then differs from the engine's only by float rounding of the first
+ * layer, which the hidden layer's own QuantizeLinear may turn into one quantization step of a
+ * hidden unit on rare rows; explain.arithmetic "exact" (affine = 0) runs every row through the
+ * deployed graph instead.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +48,8 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->act);
     free(ev->AT);
     free(ev->diff);
+    free(ev->ub);
+    free(ev->ux);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -86,6 +97,11 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             ev->D = malloc(sizeof(float) * (size_t)bg->n * (size_t)pl->M * H);
         }
         ev->act = malloc(sizeof(int) * (size_t)pl->M);
+        if (p->affine_input) {
+            ev->ub = malloc(sizeof(float) * (size_t)bg->n * CT);
+            ev->ux = malloc(sizeof(float) * CT);
+            bad = bad || !ev->ub || !ev->ux;
+        }
         bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act ||
               (ev->single ? !ev->AT || !ev->diff : !ev->D);
     }
@@ -107,10 +123,19 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             for (size_t j = 0; j < H; j++)
                 for (size_t i = 0; i < CT; i++)
                     ev->AT[i * H + j] = A0[j * CT + i];
+        /* a quantized input: the background through the deployed prefix, once */
+        if (ev->ub) {
+            st = p->affine_input(ev->ctx, bg->x, bg->n, ev->ub, err);
+            if (st) {
+                wf_coal_eval_free(ev);
+                return st;
+            }
+        }
+        const float *bgx = ev->ub ? ev->ub : bg->x;
         /* hb[b] = a0 + A b: (n_bg, hidden), in double */
         const float *A = p->affine_a;
         for (int64_t b = 0; b < bg->n; b++) {
-            const float *xb = bg->x + (size_t)b * CT;
+            const float *xb = bgx + (size_t)b * CT;
             for (size_t j = 0; j < H; j++) {
                 const float *row = A + j * CT;
                 double s = p->affine_a0[j];
@@ -124,7 +149,6 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
 }
 
 wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
-    (void)err;
     ev->x = x;
     if (!ev->affine)
         return WF_OK;
@@ -132,6 +156,14 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     const wf_players *pl = ev->pl;
     size_t CT = (size_t)p->C * (size_t)p->T, H = (size_t)p->hidden;
     const float *A = p->affine_a;
+    const float *bgx = ev->bg->x;
+    if (ev->ux) { /* the partials are formed on the quantized cells u = g(x), g(b) */
+        wf_status st = p->affine_input(ev->ctx, x, 1, ev->ux, err);
+        if (st)
+            return st;
+        x = ev->ux;
+        bgx = ev->ub;
+    }
     for (size_t j = 0; j < H; j++) {
         const float *row = A + j * CT;
         double s = p->affine_a0[j];
@@ -142,12 +174,12 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     if (ev->single) { /* diff[b][c] = x[c] - b[c]; partials come from AT on the fly */
         for (int64_t b = 0; b < ev->bg->n; b++)
             for (size_t i = 0; i < CT; i++)
-                ev->diff[(size_t)b * CT + i] = x[i] - ev->bg->x[(size_t)b * CT + i];
+                ev->diff[(size_t)b * CT + i] = x[i] - bgx[(size_t)b * CT + i];
         return WF_OK;
     }
     /* D[q][b][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]) */
     for (int64_t b = 0; b < ev->bg->n; b++) {
-        const float *xb = ev->bg->x + (size_t)b * CT;
+        const float *xb = bgx + (size_t)b * CT;
         for (int q = 0; q < pl->M; q++) {
             float *d = ev->D + ((size_t)q * (size_t)ev->bg->n + (size_t)b) * H;
             for (size_t j = 0; j < H; j++) {

@@ -442,7 +442,7 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         "method",  "groups",     "nsamples",           "max_samples", "convergence",
         "link",    "background", "ig_method",          "steps",       "max_steps",
         "tol",     "baseline",   "expected_gradients", "eg_samples",  "seed",
-        "threads", "treeshap_output", NULL};
+        "threads", "treeshap_output", "arithmetic", NULL};
     /* clang-format on */
     wf_status st;
     if ((st = need_object(c, e, "explain")) || (st = check_keys(c, e, "explain", keys)))
@@ -501,6 +501,13 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         if ((st = prefixed(
                  c, wf_explain_parse_treeshap_output(v->valuestring, &s->treeshap_output, c->err),
                  "explain.treeshap_output")))
+            return st;
+    }
+    if ((v = item(e, "arithmetic"))) {
+        if (!cJSON_IsString(v))
+            return expect(c, "explain.arithmetic", v, "\"shortcut\" or \"exact\"");
+        if ((st = prefixed(c, wf_explain_parse_arithmetic(v->valuestring, &s->arithmetic, c->err),
+                           "explain.arithmetic")))
             return st;
     }
     if ((v = item(e, "background"))) {

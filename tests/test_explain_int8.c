@@ -11,11 +11,14 @@
  * about 1e-7 relative). The hidden layer's own QuantizeLinear rounds them to its grid, so on the
  * rare rows where a pre-activation sits within that rounding of a rounding boundary one hidden
  * unit moves by one quantization step; one such row of the 50 moves a coalition's value by a
- * fiftieth of the score change. Measured on the 20 reference windows: at most 6.7e-6 between the
- * two arithmetics (1.2e-5 on the 124 explained windows of the sample audit, tests/bench
- * bench_int8); the tests allow 2e-5 for the Shapley values and require the channel ranking to
- * be unchanged. ONNX Runtime's float Gemm rounds differently again, so the same one-step flips
- * separate both from its reference (measured 1.1e-5); allowed 4e-5.
+ * fiftieth of the score change (measured: 14 of 768 coalition values moved, by at most 3.0e-4).
+ * Shapley values weigh each coalition little: measured on the 20 reference windows, at most
+ * 6.7e-6 between the two arithmetics (1.9e-5 on the 124 explained windows of the sample audit,
+ * tests/bench/bench_int8_audit.sh), channel ranking unchanged on all. The tests allow 2e-5 for
+ * the Shapley values, 1e-3 for one coalition's value, and require the ranking unchanged. ONNX
+ * Runtime's Gemm rounds differently again, so the same one-step flips separate both from its
+ * reference (measured 5.1e-5 for the Shapley values, 4.1e-4 for a coalition value, f(x) within
+ * 1.2e-7); allowed 1e-4 and 1e-3.
  */
 #include <math.h>
 #include <stdio.h>

@@ -108,10 +108,11 @@ int wf_cmd_explain(int argc, char **argv) {
     wf_layout layout = WF_LAYOUT_AUTO;
     flag flags[64];
     int nflags = 0;
-    static const char *const settings_flags[] = {
-        "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
-        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output",
-        "--arithmetic", NULL};
+    static const char *const settings_flags[] = {"--method",    "--groups",          "--nsamples",
+                                                 "--link",      "--baseline",        "--steps",
+                                                 "--ig-method", "--background",      "--seed",
+                                                 "--threads",   "--treeshap-output", "--arithmetic",
+                                                 NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {

@@ -238,8 +238,7 @@ static int reduce_mean(amap *s, const wf_model *m, const wf_node *n) {
 }
 
 /* Final Gemm/MatMul: A (H, ct), a0 (H). */
-static int linear(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0,
-                  int64_t *H) {
+static int linear(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0, int64_t *H) {
     int gemm = !strcmp(n->op->name, "Gemm");
     if (s->xr != 2 || n->in[0] != v || (gemm && n->p.trans_a))
         return 0;
@@ -268,8 +267,7 @@ static int linear(amap *s, cvals *cv, const wf_node *n, int v, double *A, double
 }
 
 /* Final 1-D Conv: A (Cout * Lout, ct), a0. */
-static int conv(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0,
-                int64_t *H) {
+static int conv(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0, int64_t *H) {
     if (s->xr != 3 || n->in[0] != v)
         return 0;
     const wf_tensor *wc = const_value(cv, n->in[1]);

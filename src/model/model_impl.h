@@ -224,6 +224,13 @@ int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
 
+/* The first node whose outputs depend on the whole batch (DynamicQuantizeLinear: one scale for
+ * the tensor), or NULL: such a model is evaluated one window at a time (ops_qinteger.c). */
+const wf_node *wf_model_batch_dependent(const wf_model *m);
+#define WF_BATCH_DEPENDENT_NOTE                                                                    \
+    "dynamic quantization (DynamicQuantizeLinear) computes its scale from the whole batch, so "    \
+    "whyflag scores and explains one window at a time, as the device did"
+
 /* ---- predictor (predictor.c) ---- */
 /* How a model predictor scores a batch: 0 the file's batch axis is free; 1 the file declares
  * batch 1 and the graph was checked to score a batch row by row (rebound); 2 it declares batch

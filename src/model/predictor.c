@@ -446,6 +446,8 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     }
     if (d[0] == 1)
         u->batch_mode = batch_rebinds(u) ? MP_REBOUND : MP_ONE_BY_ONE;
+    if (wf_model_batch_dependent(m)) /* WF_BATCH_DEPENDENT_NOTE */
+        u->batch_mode = MP_ONE_BY_ONE;
     wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value,
                           &u->input_value);
     out->C = C;

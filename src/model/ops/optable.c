@@ -4,17 +4,40 @@
 #include "model/ops/ops.h"
 
 static const wf_opdef *const table[] = {
-    &wf_op_add,          &wf_op_sub,        &wf_op_mul,
-    &wf_op_div,          &wf_op_relu,       &wf_op_leaky_relu,
-    &wf_op_sigmoid,      &wf_op_tanh,       &wf_op_softmax,
-    &wf_op_flatten,      &wf_op_reshape,    &wf_op_transpose,
-    &wf_op_squeeze,      &wf_op_unsqueeze,  &wf_op_concat,
-    &wf_op_pad,          &wf_op_identity,   &wf_op_dropout,
-    &wf_op_reduce_mean,  &wf_op_gemm,       &wf_op_matmul,
-    &wf_op_conv,         &wf_op_maxpool,    &wf_op_avgpool,
-    &wf_op_gavgpool,     &wf_op_gmaxpool,   &wf_op_batchnorm,
-    &wf_op_quantize,     &wf_op_dequantize, &wf_op_qlinear_matmul,
+    &wf_op_add,
+    &wf_op_sub,
+    &wf_op_mul,
+    &wf_op_div,
+    &wf_op_relu,
+    &wf_op_leaky_relu,
+    &wf_op_sigmoid,
+    &wf_op_tanh,
+    &wf_op_softmax,
+    &wf_op_flatten,
+    &wf_op_reshape,
+    &wf_op_transpose,
+    &wf_op_squeeze,
+    &wf_op_unsqueeze,
+    &wf_op_concat,
+    &wf_op_pad,
+    &wf_op_identity,
+    &wf_op_dropout,
+    &wf_op_reduce_mean,
+    &wf_op_gemm,
+    &wf_op_matmul,
+    &wf_op_conv,
+    &wf_op_maxpool,
+    &wf_op_avgpool,
+    &wf_op_gavgpool,
+    &wf_op_gmaxpool,
+    &wf_op_batchnorm,
+    &wf_op_quantize,
+    &wf_op_dequantize,
+    &wf_op_qlinear_matmul,
     &wf_op_qlinear_conv,
+    &wf_op_dynamic_quantize,
+    &wf_op_matmul_integer,
+    &wf_op_conv_integer,
 };
 
 const wf_opdef *wf_op_find(const char *op_type) {
@@ -29,5 +52,5 @@ const char *wf_op_supported_list(void) {
            "Transpose, Squeeze, Unsqueeze, Concat, Pad, Constant, Identity, Dropout, ReduceMean, "
            "Gemm, MatMul, Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
            "BatchNormalization, QuantizeLinear, DequantizeLinear, QLinearMatMul, "
-           "QLinearConv, " WF_OPS10_LIST;
+           "QLinearConv, DynamicQuantizeLinear, MatMulInteger, ConvInteger, " WF_OPS10_LIST;
 }

@@ -207,6 +207,66 @@ START_TEST(test_exact_is_deployed_arithmetic) {
 }
 END_TEST
 
+/* Other QDQ shapes (tests/data/int8/gen_qdq_shortcut.py): a 1-D Conv with per-channel int8
+ * weights behind a per-tensor input quantization, and a time-major [N, T, C] input quantized per
+ * channel before a MatMul with per-column weights. The shortcut must reach both first layers
+ * (weights folded at plan time) and give every coalition value of the deployed graph within the
+ * one-step-flip bound, most of them within float rounding. */
+START_TEST(test_shortcut_other_qdq_shapes) {
+    setup();
+    const char *names[2] = {"int8/qdq_conv1d.onnx", "int8/qdq_ntc.onnx"};
+    const int64_t hidden[2] = {6 * 32, 16};
+    for (int mi = 0; mi < 2; mi++) {
+        wf_model *m;
+        wf_predictor p;
+        wf_error err = {0};
+        ck_assert_msg(wf_model_load(tu_data(names[mi]), &m, &err) == WF_OK, "%s", err.msg);
+        ck_assert_msg(wf_model_predictor(m, NC, NT, WF_LAYOUT_AUTO, &p, &err) == WF_OK, "%s",
+                      err.msg);
+        ck_assert_msg(p.hidden == hidden[mi] && p.affine_input, "%s: hidden %lld, affine_input %d",
+                      names[mi], (long long)p.hidden, p.affine_input != NULL);
+        wf_explain_settings s;
+        wf_explain_settings_default(&s);
+        wf_players pl;
+        ck_assert(wf_players_build(&s, NC, NT, NULL, &pl, &err) == WF_OK);
+        wf_coal_eval ex, sc;
+        ck_assert(wf_coal_eval_init(&ex, &p, &BG, &pl, WF_LINK_IDENTITY, 0, 256 * NB, &err) == 0);
+        ck_assert(wf_coal_eval_init(&sc, &p, &BG, &pl, WF_LINK_IDENTITY, 2, 256 * NB, &err) == 0);
+        ck_assert(sc.affine && sc.ux);
+        uint8_t masks[256 * NC];
+        for (int S = 0; S < 256; S++)
+            for (int c = 0; c < NC; c++)
+                masks[S * NC + c] = (uint8_t)(S >> c & 1);
+        double ve[256], vs[256], maxd = 0, lo = 1e300, hi = -1e300;
+        int moved = 0;
+        for (int w = 0; w < 2; w++) {
+            const float *x = W.w[ref_idx[w]].values;
+            ck_assert(wf_coal_eval_window(&ex, x, &err) == WF_OK);
+            ck_assert(wf_coal_eval_window(&sc, x, &err) == WF_OK);
+            ck_assert(wf_coal_eval_values(&ex, masks, 256, ve, &err) == WF_OK);
+            ck_assert(wf_coal_eval_values(&sc, masks, 256, vs, &err) == WF_OK);
+            for (int S = 0; S < 256; S++) {
+                maxd = fmax(maxd, fabs(vs[S] - ve[S]));
+                moved += fabs(vs[S] - ve[S]) > 1e-6;
+                lo = fmin(lo, ve[S]);
+                hi = fmax(hi, ve[S]);
+            }
+        }
+        fprintf(stderr,
+                "%s: shortcut vs exact coalition values max |dv| %.3g, %d of 512 moved by more "
+                "than 1e-6 (values span %.3g)\n",
+                names[mi], maxd, moved, hi - lo);
+        ck_assert(hi - lo > 1e-2); /* the coalitions matter: not a saturated model */
+        ck_assert(maxd <= TOL_V && moved <= 512 / 10);
+        wf_coal_eval_free(&ex);
+        wf_coal_eval_free(&sc);
+        wf_players_free(&pl);
+        wf_predictor_deinit(&p);
+        wf_model_free(m);
+    }
+}
+END_TEST
+
 /* order of the channels by value, descending (ties by index) */
 static void ranking(const double *v, int *ord) {
     for (int i = 0; i < NC; i++)
@@ -308,6 +368,7 @@ int main(void) {
     tcase_add_test(tc, test_shortcut_through_quantization);
     tcase_add_test(tc, test_exact_is_deployed_arithmetic);
     tcase_add_test(tc, test_shortcut_vs_exact_vs_ort);
+    tcase_add_test(tc, test_shortcut_other_qdq_shapes);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -55,6 +55,7 @@ typedef struct wf_coal_eval {
     float *diff;             /* (n_bg, C*T) x - b (per window, single-cell players) */
     float *ub;               /* (n_bg, C*T) g(b) when the predictor has affine_input, else NULL */
     float *ux;               /* (C*T) g(x) (per window), idem */
+    double *dxd;             /* (C*T + hidden) scratch of the partials (x - b, one sum row) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 

@@ -28,6 +28,7 @@
 #include "explain/explain_impl.h"
 #include "testutil.h"
 #include "test_explain_json.h"
+#include "whyflag/config.h"
 #include "whyflag/engine.h"
 #include "whyflag/explain.h"
 #include "whyflag/model.h"
@@ -361,10 +362,71 @@ START_TEST(test_arithmetic_setting) {
 }
 END_TEST
 
+/* The key and the flag: config explain.arithmetic, `whyflag explain --arithmetic`, and
+ * results.json's settings.arithmetic; a wrong value names the key and what was expected. */
+#define CFG_BASE                                                                                   \
+    "\"model\": \"m.onnx\", \"log\": {\"path\": \"l.csv\", \"turbine_column\": \"t\", "            \
+    "\"time_column\": \"ts\", \"cadence_seconds\": 600, \"channels\": [{\"name\": \"a\"}]}, "      \
+    "\"window\": {\"length\": 4}"
+
+START_TEST(test_arithmetic_config_and_cli) {
+    setup();
+    wf_config cfg;
+    wf_error err = {0};
+    ck_assert_msg(wf_config_parse("{" CFG_BASE ", \"explain\": {\"arithmetic\": \"exact\"}}",
+                                  "c.json", "/base", &cfg, &err) == WF_OK,
+                  "%s", err.msg);
+    ck_assert_int_eq(cfg.explain.arithmetic, WF_ARITHMETIC_EXACT);
+    wf_config_deinit(&cfg);
+    ck_assert(wf_config_parse("{" CFG_BASE "}", "c.json", "/base", &cfg, &err) == WF_OK);
+    ck_assert_int_eq(cfg.explain.arithmetic, WF_ARITHMETIC_SHORTCUT);
+    wf_config_deinit(&cfg);
+    ck_assert(wf_config_parse("{" CFG_BASE ", \"explain\": {\"arithmetic\": 1}}", "c.json", "/base",
+                              &cfg, &err) == WF_ERR_CONFIG);
+    ck_assert_msg(strstr(err.msg, "explain.arithmetic"), "%s", err.msg);
+    /* the CLI on three windows */
+    const char *dir = tu_tmpdir();
+    char wpath[600], out[600], cmd[4096];
+    snprintf(wpath, sizeof wpath, "%s/w3.json", dir);
+    snprintf(out, sizeof out, "%s/r.json", dir);
+    wf_windows w3;
+    ck_assert(wf_windows_init(&w3, W.C, W.T, (const char *const *)W.channels, NULL, &err) == 0);
+    for (int i = 0; i < 3; i++) {
+        wf_window w = W.w[ref_idx[i]];
+        w.index = -1;
+        ck_assert(wf_windows_push(&w3, &w, &err) == WF_OK);
+    }
+    ck_assert(wf_windows_write_json(wpath, &w3, &err) == WF_OK);
+    wf_windows_free(&w3);
+    for (int a = 0; a < 3; a++) {
+        const char *val[3] = {"exact", "shortcut", "fast"};
+        snprintf(cmd, sizeof cmd,
+                 "'%s' explain --model '%s' --windows '%s' --out '%s' --method kernelshap "
+                 "--nsamples exact --threads 1 --quiet --arithmetic %s",
+                 WF_CLI, tu_data("aurora/mlp_int8_qdq.onnx"), wpath, out, val[a]);
+        char *text = NULL;
+        int rc = tu_run(cmd, &text);
+        if (a < 2) {
+            ck_assert_msg(rc == 0, "rc %d: %s", rc, text);
+            char *j = tu_read(out, NULL), want[64];
+            snprintf(want, sizeof want, "\"arithmetic\": \"%s\"", val[a]);
+            ck_assert_msg(strstr(j, want) != NULL, "results.json lacks %s", want);
+            free(j);
+        } else {
+            ck_assert_msg(rc != 0 && text && strstr(text, "--arithmetic") &&
+                              strstr(text, "\"shortcut\" or \"exact\""),
+                          "rc %d: %s", rc, text ? text : "");
+        }
+        free(text);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("explain_int8");
     TCase *tc = tcase_create("int8");
     tcase_add_test(tc, test_arithmetic_setting);
+    tcase_add_test(tc, test_arithmetic_config_and_cli);
     tcase_add_test(tc, test_shortcut_through_quantization);
     tcase_add_test(tc, test_exact_is_deployed_arithmetic);
     tcase_add_test(tc, test_shortcut_vs_exact_vs_ort);

@@ -108,11 +108,9 @@ int wf_cmd_explain(int argc, char **argv) {
     wf_layout layout = WF_LAYOUT_AUTO;
     flag flags[64];
     int nflags = 0;
-    static const char *const settings_flags[] = {"--method",    "--groups",          "--nsamples",
-                                                 "--link",      "--baseline",        "--steps",
-                                                 "--ig-method", "--background",      "--seed",
-                                                 "--threads",   "--treeshap-output", "--arithmetic",
-                                                 NULL};
+    static const char *const settings_flags[] = {
+        "--method",    "--groups",     "--nsamples", "--link",    "--baseline",        "--steps",
+        "--ig-method", "--background", "--seed",     "--threads", "--treeshap-output", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {
@@ -122,6 +120,7 @@ int wf_cmd_explain(int argc, char **argv) {
         int is_setting = 0;
         for (int k = 0; settings_flags[k]; k++)
             is_setting |= !strcmp(a, settings_flags[k]);
+        is_setting |= !strcmp(a, "--arithmetic");
         int known = is_setting || !strcmp(a, "--model") || !strcmp(a, "--windows") ||
                     !strcmp(a, "--out") || !strcmp(a, "--config") || !strcmp(a, "--layout") ||
                     !strcmp(a, "--threshold") || !strcmp(a, "--output");

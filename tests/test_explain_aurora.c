@@ -212,7 +212,9 @@ START_TEST(test_affine_vs_plain) {
 END_TEST
 
 /* int8: the library's exact values against an enumeration written here (plain predict calls,
- * Shapley by the permutation formula over all 8! orders from the 256 coalition values). */
+ * Shapley by the permutation formula over all 8! orders from the 256 coalition values), with
+ * explain.arithmetic "exact" (every coalition row through the deployed graph, as the
+ * enumeration does). The default first-layer shortcut is compared in test_explain_int8.c. */
 START_TEST(test_exact_int8) {
     setup();
     wf_model *m;
@@ -224,6 +226,7 @@ START_TEST(test_exact_int8) {
     wf_explain_settings_default(&s);
     s.do_ig = 0;
     s.nsamples = WF_NSAMPLES_EXACT;
+    s.arithmetic = WF_ARITHMETIC_EXACT;
     wf_explanation out[NREF];
     run(&p, &s, out);
     void *ctx;

@@ -79,7 +79,6 @@ static const expect_fail expected[] = {
     {"test_simple_rnn_batchwise", "op 'RNN' is not supported"},
     {"test_simple_rnn_defaults", "op 'RNN' is not supported"},
     {"test_simple_rnn_with_initial_bias", "op 'RNN' is not supported"},
-    {"test_matmulinteger", "op 'MatMulInteger' is not supported"},
     {"test_leakyrelu_default_expanded", "op 'CastLike' is not supported"},
     {"test_leakyrelu_example_expanded", "op 'CastLike' is not supported"},
     {"test_leakyrelu_expanded", "op 'CastLike' is not supported"},

@@ -64,6 +64,14 @@ typedef enum wf_treeshap_output {
     WF_TREESHAP_PROBABILITY = 1
 } wf_treeshap_output;
 
+/* How KernelSHAP (and the Owen values) evaluate a coalition's rows (config explain.arithmetic).
+ * SHORTCUT (default): where the graph starts with an affine first layer (after the input's
+ * QuantizeLinear -> DequantizeLinear for a QDQ model), a row's first-layer pre-activation is
+ * summed from per-player partial products and the rest of the graph runs as deployed; equal to
+ * the deployed arithmetic up to float rounding of the first layer. EXACT: every masked row runs
+ * through the whole deployed graph. */
+typedef enum wf_arithmetic { WF_ARITHMETIC_SHORTCUT = 0, WF_ARITHMETIC_EXACT = 1 } wf_arithmetic;
+
 /* do_treeshap values */
 #define WF_TREESHAP_OFF 0
 #define WF_TREESHAP_ON 1   /* method "treeshap": the model must be a tree ensemble */
@@ -133,6 +141,7 @@ typedef struct wf_explain_settings {
      * the caller into treeshap_cover_windows (borrowed; explain opens no file). */
     char treeshap_covers[1024];
     const wf_windows *treeshap_cover_windows;
+    wf_arithmetic arithmetic;               /* default WF_ARITHMETIC_SHORTCUT */
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */
@@ -275,6 +284,8 @@ wf_status wf_explain_parse_treeshap_output(const char *v, wf_treeshap_output *ou
  * s->treeshap_covers as given; the config loader resolves it against the config folder first) |
  * "" or "none" (interventional TreeSHAP) */
 wf_status wf_explain_parse_treeshap_covers(const char *v, wf_explain_settings *s, wf_error *err);
+/* "shortcut" | "exact" */
+wf_status wf_explain_parse_arithmetic(const char *v, wf_arithmetic *out, wf_error *err);
 /* Names of the enums, as the config spells them (for reports and results.json). */
 const char *wf_explain_method_name(const wf_explain_settings *s);
 /* "channel", "segments" (without its K), "cell", "explicit", "auto", "hierarchy" */
@@ -284,6 +295,7 @@ const char *wf_link_name(wf_link l);
 const char *wf_baseline_name(wf_baseline_kind b);
 const char *wf_background_name(wf_background_kind b);
 const char *wf_treeshap_output_name(wf_treeshap_output o);
+const char *wf_arithmetic_name(wf_arithmetic a);
 /* 1 when TreeSHAP runs with these settings (method "treeshap", or "both" with a tree model). */
 int wf_explain_uses_treeshap(const wf_explain_settings *s);
 

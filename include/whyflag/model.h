@@ -131,6 +131,7 @@ typedef struct wf_model_card {
     int n_meta;              /* metadata_props, at most WF_CARD_MAX */
     char meta_key[WF_CARD_MAX][64];
     char meta_value[WF_CARD_MAX][256];
+    char batch_note[192]; /* "" or why windows are scored one at a time (dynamic quantization) */
 } wf_model_card;
 void wf_model_card_build(const wf_model *m, wf_model_card *card);
 

@@ -47,6 +47,11 @@ typedef struct wf_predictor {
     const float *affine_a;  /* (hidden, C*T) */
     const float *affine_a0; /* (hidden) */
     wf_status (*predict_hidden)(void *ctx, const float *h, int64_t n, float *y, wf_error *err);
+    /* NULL: A maps the window's cells x. Else A maps u = g(x): (n, C*T) window layout, where
+     * each cell of u depends on the same cell of x only (a quantized model's input
+     * normalization, QuantizeLinear and DequantizeLinear, as the deployed graph computes them),
+     * so that masking cells commutes with g; h = A u + a0. */
+    wf_status (*affine_input)(void *ctx, const float *x, int64_t n, float *u, wf_error *err);
 
     /* What the score is (set by the model's predictors; "" / -1 when unknown): the graph output,
      * its column for an [N, K] head, and what the graph says it is: "probability" (a Sigmoid or

@@ -1,6 +1,7 @@
 /*
  * whyflag explain --model M.onnx --windows W.json [--method kernelshap|ig|treeshap|both]
  *   [--treeshap-output margin|probability] [--treeshap-covers background|none|FILE]
+ *   [--arithmetic shortcut|exact]
  *   [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy] [--nsamples
  * N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
@@ -39,6 +40,7 @@
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
     "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
     "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
+    "  [--arithmetic shortcut|exact]\n"                                                            \
     "  [--threshold X] [--layout NCT|NTC] [--config C.json] [--quiet]"
 
 static int parse_u64(const char *v, uint64_t *out) {
@@ -77,6 +79,8 @@ static int apply_flag(wf_explain_settings *s, const char *a, const char *v) {
         st = wf_explain_parse_treeshap_output(v, &s->treeshap_output, &err);
     } else if (!strcmp(a, "--treeshap-covers")) {
         st = wf_explain_parse_treeshap_covers(v, s, &err);
+    } else if (!strcmp(a, "--arithmetic")) {
+        st = wf_explain_parse_arithmetic(v, &s->arithmetic, &err);
     } else if (!strcmp(a, "--ig-method")) {
         st = wf_explain_parse_ig_method(v, &s->ig_rule, &err);
     } else if (!strcmp(a, "--background")) {
@@ -122,6 +126,7 @@ int wf_cmd_explain(int argc, char **argv) {
         int is_setting = 0;
         for (int k = 0; settings_flags[k]; k++)
             is_setting |= !strcmp(a, settings_flags[k]);
+        is_setting |= !strcmp(a, "--arithmetic");
         int known = is_setting || !strcmp(a, "--model") || !strcmp(a, "--windows") ||
                     !strcmp(a, "--out") || !strcmp(a, "--config") || !strcmp(a, "--layout") ||
                     !strcmp(a, "--threshold") || !strcmp(a, "--output");

@@ -9,6 +9,15 @@
  * partials are computed once per window (in double); a coalition then costs min(|S|, M - |S|)
  * vector additions per background row instead of a full first layer, and predict_hidden runs the
  * rest of the graph. Equal to the plain path up to float rounding of the first layer.
+ *
+ * Quantized models (QDQ): the affine map starts after the input's QuantizeLinear ->
+ * DequantizeLinear (the predictor's affine_input gives u = g(x) cell by cell, as the deployed
+ * graph computes it). Masking commutes with a per-cell map, so x and the background are
+ * quantized once and the partials are formed on u: D[b][p] = A[:, cells p] (g(x) - g(b)).
+ * The hidden pre-activation then differs from the engine's only by float rounding of the first
+ * layer, which the hidden layer's own QuantizeLinear may turn into one quantization step of a
+ * hidden unit on rare rows; explain.arithmetic "exact" (affine = 0) runs every row through the
+ * deployed graph instead.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -39,6 +48,9 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->act);
     free(ev->AT);
     free(ev->diff);
+    free(ev->ub);
+    free(ev->ux);
+    free(ev->dxd);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -79,15 +91,21 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
         ev->hb = malloc(sizeof(double) * (size_t)bg->n * H);
         ev->hx = malloc(sizeof(double) * H);
         ev->single = pl->start[pl->M] == pl->M; /* every player holds one cell */
+        ev->AT = malloc(sizeof(float) * CT * H);
         if (ev->single) {
-            ev->AT = malloc(sizeof(float) * CT * H);
             ev->diff = malloc(sizeof(float) * (size_t)bg->n * CT);
         } else {
             ev->D = malloc(sizeof(float) * (size_t)bg->n * (size_t)pl->M * H);
+            ev->dxd = malloc(sizeof(double) * (CT + H));
         }
         ev->act = malloc(sizeof(int) * (size_t)pl->M);
-        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act ||
-              (ev->single ? !ev->AT || !ev->diff : !ev->D);
+        if (p->affine_input) {
+            ev->ub = malloc(sizeof(float) * (size_t)bg->n * CT);
+            ev->ux = malloc(sizeof(float) * CT);
+            bad = bad || !ev->ub || !ev->ux;
+        }
+        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act || !ev->AT ||
+              (ev->single ? !ev->diff : !ev->D || !ev->dxd);
     }
     if (!ev->affine || ev->auto_path) {
         ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);
@@ -103,14 +121,23 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
         const float *A0 = p->affine_a;
         for (size_t i = 0; i < H * CT; i++)
             ev->first_layer_nnz += A0[i] != 0;
-        if (ev->single) /* AT (CT, H): column c of A contiguous */
-            for (size_t j = 0; j < H; j++)
-                for (size_t i = 0; i < CT; i++)
-                    ev->AT[i * H + j] = A0[j * CT + i];
+        /* AT (CT, H): column c of A contiguous */
+        for (size_t j = 0; j < H; j++)
+            for (size_t i = 0; i < CT; i++)
+                ev->AT[i * H + j] = A0[j * CT + i];
+        /* a quantized input: the background through the deployed prefix, once */
+        if (ev->ub) {
+            st = p->affine_input(ev->ctx, bg->x, bg->n, ev->ub, err);
+            if (st) {
+                wf_coal_eval_free(ev);
+                return st;
+            }
+        }
+        const float *bgx = ev->ub ? ev->ub : bg->x;
         /* hb[b] = a0 + A b: (n_bg, hidden), in double */
         const float *A = p->affine_a;
         for (int64_t b = 0; b < bg->n; b++) {
-            const float *xb = bg->x + (size_t)b * CT;
+            const float *xb = bgx + (size_t)b * CT;
             for (size_t j = 0; j < H; j++) {
                 const float *row = A + j * CT;
                 double s = p->affine_a0[j];
@@ -123,8 +150,17 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
     return WF_OK;
 }
 
+/* y (double) += (double)x * a over n, blocks of 8 (vectorised at -O2, as axpy below). */
+static void daxpy_f(double *restrict y, const float *restrict x, double a, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            y[i + k] += (double)x[i + k] * a;
+    for (; i < n; i++)
+        y[i] += (double)x[i] * a;
+}
+
 wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
-    (void)err;
     ev->x = x;
     if (!ev->affine)
         return WF_OK;
@@ -132,6 +168,14 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     const wf_players *pl = ev->pl;
     size_t CT = (size_t)p->C * (size_t)p->T, H = (size_t)p->hidden;
     const float *A = p->affine_a;
+    const float *bgx = ev->bg->x;
+    if (ev->ux) { /* the partials are formed on the quantized cells u = g(x), g(b) */
+        wf_status st = p->affine_input(ev->ctx, x, 1, ev->ux, err);
+        if (st)
+            return st;
+        x = ev->ux;
+        bgx = ev->ub;
+    }
     for (size_t j = 0; j < H; j++) {
         const float *row = A + j * CT;
         double s = p->affine_a0[j];
@@ -142,23 +186,27 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     if (ev->single) { /* diff[b][c] = x[c] - b[c]; partials come from AT on the fly */
         for (int64_t b = 0; b < ev->bg->n; b++)
             for (size_t i = 0; i < CT; i++)
-                ev->diff[(size_t)b * CT + i] = x[i] - ev->bg->x[(size_t)b * CT + i];
+                ev->diff[(size_t)b * CT + i] = x[i] - bgx[(size_t)b * CT + i];
         return WF_OK;
     }
-    /* D[q][b][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]) */
+    /* D[q][b][j] = sum_{i in cells q} A[j][i] (x[i] - b[i]), in double, the cells in the
+     * players' order: all j at once from AT's contiguous rows (the same sums, term by term, as
+     * a loop over j outside; the inner loop vectorises) */
+    double *dx = ev->dxd, *acc = ev->dxd + CT;
     for (int64_t b = 0; b < ev->bg->n; b++) {
-        const float *xb = ev->bg->x + (size_t)b * CT;
+        const float *xb = bgx + (size_t)b * CT;
+        for (size_t i = 0; i < CT; i++)
+            dx[i] = (double)x[i] - (double)xb[i];
         for (int q = 0; q < pl->M; q++) {
             float *d = ev->D + ((size_t)q * (size_t)ev->bg->n + (size_t)b) * H;
-            for (size_t j = 0; j < H; j++) {
-                const float *row = A + j * CT;
-                double s = 0;
-                for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++) {
-                    int64_t i = pl->cells[k];
-                    s += (double)row[i] * ((double)x[i] - (double)xb[i]);
-                }
-                d[j] = (float)s;
+            for (size_t j = 0; j < H; j++)
+                acc[j] = 0.0;
+            for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++) {
+                int64_t i = pl->cells[k];
+                daxpy_f(acc, ev->AT + (size_t)i * H, dx[i], H);
             }
+            for (size_t j = 0; j < H; j++)
+                d[j] = (float)acc[j];
         }
     }
     return WF_OK;

@@ -53,6 +53,9 @@ typedef struct wf_coal_eval {
     int single;              /* every player is one cell: partials from AT and diff, no D */
     float *AT;               /* (C*T, hidden) the first layer transposed (single-cell players) */
     float *diff;             /* (n_bg, C*T) x - b (per window, single-cell players) */
+    float *ub;               /* (n_bg, C*T) g(b) when the predictor has affine_input, else NULL */
+    float *ux;               /* (C*T) g(x) (per window), idem */
+    double *dxd;             /* (C*T + hidden) scratch of the partials (x - b, one sum row) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 

@@ -33,6 +33,7 @@ void wf_explain_settings_default(wf_explain_settings *s) {
     s->threads = 0;
     s->do_treeshap = WF_TREESHAP_AUTO;
     s->treeshap_output = WF_TREESHAP_MARGIN;
+    s->arithmetic = WF_ARITHMETIC_SHORTCUT;
 }
 
 void wf_explain_settings_deinit(wf_explain_settings *s) {
@@ -136,6 +137,7 @@ static const char *const rule_names[] = {"gausslegendre", "riemann_left", "riema
 static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
 static const char *const background_names[] = {"sample", "file", "kmeans"};
 static const char *const treeshap_output_names[] = {"margin", "probability"};
+static const char *const arithmetic_names[] = {"shortcut", "exact"};
 
 static int lookup(const char *v, const char *const *names, int n) {
     for (int i = 0; v && i < n; i++)
@@ -217,6 +219,18 @@ wf_status wf_explain_parse_treeshap_covers(const char *v, wf_explain_settings *s
         return wf_error_set(err, WF_ERR_CONFIG, "treeshap_covers path too long (%zu bytes)", n);
     memcpy(s->treeshap_covers, v, n + 1);
     return WF_OK;
+}
+
+wf_status wf_explain_parse_arithmetic(const char *v, wf_arithmetic *out, wf_error *err) {
+    int i = lookup(v, arithmetic_names, 2);
+    if (i < 0)
+        return bad(err, v, "\"shortcut\" or \"exact\"");
+    *out = (wf_arithmetic)i;
+    return WF_OK;
+}
+
+const char *wf_arithmetic_name(wf_arithmetic a) {
+    return (int)a >= 0 && (int)a < 2 ? arithmetic_names[a] : "unknown";
 }
 
 const char *wf_explain_method_name(const wf_explain_settings *s) {

@@ -451,7 +451,7 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
         "method",  "groups",     "nsamples",           "max_samples", "convergence",
         "link",    "background", "ig_method",          "steps",       "max_steps",
         "tol",     "baseline",   "expected_gradients", "eg_samples",  "seed",
-        "threads", "treeshap_output", "treeshap_covers", NULL};
+        "threads", "treeshap_output", "treeshap_covers", "arithmetic", NULL};
     /* clang-format on */
     wf_status st;
     if ((st = need_object(c, e, "explain")) || (st = check_keys(c, e, "explain", keys)))
@@ -528,6 +528,13 @@ static wf_status parse_explain(ctx *c, const cJSON *e, const wf_config *cfg,
                                 "explain.treeshap_covers");
             memcpy(s->treeshap_covers, full, strlen(full) + 1);
         }
+    }
+    if ((v = item(e, "arithmetic"))) {
+        if (!cJSON_IsString(v))
+            return expect(c, "explain.arithmetic", v, "\"shortcut\" or \"exact\"");
+        if ((st = prefixed(c, wf_explain_parse_arithmetic(v->valuestring, &s->arithmetic, c->err),
+                           "explain.arithmetic")))
+            return st;
     }
     if ((v = item(e, "background"))) {
         static const char *const bkeys[] = {"source", "path", "size", "include_flagged", NULL};

@@ -5,6 +5,15 @@
  * layer's pre-activation is h = A x + a0 over the window's cells. A and a0 are computed in double
  * by pushing the map through the prefix: first as a per-cell scale and offset (diagonal), after
  * a ReduceMean as a dense matrix over the input cells.
+ *
+ * Through the input quantization of a QDQ model: a QuantizeLinear -> DequantizeLinear pair met
+ * while the map is still per cell (before any ReduceMean) is not affine, but it maps each cell
+ * on its own (scale and zero point per tensor or per non-batch axis). The map then restarts at
+ * the DequantizeLinear's output u: h = A u + a0, and u = g(x) cell by cell, g being the prefix
+ * as the engine runs it (the predictor's affine_input). Masking cells commutes with g, so the
+ * caller quantizes the window and the background once. Weights that are constant-folded at plan
+ * time (the int8 weights' DequantizeLinear) are read from a shapes-only plan, so A holds exactly
+ * the dequantized floats the engine multiplies with.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +49,38 @@ static double add_row(const amap *s, double *dst, int64_t r, double w) {
     for (int64_t c = 0; c < s->ct; c++)
         dst[c] += w * row[c];
     return w * s->m0[r];
+}
+
+/* Constants, and values folded at plan time (the DequantizeLinear of int8 weights): the engine
+ * is planned once, shapes only, on the first request and owns the folded data. */
+typedef struct cvals {
+    const wf_model *m;
+    wf_engine *e;
+    int tried;
+} cvals;
+
+static const wf_tensor *const_value(cvals *cv, int v) {
+    if (v < 0)
+        return NULL;
+    const wf_value *val = &cv->m->vals[v];
+    if (val->kind == WF_VAL_CONST)
+        return &val->c;
+    if (val->producer < 0)
+        return NULL;
+    if (!cv->tried) {
+        wf_error err;
+        cv->tried = 1;
+        if (wf_engine_new(cv->m, 1, WF_ENGINE_SHAPES_ONLY, &cv->e, &err))
+            cv->e = NULL;
+        if (cv->e && wf_engine_flops(cv->e) < 0) { /* not planned */
+            wf_engine_free(cv->e);
+            cv->e = NULL;
+        }
+    }
+    if (!cv->e || !wf_engine_node_folded(cv->e, val->producer))
+        return NULL;
+    const wf_tensor *t = wf_engine_value(cv->e, v);
+    return t->data ? t : NULL;
 }
 
 /* Shape and Size read only the shape (folded at plan time): they do not consume the data. */
@@ -197,28 +238,25 @@ static int reduce_mean(amap *s, const wf_model *m, const wf_node *n) {
 }
 
 /* Final Gemm/MatMul: A (H, ct), a0 (H). */
-static int linear(amap *s, const wf_model *m, const wf_node *n, int v, double *A, double *a0,
-                  int64_t *H) {
+static int linear(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0, int64_t *H) {
     int gemm = !strcmp(n->op->name, "Gemm");
     if (s->xr != 2 || n->in[0] != v || (gemm && n->p.trans_a))
         return 0;
-    const wf_value *bv = &m->vals[n->in[1]];
-    if (bv->kind != WF_VAL_CONST || bv->c.rank != 2 || bv->c.dtype != WF_DTYPE_FLOAT)
+    const wf_tensor *bc = const_value(cv, n->in[1]);
+    if (!bc || bc->rank != 2 || bc->dtype != WF_DTYPE_FLOAT)
         return 0;
     int tb = gemm && n->p.trans_b;
-    int64_t K = tb ? bv->c.dims[1] : bv->c.dims[0], h = tb ? bv->c.dims[0] : bv->c.dims[1];
+    int64_t K = tb ? bc->dims[1] : bc->dims[0], h = tb ? bc->dims[0] : bc->dims[1];
     if (K != s->R || !A)
         return K == s->R ? (int)(*H = h, 1) : 0;
     const wf_tensor *cc = NULL;
     if (gemm && n->n_in >= 3 && n->in[2] >= 0) {
-        if (m->vals[n->in[2]].kind != WF_VAL_CONST)
-            return 0;
-        cc = &m->vals[n->in[2]].c;
-        if (wf_numel(cc) != h && wf_numel(cc) != 1)
+        cc = const_value(cv, n->in[2]);
+        if (!cc || cc->dtype != WF_DTYPE_FLOAT || (wf_numel(cc) != h && wf_numel(cc) != 1))
             return 0;
     }
     double ga = gemm ? n->p.alpha : 1.0, gb = gemm ? n->p.beta : 0.0;
-    const float *B = bv->c.data;
+    const float *B = bc->data;
     for (int64_t j = 0; j < h; j++) {
         double off = cc ? gb * ((const float *)cc->data)[wf_numel(cc) == 1 ? 0 : j] : 0.0;
         for (int64_t r = 0; r < K; r++)
@@ -229,28 +267,27 @@ static int linear(amap *s, const wf_model *m, const wf_node *n, int v, double *A
 }
 
 /* Final 1-D Conv: A (Cout * Lout, ct), a0. */
-static int conv(amap *s, const wf_model *m, const wf_node *n, int v, double *A, double *a0,
-                int64_t *H) {
+static int conv(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *a0, int64_t *H) {
     if (s->xr != 3 || n->in[0] != v)
         return 0;
-    const wf_value *wv = &m->vals[n->in[1]];
-    if (wv->kind != WF_VAL_CONST || wv->c.rank != 3 || wv->c.dtype != WF_DTYPE_FLOAT)
+    const wf_tensor *wc = const_value(cv, n->in[1]);
+    if (!wc || wc->rank != 3 || wc->dtype != WF_DTYPE_FLOAT)
         return 0;
     const wf_tensor *bias = NULL;
     if (n->n_in >= 3 && n->in[2] >= 0) {
-        if (m->vals[n->in[2]].kind != WF_VAL_CONST)
+        bias = const_value(cv, n->in[2]);
+        if (!bias || bias->dtype != WF_DTYPE_FLOAT)
             return 0;
-        bias = &m->vals[n->in[2]].c;
     }
     wf_tensor x = {WF_DTYPE_FLOAT, 3, {1, s->xd[1], s->xd[2]}, NULL};
     wf_k_conv_geom g;
-    if (wf_conv_geom(n, &x, &wv->c, &g))
+    if (wf_conv_geom(n, &x, wc, &g))
         return 0;
     int64_t L = g.in[0], Lo = g.out[0];
     *H = (int64_t)g.cout * Lo;
     if (!A)
         return 1;
-    const float *w = wv->c.data;
+    const float *w = wc->data;
     int cinpg = g.cin / g.group, coutpg = g.cout / g.group;
     for (int co = 0; co < g.cout; co++)
         for (int64_t l = 0; l < Lo; l++) {
@@ -271,11 +308,39 @@ static int conv(amap *s, const wf_model *m, const wf_node *n, int v, double *A, 
     return 1;
 }
 
+/* A QuantizeLinear -> DequantizeLinear pair on the per-cell map: each cell is quantized on its
+ * own when the scales and zero points are known at plan time and do not run along the batch
+ * axis. Returns the DequantizeLinear, the map restarted (identity) at its output; else NULL. */
+static const wf_node *through_qdq(amap *s, cvals *cv, const wf_node *q, int v) {
+    if (s->dense || q->in[0] != v)
+        return NULL;
+    const wf_node *dq = sole_consumer(cv->m, q->out[0]);
+    if (!dq || strcmp(dq->op->name, "DequantizeLinear") || dq->in[0] != q->out[0])
+        return NULL;
+    const wf_node *pair[2] = {q, dq};
+    for (int k = 0; k < 2; k++) {
+        const wf_tensor *sc = const_value(cv, pair[k]->in[1]);
+        if (!sc)
+            return NULL;
+        if (pair[k]->n_in >= 3 && pair[k]->in[2] >= 0 && !const_value(cv, pair[k]->in[2]))
+            return NULL;
+        if (wf_numel(sc) > 1 && wf_norm_axis(pair[k]->p.axis, s->xr) <= 0)
+            return NULL;
+    }
+    for (int64_t e = 0; e < s->ct; e++) {
+        s->al[e] = 1.0;
+        s->be[e] = 0.0;
+    }
+    return dq;
+}
+
 int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **Aout,
-                          float **a0out, int64_t *hidden, int *hidden_value) {
+                          float **a0out, int64_t *hidden, int *hidden_value, int *input_value) {
     *Aout = *a0out = NULL;
     *hidden = 0;
     *hidden_value = -1;
+    *input_value = -1;
+    cvals cv = {m, NULL, 0};
     amap s;
     memset(&s, 0, sizeof s);
     s.ct = (int64_t)C * T;
@@ -309,6 +374,13 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
             ok = elementwise(&s, m, n, v);
         } else if (!strcmp(op, "ReduceMean")) {
             ok = reduce_mean(&s, m, n);
+        } else if (!strcmp(op, "QuantizeLinear")) {
+            const wf_node *dq = through_qdq(&s, &cv, n, v);
+            ok = dq != NULL;
+            if (ok) {
+                n = dq;
+                *input_value = dq->out[0];
+            }
         } else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape")) {
             ok = 1;
             if (!strcmp(op, "Flatten") && n->p.axis != 1)
@@ -331,14 +403,14 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
             int is_conv = !strcmp(op, "Conv");
             int64_t H = 0;
             /* first pass: size; second: fill */
-            if (!(is_conv ? conv(&s, m, n, v, NULL, NULL, &H)
-                          : linear(&s, m, n, v, NULL, NULL, &H)))
+            if (!(is_conv ? conv(&s, &cv, n, v, NULL, NULL, &H)
+                          : linear(&s, &cv, n, v, NULL, NULL, &H)))
                 break;
             A = calloc((size_t)(H * s.ct), sizeof *A);
             a0 = calloc((size_t)H, sizeof *a0);
             if (!A || !a0 || H * s.ct > ((int64_t)1 << 26))
                 break;
-            if (!(is_conv ? conv(&s, m, n, v, A, a0, &H) : linear(&s, m, n, v, A, a0, &H)))
+            if (!(is_conv ? conv(&s, &cv, n, v, A, a0, &H) : linear(&s, &cv, n, v, A, a0, &H)))
                 break;
             *hidden = H;
             *hidden_value = n->out[0];
@@ -358,6 +430,7 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
             found = 0;
             *hidden = 0;
             *hidden_value = -1;
+            *input_value = -1;
             goto done;
         }
         for (int64_t j = 0; j < *hidden; j++) {
@@ -373,6 +446,9 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
         *a0out = a0f;
     }
 done:
+    if (!found)
+        *input_value = -1;
+    wf_engine_free(cv.e);
     free(s.al);
     free(s.be);
     free(s.M);

@@ -120,6 +120,8 @@ wf_status wf_model_describe(const wf_model *m, int json, char **out, wf_error *e
         wf_jw_kint(&w, "opset", m->opset);
         wf_jw_kstr(&w, "producer", m->producer);
         wf_jw_kbool(&w, "quantized", m->quantized);
+        if (wf_model_batch_dependent(m))
+            wf_jw_kstr(&w, "batch", WF_BATCH_DEPENDENT_NOTE);
         wf_jw_key(&w, "inputs");
         wf_jw_arr_begin(&w);
         for (int i = 0; i < m->n_inputs; i++) {
@@ -175,6 +177,8 @@ wf_status wf_model_describe(const wf_model *m, int json, char **out, wf_error *e
     sb_printf(&b, "producer:   %s, IR version %lld, ai.onnx opset %d\n", m->producer,
               (long long)m->ir_version, m->opset);
     sb_printf(&b, "quantized:  %s\n", m->quantized ? "yes (QDQ / QLinear ops, run as int8)" : "no");
+    if (wf_model_batch_dependent(m))
+        sb_printf(&b, "batch:      %s\n", WF_BATCH_DEPENDENT_NOTE);
     for (int i = 0; i < m->n_inputs; i++) {
         const wf_value *v = &m->vals[m->inputs[i]];
         shape_str(v, shp, sizeof shp);
@@ -213,6 +217,8 @@ void wf_model_card_build(const wf_model *m, wf_model_card *c) {
     c->opset = m->opset;
     c->quantized = m->quantized;
     c->differentiable = wf_model_differentiable(m, NULL, 0);
+    if (wf_model_batch_dependent(m))
+        snprintf(c->batch_note, sizeof c->batch_note, "%s", WF_BATCH_DEPENDENT_NOTE);
     char shp[128];
     for (int i = 0; i < m->n_inputs && c->n_inputs < 4; i++) {
         const wf_value *v = &m->vals[m->inputs[i]];

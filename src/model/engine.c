@@ -41,18 +41,33 @@ struct wf_engine {
     unsigned char *stat_node; /* (n_nodes) */
     unsigned char *stat_val;  /* (n_vals) */
     void **sdata;             /* (n_vals) plan-time buffers of static node outputs */
+    /* Static nodes all of whose inputs are constants or outputs of such nodes (the
+     * DequantizeLinear of int8 weights): their values do not depend on the input shapes, so
+     * they are folded once per engine and kept across replans (a batch-size change no longer
+     * dequantizes the weights again). */
+    unsigned char *const_node; /* (n_nodes) */
+    unsigned char *kept;       /* (n_nodes) 1 once a const node's outputs are folded */
 };
 
 static size_t align64(size_t n) {
     return (n + 63) & ~(size_t)63;
 }
 
-static void free_static(wf_engine *e) {
+/* Free the folded values; those of const nodes only when `all` (the engine is freed). */
+static void free_static(wf_engine *e, int all) {
     if (!e->sdata)
         return;
-    for (int v = 0; v < e->m->n_vals; v++) {
-        free(e->sdata[v]);
-        e->sdata[v] = NULL;
+    for (int j = 0; j < e->m->n_nodes; j++) {
+        const wf_node *n = &e->m->nodes[j];
+        if (!all && e->const_node && e->kept && e->kept[j])
+            continue;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0) {
+                free(e->sdata[n->out[k]]);
+                e->sdata[n->out[k]] = NULL;
+            }
+        if (e->kept)
+            e->kept[j] = 0;
     }
 }
 
@@ -72,7 +87,9 @@ void wf_engine_free(wf_engine *e) {
     free(e->pout);
     free(e->gin);
     free(e->gout);
-    free_static(e);
+    free_static(e, 1);
+    free(e->const_node);
+    free(e->kept);
     free(e->stat_node);
     free(e->stat_val);
     free(e->sdata);
@@ -194,7 +211,7 @@ static wf_status fold_node(wf_engine *e, const wf_node *n, size_t scratch, wf_er
 static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
     const wf_model *m = e->m;
     e->planned = 0;
-    free_static(e);
+    free_static(e, 0);
     for (int i = 0; i < m->n_inputs; i++) {
         wf_tensor *t = &e->t[m->inputs[i]];
         *t = inputs[i];
@@ -212,10 +229,19 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
         wf_status st = n->op->shape(n, e->pin, e->pout, &s, err);
         if (st)
             return st;
+        if (e->stat_node[j] && e->kept[j]) { /* folded by an earlier plan: same values */
+            for (int k = 0; k < n->n_out; k++) {
+                int v = n->out[k];
+                if (v >= 0)
+                    e->t[v].data = n->op->alias && k == 0 ? e->t[n->in[0]].data : e->sdata[v];
+            }
+            continue;
+        }
         if (e->stat_node[j]) {
             st = fold_node(e, n, s, err);
             if (st)
                 return st;
+            e->kept[j] = e->const_node[j];
             continue;
         }
         if (s > scratch)
@@ -310,6 +336,8 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->stat_node = calloc((size_t)m->n_nodes + 1, 1);
     e->stat_val = calloc(nv, 1);
     e->sdata = calloc(nv, sizeof *e->sdata);
+    e->const_node = calloc((size_t)m->n_nodes + 1, 1);
+    e->kept = calloc((size_t)m->n_nodes + 1, 1);
     int maxio = 1;
     for (int j = 0; j < m->n_nodes; j++) {
         if (m->nodes[j].n_in > maxio)
@@ -323,7 +351,8 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->gin = calloc((size_t)maxio, sizeof *e->gin);
     e->gout = calloc((size_t)maxio, sizeof *e->gout);
     if (!e->t || !e->g || !e->off || !e->goff || !e->diff || !e->last || !e->pin || !e->pout ||
-        !e->gin || !e->gout || !e->stat_node || !e->stat_val || !e->sdata) {
+        !e->gin || !e->gout || !e->stat_node || !e->stat_val || !e->sdata || !e->const_node ||
+        !e->kept) {
         wf_engine_free(e);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
@@ -332,12 +361,24 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
         if (m->vals[v].kind == WF_VAL_CONST)
             e->t[v] = m->vals[v].c;
     }
-    /* Static (foldable) nodes: Shape/Size, or all inputs constant or static. */
-    for (int v = 0; v < m->n_vals; v++)
+    /* Static (foldable) nodes: Shape/Size, or all inputs constant or static. Const nodes: no
+     * Shape/Size anywhere upstream, only constants (e->diff serves as the scratch mark of
+     * their outputs here and is reset below). */
+    for (int v = 0; v < m->n_vals; v++) {
         e->stat_val[v] = m->vals[v].kind == WF_VAL_CONST;
+        e->diff[v] = e->stat_val[v];
+    }
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         int st = !strcmp(n->op->name, "Shape") || !strcmp(n->op->name, "Size");
+        int cn = !st;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && !e->diff[n->in[k]])
+                cn = 0;
+        e->const_node[j] = (unsigned char)cn;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0)
+                e->diff[n->out[k]] = (unsigned char)cn;
         if (!st) {
             st = 1;
             for (int k = 0; k < n->n_in; k++)
@@ -349,6 +390,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
             if (n->out[k] >= 0)
                 e->stat_val[n->out[k]] = (unsigned char)st;
     }
+    memset(e->diff, 0, nv);
     /* Differentiable values: reachable from a float graph input through float or 8-bit
      * (straight-through) tensors. */
     for (int i = 0; i < m->n_inputs; i++)

@@ -224,6 +224,13 @@ int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);
 
+/* The first node whose outputs depend on the whole batch (DynamicQuantizeLinear: one scale for
+ * the tensor), or NULL: such a model is evaluated one window at a time (ops_qinteger.c). */
+const wf_node *wf_model_batch_dependent(const wf_model *m);
+#define WF_BATCH_DEPENDENT_NOTE                                                                    \
+    "dynamic quantization (DynamicQuantizeLinear) computes its scale from the whole batch, so "    \
+    "whyflag scores and explains one window at a time, as the device did"
+
 /* ---- predictor (predictor.c) ---- */
 /* How a model predictor scores a batch: 0 the file's batch axis is free; 1 the file declares
  * batch 1 and the graph was checked to score a batch row by row (rebound); 2 it declares batch
@@ -233,21 +240,14 @@ int wf_predictor_batch_mode(const wf_predictor *p);
 /* ---- affine first layer (affine.c) ---- */
 /* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/
  * Mul/Add by constants, an optional ReduceMean and Flatten/Reshape, then Gemm, MatMul or a 1-D
- * Conv with constant weights, whose intermediate values feed nothing else: set *A (hidden, C*T)
- * over window cells (channel-major, whatever the model layout), *a0 (hidden), both malloc'd,
- * *hidden and *hidden_value (the value holding the pre-activation) and return 1. Else 0 and
- * nothing allocated. Computed in double. */
+ * Conv with constant (or plan-time folded) weights, whose intermediate values feed nothing else:
+ * set *A (hidden, C*T) over window cells (channel-major, whatever the model layout), *a0
+ * (hidden), both malloc'd, *hidden and *hidden_value (the value holding the pre-activation) and
+ * return 1. Else 0 and nothing allocated. Computed in double.
+ * *input_value: -1 when A maps the window's cells x; else the value (a DequantizeLinear output,
+ * same cells as the input in the model's layout) u = g(x), computed cell by cell from x by the
+ * prefix (normalization, QuantizeLinear, DequantizeLinear), that A maps: h = A u + a0. */
 int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **A, float **a0,
-                          int64_t *hidden, int *hidden_value);
-
-/* ---- affine first layer (affine.c) ---- */
-/* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/
- * Mul/Add by constants, an optional ReduceMean and Flatten/Reshape, then Gemm, MatMul or a 1-D
- * Conv with constant weights, whose intermediate values feed nothing else: set *A (hidden, C*T)
- * over window cells (channel-major, whatever the model layout), *a0 (hidden), both malloc'd,
- * *hidden and *hidden_value (the value holding the pre-activation) and return 1. Else 0 and
- * nothing allocated. Computed in double. */
-int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **A, float **a0,
-                          int64_t *hidden, int *hidden_value);
+                          int64_t *hidden, int *hidden_value, int *input_value);
 
 #endif

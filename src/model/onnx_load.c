@@ -1055,7 +1055,8 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             }
         }
         if (!strncmp(n->op->name, "Quantize", 8) || !strncmp(n->op->name, "Dequantize", 10) ||
-            !strncmp(n->op->name, "QLinear", 7))
+            !strncmp(n->op->name, "QLinear", 7) || !strcmp(n->op->name, "DynamicQuantizeLinear") ||
+            strstr(n->op->name, "Integer"))
             m->quantized = 1;
     }
     /* Graph outputs. */

@@ -26,6 +26,7 @@ typedef struct mp_user {
     int hidden_value; /* value index of the first layer's output, -1 without affine map */
     int64_t hidden;
     float *A, *a0;
+    int input_value; /* the value A maps (a DequantizeLinear output), -1: the input itself */
     /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
@@ -225,6 +226,39 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
     return WF_OK;
 }
 
+/* u = g(x): the deployed graph's per-cell prefix up to the DequantizeLinear that the affine
+ * map reads (value input_value, model layout), returned in window layout (n, C*T). */
+static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, wf_error *err) {
+    mp_ctx *c = ctx;
+    mp_user *u = c->u;
+    size_t ct = (size_t)u->C * (size_t)u->T;
+    if (n > c->max_batch)
+        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
+                            (long long)c->max_batch);
+    for (int64_t i = 0; i < n; i += c->chunk) {
+        int64_t k = n - i < c->chunk ? n - i : c->chunk;
+        const float *xin = x + (size_t)i * ct;
+        if (u->layout == WF_LAYOUT_NTC) {
+            to_ntc(c->xbuf, xin, k, u->C, u->T);
+            xin = c->xbuf;
+        }
+        wf_tensor t;
+        input_tensor(u, k, xin, &t);
+        wf_status s = wf_engine_run(c->e, &t, 1, err);
+        if (s)
+            return s;
+        const wf_tensor *v = wf_engine_value(c->e, u->input_value);
+        if (v->dtype != WF_DTYPE_FLOAT || wf_numel(v) != k * (int64_t)ct)
+            return wf_error_set(err, WF_ERR_SHAPE, "%s: value '%s' does not hold %lld cells",
+                                u->m->name, u->m->vals[u->input_value].name, (long long)(k * ct));
+        if (u->layout == WF_LAYOUT_NTC)
+            from_ntc(uo + (size_t)i * ct, v->data, k, u->C, u->T);
+        else
+            memcpy(uo + (size_t)i * ct, v->data, (size_t)k * ct * sizeof(float));
+    }
+    return WF_OK;
+}
+
 /* Predictors are evaluated from several threads at once (windows in parallel, one context per
  * thread) with batches of at most CHUNK rows: OpenBLAS's own threads would only compete with
  * ours (measured: 2x the system time on 2 cores). whyflag runs OpenBLAS single-threaded. */
@@ -372,6 +406,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     u->T = T;
     u->layout = got;
     u->hidden_value = -1;
+    u->input_value = -1;
     u->out_index = output;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
@@ -411,7 +446,10 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     }
     if (d[0] == 1)
         u->batch_mode = batch_rebinds(u) ? MP_REBOUND : MP_ONE_BY_ONE;
-    wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value);
+    if (wf_model_batch_dependent(m)) /* WF_BATCH_DEPENDENT_NOTE */
+        u->batch_mode = MP_ONE_BY_ONE;
+    wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value,
+                          &u->input_value);
     out->C = C;
     out->T = T;
     out->user = u;
@@ -427,6 +465,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->affine_a = u->A;
     out->affine_a0 = u->a0;
     out->predict_hidden = u->hidden ? predict_hidden : NULL;
+    out->affine_input = u->hidden && u->input_value >= 0 ? affine_input : NULL;
     out->user_free = user_free;
     return WF_OK;
 }

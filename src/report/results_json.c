@@ -167,6 +167,7 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s) {
     wf_jw_kint(w, "max_samples", s->max_samples);
     wf_jw_kdouble(w, "convergence", s->convergence);
     wf_jw_kstr(w, "link", wf_link_name(s->link));
+    wf_jw_kstr(w, "arithmetic", wf_arithmetic_name(s->arithmetic));
     wf_jw_kstr(w, "background", wf_background_name(s->background));
     if (s->background == WF_BACKGROUND_FILE)
         wf_jw_kstr(w, "background_path", s->background_path);

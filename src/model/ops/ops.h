@@ -31,6 +31,8 @@ extern const wf_opdef wf_op_less, wf_op_greater, wf_op_less_equal, wf_op_greater
 extern const wf_opdef wf_op_and, wf_op_or, wf_op_not, wf_op_argmax, wf_op_argmin;
 extern const wf_opdef wf_op_split, wf_op_tile, wf_op_resize, wf_op_upsample;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
+/* ops_qinteger.c: dynamic quantization */
+extern const wf_opdef wf_op_dynamic_quantize, wf_op_matmul_integer, wf_op_conv_integer;
 
 /* The ops added for issue 10 (optable10.c): lookup, and their names for messages. */
 const wf_opdef *wf_op_find10(const char *op_type);

@@ -17,10 +17,17 @@ static const wf_opdef *const table[] = {
     &wf_op_qlinear_conv,
 };
 
+/* dynamic quantization (ops_qinteger.c) */
+static const wf_opdef *const table_qinteger[] = {&wf_op_dynamic_quantize, &wf_op_matmul_integer,
+                                                 &wf_op_conv_integer};
+
 const wf_opdef *wf_op_find(const char *op_type) {
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(table[i]->name, op_type))
             return table[i];
+    for (size_t i = 0; i < sizeof table_qinteger / sizeof table_qinteger[0]; i++)
+        if (!strcmp(table_qinteger[i]->name, op_type))
+            return table_qinteger[i];
     return wf_op_find10(op_type);
 }
 
@@ -29,5 +36,5 @@ const char *wf_op_supported_list(void) {
            "Transpose, Squeeze, Unsqueeze, Concat, Pad, Constant, Identity, Dropout, ReduceMean, "
            "Gemm, MatMul, Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
            "BatchNormalization, QuantizeLinear, DequantizeLinear, QLinearMatMul, "
-           "QLinearConv, " WF_OPS10_LIST;
+           "QLinearConv, DynamicQuantizeLinear, MatMulInteger, ConvInteger, " WF_OPS10_LIST;
 }

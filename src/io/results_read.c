@@ -537,6 +537,14 @@ static void read_doc(rd *c, const cJSON *root) {
                              c->path);
         return;
     }
+    if (get(root, "comparison")) {
+        c->st = wf_error_set(c->err, WF_ERR_UNSUPPORTED,
+                             "%s: this run compares two models, and `whyflag report` does not "
+                             "re-render the comparison chapter yet; rerun the audit to get its "
+                             "report",
+                             c->path);
+        return;
+    }
     if (get(root, "scores_file")) {
         c->st = wf_error_set(c->err, WF_ERR_UNSUPPORTED,
                              "%s: the scores are in scores.csv (a run above the inline limit): "
@@ -597,6 +605,9 @@ static void read_doc(rd *c, const cJSON *root) {
         read_card(c, get(root, "model_card"), d->card);
         r->model_card = d->card;
     }
+    const cJSON *oc = get(root, "outcomes"); /* the episode rule's merge gap (issue 14) */
+    if (cJSON_IsObject(oc) && get(oc, "episode_merge_gap_hours"))
+        r->episode_merge_gap_hours = num(c, oc, "episode_merge_gap_hours", "outcomes");
     const cJSON *in = get(root, "input");
     if (cJSON_IsObject(in)) { /* the counts of the log's pass (the cover prints them) */
         wf_data_stats *ds = &d->input;

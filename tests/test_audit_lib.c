@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/strmap.h"
 #include "testutil.h"
 #include "whyflag.h" /* the umbrella header, as an embedder includes it */
@@ -51,6 +52,82 @@ static int same_file(const char *a, const char *b) {
     free(y);
     return same;
 }
+
+/* A progress callback that appends a row to the log the first time it sees `phase`. */
+typedef struct tamper {
+    const char *phase;
+    char log[4300];
+    int done;
+} tamper;
+
+static void on_progress_tamper(void *user, const char *phase, int64_t done, int64_t total) {
+    tamper *t = user;
+    (void)done;
+    (void)total;
+    if (t->done || strcmp(phase, t->phase) != 0)
+        return;
+    FILE *f = fopen(t->log, "a");
+    ck_assert_ptr_nonnull(f);
+    fputs("WT01,2024-03-19T00:00:00Z,7.27,11.63,428.1,0.48,34.35,24.70,13.00,1.707\n", f);
+    fclose(f);
+    t->done = 1;
+}
+
+/* Inputs read once: every pass over the log hashes the bytes it parses; a log that changes after
+ * the run recorded its digest is an error naming it, and nothing is written. */
+START_TEST(test_log_changed_during_run) {
+    copy_samples();
+    char cfg[4300], out[4300];
+    snprintf(cfg, sizeof cfg, "%s/config.json", samples);
+    wf_error err = {0};
+    wf_audit *a = NULL;
+    ck_assert_msg(wf_audit_open(cfg, &a, &err) == WF_OK, "%s", err.msg);
+    /* the reader's digest is the file's */
+    wf_log_reader *r = NULL;
+    ck_assert_int_eq(wf_log_reader_open(&wf_audit_config(a)->log, &r, &err), WF_OK);
+    char hex[65], want[65];
+    ck_assert_int_eq(wf_log_reader_digest(r, hex), 0); /* not read to its end yet */
+    for (;;) {
+        wf_log_row row;
+        int done = 0;
+        ck_assert_int_eq(wf_log_reader_next(r, &row, &done, &err), WF_OK);
+        if (done)
+            break;
+    }
+    ck_assert_int_eq(wf_log_reader_digest(r, hex), 1);
+    wf_log_reader_free(r);
+    ck_assert_int_eq(wf_sha256_file_hex(wf_audit_config(a)->log.path, want, &err), WF_OK);
+    ck_assert_str_eq(hex, want);
+    /* changed after the run recorded its digest, before a shard's pass that counts rows per
+     * turbine: that pass (and the windows' pass after it) reads other bytes. A change after the
+     * passes read the file is no error: the audit is of the recorded bytes, and verify will say
+     * the log changed since. */
+    static const char *const phases_[] = {"counting rows per turbine for the shard assignment"};
+    for (int k = 0; k < 1; k++) {
+        tamper t = {phases_[k], "", 0};
+        snprintf(t.log, sizeof t.log, "%s", wf_audit_config(a)->log.path);
+        snprintf(out, sizeof out, "%s/tampered-%d", samples, k);
+        wf_audit_opts o;
+        wf_audit_opts_default(&o);
+        o.out_dir = out;
+        o.progress = on_progress_tamper;
+        o.progress_user = &t;
+        o.sharded = 1;
+        o.shard_k = 0;
+        o.shard_n = 2;
+        wf_status st = wf_audit_run(a, &o, NULL, &err);
+        ck_assert_int_eq(t.done, 1);
+        ck_assert_int_eq(st, WF_ERR_VERIFY);
+        ck_assert_msg(strstr(err.msg, "changed during the run") && strstr(err.msg, "log.path"),
+                      "%s", err.msg);
+        char res[4400];
+        snprintf(res, sizeof res, "%s/shard.bin", out);
+        struct stat sb;
+        ck_assert_int_ne(stat(res, &sb), 0);
+    }
+    wf_audit_close(a);
+}
+END_TEST
 
 START_TEST(test_open_errors) {
     wf_audit *a = (wf_audit *)1;
@@ -256,6 +333,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, test_strmap);
     tcase_add_test(tc, test_turbine_id_rule);
     tcase_add_test(tc, test_run_shard_merge);
+    tcase_add_test(tc, test_log_changed_during_run);
     suite_add_tcase(s, tc);
     return s;
 }

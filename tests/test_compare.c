@@ -79,10 +79,10 @@ START_TEST(quantile_type7) {
 END_TEST
 
 START_TEST(bootstrap_seeded) {
-    wf_cmp_counts x[6] = {{3, 1, 1, 1}, {0, 2, 0, 0}, {1, 0, 1, 1}, {2, 2, 2, 1},
-                          {0, 0, 1, 0}, {1, 1, 0, 0}};
-    wf_cmp_counts y[6] = {{2, 1, 1, 1}, {0, 1, 0, 0}, {1, 1, 1, 1}, {2, 0, 2, 2},
-                          {0, 1, 1, 1}, {1, 0, 0, 0}};
+    wf_cmp_counts x[6] = {{3, 1, 1, 1}, {0, 2, 0, 0}, {1, 0, 1, 1},
+                          {2, 2, 2, 1}, {0, 0, 1, 0}, {1, 1, 0, 0}};
+    wf_cmp_counts y[6] = {{2, 1, 1, 1}, {0, 1, 0, 0}, {1, 1, 1, 1},
+                          {2, 0, 2, 2}, {0, 1, 1, 1}, {1, 0, 0, 0}};
     double a[4][2], b[4][2], c[4][2];
     wf_cmp_bootstrap(x, y, 6, 500, 42, a[0], a[1], a[2], a[3]);
     wf_cmp_bootstrap(x, y, 6, 500, 42, b[0], b[1], b[2], b[3]);
@@ -126,8 +126,8 @@ static void brute_force(const wf_predictor *pa, const wf_predictor *pb, const wf
     for (int S = 0; S < N; S++) {
         for (int64_t b = 0; b < bg->n; b++)
             for (int c = 0; c < C; c++)
-                memcpy(rows + (b * C + c) * T,
-                       ((S >> c) & 1) ? x + c * T : bg->x + (b * C + c) * T, sizeof(float) * T);
+                memcpy(rows + (b * C + c) * T, ((S >> c) & 1) ? x + c * T : bg->x + (b * C + c) * T,
+                       sizeof(float) * T);
         ck_assert(pa->predict(ca, rows, bg->n, ya, &err) == WF_OK);
         ck_assert(pb->predict(cb, rows, bg->n, yb, &err) == WF_OK);
         double s = 0;
@@ -195,6 +195,10 @@ START_TEST(difference_game) {
     s.do_treeshap = WF_TREESHAP_OFF;
     s.link = WF_LINK_IDENTITY;
     s.nsamples = WF_NSAMPLES_EXACT;
+    /* every coalition row through the deployed graphs, as the brute force below evaluates them
+     * (the int8 first-layer shortcut, the default, moves values by up to ~2e-5: its own bound is
+     * tested in test_explain_int8) */
+    s.arithmetic = WF_ARITHMETIC_EXACT;
     s.threads = 2;
     wf_explanation ea[3], eb[3];
     ck_assert_msg(wf_explain_run(&s, pa, &bg, &ws, NULL, 3, ea, &err) == WF_OK, "%s", err.msg);
@@ -231,6 +235,27 @@ START_TEST(difference_game) {
     ck_assert(worst <= 1e-9);
     ck_assert(worst_eff <= 1e-12);
     ck_assert(worst_bf <= 1e-6); /* float model rows evaluated in other batches */
+    /* the default arithmetic (the int8 shortcut): the game still equals phi_A - phi_B, each
+     * computed with the same shortcut */
+    s.arithmetic = WF_ARITHMETIC_SHORTCUT;
+    double worst_sc = 0;
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(wf_explain_run(&s, pa, &bg, &ws, NULL, 3, ea, &err) == WF_OK, "%s", err.msg);
+        ck_assert_msg(wf_explain_run(&s, &pb, &bg, &ws, NULL, 3, eb, &err) == WF_OK, "%s", err.msg);
+        double phi[16], base, fx;
+        ck_assert(wf_explain_difference_game(&s, pa, &pb, &bg, &ws, w[k].values, C, phi, &base, &fx,
+                                             &err) == WF_OK);
+        for (int p = 0; p < C; p++)
+            worst_sc =
+                fmax(worst_sc, fabs(phi[p] - (ea[k].kshap.values[p] - eb[k].kshap.values[p])));
+        for (int j = 0; j < 3; j++) {
+            wf_explanation_deinit(&ea[j]);
+            wf_explanation_deinit(&eb[j]);
+        }
+    }
+    printf("difference game with the shortcut: max |phi_diff - (phi_A - phi_B)| = %.3g\n",
+           worst_sc);
+    ck_assert(worst_sc <= 1e-9);
     wf_predictor_deinit(&pb);
     wf_model_free(mb);
     wf_background_deinit(&bg);
@@ -257,8 +282,9 @@ START_TEST(scores_b_ort) {
     snprintf(path, sizeof path, "%s/scores.csv", out);
     char *got = tu_read(path, NULL);
     char *ref = tu_read(tu_data("compare/ort_float_scores.csv"), NULL);
-    ck_assert(strncmp(got, "turbine_id,start,end,score,flagged,label,component,interpolated,"
-                           "score_b,flagged_b\n",
+    ck_assert(strncmp(got,
+                      "turbine_id,start,end,score,flagged,label,component,interpolated,"
+                      "score_b,flagged_b\n",
                       80) == 0);
     /* both files list the windows in (turbine, start) order */
     char *g = strchr(got, '\n') + 1, *r = strchr(ref, '\n') + 1;
@@ -326,8 +352,7 @@ START_TEST(bad_arm) {
     snprintf(out, sizeof out, "%s", tu_tmpdir());
     o.out_dir = out;
     ck_assert_int_eq(wf_audit_run(au, &o, NULL, &err), WF_ERR_CONFIG);
-    ck_assert_msg(strstr(err.msg, "compare.arms.B[1]") && strstr(err.msg, "'WT99'"), "%s",
-                  err.msg);
+    ck_assert_msg(strstr(err.msg, "compare.arms.B[1]") && strstr(err.msg, "'WT99'"), "%s", err.msg);
     wf_audit_close(au);
     /* and the config loader: a turbine listed twice, an unknown key */
     wf_config cfg;

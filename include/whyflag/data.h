@@ -166,6 +166,10 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
 /* Bytes consumed so far and the file name used in messages. */
 int64_t wf_log_reader_bytes(const wf_log_reader *r);
 const char *wf_log_reader_name(const wf_log_reader *r);
+/* The SHA-256 of every byte the reader read, hashed as it read them (so of exactly the bytes it
+ * parsed), into hex: 1 when the log was read to its end (then the digest is the file's), else 0
+ * and hex "". */
+int wf_log_reader_digest(const wf_log_reader *r, char hex[65]);
 void wf_log_reader_free(wf_log_reader *r);
 
 /* ---------------------------------------------------------------- failures */
@@ -216,7 +220,8 @@ typedef struct wf_data_stats {
     int64_t outlier_rows;          /* rows rejected: time > 366 days from the turbine's rows */
     int64_t turbines_resorted;     /* turbines that fell back to buffering + sorting */
     int64_t turbines_filtered;     /* turbines declined by the sink's want() filter */
-    int n_notes;                   /* notes for the run summary (never printed by the library) */
+    char sha256[65]; /* SHA-256 of the bytes of the log the pass parsed ("" if not to its end) */
+    int n_notes;     /* notes for the run summary (never printed by the library) */
     int64_t notes_dropped;
     char notes[WF_DATA_NOTES_MAX][WF_REASON_MAX];
 } wf_data_stats;

@@ -307,6 +307,20 @@ static int cmp_tcount_lpt(const void *a, const void *b) {
     return strcmp(x->id, y->id);
 }
 
+/* Every pass over the log hashes the bytes it parses (wf_log_reader_digest); they must be the
+ * bytes the run's digest recorded (ident.c), so that the manifest's hash is the hash of what was
+ * audited: a log appended to or rewritten during the run is an error, not a silent mix. */
+static wf_status log_unchanged(const wf_config *cfg, const wf_audit_part *pt, const char *hex,
+                               const char *pass, wf_error *err) {
+    if (!hex[0] || !pt->id.log[0] || !strcmp(hex, pt->id.log))
+        return WF_OK;
+    return wf_error_set(err, WF_ERR_VERIFY,
+                        "%s (log.path) changed during the run: its SHA-256 was %s when the run "
+                        "started, and the bytes read when the run %s give %s; nothing was "
+                        "written; rerun when the log is no longer being written",
+                        cfg->log.path, pt->id.log, pass, hex);
+}
+
 /* Count rows per turbine (a pass of the row reader; ids normalised by the windower's rule, so
  * that the table names the turbines the windower will see) and assign turbines to shards:
  * longest processing time first (rows descending, then id), each to the least loaded shard
@@ -368,6 +382,11 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
             last_raw = last_buf;
         }
         tc[ti].rows++;
+    }
+    if (!st) {
+        char hex[65];
+        wf_log_reader_digest(r, hex);
+        st = log_unchanged(cfg, pt, hex, "counted rows per turbine", err);
     }
     if (st)
         goto done;
@@ -675,6 +694,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     wf_data_config dc = wf_config_data(cfg);
     double t0 = wf_now_seconds();
     st = wf_data_stream_windows(&dc, failures, n_failures, &sink, &pt->stats, err);
+    if (!st)
+        st = log_unchanged(cfg, pt, pt->stats.sha256, "read its windows", err);
     if (!st)
         st = flush(&s, err);
     if (!st)

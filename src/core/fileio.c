@@ -75,8 +75,8 @@ wf_status wf_file_commit(const char *tmp, const char *path, wf_error *err) {
     if (rename(tmp, path) != 0) {
         int e = errno;
         remove(tmp);
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot rename temporary file into place: %s",
-                            path, strerror(e));
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot rename temporary file into place: %s", path,
+                            strerror(e));
     }
     return WF_OK;
 }
@@ -131,6 +131,33 @@ void wf_sha256_hex(const void *data, size_t len, char hex[65]) {
     sha256_update(&ctx, len, data);
     sha256_digest(&ctx, sizeof d, d);
     to_hex(d, sizeof d, hex);
+}
+
+struct wf_hasher {
+    struct sha256_ctx ctx;
+};
+
+wf_hasher *wf_hasher_new(void) {
+    wf_hasher *h = malloc(sizeof *h);
+    if (h)
+        sha256_init(&h->ctx);
+    return h;
+}
+
+void wf_hasher_update(wf_hasher *h, const void *data, size_t len) {
+    if (h && len)
+        sha256_update(&h->ctx, len, data);
+}
+
+void wf_hasher_hex(const wf_hasher *h, char hex[65]) {
+    struct sha256_ctx c = h->ctx; /* sha256_digest resets its context: digest a copy */
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_digest(&c, sizeof d, d);
+    to_hex(d, sizeof d, hex);
+}
+
+void wf_hasher_free(wf_hasher *h) {
+    free(h);
 }
 
 wf_status wf_sha256_file_hex(const char *path, char hex[65], wf_error *err) {

@@ -27,6 +27,13 @@ wf_status wf_file_commit(const char *tmp, const char *path, wf_error *err);
 void wf_sha256_hex(const void *data, size_t len, char hex[65]);
 wf_status wf_sha256_file_hex(const char *path, char hex[65], wf_error *err);
 
+/* Incremental SHA-256 (for a reader that hashes the bytes it parses, as it reads them). */
+typedef struct wf_hasher wf_hasher;
+wf_hasher *wf_hasher_new(void); /* NULL when out of memory */
+void wf_hasher_update(wf_hasher *h, const void *data, size_t len);
+void wf_hasher_hex(const wf_hasher *h, char hex[65]); /* digest so far (h keeps going) */
+void wf_hasher_free(wf_hasher *h);                    /* accepts NULL */
+
 /* Join a directory and a relative path ("a/b" + "c.csv"); absolute rel is returned as is.
  * Writes into out (size out_size); returns WF_ERR_INVALID if it does not fit. */
 wf_status wf_path_join(const char *dir, const char *rel, char *out, size_t out_size, wf_error *err);

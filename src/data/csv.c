@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fileio.h"
 #include "core/text.h"
 #include "data/data_impl.h"
 
@@ -44,10 +45,11 @@ struct wf_log_reader {
     int n_roles;
     int *role; /* (n_roles) role of each field index */
     int C;
-    float *values;  /* (C) */
-    uint8_t *state; /* (C) */
-    int *column;    /* (C) 1-based */
-    int runaway;    /* the last record had a stray quote (cut at its first line end) */
+    float *values;   /* (C) */
+    uint8_t *state;  /* (C) */
+    int *column;     /* (C) 1-based */
+    int runaway;     /* the last record had a stray quote (cut at its first line end) */
+    wf_hasher *hash; /* SHA-256 of every byte read, as read (the bytes parsed) */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -107,6 +109,7 @@ static wf_status refill(wf_log_reader *r, wf_error *err) {
         if (k > r->cap - r->end)
             k = r->cap - r->end;
         memcpy(r->buf + r->end, r->mem + r->mem_pos, k);
+        wf_hasher_update(r->hash, r->buf + r->end, k);
         r->mem_pos += k;
         r->end += k;
         if (r->mem_pos == r->mem_len)
@@ -122,6 +125,7 @@ static wf_status refill(wf_log_reader *r, wf_error *err) {
         }
         if (got == 0)
             r->eof = 1;
+        wf_hasher_update(r->hash, r->buf + r->end, (size_t)got);
         r->end += (size_t)got;
         return WF_OK;
     }
@@ -433,10 +437,15 @@ wf_status wf_log_reader_open_ex(const wf_log_config *log, size_t buf_size, wf_lo
     if (!r)
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     set_name(r, log->path);
+    if (!(r->hash = wf_hasher_new())) {
+        free(r);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
     r->fd = open(log->path, O_RDONLY | O_NONBLOCK); /* a FIFO must not block the open */
     if (r->fd < 0) {
         wf_status st = wf_error_set(err, WF_ERR_IO, "%s: cannot open the log (log.path): %s",
                                     log->path, strerror(errno));
+        wf_hasher_free(r->hash);
         free(r);
         return st;
     }
@@ -449,6 +458,7 @@ wf_status wf_log_reader_open_ex(const wf_log_config *log, size_t buf_size, wf_lo
                                     "device or folder); copy it to a file first",
                                     log->path);
         close(r->fd);
+        wf_hasher_free(r->hash);
         free(r);
         return st;
     }
@@ -478,6 +488,10 @@ wf_status wf_log_reader_open_mem(const wf_log_config *log, const char *data, siz
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     set_name(r, name ? name : "<memory>");
     r->fd = -1;
+    if (!(r->hash = wf_hasher_new())) {
+        free(r);
+        return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    }
     r->mem = data;
     r->mem_len = len;
     r->cap = 64; /* small on purpose: memory readers exercise the refill paths */
@@ -503,7 +517,16 @@ void wf_log_reader_free(wf_log_reader *r) {
     free(r->values);
     free(r->state);
     free(r->column);
+    wf_hasher_free(r->hash);
     free(r);
+}
+
+int wf_log_reader_digest(const wf_log_reader *r, char hex[65]) {
+    hex[0] = '\0';
+    if (!r->eof || r->beg != r->end)
+        return 0; /* not read to its end */
+    wf_hasher_hex(r->hash, hex);
+    return 1;
 }
 
 int64_t wf_log_reader_bytes(const wf_log_reader *r) {

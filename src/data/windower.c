@@ -882,6 +882,8 @@ wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_
     }
     stats->rows = rows;
     stats->bytes = wf_log_reader_bytes(r);
+    if (!st)
+        wf_log_reader_digest(r, stats->sha256);
     /* end of file: finish every window that ends at or before the turbine's last row */
     for (int64_t i = 0; !st && i < w.nt; i++) {
         turbine *t = &w.t[i];
@@ -907,6 +909,13 @@ wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_
             w.quiet = 1;
             st = pass2(&w, r2, err);
         }
+        char h2[65];
+        if (!st && stats->sha256[0] && wf_log_reader_digest(r2, h2) &&
+            strcmp(h2, stats->sha256) != 0)
+            st = wf_error_set(err, WF_ERR_VERIFY,
+                              "%s changed between the two passes over it (SHA-256 %s, then "
+                              "%s): rerun when it is no longer being written",
+                              w.file, stats->sha256, h2);
         wf_log_reader_free(r2);
     }
     stats->turbines = w.nt;

@@ -33,8 +33,10 @@ wf_status wf_explain_difference_game(const wf_explain_settings *s, const wf_pred
                           WF_DIFF_GAME_MAX_M);
         goto done;
     }
-    if ((st = wf_coal_eval_init(&ea, pa, bg, &pl, WF_LINK_IDENTITY, 1, KSHAP_BATCH, err)) ||
-        (st = wf_coal_eval_init(&eb, pb, bg, &pl, WF_LINK_IDENTITY, 1, KSHAP_BATCH, err)) ||
+    /* the arithmetic KernelSHAP uses (explain.c): the first-layer shortcut unless "exact" */
+    int affine = s->arithmetic == WF_ARITHMETIC_EXACT ? 0 : 1;
+    if ((st = wf_coal_eval_init(&ea, pa, bg, &pl, WF_LINK_IDENTITY, affine, KSHAP_BATCH, err)) ||
+        (st = wf_coal_eval_init(&eb, pb, bg, &pl, WF_LINK_IDENTITY, affine, KSHAP_BATCH, err)) ||
         (st = wf_coal_eval_window(&ea, x, err)) || (st = wf_coal_eval_window(&eb, x, err)))
         goto done;
     uint64_t N = (uint64_t)1 << M;

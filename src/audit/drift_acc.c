@@ -8,7 +8,7 @@
  * sorted raw values. SCADA channels are logged at a fixed resolution (0.01 degC, 0.1 kW), so a
  * fleet-year of one channel has thousands to tens of thousands of distinct values: pairs keep it
  * in kilobytes. New values wait in a pending buffer that is folded in (sorted and merged) when it
- * grows past max(64 Ki values, the folded size) or when the budget needs room. After
+ * grows past max(4 Ki values, the folded size) or when the budget needs room. After
  * wf_drift_acc_finish the form and its bytes depend on the multiset only, so statistics are
  * bit-identical however the rows were split into shards and merged.
  */
@@ -19,7 +19,7 @@
 
 #include "whyflag/drift.h"
 
-#define PEND_MIN 65536
+#define PEND_MIN 4096 /* values; a fleet holds an accumulator per turbine and period */
 
 typedef struct acc_chan {
     double *v;       /* (nv) sorted: distinct values (pairs form) or all values (raw form) */

@@ -66,5 +66,9 @@ check "grep -q 'Threshold sweep' '$T/o.txt' && grep -q '\\* 0.500' '$T/o.txt'" \
   "the PDF has the threshold sweep with this run's threshold marked"
 check "tr '\\n' ' ' < '$T/o.txt' | grep -q 'Failures in the log: 8: 5 caught (median lead [0-9.]* h), 1 missed, 2 not observable'" \
   "the summary counts add up in words"
+# the Summary's score scale is colour-blind safe: blue - light - vermilion, not green - red
+scale=$(unzip -p "$T/outcomes/report.xlsx" xl/worksheets/sheet1.xml 2> /dev/null | grep -o '<colorScale>.*</colorScale>')
+check "grep -q 'FF2166AC.*FFF7F7F7.*FFD55E00' <<< \"\$scale\" && ! grep -qi '63BE7B\\|F8696B' <<< \"\$scale\"" \
+  "the workbook's Summary score scale is blue-light-vermilion (colour-blind safe)"
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -211,13 +211,15 @@ static void sheet_summary(xl *x) {
         cf.type = LXW_CONDITIONAL_3_COLOR_SCALE;
         cf.min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
         cf.min_value = 0;
-        cf.min_color = 0x63BE7B;
+        /* colour-blind safe (issue 14): blue below the threshold, light at it, vermilion
+         * above (ColorBrewer RdBu's blue, Okabe-Ito's vermilion), not green-yellow-red */
+        cf.min_color = 0x2166AC;
         cf.mid_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
         cf.mid_value = isfinite(x->r->threshold) ? x->r->threshold : 0.5;
-        cf.mid_color = 0xFFEB84;
+        cf.mid_color = 0xF7F7F7;
         cf.max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
         cf.max_value = 1;
-        cf.max_color = 0xF8696B;
+        cf.max_color = 0xD55E00;
         worksheet_conditional_format_range(ws, 1, 3, (lxw_row_t)nt, 3, &cf);
     }
     worksheet_activate(ws);
@@ -323,7 +325,7 @@ static void sheet_windows(xl *x) {
         lxw_conditional_format cf;
         memset(&cf, 0, sizeof cf);
         cf.type = LXW_CONDITIONAL_DATA_BAR;
-        cf.bar_color = 0xF8696B;
+        cf.bar_color = 0xD55E00; /* Okabe-Ito vermilion */
         cf.min_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;
         cf.min_value = 0;
         cf.max_rule_type = LXW_CONDITIONAL_RULE_TYPE_NUMBER;

@@ -141,7 +141,7 @@ typedef struct wf_explain_settings {
      * the caller into treeshap_cover_windows (borrowed; explain opens no file). */
     char treeshap_covers[1024];
     const wf_windows *treeshap_cover_windows;
-    wf_arithmetic arithmetic;               /* default WF_ARITHMETIC_SHORTCUT */
+    wf_arithmetic arithmetic; /* default WF_ARITHMETIC_SHORTCUT */
 } wf_explain_settings;
 
 /* Fill s with the defaults documented above. */

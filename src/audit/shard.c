@@ -23,7 +23,7 @@
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION                                                                             \
-    6 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;      \
+    6 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
          6: row and window counts */
 
 /* ---------------------------------------------------------------- writer */

@@ -83,9 +83,10 @@ static int parse_args(int argc, char **argv, audit_args *a) {
         }
     }
     if (!a->config)
-        return wf_cli_usage("audit", "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] "
-                                     "[--sign KEY] [--threads N] [--per-turbine] [--compare B.onnx] "
-                                     "[--quiet]");
+        return wf_cli_usage("audit",
+                            "usage: whyflag audit CONFIG.json [--out DIR] [--shard K/N] "
+                            "[--sign KEY] [--threads N] [--per-turbine] [--compare B.onnx] "
+                            "[--quiet]");
     if (a->sharded && a->sign_key)
         return wf_cli_usage("audit", "--sign goes to `whyflag merge`, which writes the manifest "
                                      "of the whole run");

@@ -125,3 +125,10 @@ int wf_model_window_length(const wf_model *m) {
     }
     return 0;
 }
+
+int wf_model_output_index(const wf_model *m, const char *name) {
+    for (int i = 0; i < m->n_outputs; i++)
+        if (!strcmp(m->vals[m->outputs[i]].name, name))
+            return i;
+    return -1;
+}

@@ -314,13 +314,6 @@ int wf_predictor_batch_mode(const wf_predictor *p) {
     return p->user_free == user_free && p->user ? (int)((const mp_user *)p->user)->batch_mode : -1;
 }
 
-int wf_model_output_index(const wf_model *m, const char *name) {
-    for (int i = 0; i < m->n_outputs; i++)
-        if (!strcmp(m->vals[m->outputs[i]].name, name))
-            return i;
-    return -1;
-}
-
 wf_status wf_model_predictor(const wf_model *m, int C, int T, wf_layout layout, wf_predictor *out,
                              wf_error *err) {
     /* The default score: the first float output (a tree classifier's label output is int64),

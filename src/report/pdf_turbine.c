@@ -25,36 +25,6 @@ typedef struct tb_job {
     wf_report_words words;
 } tb_job;
 
-const char *pdf_w(const pdf_ctx *p, const char *key) {
-    return wf_report_word(&p->words, key);
-}
-
-char *pdf_score(const pdf_ctx *p, double v, char *buf) {
-    return wf_report_fmt_num(&p->words, buf, 32, v, 3);
-}
-
-char *pdf_time(const pdf_ctx *p, int64_t t, char *buf) {
-    return wf_report_fmt_time(&p->words, buf, 32, t);
-}
-
-int pdf_episode_in(const pdf_ctx *p, int k) {
-    return p->only_turbine < 0 || p->a->episodes[k].turbine == p->only_turbine;
-}
-
-void pdf_unverified_mark(pdf_ctx *p) {
-    if (!p->o || !p->o->unverified)
-        return;
-    const char *s = pdf_w(p, "t_unverified");
-    double tw = pdf_text_width(p, p->bold, 9, s);
-    HPDF_Page_SetRGBFill(p->page, 1, 1, 1); /* readable on the cover's band too */
-    HPDF_Page_Rectangle(p->page, PDF_ML - 4, (HPDF_REAL)(PDF_H - 26), (HPDF_REAL)(tw + 8), 15);
-    HPDF_Page_Fill(p->page);
-    HPDF_Page_SetRGBFill(p->page, 0.75f, 0.08f, 0.08f);
-    pdf_text_at(p, p->bold, 9, PDF_ML, PDF_H - 22, s);
-    pdf_text_at(p, p->bold, 9, PDF_ML, 14, s);
-    HPDF_Page_SetRGBFill(p->page, 0, 0, 0);
-}
-
 /* A key in bold at the left, its value wrapped beside it. */
 static void kv(pdf_ctx *p, const char *key, const char *value, HPDF_Font vf, double vsize) {
     pdf_ensure(p, 30);

@@ -88,25 +88,6 @@ wf_status wf_report_manifest_with(const char *out_dir, const wf_results *r,
     return st;
 }
 
-void wf_results_json_rerender(wf_jw *w, const wf_results *r) {
-    const wf_windows *ws = r->windows;
-    wf_jw_key(w, "window");
-    wf_jw_obj_begin(w);
-    wf_jw_kint(w, "T", ws->T);
-    wf_jw_kint(w, "stride", ws->stride);
-    wf_jw_kint(w, "cadence_seconds", ws->cadence);
-    wf_jw_obj_end(w);
-    if (!r->methods_text && !r->report_title && r->max_episode_pages <= 0)
-        return;
-    wf_jw_key(w, "report");
-    wf_jw_obj_begin(w);
-    wf_jw_kstr(w, "title", r->report_title ? r->report_title : "");
-    wf_jw_kint(w, "max_episode_pages", r->max_episode_pages);
-    wf_jw_kbool(w, "per_turbine", r->per_turbine);
-    wf_jw_kstr(w, "methods_text", r->methods_text);
-    wf_jw_obj_end(w);
-}
-
 wf_status wf_report_write_turbines(const char *out_dir, const wf_results *r,
                                    const wf_report_options *o, const char *only_id, int *n_out,
                                    wf_error *err) {

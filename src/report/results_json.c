@@ -444,6 +444,26 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
     wf_jw_obj_end(w);
 }
 
+/* issue 19: "window" and "report", what `whyflag report` needs to render the run again */
+void wf_results_json_rerender(wf_jw *w, const wf_results *r) {
+    const wf_windows *ws = r->windows;
+    wf_jw_key(w, "window");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "T", ws->T);
+    wf_jw_kint(w, "stride", ws->stride);
+    wf_jw_kint(w, "cadence_seconds", ws->cadence);
+    wf_jw_obj_end(w);
+    if (!r->methods_text && !r->report_title && r->max_episode_pages <= 0)
+        return;
+    wf_jw_key(w, "report");
+    wf_jw_obj_begin(w);
+    wf_jw_kstr(w, "title", r->report_title ? r->report_title : "");
+    wf_jw_kint(w, "max_episode_pages", r->max_episode_pages);
+    wf_jw_kbool(w, "per_turbine", r->per_turbine);
+    wf_jw_kstr(w, "methods_text", r->methods_text);
+    wf_jw_obj_end(w);
+}
+
 /* "input": the counts of the log's pass, so that no row or window vanishes without a number. */
 static void write_input(wf_jw *w, const wf_data_stats *d) {
     int64_t rej = wf_data_rows_rejected(d);
@@ -532,7 +552,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         wf_jw_str(&w, wf_an_unit(&a, c));
     wf_jw_arr_end(&w);
     wf_jw_kint(&w, "T", ws->T);
-    wf_results_json_rerender(&w, r); /* issue 19: "window", "report" (report_turbines.c) */
+    wf_results_json_rerender(&w, r); /* issue 19: "window", "report" */
     wf_results_json_settings(&w, r->settings);
     if (r->model_card)
         wf_results_json_model_card(&w, r->model_card);

@@ -897,9 +897,10 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         int ms = !strcmp(dom, "com.microsoft");
         if (ms && !wf_op_find_ms(np->op_type ? np->op_type : "")) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                             "%s: com.microsoft op '%s' is not supported (of that domain only "
-                             "the quantized ops " WF_OPS_MS_LIST ")",
+                             "%s: op '%s' of domain 'com.microsoft' is not supported (of that "
+                             "domain only the quantized ops " WF_OPS_MS_LIST ")",
                              lb, np->op_type ? np->op_type : "");
+            append_unsupported(g, err);
             goto fail;
         }
         if (*dom && strcmp(dom, "ai.onnx") && !ml && !ms) {

@@ -754,7 +754,12 @@ static wf_status qgemm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *
     out[0]->rank = 2;
     out[0]->dims[0] = M;
     out[0]->dims[1] = N;
-    *scratch = (size_t)(K * N + M * N) * sizeof(float);
+    /* forward: the exact integer GEMM's scratch and the (M, N) accumulator; backward: scaled B
+     * (K, N) and the output gradient (M, N) */
+    size_t fwd = wf_k_qgemm_scratch_size((int)M, (int)N, (int)K) * sizeof(float) +
+                 (size_t)(M * N) * sizeof(int32_t);
+    size_t bwd = (size_t)(K * N + M * N) * sizeof(float);
+    *scratch = fwd > bwd ? fwd : bwd;
     return wf_check_numel(n, out[0], err);
 }
 
@@ -773,7 +778,6 @@ static int32_t bias_at(const wf_tensor *c, int64_t m, int64_t j, int64_t N) {
 }
 
 static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    (void)s;
     int64_t M, K, N;
     qgemm_dims(n, in, &M, &K, &N);
     wf_dtype da = in[0]->dtype, db = in[3]->dtype, dy = out[0]->dtype;
@@ -785,15 +789,29 @@ static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     float ys = q ? scal(in[7]) : 1.0f;
     int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
     float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
+    /* the exact int32 products: sgemm on small integers, or an int32 loop (kernels_quant.c) */
+    float *fs = s;
+    int32_t *accs = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
+    if (!n->p.trans_a) {
+        wf_k_qtype ta = da == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : WF_K_QTYPE_U8;
+        wf_k_qtype tb = db == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : WF_K_QTYPE_U8;
+        wf_k_qgemm_s32(accs, in[0]->data, ta, in[2]->data, in[3]->data, tb, in[5]->data, percol,
+                       (int)M, (int)N, (int)K, n->p.trans_b, fs);
+    } else {
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t j = 0; j < N; j++) {
+                int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0), acc = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    size_t ib = (size_t)(n->p.trans_b ? j * K + k : k * N + j);
+                    acc += (q8(in[0]->data, da, (size_t)(k * M + m)) - za) *
+                           (q8(in[3]->data, db, ib) - zb);
+                }
+                accs[m * N + j] = acc;
+            }
+    }
     for (int64_t m = 0; m < M; m++)
         for (int64_t j = 0; j < N; j++) {
-            int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0);
-            int32_t acc = bias_at(opt(in, n, 6), m, j, N);
-            for (int64_t k = 0; k < K; k++) {
-                size_t ia = (size_t)(n->p.trans_a ? k * M + m : m * K + k);
-                size_t ib = (size_t)(n->p.trans_b ? j * K + k : k * N + j);
-                acc += (q8(in[0]->data, da, ia) - za) * (q8(in[3]->data, db, ib) - zb);
-            }
+            int32_t acc = bias_at(opt(in, n, 6), m, j, N) + accs[m * N + j];
             float sc = n->p.alpha * as * bs[percol ? j : 0];
             if (q) {
                 sc /= ys;

@@ -712,6 +712,8 @@ static wf_status qgemm_check(wf_node *n, wf_value *vals, wf_error *err) {
     return WF_OK;
 }
 
+static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N);
+
 static int quantized_out(const wf_node *n, wf_tensor *const *in) {
     return opt(in, n, 7) != NULL;
 }
@@ -756,8 +758,7 @@ static wf_status qgemm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *
     out[0]->dims[1] = N;
     /* forward: the exact integer GEMM's scratch and the (M, N) accumulator; backward: scaled B
      * (K, N) and the output gradient (M, N) */
-    size_t fwd = wf_k_qgemm_scratch_size((int)M, (int)N, (int)K) * sizeof(float) +
-                 (size_t)(M * N) * sizeof(int32_t);
+    size_t fwd = qgemm_fwd_floats(M, K, N) * sizeof(float) + (size_t)(M * N) * sizeof(int32_t);
     size_t bwd = (size_t)(K * N + M * N) * sizeof(float);
     *scratch = fwd > bwd ? fwd : bwd;
     return wf_check_numel(n, out[0], err);
@@ -777,52 +778,110 @@ static int32_t bias_at(const wf_tensor *c, int64_t m, int64_t j, int64_t N) {
     return v[m * N + j];
 }
 
-static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    int64_t M, K, N;
-    qgemm_dims(n, in, &M, &K, &N);
-    wf_dtype da = in[0]->dtype, db = in[3]->dtype, dy = out[0]->dtype;
-    int32_t za = zp_of(in[2], da);
-    int percol = wf_numel(in[4]) > 1;
-    const float *bs = in[4]->data;
-    float as = scal(in[1]);
-    int q = quantized_out(n, in);
-    float ys = q ? scal(in[7]) : 1.0f;
-    int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
-    float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
-    /* the exact int32 products: sgemm on small integers, or an int32 loop (kernels_quant.c) */
-    float *fs = s;
-    int32_t *accs = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
-    if (!n->p.trans_a) {
-        wf_k_qtype ta = da == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : WF_K_QTYPE_U8;
-        wf_k_qtype tb = db == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : WF_K_QTYPE_U8;
-        wf_k_qgemm_s32(accs, in[0]->data, ta, in[2]->data, in[3]->data, tb, in[5]->data, percol,
-                       (int)M, (int)N, (int)K, n->p.trans_b, fs);
+/* (x - zp) of a u8 or s8 tensor into floats (exact); returns max |x - zp| */
+static int32_t to_float(float *dst, const void *src, wf_dtype d, int32_t zp, size_t count) {
+    int32_t mx = 0;
+    if (d == WF_DTYPE_INT8) {
+        const int8_t *x = src;
+        for (size_t i = 0; i < count; i++) {
+            int32_t v = (int32_t)x[i] - zp;
+            dst[i] = (float)v;
+            mx = v > mx ? v : -v > mx ? -v : mx;
+        }
     } else {
-        for (int64_t m = 0; m < M; m++)
+        const uint8_t *x = src;
+        for (size_t i = 0; i < count; i++) {
+            int32_t v = (int32_t)x[i] - zp;
+            dst[i] = (float)v;
+            mx = v > mx ? v : -v > mx ? -v : mx;
+        }
+    }
+    return mx;
+}
+
+/* acc (M, N) = (A - za) @ op(B - zb), exact: when K max|a| max|b| < 2^24 every partial sum is an
+ * integer float32 holds, so sgemm on the converted values is exact in any order (as
+ * wf_k_qgemm_s32); else int32 loops. fs: M K + K N + M N floats. */
+static void qgemm_acc(const wf_node *n, wf_tensor *const *in, int64_t M, int64_t K, int64_t N,
+                      float *fs, int32_t *acc) {
+    wf_dtype da = in[0]->dtype, db = in[3]->dtype;
+    int32_t za = zp_of(in[2], da);
+    int percol = wf_numel(in[5]) > 1, tb = n->p.trans_b;
+    float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
+    int32_t amax = to_float(fa, in[0]->data, da, za, (size_t)(M * K)), bmax = 0;
+    if (tb || !percol) {
+        for (int64_t j = 0; j < (tb ? N : 1); j++) {
+            int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0);
+            size_t cnt = (size_t)(tb ? K : K * N);
+            int32_t mx = to_float(fb + j * K, (const char *)in[3]->data + j * K, db, zb, cnt);
+            bmax = mx > bmax ? mx : bmax;
+        }
+    } else {
+        for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < N; j++) {
-                int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0), acc = 0;
-                for (int64_t k = 0; k < K; k++) {
-                    size_t ib = (size_t)(n->p.trans_b ? j * K + k : k * N + j);
-                    acc += (q8(in[0]->data, da, (size_t)(k * M + m)) - za) *
-                           (q8(in[3]->data, db, ib) - zb);
-                }
-                accs[m * N + j] = acc;
+                int32_t v =
+                    q8(in[3]->data, db, (size_t)(k * N + j)) - q8(in[5]->data, db, (size_t)j);
+                fb[k * N + j] = (float)v;
+                bmax = v > bmax ? v : -v > bmax ? -v : bmax;
             }
+    }
+    if ((double)K * (double)amax * (double)bmax < 16777216.0) {
+        wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, n->p.trans_a, tb, 1.0f, 0.0f);
+        for (int64_t i = 0; i < M * N; i++)
+            acc[i] = (int32_t)fc[i];
+        return;
     }
     for (int64_t m = 0; m < M; m++)
         for (int64_t j = 0; j < N; j++) {
-            int32_t acc = bias_at(opt(in, n, 6), m, j, N) + accs[m * N + j];
-            float sc = n->p.alpha * as * bs[percol ? j : 0];
-            if (q) {
-                sc /= ys;
-                float v = (float)acc * sc;
-                v = v > vmin ? v : vmin;
-                v = v < vmax ? v : vmax;
-                put8(out[0]->data, dy, (size_t)(m * N + j), cvtps(v) + zy);
-            } else {
-                ((float *)out[0]->data)[m * N + j] = (float)acc * sc;
-            }
+            int32_t sum = 0;
+            for (int64_t k = 0; k < K; k++)
+                sum += (int32_t)fa[n->p.trans_a ? k * M + m : m * K + k] *
+                       (int32_t)fb[tb ? j * K + k : k * N + j];
+            acc[m * N + j] = sum;
         }
+}
+
+static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
+    return (size_t)(M * K + K * N + M * N + 2 * N);
+}
+
+static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    int64_t M, K, N;
+    qgemm_dims(n, in, &M, &K, &N);
+    wf_dtype dy = out[0]->dtype;
+    int percol = wf_numel(in[4]) > 1;
+    const float *bs = in[4]->data;
+    int q = quantized_out(n, in);
+    int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
+    float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
+    float *fs = s, *scj = fs + (M * K + K * N + M * N);
+    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
+    qgemm_acc(n, in, M, K, N, fs, acc);
+    const wf_tensor *c = opt(in, n, 6);
+    int rowb = !c || wf_numel(c) == 1 || c->rank == 1 || c->dims[0] == 1; /* bias per column */
+    for (int64_t j = 0; j < N; j++) {
+        float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
+        scj[j] = q ? sc / scal(in[7]) : sc;
+        bj[j] = rowb ? bias_at(c, 0, j, N) : 0;
+    }
+    for (int64_t m = 0; m < M; m++) {
+        const int32_t *a = acc + m * N;
+        for (int64_t j = 0; j < N; j++) {
+            int32_t v = a[j] + (rowb ? bj[j] : bias_at(c, m, j, N));
+            float f = (float)v * scj[j];
+            if (!q) {
+                ((float *)out[0]->data)[m * N + j] = f;
+                continue;
+            }
+            f = f > vmin ? f : vmin;
+            f = f < vmax ? f : vmax;
+            int32_t r = (int32_t)rintf(f) + zy; /* in range: f is clamped to integers' bounds */
+            if (dy == WF_DTYPE_INT8)
+                ((int8_t *)out[0]->data)[m * N + j] = (int8_t)r;
+            else
+                ((uint8_t *)out[0]->data)[m * N + j] = (uint8_t)r;
+        }
+    }
 }
 
 /* d y[m, j] / d a[m, k] = alpha sa sb[j] (b[k, j] - zb[j]) (/ sy), zero where y saturated */

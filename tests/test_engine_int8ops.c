@@ -152,7 +152,8 @@ END_TEST
 
 /* The dynamically quantized dense layer: the predictor scores one window per engine call (the
  * scale is computed from the batch), so three windows in one predict call equal ONNX Runtime's
- * scores of each window alone; inspect and the model card say so; IG has no gradient. */
+ * scores of each window alone; inspect and the model card say so. IG differentiates the
+ * straight-through surrogate (values in test_engine_int8ms.c), one window per engine call too. */
 START_TEST(test_dynamic_one_window_at_a_time) {
     tj *r = tj_load(tu_data("int8ops/refs.json"));
     tj *cs = tj_get(r, "cases");
@@ -177,7 +178,7 @@ START_TEST(test_dynamic_one_window_at_a_time) {
     ck_assert(wf_model_load(tu_data("int8ops/dyn_dense.onnx"), &m, &err) == WF_OK);
     ck_assert(wf_model_batch_dependent(m) != NULL);
     ck_assert(wf_model_is_quantized(m));
-    ck_assert(!wf_model_differentiable(m, NULL, 0));
+    ck_assert(wf_model_differentiable(m, NULL, 0));
     wf_model_card card;
     wf_model_card_build(m, &card);
     ck_assert_msg(strstr(card.batch_note, "one window at a time"), "%s", card.batch_note);
@@ -194,6 +195,15 @@ START_TEST(test_dynamic_one_window_at_a_time) {
     for (int i = 0; i < 3; i++)
         ck_assert_msg(y[i] == want[i * 4 + 2], "window %d: %.9g, ONNX Runtime alone %.9g", i,
                       (double)y[i], (double)want[i * 4 + 2]);
+    /* gradients of the three windows in one call equal those of each window alone */
+    ck_assert(p.grad != NULL);
+    float yg[3], dx[3 * 8], y1, dx1[8];
+    ck_assert(p.grad(ctx, x, 3, yg, dx, &err) == WF_OK);
+    for (int i = 0; i < 3; i++) {
+        ck_assert(yg[i] == y[i]);
+        ck_assert(p.grad(ctx, x + i * 8, 1, &y1, dx1, &err) == WF_OK);
+        ck_assert(!memcmp(dx1, dx + i * 8, sizeof dx1));
+    }
     p.ctx_free(ctx);
     wf_predictor_deinit(&p);
     /* a whole batch through the engine at once would differ: the scale is the batch's */

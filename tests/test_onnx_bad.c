@@ -162,7 +162,11 @@ START_TEST(test_unsupported_op_dtype_domain) {
     free(m.p);
     memset(&m, 0, sizeof m);
     simple(&m, "FusedGemm", 1, "com.microsoft");
-    expect_fail(&m, "domain 'com.microsoft' is not supported");
+    expect_fail(&m, "op 'FusedGemm' of domain 'com.microsoft' is not supported");
+    free(m.p);
+    memset(&m, 0, sizeof m);
+    simple(&m, "QLinearSoftmax", 1, "com.microsoft"); /* quantized, but not one of the eight */
+    expect_fail(&m, "op 'QLinearSoftmax' of domain 'com.microsoft' is not supported");
     free(m.p);
     memset(&m, 0, sizeof m);
     /* opset too new */

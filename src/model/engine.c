@@ -391,8 +391,8 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
                 e->stat_val[n->out[k]] = (unsigned char)st;
     }
     memset(e->diff, 0, nv);
-    /* Differentiable values: reachable from a float graph input through float or 8-bit
-     * (straight-through) tensors. */
+    /* Differentiable values: reachable from a float graph input through float, 8-bit or int32
+     * (straight-through: MatMulInteger/ConvInteger accumulators) tensors. */
     for (int i = 0; i < m->n_inputs; i++)
         if (m->vals[m->inputs[i]].dtype == WF_DTYPE_FLOAT)
             e->diff[m->inputs[i]] = 1;
@@ -406,8 +406,9 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
             continue;
         for (int k = 0; k < n->n_out; k++) {
             int v = n->out[k];
-            if (v >= 0 && (m->vals[v].dtype == WF_DTYPE_FLOAT ||
-                           m->vals[v].dtype == WF_DTYPE_INT8 || m->vals[v].dtype == WF_DTYPE_UINT8))
+            if (v >= 0 &&
+                (m->vals[v].dtype == WF_DTYPE_FLOAT || m->vals[v].dtype == WF_DTYPE_INT8 ||
+                 m->vals[v].dtype == WF_DTYPE_UINT8 || m->vals[v].dtype == WF_DTYPE_INT32))
                 e->diff[v] = 1;
         }
     }

@@ -157,6 +157,12 @@ const char *wf_op_supported_list(void);
  * first float output (a classifier's probabilities after its label); -1 when none is float. */
 int wf_model_score_head(const wf_model *m);
 
+/* com.microsoft quantized ops (ops/ops_qlinear_ms.c): NULL when op_type is not one of them. */
+const wf_opdef *wf_op_find_ms(const char *op_type);
+#define WF_OPS_MS_LIST                                                                             \
+    "QGemm, QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool, "  \
+    "QLinearAveragePool, QLinearConcat"
+
 /* ai.onnx.ml ops (ops/ops_ml.c): NULL when op_type is not one of them. */
 const wf_opdef *wf_op_find_ml(const char *op_type);
 const char *wf_op_ml_supported_list(void);

@@ -682,7 +682,9 @@ static void append_unsupported(const Onnx__GraphProto *g, wf_error *err) {
     for (size_t i = 0; i < g->n_node && l < sizeof err->msg; i++) {
         const Onnx__NodeProto *np = g->node[i];
         const char *dom = np->domain ? np->domain : "", *op = np->op_type ? np->op_type : "";
-        int ok = (!*dom || !strcmp(dom, "ai.onnx")) && (!strcmp(op, "Constant") || wf_op_find(op));
+        int ok =
+            ((!*dom || !strcmp(dom, "ai.onnx")) && (!strcmp(op, "Constant") || wf_op_find(op))) ||
+            (!strcmp(dom, "com.microsoft") && wf_op_find_ms(op));
         int seen = 0, count = 0;
         for (size_t j = 0; !ok && j < g->n_node; j++) {
             const Onnx__NodeProto *q = g->node[j];
@@ -892,9 +894,19 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         label_of(np, i, lb, sizeof lb);
         const char *dom = np->domain ? np->domain : "";
         int ml = !strcmp(dom, "ai.onnx.ml");
-        if (*dom && strcmp(dom, "ai.onnx") && !ml) {
+        int ms = !strcmp(dom, "com.microsoft");
+        if (ms && !wf_op_find_ms(np->op_type ? np->op_type : "")) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
-                             "%s: domain '%s' is not supported (only ai.onnx and ai.onnx.ml ops)",
+                             "%s: op '%s' of domain 'com.microsoft' is not supported (of that "
+                             "domain only the quantized ops " WF_OPS_MS_LIST ")",
+                             lb, np->op_type ? np->op_type : "");
+            append_unsupported(g, err);
+            goto fail;
+        }
+        if (*dom && strcmp(dom, "ai.onnx") && !ml && !ms) {
+            s = wf_error_set(err, WF_ERR_UNSUPPORTED,
+                             "%s: domain '%s' is not supported (only ai.onnx, ai.onnx.ml and the "
+                             "com.microsoft quantized ops)",
                              lb, dom);
             append_unsupported(g, err);
             goto fail;
@@ -936,7 +948,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
             map_put(&map, v->name, m->n_vals++);
             continue;
         }
-        const wf_opdef *def = ml ? wf_op_find_ml(op) : wf_op_find(op);
+        const wf_opdef *def = ml ? wf_op_find_ml(op) : ms ? wf_op_find_ms(op) : wf_op_find(op);
         if (!def && ml) {
             s = wf_error_set(err, WF_ERR_UNSUPPORTED,
                              "%s: ai.onnx.ml op '%s' is not supported (supported: %s)", lb, op,
@@ -1056,7 +1068,7 @@ static wf_status load_proto(wf_model *m, const Onnx__ModelProto *mp, wf_error *e
         }
         if (!strncmp(n->op->name, "Quantize", 8) || !strncmp(n->op->name, "Dequantize", 10) ||
             !strncmp(n->op->name, "QLinear", 7) || !strcmp(n->op->name, "DynamicQuantizeLinear") ||
-            strstr(n->op->name, "Integer"))
+            !strcmp(n->op->name, "QGemm") || strstr(n->op->name, "Integer"))
             m->quantized = 1;
     }
     /* Graph outputs. */

@@ -19,6 +19,8 @@ void wf_op_scan_free(wf_op_scan *s) {
 }
 
 static int node_supported(const char *dom, const char *op) {
+    if (!strcmp(dom, "com.microsoft")) /* its quantized ops only */
+        return wf_op_find_ms(op) != NULL;
     if (*dom && strcmp(dom, "ai.onnx"))
         return 0;
     return !strcmp(op, "Constant") || wf_op_find(op) != NULL;

@@ -8,8 +8,10 @@
  *
  * usage: bench_int8 [windows [method [model]]]   (windows for KernelSHAP, default 8; IG uses 5x
  *   as many; method 0 KernelSHAP, 1 IG 50 steps, 2 IG adaptive, model 0 float, 1 int8, 2 int8
- *   with explain.arithmetic "exact" (KernelSHAP only): only those, for instruction counts under
- *   callgrind)
+ *   with explain.arithmetic "exact" (KernelSHAP only), 3 and 4 the QOperator twins of the int8
+ *   MLP (tests/data/int8ms/mlp_qgemm.onnx: QGemm; mlp_qlinear.onnx: QLinearMatMul + QLinearAdd,
+ *   gen_qop_twins.py): only those, for instruction counts under callgrind). The last lines print
+ *   each QOperator twin's time over the QDQ model's (issue 12: within 1.5x).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,10 +38,12 @@ int main(int argc, char **argv) {
     int only_m = argc > 2 ? atoi(argv[2]) : -1, only_model = argc > 3 ? atoi(argv[3]) : -1;
     /* model 2: the int8 MLP with explain.arithmetic "exact" (every coalition row through the
      * deployed graph: the int8 KernelSHAP path before the shortcut through the quantization) */
-    const char *paths[3] = {WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx",
+    const char *paths[5] = {WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx",
                             WF_SOURCE_DIR "/samples/aurora_int8.onnx",
-                            WF_SOURCE_DIR "/samples/aurora_int8.onnx"};
-    const char *names[3] = {"float mlp", "int8 mlp", "int8 exact"};
+                            WF_SOURCE_DIR "/samples/aurora_int8.onnx",
+                            WF_SOURCE_DIR "/tests/data/int8ms/mlp_qgemm.onnx",
+                            WF_SOURCE_DIR "/tests/data/int8ms/mlp_qlinear.onnx"};
+    const char *names[5] = {"float mlp", "int8 mlp", "int8 exact", "qop qgemm", "qop qlinear"};
     wf_error err = {0};
     wf_windows ws;
     memset(&ws, 0, sizeof ws);
@@ -54,9 +58,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    double ms[3][3];
+    double ms[5][3];
     const char *methods[3] = {"KernelSHAP 8 groups exact", "IG 50 steps", "IG adaptive"};
-    for (int mi = 0; mi < 3; mi++) {
+    for (int mi = 0; mi < 5; mi++) {
         if (only_model >= 0 && mi != only_model)
             continue;
         wf_model *m;
@@ -106,6 +110,9 @@ int main(int argc, char **argv) {
     if (only_m < 0 && only_model < 0)
         printf("int8 exact arithmetic/float %-11s %6.2fx; exact/shortcut %.2fx\n", "KernelSHAP",
                ms[2][0] / ms[0][0], ms[2][0] / ms[1][0]);
+    for (int mi = 3; mi < 5 && only_m < 0 && only_model < 0; mi++)
+        for (int ci = 0; ci < 3; ci++)
+            printf("%s/QDQ int8 %-28s %6.2fx\n", names[mi], methods[ci], ms[mi][ci] / ms[1][ci]);
     wf_background_deinit(&bg);
     wf_windows_free(&ws);
     return 0;

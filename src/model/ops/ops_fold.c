@@ -415,8 +415,13 @@ static void cast_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
                      float *const *gin, float *const *gout, void *s) {
     (void)n;
     (void)s;
-    if (!gin[0] || in[0]->dtype != WF_DTYPE_FLOAT || out[0]->dtype != WF_DTYPE_FLOAT)
-        return; /* casts to integers are piecewise constant: zero gradient */
+    /* casts to integers are piecewise constant: zero gradient. An integer (quantized or int32
+     * accumulator) to float keeps the value: the straight-through surrogate passes the gradient
+     * on, in the integer tensor's own units. */
+    int q_in = in[0]->dtype == WF_DTYPE_INT8 || in[0]->dtype == WF_DTYPE_UINT8 ||
+               in[0]->dtype == WF_DTYPE_INT32;
+    if (!gin[0] || (in[0]->dtype != WF_DTYPE_FLOAT && !q_in) || out[0]->dtype != WF_DTYPE_FLOAT)
+        return;
     int64_t total = wf_numel(in[0]);
     for (int64_t i = 0; i < total; i++)
         gin[0][i] += gout[0][i];

@@ -11,8 +11,13 @@
  * evaluates such a model one window at a time (as the deployed device scores it) and the model
  * card says so (wf_model_batch_dependent).
  *
- * No backward: the int32 outputs end the gradient path, so IG reports the model as not
- * differentiable (wf_model_differentiable names the op). Non-goals: int4/int16 types.
+ * Backward is the straight-through surrogate (as ops_quant.c), gradients of integer tensors in
+ * their own units: DynamicQuantizeLinear dx = dy / scale (the scale and zero point taken as
+ * constants; the range covers the tensor, so nothing saturates), MatMulInteger dA = dY (B -
+ * b_zp)^T (and dB = (A - a_zp)^T dY when B is data), ConvInteger dx = the transposed
+ * convolution of dY with (w - w_zp); Cast of the int32 result passes the gradient on
+ * (ops_fold.c). The float surrogate of DynamicQuantizeLinear -> MatMulInteger -> Cast -> Mul
+ * (x_scale w_scale) is x @ dequantized W. Non-goals: int4/int16 types.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -24,6 +29,10 @@
 
 static wf_k_qtype qt(wf_dtype d) {
     return d == WF_DTYPE_INT8 ? WF_K_QTYPE_S8 : WF_K_QTYPE_U8;
+}
+
+static int32_t q8_at(const void *p, wf_dtype d, size_t i) {
+    return d == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
 }
 
 /* ---- DynamicQuantizeLinear ---- */
@@ -86,8 +95,23 @@ static void dql_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     }
 }
 
+static void dql_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                    float *const *gin, float *const *gout, void *s) {
+    (void)n;
+    (void)out;
+    (void)s;
+    if (!gin[0] || !gout[0])
+        return;
+    size_t count = (size_t)wf_numel(in[0]);
+    float scale;
+    uint8_t zp;
+    dynamic_qparams(in[0]->data, count, &scale, &zp);
+    for (size_t i = 0; i < count; i++)
+        gin[0][i] += gout[0][i] / scale;
+}
+
 const wf_opdef wf_op_dynamic_quantize = {
-    "DynamicQuantizeLinear", dql_check, dql_shape, dql_fwd, NULL, 0, NULL};
+    "DynamicQuantizeLinear", dql_check, dql_shape, dql_fwd, dql_bwd, 0, NULL};
 
 /* ---- MatMulInteger ---- */
 static wf_status int_check(wf_node *n, wf_value *vals, int conv, wf_error *err) {
@@ -187,8 +211,43 @@ static int64_t mmi_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     return mmi_geom(in[0], in[1], &batch, &M, &N, &K, &bb) ? 0 : 2 * batch * M * N * K;
 }
 
-const wf_opdef wf_op_matmul_integer = {"MatMulInteger", mmi_check, mmi_shape, mmi_fwd, NULL, 0,
-                                       mmi_flops};
+/* dA[m, k] += sum_j dY[m, j] (B[k, j] - zb[j]); dB[k, j] += sum_m (A[m, k] - za) dY[m, j] */
+static void mmi_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                    float *const *gin, float *const *gout, void *s) {
+    (void)out;
+    (void)s;
+    if (!gin[0] && !gin[1])
+        return;
+    int64_t batch, M, N, K;
+    int bb;
+    mmi_geom(in[0], in[1], &batch, &M, &N, &K, &bb);
+    const wf_tensor *az = opt(in, n, 2), *bz = opt(in, n, 3);
+    wf_dtype da = in[0]->dtype, db = in[1]->dtype;
+    int32_t za = az ? q8_at(az->data, da, 0) : 0;
+    int bcol = bz && wf_numel(bz) > 1;
+    for (int64_t q = 0; q < batch; q++) {
+        size_t ao = (size_t)(q * M * K), bo = (size_t)(bb ? q * K * N : 0),
+               yo = (size_t)(q * M * N);
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++) {
+                float acc = 0.0f;
+                int32_t av = q8_at(in[0]->data, da, ao + (size_t)(m * K + k)) - za;
+                for (int64_t j = 0; j < N; j++) {
+                    float g = gout[0][yo + (size_t)(m * N + j)];
+                    int32_t zb = bz ? q8_at(bz->data, db, bcol ? (size_t)j : 0) : 0;
+                    int32_t bv = q8_at(in[1]->data, db, bo + (size_t)(k * N + j)) - zb;
+                    acc += g * (float)bv;
+                    if (gin[1])
+                        gin[1][bo + (size_t)(k * N + j)] += g * (float)av;
+                }
+                if (gin[0])
+                    gin[0][ao + (size_t)(m * K + k)] += acc;
+            }
+    }
+}
+
+const wf_opdef wf_op_matmul_integer = {"MatMulInteger", mmi_check, mmi_shape, mmi_fwd,
+                                       mmi_bwd,         0,         mmi_flops};
 
 /* ---- ConvInteger ---- */
 static wf_status ci_check(wf_node *n, wf_value *vals, wf_error *err) {
@@ -216,11 +275,9 @@ static wf_status ci_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *con
     out[0]->dims[1] = g.cout;
     for (int i = 0; i < g.ndim; i++)
         out[0]->dims[2 + i] = g.out[i];
+    /* backward: (w - w_zp) in float and the transposed convolution's scratch */
+    *scratch = ((size_t)wf_numel(in[1]) + wf_k_conv_backward_scratch_size(&g)) * sizeof(float);
     return wf_check_numel(n, out[0], err);
-}
-
-static int32_t q8_at(const void *p, wf_dtype d, size_t i) {
-    return d == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
 }
 
 /* y (n, cout, *out) int32 = sum over (ci, k) of (x - x_zp) (w - w_zp); padded cells read x_zp
@@ -276,7 +333,26 @@ static int64_t ci_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     return 2 * wf_numel(out[0]) * wf_numel(in[1]) / (in[1]->dims[0] ? in[1]->dims[0] : 1);
 }
 
-const wf_opdef wf_op_conv_integer = {"ConvInteger", ci_check, ci_shape, ci_fwd, NULL, 0, ci_flops};
+/* dx += conv^T(dY, w - w_zp): padded cells read x_zp, so they carry no gradient */
+static void ci_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, float *const *gin,
+                   float *const *gout, void *s) {
+    (void)out;
+    if (!gin[0])
+        return;
+    wf_k_conv_geom g;
+    wf_conv_geom(n, in[0], in[1], &g);
+    const wf_tensor *wz = opt(in, n, 3);
+    size_t nw = (size_t)wf_numel(in[1]), per = nw / (size_t)(g.cout ? g.cout : 1);
+    float *wf = s;
+    for (size_t i = 0; i < nw; i++) {
+        int32_t z = wz ? q8_at(wz->data, in[1]->dtype, wf_numel(wz) > 1 ? i / per : 0) : 0;
+        wf[i] = (float)(q8_at(in[1]->data, in[1]->dtype, i) - z);
+    }
+    wf_k_conv_backward_input(gin[0], gout[0], wf, &g, wf + nw);
+}
+
+const wf_opdef wf_op_conv_integer = {"ConvInteger", ci_check, ci_shape, ci_fwd,
+                                     ci_bwd,        0,        ci_flops};
 
 const wf_node *wf_model_batch_dependent(const wf_model *m) {
     for (int j = 0; j < m->n_nodes; j++)

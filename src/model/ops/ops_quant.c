@@ -10,6 +10,7 @@
  * read from the quantized output: q at the type's limit counts as saturated).
  * Non-goals: blocked quantization, int4/int16/float8 types.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -337,28 +338,55 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     out[0]->rank = in[0]->rank;
     memcpy(out[0]->dims, in[0]->dims, sizeof in[0]->dims);
     out[0]->dims[out[0]->rank - 1] = N;
-    /* backward: dequantized B (K, N) and the float output gradient (M, N) */
-    *scratch = (size_t)(K * N + M * N) * sizeof(float);
+    /* forward: the exact integer GEMM's scratch and the (M, N) accumulator; backward:
+     * dequantized B (K, N) and the float output gradient (M, N) */
+    size_t fwd = wf_k_qgemm_scratch_size((int)M, (int)N, (int)K) * sizeof(float) +
+                 (size_t)(M * N) * sizeof(int32_t);
+    size_t bwd = (size_t)(K * N + M * N) * sizeof(float);
+    *scratch = fwd > bwd ? fwd : bwd;
     return wf_check_numel(n, out[0], err);
 }
 
+/* The exact int32 products through wf_k_qgemm_s32 (sgemm on small integers, else an int32
+ * loop), then wf_k_qlinear_matmul's requantization: saturate(rint((double)acc * (double)m +
+ * y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. Same bytes as that reference kernel
+ * (the accumulator is exact either way), at sgemm speed. */
 static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)n;
-    (void)s;
     int64_t batch, M, N, K;
     int bb;
     qmm_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
-    wf_k_qparam aq, bq, yq;
-    qp_simple(&aq, in[1], in[2], in[0]->dtype);
-    qp_simple(&bq, in[4], in[5], in[3]->dtype);
-    qp_simple(&yq, in[6], in[7], out[0]->dtype);
-    size_t ea = wf_dtype_size(in[0]->dtype), eb = wf_dtype_size(in[3]->dtype),
-           ey = wf_dtype_size(out[0]->dtype);
-    for (int64_t q = 0; q < batch; q++)
-        wf_k_qlinear_matmul((char *)out[0]->data + q * M * N * ey,
-                            (const char *)in[0]->data + q * M * K * ea,
-                            (const char *)in[3]->data + (bb ? q * K * N * eb : 0), &aq, &bq, &yq,
-                            (int)M, (int)N, (int)K);
+    wf_dtype da = in[0]->dtype, db = in[3]->dtype, dy = out[0]->dtype;
+    size_t ea = wf_dtype_size(da), eb = wf_dtype_size(db);
+    float *fs = s;
+    int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
+    int percol = wf_numel(in[4]) > 1, zpcol = in[5] && wf_numel(in[5]) > 1;
+    const float *bs = in[4]->data;
+    float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
+    int32_t zy = 0;
+    if (in[7])
+        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
+                                 : ((const uint8_t *)in[7]->data)[0];
+    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    for (int64_t q = 0; q < batch; q++) {
+        wf_k_qgemm_s32(acc, (const char *)in[0]->data + q * M * K * ea, qtype_of(da),
+                       in[2] ? in[2]->data : NULL,
+                       (const char *)in[3]->data + (bb ? q * K * N * eb : 0), qtype_of(db),
+                       in[5] ? in[5]->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
+        for (int64_t j = 0; j < N; j++) {
+            float p = sa * bs[percol ? j : 0];
+            float m = p / sy;
+            for (int64_t i = 0; i < M; i++) {
+                double d = rint((double)acc[i * N + j] * (double)m + (double)zy);
+                int32_t v = d < lo ? lo : d > hi ? hi : (int32_t)d;
+                size_t e = (size_t)(q * M * N + i * N + j);
+                if (dy == WF_DTYPE_INT8)
+                    ((int8_t *)out[0]->data)[e] = (int8_t)v;
+                else
+                    ((uint8_t *)out[0]->data)[e] = (uint8_t)v;
+            }
+        }
+    }
 }
 
 static void qmm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,

@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""Hand-built graphs of the com.microsoft quantized ops ONNX Runtime's quantizer emits (QGemm,
+QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool,
+QLinearAveragePool, QLinearConcat) with onnx.helper (Debian python3-onnx 1.12.0, numpy 1.24.2),
+uint8 and int8 activations, per-tensor and (QGemm) per-column scales, zero points at the
+extremes, saturating scales and rounding ties; inputs from numpy default_rng(14). Writes
+<case>.onnx and cases.json ({model, inputs: [{name, dtype, dims, data}]} per case);
+gen_ort_int8ms.js adds ONNX Runtime's outputs (refs.json).
+Usage (from this folder): /usr/bin/python3 gen_int8ms.py"""
+import json
+
+import numpy as np
+import onnx
+from onnx import TensorProto as TP
+from onnx import helper as h
+from onnx import numpy_helper as nh
+
+rng = np.random.default_rng(14)
+NP = {TP.FLOAT: np.float32, TP.UINT8: np.uint8, TP.INT8: np.int8, TP.INT32: np.int32}
+NAME = {TP.FLOAT: "float32", TP.UINT8: "uint8", TP.INT8: "int8", TP.INT32: "int32"}
+MS = "com.microsoft"
+cases = []
+
+
+def save(name, nodes, inputs, outputs, inits):
+    g = h.make_graph(nodes, name, inputs, outputs, initializer=inits)
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13), h.make_opsetid(MS, 1)],
+                     producer_name="gen_int8ms.py")
+    m.ir_version = 8
+    onnx.save(m, name + ".onnx")
+
+
+def vi(name, t, dims):
+    return h.make_tensor_value_info(name, t, dims)
+
+
+def f32(name, v):
+    return nh.from_array(np.asarray(v, dtype=np.float32), name)
+
+
+def q(name, t, v):
+    return nh.from_array(np.asarray(v, dtype=NP[t]), name)
+
+
+def case(model, **inputs):
+    ins = []
+    for k, (t, a) in inputs.items():
+        a = np.asarray(a, dtype=NP[t])
+        ins.append({"name": k, "dtype": NAME[t], "dims": list(a.shape), "data": a.ravel().tolist()})
+    cases.append({"model": model + ".onnx", "inputs": ins})
+
+
+def rq(t, shape):
+    lo, hi = (0, 256) if t == TP.UINT8 else (-128, 128)
+    return rng.integers(lo, hi, size=shape)
+
+
+def every(t, shape):
+    """all 256 byte values (then random ones) in the given shape"""
+    n = int(np.prod(shape))
+    base = np.arange(256) if t == TP.UINT8 else np.arange(-128, 128)
+    v = np.concatenate([base, rq(t, max(0, n - 256))])[:n]
+    return v.reshape(shape)
+
+
+T8 = ((TP.UINT8, "u8", 0, 255), (TP.INT8, "s8", -128, 127))
+
+# ---- QLinearAdd / QLinearMul: same shape (vector body + tail), scalar A or B, row and column
+# broadcast; random, extreme zero points, saturating and tie-producing scales.
+for op in ("QLinearAdd", "QLinearMul"):
+    for t, tn, lo, hi in T8:
+        mid = (lo + hi + 1) // 2
+        params = [("rand", 0.05, mid + 3, 0.04, mid - 7, 0.06, mid + 1),
+                  ("zext", 0.02, lo, 0.03, hi, 0.05, lo if op == "QLinearAdd" else mid),
+                  ("zext2", 0.02, hi, 0.03, lo, 0.05, hi),
+                  ("sat", 0.5, mid, 0.7, mid, 0.01, mid),
+                  ("tie", 0.5, 0, 1.0, 0, 1.0, 0)]
+        if op == "QLinearMul":
+            params[-1] = ("tie", 0.5, 0, 1.0, 0, 0.5, 0) if t == TP.INT8 else ("tie", 0.5, 0, 1.0, 0, 2.0, 0)
+        for shp_name, sa, sb in (("same", [2, 3, 37], [2, 3, 37]), ("bscalar", [2, 3, 37], [1]),
+                                 ("ascalar", [1], [3, 37]), ("col", [2, 3, 37], [3, 1]),
+                                 ("row", [2, 3, 37], [37])):
+            for pn, as_, az, bs, bz, cs, cz in params:
+                if shp_name != "same" and pn not in ("rand", "tie", "zext"):
+                    continue
+                name = "%s_%s_%s_%s" % (op[7:].lower(), tn, shp_name, pn)
+                out = list(np.broadcast_shapes(tuple(sa), tuple(sb)))
+                save(name, [h.make_node(op, ["A", "as", "az", "B", "bs", "bz", "cs", "cz"], ["C"],
+                                        domain=MS)],
+                     [vi("A", t, sa), vi("B", t, sb)], [vi("C", t, out)],
+                     [f32("as", as_), q("az", t, az), f32("bs", bs), q("bz", t, bz),
+                      f32("cs", cs), q("cz", t, cz)])
+                if pn == "tie" and t == TP.UINT8:
+                    a, b = rq(t, sa) // 2, rq(t, sb) // 2
+                else:
+                    a, b = rq(t, sa), rq(t, sb)
+                case(name, A=(t, a), B=(t, b))
+
+# ---- QLinearAdd with random scales and zero points for each span kind (the float rounding of
+# the fixed part and of a scalar operand's term shows only for some scale ratios).
+for t, tn, lo, hi in T8:
+    for shp_name, sa, sb in (("same", [4, 40], [4, 40]), ("ascalar", [1], [4, 40]),
+                             ("bscalar", [4, 40], [1]), ("col", [4, 40], [4, 1])):
+        for r in range(6):
+            name = "add_%s_%s_r%d" % (tn, shp_name, r)
+            sc = rng.uniform(0.01, 0.1, 3)
+            z = rq(t, 3)
+            save(name, [h.make_node("QLinearAdd", ["A", "as", "az", "B", "bs", "bz", "cs", "cz"],
+                                    ["C"], domain=MS)],
+                 [vi("A", t, sa), vi("B", t, sb)],
+                 [vi("C", t, list(np.broadcast_shapes(tuple(sa), tuple(sb))))],
+                 [f32("as", sc[0]), q("az", t, z[0]), f32("bs", sc[1]), q("bz", t, z[1]),
+                  f32("cs", sc[2]), q("cz", t, z[2])])
+            for k in range(3 if "scalar" in shp_name else 1):
+                case(name, A=(t, rq(t, sa)), B=(t, rq(t, sb)))
+
+# ---- QLinearSigmoid / QLinearLeakyRelu: every byte value through the 256-entry table;
+# zero points at the extremes; a scale reaching the +-18 clamp of the logistic; saturation.
+for op in ("QLinearSigmoid", "QLinearLeakyRelu"):
+    for t, tn, lo, hi in T8:
+        mid = (lo + hi + 1) // 2
+        for pn, xs, xz, ys, yz, alpha in (("rand", 0.05, mid + 5, 1 / 256, lo, 0.1),
+                                          ("zlo", 0.2, lo, 0.004, lo, 0.01),
+                                          ("zhi", 0.2, hi, 0.003, hi, 0.3),
+                                          ("wide", 0.3, mid, 0.02, mid, 0.2),
+                                          ("sat", 0.01, mid, 0.0005, mid, 0.5)):
+            name = "%s_%s_%s" % (op[7:].lower(), tn, pn)
+            attrs = {}
+            if op == "QLinearLeakyRelu" and pn != "rand":
+                attrs["alpha"] = alpha
+            save(name, [h.make_node(op, ["X", "xs", "xz", "ys", "yz"], ["Y"], domain=MS, **attrs)],
+                 [vi("X", t, [2, 160])], [vi("Y", t, [2, 160])],
+                 [f32("xs", xs), q("xz", t, xz), f32("ys", ys), q("yz", t, yz)])
+            case(name, X=(t, every(t, [2, 160])))
+
+# ---- QLinearGlobalAveragePool (NCHW): 1-D and 2-D spatial, image sizes below and above the
+# 8/32-wide loops, extreme zero points, a saturating output scale.
+for t, tn, lo, hi in T8:
+    mid = (lo + hi + 1) // 2
+    for pn, shape, xs, xz, ys, yz in (("1d", [2, 5, 7], 0.05, mid + 9, 0.03, mid - 4),
+                                      ("2d", [1, 11, 6, 7], 0.02, lo, 0.01, hi),
+                                      ("long", [2, 3, 45], 0.04, hi, 0.05, lo),
+                                      ("sat", [1, 9, 12], 0.1, mid, 0.01, mid)):
+        name = "gap_%s_%s" % (tn, pn)
+        out = shape[:2] + [1] * (len(shape) - 2)
+        save(name, [h.make_node("QLinearGlobalAveragePool", ["X", "xs", "xz", "ys", "yz"], ["Y"],
+                                domain=MS, channels_last=0)],
+             [vi("X", t, shape)], [vi("Y", t, out)],
+             [f32("xs", xs), q("xz", t, xz), f32("ys", ys), q("yz", t, yz)])
+        case(name, X=(t, rq(t, shape)))
+
+# ---- QLinearAveragePool: 1-D padded with and without count_include_pad, 2-D strided, a kernel
+# covering the whole image (ONNX Runtime's global-pool path), ceil_mode.
+for t, tn, lo, hi in T8:
+    mid = (lo + hi + 1) // 2
+    for pn, shape, attrs, out in (
+            ("1d_pad", [2, 3, 11], dict(kernel_shape=[3], strides=[2], pads=[1, 1]), [2, 3, 6]),
+            ("1d_incl", [2, 3, 11], dict(kernel_shape=[3], strides=[2], pads=[1, 1],
+                                         count_include_pad=1), [2, 3, 6]),
+            ("2d", [1, 4, 7, 8], dict(kernel_shape=[2, 3], strides=[2, 2], pads=[0, 1, 1, 0]),
+             [1, 4, 4, 4]),
+            ("whole", [2, 3, 9], dict(kernel_shape=[9]), [2, 3, 1]),
+            ("ceil", [1, 2, 10], dict(kernel_shape=[3], strides=[2], ceil_mode=1), [1, 2, 5])):
+        name = "avgpool_%s_%s" % (tn, pn)
+        zx, zy = (lo, hi) if pn in ("1d_incl", "whole") else (mid + 3, mid - 2)
+        save(name, [h.make_node("QLinearAveragePool", ["X", "xs", "xz", "ys", "yz"], ["Y"],
+                                domain=MS, **attrs)],
+             [vi("X", t, shape)], [vi("Y", t, out)],
+             [f32("xs", 0.05), q("xz", t, zx), f32("ys", 0.03), q("yz", t, zy)])
+        case(name, X=(t, rq(t, shape)))
+
+# ---- QLinearConcat: three inputs, one with the output's own scale and zero point (copied),
+# the others requantized through a table; axis 1 and the last axis; extreme zero points.
+for t, tn, lo, hi in T8:
+    mid = (lo + hi + 1) // 2
+    for pn, axis, shapes, out in (("ax1", 1, [[2, 3, 5], [2, 1, 5], [2, 4, 5]], [2, 8, 5]),
+                                  ("last", -1, [[2, 3, 4], [2, 3, 1], [2, 3, 6]], [2, 3, 11])):
+        name = "concat_%s_%s" % (tn, pn)
+        ins, inits, vis = ["ys", "yz"], [f32("ys", 0.04), q("yz", t, mid)], []
+        qp = [(0.04, mid), (0.1, lo), (0.013, hi)]
+        for i, (s, z) in enumerate(qp):
+            ins += ["X%d" % i, "s%d" % i, "z%d" % i]
+            inits += [f32("s%d" % i, s), q("z%d" % i, t, z)]
+            vis.append(vi("X%d" % i, t, shapes[i]))
+        save(name, [h.make_node("QLinearConcat", ins, ["Y"], domain=MS, axis=axis)], vis,
+             [vi("Y", t, out)], inits)
+        case(name, **{"X%d" % i: (t, rq(t, shapes[i])) for i in range(3)})
+
+# ---- QGemm: u8 x s8 per tensor and per column, bias, transB, alpha, quantized or float output;
+# u8 x u8; s8 x s8 with s8 output; zero points at the extremes; a saturating output scale.
+for pn, ta, tb, M, K, N, col, bias, transA, transB, alpha, yq, azp, bzp, ys in (
+        ("u8s8_tensor", TP.UINT8, TP.INT8, 5, 12, 7, 0, 1, 0, 1, 1.0, 1, 131, 3, 0.02),
+        ("u8s8_col", TP.UINT8, TP.INT8, 5, 12, 7, 1, 1, 0, 0, 0.5, 1, 255, 0, 0.02),
+        ("u8s8_float", TP.UINT8, TP.INT8, 4, 9, 6, 1, 1, 0, 1, 1.0, 0, 7, 0, 0),
+        ("u8u8", TP.UINT8, TP.UINT8, 3, 20, 5, 0, 0, 1, 0, 1.0, 1, 0, 128, 0.05),
+        ("s8s8", TP.INT8, TP.INT8, 6, 10, 4, 1, 1, 0, 1, 2.0, 1, -128, 0, 0.03),
+        ("s8s8_sat", TP.INT8, TP.INT8, 3, 16, 3, 0, 1, 0, 0, 1.0, 1, 127, 5, 0.001)):
+    name = "qgemm_" + pn
+    ash = [K, M] if transA else [M, K]
+    bsh = [N, K] if transB else [K, N]
+    inits = [f32("as", 0.05), q("az", ta, azp),
+             q("B", tb, rq(tb, bsh)),
+             f32("bs", rng.uniform(0.005, 0.02, N) if col else 0.01),
+             q("bz", tb, np.full(N, bzp) if col else bzp)]
+    if col:  # ONNX Runtime needs the zero point per column too: per column with 0 (symmetric)
+        inits[-1] = q("bz", tb, np.zeros(N) if tb == TP.INT8 else np.full(N, bzp))
+    ins = ["A", "as", "az", "B", "bs", "bz"]
+    if bias:
+        inits.append(q("C", TP.INT32, rng.integers(-3000, 3000, N)))
+        ins.append("C")
+    else:
+        ins.append("")
+    yt = TP.FLOAT
+    if yq:
+        yt = ta
+        inits += [f32("ys", ys), q("yz", ta, 0 if ta == TP.INT8 else 120)]
+        ins += ["ys", "yz"]
+    save(name, [h.make_node("QGemm", ins, ["Y"], domain=MS, transA=transA, transB=transB,
+                            alpha=alpha)],
+         [vi("A", ta, ash)], [vi("Y", yt, [M, N])], inits)
+    case(name, A=(ta, rq(ta, ash)))
+
+json.dump({"cases": cases}, open("cases.json", "w"))
+print(len(cases), "cases")

@@ -24,8 +24,12 @@
 
 static sy_run run;
 
-static void setup_once(void) { sy_build(&run); }
-static void teardown_once(void) { sy_free(&run); }
+static void setup_once(void) {
+    sy_build(&run);
+}
+static void teardown_once(void) {
+    sy_free(&run);
+}
 
 static void options(wf_report_options *o, int threads) {
     wf_report_options_default(o);

@@ -312,7 +312,9 @@ static void sy_build_n(sy_run *s, int n_turbines) {
     r->expl = s->expl;
 }
 
-static void sy_build(sy_run *s) { sy_build_n(s, 12); }
+static void sy_build(sy_run *s) {
+    sy_build_n(s, 12);
+}
 
 static void sy_free(sy_run *s) {
     for (int64_t i = 0; i < s->n_expl; i++) {

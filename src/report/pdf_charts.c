@@ -117,8 +117,8 @@ static wf_status job_run(const pdf_ctx *p, pdf_chart_job *j) {
         img.len != (size_t)j->w_px * (size_t)j->h_px * 3) {
         wf_png_free(&img);
         return wf_error_set(&j->err, WF_ERR_INVALID,
-                            "report.pdf: chart %d drawn at %dx%d pixels, placed as %dx%d",
-                            j->index, img.width_px, img.height_px, j->w_px, j->h_px);
+                            "report.pdf: chart %d drawn at %dx%d pixels, placed as %dx%d", j->index,
+                            img.width_px, img.height_px, j->w_px, j->h_px);
     }
     unsigned char *z = NULL;
     size_t zn = 0;
@@ -132,8 +132,7 @@ static wf_status job_run(const pdf_ctx *p, pdf_chart_job *j) {
     FILE *fp = fopen(f, "wb");
     if (!fp) {
         free(z);
-        return wf_error_set(&j->err, WF_ERR_IO, "%s: cannot write a chart: %s", f,
-                            strerror(errno));
+        return wf_error_set(&j->err, WF_ERR_IO, "%s: cannot write a chart: %s", f, strerror(errno));
     }
     size_t put = fwrite(z, 1, zn, fp);
     free(z);

@@ -61,8 +61,8 @@ typedef struct timeline_args {
     const wf_report_words *words;
 } timeline_args;
 
-static wf_status draw_timeline(const wf_chart_ctx *cx, const void *args, double w_pt,
-                               double h_pt, wf_png *out, wf_error *err) {
+static wf_status draw_timeline(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                               wf_png *out, wf_error *err) {
     const timeline_args *g = args;
     return wf_chart_timeline(cx, g->a, g->turbine, g->words, w_pt, h_pt, out, err);
 }

@@ -2,8 +2,9 @@
  * The PDF's charts (issue 12, src/report/pdf_charts.c): placed at once, drawn later a batch at a
  * time on several threads, deflated by whyflag and read back by libharu while saving.
  *
- * - Pixels: every chart image of a document of 36 charts (more than one batch), extracted by
- *   poppler's pdfimages, equals the RGB pixels the chart function draws directly.
+ * - Pixels: every chart image of a document of 36 charts (more than one batch; one of them drawn
+ *   by the caller and placed with pdf_image), extracted by poppler's pdfimages, equals the RGB
+ *   pixels the chart function draws directly.
  * - Stream: whyflag's compressed image stream is byte for byte the one libharu writes itself for
  *   the same pixels (HPDF_LoadRawImageFromMem with image compression on): the PDFs did not
  *   change with the new pipeline.
@@ -67,11 +68,21 @@ static wf_status draw_fail(const wf_chart_ctx *cx, const void *args, double w_pt
 static const pdf_chart_fn kinds[3] = {pdf_draw_waterfall, pdf_draw_heatmap, pdf_draw_signals};
 static const double heights[3] = {150, 130, 160};
 
+static wf_png direct(int n);
+
 static wf_status charts_body(pdf_ctx *p, void *user, wf_error *err) {
     const body_args *b = user;
     int n = 0;
     for (int i = 0; i < b->n_expl; i++)
         for (int k = 0; k < 3; k++, n++) {
+            if (n == 1 && b->fail_at < 0) { /* one drawn here and placed with pdf_image */
+                wf_png png = direct(n);
+                wf_status st = pdf_image(p, &png, 0, PDF_TW, heights[k], err);
+                wf_png_free(&png);
+                if (st)
+                    return st;
+                continue;
+            }
             pdf_args_expl args = {.a = p->a, .e = run.expl[i], .k = 3};
             pdf_chart_fn fn = n == b->fail_at ? draw_fail : kinds[k];
             wf_status st = pdf_chart(p, fn, &args, sizeof args, 0, PDF_TW, heights[k], err);

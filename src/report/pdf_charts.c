@@ -108,39 +108,42 @@ static int deflate_all(const unsigned char *in, size_t n, unsigned char **out, s
     return 0;
 }
 
+/* Deflate a drawn chart's pixels into chart_dir/<index>.z. */
+static wf_status chart_store(const pdf_ctx *p, int index, const wf_png *img, wf_error *err) {
+    unsigned char *z = NULL;
+    size_t zn = 0;
+    if (deflate_all(img->data, img->len, &z, &zn))
+        return wf_error_set(err, WF_ERR_NOMEM, "report.pdf: cannot compress chart %d", index);
+    char f[4300];
+    chart_file(p, index, f, sizeof f);
+    FILE *fp = fopen(f, "wb");
+    if (!fp) {
+        free(z);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot write a chart: %s", f, strerror(errno));
+    }
+    size_t put = fwrite(z, 1, zn, fp);
+    free(z);
+    if (fclose(fp) != 0 || put != zn) {
+        remove(f);
+        return wf_error_set(err, WF_ERR_IO, "%s: cannot write a chart", f);
+    }
+    return WF_OK;
+}
+
 static wf_status job_run(const pdf_ctx *p, pdf_chart_job *j) {
     wf_png img = {0};
     wf_status st = j->draw(&p->cx, j->args, j->w, j->h, &img, &j->err);
     if (st)
         return st;
     if (img.width_px != j->w_px || img.height_px != j->h_px ||
-        img.len != (size_t)j->w_px * (size_t)j->h_px * 3) {
-        wf_png_free(&img);
-        return wf_error_set(&j->err, WF_ERR_INVALID,
-                            "report.pdf: chart %d drawn at %dx%d pixels, placed as %dx%d", j->index,
-                            img.width_px, img.height_px, j->w_px, j->h_px);
-    }
-    unsigned char *z = NULL;
-    size_t zn = 0;
-    int bad = deflate_all(img.data, img.len, &z, &zn);
+        img.len != (size_t)j->w_px * (size_t)j->h_px * 3)
+        st = wf_error_set(&j->err, WF_ERR_INVALID,
+                          "report.pdf: chart %d drawn at %dx%d pixels, placed as %dx%d", j->index,
+                          img.width_px, img.height_px, j->w_px, j->h_px);
+    else
+        st = chart_store(p, j->index, &img, &j->err);
     wf_png_free(&img);
-    if (bad)
-        return wf_error_set(&j->err, WF_ERR_NOMEM, "report.pdf: cannot compress chart %d",
-                            j->index);
-    char f[4300];
-    chart_file(p, j->index, f, sizeof f);
-    FILE *fp = fopen(f, "wb");
-    if (!fp) {
-        free(z);
-        return wf_error_set(&j->err, WF_ERR_IO, "%s: cannot write a chart: %s", f, strerror(errno));
-    }
-    size_t put = fwrite(z, 1, zn, fp);
-    free(z);
-    if (fclose(fp) != 0 || put != zn) {
-        remove(f);
-        return wf_error_set(&j->err, WF_ERR_IO, "%s: cannot write a chart", f);
-    }
-    return WF_OK;
+    return st;
 }
 
 typedef struct flush_ctx {
@@ -247,6 +250,35 @@ static HPDF_Image chart_image(pdf_ctx *p, const char *file, int w_px, int h_px) 
     return image;
 }
 
+/* Reserve the next chart file and draw its image at the cursor. */
+static wf_status chart_place(pdf_ctx *p, int index, int w_px, int h_px, double x, double w,
+                             double h, wf_error *err) {
+    pdf_ensure(p, h + 4);
+    char f[4300];
+    chart_file(p, index, f, sizeof f);
+    HPDF_Image img = chart_image(p, f, w_px, h_px);
+    if (!img) {
+        wf_status st = pdf_check(p, "placing a chart", err);
+        return st ? st : wf_error_set(err, WF_ERR_NOMEM, "report.pdf: cannot place a chart");
+    }
+    HPDF_Page_DrawImage(p->page, img, (HPDF_REAL)(PDF_ML + x), (HPDF_REAL)(p->y - h), (HPDF_REAL)w,
+                        (HPDF_REAL)h);
+    p->y -= h + 4;
+    return WF_OK;
+}
+
+wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err) {
+    if (png->len != (size_t)png->width_px * (size_t)png->height_px * 3)
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "report.pdf: a chart of %dx%d pixels has %zu bytes", png->width_px,
+                            png->height_px, png->len);
+    int index = p->n_charts++;
+    wf_status st = chart_store(p, index, png, err);
+    if (st)
+        return st;
+    return chart_place(p, index, png->width_px, png->height_px, x, w, h, err);
+}
+
 wf_status pdf_chart(pdf_ctx *p, pdf_chart_fn draw, const void *args, size_t n, double x, double w,
                     double h, wf_error *err) {
     if (p->n_jobs >= PDF_CHART_BATCH) {
@@ -275,19 +307,7 @@ wf_status pdf_chart(pdf_ctx *p, pdf_chart_fn draw, const void *args, size_t n, d
     wf_chart_px(&p->cx, w, h, &j->w_px, &j->h_px);
     p->n_jobs++;
     p->n_charts++; /* from here pdf_charts_end removes its file (if it was written) */
-
-    pdf_ensure(p, h + 4);
-    char f[4300];
-    chart_file(p, j->index, f, sizeof f);
-    HPDF_Image img = chart_image(p, f, j->w_px, j->h_px);
-    if (!img) {
-        wf_status st = pdf_check(p, "placing a chart", err);
-        return st ? st : wf_error_set(err, WF_ERR_NOMEM, "report.pdf: cannot place a chart");
-    }
-    HPDF_Page_DrawImage(p->page, img, (HPDF_REAL)(PDF_ML + x), (HPDF_REAL)(p->y - h), (HPDF_REAL)w,
-                        (HPDF_REAL)h);
-    p->y -= h + 4;
-    return WF_OK;
+    return chart_place(p, j->index, j->w_px, j->h_px, x, w, h, err);
 }
 
 /* ---------------------------------------------------------------- adapters */

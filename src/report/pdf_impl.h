@@ -109,6 +109,9 @@ typedef wf_status (*pdf_chart_fn)(const wf_chart_ctx *cx, const void *args, doub
  * from pdf_charts_flush. */
 wf_status pdf_chart(pdf_ctx *p, pdf_chart_fn draw, const void *args, size_t n, double x, double w,
                     double h, wf_error *err);
+/* Place a chart already drawn on this thread (compressed here, one at a time; pdf_chart draws
+ * in parallel). */
+wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
 /* Draw (in parallel on p->o->threads), compress and store every chart placed so far. The bytes
  * do not depend on the number of threads. */
 wf_status pdf_charts_flush(pdf_ctx *p, wf_error *err);

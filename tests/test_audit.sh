@@ -155,6 +155,10 @@ for f in report.pdf report.xlsx results.json; do
 done
 "$CLI" audit "$T/samples/config.json" --out "$T/out3" --threads 1 --quiet > /dev/null 2>&1
 check "cmp -s '$T/out1/results.json' '$T/out3/results.json'" "results.json identical with 1 thread and all threads"
+"$CLI" audit "$T/samples/config.json" --out "$T/out4" --threads 2 --quiet > /dev/null 2>&1
+for f in report.pdf report.xlsx results.json; do # issue 12: the PDF's charts are drawn on the threads
+  check "cmp -s '$T/out3/$f' '$T/out4/$f'" "$f identical with --threads 1 and --threads 2"
+done
 
 # ---------------------------------------------------------------- bad input end to end
 expect_fail() { # name rc_expected pattern outdir cmd...

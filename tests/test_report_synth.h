@@ -63,8 +63,13 @@ static double sy_rand(void) { /* deterministic uniform [0,1) (LCG, test only) */
     return (double)(sy_state >> 11) / 9007199254740992.0;
 }
 
-/* Anomaly of a turbine at time t: which channel drifts and by how much (0 = none). */
+/* Anomaly of a turbine at time t: which channel drifts and by how much (0 = none). Turbines
+ * past the twelfth (sy_build_n, larger fleets for tests/bench) repeat the four alarm stories in
+ * turn, so every one of them is flagged. */
 static double sy_anomaly(int tb, int64_t t, int *ch) {
+    static const int story[4] = {2, 6, 9, 4};
+    if (tb >= 12)
+        tb = story[tb % 4];
     double day = (double)(t - SY_T0) / 86400.0;
     *ch = -1;
     if (tb == 2 && day > 6.0 && day < 7.6) { /* WT03 gearbox */
@@ -187,8 +192,8 @@ static void sy_explain(sy_run *s, int64_t wi, wf_explanation *e) {
     e->agreement = 0.93 - 0.1 * sy_rand();
 }
 
-/* Build the run; generated_at fixed. */
-static void sy_build(sy_run *s) {
+/* Build the run of n_turbines (12: the fleet above); generated_at fixed. */
+static void sy_build_n(sy_run *s, int n_turbines) {
     memset(s, 0, sizeof *s);
     sy_state = 12345;
     wf_error err;
@@ -198,14 +203,14 @@ static void sy_build(sy_run *s) {
     int64_t nwin = (SY_DAYS * 144 - SY_T) / SY_STRIDE + 1;
     float *vals = malloc(sizeof(float) * SY_C * SY_T);
     float *col = malloc(sizeof(float) * SY_C);
-    size_t cap = 12 * (size_t)nwin;
+    size_t cap = (size_t)n_turbines * (size_t)nwin;
     s->scores = calloc(cap, sizeof(double));
     s->flags = calloc(cap, sizeof(uint8_t));
     s->failures[0] = (wf_failure){"WT03", SY_T0 + (int64_t)(7.6 * 86400) + 1200, "gearbox"};
     s->failures[1] = (wf_failure){"WT10", SY_T0 + (int64_t)(8.7 * 86400) + 600, "main bearing"};
     s->failures[2] = (wf_failure){"WT12", SY_T0 + (int64_t)(4.2 * 86400), "generator"};
-    for (int tb = 0; tb < 12; tb++) {
-        char id[8];
+    for (int tb = 0; tb < n_turbines; tb++) {
+        char id[16];
         snprintf(id, sizeof id, "WT%02d", tb + 1);
         for (int64_t k = 0; k < nwin; k++) {
             int64_t start = SY_T0 + k * SY_STRIDE * SY_CAD;
@@ -305,6 +310,10 @@ static void sy_build(sy_run *s) {
     r->horizon_hours = 72;
     r->n_explained = s->n_expl;
     r->expl = s->expl;
+}
+
+static void sy_build(sy_run *s) {
+    sy_build_n(s, 12);
 }
 
 static void sy_free(sy_run *s) {

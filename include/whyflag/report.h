@@ -70,6 +70,8 @@ typedef struct wf_report_options {
                             not match its manifest: `whyflag report --force`) */
     int signals_missing; /* the windows' signals were not available (re-rendered without the
                             log): the pages say so instead of drawing the signal panels */
+    int threads;         /* the PDF's charts are drawn and compressed on this many threads (0 = all
+                            cores); the bytes written do not depend on it */
 } wf_report_options;
 
 /* Defaults: everything NULL/0, max_episode_pages 200. */

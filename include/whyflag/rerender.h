@@ -23,6 +23,8 @@ typedef struct wf_rerender_opts {
     const char *data_dir;      /* folder with templates/ and fonts/; NULL: the build's */
     int force;                 /* render a results.json that does not match its manifest, every
                                   page marked UNVERIFIED (else WF_ERR_VERIFY) */
+    int threads;               /* the PDF's charts are drawn on this many threads (0: all cores);
+                                  the bytes do not depend on it */
 } wf_rerender_opts;
 
 #define WF_RERENDER_MAX_WARNINGS 8

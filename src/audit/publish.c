@@ -428,6 +428,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     o.max_episode_pages = cfg->report.max_episode_pages;
     o.methods_text = methods;
     o.per_turbine = cfg->report.per_turbine; /* issue 19: turbines/<file>.pdf */
+    o.threads = threads; /* issue 12: the charts are drawn on the run's threads */
     /* The digests the run computed when it started: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};

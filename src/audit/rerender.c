@@ -205,6 +205,7 @@ wf_status wf_audit_rerender(const wf_rerender_opts *o, wf_rerender_summary *sum,
     ro.per_turbine = d.r.per_turbine;
     ro.unverified = sum->unverified;
     ro.signals_missing = !sum->signals;
+    ro.threads = o->threads;
     for (int64_t i = 0; i < m.n && ro.n_inputs < WF_REPORT_MAX_INPUTS; i++) {
         const wf_manifest_entry *e = &m.entry[i];
         if (!strcmp(e->role, "output") || !strcmp(e->role, "template") || !strcmp(e->role, "font"))

@@ -1,6 +1,8 @@
 /*
  * Charts for the PDF, drawn with cairo (the only cairo user) into an RGB image at the report's
- * resolution and handed out as PNG bytes (the PDF writer places them with libharu). Labels use
+ * resolution and handed out as raw RGB pixels (the PDF writer compresses them and places them
+ * with libharu; pdf_charts.c draws many charts at once, one per thread: every chart has its own
+ * surface, cairo context and FreeType library and face, nothing is shared). Labels use
  * the same DejaVu TTF as the PDF text, loaded through FreeType, so charts and text match.
  *
  * All drawing is in points (1/72 in); the surface is scaled by dpi/72. Every chart has axis
@@ -12,6 +14,7 @@
 #include <ft2build.h>
 #include FT_FREETYPE_H
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +77,8 @@ static wf_status chart_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, dou
     memset(ch, 0, sizeof *ch);
     ch->words = cx->words;
     double s = cx->dpi / 72.0;
-    int wpx = (int)ceil(w_pt * s), hpx = (int)ceil(h_pt * s);
+    int wpx, hpx;
+    wf_chart_px(cx, w_pt, h_pt, &wpx, &hpx);
     ch->w = w_pt;
     ch->h = h_pt;
     ch->font = font_load(cx->font_path, err);
@@ -106,51 +110,45 @@ static wf_status chart_begin(chart *ch, const wf_chart_ctx *cx, double w_pt, dou
     return WF_OK;
 }
 
-typedef struct png_buf {
-    unsigned char *d;
-    size_t n, cap;
-    int failed;
-} png_buf;
-
-static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len) {
-    png_buf *b = closure;
-    if (b->n + len > b->cap) {
-        size_t nc = b->cap ? b->cap * 2 : 65536;
-        while (nc < b->n + len)
-            nc *= 2;
-        unsigned char *nd = realloc(b->d, nc);
-        if (!nd) {
-            b->failed = 1;
-            return CAIRO_STATUS_NO_MEMORY;
-        }
-        b->d = nd;
-        b->cap = nc;
-    }
-    memcpy(b->d + b->n, data, len);
-    b->n += len;
-    return CAIRO_STATUS_SUCCESS;
-}
-
+/* The drawing as raw 8-bit RGB rows, top to bottom (what libharu's PNG loader decoded the
+ * former PNG into, byte for byte: an RGB24 surface is opaque, x8r8g8b8 in a native uint32). */
 static wf_status chart_end(chart *ch, wf_png *out, wf_error *err) {
-    png_buf b = {0};
     cairo_surface_flush(ch->surf);
     cairo_status_t cs = cairo_status(ch->cr);
-    if (cs == CAIRO_STATUS_SUCCESS)
-        cs = cairo_surface_write_to_png_stream(ch->surf, png_write, &b);
-    out->width_px = cairo_image_surface_get_width(ch->surf);
-    out->height_px = cairo_image_surface_get_height(ch->surf);
+    int w = cairo_image_surface_get_width(ch->surf), h = cairo_image_surface_get_height(ch->surf);
+    int stride = cairo_image_surface_get_stride(ch->surf);
+    const unsigned char *src = cairo_image_surface_get_data(ch->surf);
+    unsigned char *rgb = NULL;
+    size_t n = (size_t)w * (size_t)h * 3;
+    if (cs == CAIRO_STATUS_SUCCESS && src && (rgb = malloc(n ? n : 1)) != NULL)
+        for (int y = 0; y < h; y++) {
+            const uint32_t *row = (const uint32_t *)(const void *)(src + (size_t)y * stride);
+            unsigned char *o = rgb + (size_t)y * w * 3;
+            for (int x = 0; x < w; x++) {
+                uint32_t v = row[x];
+                o[3 * x] = (unsigned char)(v >> 16);
+                o[3 * x + 1] = (unsigned char)(v >> 8);
+                o[3 * x + 2] = (unsigned char)v;
+            }
+        }
     cairo_destroy(ch->cr);
     cairo_surface_destroy(ch->surf);
     cairo_font_face_destroy(ch->font);
     cairo_font_face_destroy(ch->bold);
-    if (cs != CAIRO_STATUS_SUCCESS || b.failed) {
-        free(b.d);
-        return wf_error_set(err, WF_ERR_NOMEM, "chart: cannot encode PNG: %s",
+    if (!rgb)
+        return wf_error_set(err, WF_ERR_NOMEM, "chart: cannot read back a %dx%d image: %s", w, h,
                             cairo_status_to_string(cs));
-    }
-    out->data = b.d;
-    out->len = b.n;
+    out->data = rgb;
+    out->len = n;
+    out->width_px = w;
+    out->height_px = h;
     return WF_OK;
+}
+
+void wf_chart_px(const wf_chart_ctx *cx, double w_pt, double h_pt, int *w_px, int *h_px) {
+    double s = cx->dpi / 72.0;
+    *w_px = (int)ceil(w_pt * s);
+    *h_px = (int)ceil(h_pt * s);
 }
 
 void wf_png_free(wf_png *p) {

@@ -281,6 +281,18 @@ static wf_status sec_summary(pdf_ctx *p, const wf_tpl_section *sec, wf_error *er
     return summary_failures(p);
 }
 
+typedef struct review_args {
+    const wf_analysis *a;
+    int C;
+    double m[]; /* (2, C): mean attribution over true alarms, then over false alarms */
+} review_args;
+
+static wf_status draw_review(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                             wf_png *out, wf_error *err) {
+    const review_args *g = args;
+    return wf_chart_review(cx, g->a, g->m, g->m + g->C, w_pt, h_pt, out, err);
+}
+
 /* The checks of one explanation, as rows of (check, value, verdict). */
 static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     const wf_analysis *a = p->a;
@@ -307,12 +319,17 @@ static wf_status sec_review(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err
     snprintf(buf, sizeof buf, "Compared: %d true alarm%s and %d false alarm%s.", nt,
              nt == 1 ? "" : "s", nf, nf == 1 ? "" : "s");
     pdf_paragraph(p, p->bold, 9.5, PDF_ML, PDF_TW, buf);
-    wf_png png = {0};
     double h = fmin(60 + 22 * C, 600);
-    st = wf_chart_review(&p->cx, a, mt, mf, PDF_TW, h, &png, err);
-    if (!st)
-        st = pdf_image(p, &png, 0, PDF_TW, h, err);
-    wf_png_free(&png);
+    review_args *args = malloc(sizeof *args + sizeof(double) * 2 * (size_t)C);
+    st = args ? WF_OK : wf_error_set(err, WF_ERR_NOMEM, "report.pdf: out of memory (review)");
+    if (args) { /* the means go with the chart: mt is freed before it is drawn */
+        args->a = a;
+        args->C = C;
+        memcpy(args->m, mt, sizeof(double) * 2 * (size_t)C); /* mt then mf */
+        st = pdf_chart(p, draw_review, args, sizeof *args + sizeof(double) * 2 * (size_t)C, 0,
+                       PDF_TW, h, err);
+        free(args);
+    }
     if (st) {
         free(mt);
         return st;
@@ -619,6 +636,8 @@ wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_o
         HPDF_SetInfoAttr(p->doc, HPDF_INFO_TITLE, "Turbine alarm audit");
     }
     st = body(p, user, err);
+    if (!st)
+        st = pdf_charts_flush(p, err); /* the charts still waiting to be drawn */
     if (st)
         goto done;
     st = pdf_check(p, "drawing", err);

@@ -185,6 +185,23 @@ static void diff_sentence(const wf_results_compare *c, const wf_compare_window *
              fabs(x->diff_efficiency));
 }
 
+typedef struct compare_args {
+    const wf_analysis *a;
+    int64_t j; /* the waterfall's window */
+} compare_args;
+
+static wf_status draw_compare_waterfall(const wf_chart_ctx *cx, const void *args, double w_pt,
+                                        double h_pt, wf_png *out, wf_error *err) {
+    const compare_args *g = args;
+    return wf_chart_compare_waterfall(cx, g->a, g->j, w_pt, h_pt, out, err);
+}
+
+static wf_status draw_compare_scatter(const wf_chart_ctx *cx, const void *args, double w_pt,
+                                      double h_pt, wf_png *out, wf_error *err) {
+    const compare_args *g = args;
+    return wf_chart_compare_scatter(cx, g->a, w_pt, h_pt, out, err);
+}
+
 static wf_status disagreement(pdf_ctx *p, const wf_cmp *cm, int64_t j) {
     const wf_results_compare *c = cm->c;
     const wf_compare_window *x = &c->win[j];
@@ -206,12 +223,9 @@ static wf_status disagreement(pdf_ctx *p, const wf_cmp *cm, int64_t j) {
         diff_sentence(c, x, buf, sizeof buf);
         pdf_paragraph(p, p->font, 9, PDF_ML, PDF_TW, buf);
         double h = 14.0 * (x->M + 2) + 30;
-        wf_png png = {0};
+        compare_args args = {.a = p->a, .j = j};
         wf_error e2 = {0};
-        st = wf_chart_compare_waterfall(&p->cx, p->a, j, PDF_TW, h, &png, &e2);
-        if (!st)
-            st = pdf_image(p, &png, 0, PDF_TW, h, &e2);
-        wf_png_free(&png);
+        st = pdf_chart(p, draw_compare_waterfall, &args, sizeof args, 0, PDF_TW, h, &e2);
         if (st)
             return st;
     }
@@ -282,11 +296,8 @@ wf_status pdf_sec_compare(pdf_ctx *p, wf_error *err) {
     pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10,
                 "Score of A against score of B, every window, with both thresholds");
     p->y -= 14;
-    wf_png png = {0};
-    st = wf_chart_compare_scatter(&p->cx, p->a, PDF_TW, sh, &png, err);
-    if (!st)
-        st = pdf_image(p, &png, 0, PDF_TW, sh, err);
-    wf_png_free(&png);
+    compare_args args = {.a = p->a};
+    st = pdf_chart(p, draw_compare_scatter, &args, sizeof args, 0, PDF_TW, sh, err);
 
     if (!st && cm.has_arms) {
         pdf_ensure(p, 90);

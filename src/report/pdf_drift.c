@@ -123,6 +123,17 @@ static void reading(pdf_ctx *p, const wf_drift_concept *cc) {
     }
 }
 
+/* The drift charts read the analysis only: their arguments are its pointer. */
+static wf_status draw_drift_heatmap(const wf_chart_ctx *cx, const void *args, double w_pt,
+                                    double h_pt, wf_png *out, wf_error *err) {
+    return wf_chart_drift_heatmap(cx, *(const wf_analysis *const *)args, w_pt, h_pt, out, err);
+}
+
+static wf_status draw_drift_trend(const wf_chart_ctx *cx, const void *args, double w_pt,
+                                  double h_pt, wf_png *out, wf_error *err) {
+    return wf_chart_drift_trend(cx, *(const wf_analysis *const *)args, w_pt, h_pt, out, err);
+}
+
 wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     const wf_analysis *a = p->a;
     const wf_results_drift *d = p->r->drift;
@@ -187,17 +198,14 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     p->y -= 8;
 
     /* heat map */
-    wf_png png = {0};
+    const wf_analysis *args = a;
     double hh = fmin(110 + 16 * (double)d->n_turbines, 620);
     pdf_ensure(p, hh + 20);
     pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10,
                 "Per turbine and channel: each turbine's current rows against its own reference "
                 "rows");
     p->y -= 14;
-    st = wf_chart_drift_heatmap(&p->cx, a, PDF_TW, hh, &png, err);
-    if (!st)
-        st = pdf_image(p, &png, 0, PDF_TW, hh, err);
-    wf_png_free(&png);
+    st = pdf_chart(p, draw_drift_heatmap, &args, sizeof args, 0, PDF_TW, hh, err);
 
     /* trend */
     double th = 200;
@@ -208,11 +216,8 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
                  d->period);
         pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10, buf);
         p->y -= 14;
-        st = wf_chart_drift_trend(&p->cx, a, PDF_TW, th, &png, err);
+        st = pdf_chart(p, draw_drift_trend, &args, sizeof args, 0, PDF_TW, th, err);
     }
-    if (!st)
-        st = pdf_image(p, &png, 0, PDF_TW, th, err);
-    wf_png_free(&png);
 
     /* model signals per period */
     if (!st) {

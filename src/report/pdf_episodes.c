@@ -143,7 +143,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
     if (wf_an_dependence_note(a, wi, note, sizeof note))
         pdf_paragraph(p, p->bold, 9, PDF_ML, PDF_TW, note);
     pdf_drift_window_line(p, wi); /* "vibration_rms is higher than anything in ..." */
-    wf_png png = {0};
+    pdf_args_expl args = {.a = a, .e = *x};
     if (x->has_treeshap) { /* tree models: TreeSHAP's exact values draw the waterfall */
         if ((st = pdf_treeshap_waterfall(p, x, err)))
             return st;
@@ -152,10 +152,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_waterfall"));
         p->y -= 13;
-        st = wf_chart_waterfall(&p->cx, a, x, PDF_TW, h, &png, err);
-        if (!st)
-            st = pdf_image(p, &png, 0, PDF_TW, h, err);
-        wf_png_free(&png);
+        st = pdf_chart(p, pdf_draw_waterfall, &args, sizeof args, 0, PDF_TW, h, err);
         if (st)
             return st;
     }
@@ -165,10 +162,7 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_heatmap"));
         p->y -= 13;
-        st = wf_chart_heatmap(&p->cx, a, x, PDF_TW, h, &png, err);
-        if (!st)
-            st = pdf_image(p, &png, 0, PDF_TW, h, err);
-        wf_png_free(&png);
+        st = pdf_chart(p, pdf_draw_heatmap, &args, sizeof args, 0, PDF_TW, h, err);
         if (st)
             return st;
     }
@@ -182,10 +176,8 @@ static wf_status explain_window(pdf_ctx *p, const wf_tpl_section *sec, int ep, i
         pdf_ensure(p, h + 16);
         pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, pdf_w(p, "r_cap_signals"));
         p->y -= 13;
-        st = wf_chart_signals(&p->cx, a, x, k, PDF_TW, h, &png, err);
-        if (!st)
-            st = pdf_image(p, &png, 0, PDF_TW, h, err);
-        wf_png_free(&png);
+        args.k = k;
+        st = pdf_chart(p, pdf_draw_signals, &args, sizeof args, 0, PDF_TW, h, err);
         if (st)
             return st;
     }

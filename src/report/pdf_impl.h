@@ -1,6 +1,6 @@
 /*
- * Internal to the PDF writer (pdf.c sections, pdf_layout.c primitives). libharu types stay in
- * these two files.
+ * Internal to the PDF writer (pdf.c sections, pdf_layout.c primitives, pdf_charts.c charts).
+ * libharu types stay in the pdf*.c files.
  */
 #ifndef WF_PDF_IMPL_H
 #define WF_PDF_IMPL_H
@@ -40,10 +40,13 @@ typedef struct pdf_ctx {
     char line[4096];
     HPDF_Outline outline_root;
     int *episode_page; /* (n_episodes) 1-based page of the detail section, 0 if none */
-    /* Charts wait in PNG files until the document is saved: libharu's delayed loading reads
-     * each one only while writing it, so memory stays flat however many charts there are. */
+    /* Charts (pdf_charts.c) are placed at once and drawn later, a batch at a time on the run's
+     * threads; each waits, compressed, in a file until the document is saved, and libharu reads
+     * it only while writing it, so memory stays flat however many charts there are. */
     char chart_dir[4200];
-    int n_charts;
+    int n_charts;                     /* charts placed (file names 000000.z ...) */
+    struct pdf_chart_job *chart_jobs; /* placed, not yet drawn */
+    int n_jobs, cap_jobs;
     int only_turbine; /* >= 0: a turbine's justification (pdf_turbine.c): its episodes only */
     const char *turbine_file; /* its file name ({turbine_file}) */
     wf_report_words words;    /* the template's words and locale (issue 19) */
@@ -91,11 +94,39 @@ typedef struct pdf_table {
 void pdf_table_begin(pdf_ctx *p, pdf_table *t);
 void pdf_table_row(pdf_ctx *p, pdf_table *t, const char *const *cells);
 
-/* Make / remove the folder the chart files wait in (beside the PDF being written). */
+/* Charts (pdf_charts.c). Make / remove the folder the chart files wait in (beside the PDF being
+ * written); _end also drops charts placed but not drawn. */
 wf_status pdf_charts_begin(pdf_ctx *p, const char *pdf_path, wf_error *err);
 void pdf_charts_end(pdf_ctx *p);
-/* Place a PNG of w x h points at the cursor (x from the left margin); advances the cursor. */
+/* A chart drawing function: one of wf_chart_* behind an adapter taking its arguments as a
+ * struct. Runs on any thread, many at once: it may only read args and what they point to. */
+typedef wf_status (*pdf_chart_fn)(const wf_chart_ctx *cx, const void *args, double w_pt,
+                                  double h_pt, wf_png *out, wf_error *err);
+/* Place a chart of w x h points at the cursor (x from the left margin) and advance the cursor;
+ * draw(args) runs later (pdf_charts_flush), so the n bytes of args are copied and whatever they
+ * point to must live until the document is saved (the results, the analysis, the template).
+ * Charts are drawn a batch at a time: errors of a drawing come back from a later pdf_chart or
+ * from pdf_charts_flush. */
+wf_status pdf_chart(pdf_ctx *p, pdf_chart_fn draw, const void *args, size_t n, double x, double w,
+                    double h, wf_error *err);
+/* Place a chart already drawn on this thread (compressed here, one at a time; pdf_chart draws
+ * in parallel). */
 wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err);
+/* Draw (in parallel on p->o->threads), compress and store every chart placed so far. The bytes
+ * do not depend on the number of threads. */
+wf_status pdf_charts_flush(pdf_ctx *p, wf_error *err);
+/* The adapters of the charts every document can hold (pdf_charts.c): args structs below. */
+typedef struct pdf_args_expl {
+    const wf_analysis *a;
+    wf_explanation e; /* a copy (pdf_trees.c draws a modified one) */
+    int k;            /* signals: channels drawn */
+} pdf_args_expl;
+wf_status pdf_draw_waterfall(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                             wf_png *out, wf_error *err);
+wf_status pdf_draw_heatmap(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                           wf_png *out, wf_error *err);
+wf_status pdf_draw_signals(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                           wf_png *out, wf_error *err);
 /* The file name part of a path ("" for NULL) (pdf_template.c). */
 const char *pdf_basename(const char *path);
 /* Template helpers (pdf_template.c): expand a line, find a key, paragraphs of every line with a

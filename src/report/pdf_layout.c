@@ -1,6 +1,7 @@
 /*
  * Layout primitives over libharu: pages with a cursor, wrapped UTF-8 paragraphs, headings,
- * tables that repeat their header on a new page, images. No section logic here (pdf.c).
+ * tables that repeat their header on a new page (charts: pdf_charts.c). No section logic here
+ * (pdf.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -189,50 +190,6 @@ void pdf_table_row(pdf_ctx *p, pdf_table *t, const char *const *cells) {
     }
     p->y -= rh;
     t->row++;
-}
-
-wf_status pdf_charts_begin(pdf_ctx *p, const char *pdf_path, wf_error *err) {
-    int n = snprintf(p->chart_dir, sizeof p->chart_dir, "%s.charts.XXXXXX", pdf_path);
-    if (n < 0 || (size_t)n >= sizeof p->chart_dir || !mkdtemp(p->chart_dir)) {
-        p->chart_dir[0] = '\0';
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot create a folder for the charts: %s",
-                            pdf_path, strerror(errno));
-    }
-    return WF_OK;
-}
-
-void pdf_charts_end(pdf_ctx *p) {
-    if (!p->chart_dir[0])
-        return;
-    char f[4300];
-    for (int i = 0; i < p->n_charts; i++) {
-        snprintf(f, sizeof f, "%s/%06d.png", p->chart_dir, i);
-        remove(f);
-    }
-    rmdir(p->chart_dir);
-    p->chart_dir[0] = '\0';
-}
-
-wf_status pdf_image(pdf_ctx *p, const wf_png *png, double x, double w, double h, wf_error *err) {
-    pdf_ensure(p, h + 4);
-    char f[4300];
-    snprintf(f, sizeof f, "%s/%06d.png", p->chart_dir, p->n_charts);
-    FILE *fp = fopen(f, "wb");
-    if (!fp)
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot write a chart: %s", f, strerror(errno));
-    size_t put = fwrite(png->data, 1, png->len, fp);
-    if (fclose(fp) != 0 || put != png->len) {
-        remove(f);
-        return wf_error_set(err, WF_ERR_IO, "%s: cannot write a chart", f);
-    }
-    p->n_charts++;
-    HPDF_Image img = HPDF_LoadPngImageFromFile2(p->doc, f);
-    if (!img)
-        return pdf_check(p, "loading a chart image", err);
-    HPDF_Page_DrawImage(p->page, img, (HPDF_REAL)(PDF_ML + x), (HPDF_REAL)(p->y - h), (HPDF_REAL)w,
-                        (HPDF_REAL)h);
-    p->y -= h + 4;
-    return WF_OK;
 }
 
 wf_status pdf_check(pdf_ctx *p, const char *what, wf_error *err) {

@@ -43,12 +43,8 @@ wf_status pdf_treeshap_waterfall(pdf_ctx *p, const wf_explanation *x, wf_error *
     pdf_ensure(p, h + 16);
     pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 9, cap);
     p->y -= 13;
-    wf_png png = {0};
-    wf_status st = wf_chart_waterfall(&p->cx, p->a, &tmp, PDF_TW, h, &png, err);
-    if (!st)
-        st = pdf_image(p, &png, 0, PDF_TW, h, err);
-    wf_png_free(&png);
-    return st;
+    pdf_args_expl args = {.a = p->a, .e = tmp}; /* tmp is copied; what it points to stays */
+    return pdf_chart(p, pdf_draw_waterfall, &args, sizeof args, 0, PDF_TW, h, err);
 }
 
 void pdf_ig_not_applicable(pdf_ctx *p, const wf_explanation *x) {

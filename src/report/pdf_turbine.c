@@ -55,6 +55,18 @@ static void episode_outcome(const tb_job *j, const wf_episode *e, char *buf, siz
         snprintf(buf, n, "%s", wf_report_word(w, "t_unknown"));
 }
 
+typedef struct timeline_args {
+    const wf_analysis *a;
+    int turbine;
+    const wf_report_words *words;
+} timeline_args;
+
+static wf_status draw_timeline(const wf_chart_ctx *cx, const void *args, double w_pt, double h_pt,
+                               wf_png *out, wf_error *err) {
+    const timeline_args *g = args;
+    return wf_chart_timeline(cx, g->a, g->turbine, g->words, w_pt, h_pt, out, err);
+}
+
 static wf_status summary_page(pdf_ctx *p, tb_job *j, wf_error *err) {
     const wf_analysis *a = p->a;
     const wf_results *r = p->r;
@@ -182,11 +194,8 @@ static wf_status summary_page(pdf_ctx *p, tb_job *j, wf_error *err) {
         p->y -= 6;
         pdf_text_at(p, p->bold, 10, PDF_ML, p->y - 10, wf_report_word(w, "t_timeline"));
         p->y -= 16;
-        wf_png png = {0};
-        st = wf_chart_timeline(&p->cx, a, j->turbine, w, PDF_TW, h, &png, err);
-        if (!st)
-            st = pdf_image(p, &png, 0, PDF_TW, h, err);
-        wf_png_free(&png);
+        timeline_args args = {.a = a, .turbine = j->turbine, .words = w};
+        st = pdf_chart(p, draw_timeline, &args, sizeof args, 0, PDF_TW, h, err);
         pdf_rgb(p, 0x555555);
         pdf_paragraph(p, p->font, 7.5, PDF_ML, PDF_TW, wf_report_word(w, "tl_legend"));
         pdf_rgb(p, 0x000000);

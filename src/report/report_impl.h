@@ -182,8 +182,10 @@ typedef const char *(*wf_tpl_lookup)(void *user, const char *name);
 wf_status wf_template_expand(const wf_template *t, const wf_tpl_line *l, wf_tpl_lookup look,
                              void *user, char *out, size_t size, wf_error *err);
 
-/* ---------------------------------------------------------------- charts (cairo -> PNG bytes) */
+/* ---------------------------------------------------------------- charts (cairo -> RGB pixels) */
 
+/* A drawn chart: raw 8-bit RGB rows, top to bottom, len = width_px * height_px * 3 (the name is
+ * from when charts were PNG files). */
 typedef struct wf_png {
     unsigned char *data;
     size_t len;
@@ -200,6 +202,9 @@ typedef struct wf_chart_ctx {
     double dpi;
     const struct wf_report_words *words; /* locale of the labels' numbers; NULL: English */
 } wf_chart_ctx;
+
+/* The pixel size of a w_pt x h_pt chart at cx->dpi (what every chart function draws). */
+void wf_chart_px(const wf_chart_ctx *cx, double w_pt, double h_pt, int *w_px, int *h_px);
 
 /* Waterfall of KernelSHAP values from base to f(x) (link space), with +-1.96 SE bars. */
 wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const wf_explanation *e,

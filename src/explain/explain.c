@@ -267,7 +267,7 @@ static void run_worker(void *arg, int tid) {
                 st = wf_ig_window(&ie, x, j->baseline, s->ig_rule, s->steps, s->max_steps,
                                   s->ig_tol, &e->ig, &err);
             if (!st) {
-                e->ig.rule = s->ig_rule;
+                e->ig.rule = wf_ig_rule_resolve(s->ig_rule, s->steps);
                 e->ig.baseline = s->expected_gradients ? "background" : j->baseline_name;
             }
             e->has_ig = !st;

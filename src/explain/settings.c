@@ -22,7 +22,7 @@ void wf_explain_settings_default(wf_explain_settings *s) {
     s->background = WF_BACKGROUND_SAMPLE;
     s->background_size = 50;
     s->background_include_flagged = 0;
-    s->ig_rule = WF_IG_GAUSS_LEGENDRE;
+    s->ig_rule = WF_IG_AUTO;
     s->steps = 0;
     s->max_steps = 1024;
     s->ig_tol = 0.01;

@@ -54,8 +54,10 @@ static int die(const wf_error *err) {
 }
 
 int main(int argc, char **argv) {
-    const char *mpath = argc > 1 ? argv[1] : WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx";
-    const char *wpath = argc > 2 ? argv[2] : WF_SOURCE_DIR "/tests/data/data/windows.json";
+    const char *mpath =
+        argc > 1 && argv[1][0] ? argv[1] : WF_SOURCE_DIR "/tests/data/aurora/mlp.onnx";
+    const char *wpath =
+        argc > 2 && argv[2][0] ? argv[2] : WF_SOURCE_DIR "/tests/data/data/windows.json";
     const char *bpath = argc > 3 && argv[3][0] ? argv[3] : NULL;
     int nwin = argc > 4 ? atoi(argv[4]) : 124;
     wf_error err = {0};

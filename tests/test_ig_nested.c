@@ -80,8 +80,7 @@ static void setup(void) {
 static void load_mlp(wf_model **m, wf_predictor *p) {
     wf_error err = {0};
     ck_assert_msg(wf_model_load(tu_data("aurora/mlp.onnx"), m, &err) == WF_OK, "%s", err.msg);
-    ck_assert_msg(wf_model_predictor(*m, NC, NT, WF_LAYOUT_AUTO, p, &err) == WF_OK, "%s",
-                  err.msg);
+    ck_assert_msg(wf_model_predictor(*m, NC, NT, WF_LAYOUT_AUTO, p, &err) == WF_OK, "%s", err.msg);
 }
 
 static void baselines(float base[2][CT]) {
@@ -152,8 +151,8 @@ START_TEST(test_cc_reuse_and_batches) {
     }
     /* fixed steps with "auto" are Gauss-Legendre, as captum */
     wf_ig_result g, h;
-    ck_assert(wf_ig_window(&big, W.w[ref_idx[0]].values, base[1], WF_IG_AUTO, 50, 0, 0, &g,
-                           &err) == WF_OK);
+    ck_assert(wf_ig_window(&big, W.w[ref_idx[0]].values, base[1], WF_IG_AUTO, 50, 0, 0, &g, &err) ==
+              WF_OK);
     ck_assert(wf_ig_window(&big, W.w[ref_idx[0]].values, base[1], WF_IG_GAUSS_LEGENDRE, 50, 0, 0,
                            &h, &err) == WF_OK);
     ck_assert_int_eq(g.rule, WF_IG_GAUSS_LEGENDRE);
@@ -198,10 +197,9 @@ START_TEST(test_cc_torch_reference) {
                 mx = fmax(mx, fabs(want[k]));
             const float *x = W.w[ref_idx[i]].values;
             wf_ig_result g;
-            ck_assert(wf_ig_window(&ev, x, base[bi], WF_IG_AUTO, 0, 1024, 0.01, &g, &err) ==
-                      WF_OK);
-            ck_assert_msg(g.converged, "%s window %d: %d steps, delta %g", bname[bi], i,
-                          g.steps, g.delta);
+            ck_assert(wf_ig_window(&ev, x, base[bi], WF_IG_AUTO, 0, 1024, 0.01, &g, &err) == WF_OK);
+            ck_assert_msg(g.converged, "%s window %d: %d steps, delta %g", bname[bi], i, g.steps,
+                          g.delta);
             /* f(x) from the float32 engine against torch float64 */
             ck_assert(fabs(g.f_x - tj_num(tj_get(row, "f_x"))) < 1e-6);
             double d = 0, l1 = 0, l1r = 0, se = 0;
@@ -216,8 +214,8 @@ START_TEST(test_cc_torch_reference) {
             worst_sum = fmax(worst_sum, fabs(se) / fabs(g.f_x - g.f_baseline));
             maxsteps = g.steps > maxsteps ? g.steps : maxsteps;
             wf_ig_result_free(&g);
-            ck_assert(wf_ig_window(&ev, x, base[bi], WF_IG_CLENSHAW_CURTIS, 1025, 0, 0, &g,
-                                   &err) == WF_OK);
+            ck_assert(wf_ig_window(&ev, x, base[bi], WF_IG_CLENSHAW_CURTIS, 1025, 0, 0, &g, &err) ==
+                      WF_OK);
             d = 0;
             for (int k = 0; k < CT; k++)
                 d = fmax(d, fabs(g.values[k] - want[k]));

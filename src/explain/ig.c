@@ -294,8 +294,8 @@ static int gstore_reserve(wf_ig_eval *ev, int64_t need) {
  * size. Then acc = sum_j w_j g_j over j = 0..N in node order, in double. x and xb ride along in
  * the first batch as in integrate(). */
 static wf_status nested_level(wf_ig_eval *ev, const float *x, const float *xb, int N, int N0,
-                              const double *al, const double *wt, double *fx, double *fb,
-                              int *got, wf_error *err) {
+                              const double *al, const double *wt, double *fx, double *fb, int *got,
+                              wf_error *err) {
     size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
     *got = 0;
     int first = N == N0, n_new = first ? N + 1 : N / 2;

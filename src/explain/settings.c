@@ -132,9 +132,9 @@ wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err) 
 }
 
 static const char *const link_names[] = {"identity", "logit", "logit_output"};
-static const char *const rule_names[] = {"gausslegendre",  "riemann_left",      "riemann_right",
-                                         "riemann_middle", "riemann_trapezoid", "clenshaw_curtis",
-                                         "auto"};
+static const char *const rule_names[] = {
+    "gausslegendre",     "riemann_left",    "riemann_right", "riemann_middle",
+    "riemann_trapezoid", "clenshaw_curtis", "auto"};
 static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
 static const char *const background_names[] = {"sample", "file", "kmeans"};
 static const char *const treeshap_output_names[] = {"margin", "probability"};

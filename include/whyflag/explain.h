@@ -41,7 +41,9 @@ typedef enum wf_ig_rule {
     WF_IG_RIEMANN_LEFT = 1,
     WF_IG_RIEMANN_RIGHT = 2,
     WF_IG_RIEMANN_MIDDLE = 3,
-    WF_IG_RIEMANN_TRAPEZOID = 4 /* captum's weights: 1/n, both ends halved */
+    WF_IG_RIEMANN_TRAPEZOID = 4, /* captum's weights: 1/n, both ends halved */
+    WF_IG_CLENSHAW_CURTIS = 5,   /* nested: adaptive doublings reuse every earlier gradient */
+    WF_IG_AUTO = 6 /* settings only: Clenshaw-Curtis when steps are adaptive, else Gauss-Legendre */
 } wf_ig_rule;
 
 typedef enum wf_baseline_kind {
@@ -269,7 +271,8 @@ wf_status wf_explain_parse_groups(const char *v, wf_explain_settings *s, wf_erro
 wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err);
 /* "identity" | "logit" | "logit_output" (see wf_link) */
 wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err);
-/* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" */
+/* "gausslegendre" | "riemann_left" | "riemann_right" | "riemann_middle" | "riemann_trapezoid" |
+ * "clenshaw_curtis" | "auto" */
 wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err);
 /* a positive integer | "auto" (0) */
 wf_status wf_explain_parse_steps(const char *v, int *out, wf_error *err);

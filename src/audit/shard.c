@@ -454,7 +454,7 @@ static void get_expl(br *b, wf_audit_part *pt, wf_explanation *e, int C, int T) 
         g->delta = get_f64(b);
         g->steps = (int)get_range(b, 0, INT_MAX);
         g->converged = (int)get_range(b, 0, 1);
-        g->rule = (wf_ig_rule)get_range(b, 0, 4);
+        g->rule = (wf_ig_rule)get_range(b, 0, 5);
         g->expected_gradients = (int)get_range(b, 0, 1);
         char *s = get_strdup(b, &null);
         g->baseline = s;

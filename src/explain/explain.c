@@ -267,7 +267,7 @@ static void run_worker(void *arg, int tid) {
                 st = wf_ig_window(&ie, x, j->baseline, s->ig_rule, s->steps, s->max_steps,
                                   s->ig_tol, &e->ig, &err);
             if (!st) {
-                e->ig.rule = s->ig_rule;
+                e->ig.rule = wf_ig_rule_resolve(s->ig_rule, s->steps);
                 e->ig.baseline = s->expected_gradients ? "background" : j->baseline_name;
             }
             e->has_ig = !st;
@@ -532,10 +532,15 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
                 WF_ARITHMETIC_SAMPLE_BOUND, WF_ARITHMETIC_SAMPLE_RANKING);
     }
     if (s->do_ig && !s->ig_not_applicable) {
-        static const char *rules[] = {"Gauss-Legendre", "left Riemann", "right Riemann",
+        static const char *rules[] = {"Gauss-Legendre",
+                                      "left Riemann",
+                                      "right Riemann",
                                       "midpoint Riemann",
-                                      "trapezoid (captum's weights: both ends halved)"};
-        const char *rule = (int)s->ig_rule >= 0 && (int)s->ig_rule < 5 ? rules[s->ig_rule] : "?";
+                                      "trapezoid (captum's weights: both ends halved)",
+                                      "Clenshaw-Curtis (nested: each doubling of the steps reuses "
+                                      "every earlier gradient)"};
+        wf_ig_rule r = wf_ig_rule_resolve(s->ig_rule, s->steps);
+        const char *rule = (int)r >= 0 && (int)r < 6 ? rules[r] : "?";
         if (s->expected_gradients) {
             ADD("Expected Gradients: %d (background window, position) pairs drawn at random per "
                 "window; the gradient at a random point between each background window and the "
@@ -554,6 +559,15 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
             ADD(", %s rule, ", rule);
             if (s->steps > 0)
                 ADD("%d steps. ", s->steps);
+            else if (r == WF_IG_CLENSHAW_CURTIS)
+                ADD("steps doubled from 16 intervals (17 gradients) until the completeness gap "
+                    "is within %g of f(x) - f(baseline), at most %d intervals (for a quantized "
+                    "model, also until two doublings in a row move the gap by less than half "
+                    "that: the rest of the gap is then the surrogate's, which more steps cannot "
+                    "remove); the rule is as accurate per gradient as Gauss-Legendre on the "
+                    "models whyflag was measured on, and a doubling evaluates only the new "
+                    "gradients. ",
+                    s->ig_tol, s->max_steps);
             else
                 ADD("steps doubled from 16 until the completeness gap is within %g of "
                     "f(x) - f(baseline), at most %d steps (for a quantized model, also until two "

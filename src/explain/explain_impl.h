@@ -104,8 +104,9 @@ int wf_kshap_wls_naive(double *phi, const uint8_t *z, const double *w, const dou
 
 /* ---- Integrated Gradients (ig.c) ---- */
 
-/* Quadrature on [0, 1] as captum's approximation_methods: alphas and weights (n each). */
-void wf_ig_quadrature(wf_ig_rule rule, int n, double *alphas, double *weights);
+/* Quadrature on [0, 1] as captum's approximation_methods: alphas and weights (n each), ascending;
+ * WF_IG_CLENSHAW_CURTIS: n nodes on n - 1 intervals, both ends included. 0 when out of memory. */
+int wf_ig_quadrature(wf_ig_rule rule, int n, double *alphas, double *weights);
 
 /* Per-thread IG workspace. */
 typedef struct wf_ig_eval {
@@ -122,6 +123,15 @@ typedef struct wf_ig_eval {
         double *alphas, *weights; /* (n) each, one allocation */
     } qcache[16];
     int n_qcache;
+    /* Adaptive Clenshaw-Curtis: the gradients of every node evaluated so far for the current
+     * window, in the order they were evaluated (the 17 nodes of 16 intervals, then the new odd
+     * nodes of each doubling). gstore: (gstore_cap, C*T), grown by doubling. */
+    float *gstore;
+    int64_t gstore_cap;
+    int *slot; /* (gstore_cap) scratch: node j of the current level -> its row in gstore */
+    /* Rows handed to the predictor's grad() since init (path nodes and the x, x' rows that ride
+     * along): what the benchmarks count. */
+    int64_t grad_rows;
 } wf_ig_eval;
 
 wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, int64_t max_batch,
@@ -130,6 +140,8 @@ void wf_ig_eval_free(wf_ig_eval *ev);
 
 /* IG of x against baseline xb (both (C*T)) with `steps` (> 0) or adaptive (steps == 0, up to
  * max_steps, tolerance tol). Fills out (allocates values and channel_sums). */
+/* WF_IG_AUTO resolved: Clenshaw-Curtis when steps == 0 (adaptive), else Gauss-Legendre. */
+wf_ig_rule wf_ig_rule_resolve(wf_ig_rule rule, int steps);
 wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_rule rule, int steps,
                        int max_steps, double tol, wf_ig_result *out, wf_error *err);
 /* Expected Gradients: n_draws (background row, alpha) pairs drawn from rng. */

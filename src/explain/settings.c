@@ -22,7 +22,7 @@ void wf_explain_settings_default(wf_explain_settings *s) {
     s->background = WF_BACKGROUND_SAMPLE;
     s->background_size = 50;
     s->background_include_flagged = 0;
-    s->ig_rule = WF_IG_GAUSS_LEGENDRE;
+    s->ig_rule = WF_IG_AUTO;
     s->steps = 0;
     s->max_steps = 1024;
     s->ig_tol = 0.01;
@@ -132,8 +132,9 @@ wf_status wf_explain_parse_nsamples(const char *v, int64_t *out, wf_error *err) 
 }
 
 static const char *const link_names[] = {"identity", "logit", "logit_output"};
-static const char *const rule_names[] = {"gausslegendre", "riemann_left", "riemann_right",
-                                         "riemann_middle", "riemann_trapezoid"};
+static const char *const rule_names[] = {
+    "gausslegendre",     "riemann_left",    "riemann_right", "riemann_middle",
+    "riemann_trapezoid", "clenshaw_curtis", "auto"};
 static const char *const baseline_names[] = {"mean", "zeros", "median", "file"};
 static const char *const background_names[] = {"sample", "file", "kmeans"};
 static const char *const treeshap_output_names[] = {"margin", "probability"};
@@ -155,11 +156,11 @@ wf_status wf_explain_parse_link(const char *v, wf_link *out, wf_error *err) {
 }
 
 wf_status wf_explain_parse_ig_method(const char *v, wf_ig_rule *out, wf_error *err) {
-    int i = lookup(v, rule_names, 5);
+    int i = lookup(v, rule_names, 7);
     if (i < 0)
         return bad(err, v,
-                   "\"gausslegendre\", \"riemann_left\", \"riemann_right\", \"riemann_middle\" "
-                   "or \"riemann_trapezoid\"");
+                   "\"gausslegendre\", \"riemann_left\", \"riemann_right\", \"riemann_middle\", "
+                   "\"riemann_trapezoid\", \"clenshaw_curtis\" or \"auto\"");
     *out = (wf_ig_rule)i;
     return WF_OK;
 }
@@ -267,7 +268,7 @@ const char *wf_groups_name(const wf_explain_settings *s) {
 }
 
 const char *wf_ig_rule_name(wf_ig_rule r) {
-    return (int)r >= 0 && (int)r < 5 ? rule_names[r] : "unknown";
+    return (int)r >= 0 && (int)r < 7 ? rule_names[r] : "unknown";
 }
 
 const char *wf_link_name(wf_link l) {

@@ -480,6 +480,25 @@ static void write_input(wf_jw *w, const wf_data_stats *d) {
     wf_jw_kint(w, "off_grid", d->off_grid_rows);
     wf_jw_kint(w, "time_outlier", d->outlier_rows);
     wf_jw_kint(w, "duplicate_conflicting", d->duplicate_conflicting);
+    wf_jw_kint(w, "nonexistent_local_time", d->nonexistent_time_rows); /* of the malformed */
+    wf_jw_obj_end(w);
+    /* issue 14: the zone naive timestamps were read in, and the cadence check */
+    wf_jw_kstr(w, "timezone", d->timezone[0] ? d->timezone : "UTC");
+    wf_jw_kint(w, "ambiguous_local_time_rows", d->ambiguous_time_rows);
+    wf_jw_key(w, "cadence");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "configured_seconds", d->cadence_seconds);
+    wf_jw_kint(w, "turbines_checked", d->cadence_turbines);
+    wf_jw_kint(w, "turbines_mismatched", d->cadence_mismatched);
+    wf_jw_kint(w, "median_step_seconds", d->cadence_median);
+    wf_jw_kint(w, "median_step_min_seconds", d->cadence_median_min);
+    wf_jw_kint(w, "median_step_max_seconds", d->cadence_median_max);
+    wf_jw_kbool(w, "approximate", d->cadence_approximate);
+    char cw[WF_REASON_MAX];
+    if (wf_data_cadence_warning(d, cw, sizeof cw))
+        wf_jw_kstr(w, "warning", cw);
+    else
+        wf_jw_kstr(w, "warning", NULL);
     wf_jw_obj_end(w);
     wf_jw_kint(w, "duplicate_identical_ignored", d->duplicate_identical);
     wf_jw_kint(w, "bad_cells", d->bad_cells);

@@ -53,7 +53,12 @@
  *                "false_alarms", "caught", "missed", "precision", "recall"}]}
  *                (the rule is written at the top of src/report/analysis.c's outcomes),
  *   "input": {"bytes", "rows", "rows_used", "rows_rejected", "rejected": {"malformed",
- *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting"},
+ *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting",
+ *             "nonexistent_local_time" (of the malformed)}, "timezone" (log.timezone),
+ *             "ambiguous_local_time_rows", "cadence": {"configured_seconds",
+ *             "turbines_checked", "turbines_mismatched", "median_step_seconds",
+ *             "median_step_min_seconds", "median_step_max_seconds", "approximate", "warning"
+ *             (null or the sentence)},
  *             "duplicate_identical_ignored", "bad_cells", "reordered_rows", "turbines",
  *             "windows": {"valid", "skipped", "interpolated", "skipped_by_kind": {kind: n}}}
  *             (audit: every row is used, rejected with a reason, or an ignored exact duplicate:

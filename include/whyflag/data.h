@@ -257,8 +257,8 @@ typedef struct wf_data_stats {
     int64_t cadence_seconds;    /* log.cadence_seconds of the pass */
     int64_t cadence_turbines;   /* turbines with at least one step between rows */
     int64_t cadence_mismatched; /* of those: a median step other than cadence_seconds */
-    int64_t cadence_median;     /* the median of their median steps (0 when none) */
-    int64_t cadence_median_min, cadence_median_max; /* and their range */
+    int64_t cadence_median_min, cadence_median_max; /* the range of their median steps (exact
+                                                       when shards merge, unlike a median) */
     int cadence_approximate; /* a turbine had more than 16 distinct steps: its median is that of
                                 the steps tabled (the mismatch itself is exact) */
     char sha256[65]; /* SHA-256 of the bytes of the log the pass parsed ("" if not to its end) */

@@ -103,15 +103,15 @@ int wf_data_cadence_warning(const wf_data_stats *s, char *buf, size_t n) {
         snprintf(buf, n,
                  "log.cadence_seconds is %lld s, but the median step between a turbine's "
                  "consecutive rows is %s%lld s on %lld of %lld turbines",
-                 (long long)s->cadence_seconds, about, (long long)s->cadence_median,
+                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
                  (long long)s->cadence_mismatched, (long long)s->cadence_turbines);
     else
         snprintf(buf, n,
                  "log.cadence_seconds is %lld s, but the median step between a turbine's "
-                 "consecutive rows is %s%lld to %lld s (median %lld s) on %lld of %lld turbines",
+                 "consecutive rows is %s%lld to %lld s on %lld of %lld turbines",
                  (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
-                 (long long)s->cadence_median_max, (long long)s->cadence_median,
-                 (long long)s->cadence_mismatched, (long long)s->cadence_turbines);
+                 (long long)s->cadence_median_max, (long long)s->cadence_mismatched,
+                 (long long)s->cadence_turbines);
     return 1;
 }
 

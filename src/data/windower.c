@@ -853,18 +853,12 @@ static void add_tstats(wf_data_stats *d, const tstats *s) {
     d->ambiguous_time_rows += s->ambiguous;
 }
 
-static int cmp_i64(const void *pa, const void *pb) {
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    return (a > b) - (a < b);
-}
-
 /* The cadence check over the turbines read: how many have a median step other than the
- * configured cadence, the median and range of those medians; the warning goes first among the
- * notes (it explains the skipped windows or rejected rows that follow). */
+ * configured cadence, and the range of those medians (a range, unlike a median of medians,
+ * merges exactly across shards); the warning goes first among the notes (it explains the skipped
+ * windows or rejected rows that follow). */
 static void cadence_summary(windower *w, wf_data_stats *stats) {
     stats->cadence_seconds = w->cad;
-    int64_t *med = malloc(sizeof(int64_t) * (size_t)(w->nt > 0 ? w->nt : 1));
-    int64_t nm = 0;
     for (int64_t i = 0; i < w->nt; i++) {
         const turbine *t = &w->t[i];
         if (t->filtered || t->cad.n == 0)
@@ -874,19 +868,13 @@ static void cadence_summary(windower *w, wf_data_stats *stats) {
         int exact;
         if (!wf_cadence_median(&t->cad, w->cad, &m, &exact))
             continue;
-        stats->cadence_mismatched++;
         if (!exact)
             stats->cadence_approximate = 1;
-        if (med)
-            med[nm++] = m;
+        if (!stats->cadence_mismatched++ || m < stats->cadence_median_min)
+            stats->cadence_median_min = m;
+        if (m > stats->cadence_median_max)
+            stats->cadence_median_max = m;
     }
-    if (nm) {
-        qsort(med, (size_t)nm, sizeof *med, cmp_i64);
-        stats->cadence_median = med[(nm - 1) / 2];
-        stats->cadence_median_min = med[0];
-        stats->cadence_median_max = med[nm - 1];
-    }
-    free(med);
     char msg[WF_REASON_MAX];
     if (!wf_data_cadence_warning(stats, msg, sizeof msg))
         return;

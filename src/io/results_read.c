@@ -639,7 +639,6 @@ static void read_doc(rd *c, const cJSON *root) {
             ds->cadence_seconds = inum(c, cj, "configured_seconds", "input.cadence");
             ds->cadence_turbines = inum(c, cj, "turbines_checked", "input.cadence");
             ds->cadence_mismatched = inum(c, cj, "turbines_mismatched", "input.cadence");
-            ds->cadence_median = inum(c, cj, "median_step_seconds", "input.cadence");
             ds->cadence_median_min = inum(c, cj, "median_step_min_seconds", "input.cadence");
             ds->cadence_median_max = inum(c, cj, "median_step_max_seconds", "input.cadence");
             ds->cadence_approximate = flag(cj, "approximate");

@@ -56,7 +56,7 @@
  *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting",
  *             "nonexistent_local_time" (of the malformed)}, "timezone" (log.timezone),
  *             "ambiguous_local_time_rows", "cadence": {"configured_seconds",
- *             "turbines_checked", "turbines_mismatched", "median_step_seconds",
+ *             "turbines_checked", "turbines_mismatched",
  *             "median_step_min_seconds", "median_step_max_seconds", "approximate", "warning"
  *             (null or the sentence)},
  *             "duplicate_identical_ignored", "bad_cells", "reordered_rows", "turbines",
@@ -495,7 +495,6 @@ static void write_input(wf_jw *w, const wf_data_stats *d) {
     wf_jw_kint(w, "configured_seconds", d->cadence_seconds);
     wf_jw_kint(w, "turbines_checked", d->cadence_turbines);
     wf_jw_kint(w, "turbines_mismatched", d->cadence_mismatched);
-    wf_jw_kint(w, "median_step_seconds", d->cadence_median);
     wf_jw_kint(w, "median_step_min_seconds", d->cadence_median_min);
     wf_jw_kint(w, "median_step_max_seconds", d->cadence_median_max);
     wf_jw_kbool(w, "approximate", d->cadence_approximate);

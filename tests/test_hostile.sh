@@ -205,7 +205,8 @@ want = {"rows": 5184 + 7, "rows_used": 5184, "rows_rejected": 6,
 for k, v in want.items():
     assert d[k] == v, (k, d[k], v)
 assert d["rejected"] == {"malformed": 2, "without_turbine_id": 2, "off_grid": 1,
-                         "time_outlier": 1, "duplicate_conflicting": 2}, d["rejected"]
+                         "time_outlier": 1, "duplicate_conflicting": 2,
+                         "nonexistent_local_time": 0}, d["rejected"]
 assert d["rows"] == d["rows_used"] + d["rows_rejected"] + d["duplicate_identical_ignored"]
 assert d["windows"]["skipped_by_kind"]["duplicate timestamp"] == d["windows"]["skipped"] == 4
 print("rows %d = used %d + rejected %d + ignored %d" % (d["rows"], d["rows_used"],

@@ -39,6 +39,7 @@ PY
 check "[ $? -eq 0 ]" "the guessed config cuts the shipped config's windows, values and labels ($(tail -1 "$T/w.out"))"
 check "grep -q 'failures.csv' '$T/s/init.json' && grep -q '\"length\": 36' '$T/s/init.json'" \
   "the failure log beside the log and the model's window length are taken"
+check "! grep -q '\"timezone\"' '$T/s/init.json'" "times with Z: no log.timezone written"
 (cd "$T/s" && "$CLI" init sensor_log.csv --out init.json 2> "$T/s2.err")
 check "[ $? -ne 0 ] && grep -q 'exists' '$T/s2.err'" "an existing config is not overwritten without --force"
 
@@ -64,6 +65,7 @@ assert l["delimiter"] == ";" and l["decimal"] == ",", l
 assert l["turbine_column"] == "Anlage" and l["time_column"] == "Zeit", l
 assert l["time_format"] == "%d.%m.%Y %H:%M", l["time_format"]
 assert l["cadence_seconds"] == 1200, l["cadence_seconds"]
+assert l["timezone"] == "UTC", l  # naive times: the zone they are read in, for the user to fix
 ch = l["channels"]
 assert [x["name"] for x in ch] == ["windgeschwindigkeit", "lagertemperatur", "leistung"], ch
 assert [x.get("unit") for x in ch] == ["m/s", "\u00b0C", "kW"], ch
@@ -71,7 +73,8 @@ assert ch[1]["column"] == "Lagertemperatur (\u00b0C)", ch[1]
 print("ok")
 PY
 check "[ $? -eq 0 ]" "delimiter, decimal comma, columns, dd.mm.yyyy format, 20-min cadence, Latin-1 unit ($(tail -1 "$T/m.out"))"
-check "grep -q 'read as UTC' '$T/messy.err'" "naive local times: init says they are read as UTC"
+check "grep -q 'read as UTC (log.timezone \"UTC\"); if the log was written in local time, set log.timezone' '$T/messy.err'" \
+  "naive local times: init says they are read as UTC and how to change it"
 sed -i 's/"MODEL.onnx"/"x.onnx"/' "$T/messy.json"
 cp "$SRC/samples/aurora_int8.onnx" "$T/x.onnx"
 "$CLI" windows "$T/messy.json" --out "$T/mw.json" 2> "$T/mw.err"

@@ -82,6 +82,7 @@ typedef struct wf_log_config {
     char time_column[WF_ID_MAX];
     char time_format[64];    /* "iso8601" or a strptime-style pattern */
     int64_t cadence_seconds; /* 600 default */
+    char timezone[64];       /* log.timezone: IANA name or fixed offset for naive times; "" = UTC */
     int n_channels;
     wf_channel_config *channels; /* owned */
 } wf_log_config;
@@ -129,6 +130,33 @@ int wf_parse_time(const char *s, size_t n, const char *fmt, int64_t *out);
 /* Days since 1970-01-01 of a proleptic Gregorian date (any year). */
 int64_t wf_days_from_civil(int64_t y, int m, int d);
 
+/* ---------------------------------------------------------------- time zones */
+
+/* log.timezone: how naive timestamps (no Z, no offset) are read. An IANA name ("Europe/Berlin")
+ * is read from the TZif file under $TZDIR or /usr/share/zoneinfo (v1/v2/v3, with the POSIX TZ
+ * footer rule after the last transition); "UTC", "Z", "+02:00", "-0530", "+02", "UTC+01:00" are
+ * fixed offsets. The process environment is never touched (no TZ, no tzset). */
+typedef struct wf_tz wf_tz;
+/* name NULL or "" = "UTC". An unknown name is WF_ERR_CONFIG ("found \"X\", expected an IANA time
+ * zone name ..."; the caller prefixes the config key). Caller frees with wf_tz_free. */
+wf_status wf_tz_load(const char *name, wf_tz **out, wf_error *err);
+void wf_tz_free(wf_tz *tz);
+const char *wf_tz_name(const wf_tz *tz); /* as given */
+int wf_tz_is_utc(const wf_tz *tz);       /* a fixed offset of 0 */
+/* UT offset (seconds east of Greenwich) in effect at the UTC instant utc. */
+int32_t wf_tz_offset_at(const wf_tz *tz, int64_t utc);
+typedef enum wf_tz_local {
+    WF_TZ_UNIQUE = 0,     /* one instant */
+    WF_TZ_AMBIGUOUS = 1,  /* the repeated hour of a clock change: the earlier instant (fold=0) */
+    WF_TZ_NONEXISTENT = 2 /* skipped by a clock change: *utc untouched */
+} wf_tz_local;
+/* Local wall-clock seconds (a naive time read as if UTC) -> UTC seconds. */
+wf_tz_local wf_tz_local_to_utc(const wf_tz *tz, int64_t local, int64_t *utc);
+
+/* wf_parse_time, also telling whether the text carried its own zone (Z or an offset): *zoned = 1
+ * (the result is UTC), or 0 (a naive time: the result is the wall clock read as UTC). */
+int wf_parse_time_zoned(const char *s, size_t n, const char *fmt, int64_t *out, int *zoned);
+
 /* ---------------------------------------------------------------- row reader (streaming) */
 
 typedef enum wf_cell_state {
@@ -150,6 +178,8 @@ typedef struct wf_log_row {
     const float *values;  /* (C) channel values in config order; NaN where not OK */
     const uint8_t *state; /* (C) wf_cell_state per channel */
     const int *column;    /* (C) 1-based CSV column of each channel */
+    int time_local;       /* a naive time in log.timezone: WF_TZ_NONEXISTENT (then time_ok = 0)
+                             or WF_TZ_AMBIGUOUS (read as the earlier instant); else 0 */
     char problem[160];    /* description when malformed / !time_ok / a cell is BAD, else "" */
     int problem_column;   /* 1-based column of the problem (0 = whole row) */
 } wf_log_row;
@@ -220,6 +250,17 @@ typedef struct wf_data_stats {
     int64_t outlier_rows;          /* rows rejected: time > 366 days from the turbine's rows */
     int64_t turbines_resorted;     /* turbines that fell back to buffering + sorting */
     int64_t turbines_filtered;     /* turbines declined by the sink's want() filter */
+    int64_t nonexistent_time_rows; /* of the malformed: naive times a clock change skipped */
+    int64_t ambiguous_time_rows;   /* naive times in a repeated hour: read as the earlier instant */
+    char timezone[64];             /* log.timezone applied to naive times ("UTC" by default) */
+    /* the cadence check: per turbine, the median step between consecutive rows */
+    int64_t cadence_seconds;    /* log.cadence_seconds of the pass */
+    int64_t cadence_turbines;   /* turbines with at least one step between rows */
+    int64_t cadence_mismatched; /* of those: a median step other than cadence_seconds */
+    int64_t cadence_median_min, cadence_median_max; /* the range of their median steps (exact
+                                                       when shards merge, unlike a median) */
+    int cadence_approximate; /* a turbine had more than 16 distinct steps: its median is that of
+                                the steps tabled (the mismatch itself is exact) */
     char sha256[65]; /* SHA-256 of the bytes of the log the pass parsed ("" if not to its end) */
     int n_notes;     /* notes for the run summary (never printed by the library) */
     int64_t notes_dropped;
@@ -230,6 +271,10 @@ typedef struct wf_data_stats {
 int64_t wf_data_rows_rejected(const wf_data_stats *s);
 /* One line for people: rows read and rejected by reason, windows cut and skipped by reason. */
 void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n);
+/* The cadence warning ("log.cadence_seconds is 60 s, but the median step between a turbine's
+ * consecutive rows is 600 s on 3 of 3 turbines ..."): 1 and the sentence in buf when some
+ * turbine's median step differs from log.cadence_seconds, else 0 and buf "". */
+int wf_data_cadence_warning(const wf_data_stats *s, char *buf, size_t n);
 
 /* Where windows go while the log streams. `window` receives each valid window (values valid
  * only during the call; index = -1); `skipped` each skipped one. `retract` (may be NULL) is

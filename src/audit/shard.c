@@ -23,8 +23,8 @@
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION                                                                             \
-    6 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
-         6: row and window counts */
+    7 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
+         6: row and window counts; 7: log.timezone and the cadence check */
 
 /* ---------------------------------------------------------------- writer */
 
@@ -171,7 +171,15 @@ static void put_expl(bw *b, const wf_explanation *e) {
     X(reordered_rows)                                                                              \
     X(outlier_rows)                                                                                \
     X(turbines_resorted)                                                                           \
-    X(turbines_filtered)
+    X(turbines_filtered)                                                                           \
+    X(nonexistent_time_rows)                                                                       \
+    X(ambiguous_time_rows)                                                                         \
+    X(cadence_seconds)                                                                             \
+    X(cadence_turbines)                                                                            \
+    X(cadence_mismatched)                                                                          \
+    X(cadence_median_min)                                                                          \
+    X(cadence_median_max)                                                                          \
+    X(cadence_approximate)
 
 static void put_stats(bw *b, const wf_data_stats *d) {
 #define PUT(f) put_i64(b, d->f);
@@ -179,6 +187,7 @@ static void put_stats(bw *b, const wf_data_stats *d) {
 #undef PUT
     for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
         put_i64(b, d->skipped_by_kind[k]);
+    put_str(b, d->timezone);
 }
 
 wf_status wf_audit_shard_write(const char *path, const wf_audit_part *pt, wf_error *err) {
@@ -650,6 +659,7 @@ wf_status wf_audit_shard_read(const char *path, wf_audit_part *pt, wf_error *err
 #undef GET
     for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
         pt->stats.skipped_by_kind[k] = get_range(&b, 0, INT64_MAX);
+    get_strbuf(&b, pt->stats.timezone, sizeof pt->stats.timezone);
     if (get_range(&b, 0, 1)) {
         int64_t dn = get_range(&b, 0, INT64_MAX);
         wf_error derr = {0};
@@ -747,7 +757,20 @@ static void merge_stats(const wf_audit_part *parts, int np, wf_data_stats *o) {
         o->reordered_rows += d->reordered_rows;
         o->outlier_rows += d->outlier_rows;
         o->turbines_resorted += d->turbines_resorted;
+        o->nonexistent_time_rows += d->nonexistent_time_rows;
+        o->ambiguous_time_rows += d->ambiguous_time_rows;
+        o->cadence_turbines += d->cadence_turbines;
+        if (d->cadence_mismatched) { /* the range of the mismatched turbines' median steps */
+            if (!o->cadence_mismatched || d->cadence_median_min < o->cadence_median_min)
+                o->cadence_median_min = d->cadence_median_min;
+            if (d->cadence_median_max > o->cadence_median_max)
+                o->cadence_median_max = d->cadence_median_max;
+        }
+        o->cadence_mismatched += d->cadence_mismatched;
+        o->cadence_approximate |= d->cadence_approximate;
     }
+    o->cadence_seconds = d0->cadence_seconds;
+    snprintf(o->timezone, sizeof o->timezone, "%s", d0->timezone);
 }
 
 static int cmp_expl(const void *a, const void *b) {

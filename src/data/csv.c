@@ -50,6 +50,7 @@ struct wf_log_reader {
     int *column;     /* (C) 1-based */
     int runaway;     /* the last record had a stray quote (cut at its first line end) */
     wf_hasher *hash; /* SHA-256 of every byte read, as read (the bytes parsed) */
+    wf_tz *tz;       /* log.timezone for naive times; NULL for UTC (no conversion) */
 };
 
 /* ---------------------------------------------------------------- small helpers */
@@ -419,6 +420,17 @@ static wf_status open_common(wf_log_reader *r, const wf_log_config *log, wf_erro
     snprintf(r->time_format, sizeof r->time_format, "%s",
              log->time_format[0] ? log->time_format : "iso8601");
     r->line = 1;
+    if (log->timezone[0]) {
+        wf_status st = wf_tz_load(log->timezone, &r->tz, err);
+        if (st) {
+            wf_error_prefix(err, "log.timezone: ");
+            return st;
+        }
+        if (wf_tz_is_utc(r->tz)) { /* no conversion: the fast path */
+            wf_tz_free(r->tz);
+            r->tz = NULL;
+        }
+    }
     r->C = log->n_channels;
     if (r->C <= 0)
         return wf_error_set(err, WF_ERR_CONFIG, "log.channels: no channels configured");
@@ -518,6 +530,7 @@ void wf_log_reader_free(wf_log_reader *r) {
     free(r->state);
     free(r->column);
     wf_hasher_free(r->hash);
+    wf_tz_free(r->tz);
     free(r);
 }
 
@@ -578,6 +591,7 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
     row->column = r->column;
     row->problem[0] = '\0';
     row->problem_column = 0;
+    row->time_local = 0;
     int C = r->C;
     for (int c = 0; c < C; c++) {
         r->values[c] = NAN;
@@ -630,8 +644,18 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
             have_turbine = 1;
         } else if (role == ROLE_TIME) {
             have_time = 1;
-            if (wf_parse_time(fl.p, fl.n, r->time_format, &row->time) == 0) {
-                row->time_ok = 1;
+            int zoned, amb;
+            if (wf_parse_time_zoned(fl.p, fl.n, r->time_format, &row->time, &zoned) == 0) {
+                if (zoned || !r->tz) {
+                    row->time_ok = 1;
+                } else if (wf_tz_row_time(r->tz, row->time, &row->time, &amb, row->problem,
+                                          sizeof row->problem) == 0) {
+                    row->time_ok = 1;
+                    row->time_local = amb ? WF_TZ_AMBIGUOUS : 0;
+                } else {
+                    row->time_local = WF_TZ_NONEXISTENT;
+                    row->problem_column = f + 1;
+                }
             } else {
                 show(txt, sizeof txt, fl.p, fl.n);
                 snprintf(row->problem, sizeof row->problem, "unparsable time \"%s\" (format %s)",
@@ -663,6 +687,7 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
         snprintf(row->problem, sizeof row->problem, "%d fields, expected %d%s", f, r->n_fields,
                  f < r->n_fields ? " (truncated row?)" : "");
         row->problem_column = 0;
+        row->time_local = 0; /* counted as a wrong field count */
     }
     if (r->runaway) {
         row->malformed = 1;
@@ -671,6 +696,7 @@ wf_status wf_log_reader_next(wf_log_reader *r, wf_log_row *row, int *done, wf_er
                  "the file): the row is read to its line end and rejected",
                  MAX_QUOTED_LINES);
         row->problem_column = 0;
+        row->time_local = 0;
     }
     return WF_OK;
 }

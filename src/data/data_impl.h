@@ -37,4 +37,29 @@ wf_status wf_data_collect_reader(const wf_data_config *cfg, wf_log_reader *r, wf
                                  void *reopen_ctx, const wf_failure *failures, int64_t n_failures,
                                  wf_windows *ws, wf_data_stats *stats, wf_error *err);
 
+/* A time zone from TZif bytes (tests feed hand-made files: a footer-only v3 file, v1 files). */
+wf_status wf_tz_load_mem(const char *name, const unsigned char *data, size_t len, wf_tz **out,
+                         wf_error *err);
+
+/* Naive time -> UTC for a row: 0 when fine; -1 when the local time does not exist in tz (a
+ * problem text is written to problem). *ambiguous is set when it was in a repeated hour. */
+int wf_tz_row_time(const wf_tz *tz, int64_t local, int64_t *utc, int *ambiguous, char *problem,
+                   size_t n);
+
+/* The cadence check (cadence.c): per turbine, the median step between consecutive rows. */
+#define WF_CADENCE_VALUES 16
+typedef struct wf_cadence_acc {
+    int64_t last; /* time of the previous row, when has_last */
+    int has_last;
+    int64_t n, lt, eq, gt; /* positive steps: all, below, at and above the configured cadence */
+    int nv;
+    int64_t v[WF_CADENCE_VALUES], c[WF_CADENCE_VALUES]; /* distinct steps and their counts */
+    int64_t other;                                      /* steps not in v (table full) */
+} wf_cadence_acc;
+void wf_cadence_add(wf_cadence_acc *a, int64_t time, int64_t cadence);
+/* 1 when the turbine's median step differs from cadence (*median its value, *exact = 0 when the
+ * table overflowed and the value is the median of the steps it holds), 0 when it equals it or
+ * there is no step. */
+int wf_cadence_median(const wf_cadence_acc *a, int64_t cadence, int64_t *median, int *exact);
+
 #endif

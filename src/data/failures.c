@@ -58,6 +58,15 @@ static wf_status parse_failures(FILE *f, const char *path, const wf_log_config *
     int lineno = 0, cid = -1, ctime = -1, ccomp = -1, nf_hdr = 0;
     char delim = ',';
     wf_status st = WF_OK;
+    wf_tz *tz = NULL; /* log.timezone for naive failure times, as for the log's */
+    if (log && log->timezone[0]) {
+        st = wf_tz_load(log->timezone, &tz, err);
+        if (st) {
+            wf_error_prefix(err, "log.timezone: ");
+            fclose(f);
+            return st;
+        }
+    }
     while (fgets(line, sizeof line, f)) {
         lineno++;
         char *p = line;
@@ -98,12 +107,20 @@ static wf_status parse_failures(FILE *f, const char *path, const wf_log_config *
             goto fail;
         }
         int64_t t;
-        if (wf_parse_time(fl[ctime], strlen(fl[ctime]), "iso8601", &t) &&
-            (!log || wf_parse_time(fl[ctime], strlen(fl[ctime]), log->time_format, &t))) {
+        int zoned = 0, amb;
+        char why[160];
+        if (wf_parse_time_zoned(fl[ctime], strlen(fl[ctime]), "iso8601", &t, &zoned) &&
+            (!log ||
+             wf_parse_time_zoned(fl[ctime], strlen(fl[ctime]), log->time_format, &t, &zoned))) {
             st = wf_error_set(err, WF_ERR_DATA,
                               "%s:%d:%d: unparsable failure_time \"%.40s\" (expected ISO 8601%s%s)",
                               name, lineno, ctime + 1, fl[ctime], log ? " or " : "",
                               log ? log->time_format : "");
+            goto fail;
+        }
+        if (!zoned && tz && wf_tz_row_time(tz, t, &t, &amb, why, sizeof why)) {
+            st = wf_error_set(err, WF_ERR_DATA, "%s:%d:%d: failure_time \"%.40s\": %s", name,
+                              lineno, ctime + 1, fl[ctime], why);
             goto fail;
         }
         if (n == cap) {
@@ -133,6 +150,7 @@ static wf_status parse_failures(FILE *f, const char *path, const wf_log_config *
         goto fail;
     }
     fclose(f);
+    wf_tz_free(tz);
     if (n)
         qsort(v, (size_t)n, sizeof *v, cmp_failure);
     *out = v;
@@ -140,6 +158,7 @@ static wf_status parse_failures(FILE *f, const char *path, const wf_log_config *
     return WF_OK;
 fail:
     fclose(f);
+    wf_tz_free(tz);
     free(v);
     return st;
 }

@@ -316,8 +316,9 @@ wf_status wf_log_guess_file(const char *path, const char *const *model_channels,
         g->naive_times = !zone;
         if (!zone)
             note(g,
-                 "times carry no zone: they are read as UTC; convert the log if it was "
-                 "written in local time%s%s",
+                 "times carry no zone: they are read as UTC (log.timezone \"UTC\"); if the "
+                 "log was written in local time, set log.timezone to that zone (e.g. "
+                 "\"Europe/Berlin\")%s%s",
                  "", "");
     }
     /* cadence: the median step between consecutive rows of the same turbine */

@@ -54,6 +54,9 @@ void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n) {
             (long long)s->malformed_rows);
         if (s->unnamed_rows)
             add(buf, n, ", %lld without a turbine id", (long long)s->unnamed_rows);
+        if (s->nonexistent_time_rows)
+            add(buf, n, ", %lld at local times that do not exist in %s (clock change)",
+                (long long)s->nonexistent_time_rows, s->timezone);
         sep = "; ";
     }
     if (s->off_grid_rows) {
@@ -83,6 +86,33 @@ void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n) {
         }
     if (sep[0] == ',')
         add(buf, n, ")");
+    if (s->ambiguous_time_rows)
+        add(buf, n,
+            "; %lld rows at local times repeated by a clock change in %s, read as the "
+            "earlier instant",
+            (long long)s->ambiguous_time_rows, s->timezone);
+}
+
+int wf_data_cadence_warning(const wf_data_stats *s, char *buf, size_t n) {
+    if (n)
+        buf[0] = '\0';
+    if (!s->cadence_mismatched || !n)
+        return 0;
+    const char *about = s->cadence_approximate ? "about " : "";
+    if (s->cadence_median_min == s->cadence_median_max)
+        snprintf(buf, n,
+                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
+                 "consecutive rows is %s%lld s on %lld of %lld turbines",
+                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
+                 (long long)s->cadence_mismatched, (long long)s->cadence_turbines);
+    else
+        snprintf(buf, n,
+                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
+                 "consecutive rows is %s%lld to %lld s on %lld of %lld turbines",
+                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
+                 (long long)s->cadence_median_max, (long long)s->cadence_mismatched,
+                 (long long)s->cadence_turbines);
+    return 1;
 }
 
 static wf_status reopen_file(void *ctx, wf_log_reader **out, wf_error *err) {

@@ -192,8 +192,10 @@ static int fixed_digits(const char *p, int n, int *out) {
     return 0;
 }
 
-/* YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH:MM|+HHMM|+HH] (no zone = UTC). */
-static int parse_iso(const char *s, size_t n, int64_t *out) {
+/* YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH:MM|+HHMM|+HH] (no zone: the wall clock as UTC, and
+ * *zoned = 0). */
+static int parse_iso(const char *s, size_t n, int64_t *out, int *zoned) {
+    *zoned = 0;
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     while (n && (*s == ' ' || *s == '\t')) {
@@ -222,6 +224,7 @@ static int parse_iso(const char *s, size_t n, int64_t *out) {
         }
     }
     int64_t off = 0;
+    *zoned = i < n;
     if (i < n) {
         if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
             i++;
@@ -350,16 +353,23 @@ static int parse_pattern(const char *s, size_t n, const char *fmt, int64_t *out)
     return 0;
 }
 
-int wf_parse_time(const char *s, size_t n, const char *fmt, int64_t *out) {
+int wf_parse_time_zoned(const char *s, size_t n, const char *fmt, int64_t *out, int *zoned) {
     if (!fmt || !*fmt || !strcmp(fmt, "iso8601"))
-        return parse_iso(s, n, out);
+        return parse_iso(s, n, out, zoned);
+    *zoned = 0; /* patterns have no zone directive */
     return parse_pattern(s, n, fmt, out);
+}
+
+int wf_parse_time(const char *s, size_t n, const char *fmt, int64_t *out) {
+    int zoned;
+    return wf_parse_time_zoned(s, n, fmt, out, &zoned);
 }
 
 /* ---------------------------------------------------------------- windows.h time parsing */
 
 wf_status wf_time_parse_iso(const char *s, int64_t *t) {
-    if (!s || parse_iso(s, strlen(s), t))
+    int zoned;
+    if (!s || parse_iso(s, strlen(s), t, &zoned))
         return WF_ERR_PARSE;
     return WF_OK;
 }

@@ -36,6 +36,7 @@ typedef struct broken {
 typedef struct tstats {
     int64_t valid, skipped, interpolated, by_kind[WF_SKIP_KIND_MAX];
     int64_t malformed, bad_cells, dup_identical, dup_conflicting, off_grid, reordered, outliers;
+    int64_t nonexistent, ambiguous; /* naive local times skipped / repeated by a clock change */
 } tstats;
 
 typedef struct turbine {
@@ -50,6 +51,7 @@ typedef struct turbine {
     broken brk[N_BROKEN];
     int n_brk;
     tstats st;
+    wf_cadence_acc cad; /* the cadence check (cadence.c) */
     /* a row more than MAX_JUMP_SECONDS from the turbine's rows, held until the next row says
      * whether it is an outlier (the next row is back in sequence) or a real jump (the next row
      * follows it: a new segment of the turbine's grid starts there) */
@@ -67,7 +69,7 @@ typedef struct turbine {
 /* A buffered row of a resorted turbine (pass 2). */
 typedef struct brow {
     int64_t time, line, order;
-    int time_ok, malformed, problem_column;
+    int time_ok, malformed, problem_column, time_local;
     int64_t problem; /* index into the problem texts of malformed rows, -1 for none */
     float *vals;
     uint8_t *state;
@@ -95,6 +97,7 @@ typedef struct windower {
     wf_data_stats *stats;
     int quiet;     /* pass 2: no notes (pass 1 made them) */
     int noted_dup; /* a note names the first conflicting duplicate */
+    int noted_amb; /* a note names the first row in a repeated hour (log.timezone) */
     turbine *t;
     int64_t nt, capt;
     wf_strmap ids; /* normalised turbine id -> index into t */
@@ -174,6 +177,7 @@ static void reset_turbine(windower *w, turbine *t) {
     for (int i = 0; i < w->R; i++)
         t->slots[i].g = -1;
     memset(&t->st, 0, sizeof t->st);
+    memset(&t->cad, 0, sizeof t->cad);
 }
 
 /* ---------------------------------------------------------------- finishing a window */
@@ -666,11 +670,25 @@ static wf_status on_row(windower *w, const wf_log_row *row, wf_error *err) {
     if (!row->time_ok) {
         add_broken(t, row);
         t->st.malformed++;
+        t->st.nonexistent += row->time_local == WF_TZ_NONEXISTENT;
         if (!w->quiet)
             wf_data_note(w->stats, "%s:%lld:%d: %s", w->file, (long long)row->line,
                          row->problem_column, row->problem);
         return WF_OK;
     }
+    if (row->time_local == WF_TZ_AMBIGUOUS) {
+        t->st.ambiguous++;
+        if (!w->quiet && !w->noted_amb) {
+            char ts[32];
+            iso(row->time, ts);
+            wf_data_note(w->stats,
+                         "%s:%lld: %s: local time in the repeated hour of a clock change in %s, "
+                         "read as the earlier instant %s (first such row)",
+                         w->file, (long long)row->line, t->id, w->cfg->log->timezone, ts);
+            w->noted_amb = 1;
+        }
+    }
+    wf_cadence_add(&t->cad, row->time, w->cad);
     if (!w->quiet && row->problem[0])
         wf_data_note(w->stats, "%s:%lld:%d: %s", w->file, (long long)row->line, row->problem_column,
                      row->problem);
@@ -736,6 +754,7 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
         b->time_ok = row.time_ok;
         b->malformed = row.malformed;
         b->problem_column = row.problem_column;
+        b->time_local = row.time_local;
         b->problem = -1;
         if (row.malformed) { /* only malformed rows need their text again */
             if (np == capp) {
@@ -778,8 +797,11 @@ static wf_status pass2(windower *w, wf_log_reader *r, wf_error *err) {
                 copy_str(row.problem, sizeof row.problem, probs[rows[i].problem].s);
             if (!row.time_ok) {
                 t->st.malformed++;
+                t->st.nonexistent += rows[i].time_local == WF_TZ_NONEXISTENT;
                 continue;
             }
+            t->st.ambiguous += rows[i].time_local == WF_TZ_AMBIGUOUS;
+            wf_cadence_add(&t->cad, row.time, w->cad);
             if (place_row(w, t, &row, &st, err) && !st)
                 st =
                     wf_error_set(err, WF_ERR_DATA, "%s: internal: sorted rows out of order", t->id);
@@ -827,6 +849,42 @@ static void add_tstats(wf_data_stats *d, const tstats *s) {
     d->off_grid_rows += s->off_grid;
     d->reordered_rows += s->reordered;
     d->outlier_rows += s->outliers;
+    d->nonexistent_time_rows += s->nonexistent;
+    d->ambiguous_time_rows += s->ambiguous;
+}
+
+/* The cadence check over the turbines read: how many have a median step other than the
+ * configured cadence, and the range of those medians (a range, unlike a median of medians,
+ * merges exactly across shards); the warning goes first among the notes (it explains the skipped
+ * windows or rejected rows that follow). */
+static void cadence_summary(windower *w, wf_data_stats *stats) {
+    stats->cadence_seconds = w->cad;
+    for (int64_t i = 0; i < w->nt; i++) {
+        const turbine *t = &w->t[i];
+        if (t->filtered || t->cad.n == 0)
+            continue;
+        stats->cadence_turbines++;
+        int64_t m;
+        int exact;
+        if (!wf_cadence_median(&t->cad, w->cad, &m, &exact))
+            continue;
+        if (!exact)
+            stats->cadence_approximate = 1;
+        if (!stats->cadence_mismatched++ || m < stats->cadence_median_min)
+            stats->cadence_median_min = m;
+        if (m > stats->cadence_median_max)
+            stats->cadence_median_max = m;
+    }
+    char msg[WF_REASON_MAX];
+    if (!wf_data_cadence_warning(stats, msg, sizeof msg))
+        return;
+    if (stats->n_notes == WF_DATA_NOTES_MAX) {
+        stats->n_notes--;
+        stats->notes_dropped++;
+    }
+    memmove(stats->notes[1], stats->notes[0], sizeof stats->notes[0] * (size_t)stats->n_notes);
+    snprintf(stats->notes[0], sizeof stats->notes[0], "%s", msg);
+    stats->n_notes++;
 }
 
 wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_reopen_fn reopen,
@@ -925,6 +983,10 @@ wf_status wf_data_stream_reader(const wf_data_config *cfg, wf_log_reader *r, wf_
     for (int64_t i = 0; i < w.nt; i++)
         add_tstats(stats, &w.t[i].st);
     add_tstats(stats, &w.orphan);
+    snprintf(stats->timezone, sizeof stats->timezone, "%s",
+             cfg->log->timezone[0] ? cfg->log->timezone : "UTC");
+    if (!st)
+        cadence_summary(&w, stats);
     free_windower(&w);
     return st;
 }

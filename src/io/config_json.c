@@ -267,9 +267,8 @@ static wf_status one_char(ctx *c, const cJSON *obj, const char *key, const char 
 
 static wf_status parse_log(ctx *c, const cJSON *log, wf_log_config *out) {
     static const char *const keys[] = {
-        "path",        "delimiter",   "decimal",         "turbine_column",
-        "time_column", "time_format", "cadence_seconds", "channels",
-        NULL};
+        "path",        "delimiter",       "decimal",  "turbine_column", "time_column",
+        "time_format", "cadence_seconds", "channels", "timezone",       NULL};
     wf_status st;
     if ((st = need_object(c, log, "log")) || (st = check_keys(c, log, "log", keys)))
         return st;
@@ -283,8 +282,18 @@ static wf_status parse_log(ctx *c, const cJSON *log, wf_log_config *out) {
              get_str(c, log, "log", "time_column", 0, out->time_column, sizeof out->time_column)) ||
         (st =
              get_str(c, log, "log", "time_format", 0, out->time_format, sizeof out->time_format)) ||
-        (st = get_int(c, log, "log", "cadence_seconds", 1, 366LL * 86400, &out->cadence_seconds)))
+        (st = get_int(c, log, "log", "cadence_seconds", 1, 366LL * 86400, &out->cadence_seconds)) ||
+        (st = get_str(c, log, "log", "timezone", 0, out->timezone, sizeof out->timezone)))
         return st;
+    { /* an unknown zone is a config error now, not at the first row */
+        wf_tz *tz = NULL;
+        st = wf_tz_load(out->timezone, &tz, c->err);
+        wf_tz_free(tz);
+        if (st) {
+            wf_error_prefix(c->err, "%s: log.timezone: ", c->name);
+            return st;
+        }
+    }
     if (out->delimiter == out->decimal)
         return wf_error_set(c->err, WF_ERR_CONFIG,
                             "%s: log.decimal: found \"%c\", which is also log.delimiter; use "
@@ -650,6 +659,7 @@ static void set_defaults(wf_config *cfg) {
     snprintf(cfg->log.turbine_column, sizeof cfg->log.turbine_column, "turbine_id");
     snprintf(cfg->log.time_column, sizeof cfg->log.time_column, "timestamp");
     snprintf(cfg->log.time_format, sizeof cfg->log.time_format, "iso8601");
+    snprintf(cfg->log.timezone, sizeof cfg->log.timezone, "UTC");
     cfg->log.cadence_seconds = 600;
     cfg->failures.horizon_hours = 72;
     cfg->threshold = 0.5;

@@ -28,6 +28,8 @@ wf_status wf_config_starting_json(const wf_log_guess *g, const char *log_path,
     wf_jw_kstr(&w, "time_column", g->log.time_column);
     wf_jw_kstr(&w, "time_format", g->log.time_format);
     wf_jw_kint(&w, "cadence_seconds", g->log.cadence_seconds);
+    if (g->naive_times) /* the times carry no zone: say how they are read, for the user to fix */
+        wf_jw_kstr(&w, "timezone", "UTC");
     wf_jw_key(&w, "channels");
     wf_jw_arr_begin(&w);
     for (int c = 0; c < g->n_channels; c++) {

@@ -626,6 +626,23 @@ static void read_doc(rd *c, const cJSON *root) {
         ds->windows_valid = inum(c, wj, "valid", "input.windows");
         ds->windows_skipped = inum(c, wj, "skipped", "input.windows");
         ds->windows_interpolated = inum(c, wj, "interpolated", "input.windows");
+        /* issue 14 (absent from older results): log.timezone and the cadence check */
+        if (get(rj, "nonexistent_local_time"))
+            ds->nonexistent_time_rows = inum(c, rj, "nonexistent_local_time", "input.rejected");
+        if (get(in, "ambiguous_local_time_rows"))
+            ds->ambiguous_time_rows = inum(c, in, "ambiguous_local_time_rows", "input");
+        const cJSON *tzj = get(in, "timezone");
+        snprintf(ds->timezone, sizeof ds->timezone, "%s",
+                 cJSON_IsString(tzj) ? tzj->valuestring : "UTC");
+        const cJSON *cj = get(in, "cadence");
+        if (cJSON_IsObject(cj)) {
+            ds->cadence_seconds = inum(c, cj, "configured_seconds", "input.cadence");
+            ds->cadence_turbines = inum(c, cj, "turbines_checked", "input.cadence");
+            ds->cadence_mismatched = inum(c, cj, "turbines_mismatched", "input.cadence");
+            ds->cadence_median_min = inum(c, cj, "median_step_min_seconds", "input.cadence");
+            ds->cadence_median_max = inum(c, cj, "median_step_max_seconds", "input.cadence");
+            ds->cadence_approximate = flag(cj, "approximate");
+        }
         const cJSON *kj = get(wj, "skipped_by_kind");
         for (int k = 0; k < WF_SKIP_KIND_MAX; k++)
             ds->skipped_by_kind[k] = inum(c, kj, wf_skip_kind_str((wf_skip_kind)k), "input");

@@ -107,6 +107,16 @@ static wf_status sec_cover(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err)
             pdf_paragraph(p, p->font, 9, PDF_ML, PDF_TW, s);
         }
     }
+    /* issue 14: a log whose rows are not log.cadence_seconds apart says so here, not only on
+     * stderr */
+    char cw[WF_REASON_MAX];
+    if (p->a->r->input && wf_data_cadence_warning(p->a->r->input, cw, sizeof cw)) {
+        char line[WF_REASON_MAX + 64];
+        snprintf(line, sizeof line, "Warning: %s.", cw);
+        p->y -= 6;
+        pdf_rgb(p, 0xb03000);
+        pdf_paragraph(p, p->bold, 10.5, PDF_ML, PDF_TW, line);
+    }
     pdf_rgb(p, 0x000000);
     /* At a glance: the flagged turbines with their highest score. */
     p->y -= 16;

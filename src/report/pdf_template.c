@@ -121,6 +121,8 @@ static const char *lookup(void *user, const char *name) {
         wf_fmt_score(a->recall, v);
     else if (IS("median_lead_hours"))
         snprintf(v, n, isnan(a->median_lead_hours) ? "n/a" : "%.1f", a->median_lead_hours);
+    else if (IS("timezone")) /* log.timezone, as the pass over the log applied it */
+        snprintf(v, n, "%s", r->input && r->input->timezone[0] ? r->input->timezone : "UTC");
     else if (IS("episode_merge_gap_hours"))
         snprintf(v, n, "%g", (double)a->episode_merge_gap / 3600.0);
     else if (IS("threshold"))

@@ -53,7 +53,12 @@
  *                "false_alarms", "caught", "missed", "precision", "recall"}]}
  *                (the rule is written at the top of src/report/analysis.c's outcomes),
  *   "input": {"bytes", "rows", "rows_used", "rows_rejected", "rejected": {"malformed",
- *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting"},
+ *             "without_turbine_id", "off_grid", "time_outlier", "duplicate_conflicting",
+ *             "nonexistent_local_time" (of the malformed)}, "timezone" (log.timezone),
+ *             "ambiguous_local_time_rows", "cadence": {"configured_seconds",
+ *             "turbines_checked", "turbines_mismatched",
+ *             "median_step_min_seconds", "median_step_max_seconds", "approximate", "warning"
+ *             (null or the sentence)},
  *             "duplicate_identical_ignored", "bad_cells", "reordered_rows", "turbines",
  *             "windows": {"valid", "skipped", "interpolated", "skipped_by_kind": {kind: n}}}
  *             (audit: every row is used, rejected with a reason, or an ignored exact duplicate:
@@ -480,6 +485,24 @@ static void write_input(wf_jw *w, const wf_data_stats *d) {
     wf_jw_kint(w, "off_grid", d->off_grid_rows);
     wf_jw_kint(w, "time_outlier", d->outlier_rows);
     wf_jw_kint(w, "duplicate_conflicting", d->duplicate_conflicting);
+    wf_jw_kint(w, "nonexistent_local_time", d->nonexistent_time_rows); /* of the malformed */
+    wf_jw_obj_end(w);
+    /* issue 14: the zone naive timestamps were read in, and the cadence check */
+    wf_jw_kstr(w, "timezone", d->timezone[0] ? d->timezone : "UTC");
+    wf_jw_kint(w, "ambiguous_local_time_rows", d->ambiguous_time_rows);
+    wf_jw_key(w, "cadence");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "configured_seconds", d->cadence_seconds);
+    wf_jw_kint(w, "turbines_checked", d->cadence_turbines);
+    wf_jw_kint(w, "turbines_mismatched", d->cadence_mismatched);
+    wf_jw_kint(w, "median_step_min_seconds", d->cadence_median_min);
+    wf_jw_kint(w, "median_step_max_seconds", d->cadence_median_max);
+    wf_jw_kbool(w, "approximate", d->cadence_approximate);
+    char cw[WF_REASON_MAX];
+    if (wf_data_cadence_warning(d, cw, sizeof cw))
+        wf_jw_kstr(w, "warning", cw);
+    else
+        wf_jw_kstr(w, "warning", NULL);
     wf_jw_obj_end(w);
     wf_jw_kint(w, "duplicate_identical_ignored", d->duplicate_identical);
     wf_jw_kint(w, "bad_cells", d->bad_cells);

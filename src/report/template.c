@@ -72,6 +72,7 @@ static const char *const global_names[] = {"fleet",
                                            "recall",
                                            "median_lead_hours",
                                            "episode_merge_gap_hours",
+                                           "timezone",
                                            NULL};
 
 static const char *const episode_names[] = {"episode_no",

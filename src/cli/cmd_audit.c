@@ -99,10 +99,15 @@ static void print_data(const wf_data_stats *d, double max_share, int quiet) {
     int64_t rej = wf_data_rows_rejected(d), cut = d->windows_valid + d->windows_skipped;
     char line[2 * WF_REASON_MAX];
     wf_data_stats_describe(d, line, sizeof line);
+    /* the cadence check is a warning, printed with --quiet too and after a merge (whose notes
+     * stay in the shards); the same words among the notes are not printed twice */
+    char cw[WF_REASON_MAX];
+    int cadence = wf_data_cadence_warning(d, cw, sizeof cw);
     if (!quiet && (rej || d->windows_skipped || d->n_notes)) {
         fprintf(stderr, "  data: %s\n", line);
         for (int i = 0; i < d->n_notes; i++)
-            fprintf(stderr, "  note: %s\n", d->notes[i]);
+            if (!cadence || !strstr(d->notes[i], cw))
+                fprintf(stderr, "  note: %s\n", d->notes[i]);
         if (d->notes_dropped)
             fprintf(stderr, "  (%lld more notes not shown)\n", (long long)d->notes_dropped);
     }
@@ -113,6 +118,8 @@ static void print_data(const wf_data_stats *d, double max_share, int quiet) {
                 "whyflag audit: warning: %.0f%% of the rows and %.0f%% of the windows were "
                 "rejected (more than report.max_rejected_share = %g): %s\n",
                 100.0 * rs, 100.0 * ws, max_share, line);
+    if (cadence)
+        fprintf(stderr, "whyflag audit: warning: %s\n", cw);
 }
 
 int wf_cmd_audit(int argc, char **argv) {

@@ -5,7 +5,7 @@
  *   [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy] [--nsamples
  * N|auto|exact] [--seed S]
  *   [--link identity|logit|logit_output] [--baseline zeros|mean|median|FILE] [--steps N|auto]
- *   [--ig-method gausslegendre|riemann_left|...] [--threads N] [--threshold X]
+ *   [--ig-method auto|clenshaw_curtis|gausslegendre|...] [--threads N] [--threshold X]
  *   [--layout NCT|NTC] [--config C.json] --out results.json
  *
  * Explains every window of W.json. Settings come from the config's "explain" section when
@@ -38,8 +38,9 @@
     "  [--treeshap-covers background|none|FILE]\n"                                                 \
     "  [--background B.json] [--groups channel|segments:K|cell|auto|hierarchy]\n"                  \
     "  [--nsamples N|auto|exact] [--seed S] [--link identity|logit|logit_output]\n"                \
-    "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method gausslegendre|\n"         \
-    "  riemann_left|riemann_right|riemann_middle|riemann_trapezoid] [--threads N]\n"               \
+    "  [--baseline zeros|mean|median|FILE] [--steps N|auto] [--ig-method auto|\n"                  \
+    "  clenshaw_curtis|gausslegendre|riemann_left|riemann_right|riemann_middle|\n"                 \
+    "  riemann_trapezoid] [--threads N]\n"                                                         \
     "  [--arithmetic shortcut|exact]\n"                                                            \
     "  [--threshold X] [--layout NCT|NTC] [--config C.json] [--quiet]"
 

@@ -60,8 +60,8 @@ static const command commands[] = {
      "  --groups channel|segments:K|cell|auto|hierarchy\n"
      "  --nsamples N|auto|exact  --link identity|logit|logit_output   --seed S\n"
      "  --background sample|file|kmeans   --baseline zeros|mean|median|FILE\n"
-     "  --steps N|auto           --ig-method gausslegendre|riemann_left|riemann_right|\n"
-     "                           riemann_middle|riemann_trapezoid\n"
+     "  --steps N|auto           --ig-method auto|clenshaw_curtis|gausslegendre|riemann_left|\n"
+     "                           riemann_right|riemann_middle|riemann_trapezoid\n"
      "  --threshold X            windows at or above X are not drawn into the background\n"
      "  --layout NCT|NTC         --threads N   --quiet\n"
      "  --output NAME[:COLUMN]   the model output (and column) that is the score\n"},

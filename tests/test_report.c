@@ -297,8 +297,8 @@ START_TEST(test_reproducible_bytes) {
     options(&o);
     wf_error err = {0};
     ck_assert_msg(wf_report_write_all(&run.r, &o, d1, &err) == WF_OK, "%s", err.msg);
-    static const char *const names[] = {"results.json",     "report.pdf",   "report.xlsx",
-                                        "scores.csv",       "episodes.csv", "failure_outcomes.csv",
+    static const char *const names[] = {"results.json",    "report.pdf",   "report.xlsx",
+                                        "scores.csv",      "episodes.csv", "failure_outcomes.csv",
                                         "attributions.csv"};
     for (int i = 0; i < 7; i++) {
         char a[4200], b[4200], ha[65], hb[65];

@@ -299,8 +299,8 @@ rc=$?
 check "[ $rc -ne 0 ] && grep -q 'episodes.csv' '$T/v2.out'" "verify fails on a changed episodes.csv (rc=$rc)"
 cp "$T/ep.bak" "$T/audit/episodes.csv"
 "$CLI" report "$T/audit" --out "$T/rr" > "$T/rr.out" 2>&1
-check "[ $? -eq 0 ] && cmp -s '$T/audit/report.pdf' '$T/rr/report.pdf'" \
-  "whyflag report re-renders from results.json + scores.csv: the same report.pdf"
+check "[ $? -eq 0 ] && cmp -s '$T/audit/report.pdf' '$T/rr/report.pdf' && cmp -s '$T/audit/report.xlsx' '$T/rr/report.xlsx'" \
+  "whyflag report re-renders from results.json + scores.csv: the same report.pdf and report.xlsx"
 cp "$T/audit/scores.csv" "$T/scores.bak"
 sed -i '2s/,0,0,,0$/,1,0,,0/' "$T/audit/scores.csv"
 "$CLI" report "$T/audit" --out "$T/rr2" > "$T/rr2.out" 2>&1

@@ -107,8 +107,10 @@ wf_status wf_io_scores_csv_read(const char *path, int64_t n, const char *const *
     ssize_t len;
     int64_t row = 0, i = 0;
     wf_status st = WF_OK;
-    const char *last_id = NULL, *last_comp = NULL;
-    char last_id_cell[2 * WF_ID_MAX + 2] = "", last_comp_cell[2 * WF_ID_MAX + 2] = "";
+    /* the last cell of each text column and its exact text (copied: a cell lives in the line) */
+    int have_id = 0, have_comp = 0;
+    char id_cell[2 * WF_ID_MAX + 2] = "", comp_cell[2 * WF_ID_MAX + 2] = "";
+    char id_exact[WF_ID_MAX] = "", comp_exact[WF_ID_MAX] = "";
     while (!st && (len = getline(&line, &cap, f)) >= 0) {
         row++;
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -138,17 +140,19 @@ wf_status wf_io_scores_csv_read(const char *path, int64_t n, const char *const *
                               (long long)row, N_COLS);
             break;
         }
-        if (!last_id || strcmp(cell[0], last_id_cell) != 0) { /* rows come turbine by turbine */
-            snprintf(last_id_cell, sizeof last_id_cell, "%s", cell[0]);
-            last_id = exact(cell[0], ids, n_ids);
+        if (!have_id || strcmp(cell[0], id_cell) != 0) { /* rows come turbine by turbine */
+            snprintf(id_cell, sizeof id_cell, "%s", cell[0]);
+            snprintf(id_exact, sizeof id_exact, "%s", exact(cell[0], ids, n_ids));
+            have_id = 1;
         }
-        if (!last_comp || strcmp(cell[6], last_comp_cell) != 0) {
-            snprintf(last_comp_cell, sizeof last_comp_cell, "%s", cell[6]);
-            last_comp = exact(cell[6], components, n_comp);
+        if (!have_comp || strcmp(cell[6], comp_cell) != 0) {
+            snprintf(comp_cell, sizeof comp_cell, "%s", cell[6]);
+            snprintf(comp_exact, sizeof comp_exact, "%s", exact(cell[6], components, n_comp));
+            have_comp = 1;
         }
         x->index = i;
-        snprintf(x->turbine_id, sizeof x->turbine_id, "%s", last_id);
-        snprintf(x->component, sizeof x->component, "%s", last_comp);
+        memcpy(x->turbine_id, id_exact, sizeof x->turbine_id);
+        memcpy(x->component, comp_exact, sizeof x->component);
         scores[i] = strtod(cell[3], &end);
         const int score_ok = cell[3][0] && !*end;
         const char *what = NULL;

@@ -112,7 +112,9 @@ check "grep -q '\"turbine_id\": \"Ost\\\\u00e9\\|Osté' '$T/latin/results.json' 
 sed -e "s/^WT01,/${L70}1,/" -e "s/^WT03,/${L70}3,/" failures.csv > failures-long.csv
 sed 's/"failures.csv"/"failures-long.csv"/' longid.json > longid-f.json
 "$CLI" audit longid-f.json --out "$T/longid-f" --quiet 2> /dev/null
-check "grep -q '\"label\": 1' '$T/longid-f/results.json' && [ \"\$(grep -c '\"label\": 1' '$T/longid-f/results.json')\" = \"\$(grep -c '\"label\": 1' '$T/clean/results.json')\" ]" \
+# windows labelled positive: the label column of scores.csv (issue 14: the scores are there)
+npos() { python3 -c 'import csv, sys; print(sum(r["label"] == "1" for r in csv.DictReader(open(sys.argv[1], newline=""))))' "$1" 2> /dev/null || echo -1; }
+check "[ \$(npos '$T/longid-f/scores.csv') -gt 0 ] && [ \$(npos '$T/longid-f/scores.csv') -eq \$(npos '$T/clean/scores.csv') ]" \
   "failure-log ids are normalised like log ids (same positive labels as the clean run)"
 
 # ---------------------------------------------------------------- 2, 9: time outliers

@@ -44,7 +44,7 @@ for n in 1 2 4 7; do
   "$CLI" merge $dirs --out "$T/m$n" --quiet 2> "$T/m$n.err"
   rc=$?
   check "[ $rc -eq 0 ]" "merge of $n shards exits 0 (rc=$rc: $(tail -2 "$T/m$n.err"))"
-  for f in results.json report.pdf report.xlsx scores.csv; do
+  for f in results.json report.pdf report.xlsx scores.csv episodes.csv failure_outcomes.csv attributions.csv; do
     check "cmp -s '$T/one/$f' '$T/m$n/$f'" "$n shards: $f byte-identical to the one-machine run"
   done
 done

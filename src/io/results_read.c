@@ -824,7 +824,9 @@ static void read_doc(rd *c, const cJSON *root) {
             return;
     }
     r->expl = d->expl;
-    r->why = has_why ? d->why : NULL;
+    /* the checks were built (an IG-only run builds them too, with no sentence): the report then
+     * prints their rule, as the audit's did */
+    r->why = has_why || get(root, "explanation_checks") ? d->why : NULL;
 }
 
 wf_status wf_results_read_json(const char *path, wf_results_doc *doc, wf_error *err) {

@@ -47,7 +47,7 @@ static void cnum(FILE *f, double v) {
 }
 
 /* ,time */
-static void ctime_(FILE *f, int64_t t) {
+static void ciso(FILE *f, int64_t t) {
     char b[32];
     fputc(',', f);
     fputs(wf_time_format_iso(t, b), f);
@@ -69,14 +69,14 @@ static void write_episodes(FILE *f, const wf_analysis *a) {
         int credited = e->outcome == WF_OUTCOME_TRUE;
         wf_report_csv_field(f, a->turbines[e->turbine].id);
         fprintf(f, ",%d", k + 1);
-        ctime_(f, ws->w[e->first].start);
-        ctime_(f, ws->w[e->last].end);
+        ciso(f, ws->w[e->first].start);
+        ciso(f, ws->w[e->last].end);
         fprintf(f, ",%lld", (long long)e->n);
-        ctime_(f, ws->w[e->peak].start);
+        ciso(f, ws->w[e->peak].start);
         cnum(f, e->peak_score);
         ctext(f, wf_outcome_str(e->outcome));
         if (credited)
-            ctime_(f, e->failure_time);
+            ciso(f, e->failure_time);
         else
             fputc(',', f);
         ctext(f, credited ? e->component : "");
@@ -92,7 +92,7 @@ static void write_failures(FILE *f, const wf_analysis *a) {
     for (int64_t i = 0; r->failures && a->fail_outcome && i < r->n_failures; i++) {
         const wf_failure *x = &r->failures[i];
         wf_report_csv_field(f, x->turbine_id);
-        ctime_(f, x->time);
+        ciso(f, x->time);
         ctext(f, x->component);
         ctext(f, wf_failure_outcome_str(a->fail_outcome[i]));
         int k = a->fail_episode[i];
@@ -112,7 +112,7 @@ static void attr_rows(FILE *f, const wf_window *w, const char *method, char *con
                       const double *values) {
     for (int m = 0; values && m < M; m++) {
         wf_report_csv_field(f, w->turbine_id);
-        ctime_(f, w->start);
+        ciso(f, w->start);
         ctext(f, method);
         ctext(f, players ? players[m] : "");
         cnum(f, values[m]);

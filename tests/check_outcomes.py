@@ -3,7 +3,9 @@
 from its words in src/report/analysis.c, checked against a results.json: the episodes and their
 outcomes, every failure's outcome, episode and lead time, the counts, precision, recall and every
 row of the threshold sweep. Usage: check_outcomes.py results.json STEP_SECONDS"""
+import csv
 import json
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -12,7 +14,19 @@ def t(s):
     return int(datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
 
 
+def scores_of(path, r):
+    """every window's score and flag: scores.csv beside results.json (issue 14)"""
+    if "scores" in r:  # a results.json written before
+        return r["scores"]
+    rows = list(csv.DictReader(open(os.path.join(os.path.dirname(path), r["scores_file"]))))
+    assert len(rows) == r["scores_count"], (len(rows), r["scores_count"])
+    return [{"turbine_id": x["turbine_id"], "start": x["start"], "end": x["end"],
+             "score": float(x["score"]), "flagged": x["flagged"] == "1",
+             "label": int(x["label"])} for x in rows]
+
+
 r = json.load(open(sys.argv[1]))
+r["scores"] = scores_of(sys.argv[1], r)
 step = int(sys.argv[2])
 H = int(round(r["horizon_hours"] * 3600))
 o = r["outcomes"]

@@ -24,10 +24,10 @@ chmod -R u+w "$T/samples"
 "$CLI" audit "$T/samples/config.json" --out "$T/out1" --quiet 2> "$T/audit1.err"
 rc=$?
 check "[ $rc -eq 0 ]" "audit exits 0 (rc=$rc: $(tail -3 "$T/audit1.err"))"
-for f in report.pdf report.xlsx results.json scores.csv manifest.json; do
+for f in report.pdf report.xlsx results.json scores.csv episodes.csv failure_outcomes.csv attributions.csv manifest.json; do
   check "[ -s '$T/out1/$f' ]" "audit wrote $f"
 done
-check "[ -z \"\$(ls -A '$T/out1' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|manifest.json)$')\" ]" \
+check "[ -z \"\$(ls -A '$T/out1' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|episodes.csv|failure_outcomes.csv|attributions.csv|manifest.json)$')\" ]" \
   "no stray files in the output folder"
 
 # The flagged turbines, their highest score and top channel, from results.json.

@@ -187,9 +187,10 @@ START_TEST(test_run_shard_merge) {
     ck_assert_int_eq(sum.not_explained, 0);
     ck_assert_str_eq(sum.out_dir, one);
     ck_assert_int_ge(ph.n, 2); /* scoring and explaining were reported */
-    static const char *const outs[] = {"report.pdf", "report.xlsx", "results.json", "scores.csv",
-                                       "manifest.json"};
-    for (int i = 0; i < 5; i++) {
+    static const char *const outs[] = {"report.pdf",       "report.xlsx",  "results.json",
+                                       "scores.csv",       "episodes.csv", "failure_outcomes.csv",
+                                       "attributions.csv", "manifest.json"};
+    for (int i = 0; i < 8; i++) {
         char p[4400];
         snprintf(p, sizeof p, "%s/%s", one, outs[i]);
         ck_assert_msg(stat(p, &sb) == 0 && sb.st_size > 0, "%s missing", p);

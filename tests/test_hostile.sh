@@ -112,7 +112,9 @@ check "grep -q '\"turbine_id\": \"Ost\\\\u00e9\\|Osté' '$T/latin/results.json' 
 sed -e "s/^WT01,/${L70}1,/" -e "s/^WT03,/${L70}3,/" failures.csv > failures-long.csv
 sed 's/"failures.csv"/"failures-long.csv"/' longid.json > longid-f.json
 "$CLI" audit longid-f.json --out "$T/longid-f" --quiet 2> /dev/null
-check "grep -q '\"label\": 1' '$T/longid-f/results.json' && [ \"\$(grep -c '\"label\": 1' '$T/longid-f/results.json')\" = \"\$(grep -c '\"label\": 1' '$T/clean/results.json')\" ]" \
+# windows labelled positive: the label column of scores.csv (issue 14: the scores are there)
+npos() { python3 -c 'import csv, sys; print(sum(r["label"] == "1" for r in csv.DictReader(open(sys.argv[1], newline=""))))' "$1" 2> /dev/null || echo -1; }
+check "[ \$(npos '$T/longid-f/scores.csv') -gt 0 ] && [ \$(npos '$T/longid-f/scores.csv') -eq \$(npos '$T/clean/scores.csv') ]" \
   "failure-log ids are normalised like log ids (same positive labels as the clean run)"
 
 # ---------------------------------------------------------------- 2, 9: time outliers
@@ -275,6 +277,15 @@ check "grep -q \"^'=1+2,\" '$T/inject/scores.csv' && grep -q \"^'@SUM(A1),\" '$T
   "scores.csv cells starting with = + - @ are prefixed with a single quote"
 check "! grep -q '^[=+@-]' '$T/inject/scores.csv' && ! grep -q ',[=+@-][^0-9]' '$T/inject/scores.csv'" \
   "no scores.csv cell starts a formula"
+# issue 14: the tables beside scores.csv go through the same helper
+check "grep -q \"^'=1+2,\" '$T/inject/episodes.csv' && grep -q \"^'=1+2,.*,'-cmd|calc,\" '$T/inject/failure_outcomes.csv' && grep -q \"^'@SUM(A1),\" '$T/inject/attributions.csv'" \
+  "episodes.csv, failure_outcomes.csv and attributions.csv cells starting with = + - @ get the quote too"
+check "! grep -h -q '^[=+@-]' '$T/inject/episodes.csv' '$T/inject/failure_outcomes.csv' '$T/inject/attributions.csv' && ! grep -h -q ',[=+@-][^0-9]' '$T/inject/episodes.csv' '$T/inject/failure_outcomes.csv' '$T/inject/attributions.csv'" \
+  "no cell of the tables starts a formula"
+# `whyflag report` reads the neutralised scores.csv back to the exact ids (from results.json)
+"$CLI" report "$T/inject" --out "$T/inject-rr" > inject-rr.err 2>&1
+check "[ \$? -eq 0 ] && cmp -s '$T/inject/report.pdf' '$T/inject-rr/report.pdf'" \
+  "whyflag report re-renders a run with neutralised ids to the same report.pdf ($(tail -1 inject-rr.err))"
 
 # ---------------------------------------------------------------- lesser: keygen, SOURCE_DATE_EPOCH
 "$CLI" keygen --out "$T/key" > /dev/null 2>&1
@@ -310,7 +321,7 @@ check "[ $? -eq 6 ]" "a signed manifest whose .sig was removed is still refused 
 mkdir -p "$T/pub/.whyflag-staging-dead"
 echo partial > "$T/pub/.whyflag-staging-dead/report.pdf"
 "$CLI" audit clean.json --out "$T/pub" --quiet 2> pub.err
-check "[ -s '$T/pub/results.json' ] && [ ! -e '$T/pub/.whyflag-staging-dead' ] && [ -z \"\$(ls -A '$T/pub' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|manifest.json)$')\" ]" \
+check "[ -s '$T/pub/results.json' ] && [ ! -e '$T/pub/.whyflag-staging-dead' ] && [ -z \"\$(ls -A '$T/pub' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|episodes.csv|failure_outcomes.csv|attributions.csv|manifest.json)$')\" ]" \
   "a stale .whyflag-staging-* folder is removed by the next run, no lock file left behind"
 if command -v flock > /dev/null; then
   cp "$T/pub/results.json" pub-results.json

@@ -78,7 +78,7 @@ fi
 # A run without per-turbine PDFs into the same folder leaves no stale turbines/.
 "$CLI" audit "$T/samples/config.json" --out "$T/out" --quiet 2> "$T/err2"
 check "[ $? -eq 0 ] && [ ! -e '$T/out/turbines' ]" "a later run without --per-turbine removes turbines/"
-check "[ -z \"\$(ls -A '$T/out' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|manifest.json)$')\" ]" \
+check "[ -z \"\$(ls -A '$T/out' | grep -v -E '^(report.pdf|report.xlsx|results.json|scores.csv|episodes.csv|failure_outcomes.csv|attributions.csv|manifest.json)$')\" ]" \
   "no stray files or staging folders left"
 # report.per_turbine in the config does the same as --per-turbine
 python3 - "$T/samples/config.json" "$T/samples/config_pt.json" <<'PY'

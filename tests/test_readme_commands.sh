@@ -66,7 +66,7 @@ build_dir=$(sed -n 's/.* -B \([^ ]*\).*/\1/p' <<< "${p1[1]:-}")
 [ -f "$SRC/samples/config.json" ] || fail "README audits samples/config.json, which is missing"
 grep -q '^"$CLI" audit "$T/samples/config.json" --out ' "$SRC/tests/test_audit.sh" ||
   fail "tests/test_audit.sh no longer runs the README's audit of samples/config.json"
-for f in report.pdf report.xlsx results.json scores.csv manifest.json; do
+for f in report.pdf report.xlsx results.json scores.csv episodes.csv failure_outcomes.csv attributions.csv manifest.json; do
   grep -q "\`out/$f\`" "$SRC/README.md" || fail "README does not list out/$f"
   grep -q "$f" "$SRC/tests/test_audit.sh" || fail "tests/test_audit.sh does not check $f"
 done

@@ -128,8 +128,12 @@ START_TEST(test_results_json) {
     /* Python's json module reads it and checks the structure and the numbers we put in. */
     char py[16384];
     snprintf(py, sizeof py,
-             "python3 -c \"import json,sys; d=json.load(open('%s'));"
-             "w=d['windows']; s=d['scores'];"
+             "python3 -c \"import csv,json,sys; d=json.load(open('%s'));"
+             "s=list(csv.DictReader(open('%s/scores.csv')));"
+             "assert list(d)[0]=='schema' and d['schema']=='whyflag.results/2';"
+             "assert 'scores' not in d and d['scores_file']=='scores.csv';"
+             "assert d['scores_count']==len(s);"
+             "w=d['windows'];"
              "assert d['model']['quantized'] is True;"
              "assert d['channels'][4]=='gearbox_oil_temp' and d['units'][3]=='\\u00b0';"
              "assert len(s)==%lld and len(d['skipped'])==%lld and len(w)==%lld;"
@@ -150,16 +154,18 @@ START_TEST(test_results_json) {
              "assert sum(c['top_driver_false'] for c in rv['channels'])==3;"
              "r=d['channel_ranges'][2]; assert r['unit']=='kW' and 100<r['min']<r['max']<2100, r;"
              "print('ok')\"",
-             path, (long long)run.ws.n, (long long)run.ws.n_skipped, (long long)run.n_expl);
+             path, out_dir, (long long)run.ws.n, (long long)run.ws.n_skipped,
+             (long long)run.n_expl);
     char *out = NULL;
     int rc = tu_run(py, &out);
     ck_assert_msg(rc == 0, "python check of results.json failed:\n%s", out);
     free(out);
-    /* scores round-trip exactly (shortest round-trip doubles) */
+    /* scores round-trip exactly (shortest round-trip doubles), in scores.csv (issue 14) */
+    snprintf(path, sizeof path, "%s/scores.csv", out_dir);
     char *text = tu_read(path, NULL);
     char needle[64], d[32];
-    snprintf(needle, sizeof needle, "\"score\": %s", wf_fmt_double(d, run.scores[5]));
-    ck_assert_msg(strstr(text, needle) != NULL, "results.json lacks %s", needle);
+    snprintf(needle, sizeof needle, ",%s,", wf_fmt_double(d, run.scores[5]));
+    ck_assert_msg(strstr(text, needle) != NULL, "scores.csv lacks %s", needle);
     free(text);
 }
 END_TEST
@@ -291,8 +297,10 @@ START_TEST(test_reproducible_bytes) {
     options(&o);
     wf_error err = {0};
     ck_assert_msg(wf_report_write_all(&run.r, &o, d1, &err) == WF_OK, "%s", err.msg);
-    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const names[] = {"results.json",    "report.pdf",   "report.xlsx",
+                                        "scores.csv",      "episodes.csv", "failure_outcomes.csv",
+                                        "attributions.csv"};
+    for (int i = 0; i < 7; i++) {
         char a[4200], b[4200], ha[65], hb[65];
         snprintf(a, sizeof a, "%s/%s", out_dir, names[i]);
         snprintf(b, sizeof b, "%s/%s", d1, names[i]);
@@ -307,7 +315,8 @@ START_TEST(test_reproducible_bytes) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "ls -A '%s' | tr '\\n' ' '", d1);
     tu_run(cmd, &out);
-    ck_assert_str_eq(out, "manifest.json report.pdf report.xlsx results.json scores.csv ");
+    ck_assert_str_eq(out, "attributions.csv episodes.csv failure_outcomes.csv manifest.json "
+                          "report.pdf report.xlsx results.json scores.csv ");
     free(out);
 }
 END_TEST
@@ -487,16 +496,17 @@ END_TEST
 static const char *const sheets_py =
     "import csv, json, sys, datetime\n"
     "d = json.load(open(sys.argv[1])); base = sys.argv[2]\n"
+    "S = list(csv.DictReader(open(sys.argv[1].rsplit('/', 1)[0] + '/' + d['scores_file'])))\n"
     "def rows(name): return list(csv.reader(open(base + '-' + name + '.csv', encoding='utf-8')))\n"
     "def iso(s): return s.replace(' ', 'T') + 'Z'\n"
     "w = rows('Windows'); assert w[0][:5] == ['Turbine','Start','End','Status','Score'], w[0]\n"
     "body = [r for r in w[1:] if r and r[0]]\n"
-    "assert len(body) == len(d['scores']) + len(d['skipped']), (len(body), len(d['scores']))\n"
+    "assert len(body) == len(S) + len(d['skipped']), (len(body), len(S))\n"
     "scored = {(r[0], iso(r[1])): r for r in body if r[3] == 'scored'}\n"
-    "for s in d['scores']:\n"
+    "for s in S:\n"
     "    r = scored[(s['turbine_id'], s['start'])]\n"
-    "    assert abs(float(r[4]) - s['score']) <= 1e-12, (r, s)\n"
-    "    assert int(r[5]) == int(s['flagged']) and int(r[6]) == s['label'], (r, s)\n"
+    "    assert abs(float(r[4]) - float(s['score'])) <= 1e-12, (r, s)\n"
+    "    assert int(r[5]) == int(s['flagged']) and int(r[6]) == int(s['label']), (r, s)\n"
     "skipped = {(r[0], iso(r[1])): r[9] for r in body if r[3] == 'skipped'}\n"
     "for s in d['skipped']: assert skipped[(s['turbine_id'], s['start'])] == s['reason']\n"
     "a = rows('Attributions'); n = 0\n"

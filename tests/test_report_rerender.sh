@@ -77,7 +77,7 @@ fi
 
 # tampered results.json: refused (exit 6), nothing written; --force marks every page
 mkdir -p "$T/tamper"
-cp "$T/out/manifest.json" "$T/tamper/"
+cp "$T/out/manifest.json" "$T/out/scores.csv" "$T/tamper/" # results.json names scores.csv (issue 14)
 sed 's/"horizon_hours": 72/"horizon_hours": 48/' "$T/out/results.json" > "$T/tamper/results.json"
 "$CLI" report "$T/tamper" --out "$T/r4" 2> "$T/r4.err"
 rc=$?

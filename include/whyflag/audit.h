@@ -4,9 +4,10 @@
  * The main job behind `whyflag audit` and `whyflag merge`, usable from any C program: stream the
  * log, cut windows, score every window with the deployed model, flag those at or above the
  * threshold, draw the background, explain the flagged windows, join the failure log and publish
- * report.pdf, report.xlsx, results.json, scores.csv and manifest.json into the output folder in
- * one staged step. A run can be split into shards (turbines balanced by row count) whose folders
- * `wf_audit_merge` combines into outputs byte-identical to the one-machine run's.
+ * report.pdf, report.xlsx, results.json, scores.csv, episodes.csv, failure_outcomes.csv,
+ * attributions.csv and manifest.json into the output folder in one staged step. A run can be split
+ * into shards (turbines balanced by row count) whose folders `wf_audit_merge` combines into outputs
+ * byte-identical to the one-machine run's.
  *
  *     wf_audit *a;
  *     wf_error err = {0};

@@ -58,11 +58,6 @@ typedef struct wf_results {
      * NULL: computed from windows->w[i].values. */
     const double *channel_min, *channel_max;
 
-    /* results.json lists every window's score inline up to this many windows (0 = 100,000;
-     * < 0 = no limit); above it "scores" is left out and "scores_file" names scores.csv, which
-     * wf_report_write_all always writes beside it. */
-    int64_t scores_inline_max;
-
     /* The counts of the log's pass (rows read, used and rejected by reason; windows cut, skipped
      * by kind); NULL when not known (explain on a windows file). */
     const wf_data_stats *input;
@@ -94,6 +89,10 @@ typedef struct wf_results {
 /* The version of the results.json format this build writes ("results_version"); 2 is the first
  * that holds everything a report prints (issue 19: `whyflag report` re-renders from it). */
 #define WF_RESULTS_VERSION 2
+/* results.json's first key, "schema" (issue 14): the JSON Schema of this shape is shipped as
+ * templates/results.schema.json. Every window's score is in scores.csv beside it (an audit's
+ * "scores_file"), whatever the run's size, so results.json has one shape. */
+#define WF_RESULTS_SCHEMA "whyflag.results/2"
 
 /* Write results.json atomically (the format documented in the README). */
 wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err);
@@ -102,8 +101,14 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
  * the shortest text that reads back as the same double. With a comparison (r->compare) two
  * columns follow: "score_b,flagged_b". */
 wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_error *err);
-/* 1 when results.json lists the scores inline (see scores_inline_max). */
-int wf_results_scores_inline(const wf_results *r);
+/* Issue 14: the flat tables of an audit beside results.json, each written atomically, every
+ * text cell neutralised as scores.csv's (OWASP): episodes.csv (one row per alarm episode),
+ * failure_outcomes.csv (one row per failure of the failure log; header only without one) and
+ * attributions.csv (long format: one row per explained window, method and player). dir is the
+ * folder; the names are wf_results_table_names. */
+wf_status wf_results_write_tables(const char *dir, const wf_results *r, wf_error *err);
+#define WF_RESULTS_N_TABLES 3
+extern const char *const wf_results_table_names[WF_RESULTS_N_TABLES];
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,11 @@
 /*
  * whyflag: results.json read back into a wf_results (issue 19, `whyflag report`), by the io
  * stage (cJSON, the one JSON reader). Everything a report prints is rebuilt from the file:
- * windows (without their values), scores and flags, skipped windows, failures, settings,
- * background (its windows and weights, without values), explanations with their checks (why,
- * agreement), dependence, model card, channel ranges and what the report was rendered with.
+ * windows (without their values), scores and flags (from scores.csv beside results.json, which
+ * its "scores_file" names; inline "scores" in files written before issue 14), skipped windows,
+ * failures, settings, background (its windows and weights, without values), explanations with their
+ * checks (why, agreement), dependence, model card, channel ranges and what the report was rendered
+ * with.
  *
  * The windows' values are not in results.json: the caller fills doc->values (and the
  * background's x) from the log when it has it (wf_audit_rerender does), else the report says
@@ -22,7 +24,8 @@ typedef struct wf_results_doc {
     wf_results r; /* points into the fields below */
     int version;  /* results_version */
     char run_id[17];
-    char scores_file[256]; /* "scores.csv" when the scores are not inline ("" otherwise) */
+    char scores_file[256]; /* "scores.csv": the scores were read from that file beside
+                              results.json (issue 14); "" when inline (files written before) */
     wf_windows ws;         /* values NULL until filled */
     double *scores;
     uint8_t *flagged;

@@ -132,8 +132,10 @@ void wf_audit_checks_free(wf_audit_checks *c);
 /* SOURCE_DATE_EPOCH, when set, must be a valid time (else WF_ERR_INVALID naming it). */
 wf_status wf_audit_check_source_date(wf_error *err);
 wf_status wf_audit_make_dir(const char *path, wf_error *err);
-/* results.json, report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig when sign_key),
- * written into a staging folder inside out_dir and moved into place. */
+/* results.json, report.pdf, report.xlsx, scores.csv, episodes.csv, failure_outcomes.csv,
+ * attributions.csv, manifest.json (+ .sig when sign_key), written into a staging folder inside
+ * out_dir and moved into place. An input of the run that is one of these outputs in out_dir is
+ * refused (WF_ERR_INVALID naming both) before anything is written. */
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,

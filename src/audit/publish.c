@@ -1,6 +1,7 @@
 /*
  * The outputs of an audit (one-machine run or merge) from a combined part: results.json,
- * report.pdf, report.xlsx, scores.csv, manifest.json (+ .sig). Everything is written into a
+ * report.pdf, report.xlsx, scores.csv, episodes.csv, failure_outcomes.csv, attributions.csv,
+ * manifest.json (+ .sig). Everything is written into a
  * staging folder inside the output folder and moved into place only when all of it was written,
  * so a failed run never leaves a half-written or mismatched set.
  *
@@ -38,8 +39,15 @@
 #include "whyflag/report.h"
 #include "whyflag/versions.h"
 
-static const char *const OUTPUTS[] = {"report.pdf", "report.xlsx",   "results.json",
-                                      "scores.csv", "manifest.json", "manifest.json.sig",
+static const char *const OUTPUTS[] = {"report.pdf",
+                                      "report.xlsx",
+                                      "results.json",
+                                      "scores.csv",
+                                      "episodes.csv",
+                                      "failure_outcomes.csv", /* issue 14: the tables */
+                                      "attributions.csv",
+                                      "manifest.json",
+                                      "manifest.json.sig",
                                       "turbines" /* issue 19: per-turbine PDFs (a folder) */};
 #define N_OUTPUTS (sizeof OUTPUTS / sizeof OUTPUTS[0])
 
@@ -330,11 +338,48 @@ static void results_common(wf_results *r, const wf_config *cfg, const wf_model *
     r->windows = &pt->ws;
 }
 
+/* An input of the run that is one of the outputs it is about to write into out_dir (a failure
+ * log named episodes.csv lying in --out, say) would be overwritten by the run that read it:
+ * refused, naming both. Compared by file identity, so links and relative paths are caught. */
+static wf_status check_inputs_not_outputs(const char *out_dir, const char *const *paths,
+                                          const char *const *roles, int n, wf_error *err) {
+    for (int i = 0; i < n; i++) {
+        struct stat si, so;
+        if (!paths[i] || !paths[i][0] || stat(paths[i], &si) != 0)
+            continue;
+        for (size_t k = 0; k < N_OUTPUTS; k++) {
+            char p[WF_PATH_MAX + 64];
+            if (snprintf(p, sizeof p, "%s/%s", out_dir, OUTPUTS[k]) >= (int)sizeof p)
+                continue;
+            if (stat(p, &so) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)
+                return wf_error_set(err, WF_ERR_INVALID,
+                                    "%s (the %s the audit reads) is %s, one of the outputs the "
+                                    "audit writes into %s: it would be overwritten; write to "
+                                    "another --out or move the input",
+                                    paths[i], roles[i], OUTPUTS[k], out_dir);
+        }
+    }
+    return WF_OK;
+}
+
 wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  const wf_predictor *pred, const wf_audit_part *all,
                                  const char *out_dir, const char *data_dir, const uint8_t *sign_key,
                                  const wf_audit_cmp_model *cmpm, int threads,
                                  double *seconds_compare, wf_error *err) {
+    const char *in_paths[] = {cfg->model,
+                              cfg->log.path,
+                              cfg->failures.path,
+                              cfg->config_path,
+                              cfg->explain.background_path,
+                              cfg->explain.baseline_path,
+                              all->cmp ? all->cmp->model : NULL};
+    static const char *const in_roles[] = {"model",      "log",      "failure log", "config",
+                                           "background", "baseline", "model B"};
+    wf_status cst = check_inputs_not_outputs(out_dir, in_paths, in_roles,
+                                             (int)(sizeof in_roles / sizeof in_roles[0]), err);
+    if (cst)
+        return cst;
     char methods[4096 + 1024];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, 4096);
     wf_failure *failures = NULL;

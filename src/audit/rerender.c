@@ -1,9 +1,10 @@
 /*
  * `whyflag report DIR`: an audit's report rendered again from its output folder (issue 19,
- * whyflag/rerender.h). results.json must match the SHA-256 manifest.json records for it (else
- * refused, or rendered with every page marked UNVERIFIED under --force); the log and the config
- * are read, when they are where the manifest says and unchanged, for the signals of the
- * explained windows and of the background, which results.json does not hold.
+ * whyflag/rerender.h). results.json and the scores.csv it names must match the SHA-256
+ * manifest.json records for them (else refused, or rendered with every page marked UNVERIFIED
+ * under --force); the log and the config are read, when they are where the manifest says and
+ * unchanged, for the signals of the explained windows and of the background, which results.json
+ * does not hold.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -165,6 +166,23 @@ wf_status wf_audit_rerender(const wf_rerender_opts *o, wf_rerender_summary *sum,
     memset(&d, 0, sizeof d);
     if (!st)
         st = wf_results_read_json(rpath, &d, err);
+    if (!st && d.scores_file[0]) { /* issue 14: the scores are in scores.csv, checked alike */
+        char spath[WF_PATH_MAX + 300];
+        snprintf(spath, sizeof spath, "%s/%s", dir, d.scores_file);
+        const wf_manifest_entry *se = entry(&m, "output", d.scores_file);
+        st = wf_sha256_file_hex(spath, hex, err);
+        if (!st && (!se || strcmp(se->sha256, hex) != 0)) {
+            if (!o->force)
+                st = wf_error_set(err, WF_ERR_VERIFY,
+                                  "%s does not match %s (SHA-256 %.16s... recorded, %.16s... "
+                                  "found): it was changed after the audit, so no report is "
+                                  "rendered from it; --force renders it with every page marked "
+                                  "UNVERIFIED",
+                                  spath, mpath, se ? se->sha256 : "(not listed)", hex);
+            else
+                sum->unverified = 1;
+        }
+    }
     char rid[17];
     if (!st)
         st = wf_report_run_id(&d.r, rid, err);

@@ -25,4 +25,12 @@ wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *ba
 wf_status wf_config_parse_compare(const cJSON *d, const char *name, const char *base_dir,
                                   double threshold, wf_compare_config *out, wf_error *err);
 
+/* scores.csv (scores_read.c, issue 14): its n rows into w (turbine_id, start, end, label,
+ * component, interpolated), scores and flagged (n each, caller-allocated). ids and components:
+ * the exact texts results.json holds (its "turbines" and "failures"), which the neutralised
+ * cells are matched against. Errors name the file and the line. */
+wf_status wf_io_scores_csv_read(const char *path, int64_t n, const char *const *ids, int n_ids,
+                                const char *const *components, int n_comp, wf_window *w,
+                                double *scores, uint8_t *flagged, wf_error *err);
+
 #endif

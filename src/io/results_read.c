@@ -501,6 +501,53 @@ void wf_results_doc_free(wf_results_doc *d) {
     memset(d, 0, sizeof *d);
 }
 
+/* scores.csv, the file results.json names ("scores_file"): a plain name in results.json's own
+ * folder (never a path: a results.json must not make the reader open another file). The exact
+ * turbine ids and components its neutralised cells stand for come from "turbines" and
+ * "failures". */
+static void read_scores_file(rd *c, const cJSON *root, const char *name, int64_t n) {
+    wf_results_doc *d = c->doc;
+    size_t nl = strlen(name);
+    if (!nl || strchr(name, '/') || strchr(name, '\\') || name[0] == '.' || nl < 5 ||
+        strcmp(name + nl - 4, ".csv") != 0) {
+        bad(c, "scores_file", "expected the name of a .csv file beside results.json");
+        return;
+    }
+    char path[WF_PATH_MAX + 300];
+    const char *slash = strrchr(c->path, '/');
+    int dl = slash ? (int)(slash - c->path) : 1;
+    if (snprintf(path, sizeof path, "%.*s/%s", dl, slash ? c->path : ".", name) >=
+        (int)sizeof path) {
+        bad(c, "scores_file", "path too long");
+        return;
+    }
+    const cJSON *tj = get(root, "turbines"), *fj = get(root, "failures"), *x;
+    int nt = cJSON_GetArraySize(tj), nf = cJSON_GetArraySize(fj), k = 0, m = 0;
+    const char **ids = calloc((size_t)nt + 1, sizeof *ids);
+    const char **comps = calloc((size_t)nf + 1, sizeof *comps);
+    if (!ids || !comps) {
+        free(ids);
+        free(comps);
+        c->st = wf_error_set(c->err, WF_ERR_NOMEM, "%s: out of memory", c->path);
+        return;
+    }
+    cJSON_ArrayForEach(x, tj) {
+        const cJSON *v = get(x, "turbine_id");
+        if (cJSON_IsString(v))
+            ids[k++] = v->valuestring;
+    }
+    cJSON_ArrayForEach(x, fj) {
+        const cJSON *v = get(x, "component");
+        if (cJSON_IsString(v))
+            comps[m++] = v->valuestring;
+    }
+    c->st =
+        wf_io_scores_csv_read(path, n, ids, k, comps, m, d->ws.w, d->scores, d->flagged, c->err);
+    snprintf(d->scores_file, sizeof d->scores_file, "%s", name);
+    free(ids);
+    free(comps);
+}
+
 static void read_doc(rd *c, const cJSON *root) {
     wf_results_doc *d = c->doc;
     wf_results *r = &d->r;
@@ -545,11 +592,11 @@ static void read_doc(rd *c, const cJSON *root) {
                              c->path);
         return;
     }
-    if (get(root, "scores_file")) {
+    const cJSON *schema = get(root, "schema"); /* issue 14; absent in files written before */
+    if (schema && (!cJSON_IsString(schema) || strcmp(schema->valuestring, WF_RESULTS_SCHEMA))) {
         c->st = wf_error_set(c->err, WF_ERR_UNSUPPORTED,
-                             "%s: the scores are in scores.csv (a run above the inline limit): "
-                             "`whyflag report` reads inline scores only for now",
-                             c->path);
+                             "%s: schema \"%s\": this whyflag reads \"%s\"", c->path,
+                             cJSON_IsString(schema) ? schema->valuestring : "?", WF_RESULTS_SCHEMA);
         return;
     }
     r->tool = pstr(c, get(root, "tool"));
@@ -650,11 +697,16 @@ static void read_doc(rd *c, const cJSON *root) {
     }
     r->threshold = num(c, root, "threshold", "");
     r->horizon_hours = num(c, root, "horizon_hours", "");
-    /* every window, in order, from "scores" */
-    const cJSON *sc = get(root, "scores"), *x;
-    int64_t n = cJSON_GetArraySize(sc);
-    if (!cJSON_IsArray(sc)) {
-        bad(c, "scores", "missing (the audit lists every window's score)");
+    /* every window, in order: from scores.csv beside results.json ("scores_file", issue 14),
+     * or inline ("scores") in a file written before */
+    const cJSON *sc = get(root, "scores"), *sf = get(root, "scores_file"), *x;
+    int64_t n = cJSON_IsArray(sc) ? cJSON_GetArraySize(sc) : inum(c, root, "scores_count", "");
+    if (!cJSON_IsArray(sc) && !cJSON_IsString(sf)) {
+        bad(c, "scores_file", "missing (the audit's scores are in scores.csv, which it names)");
+        return;
+    }
+    if (c->st || n < 0) {
+        bad(c, "scores_count", "expected the number of scored windows");
         return;
     }
     d->ws.w = calloc((size_t)(n > 0 ? n : 1), sizeof *d->ws.w);
@@ -666,6 +718,11 @@ static void read_doc(rd *c, const cJSON *root) {
     }
     d->ws.cap = n;
     int64_t i = 0;
+    if (!cJSON_IsArray(sc)) {
+        read_scores_file(c, root, sf->valuestring, n);
+        if (c->st)
+            return;
+    }
     cJSON_ArrayForEach(x, sc) {
         wf_window *w = &d->ws.w[i];
         w->index = i;
@@ -784,7 +841,9 @@ static void read_doc(rd *c, const cJSON *root) {
             return;
     }
     r->expl = d->expl;
-    r->why = has_why ? d->why : NULL;
+    /* the checks were built (an IG-only run builds them too, with no sentence): the report then
+     * prints their rule, as the audit's did */
+    r->why = has_why || get(root, "explanation_checks") ? d->why : NULL;
 }
 
 wf_status wf_results_read_json(const char *path, wf_results_doc *doc, wf_error *err) {

@@ -1,6 +1,7 @@
 /*
- * wf_report_write_all: results.json, report.pdf, report.xlsx, scores.csv (when there are scores)
- * and manifest.json (+ signature) in one call. The three reports are first written into a staging
+ * wf_report_write_all: results.json, report.pdf, report.xlsx, and when there are scores (an
+ * audit) scores.csv, episodes.csv, failure_outcomes.csv and attributions.csv (issue 14), then
+ * manifest.json (+ signature) in one call. The three reports are first written into a staging
  * folder inside out_dir and moved into place only when all of them succeeded, so a failed run
  * leaves no partial report; the manifest is written last, over the final files.
  */
@@ -49,8 +50,12 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
     rr.max_episode_pages = o->max_episode_pages > 0 ? o->max_episode_pages : 200;
     rr.per_turbine = o->per_turbine;
     r = &rr;
-    static const char *const names[] = {"results.json", "report.pdf", "report.xlsx", "scores.csv"};
-    const int n_names = r->scores ? 4 : 3;
+    /* the tables (results_tables.c) are written by one call, into the staging folder */
+    const char *names[4 + WF_RESULTS_N_TABLES] = {"results.json", "report.pdf", "report.xlsx",
+                                                  "scores.csv"};
+    for (int k = 0; k < WF_RESULTS_N_TABLES; k++)
+        names[4 + k] = wf_results_table_names[k];
+    const int n_names = r->scores ? 4 + WF_RESULTS_N_TABLES : 3;
     wf_status st = mkdir_p1(out_dir, err);
     char stage[4096], from[4200], to[4200];
     if (!st &&
@@ -71,8 +76,10 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
             st = wf_report_write_pdf(from, r, o, err);
         else if (i == 2)
             st = wf_report_write_xlsx(from, r, o, err);
-        else
+        else if (i == 3)
             st = wf_results_write_scores_csv(from, r, err);
+        else if (i == 4)
+            st = wf_results_write_tables(stage, r, err);
     }
     char **tnames = NULL; /* issue 19: turbines/<file>.pdf (report_turbines.c) */
     int n_tnames = 0;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/jw.h"
 #include "whyflag/model.h"
@@ -239,6 +240,13 @@ void wf_results_json_settings(wf_jw *w, const wf_explain_settings *s);
 /* results.json's "window" ({"T", "stride", "cadence_seconds"}) and "report" ({"title",
  * "max_episode_pages", "per_turbine", "methods_text"}) objects (issue 19, report_turbines.c). */
 void wf_results_json_rerender(wf_jw *w, const wf_results *r);
+
+/* One CSV text cell (results_json.c): quoted (RFC 4180) when it holds a comma, quote or line
+ * break; neutralised as OWASP advises against CSV injection (a cell starting with = + - @ or a
+ * control byte gets a leading single quote; control bytes are written as '?'). Every CSV the
+ * report stage writes (scores.csv, episodes.csv, failure_outcomes.csv, attributions.csv) writes
+ * its text cells through it. */
+void wf_report_csv_field(FILE *f, const char *s);
 
 /* results.json's "model_card" object (results_json.c). */
 void wf_results_json_model_card(wf_jw *w, const wf_model_card *c);

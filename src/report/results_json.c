@@ -6,10 +6,10 @@
  * Times are ISO-8601 UTC strings ("2024-03-01T00:00:00Z").
  *
  * {
- *   "tool", "command" ("explain" | "audit"), "generated_at", "run_id" (16 hex: digest of model
- *   hash, windows and scores),
- *   "model": {"path", "sha256", "quantized", "surrogate",
- *             "output": {"name", "column", "kind": "probability" | "logit" | "unknown"}},
+ *   "schema": "whyflag.results/2" (first; the JSON Schema is templates/results.schema.json),
+ *   "tool", "results_version" (2), "command" ("explain" | "audit"), "generated_at", "run_id" (16
+ * hex: digest of model hash, windows and scores), "model": {"path", "sha256", "quantized",
+ * "surrogate", "output": {"name", "column", "kind": "probability" | "logit" | "unknown"}},
  *   "channels": [C names], "units": [C units], "T",
  *   "settings": {"method", "groups", "nsamples" (n | "auto" | "exact"), "max_samples",
  *                "convergence", "link", "background", "background_size", ..., "ig_method",
@@ -34,9 +34,9 @@
  *      "dependence_note"?, "top_channel": the channel raising the score most}],
  *   "dependence": {...} (the background's channels, see results_checks.c; audit)
  *   audit only:
- *   "scores": [every valid window: {"turbine_id", "start", "end", "score", "flagged", "label",
- *              "component"?, "interpolated"?}],       (up to scores_inline_max windows; above:)
- *   "scores_file": "scores.csv", "scores_count": n     (the same records, in scores.csv)
+ *   "scores_file": "scores.csv", "scores_count": n  (every valid window's score, flag, label,
+ *              component and interpolation are in scores.csv beside results.json, one row per
+ *              window in window order, whatever the run's size: results.json keeps one shape)
  *   "review": {"true_alarms", "false_alarms", "channels": [{"channel", "mean_attribution_true",
  *              "mean_attribution_false", "top_driver_true", "top_driver_false"}]},
  *   "channel_ranges": [{"channel", "unit", "min", "max"}],
@@ -310,29 +310,10 @@ static void write_explanation(wf_jw *w, const wf_analysis *a, const wf_explanati
 static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
     const wf_results *r = a->r;
     const wf_windows *ws = r->windows;
-    if (!wf_results_scores_inline(r)) {
-        wf_jw_kstr(w, "scores_file", "scores.csv");
-        wf_jw_kint(w, "scores_count", ws->n);
-    } else {
-        wf_jw_key(w, "scores");
-        wf_jw_arr_begin(w);
-        for (int64_t i = 0; i < ws->n; i++) {
-            const wf_window *win = &ws->w[i];
-            wf_jw_obj_begin(w);
-            wf_jw_kstr(w, "turbine_id", win->turbine_id);
-            kiso(w, "start", win->start);
-            kiso(w, "end", win->end);
-            wf_jw_kdouble(w, "score", r->scores[i]);
-            wf_jw_kbool(w, "flagged", r->flagged ? r->flagged[i] : 0);
-            wf_jw_kint(w, "label", win->label);
-            if (win->label == 1)
-                wf_jw_kstr(w, "component", win->component);
-            if (win->interpolated)
-                wf_jw_kint(w, "interpolated", win->interpolated);
-            wf_jw_obj_end(w);
-        }
-        wf_jw_arr_end(w);
-    }
+    /* every window's score is in scores.csv, whatever the run's size (issue 14): results.json
+     * keeps one shape */
+    wf_jw_kstr(w, "scores_file", "scores.csv");
+    wf_jw_kint(w, "scores_count", ws->n);
     wf_jw_key(w, "turbines");
     wf_jw_arr_begin(w);
     for (int t = 0; t < a->n_turbines; t++) {
@@ -544,6 +525,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw w;
     wf_jw_init_file(&w, 1, f);
     wf_jw_obj_begin(&w);
+    wf_jw_kstr(&w, "schema", WF_RESULTS_SCHEMA); /* issue 14: templates/results.schema.json */
     wf_jw_kstr(&w, "tool", r->tool ? r->tool : "whyflag");
     wf_jw_kint(&w, "results_version", WF_RESULTS_VERSION); /* issue 19 */
     wf_jw_kstr(&w, "command", r->command ? r->command : "explain");
@@ -675,16 +657,11 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     return st;
 }
 
-int wf_results_scores_inline(const wf_results *r) {
-    int64_t cap = r->scores_inline_max == 0 ? 100000 : r->scores_inline_max;
-    return cap < 0 || !r->windows || r->windows->n <= cap;
-}
-
 /* A CSV text field: quoted (RFC 4180) when it holds a comma, quote or line break. Neutralised as
  * OWASP advises against CSV injection: a field starting with = + - @ or a control byte gets a
  * leading single quote, so no spreadsheet reads it as a formula; control bytes are written as
  * '?' (never raw). */
-static void csv_field(FILE *f, const char *s) {
+void wf_report_csv_field(FILE *f, const char *s) {
     const unsigned char *u = (const unsigned char *)s;
     int lead = u[0] && (strchr("=+-@", u[0]) || u[0] < 0x20 || u[0] == 0x7F);
     int quote = strpbrk(s, ",\"") != NULL;
@@ -724,11 +701,11 @@ wf_status wf_results_write_scores_csv(const char *path, const wf_results *r, wf_
     for (int64_t i = 0; ws && r->scores && i < ws->n; i++) {
         const wf_window *w = &ws->w[i];
         char t0[32], t1[32], sc[40];
-        csv_field(f, w->turbine_id);
+        wf_report_csv_field(f, w->turbine_id);
         fprintf(f, ",%s,%s,%s,%d,%d,", wf_time_format_iso(w->start, t0),
                 wf_time_format_iso(w->end, t1), wf_fmt_double(sc, r->scores[i]),
                 r->flagged ? r->flagged[i] : 0, w->label);
-        csv_field(f, w->label == 1 ? w->component : "");
+        wf_report_csv_field(f, w->label == 1 ? w->component : "");
         fprintf(f, ",%d", w->interpolated);
         if (r->compare) /* issue 15: model B's score and flag */
             fprintf(f, ",%s,%d", wf_fmt_double(sc, r->compare->scores_b[i]),

@@ -205,7 +205,8 @@ int wf_cmd_audit(int argc, char **argv) {
                 sum.out_dir, wf_now_seconds() - ps.t0);
     } else {
         fprintf(stderr,
-                "  wrote %s/report.pdf, report.xlsx, results.json, scores.csv, manifest.json%s%s "
+                "  wrote %s/report.pdf, report.xlsx, results.json, scores.csv, episodes.csv, "
+                "failure_outcomes.csv, attributions.csv, manifest.json%s%s "
                 "(%.1f s in all)\n",
                 sum.out_dir, sum.signed_manifest ? ", manifest.json.sig" : "",
                 cfg->report.per_turbine ? ", turbines/" : "", wf_now_seconds() - ps.t0);

@@ -63,7 +63,8 @@ int wf_cmd_merge(int argc, char **argv) {
     if (!st && !quiet)
         fprintf(stderr,
                 "whyflag merge: %d shards, %lld windows, %lld explained: wrote %s/report.pdf, "
-                "report.xlsx, results.json, scores.csv, manifest.json (%.1f s)\n",
+                "report.xlsx, results.json, scores.csv, episodes.csv, failure_outcomes.csv, "
+                "attributions.csv, manifest.json (%.1f s)\n",
                 n, (long long)sum.windows, (long long)(sum.explained + sum.not_explained),
                 sum.out_dir, sum.seconds_total);
     int rc = st ? wf_cli_fail("merge", &err) : 0;

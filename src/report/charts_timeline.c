@@ -50,6 +50,26 @@ wf_status wf_chart_timeline(const wf_chart_ctx *cx, const wf_analysis *a, int tu
     double x0 = 46, x1 = w_pt - 14, yt = 14, yb = h_pt - 20;
 #define X(t) (x0 + (double)((t)-t0) / (double)(t1 - t0) * (x1 - x0))
 #define Y(v) (yb - ((v)-lo) / (hi - lo) * (yb - yt))
+    /* gaps (issue 14): where successive scored windows are more than a stride apart the score
+     * line breaks; the break is shaded grey so a gap reads as missing data, not as a low score */
+    {
+        int64_t gstep = (int64_t)ws->stride * ws->cadence, gprev = -1;
+        for (int64_t i = 0; i < ws->n && gstep > 0; i++) {
+            if (strcmp(ws->w[i].turbine_id, id) != 0)
+                continue;
+            if (gprev >= 0 && ws->w[i].start - ws->w[gprev].start > gstep) {
+                double xa = X(ws->w[gprev].end), xb = X(ws->w[i].end);
+                col(cr, 0xe4e4e4);
+                cairo_rectangle(cr, xa, yt, xb - xa, yb - yt);
+                cairo_fill(cr);
+                if (xb - xa > 34) {
+                    col(cr, 0x777777);
+                    wf_chartx_text(&ch, (xa + xb) / 2, yb - 8, "no data", 6.5, 0.5, 1, 0, 0);
+                }
+            }
+            gprev = i;
+        }
+    }
     /* episodes of this turbine, shaded */
     for (int k = 0; k < a->n_episodes; k++) {
         const wf_episode *e = &a->episodes[k];

@@ -99,16 +99,16 @@ wf_status pdf_sec_timelines(pdf_ctx *p, wf_error *err) {
                 o += (size_t)snprintf(oc + o, sizeof oc - o, "%s%d %s", o ? ", " : ": ", cnt[q],
                                       what[q]);
         snprintf(buf, sizeof buf,
-                 "%s  \xc2\xb7  highest score %s  \xc2\xb7  %lld of %lld windows flagged  "
+                 "%s  \xc2\xb7  max score %s  \xc2\xb7  %lld of %lld windows flagged  "
                  "\xc2\xb7  %lld episode%s%s  \xc2\xb7  %lld failure%s",
                  s->id, pdf_score(p, s->max_score, hs), (long long)s->flagged, (long long)s->scored,
                  (long long)s->episodes, s->episodes == 1 ? "" : "s", oc, (long long)s->failures,
                  s->failures == 1 ? "" : "s");
         pdf_ensure(p, h + 22);
         char fit[1200];
-        pdf_fit(p, p->bold, 9, PDF_TW, buf, fit, sizeof fit);
+        pdf_fit(p, p->bold, 8.5, PDF_TW, buf, fit, sizeof fit);
         pdf_rgb(p, 0x1b3a5c);
-        pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 12, fit);
+        pdf_text_at(p, p->bold, 8.5, PDF_ML, p->y - 12, fit);
         pdf_rgb(p, 0x000000);
         p->y -= 16;
         wf_png png = {0};

@@ -40,7 +40,8 @@ double wf_xlsx_wrap_height(const char *text, double width) {
         while (*q == ' ')
             q++;
     }
-    return 15.0 * lines + 3;
+    double h = 15.0 * lines + 3;
+    return h < 409 ? h : 409; /* Excel's largest row height */
 }
 
 typedef struct series_spec {

@@ -59,11 +59,22 @@ wf_status wf_chart_timeline(const wf_chart_ctx *cx, const wf_analysis *a, int tu
                 continue;
             if (gprev >= 0 && ws->w[i].start - ws->w[gprev].start > gstep) {
                 double xa = X(ws->w[gprev].end), xb = X(ws->w[i].end);
-                col(cr, 0xe4e4e4);
+                /* hatched, so a gap never reads as a (grey) false-alarm episode */
+                cairo_save(cr);
                 cairo_rectangle(cr, xa, yt, xb - xa, yb - yt);
-                cairo_fill(cr);
+                cairo_clip(cr);
+                col(cr, 0xf2f2f2);
+                cairo_paint(cr);
+                col(cr, 0xb0b0b0);
+                cairo_set_line_width(cr, 0.6);
+                for (double hx = xa - (yb - yt); hx < xb; hx += 4) {
+                    cairo_move_to(cr, hx, yb);
+                    cairo_line_to(cr, hx + (yb - yt), yt);
+                }
+                cairo_stroke(cr);
+                cairo_restore(cr);
                 if (xb - xa > 34) {
-                    col(cr, 0x777777);
+                    col(cr, 0x555555);
                     wf_chartx_text(&ch, (xa + xb) / 2, yb - 8, "no data", 6.5, 0.5, 1, 0, 0);
                 }
             }
@@ -117,7 +128,8 @@ wf_status wf_chart_timeline(const wf_chart_ctx *cx, const wf_analysis *a, int tu
         cairo_move_to(cr, X(F->time), yt);
         cairo_line_to(cr, X(F->time), yb);
         cairo_stroke(cr);
-        wf_chartx_text(&ch, X(F->time) - 3, yt + 2, wf_report_word(words, "tl_failure"), 7, 1, 0, 1,
+        /* in the margin above the frame: never over the scores near the top (issue 14) */
+        wf_chartx_text(&ch, X(F->time) - 3, yt - 3, wf_report_word(words, "tl_failure"), 7, 1, 0, 1,
                        0);
     }
     /* threshold */

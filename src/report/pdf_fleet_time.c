@@ -64,7 +64,7 @@ wf_status pdf_sec_timelines(pdf_ctx *p, wf_error *err) {
              "Each flagged turbine's score over the audited period, window by window (the score "
              "is drawn at the end of its window), against the threshold %s. The line breaks "
              "where the turbine has no scored window (a gap in the log or skipped windows); "
-             "grey bands mark the gaps longer than a window stride. Every alarm episode is "
+             "hatched bands mark the gaps longer than a window stride. Every alarm episode is "
              "detailed in the Alarm episodes chapter; each turbine's justification PDF and its "
              "workbook sheet draw the same timeline.",
              pdf_score(p, r->threshold, thr));

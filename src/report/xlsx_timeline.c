@@ -256,6 +256,8 @@ int wf_xlsx_turbine_timeline(lxw_workbook *wb, lxw_worksheet *ws, const char *sh
     chart_axis_set_num_format(ch->y_axis, "0.00");
     chart_axis_major_gridlines_set_visible(ch->x_axis, LXW_TRUE);
     chart_axis_major_gridlines_set_line(ch->x_axis, &(lxw_chart_line){.color = 0xDDDDDD});
+    chart_axis_major_gridlines_set_visible(ch->y_axis, LXW_TRUE);
+    chart_axis_major_gridlines_set_line(ch->y_axis, &(lxw_chart_line){.color = 0xDDDDDD});
     chart_show_blanks_as(ch, LXW_CHART_BLANKS_AS_GAP);
     chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
     lxw_chart_options co = {.x_offset = 10, .y_offset = 0, .x_scale = 1.7, .y_scale = 1.1};

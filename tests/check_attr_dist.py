@@ -81,21 +81,35 @@ assert worst <= 1e-12, worst
 # the PDF page
 page = text.split("Attributions across alarm windows", 1)[1]
 para = " ".join(page.split())
+kind = ("KernelSHAP channel values" if any(
+    isinstance(w.get("kernelshap"), dict) and w["kernelshap"].get("players") == ch
+    for w in r["windows"]) else "Integrated Gradients channel sums (KernelSHAP per channel is off)")
+assert "Attribution: %s," % kind in para, (kind, para[:400])
+groups = [g for g in ("true_alarms", "false_alarms", "no_failure_log") if vals.get(g)]
 nt, et = len(vals.get("true_alarms", [])), len(eps.get("true_alarms", ()))
 nf, ef = len(vals.get("false_alarms", [])), len(eps.get("false_alarms", ()))
-assert "Windows: %d from true alarms (%d episodes;" % (nt, et) in para, para[:600]
-assert "and %d from false alarms (%d episodes)" % (nf, ef) in para, para[:600]
+nu, eu = len(vals.get("no_failure_log", [])), len(eps.get("no_failure_log", ()))
+if nt + nf:
+    assert "Windows: %d from true alarms (%d episodes;" % (nt, et) in para, para[:600]
+    assert "and %d from false alarms (%d episodes)" % (nf, ef) in para, para[:600]
+if nu:
+    assert "%d from alarms without a failure log (%d episodes)" % (nu, eu) in para, para[:600]
+shown = groups[:2]
 num = r"([+-]?\d+\.\d+)"
-row = re.compile(r"^\s*(\S+)\s+%s\s+%s\s+%s to %s\s+%s\s+%s to %s\s*$" % ((num,) * 7), re.M)
-rows = row.findall(page)[:C]
+cols = 1 + 3 * len(shown)
+pat = r"^\s*(\S+)\s+%s" % num + "".join(r"\s+%s\s+%s to %s" % (num, num, num) for _ in shown)
+rows = re.compile(pat + r"\s*$", re.M).findall(page)[:C]
 assert [x[0] for x in rows] == [ch[c] for c in order], [x[0] for x in rows]
 pdf_worst = 0.0
 for x, c in zip(rows, order):
-    t, f = stats["true_alarms", c], stats["false_alarms", c]
-    want = [mean_abs[c], t["median"], t["q1"], t["q3"], f["median"], f["q1"], f["q3"]]
-    for s, v in zip(x[1:], want):
-        pdf_worst = max(pdf_worst, abs(float(s) - v))
+    want = [mean_abs[c]]
+    for g in shown:
+        st = stats[g, c]
+        want += [st["median"], st["q1"], st["q3"]]
+    assert len(x) == 1 + cols, x
+    for s_, v in zip(x[1:], want):
+        pdf_worst = max(pdf_worst, abs(float(s_) - v))
 assert pdf_worst <= 0.0005 + 1e-9, pdf_worst
-print("%d true-alarm windows (%d episodes), %d false-alarm windows (%d episodes), %d outside; "
-      "results.json max diff %.1e, PDF table max diff %.1e (3 decimals)"
-      % (nt, et, nf, ef, outside, worst, pdf_worst))
+print("%s; %d true-alarm windows (%d episodes), %d false-alarm (%d), %d without a failure log "
+      "(%d), %d outside; results.json max diff %.1e, PDF table max diff %.1e (3 decimals)"
+      % (kind.split(" (")[0], nt, et, nf, ef, nu, eu, outside, worst, pdf_worst))

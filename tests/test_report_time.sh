@@ -4,7 +4,8 @@
 #   "Attributions across alarm windows" chapter, whose window counts, channel order, medians and
 #   quartiles are what an independent computation from results.json's windows and episodes
 #   gives (tests/check_attr_dist.py: Python's statistics module, not whyflag's code), as is
-#   results.json's own attribution_distribution;
+#   results.json's own attribution_distribution; the same with KernelSHAP off and no failure log
+#   (one group, "Integrated Gradients channel sums" named);
 # - report.xlsx has, on every flagged turbine's sheet, a native scatter chart whose Score series
 #   reads that sheet's cells, which hold exactly the turbine's scores of results.json, with a
 #   blank row (a break in the line) at WT01's gap, plus Threshold, Flagged window, Failure and
@@ -35,6 +36,11 @@ import json
 c = json.load(open("config.json"))
 c["log"]["path"] = "gap.csv"
 json.dump(c, open("time.json", "w"), indent=1)
+# IG only (KernelSHAP off) and no failure log: one group, the IG channel sums
+c = json.load(open("config.json"))
+c.pop("failures", None)
+c["explain"] = {"method": "ig", "steps": 16, "baseline": "zeros"}
+json.dump(c, open("ig.json", "w"), indent=1)
 PY
 "$CLI" audit time.json --out "$T/out" --quiet 2> "$T/err.txt"
 check "[ -s '$T/out/report.pdf' ] && [ -s '$T/out/report.xlsx' ]" "the audit ran ($(tail -1 "$T/err.txt"))"
@@ -56,6 +62,10 @@ PY
 check "[ $? -eq 0 ]" "PDF: $(tail -1 "$T/tl.txt")"
 python3 "$SRC/tests/check_attr_dist.py" "$T/out/results.json" "$T/report.txt" > "$T/dist.txt" 2>&1
 check "[ $? -eq 0 ]" "attribution distribution = independent computation: $(tail -1 "$T/dist.txt")"
+"$CLI" audit ig.json --out "$T/ig" --quiet 2> "$T/ig_err.txt"
+pdftotext -layout "$T/ig/report.pdf" "$T/ig_report.txt" 2> /dev/null
+python3 "$SRC/tests/check_attr_dist.py" "$T/ig/results.json" "$T/ig_report.txt" > "$T/ig_dist.txt" 2>&1
+check "[ $? -eq 0 ]" "IG only, no failure log: $(tail -1 "$T/ig_dist.txt")"
 python3 - "$T/out/report.xlsx" "$T/out/results.json" > "$T/xlsx.txt" 2>&1 << 'PY'
 import json, re, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])

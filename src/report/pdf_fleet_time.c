@@ -145,8 +145,10 @@ wf_status pdf_sec_attr_dist(pdf_ctx *p, wf_error *err) {
         buf, sizeof buf,
         "Every explained window of an alarm episode, channel by channel, so that one episode's "
         "explanation can be read against all the others. Attribution: %s, how much the channel "
-        "moved the window's score from the base value. Windows: ",
-        wf_attr_dist_kind(&d, kind, sizeof kind));
+        "moved the window's score from %s. Windows: ",
+        wf_attr_dist_kind(&d, kind, sizeof kind),
+        d.n_ig > 0 && d.n_kshap == 0 ? "the score of the IG reference (baseline)"
+                                     : "the base value");
     wf_report_fmt_num(&p->words, hh, sizeof hh, p->r->horizon_hours, 0);
     if (d.n[WF_AD_TRUE] + d.n[WF_AD_FALSE] > 0)
         o += (size_t)snprintf(buf + o, sizeof buf - o,

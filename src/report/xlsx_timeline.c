@@ -134,7 +134,8 @@ int wf_xlsx_turbine_timeline(lxw_workbook *wb, lxw_worksheet *ws, const char *sh
     rows = rows > 3 * n_fail ? rows : 3 * n_fail;
     rows = rows > 3 * n_ep[0] ? rows : 3 * n_ep[0];
     rows = rows > 3 * n_ep[1] ? rows : 3 * n_ep[1];
-    int64_t wi = i0, fi = 0, ki[2] = {0, 0};
+    int64_t wi = i0, fi = 0, cur_f = -1;
+    int ep_pos[2] = {0, 0}, cur_e[2] = {-1, -1};
     prev = -1;
     for (int64_t k = 0; k < rows; k++) {
         lxw_row_t y = d0 + (lxw_row_t)k;
@@ -154,34 +155,35 @@ int wf_xlsx_turbine_timeline(lxw_workbook *wb, lxw_worksheet *ws, const char *sh
             worksheet_write_number(ws, y, 4, xl_date(k == 0 ? t0 : fail_hi), date);
             worksheet_write_number(ws, y, 5, r->threshold, score);
         }
-        if (k % 3 == 0) { /* failures and episodes: (x, y), (x', y'), blank */
+        /* failures and episodes: (x, y) on row k % 3 == 0, (x', y') on the next, a blank
+         * row; each row's cells are written before the next row's (constant-memory mode) */
+        if (k % 3 == 0) {
             while (fi < r->n_failures && (strcmp(r->failures[fi].turbine_id, id) ||
                                           r->failures[fi].time < t0 || r->failures[fi].time > tmax))
                 fi++;
-            if (fi < r->n_failures) {
-                double x = xl_date(r->failures[fi].time);
-                worksheet_write_number(ws, y, 7, x, date);
-                worksheet_write_number(ws, y, 8, lo, score);
-                worksheet_write_number(ws, y + 1, 7, x, date);
-                worksheet_write_number(ws, y + 1, 8, top, score);
-                fi++;
+            cur_f = fi < r->n_failures ? fi++ : -1;
+            for (int g = 0; g < 2; g++) {
+                while (ep_pos[g] < a->n_episodes &&
+                       (a->episodes[ep_pos[g]].turbine != ti ||
+                        (a->episodes[ep_pos[g]].outcome == WF_OUTCOME_FALSE) != g))
+                    ep_pos[g]++;
+                cur_e[g] = ep_pos[g] < a->n_episodes ? ep_pos[g]++ : -1;
+            }
+        }
+        if (k % 3 < 2) {
+            int second = k % 3 == 1;
+            if (cur_f >= 0) {
+                worksheet_write_number(ws, y, 7, xl_date(r->failures[cur_f].time), date);
+                worksheet_write_number(ws, y, 8, second ? top : lo, score);
             }
             for (int g = 0; g < 2; g++) {
-                int64_t seen = 0;
-                for (int e = 0; e < a->n_episodes; e++) {
-                    const wf_episode *E = &a->episodes[e];
-                    if (E->turbine != ti || (E->outcome == WF_OUTCOME_FALSE) != g)
-                        continue;
-                    if (seen++ != ki[g])
-                        continue;
-                    lxw_col_t c = (lxw_col_t)(g ? 13 : 10);
-                    worksheet_write_number(ws, y, c, xl_date(wd->w[E->first].end), date);
-                    worksheet_write_number(ws, y, c + 1, band, score);
-                    worksheet_write_number(ws, y + 1, c, xl_date(wd->w[E->last].end), date);
-                    worksheet_write_number(ws, y + 1, c + 1, band, score);
-                    ki[g]++;
-                    break;
-                }
+                if (cur_e[g] < 0)
+                    continue;
+                const wf_episode *E = &a->episodes[cur_e[g]];
+                lxw_col_t c = (lxw_col_t)(g ? 13 : 10);
+                worksheet_write_number(ws, y, c, xl_date(wd->w[second ? E->last : E->first].end),
+                                       date);
+                worksheet_write_number(ws, y, c + 1, band, score);
             }
         }
     }

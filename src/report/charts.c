@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/chart_label.h"
 #include "report/charts_impl.h"
 #include "report/turbine_impl.h"
 #include "report/report_impl.h"
@@ -444,15 +445,14 @@ wf_status wf_chart_waterfall(const wf_chart_ctx *cx, const wf_analysis *a, const
         }
         char buf[48];
         snprintf(buf, sizeof buf, "%+.3f", val[i]);
+        /* the value beside the bar's outer end, clear of the bar and its whiskers: right of a
+         * rising bar, left of a falling one, else the other side, else inside (chart_label.c) */
+        wf_label_place lp = wf_chart_label_place(xa, xb, fmin(xa, WX(to - 1.96 * se[i])),
+                                                 fmax(xb, WX(to + 1.96 * se[i])), val[i] < 0,
+                                                 text_w(&ch, buf, 7.5, 0), 4, x0 + 2, w_pt - 2);
+        rgb(cr, lp.inside ? 0xffffff : COL_TEXT);
+        text(&ch, lp.x, yc, buf, 7.5, 0, 1, 0, 0);
         rgb(cr, COL_TEXT);
-        /* the value beside the bar's outer end: right of a rising bar, left of a falling one */
-        double lw2 = text_w(&ch, buf, 7.5, 0);
-        double lxr = WX(fmax(from, to) + 1.96 * se[i]) + 4;
-        double lxl = WX(fmin(from, to) - 1.96 * se[i]) - 4;
-        if (val[i] < 0 && lxl - lw2 >= x0 + 2)
-            text(&ch, lxl, yc, buf, 7.5, 1, 1, 0, 0);
-        else
-            text(&ch, lxr, yc, buf, 7.5, 0, 1, 0, 0);
         text(&ch, x0 - 6, yc, name[i], 8, 1, 1, 0, 0);
     }
     /* base value and f(x) markers */

@@ -50,6 +50,37 @@ wf_status wf_chart_timeline(const wf_chart_ctx *cx, const wf_analysis *a, int tu
     double x0 = 46, x1 = w_pt - 14, yt = 14, yb = h_pt - 20;
 #define X(t) (x0 + (double)((t)-t0) / (double)(t1 - t0) * (x1 - x0))
 #define Y(v) (yb - ((v)-lo) / (hi - lo) * (yb - yt))
+    /* gaps (issue 14): where successive scored windows are more than a stride apart the score
+     * line breaks; the break is shaded grey so a gap reads as missing data, not as a low score */
+    {
+        int64_t gstep = (int64_t)ws->stride * ws->cadence, gprev = -1;
+        for (int64_t i = 0; i < ws->n && gstep > 0; i++) {
+            if (strcmp(ws->w[i].turbine_id, id) != 0)
+                continue;
+            if (gprev >= 0 && ws->w[i].start - ws->w[gprev].start > gstep) {
+                double xa = X(ws->w[gprev].end), xb = X(ws->w[i].end);
+                /* hatched, so a gap never reads as a (grey) false-alarm episode */
+                cairo_save(cr);
+                cairo_rectangle(cr, xa, yt, xb - xa, yb - yt);
+                cairo_clip(cr);
+                col(cr, 0xf2f2f2);
+                cairo_paint(cr);
+                col(cr, 0xb0b0b0);
+                cairo_set_line_width(cr, 0.6);
+                for (double hx = xa - (yb - yt); hx < xb; hx += 4) {
+                    cairo_move_to(cr, hx, yb);
+                    cairo_line_to(cr, hx + (yb - yt), yt);
+                }
+                cairo_stroke(cr);
+                cairo_restore(cr);
+                if (xb - xa > 34) {
+                    col(cr, 0x555555);
+                    wf_chartx_text(&ch, (xa + xb) / 2, yb - 8, "no data", 6.5, 0.5, 1, 0, 0);
+                }
+            }
+            gprev = i;
+        }
+    }
     /* episodes of this turbine, shaded */
     for (int k = 0; k < a->n_episodes; k++) {
         const wf_episode *e = &a->episodes[k];
@@ -97,7 +128,8 @@ wf_status wf_chart_timeline(const wf_chart_ctx *cx, const wf_analysis *a, int tu
         cairo_move_to(cr, X(F->time), yt);
         cairo_line_to(cr, X(F->time), yb);
         cairo_stroke(cr);
-        wf_chartx_text(&ch, X(F->time) - 3, yt + 2, wf_report_word(words, "tl_failure"), 7, 1, 0, 1,
+        /* in the margin above the frame: never over the scores near the top (issue 14) */
+        wf_chartx_text(&ch, X(F->time) - 3, yt - 3, wf_report_word(words, "tl_failure"), 7, 1, 0, 1,
                        0);
     }
     /* threshold */

@@ -15,6 +15,7 @@
 #include "core/fileio.h"
 #include "core/version.h"
 #include "report/pdf_impl.h"
+#include "report/time_impl.h"
 
 static void HPDF_STDCALL on_hpdf_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user) {
     pdf_ctx *p = user;
@@ -529,6 +530,10 @@ static wf_status fleet_body(pdf_ctx *p, void *user, wf_error *err) {
             st = sec_review(p, sec, err);
         else if (strcmp(sec->name, "drift") == 0)
             st = pdf_sec_drift(p, sec, err);
+        if (!st && !strcmp(sec->name, "summary")) /* issue 14: time context */
+            st = pdf_sec_timelines(p, err);
+        if (!st && !strcmp(sec->name, "review"))
+            st = pdf_sec_attr_dist(p, err);
         if (!st && !strcmp(sec->name, "review")) /* issue 15 */
             st = pdf_sec_compare(p, err);
         if (!st && !strcmp(sec->name, "review") && !wf_template_section(tpl, "drift"))

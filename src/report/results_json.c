@@ -39,6 +39,10 @@
  *              window in window order, whatever the run's size: results.json keeps one shape)
  *   "review": {"true_alarms", "false_alarms", "channels": [{"channel", "mean_attribution_true",
  *              "mean_attribution_false", "top_driver_true", "top_driver_false"}]},
+ *   "attribution_distribution": {"attribution", "quantiles", "windows"/"episodes": {"true_alarms"
+ *              (repeat alarms included), "false_alarms", "no_failure_log"},
+ *              "windows_outside_episodes", "channels": [{"channel", "mean_abs", per non-empty
+ *              group {"median", "q1", "q3", "min", "max", "mean"}}] (by mean_abs, largest first)},
  *   "channel_ranges": [{"channel", "unit", "min", "max"}],
  *   "turbines": [{"turbine_id", "scored", "skipped", "max_score", "flagged", "episodes",
  *                 "failures", "missed_failures"}],
@@ -84,6 +88,7 @@
 #include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
+#include "report/time_impl.h"
 
 /* "model_card": what the model is, as its ONNX file says (the PDF's model card page). */
 void wf_results_json_model_card(wf_jw *w, const wf_model_card *c) {
@@ -356,6 +361,7 @@ static void write_audit_parts(wf_jw *w, const wf_analysis *a) {
     } else {
         w->failed = 1;
     }
+    wf_results_json_attr_dist(w, a); /* issue 14 (attr_dist.c) */
     wf_jw_key(w, "channel_ranges");
     wf_jw_arr_begin(w);
     for (int c = 0; c < C; c++) {

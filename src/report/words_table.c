@@ -102,7 +102,8 @@ static const word words[] = {
     {"r_none_flagged", "No window was flagged in this run."},
     {"tl_failure", "failure"},
     {"tl_legend", "score per window (at its end); dashed: threshold; dots: flagged windows; "
-                  "shaded: alarm episodes (red: true alarm); red line: failure"},
+                  "shaded: alarm episodes (red: true alarm); red line: failure; hatched: no "
+                  "scored window (a gap in the data)"},
     {NULL, NULL},
 };
 

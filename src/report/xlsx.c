@@ -19,6 +19,7 @@
 #include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
+#include "report/time_impl.h"
 #include "report/turbine_impl.h"
 
 typedef struct xl {
@@ -406,13 +407,14 @@ static void sheet_attributions(xl *x) {
     worksheet_autofilter(ws, 0, 0, row > 1 ? row - 1 : 1, tsname ? 10 : 9);
 }
 
-static void sheet_turbine(xl *x, int ti) {
+/* Returns the last row written (the score timeline goes below it: xlsx_timeline.c). */
+static int sheet_turbine(xl *x, int ti) {
     const wf_analysis *a = x->a;
     const wf_results *r = x->r;
     int C = a->C, T = a->T;
     lxw_worksheet *ws = add_sheet(x, x->sheet[ti]);
     if (!ws)
-        return;
+        return 0;
     /* The explained flagged window with the highest score. */
     const wf_explanation *best = NULL;
     for (int64_t i = 0; i < r->n_explained; i++) {
@@ -432,7 +434,7 @@ static void sheet_turbine(xl *x, int ti) {
     worksheet_set_column(ws, 1, 3, 17, NULL);
     if (!best) {
         worksheet_write_string(ws, 2, 0, "No explained window for this turbine.", NULL);
-        return;
+        return 2;
     }
     const wf_window *v = &r->windows->w[best->window_index];
     snprintf(buf, sizeof buf, "Window %s", wf_fmt_time_short(v->start, t1));
@@ -482,6 +484,8 @@ static void sheet_turbine(xl *x, int ti) {
     chart_axis_set_name(ch->y_axis, "channel");
     chart_axis_set_reverse(ch->y_axis);
     chart_axis_set_crossing_max(ch->y_axis); /* keep the value axis at the bottom */
+    /* the channel names at the left edge of the plot, not at zero where negative bars end */
+    chart_axis_set_label_position(ch->y_axis, LXW_CHART_AXIS_LABEL_POSITION_LOW);
     chart_legend_set_position(ch, LXW_CHART_LEGEND_BOTTOM);
     lxw_chart_options co = {.x_offset = 10, .y_offset = 0, .x_scale = 1.2, .y_scale = 1.1};
     worksheet_insert_chart_opt(ws, 1, 5, ch, &co);
@@ -541,6 +545,7 @@ static void sheet_turbine(xl *x, int ti) {
         worksheet_write_string(ws, (lxw_row_t)lr, 3, top >= 0 ? wf_an_channel(a, top) : "", NULL);
     }
     worksheet_freeze_panes(ws, 1, 1);
+    return lr;
 }
 
 /* issue 13: one row per explained window: the sentence of why, its claim, the agreement of the
@@ -620,6 +625,9 @@ static void sheet_methods(xl *x) {
         if (*save) {
             char k[32];
             snprintf(k, sizeof k, "method %d", ++i);
+            /* wrapped in its cell, the row as tall as its lines (issue 14): a paragraph never
+             * runs past its column (readers that do not fit rows to wrapped text included) */
+            worksheet_set_row(ws, row, wf_xlsx_wrap_height(save, 120), x->wrap);
             kv(ws, &row, k, save, x->wrap);
         }
         save = nl ? nl + 1 : NULL;
@@ -737,6 +745,7 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     format_set_num_format(x.sci, "0.0000");
     x.wrap = workbook_add_format(x.wb);
     format_set_text_wrap(x.wrap);
+    format_set_align(x.wrap, LXW_ALIGN_VERTICAL_TOP);
     x.title = workbook_add_format(x.wb);
     format_set_bold(x.title);
     format_set_font_size(x.title, 13);
@@ -766,8 +775,11 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
         }
     }
     for (int i = 0; i < a.n_turbines; i++)
-        if (x.sheet[i][0])
-            sheet_turbine(&x, i);
+        if (x.sheet[i][0]) { /* issue 14: the score timeline below (xlsx_timeline.c) */
+            int last = sheet_turbine(&x, i);
+            wf_xlsx_turbine_timeline(x.wb, workbook_get_worksheet_by_name(x.wb, x.sheet[i]),
+                                     x.sheet[i], &a, i, last + 3, x.head, x.bold, x.date, x.score);
+        }
     sheet_methods(&x);
     sheet_manifest(&x);
     lxw_error le = workbook_close(x.wb);

@@ -23,8 +23,8 @@
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION                                                                             \
-    6 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
-         6: row and window counts */
+    7 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
+         6: row and window counts; 7: drift budget (compacted tables, fleet tables, caps) */
 
 /* ---------------------------------------------------------------- writer */
 

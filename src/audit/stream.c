@@ -60,6 +60,8 @@ typedef struct stream {
     void *ctx1;
     int64_t scored_alone;
     int64_t scored;
+    int64_t ufs_k;    /* drift.unflagged_sample, 0 without drift */
+    wf_audit_ufs ufs; /* its candidates (drift_sample.c) */
 } stream;
 
 /* ---------------------------------------------------------------- ownership */
@@ -106,6 +108,14 @@ static wf_status flush(stream *s, wf_error *err) {
             memcpy(s->fv + s->fn, s->xb + (size_t)i * s->CT, sizeof(float) * s->CT);
             s->vslot[wi] = s->fn / (int64_t)s->CT;
             s->fn += (int64_t)s->CT;
+        } else if (s->ufs_k > 0 && isfinite(y)) {
+            wf_window w = s->w[wi];
+            w.values = s->xb + (size_t)i * s->CT;
+            w.index = -1;
+            int64_t ps = wf_drift_period_start(w.end, s->cfg->drift.period);
+            uint64_t h = wf_audit_ufs_hash(s->seed, w.turbine_id, w.start);
+            if ((st = wf_audit_ufs_offer(&s->ufs, s->ufs_k, ps, h, &w, y, err)))
+                return st;
         }
     }
     s->scored += s->nb;
@@ -608,6 +618,7 @@ static void stream_free(stream *s) {
     free(s->heap);
     free(s->pool_x);
     free(s->pool_w);
+    wf_audit_ufs_free(&s->ufs);
     if (s->ctx1)
         s->p->ctx_free(s->ctx1);
 }
@@ -663,6 +674,17 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     s.threshold = cfg->threshold;
     s.seed = es->seed;
     s.include_flagged = es->background_include_flagged;
+    if (cfg->has_drift && !o->background_only && cfg->drift.unflagged_sample > 0) {
+        s.ufs_k = cfg->drift.unflagged_sample;
+        st = wf_windows_init(&s.ufs.ws, s.C, s.T, (const char *const *)pt->ws.channels,
+                             (const char *const *)pt->ws.units, err);
+        if (st) {
+            free(failures);
+            return st;
+        }
+        s.ufs.ws.stride = pt->ws.stride;
+        s.ufs.ws.cadence = pt->ws.cadence;
+    }
     int need_bg = o->background_only || es->do_kernelshap || wf_explain_uses_treeshap(es) ||
                   (es->do_ig && (es->expected_gradients || es->baseline == WF_BASELINE_MEAN ||
                                  es->baseline == WF_BASELINE_MEDIAN));
@@ -706,6 +728,12 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = build_background(&s, err);
     if (!st && cfg->has_drift && !o->background_only)
         st = wf_audit_drift_run(cfg, pt, &pt->drift, err);
+    if (!st && pt->drift) { /* the part's sample of unflagged windows moves into its drift */
+        pt->drift->ufs = s.ufs;
+        pt->drift->ufs_k = s.ufs_k;
+        memset(&s.ufs, 0, sizeof s.ufs);
+        st = wf_audit_ufs_select(&pt->drift->ufs, s.ufs_k, err);
+    }
     pt->seconds_stream = wf_now_seconds() - t0;
     if (st)
         goto done;

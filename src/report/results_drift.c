@@ -125,9 +125,54 @@ void wf_results_json_drift(wf_jw *w, const wf_analysis *a) {
         for (int c = 0; c < C; c++)
             kd(w, wf_an_channel(a, c), cc.attr[(size_t)p * (size_t)C + (size_t)c]);
         wf_jw_obj_end(w);
+        wf_jw_kint(w, "unflagged_explained", cc.sampled[p]);
+        wf_jw_key(w, "mean_abs_attribution_unflagged");
+        wf_jw_obj_begin(w);
+        for (int c = 0; c < C; c++)
+            kd(w, wf_an_channel(a, c), cc.attr_unflagged[(size_t)p * (size_t)C + (size_t)c]);
+        wf_jw_obj_end(w);
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
+
+    /* the seeded sample of unflagged windows, with each one's channel attributions (the sums
+     * of its groups' attributions over each channel, as the episode pages use them) */
+    wf_jw_key(w, "unflagged_sample");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "per_period", d->unflagged_per_period);
+    wf_jw_kstr(w, "rule",
+               "per period, the unflagged windows with the smallest seeded hash of (turbine id, "
+               "start) among those whose end lies in it; explained like the flagged ones");
+    wf_jw_key(w, "windows");
+    wf_jw_arr_begin(w);
+    double *ca = malloc(sizeof(double) * (size_t)(C > 0 ? C : 1));
+    for (int64_t i = 0; ca && i < d->n_sample; i++) {
+        const wf_window *win = &d->sample[i];
+        const wf_explanation *e = &d->sample_expl[i];
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "turbine_id", win->turbine_id);
+        kiso(w, "start", win->start);
+        kiso(w, "end", win->end);
+        wf_jw_kstr(w, "period", d->period_label[d->sample_period[i]]);
+        kd(w, "score", d->sample_score[i]);
+        int ok = wf_an_usable(a, e) && wf_an_channel_attr(a, e, ca);
+        wf_jw_kbool(w, "explained", ok);
+        wf_jw_key(w, "channel_attribution");
+        if (ok) {
+            wf_jw_obj_begin(w);
+            for (int c = 0; c < C; c++)
+                kd(w, wf_an_channel(a, c), ca[c]);
+            wf_jw_obj_end(w);
+        } else {
+            wf_jw_null(w);
+        }
+        wf_jw_obj_end(w);
+    }
+    if (!ca)
+        w->failed = 1;
+    free(ca);
+    wf_jw_arr_end(w);
+    wf_jw_obj_end(w);
 
     wf_jw_key(w, "reference_ranges");
     wf_jw_arr_begin(w);

@@ -57,6 +57,14 @@ typedef struct wf_results_drift {
     const int32_t *sample_period;             /* (n_sample) index into the periods */
     const double *sample_score;               /* (n_sample) */
     const struct wf_explanation *sample_expl; /* (n_sample) */
+    /* The memory budget (drift.memory_mb) and the figures it made approximate: a figure is
+     * "compacted" when its reference or current table was compacted onto the dyadic grid
+     * (whyflag/drift.h states the error bounds). NULL arrays: every figure exact. */
+    int64_t memory_mb;
+    uint64_t cap_fleet, cap_table;    /* entries per channel of a fleet-wide / other table */
+    const uint8_t *fleet_compacted;   /* (C) */
+    const uint8_t *turbine_compacted; /* (n_turbines, C) */
+    const uint8_t *period_compacted;  /* (n_periods, C) */
 } wf_results_drift;
 
 #ifdef __cplusplus

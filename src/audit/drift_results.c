@@ -82,6 +82,21 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
         st = wf_drift_acc_compare(ref, cur, s, fleet, err);
     for (int64_t t = 0; !st && t < d->n_tb; t++)
         st = wf_drift_acc_compare(d->tb_ref[t], d->tb_cur[t], s, bt + (size_t)t * (size_t)C, err);
+    uint8_t *fc = keep(o, (size_t)C);
+    uint8_t *tc = keep(o, (size_t)C * (size_t)(d->n_tb ? d->n_tb : 1));
+    if (!st && (!fc || !tc))
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int c = 0; !st && c < C; c++) {
+        fc[c] = wf_drift_acc_level(ref, c, NULL) || wf_drift_acc_level(cur, c, NULL);
+        for (int64_t t = 0; t < d->n_tb; t++)
+            tc[(size_t)t * (size_t)C + (size_t)c] = wf_drift_acc_level(d->tb_ref[t], c, NULL) ||
+                                                    wf_drift_acc_level(d->tb_cur[t], c, NULL);
+    }
+    r->fleet_compacted = fc;
+    r->turbine_compacted = tc;
+    r->memory_mb = dc->memory_mb;
+    r->cap_fleet = d->cap_fleet;
+    r->cap_table = d->cap_table;
     r->fleet = fleet;
     r->by_turbine = bt;
     r->n_turbines = d->n_tb;
@@ -119,6 +134,10 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
         }
     }
     char(*labels)[16] = keep(o, sizeof *labels * (size_t)(np ? np : 1));
+    uint8_t *pc = keep(o, (size_t)C * (size_t)(np ? np : 1));
+    if (!st && !pc)
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    r->period_compacted = pc;
     wf_drift_channel *bp = keep(o, sizeof *bp * (size_t)C * (size_t)(np ? np : 1));
     if (!st && (!labels || !bp))
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -130,6 +149,9 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
                 j = q;
         if (j >= 0) {
             st = wf_drift_acc_compare(ref, d->per_cur[j], s, bp + (size_t)k * (size_t)C, err);
+            for (int c = 0; c < C; c++)
+                pc[(size_t)k * (size_t)C + (size_t)c] =
+                    wf_drift_acc_level(ref, c, NULL) || wf_drift_acc_level(d->per_cur[j], c, NULL);
         } else {
             for (int c = 0; c < C; c++) {
                 wf_drift_channel *x = &bp[(size_t)k * (size_t)C + (size_t)c];

@@ -218,8 +218,8 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
     if (!st) {
         pdf_ensure(p, th + 20);
         snprintf(buf, sizeof buf,
-                 "Reliance per %s: mean |attribution| of each channel over the explained "
-                 "(flagged) windows and over %lld seeded unflagged windows a %s",
+                 "Reliance per %s: mean |attribution|, flagged (solid) and %lld unflagged a %s "
+                 "(dashed)",
                  d->period, (long long)d->unflagged_per_period, d->period);
         pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10, buf);
         p->y -= 14;

@@ -97,7 +97,8 @@ START_TEST(test_period_defaults) {
     ck_assert_int_eq(d->ref_from, 1709251200); /* 2024-03-01T00:00:00Z */
     ck_assert_int_eq(d->ref_to, 1709251200 + 7 * 86400);
     ck_assert_int_eq(d->period, WF_DRIFT_PERIOD_WEEK);
-    ck_assert_int_eq(d->memory_mb, 1024);
+    ck_assert_int_eq(d->memory_mb, 64);
+    ck_assert_int_eq(d->unflagged_sample, 8);
     wf_drift_settings def;
     wf_drift_settings_init(&def);
     ck_assert(d->settings.ks_alpha == def.ks_alpha && d->settings.ks_max_ref == def.ks_max_ref);

@@ -241,5 +241,96 @@ for cfg in period logref; do
   done
 done
 
+# The seeded sample of unflagged windows (drift.unflagged_sample, default 8 per period): the same
+# windows and figures with 1 and 2 threads (and, above, with 3 shards + merge: results.json is
+# byte-identical); each period's mean |attribution| over the sample equals a Python
+# recomputation from the sample's per-window channel attributions; every sampled window is
+# unflagged, with its scores.csv score, and a period holds min(8, its unflagged windows).
+for th in 1 2; do
+  "$CLI" audit cfg_period.json --out "$T/th$th" --quiet --threads $th 2> "$T/th$th.err" ||
+    bad "audit --threads $th failed: $(tail -2 "$T/th$th.err")"
+done
+python3 - "$T/th1/results.json" "$T/th2/results.json" "$T/th1/scores.csv" > "$T/ufs.out" 2>&1 << 'EOF'
+import csv, datetime, json, sys
+r1 = json.load(open(sys.argv[1]))["drift"]
+r2 = json.load(open(sys.argv[2]))["drift"]
+assert r1["unflagged_sample"] == r2["unflagged_sample"], "sample differs between 1 and 2 threads"
+assert [p["mean_abs_attribution_unflagged"] for p in r1["periods"]] == \
+    [p["mean_abs_attribution_unflagged"] for p in r2["periods"]]
+u = r1["unflagged_sample"]
+k = u["per_period"]
+assert k == 8 and len(u["windows"]) > 0, u["per_period"]
+rows = list(csv.DictReader(open(sys.argv[3])))
+def week(iso):
+    d = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+    y, w, _ = d.isocalendar()
+    return "%d-W%02d" % (y, w)
+score = {(x["turbine_id"], x["start"]): x for x in rows}
+unfl = {}
+for x in rows:
+    if x["flagged"] == "0":
+        unfl[week(x["end"])] = unfl.get(week(x["end"]), 0) + 1
+maxerr = 0.0
+for p in r1["periods"]:
+    ws = [w for w in u["windows"] if w["period"] == p["label"]]
+    assert len(ws) == min(k, unfl.get(p["label"], 0)), (p["label"], len(ws))
+    for w in ws:
+        s = score[(w["turbine_id"], w["start"])]
+        assert s["flagged"] == "0" and week(w["end"]) == p["label"]
+        assert abs(float(s["score"]) - w["score"]) <= 1e-12 * max(1.0, abs(w["score"]))
+    ex = [w for w in ws if w["explained"]]
+    assert p["unflagged_explained"] == len(ex)
+    for ch, v in p["mean_abs_attribution_unflagged"].items():
+        if not ex:
+            assert v is None
+            continue
+        ref = sum(abs(w["channel_attribution"][ch]) for w in ex) / len(ex)
+        err = abs(v - ref) / max(abs(ref), 1e-300)
+        maxerr = max(maxerr, err)
+        assert err <= 1e-12, (p["label"], ch, v, ref)
+print("unflagged sample: %d windows in %d periods, max relative error %.2e" %
+      (len(u["windows"]), len(r1["periods"]), maxerr))
+EOF
+rc=$?
+cat "$T/ufs.out"
+check "[ $rc -eq 0 ]" "unflagged sample: same with 1 and 2 threads, unflagged, per-period means recomputed"
+
+# One budget for the run: a budget of 1 MiB compacts the per-turbine and per-period tables (and
+# some fleet-wide ones) on the sample; 3 shards + merge still give the one-machine bytes.
+python3 - << 'EOF'
+import json
+c = json.load(open("cfg_period.json"))
+c["drift"]["memory_mb"] = 1
+json.dump(c, open("cfg_small.json", "w"), indent=1)
+EOF
+run small cfg_small.json && ok "audit with drift.memory_mb 1 exits 0"
+for k in 0 1 2; do run "ssmall/shard-$k" cfg_small.json "$k/3"; done
+"$CLI" merge "$T/ssmall/shard-1" "$T/ssmall/shard-2" "$T/ssmall/shard-0" --out "$T/msmall" --quiet 2> "$T/msmall.err"
+check "[ $? -eq 0 ]" "merge of 3 shards exits 0 (small budget: $(tail -2 "$T/msmall.err"))"
+for f in results.json scores.csv report.xlsx; do
+  check "cmp -s '$T/small/$f' '$T/msmall/$f'" "3 shards (drift.memory_mb 1): $f byte-identical to the one-machine run"
+done
+python3 - "$T/period/results.json" "$T/small/results.json" > "$T/small.out" 2>&1 << 'EOF'
+import json, sys
+a = json.load(open(sys.argv[1]))["drift"]
+b = json.load(open(sys.argv[2]))["drift"]
+diff = 0
+worst = {"ks_statistic": 0.0, "wasserstein_normed": 0.0, "psi": 0.0}
+for ta, tb in zip(a["turbines"], b["turbines"]):
+    for ca, cb in zip(ta["channels"], tb["channels"]):
+        for key in worst:
+            if ca[key] is None:
+                continue
+            d = abs(ca[key] - cb[key])
+            diff += d > 0
+            worst[key] = max(worst[key], d)
+assert diff > 0, "a 1 MiB budget should compact some per-turbine tables"
+assert worst["ks_statistic"] < 0.05 and worst["wasserstein_normed"] < 0.05, worst
+print("compacted per-turbine figures against exact ones: max |diff|", worst)
+EOF
+rc=$?
+cat "$T/small.out"
+check "[ $rc -eq 0 ]" "a 1 MiB budget compacts per-turbine tables, figures within bounds of the exact ones"
+
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]

@@ -42,7 +42,8 @@ typedef struct wf_drift_config {
     char ref_path[WF_PATH_MAX]; /* resolved (log) */
     wf_drift_period period;     /* "day", "week" (default), "month" */
     wf_drift_settings settings; /* thresholds (wf_drift_settings_init defaults) */
-    int64_t memory_mb;          /* budget of the value accumulators (default 1024) */
+    int64_t memory_mb;          /* one budget for all drift accumulators of a run (default 64) */
+    int64_t unflagged_sample;   /* unflagged windows explained per period (default 8; 0: none) */
 } wf_drift_config;
 
 /* The "compare" section (issue 15): a second model B run on the same windows as the model A. */

@@ -195,6 +195,32 @@ wf_drift_sample wf_drift_acc_sample(const wf_drift_acc *acc, int channel);
 /* Bytes held now (as counted for the budget). */
 size_t wf_drift_acc_bytes(const wf_drift_acc *acc);
 
+/* ---- compaction (a deterministic, mergeable sketch) ----------------------------------------
+ * With a cap of K entries, a channel stays exact while its canonical form takes at most 16 K
+ * bytes; past that it is compacted onto a dyadic grid: each value x is replaced by the midpoint
+ * (k + 1/2) 2^e of its bucket [k 2^e, (k+1) 2^e), k = floor(x 2^-e), at the lowest level e
+ * (-1000..960) that leaves at most K buckets, and the table keeps (midpoint, count) pairs.
+ * Buckets nest, and both the exactness test and the bucket count only grow with the multiset,
+ * so the compacted table is a function of the channel's multiset and K alone: shards + merge
+ * give the bytes of one machine. Each value moves by at most h = 2^(e-1), so against the exact
+ * samples: |W1 - W1_exact| <= h_ref + h_cur, |std - std_exact| <= h_ref, and
+ * |D - D_exact| <= b_ref + b_cur for the KS statistic, b the largest share of a sample in one
+ * bucket (tests/test_drift_sketch.c checks these and measures PSI). */
+
+/* Set the cap K (entries per channel, 0 = exact: never compact) and the pending values a
+ * channel buffers before a fold (0 = 4 Ki or the folded size). Applied at the next fold (add,
+ * merge, finish): wf_drift_acc_finish after lowering K compacts now. */
+void wf_drift_acc_set_limits(wf_drift_acc *acc, size_t cap, size_t pend);
+/* 1 when channel c is compacted (then *level = e, the bucket width is 2^e), else 0. */
+int wf_drift_acc_level(const wf_drift_acc *acc, int channel, int *level);
+/* The midpoint of x's bucket at level e (x itself when the bucket holds no other double). */
+double wf_drift_sketch_rep(double x, int e);
+/* wf_drift_acc_add_counts for a table compacted at `level` (when `compacted`): the values must
+ * be bucket midpoints of that level (WF_ERR_INVALID otherwise). */
+wf_status wf_drift_acc_add_compacted(wf_drift_acc *acc, int channel, const double *v,
+                                     const uint64_t *w, size_t n, int compacted, int level,
+                                     wf_error *err);
+
 /* Drift of every channel: out is (C). Both accumulators must be finished. */
 wf_status wf_drift_acc_compare(const wf_drift_acc *ref, const wf_drift_acc *cur,
                                const wf_drift_settings *s, wf_drift_channel *out, wf_error *err);

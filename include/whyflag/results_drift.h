@@ -48,6 +48,23 @@ typedef struct wf_results_drift {
     const double *percentile;          /* (n_windows, C) percentile of the window mean */
     const double *share_out;           /* (n_windows, C) share of cells outside */
     const int *channel_out;            /* (n_windows, C) mean outside [mean_lo, mean_hi] */
+    /* The seeded sample of unflagged windows, explained like the flagged ones for the reliance
+     * trend (never episodes): per period the drift.unflagged_sample windows with the smallest
+     * seeded hash of (turbine id, start) among the unflagged windows whose end lies in it. */
+    int64_t unflagged_per_period;             /* drift.unflagged_sample (0: none) */
+    int64_t n_sample;                         /* windows in the sample */
+    const wf_window *sample;                  /* (n_sample) by period, then hash */
+    const int32_t *sample_period;             /* (n_sample) index into the periods */
+    const double *sample_score;               /* (n_sample) */
+    const struct wf_explanation *sample_expl; /* (n_sample) */
+    /* The memory budget (drift.memory_mb) and the figures it made approximate: a figure is
+     * "compacted" when its reference or current table was compacted onto the dyadic grid
+     * (whyflag/drift.h states the error bounds). NULL arrays: every figure exact. */
+    int64_t memory_mb;
+    uint64_t cap_fleet, cap_table;    /* entries per channel of a fleet-wide / other table */
+    const uint8_t *fleet_compacted;   /* (C) */
+    const uint8_t *turbine_compacted; /* (n_turbines, C) */
+    const uint8_t *period_compacted;  /* (n_periods, C) */
 } wf_results_drift;
 
 #ifdef __cplusplus

@@ -28,12 +28,16 @@ typedef struct acc_chan {
     uint64_t total;  /* values folded in */
     double *pend;    /* (np) values waiting to be folded in, unsorted */
     size_t np, capp; /* pending count and capacity */
+    int sk;          /* 1: compacted into the level-e grid (a sketch), always pairs form */
+    int e;           /* the grid's level: buckets [k 2^e, (k+1) 2^e), when sk */
 } acc_chan;
 
 struct wf_drift_acc {
     int n_channels;
     size_t budget; /* bytes allowed for held entries in all, 0 = no limit */
     size_t bytes;  /* bytes held: 16 a pair, 8 a raw or pending value */
+    size_t cap;    /* entries a channel may keep before it is compacted (0: exact, never) */
+    size_t pend;   /* pending values a channel buffers before a fold (0: PEND_MIN or more) */
     acc_chan *ch;  /* (C) */
 };
 
@@ -149,10 +153,11 @@ static void merge_runs(runs a, runs b, int count_only, double *v_out, uint64_t *
     *n_total = total;
 }
 
-/* Fold channel c's pending values (sorted) together with `extra` (sorted, counts optional) into
- * the canonical form. On failure nothing changes. */
-static wf_status fold(wf_drift_acc *a, int c, const double *xv, const uint64_t *xw, size_t xn,
-                      wf_error *err) {
+/* Fold channel c's pending values (sorted) together with `extra` (sorted, counts optional, at
+ * the channel's level when it is compacted) into the canonical form: pairs when at most half
+ * the bytes of the raw values, always pairs when compacted. On failure nothing changes. */
+static wf_status fold_exact(wf_drift_acc *a, int c, const double *xv, const uint64_t *xw, size_t xn,
+                            wf_error *err) {
     acc_chan *ch = &a->ch[c];
     if (ch->w && ch->np && ch->nv) {
         /* pairs form: count the pending values that are already known in place (a binary search
@@ -215,7 +220,7 @@ static wf_status fold(wf_drift_acc *a, int c, const double *xv, const uint64_t *
     size_t m;
     uint64_t total;
     merge_runs(old, in, 1, NULL, NULL, &m, &total);
-    int pairs = (uint64_t)m * 16 <= total * 8; /* canonical: pairs when at most half the bytes */
+    int pairs = ch->sk || (uint64_t)m * 16 <= total * 8; /* canonical: pairs when <= half */
     size_t nv = pairs ? m : (size_t)total;
     double *nvv = malloc(sizeof(double) * (nv ? nv : 1));
     uint64_t *nww = pairs ? malloc(sizeof(uint64_t) * (nv ? nv : 1)) : NULL;
@@ -245,6 +250,167 @@ static wf_status fold(wf_drift_acc *a, int c, const double *xv, const uint64_t *
     return WF_OK;
 }
 
+/* ---- compaction: a dyadic grid whose level depends on the multiset only ------------------- */
+
+/* A value's bucket at level e is [k 2^e, (k+1) 2^e) with k = floor(x 2^-e); its representative
+ * is the bucket's midpoint (k + 1/2) 2^e, exact in double. When |x 2^-e| >= 2^52 the bucket
+ * holds no other double than x, and x is its own representative. Buckets nest: level e + 1
+ * joins pairs of level-e buckets, and rep(rep(x, e), e') = rep(x, e') for e' >= e, so a table
+ * compacted to level e can be compacted further from its representatives alone. */
+#define LEVEL_MIN (-1000)
+#define LEVEL_MAX 960
+
+double wf_drift_sketch_rep(double x, int e) {
+    double u = ldexp(x, -e);
+    if (fabs(u) >= 4503599627370496.0) /* 2^52 (also inf: x is far above the grid) */
+        return x;
+    double k = floor(u);
+    if (k == 0 && x < 0) /* u underflowed to -0.0 */
+        k = -1;
+    return ldexp(k + 0.5, e);
+}
+
+/* Buckets of the sorted values v (n) at level e. */
+static size_t buckets_at(const double *v, size_t n, int e) {
+    size_t m = 0;
+    double last = 0;
+    for (size_t i = 0; i < n; i++) {
+        double r = wf_drift_sketch_rep(v[i], e);
+        if (m == 0 || r != last) {
+            m++;
+            last = r;
+        }
+    }
+    return m;
+}
+
+/* The lowest level >= from at which the sorted values v (n) fall into at most cap buckets (the
+ * count falls as the level rises); LEVEL_MAX when none. */
+static int level_for(const double *v, size_t n, size_t cap, int from) {
+    int lo = from, hi = LEVEL_MAX;
+    if (lo >= hi || buckets_at(v, n, hi) > cap)
+        return hi;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (buckets_at(v, n, mid) <= cap)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Compact channel c's folded table to level e (>= its level when already compacted), in place:
+ * the representatives are ascending, equal ones are merged. */
+static wf_status to_level(wf_drift_acc *a, int c, int e, wf_error *err) {
+    acc_chan *ch = &a->ch[c];
+    a->bytes -= chan_bytes(ch);
+    if (!ch->w) {
+        ch->w = malloc(sizeof(uint64_t) * (ch->nv ? ch->nv : 1));
+        if (!ch->w) {
+            a->bytes += chan_bytes(ch);
+            return wf_error_set(err, WF_ERR_NOMEM,
+                                "drift accumulator: channel %d: out of memory compacting %zu "
+                                "values",
+                                c, ch->nv);
+        }
+        for (size_t i = 0; i < ch->nv; i++)
+            ch->w[i] = 1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < ch->nv; i++) {
+        double r = wf_drift_sketch_rep(ch->v[i], e);
+        if (m && ch->v[m - 1] == r) {
+            ch->w[m - 1] += ch->w[i];
+        } else {
+            ch->v[m] = r;
+            ch->w[m] = ch->w[i];
+            m++;
+        }
+    }
+    ch->nv = m;
+    ch->sk = 1;
+    ch->e = e;
+    if (m) { /* give back the room (a smaller realloc does not move or fail in practice) */
+        double *nv = realloc(ch->v, sizeof(double) * m);
+        uint64_t *nw = realloc(ch->w, sizeof(uint64_t) * m);
+        if (nv)
+            ch->v = nv;
+        if (nw)
+            ch->w = nw;
+    }
+    a->bytes += chan_bytes(ch);
+    return WF_OK;
+}
+
+/* After a fold: keep channel c within a->cap entries. Exact while its canonical form takes at
+ * most 16 * cap bytes, else compacted to the lowest level with at most cap buckets. Both tests
+ * grow with the multiset, so the level reached is that of the whole multiset, however it was
+ * split and in whatever order the parts came. */
+static wf_status enforce_cap(wf_drift_acc *a, int c, wf_error *err) {
+    acc_chan *ch = &a->ch[c];
+    if (a->cap == 0)
+        return WF_OK;
+    if (ch->sk) {
+        if (ch->nv <= a->cap)
+            return WF_OK;
+        return to_level(a, c, level_for(ch->v, ch->nv, a->cap, ch->e + 1), err);
+    }
+    if (ch->nv * (ch->w ? 16 : 8) <= a->cap * 16)
+        return WF_OK;
+    return to_level(a, c, level_for(ch->v, ch->nv, a->cap, LEVEL_MIN), err);
+}
+
+/* Fold channel c's pending values (sorted) together with `extra` (sorted, counts optional;
+ * compacted to level x_e when x_sk) into the canonical form. On failure nothing is lost. */
+static wf_status fold(wf_drift_acc *a, int c, const double *xv, const uint64_t *xw, size_t xn,
+                      int x_sk, int x_e, wf_error *err) {
+    acc_chan *ch = &a->ch[c];
+    wf_status st;
+    if (x_sk && xn && (!ch->sk || ch->e < x_e)) {
+        /* the union is compacted at least as coarsely as the extra values */
+        if ((st = to_level(a, c, x_e, err)))
+            return st;
+    }
+    if (ch->sk) {
+        for (size_t i = 0; i < ch->np; i++)
+            ch->pend[i] = wf_drift_sketch_rep(ch->pend[i], ch->e);
+    }
+    double *rv = NULL; /* extra at the channel's level when it is finer */
+    uint64_t *rw = NULL;
+    if (ch->sk && xn && (!x_sk || x_e < ch->e)) {
+        rv = malloc(sizeof(double) * xn);
+        rw = malloc(sizeof(uint64_t) * xn);
+        if (!rv || !rw) {
+            free(rv);
+            free(rw);
+            return wf_error_set(err, WF_ERR_NOMEM,
+                                "drift accumulator: channel %d: out of memory folding %zu values",
+                                c, xn);
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < xn; i++) {
+            double r = wf_drift_sketch_rep(xv[i], ch->e);
+            uint64_t k = xw ? xw[i] : 1;
+            if (m && rv[m - 1] == r) {
+                rw[m - 1] += k;
+            } else {
+                rv[m] = r;
+                rw[m++] = k;
+            }
+        }
+        xv = rv;
+        xw = rw;
+        xn = m;
+    }
+    st = fold_exact(a, c, xv, xw, xn, err);
+    free(rv);
+    free(rw);
+    if (st == WF_OK)
+        st = enforce_cap(a, c, err);
+    return st;
+}
+
 static wf_status over_budget(const wf_drift_acc *a, size_t extra, int c, wf_error *err) {
     return wf_error_set(err, WF_ERR_UNSUPPORTED,
                         "drift accumulator: channel %d: %zu more bytes would hold %zu bytes, "
@@ -258,9 +424,9 @@ static wf_status make_room(wf_drift_acc *a, int c, size_t extra, wf_error *err) 
     if (a->budget == 0 || a->bytes + extra <= a->budget) {
         return WF_OK;
     }
-    wf_status st = fold(a, c, NULL, NULL, 0, err);
+    wf_status st = fold(a, c, NULL, NULL, 0, 0, 0, err);
     for (int k = 0; st == WF_OK && k < a->n_channels && a->bytes + extra > a->budget; k++) {
-        st = fold(a, k, NULL, NULL, 0, err);
+        st = fold(a, k, NULL, NULL, 0, 0, 0, err);
     }
     if (st != WF_OK) {
         return st;
@@ -295,9 +461,9 @@ static wf_status add_pending(wf_drift_acc *a, int c, const float *vf, const doub
     if (k == 0) {
         return WF_OK;
     }
-    size_t folded = ch->nv;
-    if (ch->np + k > (folded > PEND_MIN ? folded : PEND_MIN)) {
-        st = fold(a, c, NULL, NULL, 0, err);
+    size_t folded = ch->nv, most = a->pend ? a->pend : folded > PEND_MIN ? folded : PEND_MIN;
+    if (ch->np + k > most) {
+        st = fold(a, c, NULL, NULL, 0, 0, 0, err);
         if (st != WF_OK) {
             return st;
         }
@@ -311,8 +477,9 @@ static wf_status add_pending(wf_drift_acc *a, int c, const float *vf, const doub
         if (cap < ch->np + k) {
             cap = ch->np + k;
         }
-        if (cap < 1024) {
-            cap = 1024;
+        size_t least = a->pend ? a->pend : 1024;
+        if (cap < least) {
+            cap = least;
         }
         double *np = realloc(ch->pend, cap * sizeof(double));
         if (!np) {
@@ -356,6 +523,16 @@ wf_status wf_drift_acc_add_window(wf_drift_acc *a, const float *x, int T, wf_err
 
 wf_status wf_drift_acc_add_counts(wf_drift_acc *a, int c, const double *v, const uint64_t *w,
                                   size_t n, wf_error *err) {
+    return wf_drift_acc_add_compacted(a, c, v, w, n, 0, 0, err);
+}
+
+wf_status wf_drift_acc_add_compacted(wf_drift_acc *a, int c, const double *v, const uint64_t *w,
+                                     size_t n, int compacted, int level, wf_error *err) {
+    if (compacted && (level < LEVEL_MIN || level > LEVEL_MAX)) {
+        return wf_error_set(err, WF_ERR_INVALID,
+                            "drift accumulator: channel %d: level %d outside %d..%d", c, level,
+                            LEVEL_MIN, LEVEL_MAX);
+    }
     wf_status st = check_channel(a, c, err);
     if (st != WF_OK) {
         return st;
@@ -369,6 +546,12 @@ wf_status wf_drift_acc_add_counts(wf_drift_acc *a, int c, const double *v, const
                                 ">= 1",
                                 c, i, v[i]);
         }
+        if (compacted && wf_drift_sketch_rep(v[i], level) != v[i]) {
+            return wf_error_set(err, WF_ERR_INVALID,
+                                "drift accumulator: channel %d: entry %zu (%.17g) is not a "
+                                "bucket midpoint of level %d",
+                                c, i, v[i], level);
+        }
         if (v[i] == 0 && signbit(v[i])) {
             return wf_error_set(err, WF_ERR_INVALID,
                                 "drift accumulator: channel %d: entry %zu is -0.0; expected the "
@@ -378,7 +561,7 @@ wf_status wf_drift_acc_add_counts(wf_drift_acc *a, int c, const double *v, const
     }
     st = make_room(a, c, n * 16, err);
     if (st == WF_OK) {
-        st = fold(a, c, v, w, n, err);
+        st = fold(a, c, v, w, n, compacted, level, err);
     }
     if (st == WF_OK && a->budget && a->bytes > a->budget) {
         /* the fold is done and consistent; only report that the budget is now exceeded */
@@ -409,7 +592,7 @@ wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_erro
         /* the worst case does not fit: fold dst and check the exact result size */
         size_t need = 0;
         for (int c = 0; c < dst->n_channels; c++) {
-            wf_status st = fold(dst, c, NULL, NULL, 0, err);
+            wf_status st = fold(dst, c, NULL, NULL, 0, 0, 0, err);
             if (st != WF_OK) {
                 return st;
             }
@@ -429,7 +612,7 @@ wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_erro
     }
     for (int c = 0; c < dst->n_channels; c++) {
         const acc_chan *s = &src->ch[c];
-        wf_status st = fold(dst, c, s->v, s->w, s->nv, err);
+        wf_status st = fold(dst, c, s->v, s->w, s->nv, s->sk, s->e, err);
         if (st != WF_OK) {
             return st;
         }
@@ -439,7 +622,7 @@ wf_status wf_drift_acc_merge(wf_drift_acc *dst, const wf_drift_acc *src, wf_erro
 
 wf_status wf_drift_acc_finish(wf_drift_acc *a, wf_error *err) {
     for (int c = 0; c < a->n_channels; c++) {
-        wf_status st = fold(a, c, NULL, NULL, 0, err);
+        wf_status st = fold(a, c, NULL, NULL, 0, 0, 0, err);
         if (st != WF_OK) {
             return st;
         }
@@ -466,6 +649,18 @@ wf_drift_sample wf_drift_acc_sample(const wf_drift_acc *a, int c) {
 
 size_t wf_drift_acc_bytes(const wf_drift_acc *a) {
     return a->bytes;
+}
+
+void wf_drift_acc_set_limits(wf_drift_acc *a, size_t cap, size_t pend) {
+    a->cap = cap;
+    a->pend = pend;
+}
+
+int wf_drift_acc_level(const wf_drift_acc *a, int c, int *level) {
+    int sk = c >= 0 && c < a->n_channels && a->ch[c].sk;
+    if (level)
+        *level = sk ? a->ch[c].e : 0;
+    return sk;
 }
 
 static wf_status check_finished(const wf_drift_acc *a, const char *what, wf_error *err) {

@@ -9,6 +9,17 @@
  * audited log's rows are current. The rows are read by the data stage's row reader in a pass of
  * their own; the reference windows (their channel means make the out-of-range profile) by a
  * windowing pass over the reference source.
+ *
+ * Memory: drift.memory_mb (default 64) is one budget B for all of a run's accumulators. A
+ * quarter goes to the fleet-wide tables (reference rows, current rows, reference window means:
+ * 3 C channels, each exact while it fits its share, else compacted), half to the per-turbine and
+ * per-period tables (2 n_turbines + n_periods tables of C channels, a cap of
+ * K = (B/2) / (16 bytes x that many channels) entries each), a quarter to their pending values.
+ * The caps follow the fleet's counts of turbines and periods, which every shard sees (every
+ * shard parses every row), so each table is compacted to the same K in every shard (see
+ * wf_drift_acc_set_limits for the sketch and its error bounds). While the log streams the
+ * counts seen so far give a larger provisional cap, lowered as they grow; the final cap is
+ * applied at the end, which gives the same table as applying it from the start.
  */
 #include <math.h>
 #include <stdio.h>
@@ -21,9 +32,31 @@
 
 /* ---------------------------------------------------------------- the part's tables */
 
+#define CAP_MIN 32      /* entries: a budget leaving fewer per table is refused */
+#define PEND_FLEET 4096 /* pending values of a fleet-wide channel */
+#define PEND_MIN_TB 64  /* pending values of a per-turbine or per-period channel, at least */
+
+static uint64_t budget_bytes(const wf_config *cfg) {
+    return (uint64_t)cfg->drift.memory_mb * 1024u * 1024u;
+}
+
+/* Caps from the budget: fleet-wide tables, and per-turbine/per-period tables for n_tables
+ * tables of C channels. */
+static uint64_t cap_fleet_of(const wf_config *cfg, int C) {
+    return budget_bytes(cfg) / 4 / (16u * 3u * (uint64_t)C);
+}
+static uint64_t cap_table_of(const wf_config *cfg, int C, int64_t n_tables) {
+    return budget_bytes(cfg) / 2 / (16u * (uint64_t)C * (uint64_t)(n_tables > 0 ? n_tables : 1));
+}
+static uint64_t pend_table_of(const wf_config *cfg, int C, int64_t n_tables) {
+    uint64_t p =
+        budget_bytes(cfg) / 4 / (8u * (uint64_t)C * (uint64_t)(n_tables > 0 ? n_tables : 1));
+    return p < PEND_MIN_TB ? PEND_MIN_TB : p;
+}
+
 static wf_status new_acc(const wf_config *cfg, int C, wf_drift_acc **a, wf_error *err) {
-    size_t budget = (size_t)cfg->drift.memory_mb * 1024u * 1024u;
-    return wf_drift_acc_new(a, C, budget, err);
+    (void)cfg;
+    return wf_drift_acc_new(a, C, 0, err); /* the run's budget is kept by the caps */
 }
 
 void wf_audit_drift_free(wf_audit_drift *d) {
@@ -40,8 +73,10 @@ void wf_audit_drift_free(wf_audit_drift *d) {
     free(d->tb_cur);
     free(d->per_start);
     free(d->per_cur);
-    wf_drift_acc_free(d->ref_extra);
+    wf_drift_acc_free(d->fleet_ref);
+    wf_drift_acc_free(d->fleet_cur);
     wf_drift_acc_free(d->ref_means);
+    wf_audit_ufs_free(&d->ufs);
     free(d);
 }
 
@@ -125,7 +160,55 @@ typedef struct rowpass {
     const wf_audit_part *pt;
     wf_audit_drift *d;
     wf_strmap map; /* turbine id -> slot */
+    /* the fleet's counts so far (every row, whoever owns it) and the provisional limits */
+    int64_t n_tb_seen, n_per_seen, per_seen_cap, last_ps;
+    int64_t *per_seen; /* (n_per_seen) period starts of current rows */
+    uint64_t cap, pend, cap_applied;
 } rowpass;
+
+/* The provisional limits for the tables counted so far; when the cap has fallen by more than
+ * an eighth since it was last applied, every table of the part is compacted to it now. */
+static wf_status limits_update(rowpass *rp, wf_error *err) {
+    wf_audit_drift *d = rp->d;
+    int64_t n = 2 * rp->n_tb_seen + rp->n_per_seen;
+    rp->cap = cap_table_of(rp->cfg, d->C, n);
+    rp->pend = pend_table_of(rp->cfg, d->C, n);
+    if (rp->cap_applied && rp->cap >= rp->cap_applied - rp->cap_applied / 8)
+        return WF_OK;
+    rp->cap_applied = rp->cap;
+    wf_status st = WF_OK;
+    for (int64_t i = 0; !st && i < d->n_tb; i++) {
+        wf_drift_acc_set_limits(d->tb_ref[i], rp->cap, rp->pend);
+        wf_drift_acc_set_limits(d->tb_cur[i], rp->cap, rp->pend);
+        if (!(st = wf_drift_acc_finish(d->tb_ref[i], err)))
+            st = wf_drift_acc_finish(d->tb_cur[i], err);
+    }
+    for (int64_t i = 0; !st && i < d->n_per; i++) {
+        wf_drift_acc_set_limits(d->per_cur[i], rp->cap, rp->pend);
+        st = wf_drift_acc_finish(d->per_cur[i], err);
+    }
+    return st;
+}
+
+/* Count the period of a current row of the audited log (any turbine's). */
+static wf_status period_seen(rowpass *rp, int64_t ps, wf_error *err) {
+    if (rp->n_per_seen && ps == rp->last_ps)
+        return WF_OK;
+    rp->last_ps = ps;
+    for (int64_t i = rp->n_per_seen; i-- > 0;)
+        if (rp->per_seen[i] == ps)
+            return WF_OK;
+    if (rp->n_per_seen == rp->per_seen_cap) {
+        int64_t nc = rp->per_seen_cap ? rp->per_seen_cap * 2 : 64;
+        int64_t *a = realloc(rp->per_seen, sizeof *a * (size_t)nc);
+        if (!a)
+            return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        rp->per_seen = a;
+        rp->per_seen_cap = nc;
+    }
+    rp->per_seen[rp->n_per_seen++] = ps;
+    return limits_update(rp, err);
+}
 
 /* Slot of a row's turbine: -1 when this part does not take it; -2 for the extra reference. */
 static wf_status row_slot(rowpass *rp, const char *id, size_t len, int reference_log, int64_t *slot,
@@ -138,6 +221,10 @@ static wf_status row_slot(rowpass *rp, const char *id, size_t len, int reference
     const wf_audit_part *pt = rp->pt;
     int take;
     if (!reference_log) {
+        rp->n_tb_seen++;
+        wf_status st = limits_update(rp, err);
+        if (st)
+            return st;
         take = wf_audit_part_owns(pt, id);
     } else if (pt->shard_n > 1) {
         take = in_table(pt, id) ? wf_audit_part_owns(pt, id) : (pt->shard_k == 0 ? 2 : 0);
@@ -148,6 +235,8 @@ static wf_status row_slot(rowpass *rp, const char *id, size_t len, int reference
         wf_status st = tb_add(rp->d, id, 1, rp->cfg, &s, err);
         if (st)
             return st;
+        wf_drift_acc_set_limits(rp->d->tb_ref[s], rp->cap, rp->pend);
+        wf_drift_acc_set_limits(rp->d->tb_cur[s], rp->cap, rp->pend);
     } else {
         s = take == 2 ? -2 : -3;
     }
@@ -194,20 +283,30 @@ static wf_status row_pass(rowpass *rp, const wf_log_config *log, int reference_l
                 last_n = row.turbine_len;
             }
         }
-        if (slot == -3 || row.malformed || !row.time_ok)
+        if (row.malformed || !row.time_ok)
             continue;
-        if (reference_log) {
-            st = add_row(rp, slot == -2 ? d->ref_extra : d->tb_ref[slot], &row, err);
-        } else if (dc->ref_kind == WF_DRIFT_REF_PERIOD && row.time >= dc->ref_from &&
-                   row.time < dc->ref_to) {
-            st = add_row(rp, d->tb_ref[slot], &row, err);
+        int is_ref = reference_log || (dc->ref_kind == WF_DRIFT_REF_PERIOD &&
+                                       row.time >= dc->ref_from && row.time < dc->ref_to);
+        int64_t ps = is_ref ? 0 : wf_drift_period_start(row.time, dc->period);
+        if (!is_ref && (st = period_seen(rp, ps, err)))
+            break;
+        if (slot == -3)
+            continue;
+        if (is_ref) {
+            st = add_row(rp, d->fleet_ref, &row, err);
+            if (!st && slot != -2)
+                st = add_row(rp, d->tb_ref[slot], &row, err);
         } else {
-            st = add_row(rp, d->tb_cur[slot], &row, err);
-            int64_t ps = wf_drift_period_start(row.time, dc->period), pi = per_find(d, ps);
+            st = add_row(rp, d->fleet_cur, &row, err);
+            if (!st)
+                st = add_row(rp, d->tb_cur[slot], &row, err);
+            int64_t pi = per_find(d, ps);
             if (!st && pi < 0) {
                 wf_drift_acc *a = NULL;
                 if (!(st = new_acc(rp->cfg, d->C, &a, err)) && (st = per_add(d, ps, a, &pi, err)))
                     wf_drift_acc_free(a);
+                if (!st)
+                    wf_drift_acc_set_limits(a, rp->cap, rp->pend);
             }
             if (!st)
                 st = add_row(rp, d->per_cur[pi], &row, err);
@@ -368,10 +467,42 @@ static wf_status finish_all(wf_audit_drift *d, wf_error *err) {
     for (int64_t i = 0; !st && i < d->n_per; i++)
         st = wf_drift_acc_finish(d->per_cur[i], err);
     if (!st)
-        st = wf_drift_acc_finish(d->ref_extra, err);
+        st = wf_drift_acc_finish(d->fleet_ref, err);
+    if (!st)
+        st = wf_drift_acc_finish(d->fleet_cur, err);
     if (!st)
         st = wf_drift_acc_finish(d->ref_means, err);
     return st;
+}
+
+/* Every table at its final cap (the fleet's counts known); finish_all then compacts. */
+static void set_final_limits(wf_audit_drift *d) {
+    for (int64_t i = 0; i < d->n_tb; i++) {
+        wf_drift_acc_set_limits(d->tb_ref[i], d->cap_table, 0);
+        wf_drift_acc_set_limits(d->tb_cur[i], d->cap_table, 0);
+    }
+    for (int64_t i = 0; i < d->n_per; i++)
+        wf_drift_acc_set_limits(d->per_cur[i], d->cap_table, 0);
+    wf_drift_acc_set_limits(d->fleet_ref, d->cap_fleet, PEND_FLEET);
+    wf_drift_acc_set_limits(d->fleet_cur, d->cap_fleet, PEND_FLEET);
+    wf_drift_acc_set_limits(d->ref_means, d->cap_fleet, PEND_FLEET);
+}
+
+/* Is the budget enough for n_turbines turbines (and at least one period)? Checked before the
+ * passes with the main pass's turbine count, and after them with the fleet's counts. */
+static wf_status budget_check(const wf_config *cfg, int C, int64_t n_tb, int64_t n_per,
+                              wf_error *err) {
+    int64_t n = 2 * n_tb + n_per;
+    if (cap_table_of(cfg, C, n) >= CAP_MIN && cap_fleet_of(cfg, C) >= CAP_MIN)
+        return WF_OK;
+    uint64_t need = (uint64_t)CAP_MIN * 16u * 2u * (uint64_t)C * (uint64_t)(n > 3 ? n : 3);
+    return wf_error_set(err, WF_ERR_CONFIG,
+                        "drift.memory_mb: %lld MiB is too small for %lld turbines and %lld "
+                        "periods of %d channels (%lld tables of %d entries at least); expected at "
+                        "least %llu MiB",
+                        (long long)cfg->drift.memory_mb, (long long)n_tb, (long long)n_per, C,
+                        (long long)n * C, CAP_MIN,
+                        (unsigned long long)((need + (1u << 20) - 1) >> 20));
 }
 
 wf_status wf_audit_drift_run(const wf_config *cfg, const wf_audit_part *pt, wf_audit_drift **out,
@@ -379,22 +510,45 @@ wf_status wf_audit_drift_run(const wf_config *cfg, const wf_audit_part *pt, wf_a
     *out = NULL;
     wf_audit_drift *d = NULL;
     int C = cfg->log.n_channels;
-    wf_status st = drift_alloc(&d, C, err);
+    wf_status st = budget_check(cfg, C, pt->stats.turbines, 1, err);
+    if (!st)
+        st = drift_alloc(&d, C, err);
     if (st)
         return st;
-    if ((st = new_acc(cfg, C, &d->ref_extra, err)) || (st = new_acc(cfg, C, &d->ref_means, err))) {
+    if ((st = new_acc(cfg, C, &d->fleet_ref, err)) || (st = new_acc(cfg, C, &d->fleet_cur, err)) ||
+        (st = new_acc(cfg, C, &d->ref_means, err))) {
         wf_audit_drift_free(d);
         return st;
     }
-    rowpass rp = {cfg, pt, d, {0}};
+    d->cap_fleet = cap_fleet_of(cfg, C);
+    wf_drift_acc_set_limits(d->fleet_ref, d->cap_fleet, PEND_FLEET);
+    wf_drift_acc_set_limits(d->fleet_cur, d->cap_fleet, PEND_FLEET);
+    wf_drift_acc_set_limits(d->ref_means, d->cap_fleet, PEND_FLEET);
+    rowpass rp;
+    memset(&rp, 0, sizeof rp);
+    rp.cfg = cfg;
+    rp.pt = pt;
+    rp.d = d;
     wf_strmap_init(&rp.map);
-    st = row_pass(&rp, &cfg->log, 0, err);
+    st = limits_update(&rp, err);
+    if (!st)
+        st = row_pass(&rp, &cfg->log, 0, err);
     wf_log_config ref_log = cfg->log; /* the same column mapping, another file */
     if (!st && cfg->drift.ref_kind == WF_DRIFT_REF_LOG) {
         snprintf(ref_log.path, sizeof ref_log.path, "%s", cfg->drift.ref_path);
         st = row_pass(&rp, &ref_log, 1, err);
     }
     wf_strmap_free(&rp.map);
+    free(rp.per_seen);
+    d->n_tb_fleet = rp.n_tb_seen;
+    d->n_per_fleet = rp.n_per_seen;
+    d->cap_table = cap_table_of(cfg, C, 2 * d->n_tb_fleet + d->n_per_fleet);
+    if (!st)
+        st = budget_check(cfg, C, d->n_tb_fleet, d->n_per_fleet, err);
+    if (!st) { /* compact now, before the reference windows add their means */
+        set_final_limits(d);
+        st = finish_all(d, err);
+    }
     if (!st)
         st = window_pass(cfg, pt, &ref_log, cfg->drift.ref_kind == WF_DRIFT_REF_LOG, d, err);
     if (!st)
@@ -409,11 +563,16 @@ wf_status wf_audit_drift_run(const wf_config *cfg, const wf_audit_part *pt, wf_a
 
 /* ---------------------------------------------------------------- shard.bin encoding */
 
-/* An accumulator: per channel n, then n (value bits, count) pairs. */
+/* An accumulator: per channel n, its level (0: exact, else level + 1 - LEVEL_BASE), then n
+ * (value bits, count) pairs. */
+#define LEVEL_BASE (-1000)
 static void put_acc(wf_bw *b, const wf_drift_acc *a, int C) {
     for (int c = 0; c < C; c++) {
         wf_drift_sample s = wf_drift_acc_sample(a, c);
+        int e = 0;
+        int sk = wf_drift_acc_level(a, c, &e);
         wf_bw_u64(b, s.n);
+        wf_bw_u64(b, sk ? (uint64_t)(e - LEVEL_BASE + 1) : 0);
         for (size_t i = 0; i < s.n; i++) {
             uint64_t u;
             memcpy(&u, &s.v[i], 8);
@@ -421,6 +580,82 @@ static void put_acc(wf_bw *b, const wf_drift_acc *a, int C) {
             wf_bw_u64(b, s.w ? s.w[i] : 1);
         }
     }
+}
+
+/* The sample of unflagged windows: k, C, T, n, then per window its identity, period, hash,
+ * score and values. */
+static void put_ufs(wf_bw *b, const wf_audit_ufs *u, int64_t k) {
+    const wf_windows *ws = &u->ws;
+    wf_bw_u64(b, (uint64_t)k);
+    wf_bw_u64(b, (uint64_t)ws->C);
+    wf_bw_u64(b, (uint64_t)ws->T);
+    wf_bw_u64(b, (uint64_t)ws->n);
+    size_t CT = (size_t)ws->C * (size_t)ws->T;
+    for (int64_t i = 0; i < ws->n; i++) {
+        const wf_window *w = &ws->w[i];
+        size_t len = strlen(w->turbine_id);
+        wf_bw_u64(b, len);
+        wf_bw_put(b, w->turbine_id, len);
+        wf_bw_u64(b, (uint64_t)w->start);
+        wf_bw_u64(b, (uint64_t)w->end);
+        wf_bw_u64(b, (uint64_t)(int64_t)w->label);
+        wf_bw_u64(b, (uint64_t)(int64_t)w->interpolated);
+        wf_bw_u64(b, (uint64_t)u->period[i]);
+        wf_bw_u64(b, u->hash[i]);
+        uint64_t sb;
+        memcpy(&sb, &u->score[i], 8);
+        wf_bw_u64(b, sb);
+        for (size_t j = 0; j < CT; j++) {
+            uint32_t x;
+            memcpy(&x, &w->values[j], 4);
+            wf_bw_u64(b, x);
+        }
+    }
+}
+
+static wf_status get_ufs(wf_br *r, int C, wf_audit_ufs *u, int64_t *k, wf_error *err) {
+    *k = (int64_t)wf_br_u64(r);
+    uint64_t c = wf_br_u64(r), T = wf_br_u64(r), n = wf_br_u64(r);
+    if (r->bad || (c != 0 && c != (uint64_t)C) || T > 100000 || *k < 0 ||
+        (c && T && n > (r->n - r->at) / (8 * c * T)))
+        return wf_error_set(err, WF_ERR_PARSE, "drift section: bad unflagged sample");
+    if (c == 0)
+        return WF_OK;
+    wf_status st = wf_windows_init(&u->ws, C, (int)T, NULL, NULL, err);
+    float *x = malloc(sizeof(float) * (size_t)(c * T));
+    if (!st && !x)
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (uint64_t i = 0; !st && i < n && !r->bad; i++) {
+        wf_window w;
+        memset(&w, 0, sizeof w);
+        uint64_t len = wf_br_u64(r);
+        if (r->bad || len >= WF_ID_MAX || r->n - r->at < len) {
+            r->bad = 1;
+            break;
+        }
+        memcpy(w.turbine_id, r->p + r->at, len);
+        r->at += len;
+        w.start = (int64_t)wf_br_u64(r);
+        w.end = (int64_t)wf_br_u64(r);
+        w.label = (int)(int64_t)wf_br_u64(r);
+        w.interpolated = (int)(int64_t)wf_br_u64(r);
+        int64_t period = (int64_t)wf_br_u64(r);
+        uint64_t h = wf_br_u64(r), sb = wf_br_u64(r);
+        double score;
+        memcpy(&score, &sb, 8);
+        for (uint64_t j = 0; j < c * T; j++) {
+            uint32_t v = (uint32_t)wf_br_u64(r);
+            memcpy(&x[j], &v, 4);
+        }
+        w.values = x;
+        w.index = -1;
+        if (!r->bad)
+            st = wf_audit_ufs_offer(u, INT64_MAX, period, h, &w, score, err);
+    }
+    free(x);
+    if (!st && r->bad)
+        st = wf_error_set(err, WF_ERR_PARSE, "drift section: truncated unflagged sample");
+    return st;
 }
 
 wf_status wf_audit_drift_encode(const wf_audit_drift *d, char **p, size_t *n, wf_error *err) {
@@ -439,9 +674,15 @@ wf_status wf_audit_drift_encode(const wf_audit_drift *d, char **p, size_t *n, wf
         wf_bw_u64(&b, (uint64_t)d->per_start[i]);
         put_acc(&b, d->per_cur[i], d->C);
     }
-    put_acc(&b, d->ref_extra, d->C);
+    put_acc(&b, d->fleet_ref, d->C);
+    put_acc(&b, d->fleet_cur, d->C);
     put_acc(&b, d->ref_means, d->C);
     wf_bw_u64(&b, (uint64_t)d->n_ref_windows);
+    wf_bw_u64(&b, d->cap_fleet);
+    wf_bw_u64(&b, d->cap_table);
+    wf_bw_u64(&b, (uint64_t)d->n_tb_fleet);
+    wf_bw_u64(&b, (uint64_t)d->n_per_fleet);
+    put_ufs(&b, &d->ufs, d->ufs_k);
     if (b.failed) {
         free(b.p);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -458,8 +699,8 @@ static wf_status get_acc(wf_br *r, const wf_config *cfg_unused, int C, wf_drift_
     double *v = NULL;
     uint64_t *w = NULL;
     for (int c = 0; !st && c < C && !r->bad; c++) {
-        uint64_t n = wf_br_u64(r);
-        if (r->bad || n > (r->n - r->at) / 16) {
+        uint64_t n = wf_br_u64(r), lv = wf_br_u64(r);
+        if (r->bad || n > (r->n - r->at) / 16 || lv > 4096) {
             r->bad = 1;
             break;
         }
@@ -487,8 +728,9 @@ static wf_status get_acc(wf_br *r, const wf_config *cfg_unused, int C, wf_drift_
                 w[m++] = k;
             }
         }
-        if (!r->bad && m)
-            st = wf_drift_acc_add_counts(*out, c, v, w, (size_t)m, err);
+        int e = (int)lv - 1 + LEVEL_BASE;
+        if (!r->bad && (m || lv))
+            st = wf_drift_acc_add_compacted(*out, c, v, w, (size_t)m, lv != 0, e, err);
     }
     free(v);
     free(w);
@@ -538,11 +780,19 @@ wf_status wf_audit_drift_decode(const unsigned char *p, size_t n, wf_audit_drift
             wf_drift_acc_free(a);
     }
     if (!st && !r.bad)
-        st = get_acc(&r, NULL, d->C, &d->ref_extra, err);
+        st = get_acc(&r, NULL, d->C, &d->fleet_ref, err);
+    if (!st && !r.bad)
+        st = get_acc(&r, NULL, d->C, &d->fleet_cur, err);
     if (!st && !r.bad)
         st = get_acc(&r, NULL, d->C, &d->ref_means, err);
-    if (!st)
+    if (!st) {
         d->n_ref_windows = (int64_t)wf_br_u64(&r);
+        d->cap_fleet = wf_br_u64(&r);
+        d->cap_table = wf_br_u64(&r);
+        d->n_tb_fleet = (int64_t)wf_br_u64(&r);
+        d->n_per_fleet = (int64_t)wf_br_u64(&r);
+        st = get_ufs(&r, d->C, &d->ufs, &d->ufs_k, err);
+    }
     if (!st && (r.bad || r.at != r.n))
         st = wf_error_set(err, WF_ERR_PARSE, "drift section: truncated or corrupt");
     if (st) {
@@ -555,11 +805,13 @@ wf_status wf_audit_drift_decode(const unsigned char *p, size_t n, wf_audit_drift
 
 /* ---------------------------------------------------------------- combine */
 
-static wf_status merge_into(wf_drift_acc **dst, const wf_drift_acc *src, int C, wf_error *err) {
+static wf_status merge_into(wf_drift_acc **dst, const wf_drift_acc *src, int C, uint64_t cap,
+                            wf_error *err) {
     if (!*dst) {
         wf_status st = wf_drift_acc_new(dst, C, 0, err);
         if (st)
             return st;
+        wf_drift_acc_set_limits(*dst, cap, 0);
     }
     wf_status st = wf_drift_acc_merge(*dst, src, err);
     return st ? st : wf_drift_acc_finish(*dst, err);
@@ -590,21 +842,52 @@ wf_status wf_audit_drift_combine(wf_audit_drift *const *parts, int np, wf_audit_
             int64_t slot;
             if ((st = tb_add(d, p->tb_id[t], 0, NULL, &slot, err)))
                 break;
-            if (!(st = merge_into(&d->tb_ref[slot], p->tb_ref[t], C, err)))
-                st = merge_into(&d->tb_cur[slot], p->tb_cur[t], C, err);
+            if (!(st = merge_into(&d->tb_ref[slot], p->tb_ref[t], C, p->cap_table, err)))
+                st = merge_into(&d->tb_cur[slot], p->tb_cur[t], C, p->cap_table, err);
         }
         for (int64_t k = 0; !st && k < p->n_per; k++) {
             int64_t slot = per_find(d, p->per_start[k]);
             if (slot < 0 && (st = per_add(d, p->per_start[k], NULL, &slot, err)))
                 break;
-            st = merge_into(&d->per_cur[slot], p->per_cur[k], C, err);
+            st = merge_into(&d->per_cur[slot], p->per_cur[k], C, p->cap_table, err);
+        }
+        if (!st && i > 0 &&
+            (p->cap_fleet != d->cap_fleet || p->cap_table != d->cap_table ||
+             p->n_tb_fleet != d->n_tb_fleet || p->n_per_fleet != d->n_per_fleet))
+            st = wf_error_set(err, WF_ERR_DATA,
+                              "shards differ in their drift budget or fleet counts (caps "
+                              "%llu/%llu against %llu/%llu): rerun every shard with the same "
+                              "config and log",
+                              (unsigned long long)p->cap_fleet, (unsigned long long)p->cap_table,
+                              (unsigned long long)d->cap_fleet, (unsigned long long)d->cap_table);
+        if (i == 0) {
+            d->cap_fleet = p->cap_fleet;
+            d->cap_table = p->cap_table;
+            d->n_tb_fleet = p->n_tb_fleet;
+            d->n_per_fleet = p->n_per_fleet;
         }
         if (!st)
-            st = merge_into(&d->ref_extra, p->ref_extra, C, err);
+            st = merge_into(&d->fleet_ref, p->fleet_ref, C, p->cap_fleet, err);
         if (!st)
-            st = merge_into(&d->ref_means, p->ref_means, C, err);
+            st = merge_into(&d->fleet_cur, p->fleet_cur, C, p->cap_fleet, err);
+        if (!st)
+            st = merge_into(&d->ref_means, p->ref_means, C, p->cap_fleet, err);
         d->n_ref_windows += p->n_ref_windows;
+        if (!st && i > 0 && p->ufs_k != d->ufs_k)
+            st = wf_error_set(err, WF_ERR_DATA,
+                              "shards differ in drift.unflagged_sample: rerun every shard with "
+                              "the same config");
+        d->ufs_k = p->ufs_k;
+        if (!st && p->ufs.ws.C && !d->ufs.ws.C)
+            st = wf_windows_init(&d->ufs.ws, p->ufs.ws.C, p->ufs.ws.T,
+                                 (const char *const *)p->ufs.ws.channels,
+                                 (const char *const *)p->ufs.ws.units, err);
+        for (int64_t k = 0; !st && k < p->ufs.ws.n; k++)
+            st = wf_audit_ufs_offer(&d->ufs, INT64_MAX, p->ufs.period[k], p->ufs.hash[k],
+                                    &p->ufs.ws.w[k], p->ufs.score[k], err);
     }
+    if (!st)
+        st = wf_audit_ufs_select(&d->ufs, d->ufs_k, err);
     if (!st)
         st = finish_all(d, err);
     if (!st) {

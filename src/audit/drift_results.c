@@ -4,8 +4,10 @@
  * windows, and the out-of-reference judgement of every explained window.
  *
  * Fleet reference = every turbine's reference rows plus the reference rows of turbines absent
- * from the audited log; fleet current = every turbine's current rows. A turbine is compared with
- * its own reference rows (not evaluated when it has none); a period with the fleet reference.
+ * from the audited log; fleet current = every turbine's current rows (accumulated in the pass as
+ * tables of their own, so that they stay exact when the per-turbine tables are compacted). A
+ * turbine is compared with its own reference rows (not evaluated when it has none); a period with
+ * the fleet reference.
  */
 #include <math.h>
 #include <stdio.h>
@@ -69,18 +71,9 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
     r->reference = o->ref_text;
 
     /* fleet-wide */
-    wf_drift_acc *ref = NULL, *cur = NULL;
+    const wf_drift_acc *ref = d->fleet_ref, *cur = d->fleet_cur;
     wf_drift_profile *prof = NULL;
-    wf_status st = wf_drift_acc_new(&ref, C, 0, err);
-    if (!st)
-        st = wf_drift_acc_new(&cur, C, 0, err);
-    if (!st)
-        st = wf_drift_acc_merge(ref, d->ref_extra, err);
-    for (int64_t t = 0; !st && t < d->n_tb; t++)
-        if (!(st = wf_drift_acc_merge(ref, d->tb_ref[t], err)))
-            st = wf_drift_acc_merge(cur, d->tb_cur[t], err);
-    if (!st && !(st = wf_drift_acc_finish(ref, err)))
-        st = wf_drift_acc_finish(cur, err);
+    wf_status st = WF_OK;
     wf_drift_channel *fleet = keep(o, sizeof *fleet * (size_t)C);
     wf_drift_channel *bt = keep(o, sizeof *bt * (size_t)C * (size_t)(d->n_tb ? d->n_tb : 1));
     if (!st && (!fleet || !bt))
@@ -89,6 +82,21 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
         st = wf_drift_acc_compare(ref, cur, s, fleet, err);
     for (int64_t t = 0; !st && t < d->n_tb; t++)
         st = wf_drift_acc_compare(d->tb_ref[t], d->tb_cur[t], s, bt + (size_t)t * (size_t)C, err);
+    uint8_t *fc = keep(o, (size_t)C);
+    uint8_t *tc = keep(o, (size_t)C * (size_t)(d->n_tb ? d->n_tb : 1));
+    if (!st && (!fc || !tc))
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int c = 0; !st && c < C; c++) {
+        fc[c] = wf_drift_acc_level(ref, c, NULL) || wf_drift_acc_level(cur, c, NULL);
+        for (int64_t t = 0; t < d->n_tb; t++)
+            tc[(size_t)t * (size_t)C + (size_t)c] = wf_drift_acc_level(d->tb_ref[t], c, NULL) ||
+                                                    wf_drift_acc_level(d->tb_cur[t], c, NULL);
+    }
+    r->fleet_compacted = fc;
+    r->turbine_compacted = tc;
+    r->memory_mb = dc->memory_mb;
+    r->cap_fleet = d->cap_fleet;
+    r->cap_table = d->cap_table;
     r->fleet = fleet;
     r->by_turbine = bt;
     r->n_turbines = d->n_tb;
@@ -126,6 +134,10 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
         }
     }
     char(*labels)[16] = keep(o, sizeof *labels * (size_t)(np ? np : 1));
+    uint8_t *pc = keep(o, (size_t)C * (size_t)(np ? np : 1));
+    if (!st && !pc)
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    r->period_compacted = pc;
     wf_drift_channel *bp = keep(o, sizeof *bp * (size_t)C * (size_t)(np ? np : 1));
     if (!st && (!labels || !bp))
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
@@ -137,6 +149,9 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
                 j = q;
         if (j >= 0) {
             st = wf_drift_acc_compare(ref, d->per_cur[j], s, bp + (size_t)k * (size_t)C, err);
+            for (int c = 0; c < C; c++)
+                pc[(size_t)k * (size_t)C + (size_t)c] =
+                    wf_drift_acc_level(ref, c, NULL) || wf_drift_acc_level(d->per_cur[j], c, NULL);
         } else {
             for (int c = 0; c < C; c++) {
                 wf_drift_channel *x = &bp[(size_t)k * (size_t)C + (size_t)c];
@@ -190,9 +205,36 @@ wf_status wf_audit_drift_report_build(const wf_config *cfg, const wf_audit_part 
     r->share_out = share;
     r->channel_out = chout;
 
+    /* the sample of unflagged windows: each one's period among the report's periods */
+    const wf_audit_ufs *u = &d->ufs;
+    int32_t *sper = keep(o, sizeof(int32_t) * (size_t)(u->ws.n ? u->ws.n : 1));
+    if (!st && !sper)
+        st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; !st && i < u->ws.n; i++) {
+        int64_t lo = 0, hi = np - 1;
+        while (lo < hi) {
+            int64_t mid = (lo + hi) / 2;
+            if (starts[mid] < u->period[i])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (np == 0 || starts[lo] != u->period[i])
+            st = wf_error_set(err, WF_ERR_DATA,
+                              "unflagged sample: window of %s at %lld lies in no period of the "
+                              "run",
+                              u->ws.w[i].turbine_id, (long long)u->ws.w[i].start);
+        else
+            sper[i] = (int32_t)lo;
+    }
+    r->unflagged_per_period = d->ufs_k;
+    r->n_sample = u->expl ? u->ws.n : 0;
+    r->sample = u->ws.w;
+    r->sample_period = sper;
+    r->sample_score = u->score;
+    r->sample_expl = u->expl;
+
     wf_drift_profile_free(prof);
-    wf_drift_acc_free(ref);
-    wf_drift_acc_free(cur);
     if (st)
         wf_audit_drift_report_free(o);
     return st;

@@ -429,7 +429,8 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     wf_audit_drift_report drift;
     memset(&drift, 0, sizeof drift);
     if (all->drift) {
-        if ((st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
+        if ((st = wf_audit_drift_explain_sample(cfg, pred, all, all->drift, threads, err)) ||
+            (st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
             free(failures);
             return st;
         }

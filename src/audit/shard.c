@@ -23,8 +23,9 @@
 
 #define MAGIC "WFSHARD1"
 #define FORMAT_VERSION                                                                             \
-    7 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
-         6: row and window counts; 7: log.timezone and the cadence check */
+    8 /* 2: background source windows; 3: drift; 4: TreeSHAP, IG n/a; 5: model comparison;         \
+         6: row and window counts; 7: log.timezone and the cadence check; 8: drift budget          \
+         (compacted tables, fleet tables, caps) and the unflagged sample */
 
 /* ---------------------------------------------------------------- writer */
 

@@ -60,6 +60,9 @@ typedef struct stream {
     void *ctx1;
     int64_t scored_alone;
     int64_t scored;
+    int64_t ufs_k;     /* drift.unflagged_sample, 0 without drift */
+    int ufs_retracted; /* a turbine's windows were taken back: check the candidates */
+    wf_audit_ufs ufs;  /* its candidates (drift_sample.c) */
 } stream;
 
 /* ---------------------------------------------------------------- ownership */
@@ -106,6 +109,14 @@ static wf_status flush(stream *s, wf_error *err) {
             memcpy(s->fv + s->fn, s->xb + (size_t)i * s->CT, sizeof(float) * s->CT);
             s->vslot[wi] = s->fn / (int64_t)s->CT;
             s->fn += (int64_t)s->CT;
+        } else if (s->ufs_k > 0 && isfinite(y)) {
+            wf_window w = s->w[wi];
+            w.values = s->xb + (size_t)i * s->CT;
+            w.index = -1;
+            int64_t ps = wf_drift_period_start(w.end, s->cfg->drift.period);
+            uint64_t h = wf_audit_ufs_hash(s->seed, w.turbine_id, w.start);
+            if ((st = wf_audit_ufs_offer(&s->ufs, s->ufs_k, ps, h, &w, y, err)))
+                return st;
         }
     }
     s->scored += s->nb;
@@ -230,6 +241,7 @@ static wf_status on_retract(void *user, const char *id, wf_error *err) {
     wf_status st = flush(s, err);
     if (st)
         return st;
+    s->ufs_retracted = 1;
     int64_t j = 0;
     for (int64_t i = 0; i < s->n; i++) {
         if (!strcmp(s->w[i].turbine_id, id))
@@ -608,8 +620,36 @@ static void stream_free(stream *s) {
     free(s->heap);
     free(s->pool_x);
     free(s->pool_w);
+    wf_audit_ufs_free(&s->ufs);
     if (s->ctx1)
         s->p->ctx_free(s->ctx1);
+}
+
+/* After a turbine's windows were taken back and delivered again, every candidate of the sample
+ * of unflagged windows must be one of the part's final unflagged windows: a candidate that was
+ * never delivered again may have pushed a final window out of its period's bottom k. */
+static wf_status ufs_check(stream *s, wf_error *err) {
+    const wf_audit_part *pt = s->part;
+    for (int64_t i = 0; i < s->ufs.ws.n; i++) {
+        const wf_window *c = &s->ufs.ws.w[i];
+        int64_t lo = 0, hi = pt->ws.n;
+        while (lo < hi) { /* the part's windows are in (turbine id, start) order */
+            int64_t mid = lo + (hi - lo) / 2;
+            int d = strcmp(pt->ws.w[mid].turbine_id, c->turbine_id);
+            if (d < 0 || (d == 0 && pt->ws.w[mid].start < c->start))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo >= pt->ws.n || strcmp(pt->ws.w[lo].turbine_id, c->turbine_id) ||
+            pt->ws.w[lo].start != c->start || pt->flagged[lo])
+            return wf_error_set(err, WF_ERR_UNSUPPORTED,
+                                "drift.unflagged_sample: turbine %s's rows were out of time order "
+                                "and its window at %lld, drawn for the sample, was not cut again; "
+                                "sort the log by time or set drift.unflagged_sample to 0",
+                                c->turbine_id, (long long)c->start);
+    }
+    return WF_OK;
 }
 
 wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const wf_predictor *pred,
@@ -663,6 +703,17 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     s.threshold = cfg->threshold;
     s.seed = es->seed;
     s.include_flagged = es->background_include_flagged;
+    if (cfg->has_drift && !o->background_only && cfg->drift.unflagged_sample > 0) {
+        s.ufs_k = cfg->drift.unflagged_sample;
+        st = wf_windows_init(&s.ufs.ws, s.C, s.T, (const char *const *)pt->ws.channels,
+                             (const char *const *)pt->ws.units, err);
+        if (st) {
+            free(failures);
+            return st;
+        }
+        s.ufs.ws.stride = pt->ws.stride;
+        s.ufs.ws.cadence = pt->ws.cadence;
+    }
     int need_bg = o->background_only || es->do_kernelshap || wf_explain_uses_treeshap(es) ||
                   (es->do_ig && (es->expected_gradients || es->baseline == WF_BASELINE_MEAN ||
                                  es->baseline == WF_BASELINE_MEDIAN));
@@ -706,6 +757,14 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         st = build_background(&s, err);
     if (!st && cfg->has_drift && !o->background_only)
         st = wf_audit_drift_run(cfg, pt, &pt->drift, err);
+    if (!st && s.ufs_retracted)
+        st = ufs_check(&s, err);
+    if (!st && pt->drift) { /* the part's sample of unflagged windows moves into its drift */
+        pt->drift->ufs = s.ufs;
+        pt->drift->ufs_k = s.ufs_k;
+        memset(&s.ufs, 0, sizeof s.ufs);
+        st = wf_audit_ufs_select(&pt->drift->ufs, s.ufs_k, err);
+    }
     pt->seconds_stream = wf_now_seconds() - t0;
     if (st)
         goto done;

@@ -6,8 +6,11 @@
  *                | {"path": "training_log.csv"},
  *     "period": "day" | "week" | "month",          default "week"
  *     "ks_alpha": 0.05, "ks_max_reference": 1000, "wasserstein_threshold": 0.1,
- *     "psi_bins": 10, "out_of_range": [0.005, 0.995], "memory_mb": 1024,
+ *     "psi_bins": 10, "out_of_range": [0.005, 0.995],
+ *     "memory_mb": 64            one budget (MiB) for every drift accumulator of the run
  *     "ks_pvalue_max_n": 0       skip the KS p-value above this effective size (0: never)
+ *     "unflagged_sample": 8      unflagged windows per period explained for the reliance trend
+ *                                (the smallest seeded hashes of turbine and start; 0: none)
  *   }
  *
  * Errors read "<file>: drift.<key>: found <what>, expected <what>", as in config_json.c; unknown
@@ -99,12 +102,14 @@ wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *ba
                                 wf_drift_config *out, wf_error *err) {
     static const char *const keys[] = {
         "reference", "period",       "ks_alpha",  "ks_max_reference", "wasserstein_threshold",
-        "psi_bins",  "out_of_range", "memory_mb", "ks_pvalue_max_n",  NULL};
+        "psi_bins",  "out_of_range", "memory_mb", "ks_pvalue_max_n",  "unflagged_sample",
+        NULL};
     dctx c = {name, err};
     memset(out, 0, sizeof *out);
     wf_drift_settings_init(&out->settings);
     out->period = WF_DRIFT_PERIOD_WEEK;
-    out->memory_mb = 1024;
+    out->memory_mb = 64;
+    out->unflagged_sample = 8;
     wf_status st;
     if (!cJSON_IsObject(d))
         return bad(&c, "drift", d, "an object");
@@ -162,13 +167,14 @@ wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *ba
     }
     wf_drift_settings *s = &out->settings;
     double ks_max = (double)s->ks_max_ref, bins = s->psi_bins, mem = (double)out->memory_mb;
-    double pmax = (double)s->ks_pvalue_max_n;
+    double pmax = (double)s->ks_pvalue_max_n, ufs = (double)out->unflagged_sample;
     if ((st = num(&c, d, "ks_alpha", 0, 1, 1, 0, &s->ks_alpha)) ||
         (st = num(&c, d, "ks_max_reference", 0, 1e12, 0, 1, &ks_max)) ||
         (st = num(&c, d, "wasserstein_threshold", 0, 1e12, 1, 0, &s->wasserstein_threshold)) ||
         (st = num(&c, d, "psi_bins", 1, 1000, 0, 1, &bins)) ||
         (st = num(&c, d, "memory_mb", 1, 1048576, 0, 1, &mem)) ||
-        (st = num(&c, d, "ks_pvalue_max_n", 0, 1e12, 0, 1, &pmax)))
+        (st = num(&c, d, "ks_pvalue_max_n", 0, 1e12, 0, 1, &pmax)) ||
+        (st = num(&c, d, "unflagged_sample", 0, 100000, 0, 1, &ufs)))
         return st;
     if (pmax > 0 && pmax < ks_max)
         return bad(&c, "drift.ks_pvalue_max_n",
@@ -178,6 +184,7 @@ wf_status wf_config_parse_drift(const cJSON *d, const char *name, const char *ba
     s->ks_max_ref = (size_t)ks_max;
     s->psi_bins = (int)bins;
     out->memory_mb = (int64_t)mem;
+    out->unflagged_sample = (int64_t)ufs;
     const cJSON *oor = cJSON_GetObjectItemCaseSensitive(d, "out_of_range");
     if (oor) {
         const char *exp = "[low, high] quantiles with 0 <= low < high <= 1";

@@ -2,7 +2,8 @@
  * Concept-drift signals per period (issue 16), from the windows of a run: windows scored,
  * flagged and explained; precision and recall of the flags against the failure labels; score
  * quantiles (numpy.quantile, "linear"); the mean |attribution| per channel over the explained
- * windows. A window belongs to the period holding its end (wf_results_drift.window_period).
+ * windows and over the seeded sample of unflagged windows (wf_results_drift.sample). A window
+ * belongs to the period holding its end (wf_results_drift.window_period).
  * Also the per-window sentence of the episode pages.
  */
 #include <math.h>
@@ -27,6 +28,8 @@ void wf_drift_concept_free(wf_drift_concept *c) {
     free(c->recall);
     free(c->score_q);
     free(c->attr);
+    free(c->sampled);
+    free(c->attr_unflagged);
     memset(c, 0, sizeof *c);
 }
 
@@ -64,12 +67,14 @@ wf_status wf_drift_concept_build(const wf_analysis *a, wf_drift_concept *c, wf_e
     c->recall = calloc((size_t)PA, sizeof(double));
     c->score_q = calloc((size_t)PA * WF_DRIFT_NQ, sizeof(double));
     c->attr = calloc((size_t)PA * (size_t)C, sizeof(double));
+    c->sampled = calloc((size_t)PA, sizeof(int64_t));
+    c->attr_unflagged = calloc((size_t)PA * (size_t)C, sizeof(double));
     int64_t *off = calloc((size_t)PA + 1, sizeof(int64_t));
     double *sorted = malloc(sizeof(double) * (size_t)(ws->n ? ws->n : 1));
     double *ca = malloc(sizeof(double) * (size_t)C);
     if (!c->windows || !c->flagged || !c->explained || !c->labelled || !c->positives ||
         !c->true_pos || !c->precision || !c->recall || !c->score_q || !c->attr || !off || !sorted ||
-        !ca) {
+        !ca || !c->sampled || !c->attr_unflagged) {
         free(off);
         free(sorted);
         free(ca);
@@ -91,6 +96,16 @@ wf_status wf_drift_concept_build(const wf_analysis *a, wf_drift_concept *c, wf_e
             c->explained[p]++;
             for (int ch = 0; ch < C; ch++)
                 c->attr[(size_t)p * (size_t)C + (size_t)ch] += fabs(ca[ch]);
+        }
+    }
+    /* the seeded sample of unflagged windows (explained, never episodes) */
+    for (int64_t i = 0; i < d->n_sample; i++) {
+        const wf_explanation *e = &d->sample_expl[i];
+        int64_t p = d->sample_period[i];
+        if (wf_an_usable(a, e) && wf_an_channel_attr(a, e, ca)) {
+            c->sampled[p]++;
+            for (int ch = 0; ch < C; ch++)
+                c->attr_unflagged[(size_t)p * (size_t)C + (size_t)ch] += fabs(ca[ch]);
         }
     }
     /* scores per period: a counting sort by period, then each slice sorted */
@@ -125,6 +140,8 @@ wf_status wf_drift_concept_build(const wf_analysis *a, wf_drift_concept *c, wf_e
         for (int ch = 0; ch < C; ch++) {
             double *v = &c->attr[(size_t)p * (size_t)C + (size_t)ch];
             *v = c->explained[p] ? *v / (double)c->explained[p] : NAN;
+            double *u = &c->attr_unflagged[(size_t)p * (size_t)C + (size_t)ch];
+            *u = c->sampled[p] ? *u / (double)c->sampled[p] : NAN;
         }
     }
     free(at);

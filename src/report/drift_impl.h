@@ -23,6 +23,8 @@ typedef struct wf_drift_concept {
     double *precision, *recall;               /* (n_periods) NaN when undefined */
     double *score_q;                          /* (n_periods, WF_DRIFT_NQ) NaN when no window */
     double *attr;                             /* (n_periods, C) mean |attribution|, NaN if none */
+    int64_t *sampled;                         /* (n_periods) unflagged windows explained */
+    double *attr_unflagged;                   /* (n_periods, C) their mean |attribution| */
 } wf_drift_concept;
 
 /* From a wf_analysis of results with r->drift != NULL. */
@@ -47,6 +49,12 @@ wf_status wf_chart_drift_heatmap(const wf_chart_ctx *cx, const wf_analysis *a, d
                                  double h_pt, wf_png *out, wf_error *err);
 wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, double w_pt,
                                double h_pt, wf_png *out, wf_error *err);
+/* The model's reliance per period (charts_reliance.c): mean |attribution| of every channel over
+ * the explained (flagged) windows, solid, and over the seeded sample of unflagged windows,
+ * dashed. */
+wf_status wf_chart_drift_reliance(const wf_chart_ctx *cx, const wf_analysis *a,
+                                  const wf_drift_concept *cc, double w_pt, double h_pt, wf_png *out,
+                                  wf_error *err);
 
 /* The PDF chapter (pdf_drift.c) is declared in pdf_impl.h's neighbour, pdf_drift.h. */
 

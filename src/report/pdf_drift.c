@@ -219,6 +219,21 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
         st = pdf_chart(p, draw_drift_trend, &args, sizeof args, 0, PDF_TW, th, err);
     }
 
+    /* reliance: mean |attribution| per channel, flagged windows and the unflagged sample */
+    if (!st) {
+        pdf_ensure(p, th + 20);
+        snprintf(buf, sizeof buf,
+                 "Reliance per %s: mean |attribution|, flagged (solid) and %lld unflagged a %s "
+                 "(dashed)",
+                 d->period, (long long)d->unflagged_per_period, d->period);
+        pdf_text_at(p, p->bold, 9, PDF_ML, p->y - 10, buf);
+        p->y -= 14;
+        st = wf_chart_drift_reliance(&p->cx, a, &cc, PDF_TW, th, &png, err);
+    }
+    if (!st)
+        st = pdf_image(p, &png, 0, PDF_TW, th, err);
+    wf_png_free(&png);
+
     /* model signals per period */
     if (!st) {
         pdf_ensure(p, 40 + 14 * (double)(d->n_periods < 20 ? d->n_periods : 20));

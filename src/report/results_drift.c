@@ -30,7 +30,8 @@ static void kiso(wf_jw *w, const char *key, int64_t t) {
     wf_jw_kstr(w, key, wf_time_format_iso(t, buf));
 }
 
-static void channels(wf_jw *w, const wf_analysis *a, const wf_drift_channel *ch) {
+static void channels(wf_jw *w, const wf_analysis *a, const wf_drift_channel *ch,
+                     const uint8_t *compacted) {
     wf_jw_key(w, "channels");
     wf_jw_arr_begin(w);
     for (int c = 0; c < a->C; c++) {
@@ -46,6 +47,7 @@ static void channels(wf_jw *w, const wf_analysis *a, const wf_drift_channel *ch)
         kd(w, "psi", x->psi);
         wf_jw_kstr(w, "method", wf_drift_method_str(x->method));
         wf_jw_kbool(w, "drifted", x->drifted);
+        wf_jw_kbool(w, "compacted", compacted ? compacted[c] : 0);
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
@@ -86,14 +88,26 @@ void wf_results_json_drift(wf_jw *w, const wf_analysis *a) {
     wf_jw_double_array(w, q, 2);
     wf_jw_obj_end(w);
 
-    channels(w, a, d->fleet);
+    wf_jw_key(w, "memory");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "budget_mb", d->memory_mb);
+    wf_jw_kint(w, "cap_fleet_entries", (int64_t)d->cap_fleet);
+    wf_jw_kint(w, "cap_table_entries", (int64_t)d->cap_table);
+    wf_jw_kstr(w, "compaction",
+               "a table past its cap keeps the midpoints (k + 1/2) 2^e of the buckets "
+               "[k 2^e, (k+1) 2^e) at the lowest level e with at most cap buckets; a figure "
+               "from a compacted table says \"compacted\": true");
+    wf_jw_obj_end(w);
+
+    channels(w, a, d->fleet, d->fleet_compacted);
 
     wf_jw_key(w, "turbines");
     wf_jw_arr_begin(w);
     for (int64_t t = 0; t < d->n_turbines; t++) {
         wf_jw_obj_begin(w);
         wf_jw_kstr(w, "turbine_id", d->turbine[t]);
-        channels(w, a, d->by_turbine + (size_t)t * (size_t)C);
+        channels(w, a, d->by_turbine + (size_t)t * (size_t)C,
+                 d->turbine_compacted ? d->turbine_compacted + (size_t)t * (size_t)C : NULL);
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
@@ -104,7 +118,8 @@ void wf_results_json_drift(wf_jw *w, const wf_analysis *a) {
         wf_jw_obj_begin(w);
         wf_jw_kstr(w, "label", d->period_label[p]);
         kiso(w, "start", d->period_start[p]);
-        channels(w, a, d->by_period + (size_t)p * (size_t)C);
+        channels(w, a, d->by_period + (size_t)p * (size_t)C,
+                 d->period_compacted ? d->period_compacted + (size_t)p * (size_t)C : NULL);
         wf_jw_kint(w, "windows", cc.windows[p]);
         wf_jw_kint(w, "flagged", cc.flagged[p]);
         wf_jw_kint(w, "explained", cc.explained[p]);
@@ -125,9 +140,54 @@ void wf_results_json_drift(wf_jw *w, const wf_analysis *a) {
         for (int c = 0; c < C; c++)
             kd(w, wf_an_channel(a, c), cc.attr[(size_t)p * (size_t)C + (size_t)c]);
         wf_jw_obj_end(w);
+        wf_jw_kint(w, "unflagged_explained", cc.sampled[p]);
+        wf_jw_key(w, "mean_abs_attribution_unflagged");
+        wf_jw_obj_begin(w);
+        for (int c = 0; c < C; c++)
+            kd(w, wf_an_channel(a, c), cc.attr_unflagged[(size_t)p * (size_t)C + (size_t)c]);
+        wf_jw_obj_end(w);
         wf_jw_obj_end(w);
     }
     wf_jw_arr_end(w);
+
+    /* the seeded sample of unflagged windows, with each one's channel attributions (the sums
+     * of its groups' attributions over each channel, as the episode pages use them) */
+    wf_jw_key(w, "unflagged_sample");
+    wf_jw_obj_begin(w);
+    wf_jw_kint(w, "per_period", d->unflagged_per_period);
+    wf_jw_kstr(w, "rule",
+               "per period, the unflagged windows with the smallest seeded hash of (turbine id, "
+               "start) among those whose end lies in it; explained like the flagged ones");
+    wf_jw_key(w, "windows");
+    wf_jw_arr_begin(w);
+    double *ca = malloc(sizeof(double) * (size_t)(C > 0 ? C : 1));
+    for (int64_t i = 0; ca && i < d->n_sample; i++) {
+        const wf_window *win = &d->sample[i];
+        const wf_explanation *e = &d->sample_expl[i];
+        wf_jw_obj_begin(w);
+        wf_jw_kstr(w, "turbine_id", win->turbine_id);
+        kiso(w, "start", win->start);
+        kiso(w, "end", win->end);
+        wf_jw_kstr(w, "period", d->period_label[d->sample_period[i]]);
+        kd(w, "score", d->sample_score[i]);
+        int ok = wf_an_usable(a, e) && wf_an_channel_attr(a, e, ca);
+        wf_jw_kbool(w, "explained", ok);
+        wf_jw_key(w, "channel_attribution");
+        if (ok) {
+            wf_jw_obj_begin(w);
+            for (int c = 0; c < C; c++)
+                kd(w, wf_an_channel(a, c), ca[c]);
+            wf_jw_obj_end(w);
+        } else {
+            wf_jw_null(w);
+        }
+        wf_jw_obj_end(w);
+    }
+    if (!ca)
+        w->failed = 1;
+    free(ca);
+    wf_jw_arr_end(w);
+    wf_jw_obj_end(w);
 
     wf_jw_key(w, "reference_ranges");
     wf_jw_arr_begin(w);

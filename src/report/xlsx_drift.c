@@ -112,6 +112,11 @@ void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct l
         snprintf(buf, sizeof buf, "mean |attr| %s", wf_an_channel(a, c));
         worksheet_write_string(ws, r, (lxw_col_t)(12 + c), buf, head);
     }
+    worksheet_write_string(ws, r, (lxw_col_t)(12 + C), "unflagged explained", head);
+    for (int c = 0; c < C; c++) {
+        snprintf(buf, sizeof buf, "unflagged mean |attr| %s", wf_an_channel(a, c));
+        worksheet_write_string(ws, r, (lxw_col_t)(13 + C + c), buf, head);
+    }
     r++;
     for (int64_t p = 0; p < d->n_periods; p++, r++) {
         worksheet_write_string(ws, r, 0, d->period_label[p], NULL);
@@ -125,6 +130,10 @@ void wf_xlsx_drift_sheet(struct lxw_workbook *wb, const wf_analysis *a, struct l
             num(ws, r, (lxw_col_t)(7 + k), cc.score_q[(size_t)p * WF_DRIFT_NQ + (size_t)k]);
         for (int c = 0; c < C; c++)
             num(ws, r, (lxw_col_t)(12 + c), cc.attr[(size_t)p * (size_t)C + (size_t)c]);
+        worksheet_write_number(ws, r, (lxw_col_t)(12 + C), (double)cc.sampled[p], NULL);
+        for (int c = 0; c < C; c++)
+            num(ws, r, (lxw_col_t)(13 + C + c),
+                cc.attr_unflagged[(size_t)p * (size_t)C + (size_t)c]);
     }
     r++;
 

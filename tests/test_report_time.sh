@@ -7,7 +7,7 @@
 #   results.json's own attribution_distribution; the same with KernelSHAP off and no failure log
 #   (one group, "Integrated Gradients channel sums" named);
 # - report.xlsx has, on every flagged turbine's sheet, a native scatter chart whose Score series
-#   reads that sheet's cells, which hold exactly the turbine's scores of results.json, with a
+#   reads that sheet's cells, which hold exactly the turbine's scores of scores.csv, with a
 #   blank row (a break in the line) at WT01's gap, plus Threshold, Flagged window, Failure and
 #   episode series; the contribution bar chart keeps its channel names at the low end of the
 #   axis (not over negative bars); the Methods sheet's paragraphs wrap, with row heights.
@@ -66,8 +66,8 @@ check "[ $? -eq 0 ]" "attribution distribution = independent computation: $(tail
 pdftotext -layout "$T/ig/report.pdf" "$T/ig_report.txt" 2> /dev/null
 python3 "$SRC/tests/check_attr_dist.py" "$T/ig/results.json" "$T/ig_report.txt" > "$T/ig_dist.txt" 2>&1
 check "[ $? -eq 0 ]" "IG only, no failure log: $(tail -1 "$T/ig_dist.txt")"
-python3 - "$T/out/report.xlsx" "$T/out/results.json" > "$T/xlsx.txt" 2>&1 << 'PY'
-import json, re, sys, zipfile
+python3 - "$T/out/report.xlsx" "$T/out/results.json" "$T/out/scores.csv" > "$T/xlsx.txt" 2>&1 << 'PY'
+import csv, json, re, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 r = json.load(open(sys.argv[2]))
 names = z.namelist()
@@ -87,9 +87,10 @@ def cells(sheet_xml, col, r0, r1):
     return [out.get(k) for k in range(r0, r1 + 1)]
 
 flagged = [t["turbine_id"] for t in r["turbines"] if t["flagged"] > 0]
-scores = {}
-for s in r["scores"]:
-    scores.setdefault(s["turbine_id"], []).append(s["score"])
+scores = {}  # scores are in scores.csv (results.json names it), in window order
+assert r["scores_file"] == "scores.csv"
+for s in csv.DictReader(open(sys.argv[3], newline="")):
+    scores.setdefault(s["turbine_id"], []).append(float(s["score"]))
 n_series = 0
 for tid in flagged:  # sheet names are the ids in the sample
     tl = [c for c in charts.values() if "<c:scatterChart>" in c and "<c:f>%s!$B$" % tid in c]

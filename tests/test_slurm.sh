@@ -161,7 +161,7 @@ wf_slurm_stop "$cluster" 2> "$T/stop.err"
 started=0
 left=$(wf_slurm_leftovers "$cluster")
 for p in slurmctld slurmd munged; do
-  [ -s "$cluster/$p.pid" ] && kill -0 "$(cat "$cluster/$p.pid")" 2>/dev/null && left="$left $p"
+  [ -s "$cluster/$p.pid" ] && kill -0 "$(cat "$cluster/$p.pid" 2>/dev/null)" 2>/dev/null && left="$left $p"
 done
 if [ -z "$left" ] && [ ! -s "$T/stop.err" ]; then
   ok "cluster shut down, no daemon, step or job process left ($(since "$t"))"

@@ -219,7 +219,9 @@ wf_status pdf_sec_drift(pdf_ctx *p, const wf_tpl_section *sec, wf_error *err) {
         st = pdf_chart(p, draw_drift_trend, &args, sizeof args, 0, PDF_TW, th, err);
     }
 
-    /* reliance: mean |attribution| per channel, flagged windows and the unflagged sample */
+    /* reliance: mean |attribution| per channel, flagged windows and the unflagged sample (drawn
+     * here, on the calling thread: its figures live in this function's `cc`) */
+    wf_png png = {0};
     if (!st) {
         pdf_ensure(p, th + 20);
         snprintf(buf, sizeof buf,

@@ -152,7 +152,7 @@ wf_slurm_stop() {
   [ -f "$d/slurm.conf" ] || return 0
   export SLURM_CONF="$d/slurm.conf"
   # Without a live controller every client call would retry for about 10 s: skip to the kills.
-  if [ -s "$d/slurmctld.pid" ] && kill -0 "$(cat "$d/slurmctld.pid")" 2>/dev/null; then
+  if [ -s "$d/slurmctld.pid" ] && kill -0 "$(cat "$d/slurmctld.pid" 2>/dev/null)" 2>/dev/null; then
     # Jobs first: with proctrack/linuxproc, running steps would outlive the daemons.
     if [ -n "$(squeue -h 2>/dev/null)" ]; then
       scancel --full "--user=$(id -un)" >/dev/null 2>&1 || true
@@ -166,16 +166,16 @@ wf_slurm_stop() {
   for _ in $(seq 1 100); do
     alive=0
     for p in slurmctld slurmd; do
-      [ -s "$d/$p.pid" ] && kill -0 "$(cat "$d/$p.pid")" 2>/dev/null && alive=1
+      [ -s "$d/$p.pid" ] && kill -0 "$(cat "$d/$p.pid" 2>/dev/null)" 2>/dev/null && alive=1
     done
     [ $alive -eq 0 ] && break
     sleep 0.1
   done
   for p in slurmctld slurmd; do
-    [ -s "$d/$p.pid" ] && kill -9 "$(cat "$d/$p.pid")" 2>/dev/null
+    [ -s "$d/$p.pid" ] && kill -9 "$(cat "$d/$p.pid" 2>/dev/null)" 2>/dev/null
   done
   if [ -s "$d/munged.pid" ]; then
-    p=$(cat "$d/munged.pid")
+    p=$(cat "$d/munged.pid" 2>/dev/null)
     kill "$p" 2>/dev/null
     for _ in $(seq 1 50); do
       kill -0 "$p" 2>/dev/null || break

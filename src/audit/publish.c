@@ -337,28 +337,30 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
                                  double *seconds_compare, wf_error *err) {
     char methods[4096 + 1024];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, 4096);
-    wf_failure *failures = NULL;
-    int64_t n_failures = 0;
+    /* The failure log as the run parsed it (a one-machine run: the part kept it); merge, which
+     * has only the shards, reads it once here and the bytes must be those the shards recorded. */
+    wf_failure *own = NULL;
+    const wf_failure *failures = all->failures;
+    int64_t n_failures = all->n_failures;
     wf_status st = WF_OK;
-    if (cfg->failures.path[0]) {
-        /* read once, and the bytes parsed must be those the run's digest recorded */
+    if (cfg->failures.path[0] && !all->has_failures) {
         char hex[65];
-        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
-                                     err);
+        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &own, &n_failures, hex, err);
+        failures = own;
         if (!st && strcmp(hex, all->id.failures) != 0)
             st = wf_error_set(err, WF_ERR_VERIFY,
                               "%s (failures.path) changed during the run (SHA-256 %s when the "
-                              "run started, %s now): nothing was written; rerun the audit",
+                              "run read it, %s now): nothing was written; rerun the audit",
                               cfg->failures.path, all->id.failures, hex);
         if (st) {
-            free(failures);
+            free(own);
             return st;
         }
     }
     wf_audit_checks checks;
     st = wf_audit_checks_build(cfg, all, &checks, err);
     if (st) {
-        free(failures);
+        free(own);
         return st;
     }
     wf_results r;
@@ -385,7 +387,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     memset(&drift, 0, sizeof drift);
     if (all->drift) {
         if ((st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
-            free(failures);
+            free(own);
             return st;
         }
         r.drift = &drift.r;
@@ -394,7 +396,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     memset(&cmp, 0, sizeof cmp);
     if (all->cmp) {
         if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err))) {
-            free(failures);
+            free(own);
             free(card);
             wf_audit_drift_report_free(&drift);
             wf_audit_checks_free(&checks);
@@ -454,7 +456,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     char staging[WF_PATH_MAX + 64];
     if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
         (int)sizeof staging) {
-        free(failures);
+        free(own);
         free(card);
         wf_audit_checks_free(&checks);
         return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
@@ -462,7 +464,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     int lock_fd = -1;
     st = lock_out_dir(out_dir, &lock_fd, err);
     if (st) {
-        free(failures);
+        free(own);
         free(card);
         wf_audit_drift_report_free(&drift);
         wf_audit_checks_free(&checks);
@@ -472,7 +474,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     int n_recovered;
     st = recover_staging(out_dir, &n_recovered, err);
     if (st) {
-        free(failures);
+        free(own);
         free(card);
         wf_audit_drift_report_free(&drift);
         wf_audit_checks_free(&checks);
@@ -494,7 +496,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     wf_audit_drift_report_free(&drift);
     wf_audit_cmp_report_free(&cmp);
     close(lock_fd);
-    free(failures);
+    free(own);
     wf_audit_checks_free(&checks);
     return st;
 }

@@ -745,12 +745,19 @@ wf_status wf_config_parse(const char *json, const char *name, const char *base_d
 }
 
 wf_status wf_config_load(const char *path, wf_config *cfg, wf_error *err) {
+    return wf_config_load_digest(path, cfg, NULL, err);
+}
+
+wf_status wf_config_load_digest(const char *path, wf_config *cfg, char sha256_hex[65],
+                                wf_error *err) {
     set_defaults(cfg);
     char *text = NULL;
     size_t len = 0;
     wf_status st = wf_file_read_all(path, &text, &len, err);
     if (st)
         return st;
+    if (sha256_hex)
+        wf_sha256_hex(text, len, sha256_hex); /* the digest of exactly the bytes parsed */
     if (strlen(text) != len) {
         free(text);
         return wf_error_set(err, WF_ERR_CONFIG, "%s: contains a NUL byte; expected JSON text",

@@ -363,6 +363,12 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         free(own);
         return st;
     }
+    /* One cleanup path (out:) for everything below. */
+    wf_audit_drift_report drift;
+    memset(&drift, 0, sizeof drift);
+    wf_audit_cmp_report cmp; /* issue 15: model B beside A */
+    memset(&cmp, 0, sizeof cmp);
+    int lock_fd = -1;
     wf_results r;
     results_common(&r, cfg, model, pred, all, "audit");
     wf_model_card *card = malloc(sizeof *card);
@@ -383,25 +389,14 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     r.channel_max = all->ch_max;
     r.n_explained = all->n_expl;
     r.expl = all->expl;
-    wf_audit_drift_report drift;
-    memset(&drift, 0, sizeof drift);
     if (all->drift) {
-        if ((st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
-            free(own);
-            return st;
-        }
+        if ((st = wf_audit_drift_report_build(cfg, all, &drift, err)))
+            goto out;
         r.drift = &drift.r;
     }
-    wf_audit_cmp_report cmp; /* issue 15: model B beside A */
-    memset(&cmp, 0, sizeof cmp);
     if (all->cmp) {
-        if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err))) {
-            free(own);
-            free(card);
-            wf_audit_drift_report_free(&drift);
-            wf_audit_checks_free(&checks);
-            return st;
-        }
+        if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err)))
+            goto out;
         r.compare = &cmp.r;
         if (seconds_compare)
             *seconds_compare = cmp.seconds_explain;
@@ -430,7 +425,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     o.max_episode_pages = cfg->report.max_episode_pages;
     o.methods_text = methods;
     o.per_turbine = cfg->report.per_turbine; /* issue 19: turbines/<file>.pdf */
-    /* The digests the run computed when it started: the manifest records what was read. */
+    /* The digests of the bytes the run parsed: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};
     if (all->cmp)
@@ -456,32 +451,16 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     char staging[WF_PATH_MAX + 64];
     if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
         (int)sizeof staging) {
-        free(own);
-        free(card);
-        wf_audit_checks_free(&checks);
-        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+        st = wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+        goto out;
     }
-    int lock_fd = -1;
     st = lock_out_dir(out_dir, &lock_fd, err);
-    if (st) {
-        free(own);
-        free(card);
-        wf_audit_drift_report_free(&drift);
-        wf_audit_checks_free(&checks);
-        wf_audit_cmp_report_free(&cmp);
-        return st;
-    }
+    if (st)
+        goto out;
     int n_recovered;
     st = recover_staging(out_dir, &n_recovered, err);
-    if (st) {
-        free(own);
-        free(card);
-        wf_audit_drift_report_free(&drift);
-        wf_audit_checks_free(&checks);
-        wf_audit_cmp_report_free(&cmp);
-        close(lock_fd);
-        return st;
-    }
+    if (st)
+        goto out;
     if (!mkdtemp(staging)) {
         st = wf_error_set(err, WF_ERR_IO, "%s: cannot create a staging folder: %s", out_dir,
                           strerror(errno));
@@ -492,10 +471,12 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         else
             remove_staging(staging);
     }
+out:
     free(card);
     wf_audit_drift_report_free(&drift);
     wf_audit_cmp_report_free(&cmp);
-    close(lock_fd);
+    if (lock_fd >= 0)
+        close(lock_fd);
     free(own);
     wf_audit_checks_free(&checks);
     return st;

@@ -98,11 +98,11 @@ START_TEST(test_log_changed_during_run) {
     wf_log_reader_free(r);
     ck_assert_int_eq(wf_sha256_file_hex(wf_audit_config(a)->log.path, want, &err), WF_OK);
     ck_assert_str_eq(hex, want);
-    /* changed after the run recorded its digest, before a shard's pass that counts rows per
-     * turbine: that pass (and the windows' pass after it) reads other bytes. A change after the
-     * passes read the file is no error: the audit is of the recorded bytes, and verify will say
-     * the log changed since. */
-    static const char *const phases_[] = {"counting rows per turbine for the shard assignment"};
+    /* The log is read once per pass and hashed as it is parsed: a shard's first pass (counting
+     * rows per turbine) records the run's digest, and the log is changed before the windows' pass
+     * after it: that pass reads other bytes. A change after the passes read the file is no
+     * error: the audit is of the recorded bytes, and verify will say the log changed since. */
+    static const char *const phases_[] = {"reading the log's windows"};
     for (int k = 0; k < 1; k++) {
         tamper t = {phases_[k], "", 0};
         snprintf(t.log, sizeof t.log, "%s", wf_audit_config(a)->log.path);

@@ -94,6 +94,10 @@ static inline wf_data_config wf_config_data(const wf_config *cfg) {
 
 /* Load and validate path. On success the caller owns *cfg contents: wf_config_deinit. */
 wf_status wf_config_load(const char *path, wf_config *cfg, wf_error *err);
+/* The same, reading the file once: sha256_hex (65 bytes, may be NULL) receives the SHA-256 of
+ * exactly the bytes parsed (the run's identity records it). */
+wf_status wf_config_load_digest(const char *path, wf_config *cfg, char sha256_hex[65],
+                                wf_error *err);
 /* Same from a string (base_dir resolves relative paths; name is used in messages). */
 wf_status wf_config_parse(const char *json, const char *name, const char *base_dir, wf_config *cfg,
                           wf_error *err);
@@ -114,6 +118,9 @@ wf_status wf_config_starting_json(const wf_log_guess *g, const char *log_path,
 typedef struct wf_explain_files {
     wf_windows background, baseline;
     wf_windows covers; /* explain.treeshap_covers as a file: s->treeshap_cover_windows */
+    /* SHA-256 of exactly the bytes parsed into background and baseline ("" when not a file):
+     * each file is read once, and the run's identity records these. */
+    char background_sha256[65], baseline_sha256[65];
 } wf_explain_files;
 wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain_files *f,
                                 wf_error *err);

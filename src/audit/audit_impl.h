@@ -35,7 +35,11 @@
 #include "whyflag/windows.h"
 #include "audit/compare_audit.h"
 
-/* SHA-256 digests that identify the run a part belongs to ("" when the input is absent). */
+/* SHA-256 digests that identify the run a part belongs to ("" when the input is absent). Each
+ * is the digest of the bytes parsed, taken as they are read, never by a separate pass: config,
+ * model, background and baseline when the run is opened (wf_audit_open), the failure log
+ * when the part reads it, the log on the first pass over it (every later pass is checked
+ * against it: wf_audit_log_digest). */
 typedef struct wf_audit_ident {
     char tool[64];
     char config[65], model[65], log[65], failures[65], background[65], baseline[65];
@@ -45,6 +49,11 @@ typedef struct wf_audit_ident {
 typedef struct wf_audit_part {
     int shard_k, shard_n; /* 0/1 for a one-machine run */
     wf_audit_ident id;
+    /* The failure log as this process parsed it (moved into the combined part); NULL when the
+     * run has none or the part was read back from a shard file (publish reads it then). */
+    wf_failure *failures;
+    int64_t n_failures;
+    int has_failures;
     /* Turbine assignment of the whole fleet (identical in every shard of a run). */
     int64_t n_turbines;
     char (*turbines)[WF_ID_MAX]; /* sorted by id */
@@ -78,6 +87,7 @@ typedef struct wf_audit_part {
 struct wf_audit {
     wf_config cfg;
     wf_explain_files files; /* the background/baseline files cfg.explain names, loaded once */
+    wf_audit_ident id; /* digests of the files read at open (config, model, background, baseline) */
     wf_model *model;
     wf_predictor pred;
     wf_audit_trees trees;    /* the tree model for TreeSHAP, IG's not-applicable reason */
@@ -91,6 +101,7 @@ typedef struct wf_audit_run_opts {
     wf_audit_progress_fn progress;
     void *progress_user;
     const wf_audit_cmp_model *cmpm; /* model B to score beside A, or NULL */
+    const wf_audit_ident *id;       /* the digests taken at open (wf_audit.id) */
 } wf_audit_run_opts;
 
 /* Run one part: stream, score, draw the background, explain the flagged windows. */
@@ -98,8 +109,23 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
                             const wf_audit_run_opts *o, wf_audit_part *part, wf_error *err);
 void wf_audit_part_free(wf_audit_part *part);
 
-/* Identity of the run from its config (hashes every input). */
-wf_status wf_audit_ident_compute(const wf_config *cfg, wf_audit_ident *id, wf_error *err);
+/* Load the run's config, reading the file once: id receives the tool, the config's absolute
+ * path and the digest of the bytes parsed. The model's digest comes from
+ * wf_audit_model_load_digest, the background's and baseline's from wf_audit_ident_files once the
+ * explain files are loaded. */
+wf_status wf_audit_ident_config(const char *config_path, wf_config *cfg, wf_audit_ident *id,
+                                wf_error *err);
+void wf_audit_ident_files(const wf_explain_files *f, wf_audit_ident *id);
+/* Read a model file once: *model parsed from the bytes whose SHA-256 is sha256_hex. */
+wf_status wf_audit_model_load_digest(const char *path, wf_model **model, char sha256_hex[65],
+                                     wf_error *err);
+/* A pass over the log read it to its end with digest hex (wf_log_reader_digest). The first pass
+ * records it in id->log (record set); every later pass must give the same bytes (a log appended
+ * to or rewritten during the run is an error naming the pass, not a silent mix). */
+wf_status wf_audit_log_digest(const wf_config *cfg, wf_audit_ident *id, const char *hex,
+                              const char *pass, wf_error *err);
+wf_status wf_audit_log_check(const wf_config *cfg, const wf_audit_ident *id, const char *hex,
+                             const char *pass, wf_error *err);
 
 /* shard.bin: the part, bit for bit (little-endian IEEE-754; checked on read). */
 wf_status wf_audit_shard_write(const char *path, const wf_audit_part *part, wf_error *err);

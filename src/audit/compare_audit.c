@@ -30,7 +30,8 @@ wf_status wf_audit_cmp_model_open(const wf_config *cfg, wf_audit_cmp_model *cm, 
         return wf_error_set(err, WF_ERR_IO,
                             "%s (compare.model) is not a regular file; copy it to a file first",
                             path);
-    wf_status st = wf_model_load(path, &cm->model, err);
+    /* read once: the digest is of the bytes parsed */
+    wf_status st = wf_audit_model_load_digest(path, &cm->model, cm->sha256, err);
     if (st)
         return wf_error_prefix(err, "compare.model %s: ", path);
     int C = cfg->log.n_channels, T = cfg->window.length;
@@ -76,9 +77,6 @@ wf_status wf_audit_cmp_model_open(const wf_config *cfg, wf_audit_cmp_model *cm, 
                         path, C, T);
         goto fail;
     }
-    st = wf_sha256_file_hex(path, cm->sha256, err);
-    if (st)
-        goto fail;
     return WF_OK;
 fail:
     wf_audit_cmp_model_close(cm);

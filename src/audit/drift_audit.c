@@ -314,6 +314,11 @@ static wf_status row_pass(rowpass *rp, const wf_log_config *log, int reference_l
         if (st)
             break;
     }
+    if (!st && !reference_log) { /* the audited log again: the bytes the run's digest recorded */
+        char hex[65];
+        wf_log_reader_digest(r, hex);
+        st = wf_audit_log_check(rp->cfg, &rp->pt->id, hex, "measured drift", err);
+    }
     wf_log_reader_free(r);
     return st;
 }
@@ -397,6 +402,8 @@ static wf_status window_pass(const wf_config *cfg, const wf_audit_part *pt,
     wf_status st = wf_data_stream_windows(&dc, NULL, 0, &sink, &stats, err);
     if (st && reference_log)
         wf_error_prefix(err, "drift.reference.path: ");
+    if (!st && !reference_log)
+        st = wf_audit_log_check(cfg, &pt->id, stats.sha256, "cut drift's reference windows", err);
     for (int64_t i = 0; !st && i < w.n; i++)
         for (int c = 0; !st && c < d->C; c++)
             st =

@@ -382,30 +382,38 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         return cst;
     char methods[4096 + 1024];
     wf_explain_describe(&cfg->explain, all->has_bg ? &all->bg : NULL, methods, 4096);
-    wf_failure *failures = NULL;
-    int64_t n_failures = 0;
+    /* The failure log as the run parsed it (a one-machine run: the part kept it); merge, which
+     * has only the shards, reads it once here and the bytes must be those the shards recorded. */
+    wf_failure *own = NULL;
+    const wf_failure *failures = all->failures;
+    int64_t n_failures = all->n_failures;
     wf_status st = WF_OK;
-    if (cfg->failures.path[0]) {
-        /* read once, and the bytes parsed must be those the run's digest recorded */
+    if (cfg->failures.path[0] && !all->has_failures) {
         char hex[65];
-        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
-                                     err);
+        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &own, &n_failures, hex, err);
+        failures = own;
         if (!st && strcmp(hex, all->id.failures) != 0)
             st = wf_error_set(err, WF_ERR_VERIFY,
                               "%s (failures.path) changed during the run (SHA-256 %s when the "
-                              "run started, %s now): nothing was written; rerun the audit",
+                              "run read it, %s now): nothing was written; rerun the audit",
                               cfg->failures.path, all->id.failures, hex);
         if (st) {
-            free(failures);
+            free(own);
             return st;
         }
     }
     wf_audit_checks checks;
     st = wf_audit_checks_build(cfg, all, &checks, err);
     if (st) {
-        free(failures);
+        free(own);
         return st;
     }
+    /* One cleanup path (out:) for everything below. */
+    wf_audit_drift_report drift;
+    memset(&drift, 0, sizeof drift);
+    wf_audit_cmp_report cmp; /* issue 15: model B beside A */
+    memset(&cmp, 0, sizeof cmp);
+    int lock_fd = -1;
     wf_results r;
     results_common(&r, cfg, model, pred, all, "audit");
     wf_model_card *card = malloc(sizeof *card);
@@ -426,26 +434,15 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     r.channel_max = all->ch_max;
     r.n_explained = all->n_expl;
     r.expl = all->expl;
-    wf_audit_drift_report drift;
-    memset(&drift, 0, sizeof drift);
     if (all->drift) {
         if ((st = wf_audit_drift_explain_sample(cfg, pred, all, all->drift, threads, err)) ||
-            (st = wf_audit_drift_report_build(cfg, all, &drift, err))) {
-            free(failures);
-            return st;
-        }
+            (st = wf_audit_drift_report_build(cfg, all, &drift, err)))
+            goto out;
         r.drift = &drift.r;
     }
-    wf_audit_cmp_report cmp; /* issue 15: model B beside A */
-    memset(&cmp, 0, sizeof cmp);
     if (all->cmp) {
-        if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err))) {
-            free(failures);
-            free(card);
-            wf_audit_drift_report_free(&drift);
-            wf_audit_checks_free(&checks);
-            return st;
-        }
+        if ((st = wf_audit_cmp_report_build(cfg, model, pred, cmpm, all, threads, &cmp, err)))
+            goto out;
         r.compare = &cmp.r;
         if (seconds_compare)
             *seconds_compare = cmp.seconds_explain;
@@ -475,7 +472,7 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     o.methods_text = methods;
     o.per_turbine = cfg->report.per_turbine; /* issue 19: turbines/<file>.pdf */
     o.threads = threads; /* issue 12: the charts are drawn on the run's threads */
-    /* The digests the run computed when it started: the manifest records what was read. */
+    /* The digests of the bytes the run parsed: the manifest records what was read. */
     o.inputs[o.n_inputs++] = (wf_report_input){"model", cfg->model, all->id.model};
     o.inputs[o.n_inputs++] = (wf_report_input){"log", cfg->log.path, all->id.log};
     if (all->cmp)
@@ -501,32 +498,16 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
     char staging[WF_PATH_MAX + 64];
     if (snprintf(staging, sizeof staging, "%s/.whyflag-staging-XXXXXX", out_dir) >=
         (int)sizeof staging) {
-        free(failures);
-        free(card);
-        wf_audit_checks_free(&checks);
-        return wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+        st = wf_error_set(err, WF_ERR_INVALID, "%s: path too long", out_dir);
+        goto out;
     }
-    int lock_fd = -1;
     st = lock_out_dir(out_dir, &lock_fd, err);
-    if (st) {
-        free(failures);
-        free(card);
-        wf_audit_drift_report_free(&drift);
-        wf_audit_checks_free(&checks);
-        wf_audit_cmp_report_free(&cmp);
-        return st;
-    }
+    if (st)
+        goto out;
     int n_recovered;
     st = recover_staging(out_dir, &n_recovered, err);
-    if (st) {
-        free(failures);
-        free(card);
-        wf_audit_drift_report_free(&drift);
-        wf_audit_checks_free(&checks);
-        wf_audit_cmp_report_free(&cmp);
-        close(lock_fd);
-        return st;
-    }
+    if (st)
+        goto out;
     if (!mkdtemp(staging)) {
         st = wf_error_set(err, WF_ERR_IO, "%s: cannot create a staging folder: %s", out_dir,
                           strerror(errno));
@@ -537,11 +518,13 @@ wf_status wf_audit_write_outputs(const wf_config *cfg, const wf_model *model,
         else
             remove_staging(staging);
     }
+out:
     free(card);
     wf_audit_drift_report_free(&drift);
     wf_audit_cmp_report_free(&cmp);
-    close(lock_fd);
-    free(failures);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    free(own);
     wf_audit_checks_free(&checks);
     return st;
 }

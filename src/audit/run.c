@@ -40,8 +40,11 @@ static wf_status check_channels(const wf_config *cfg, const wf_model *model, wf_
     return WF_OK;
 }
 
-/* Every input of a run is read more than once (digest, stream, fallback pass, manifest), so each
- * must be a regular file: a FIFO or device would hang or give different bytes each time. */
+/* Each input is hashed from the bytes parsed, but the log may be read in more than one pass (the
+ * shard assignment's count, the windower's pass for rows out of time order, drift's passes) and
+ * merge reads the config and failure log again to check them against the shards' digests: so
+ * every input must be a regular file, refused before anything is read (a FIFO or device would
+ * hang or give different bytes each time). */
 static wf_status check_regular(const char *path, const char *key, wf_error *err) {
     struct stat sb;
     if (!path || !path[0] || stat(path, &sb) != 0)
@@ -82,18 +85,21 @@ wf_status wf_audit_open_output(const char *config_path, const char *output, wf_a
     char abs[PATH_MAX];
     if (realpath(config_path, abs))
         config_path = abs;
+    /* Each file read once here, and hashed from the bytes parsed (the run's identity). */
     wf_status st = check_regular(config_path, "the config", err);
     if (!st)
-        st = wf_config_load(config_path, &a->cfg, err);
+        st = wf_audit_ident_config(config_path, &a->cfg, &a->id, err);
     if (!st)
         st = check_inputs(&a->cfg, err);
     if (!st)
-        st = wf_model_load(a->cfg.model, &a->model, err);
+        st = wf_audit_model_load_digest(a->cfg.model, &a->model, a->id.model, err);
     if (!st)
         st = check_channels(&a->cfg, a->model, err);
     if (!st)
         st = wf_explain_files_load(&a->cfg.explain, a->cfg.log.n_channels, a->cfg.window.length,
                                    &a->files, err);
+    if (!st)
+        wf_audit_ident_files(&a->files, &a->id);
     if (!st) {
         wf_layout layout = WF_LAYOUT_AUTO;
         if (!strcmp(a->cfg.layout, "NCT"))
@@ -229,7 +235,8 @@ wf_status wf_audit_run(wf_audit *a, const wf_audit_opts *o, wf_audit_summary *su
                             0,
                             o->progress,
                             o->progress_user,
-                            a->cmpm.model ? &a->cmpm : NULL};
+                            a->cmpm.model ? &a->cmpm : NULL,
+                            &a->id};
     wf_audit_part part, all;
     memset(&part, 0, sizeof part);
     memset(&all, 0, sizeof all);
@@ -311,16 +318,23 @@ wf_status wf_audit_merge(const char *const *dirs, int n, const wf_audit_opts *o,
     st = wf_audit_open(cpath, &a, err);
     if (st)
         goto done;
-    char hex[65];
-    st = wf_sha256_file_hex(cpath, hex, err);
-    if (st)
-        goto done;
-    if (strcmp(hex, parts[0].id.config)) {
-        st = wf_error_set(err, WF_ERR_VERIFY,
-                          "%s changed since the shards were run (SHA-256 %s, the shards used %s)",
-                          cpath, hex, parts[0].id.config);
-        goto done;
-    }
+    /* The files merge just parsed (config, model, background, baseline: their digests taken
+     * from those bytes) must be the ones the shards used. */
+    const struct {
+        const char *what, *now, *then;
+    } same[] = {{cpath, a->id.config, parts[0].id.config},
+                {a->cfg.model, a->id.model, parts[0].id.model},
+                {a->cfg.explain.background_path, a->id.background, parts[0].id.background},
+                {a->cfg.explain.baseline_path, a->id.baseline, parts[0].id.baseline}};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (strcmp(same[i].now, same[i].then)) {
+            st = wf_error_set(err, WF_ERR_VERIFY,
+                              "%s changed since the shards were run (SHA-256 %s, the shards used "
+                              "%s)",
+                              same[i].what, same[i].now[0] ? same[i].now : "(none)",
+                              same[i].then[0] ? same[i].then : "(none)");
+            goto done;
+        }
     /* The shards compared a model B (the config's, or --compare's): the same one, unchanged. */
     if (parts[0].cmp && (!a->cmpm.model || strcmp(a->cmpm.sha256, parts[0].cmp->sha256)) &&
         (st = wf_audit_set_compare(a, parts[0].cmp->model, err)))
@@ -373,8 +387,8 @@ wf_status wf_audit_background(wf_audit *a, const wf_explain_settings *settings, 
     if (settings)
         with.explain = *settings;
     const wf_config *cfg = &with;
-    wf_audit_run_opts ro = {0,    1,   threads >= 0 ? threads : cfg->explain.threads, 1, NULL,
-                            NULL, NULL};
+    wf_audit_run_opts ro = {
+        0, 1, threads >= 0 ? threads : cfg->explain.threads, 1, NULL, NULL, NULL, &a->id};
     wf_audit_part part;
     memset(&part, 0, sizeof part);
     wf_status st = wf_audit_part_run(cfg, a->model, &a->pred, &ro, &part, err);

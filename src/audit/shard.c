@@ -871,6 +871,8 @@ wf_status wf_audit_combine(wf_audit_part *parts, const char *const *names, int n
     parts[0].turbines = NULL;
     parts[0].turbine_shard = NULL;
     parts[0].turbine_rows = NULL;
+    parts[0].failures = NULL; /* the failure log as parsed (a one-machine run), moved */
+    parts[0].has_failures = 0;
     memset(&parts[0].bg, 0, sizeof parts[0].bg);
     parts[0].has_bg = 0;
     for (int i = 1; i < np; i++)

@@ -319,20 +319,6 @@ static int cmp_tcount_lpt(const void *a, const void *b) {
     return strcmp(x->id, y->id);
 }
 
-/* Every pass over the log hashes the bytes it parses (wf_log_reader_digest); they must be the
- * bytes the run's digest recorded (ident.c), so that the manifest's hash is the hash of what was
- * audited: a log appended to or rewritten during the run is an error, not a silent mix. */
-static wf_status log_unchanged(const wf_config *cfg, const wf_audit_part *pt, const char *hex,
-                               const char *pass, wf_error *err) {
-    if (!hex[0] || !pt->id.log[0] || !strcmp(hex, pt->id.log))
-        return WF_OK;
-    return wf_error_set(err, WF_ERR_VERIFY,
-                        "%s (log.path) changed during the run: its SHA-256 was %s when the run "
-                        "started, and the bytes read when the run %s give %s; nothing was "
-                        "written; rerun when the log is no longer being written",
-                        cfg->log.path, pt->id.log, pass, hex);
-}
-
 /* Count rows per turbine (a pass of the row reader; ids normalised by the windower's rule, so
  * that the table names the turbines the windower will see) and assign turbines to shards:
  * longest processing time first (rows descending, then id), each to the least loaded shard
@@ -395,10 +381,10 @@ static wf_status assign_shards(const wf_config *cfg, wf_audit_part *pt, wf_error
         }
         tc[ti].rows++;
     }
-    if (!st) {
+    if (!st) { /* the first pass over the log: its digest is the run's */
         char hex[65];
         wf_log_reader_digest(r, hex);
-        st = log_unchanged(cfg, pt, hex, "counted rows per turbine", err);
+        st = wf_audit_log_digest(cfg, &pt->id, hex, "counted rows per turbine", err);
     }
     if (st)
         goto done;
@@ -661,9 +647,10 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     if (pt->shard_k < 0 || pt->shard_k >= pt->shard_n)
         return wf_error_set(err, WF_ERR_INVALID, "shard %d/%d: k must be in 0..%d", pt->shard_k,
                             pt->shard_n, pt->shard_n - 1);
-    st = wf_audit_ident_compute(cfg, &pt->id, err);
-    if (st)
-        return st;
+    if (!o->id)
+        return wf_error_set(err, WF_ERR_INVALID, "audit part: no run identity given");
+    pt->id = *o->id; /* config, model, background, baseline: hashed as they were parsed */
+    pt->id.log[0] = pt->id.failures[0] = '\0';
     if (pt->shard_n > 1) {
         if (o->progress)
             o->progress(o->progress_user, "counting rows per turbine for the shard assignment", 0,
@@ -672,23 +659,19 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         if (st)
             return st;
     }
-    wf_failure *failures = NULL;
-    int64_t n_failures = 0;
     if (cfg->failures.path[0]) {
-        char hex[65]; /* the labels come from exactly the bytes the run's digest recorded */
-        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &failures, &n_failures, hex,
-                                     err);
-        if (!st && strcmp(hex, pt->id.failures) != 0)
-            st =
-                wf_error_set(err, WF_ERR_VERIFY, "%s (failures.path) changed while the run read it",
-                             cfg->failures.path);
-        if (st) {
-            free(failures);
+        /* Read once: the labels, the run's digest and (for a one-machine run) the report's
+         * failure table all come from these bytes (kept in the part). */
+        st = wf_failures_read_digest(cfg->failures.path, &cfg->log, &pt->failures, &pt->n_failures,
+                                     pt->id.failures, err);
+        if (st)
             return st;
-        }
-        if (!failures && !(failures = malloc(sizeof *failures)))
+        if (!pt->failures && !(pt->failures = malloc(sizeof *pt->failures)))
             return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+        pt->has_failures = 1;
     }
+    const wf_failure *failures = pt->failures;
+    int64_t n_failures = pt->n_failures;
 
     const wf_explain_settings *es = &cfg->explain;
     stream s;
@@ -744,9 +727,11 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     wf_data_sink sink = {on_window, on_skipped, on_retract, &s, want};
     wf_data_config dc = wf_config_data(cfg);
     double t0 = wf_now_seconds();
+    if (o->progress)
+        o->progress(o->progress_user, "reading the log's windows", 0, -1);
     st = wf_data_stream_windows(&dc, failures, n_failures, &sink, &pt->stats, err);
-    if (!st)
-        st = log_unchanged(cfg, pt, pt->stats.sha256, "read its windows", err);
+    if (!st) /* the first pass when unsharded (its digest is the run's), else checked */
+        st = wf_audit_log_digest(cfg, &pt->id, pt->stats.sha256, "read its windows", err);
     if (!st)
         st = flush(&s, err);
     if (!st)
@@ -812,13 +797,13 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
     }
 done:
     stream_free(&s);
-    free(failures);
     return st;
 }
 
 void wf_audit_part_free(wf_audit_part *pt) {
     if (!pt)
         return;
+    free(pt->failures);
     free(pt->turbines);
     free(pt->turbine_shard);
     free(pt->turbine_rows);

@@ -30,43 +30,11 @@ typedef struct cctx {
 } cctx;
 
 static wf_status bad(cctx *c, const char *kp, const cJSON *v, const char *expected) {
-    char f[96];
-    if (!v)
-        snprintf(f, sizeof f, "nothing");
-    else if (cJSON_IsString(v))
-        snprintf(f, sizeof f, "\"%.60s\"", v->valuestring);
-    else if (cJSON_IsNumber(v))
-        snprintf(f, sizeof f, "%.17g", v->valuedouble);
-    else if (cJSON_IsArray(v))
-        snprintf(f, sizeof f, "an array");
-    else if (cJSON_IsObject(v))
-        snprintf(f, sizeof f, "an object");
-    else
-        snprintf(f, sizeof f, "%s", cJSON_IsNull(v) ? "null" : "a boolean");
-    return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s: found %s, expected %s", c->name, kp, f,
-                        expected);
+    return wf_io_expect(c->err, c->name, kp, v, expected);
 }
 
 static wf_status keys_ok(cctx *c, const cJSON *obj, const char *path, const char *const *allowed) {
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++)
-            ok |= !strcmp(it->string, allowed[i]);
-        if (!ok) {
-            char list[256] = "";
-            size_t used = 0;
-            for (int i = 0; allowed[i]; i++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                         allowed[i]);
-            return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s.%s: unknown key; known keys: %s",
-                                c->name, path, it->string, list);
-        }
-        for (const cJSON *o = obj->child; o != it; o = o->next)
-            if (!strcmp(o->string, it->string))
-                return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s.%s: duplicate key", c->name,
-                                    path, it->string);
-    }
-    return WF_OK;
+    return wf_io_check_keys(c->err, c->name, obj, path, allowed);
 }
 
 static wf_status str(cctx *c, const cJSON *obj, const char *key, char *out, size_t n) {
@@ -83,19 +51,10 @@ static wf_status str(cctx *c, const cJSON *obj, const char *key, char *out, size
 
 static wf_status num(cctx *c, const cJSON *obj, const char *key, double lo, double hi, int integer,
                      double *out) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!v)
-        return WF_OK;
-    char kp[64], exp[96];
+    char kp[64];
     snprintf(kp, sizeof kp, "compare.%s", key);
-    snprintf(exp, sizeof exp, "%s in [%g, %g]", integer ? "an integer" : "a number", lo, hi);
-    if (!cJSON_IsNumber(v))
-        return bad(c, kp, v, exp);
-    double d = v->valuedouble;
-    if (!isfinite(d) || d < lo || d > hi || (integer && d != floor(d)))
-        return bad(c, kp, v, exp);
-    *out = d;
-    return WF_OK;
+    return wf_io_number(c->err, c->name, kp, cJSON_GetObjectItemCaseSensitive(obj, key), lo, 0, hi,
+                        integer, out);
 }
 
 void wf_compare_config_default(wf_compare_config *c, double threshold) {

@@ -23,28 +23,8 @@ typedef struct ctx {
 
 /* ---------------------------------------------------------------- helpers */
 
-static void found(const cJSON *v, char *buf, size_t n) {
-    if (!v)
-        snprintf(buf, n, "nothing");
-    else if (cJSON_IsString(v))
-        snprintf(buf, n, "\"%.60s\"%s", v->valuestring, strlen(v->valuestring) > 60 ? "..." : "");
-    else if (cJSON_IsNumber(v))
-        snprintf(buf, n, "%.17g", v->valuedouble);
-    else if (cJSON_IsBool(v))
-        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
-    else if (cJSON_IsNull(v))
-        snprintf(buf, n, "null");
-    else if (cJSON_IsArray(v))
-        snprintf(buf, n, "an array");
-    else
-        snprintf(buf, n, "an object");
-}
-
 static wf_status expect(ctx *c, const char *path, const cJSON *v, const char *expected) {
-    char f[96];
-    found(v, f, sizeof f);
-    return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s: found %s, expected %s", c->name, path, f,
-                        expected);
+    return wf_io_expect(c->err, c->name, path, v, expected);
 }
 
 static void join(char *out, size_t n, const char *path, const char *key) {
@@ -57,40 +37,7 @@ static void join(char *out, size_t n, const char *path, const char *key) {
 /* Unknown and duplicate keys are errors. */
 static wf_status check_keys(ctx *c, const cJSON *obj, const char *path,
                             const char *const *allowed) {
-    for (const cJSON *it = obj->child; it; it = it->next) {
-        char kp[256];
-        join(kp, sizeof kp, path, it->string ? it->string : "");
-        int ok = 0;
-        for (int i = 0; allowed[i]; i++)
-            if (!strcmp(it->string, allowed[i]))
-                ok = 1;
-        if (!ok) {
-            const char *best = NULL;
-            int bd = 99;
-            for (int i = 0; allowed[i]; i++) {
-                int d = wf_edit_distance(it->string, allowed[i], 98);
-                int cap = strlen(allowed[i]) > 8 ? 3 : 2;
-                if (d <= cap && d < bd) {
-                    bd = d;
-                    best = allowed[i];
-                }
-            }
-            char hint[128] = "";
-            if (best)
-                snprintf(hint, sizeof hint, " (did you mean \"%s\"?)", best);
-            char list[512] = "";
-            size_t used = 0;
-            for (int i = 0; allowed[i] && used + 40 < sizeof list; i++)
-                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                                         allowed[i]);
-            return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s: unknown key%s; known keys: %s",
-                                c->name, kp, hint, list);
-        }
-        for (const cJSON *o = obj->child; o != it; o = o->next)
-            if (!strcmp(o->string, it->string))
-                return wf_error_set(c->err, WF_ERR_CONFIG, "%s: %s: duplicate key", c->name, kp);
-    }
-    return WF_OK;
+    return wf_io_check_keys(c->err, c->name, obj, path, allowed);
 }
 
 static const cJSON *item(const cJSON *obj, const char *key) {
@@ -755,12 +702,19 @@ wf_status wf_config_parse(const char *json, const char *name, const char *base_d
 }
 
 wf_status wf_config_load(const char *path, wf_config *cfg, wf_error *err) {
+    return wf_config_load_digest(path, cfg, NULL, err);
+}
+
+wf_status wf_config_load_digest(const char *path, wf_config *cfg, char sha256_hex[65],
+                                wf_error *err) {
     set_defaults(cfg);
     char *text = NULL;
     size_t len = 0;
     wf_status st = wf_file_read_all(path, &text, &len, err);
     if (st)
         return st;
+    if (sha256_hex)
+        wf_sha256_hex(text, len, sha256_hex); /* the digest of exactly the bytes parsed */
     if (strlen(text) != len) {
         free(text);
         return wf_error_set(err, WF_ERR_CONFIG, "%s: contains a NUL byte; expected JSON text",

@@ -8,6 +8,21 @@
 
 #include "whyflag/config.h"
 
+/* The config readers' shared checks (config_keys.c). name is the file name for messages, kp the
+ * key path ("drift.psi_bins"). */
+void wf_io_found(const cJSON *v, char *buf, size_t n); /* the value in words: "an array", ... */
+/* "<name>: <kp>: found <what>, expected <expected>" (WF_ERR_CONFIG). */
+wf_status wf_io_expect(wf_error *err, const char *name, const char *kp, const cJSON *v,
+                       const char *expected);
+/* Unknown keys of obj (not in the NULL-ended allowed; with a did-you-mean hint) and duplicate
+ * keys are errors; path is obj's key path ("" for the root). */
+wf_status wf_io_check_keys(wf_error *err, const char *name, const cJSON *obj, const char *path,
+                           const char *const *allowed);
+/* A number v (absent: WF_OK, *out kept) in [lo, hi] ((lo, hi] when lo_open), an integer when
+ * integer is set. */
+wf_status wf_io_number(wf_error *err, const char *name, const char *kp, const cJSON *v, double lo,
+                       int lo_open, double hi, int integer, double *out);
+
 /* Parse explain.groups given as an array of {"name", "channels": [...], "from"?, "to"?} into
  * s (WF_GROUPS_EXPLICIT). Channels are names of log.channels or 0-based indices; from/to are
  * time steps, from inclusive, to exclusive (default 0 and T). Cells are c*T+t. Groups must be

@@ -211,13 +211,17 @@ static wf_status parse_doc(const cJSON *root, const char *name, wf_windows *ws, 
     return WF_OK;
 }
 
-wf_status wf_windows_read_json(const char *path, wf_windows *ws, wf_error *err) {
+/* sha256_hex (may be NULL): the SHA-256 of exactly the bytes parsed. */
+static wf_status read_json_digest(const char *path, wf_windows *ws, char *sha256_hex,
+                                  wf_error *err) {
     memset(ws, 0, sizeof *ws);
     char *text = NULL;
     size_t len = 0;
     wf_status st = wf_file_read_all(path, &text, &len, err);
     if (st)
         return st;
+    if (sha256_hex)
+        wf_sha256_hex(text, len, sha256_hex);
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
@@ -233,6 +237,10 @@ wf_status wf_windows_read_json(const char *path, wf_windows *ws, wf_error *err) 
     if (st)
         wf_windows_free(ws);
     return st;
+}
+
+wf_status wf_windows_read_json(const char *path, wf_windows *ws, wf_error *err) {
+    return read_json_digest(path, ws, NULL, err);
 }
 
 /* ---------------------------------------------------------------- explain's input files */
@@ -253,12 +261,12 @@ wf_status wf_explain_files_load(wf_explain_settings *s, int C, int T, wf_explain
     s->baseline_values = NULL;
     wf_status st = WF_OK;
     if (s->background == WF_BACKGROUND_FILE) {
-        st = wf_windows_read_json(s->background_path, &f->background, err);
+        st = read_json_digest(s->background_path, &f->background, f->background_sha256, err);
         if (!st)
             s->background_windows = &f->background;
     }
     if (!st && s->baseline == WF_BASELINE_FILE) {
-        st = wf_windows_read_json(s->baseline_path, &f->baseline, err);
+        st = read_json_digest(s->baseline_path, &f->baseline, f->baseline_sha256, err);
         if (!st && (f->baseline.n != 1 || f->baseline.C != C || f->baseline.T != T))
             st = wf_error_set(err, WF_ERR_SHAPE,
                               "%s: a baseline file must hold exactly one window of %d channels "

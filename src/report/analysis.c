@@ -317,6 +317,50 @@ static int64_t horizon_s(const wf_results *r) {
     return (int64_t)llround((r->horizon_hours > 0 ? r->horizon_hours : 72.0) * 3600.0);
 }
 
+/* The one span builder of the run's episodes and the threshold sweep's: walks the windows (in
+ * turbine, time order) and calls fn for each episode, a run of flagged windows under the merge
+ * rule, with its first and last flagged window and, when run (ws->n) is given, every flagged
+ * window of it (n of them). Flagged: the run's flags (th NaN) or score >= th. *n_flagged (may be
+ * NULL) receives the number of flagged windows. */
+typedef wf_status (*span_fn)(wf_analysis *a, void *user, int64_t first, int64_t last,
+                             const int64_t *run, int64_t n);
+
+static wf_status episode_spans(wf_analysis *a, double th, int64_t *run, span_fn fn, void *user,
+                               int64_t *n_flagged) {
+    const wf_results *r = a->r;
+    const wf_windows *ws = r->windows;
+    int by_flags = isnan(th);
+    int64_t first = -1, last = -1, n = 0, nf = 0;
+    for (int64_t i = 0; i <= ws->n; i++) {
+        int fl = i < ws->n && (by_flags ? r->flagged && r->flagged[i] : r->scores[i] >= th);
+        nf += fl;
+        if (i < ws->n && !fl)
+            continue; /* an unflagged window neither ends nor extends an episode */
+        if (fl && last >= 0 && continues(a, last, i)) {
+            last = i;
+            if (run)
+                run[n] = i;
+            n++;
+            continue;
+        }
+        if (last >= 0) {
+            wf_status st = fn(a, user, first, last, run, n);
+            if (st)
+                return st;
+            last = -1;
+        }
+        if (fl) {
+            first = last = i;
+            if (run)
+                run[0] = i;
+            n = 1;
+        }
+    }
+    if (n_flagged)
+        *n_flagged = nf;
+    return WF_OK;
+}
+
 /* Credit the failures to the episodes (spans, in time order per turbine). ep_out (ne): outcome;
  * ep_fail (ne): the first failure credited, -1; f_out, f_ep (nf): each failure's outcome and
  * crediting episode. Any output may be NULL. Counts into *c (true, repeat, false, caught,
@@ -460,6 +504,23 @@ static wf_status outcomes(wf_analysis *a) {
     return WF_OK;
 }
 
+typedef struct sweep_spans {
+    ep_span *sp;
+    int ne;
+    int64_t hs;
+} sweep_spans;
+
+static wf_status sweep_span(wf_analysis *a, void *user, int64_t first, int64_t last,
+                            const int64_t *run, int64_t n) {
+    sweep_spans *ss = user;
+    const wf_windows *ws = a->r->windows;
+    (void)run;
+    (void)n;
+    ss->sp[ss->ne++] = (ep_span){find_turbine(a, ws->w[first].turbine_id), ws->w[first].end,
+                                 ws->w[last].end + ss->hs};
+    return WF_OK;
+}
+
 /* The threshold sweep: for each threshold, the flags score >= t, their episodes (same merge
  * rule) and outcomes (same crediting). Thresholds: 0.05, 0.10, ..., 0.95 for a probability, else
  * the 5%, 10%, ..., 95% quantiles of the scores; and the run's own. */
@@ -512,25 +573,9 @@ static wf_status sweep(wf_analysis *a) {
         wf_sweep_row *row = &a->sweep[a->n_sweep++];
         memset(row, 0, sizeof *row);
         row->threshold = th[k];
-        int ne = 0;
-        int64_t first = -1, last = -1;
-        for (int64_t i = 0; i <= ws->n; i++) {
-            int fl = i < ws->n && r->scores[i] >= th[k];
-            row->flagged += fl;
-            if (i < ws->n && !fl)
-                continue; /* an unflagged window neither ends nor extends an episode */
-            if (fl && last >= 0 && continues(a, last, i)) {
-                last = i;
-                continue;
-            }
-            if (last >= 0) {
-                sp[ne++] = (ep_span){find_turbine(a, ws->w[first].turbine_id), ws->w[first].end,
-                                     ws->w[last].end + hs};
-                last = -1;
-            }
-            if (fl)
-                first = last = i;
-        }
+        sweep_spans ss = {sp, 0, hs};
+        episode_spans(a, th[k], NULL, sweep_span, &ss, &row->flagged);
+        int ne = ss.ne;
         credit_counts c;
         credit(a, sp, ne, eo, NULL, NULL, NULL, &c);
         row->episodes = ne;
@@ -545,6 +590,17 @@ static wf_status sweep(wf_analysis *a) {
     free(sp);
     free(eo);
     return WF_OK;
+}
+
+/* The run's episodes (episode_spans over its flags): every flagged window kept. */
+static wf_status run_episode(wf_analysis *a, void *user, int64_t first, int64_t last,
+                             const int64_t *run, int64_t n) {
+    (void)last;
+    int tb = find_turbine(a, a->r->windows->w[first].turbine_id);
+    wf_status st = add_episode(a, user, run, n, tb);
+    if (!st)
+        a->turbines[tb].episodes++;
+    return st;
 }
 
 /* The checks' indexes (issue 13): each window's why, and the background windows' channel means
@@ -666,23 +722,9 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
         a->period_end = a->period_start;
     /* Episodes: runs of flagged windows of a turbine, gaps shorter than the merge gap. */
     int cap = 0;
-    int64_t nrun = 0;
     a->episode_merge_gap = merge_gap_s(a);
-    for (int64_t i = 0; i <= ws->n; i++) {
-        int fl = i < ws->n && r->flagged && r->flagged[i];
-        if (i < ws->n && !fl)
-            continue; /* an unflagged window neither ends nor extends an episode */
-        int cont = fl && nrun > 0 && continues(a, run[nrun - 1], i);
-        if (nrun > 0 && !cont) {
-            int tb = find_turbine(a, ws->w[run[0]].turbine_id);
-            if (add_episode(a, &cap, run, nrun, tb) != WF_OK)
-                goto fail;
-            a->turbines[tb].episodes++;
-            nrun = 0;
-        }
-        if (fl)
-            run[nrun++] = i;
-    }
+    if (episode_spans(a, NAN, run, run_episode, &cap, NULL) != WF_OK)
+        goto fail;
     for (int t = 0; t < a->n_turbines; t++)
         if (a->turbines[t].flagged > 0)
             a->n_flagged_turbines++;

@@ -690,10 +690,8 @@ wf_status wf_audit_part_run(const wf_config *cfg, const wf_model *model, const w
         s.ufs_k = cfg->drift.unflagged_sample;
         st = wf_windows_init(&s.ufs.ws, s.C, s.T, (const char *const *)pt->ws.channels,
                              (const char *const *)pt->ws.units, err);
-        if (st) {
-            free(failures);
-            return st;
-        }
+        if (st)
+            return st; /* the part owns the failures */
         s.ufs.ws.stride = pt->ws.stride;
         s.ufs.ws.cadence = pt->ws.cadence;
     }

@@ -6,6 +6,7 @@
  * distinct steps with their counts gives the median's value (exact unless more than 16 distinct
  * steps occurred, which the caller is told).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,5 +73,28 @@ int wf_cadence_median(const wf_cadence_acc *a, int64_t cadence, int64_t *median,
             break;
         }
     }
+    return 1;
+}
+
+/* The check's sentence for the audit's messages and the cover (include/whyflag/data.h). */
+int wf_data_cadence_warning(const wf_data_stats *s, char *buf, size_t n) {
+    if (n)
+        buf[0] = '\0';
+    if (!s->cadence_mismatched || !n)
+        return 0;
+    const char *about = s->cadence_approximate ? "about " : "";
+    if (s->cadence_median_min == s->cadence_median_max)
+        snprintf(buf, n,
+                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
+                 "consecutive rows is %s%lld s on %lld of %lld turbines",
+                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
+                 (long long)s->cadence_mismatched, (long long)s->cadence_turbines);
+    else
+        snprintf(buf, n,
+                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
+                 "consecutive rows is %s%lld to %lld s on %lld of %lld turbines",
+                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
+                 (long long)s->cadence_median_max, (long long)s->cadence_mismatched,
+                 (long long)s->cadence_turbines);
     return 1;
 }

@@ -93,28 +93,6 @@ void wf_data_stats_describe(const wf_data_stats *s, char *buf, size_t n) {
             (long long)s->ambiguous_time_rows, s->timezone);
 }
 
-int wf_data_cadence_warning(const wf_data_stats *s, char *buf, size_t n) {
-    if (n)
-        buf[0] = '\0';
-    if (!s->cadence_mismatched || !n)
-        return 0;
-    const char *about = s->cadence_approximate ? "about " : "";
-    if (s->cadence_median_min == s->cadence_median_max)
-        snprintf(buf, n,
-                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
-                 "consecutive rows is %s%lld s on %lld of %lld turbines",
-                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
-                 (long long)s->cadence_mismatched, (long long)s->cadence_turbines);
-    else
-        snprintf(buf, n,
-                 "log.cadence_seconds is %lld s, but the median step between a turbine's "
-                 "consecutive rows is %s%lld to %lld s on %lld of %lld turbines",
-                 (long long)s->cadence_seconds, about, (long long)s->cadence_median_min,
-                 (long long)s->cadence_median_max, (long long)s->cadence_mismatched,
-                 (long long)s->cadence_turbines);
-    return 1;
-}
-
 static wf_status reopen_file(void *ctx, wf_log_reader **out, wf_error *err) {
     return wf_log_reader_open((const wf_log_config *)ctx, out, err);
 }

@@ -60,6 +60,11 @@ struct wf_k_conv_geom;
 int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
                  struct wf_k_conv_geom *g);
 
+/* MatMul geometry of A: (.., M, K) and B: (K, N) shared or (.., K, N) with A's leading dims; 0, or
+ * -1 when they do not fit (ops_quant.c; QLinearMatMul and MatMulInteger). */
+int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
+                   int64_t *K, int *b_batched);
+
 /* The Reduce* ops' axes (red[i] = 1 for a reduced input axis; the axes attribute or input, no
  * axes meaning all unless noop_with_empty_axes) and output shape (keepdims), with a double
  * accumulator per output value as scratch (common.c). */

@@ -140,28 +140,11 @@ static const wf_tensor *opt(wf_tensor *const *in, const wf_node *n, int i) {
     return i < n->n_in ? in[i] : NULL;
 }
 
-/* A: (.., M, K); B: (K, N) shared or (.., K, N) with the same leading dims. */
+/* A: (.., M, K); B: (K, N) shared or (.., K, N) with the same leading dims (wf_matmul_geom), and
+ * K < 66051 so that the int32 sums of u8/s8 products cannot overflow. */
 static int mmi_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
                     int64_t *K, int *bb) {
-    if (a->rank < 2 || b->rank < 2)
-        return -1;
-    *M = a->dims[a->rank - 2];
-    *K = a->dims[a->rank - 1];
-    *N = b->dims[b->rank - 1];
-    if (b->dims[b->rank - 2] != *K || *K >= 66051)
-        return -1;
-    *batch = 1;
-    for (int i = 0; i < a->rank - 2; i++)
-        *batch *= a->dims[i];
-    *bb = b->rank > 2;
-    if (*bb) {
-        if (b->rank != a->rank)
-            return -1;
-        for (int i = 0; i < a->rank - 2; i++)
-            if (b->dims[i] != a->dims[i])
-                return -1;
-    }
-    return 0;
+    return wf_matmul_geom(a, b, batch, M, N, K, bb) || *K >= 66051 ? -1 : 0;
 }
 
 static wf_status mmi_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,

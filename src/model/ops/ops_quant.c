@@ -297,9 +297,9 @@ static wf_status qmm_check(wf_node *n, wf_value *vals, wf_error *err) {
     return qlinear_check_types(n, vals, 0, 3, 6, err);
 }
 
-/* A: (batch, M, K) or (M, K); B: (K, N) shared or (batch, K, N). */
-static int qmm_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
-                    int64_t *K, int *b_batched) {
+/* A: (batch, M, K) or (M, K); B: (K, N) shared or (batch, K, N) (ops.h). */
+int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
+                   int64_t *K, int *b_batched) {
     if (a->rank < 2 || b->rank < 2)
         return -1;
     *M = a->dims[a->rank - 2];
@@ -325,7 +325,7 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
                            size_t *scratch, wf_error *err) {
     int64_t batch, M, N, K;
     int bb;
-    if (qmm_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
+    if (wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
         return wf_node_error(err, WF_ERR_SHAPE, n,
                              "A (.., M, K) and B (K, N) or (.., K, N) with equal batch dims "
                              "expected");
@@ -355,7 +355,7 @@ static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     (void)n;
     int64_t batch, M, N, K;
     int bb;
-    qmm_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
+    wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
     wf_dtype da = in[0]->dtype, db = in[3]->dtype, dy = out[0]->dtype;
     size_t ea = wf_dtype_size(da), eb = wf_dtype_size(db);
     float *fs = s;
@@ -396,7 +396,7 @@ static void qmm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
         return;
     int64_t batch, M, N, K;
     int bb;
-    qmm_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
+    wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
     float *bf = s, *gy = bf + K * N;
     const float *bs = in[4]->data;
     float as = ((const float *)in[1]->data)[0], ys = ((const float *)in[6]->data)[0];
@@ -425,7 +425,7 @@ static int64_t qmm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     (void)out;
     int64_t batch, M, N, K;
     int bb;
-    if (qmm_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
+    if (wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
         return 0;
     return 2 * batch * M * N * K;
 }

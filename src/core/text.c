@@ -99,3 +99,8 @@ char *wf_time_format_iso(int64_t t, char *buf) {
     *p = '\0';
     return buf;
 }
+
+int wf_csv_needs_lead(const char *s) {
+    const unsigned char u = (unsigned char)s[0];
+    return u && (strchr("=+-@", u) || u < 0x20 || u == 0x7F);
+}

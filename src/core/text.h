@@ -14,4 +14,12 @@ int wf_utf8_valid(const char *s, size_t n);
  * bytes): for "did you mean" suggestions. */
 int wf_edit_distance(const char *a, const char *b, int cap);
 
+/* The CSV cells' injection rule (OWASP), one place for the writers and the scores.csv reader: a
+ * cell whose text starts with = + - @ or a control byte is written after a leading ', and every
+ * control byte (below 0x20, and 0x7F) is written as '?'. */
+int wf_csv_needs_lead(const char *s);
+static inline int wf_csv_byte(unsigned char c) {
+    return c < 0x20 || c == 0x7F ? '?' : (int)c;
+}
+
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "io/io_impl.h"
 
 #define N_COLS 8 /* turbine_id,start,end,score,flagged,label,component,interpolated */
@@ -25,10 +26,10 @@
 static void neutral_form(const char *s, char *out, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
     size_t o = 0;
-    if (u[0] && (strchr("=+-@", u[0]) || u[0] < 0x20 || u[0] == 0x7F))
+    if (wf_csv_needs_lead(s))
         out[o++] = '\'';
     for (; *u && o + 1 < n; u++)
-        out[o++] = (char)(*u < 0x20 || *u == 0x7F ? '?' : *u);
+        out[o++] = (char)wf_csv_byte(*u);
     out[o] = '\0';
 }
 

@@ -85,6 +85,7 @@
 
 #include "core/fileio.h"
 #include "core/jw.h"
+#include "core/text.h"
 #include "report/compare_impl.h"
 #include "report/drift_impl.h"
 #include "report/report_impl.h"
@@ -669,7 +670,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
  * '?' (never raw). */
 void wf_report_csv_field(FILE *f, const char *s) {
     const unsigned char *u = (const unsigned char *)s;
-    int lead = u[0] && (strchr("=+-@", u[0]) || u[0] < 0x20 || u[0] == 0x7F);
+    int lead = wf_csv_needs_lead(s);
     int quote = strpbrk(s, ",\"") != NULL;
     for (const unsigned char *p = u; *p && !quote; p++)
         quote = *p < 0x20;
@@ -680,7 +681,7 @@ void wf_report_csv_field(FILE *f, const char *s) {
     for (; *u; u++) {
         if (*u == '"')
             fputc('"', f);
-        fputc(*u < 0x20 || *u == 0x7F ? '?' : (int)*u, f);
+        fputc(wf_csv_byte(*u), f);
     }
     if (quote)
         fputc('"', f);

@@ -681,7 +681,10 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
     for (int64_t i = 0; i < ws->n_skipped; i++)
         ids[ws->n + i] = ws->skipped[i].turbine_id;
     qsort(ids, (size_t)nid, sizeof *ids, cmp_str);
-    a->turbines = calloc((size_t)(nid > 0 ? nid : 1), sizeof *a->turbines);
+    int64_t n_unique = 0;
+    for (int64_t i = 0; i < nid; i++)
+        n_unique += i == 0 || strcmp(ids[i - 1], ids[i]) != 0;
+    a->turbines = calloc((size_t)(n_unique > 0 ? n_unique : 1), sizeof *a->turbines);
     if (!a->turbines)
         goto fail;
     for (int64_t i = 0; i < nid; i++) {
@@ -741,21 +744,28 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
         sort_by_score(a->episode_order, a->n_episodes, a);
     for (int k = 0; k < a->n_episodes && k < max_detail; k++)
         a->episodes[a->episode_order[k]].detailed = 1;
-    /* Run id: a digest of what was decided (model, windows, scores), not of when. */
+    /* Run id: a digest of what was decided (model, windows, scores), not of when. The text
+     * "model|C|T|id,start,score;..." is hashed as it is formatted, through a 16 KiB buffer:
+     * at fleet scale the whole text would be ~130 MB at the report's memory peak. */
     {
-        size_t cap2 = 256 + (size_t)ws->n * (WF_ID_MAX + 48);
-        char *buf = malloc(cap2);
-        if (!buf)
+        wf_hasher *h = wf_hasher_new();
+        if (!h)
             goto fail;
-        size_t len = (size_t)snprintf(buf, cap2, "%s|%d|%d|", r->model_sha256, ws->C, ws->T);
+        char buf[1 << 14];
+        size_t len = (size_t)snprintf(buf, sizeof buf, "%s|%d|%d|", r->model_sha256, ws->C, ws->T);
         for (int64_t i = 0; i < ws->n; i++) {
             char d[32];
-            len += (size_t)snprintf(buf + len, cap2 - len, "%s,%lld,%s;", ws->w[i].turbine_id,
+            if (len > sizeof buf - (WF_ID_MAX + 64)) {
+                wf_hasher_update(h, buf, len);
+                len = 0;
+            }
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s,%lld,%s;", ws->w[i].turbine_id,
                                     (long long)ws->w[i].start, wf_fmt_double(d, score_of(r, a, i)));
         }
+        wf_hasher_update(h, buf, len);
         char hex[65];
-        wf_sha256_hex(buf, len, hex);
-        free(buf);
+        wf_hasher_hex(h, hex);
+        wf_hasher_free(h);
         memcpy(a->run_id, hex, 16);
         a->run_id[16] = '\0';
     }

@@ -675,11 +675,16 @@ wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail,
     }
     if (an_checks_init(a))
         goto fail;
-    /* Turbines: sorted unique ids over valid and skipped windows. */
+    /* Turbines: sorted unique ids over valid and skipped windows. A window's id is listed only
+     * where it differs from the previous window's (windows come in runs of one turbine), so a
+     * fleet's millions of windows sort as a few thousand ids. */
+    nid = 0;
     for (int64_t i = 0; i < ws->n; i++)
-        ids[i] = ws->w[i].turbine_id;
+        if (i == 0 || strcmp(ws->w[i - 1].turbine_id, ws->w[i].turbine_id) != 0)
+            ids[nid++] = ws->w[i].turbine_id;
     for (int64_t i = 0; i < ws->n_skipped; i++)
-        ids[ws->n + i] = ws->skipped[i].turbine_id;
+        if (i == 0 || strcmp(ws->skipped[i - 1].turbine_id, ws->skipped[i].turbine_id) != 0)
+            ids[nid++] = ws->skipped[i].turbine_id;
     qsort(ids, (size_t)nid, sizeof *ids, cmp_str);
     int64_t n_unique = 0;
     for (int64_t i = 0; i < nid; i++)

@@ -192,8 +192,9 @@ static void rgb(cairo_t *cr, unsigned hex) {
 #define COL_GRID 0xddddddu
 #define COL_TEXT 0x222222u
 
-/* Nice tick step for a range (1, 2, 2.5, 5 x 10^k), about n ticks. */
-static double nice_step(double range, int n) {
+/* Nice tick step for a range (1, 2, 2.5, 5 x 10^k), about n ticks: the one rule of every
+ * chart's axis. */
+double wf_chartx_nice_step(double range, int n) {
     if (!(range > 0) || !isfinite(range))
         return 1;
     double raw = range / n, p = pow(10, floor(log10(raw))), f = raw / p;
@@ -216,7 +217,7 @@ static void fmt_tick(char *buf, double v, double step) {
 static void x_axis(chart *ch, double x0, double x1, double y, double lo, double hi, double top,
                    const char *label) {
     cairo_t *cr = ch->cr;
-    double step = nice_step(hi - lo, 6);
+    double step = wf_chartx_nice_step(hi - lo, 6);
     char buf[32];
     cairo_set_line_width(cr, 0.5);
     for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
@@ -246,7 +247,7 @@ static void y_axis(chart *ch, double x, double y0, double y1, double lo, double 
     cairo_t *cr = ch->cr;
     /* about one tick per 18 points of height, at least 2 */
     int nt = (int)((y0 - y1) / 18);
-    double step = nice_step(hi - lo, nt < 2 ? 2 : nt > 5 ? 5 : nt);
+    double step = wf_chartx_nice_step(hi - lo, nt < 2 ? 2 : nt > 5 ? 5 : nt);
     char buf[32];
     cairo_set_line_width(cr, 0.5);
     for (double v = ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
@@ -525,7 +526,7 @@ static void time_axis(chart *ch, const wf_analysis *a, double x0, double x1, dou
     int T = a->T;
     double cad = (double)a->r->windows->cadence;
     double span = cad > 0 ? cad * T / 3600.0 : T; /* hours or steps */
-    double step = nice_step(span, 6);
+    double step = wf_chartx_nice_step(span, 6);
     char buf[32];
     cairo_set_line_width(cr, 0.5);
     for (double v = 0; v <= span + 1e-9; v += step) {

@@ -33,11 +33,6 @@ static double jitter(int c, int g, int64_t i) {
     return (double)(z >> 11) / 4503599627370496.0 - 1.0; /* 2^52 */
 }
 
-static double nice(double range) {
-    double raw = range / 6, mag = pow(10, floor(log10(raw))), f = raw / mag;
-    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
-}
-
 wf_status wf_chart_attr_dist(const wf_chart_ctx *cx, const wf_analysis *a, const wf_attr_dist *d,
                              double w_pt, double h_pt, wf_png *out, wf_error *err) {
     int C = d->C, groups[WF_AD_GROUPS], ng = 0;
@@ -69,7 +64,7 @@ wf_status wf_chart_attr_dist(const wf_chart_ctx *cx, const wf_analysis *a, const
     double rh = (yb - yt) / C, sh = rh * 0.84 / ng; /* row and strip heights */
 #define X(v) (x0 + ((v)-lo) / (hi - lo) * (x1 - x0))
     /* grid, ticks and the zero line */
-    double step = nice(hi - lo);
+    double step = wf_chartx_nice_step(hi - lo, 6);
     char buf[64];
     cairo_set_line_width(cr, 0.5);
     for (double v = ceil(lo / step) * step; v <= hi + 1e-12; v += step) {

@@ -27,5 +27,7 @@ wf_status wf_chartx_end(chart *ch, wf_png *out, wf_error *err);
 void wf_chartx_text(chart *ch, double x, double y, const char *s, double size, double ax, int mid,
                     int bold, double angle);
 double wf_chartx_text_w(chart *ch, const char *s, double size, int bold);
+/* Tick step of 1, 2, 2.5 or 5 x 10^k giving about n ticks over range (1 if range is not > 0). */
+double wf_chartx_nice_step(double range, int n);
 
 #endif

@@ -74,14 +74,7 @@ wf_status wf_chart_drift_reliance(const wf_chart_ctx *cx, const wf_analysis *a,
     hi = hi > 0 ? hi * 1.08 : 1;
     double left = 48, right = 120, top = 14, bottom = 30;
     double x0 = left, x1 = w_pt - right, y0 = top, y1 = h_pt - bottom, mid = (x0 + x1) / 2;
-    /* grid: about 5 steps of 1, 2 or 5 times a power of ten */
-    double raw = hi / 5, mag = pow(10, floor(log10(raw))), step = mag;
-    if (raw / mag > 5)
-        step = 10 * mag;
-    else if (raw / mag > 2)
-        step = 5 * mag;
-    else if (raw / mag > 1)
-        step = 2 * mag;
+    double step = wf_chartx_nice_step(hi, 5); /* grid: about 5 steps */
     cairo_set_line_width(cr, 0.5);
     for (double v = 0; v <= hi + 1e-12; v += step) {
         double y = y1 - v / hi * (y1 - y0);

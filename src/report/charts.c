@@ -842,3 +842,29 @@ void wf_chartx_text(chart *ch, double x, double y, const char *s, double size, d
 double wf_chartx_text_w(chart *ch, const char *s, double size, int bold) {
     return text_w(ch, s, size, bold);
 }
+
+double wf_chartx_period_x(double x0, double x1, int64_t p, int64_t np) {
+    return np > 1 ? x0 + 10 + (double)p * (x1 - x0 - 20) / (double)(np - 1) : (x0 + x1) / 2;
+}
+
+void wf_chartx_period_frame(chart *ch, double x0, double x1, double y0, double y1, double hi,
+                            const char *y_title, const char (*labels)[16], int64_t np) {
+    cairo_t *cr = ch->cr;
+    double step = wf_chartx_nice_step(hi, 5);
+    cairo_set_line_width(cr, 0.5);
+    for (double v = 0; v <= hi + step * 1e-9; v += step) {
+        double y = y1 - v / hi * (y1 - y0);
+        rgb(cr, COL_GRID);
+        cairo_move_to(cr, x0, y);
+        cairo_line_to(cr, x1, y);
+        cairo_stroke(cr);
+        char buf[32];
+        fmt_tick(buf, v, step);
+        rgb(cr, COL_TEXT);
+        text(ch, x0 - 4, y, buf, 7, 1, 1, 0, 0);
+    }
+    text(ch, 10, (y0 + y1) / 2, y_title, 7.5, 0.5, 1, 0, 1.5707963);
+    int64_t every = np > 26 ? (np + 25) / 26 : 1; /* at most 26 labels side by side */
+    for (int64_t p = 0; p < np; p += every)
+        text(ch, wf_chartx_period_x(x0, x1, p, np), y1 + 12, labels[p], 7, 0.5, 1, 0, 0);
+}

@@ -126,27 +126,7 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
     hi *= 1.08;
     double left = 42, right = 120, top = 14, bottom = 30;
     double x0 = left, x1 = w_pt - right, y0 = top, y1 = h_pt - bottom;
-    /* grid and y axis */
-    double step = hi > 1.5 ? 0.5 : hi > 0.6 ? 0.2 : 0.1;
-    cairo_set_line_width(cr, 0.5);
-    for (double v = 0; v <= hi + 1e-9; v += step) {
-        double y = y1 - v / hi * (y1 - y0);
-        rgb(cr, 0xdddddd);
-        cairo_move_to(cr, x0, y);
-        cairo_line_to(cr, x1, y);
-        cairo_stroke(cr);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.1f", v);
-        rgb(cr, 0x222222);
-        wf_chartx_text(&ch, x0 - 4, y, buf, 7, 1, 1, 0, 0);
-    }
-    wf_chartx_text(&ch, 10, (y0 + y1) / 2, "normed Wasserstein", 7.5, 0.5, 1, 0, 1.5707963);
-    double dx = np > 1 ? (x1 - x0 - 20) / (double)(np - 1) : 0;
-    for (int64_t p = 0; p < np; p++) {
-        double x = np > 1 ? x0 + 10 + p * dx : (x0 + x1) / 2;
-        rgb(cr, 0x222222);
-        wf_chartx_text(&ch, x, y1 + 12, d->period_label[p], 7, 0.5, 1, 0, 0);
-    }
+    wf_chartx_period_frame(&ch, x0, x1, y0, y1, hi, "normed Wasserstein", d->period_label, np);
     /* threshold */
     double ty = y1 - thr / hi * (y1 - y0);
     double dash[] = {4, 3};
@@ -164,7 +144,7 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
         int pen = 0;
         for (int64_t p = 0; p < np; p++) {
             const wf_drift_channel *x = &d->by_period[(size_t)p * (size_t)C + (size_t)c];
-            double px = np > 1 ? x0 + 10 + p * dx : (x0 + x1) / 2;
+            double px = wf_chartx_period_x(x0, x1, p, np);
             if (!x->evaluated || !isfinite(x->wasserstein_normed)) {
                 if (pen)
                     cairo_stroke(cr);
@@ -184,7 +164,7 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
             const wf_drift_channel *x = &d->by_period[(size_t)p * (size_t)C + (size_t)c];
             if (!x->evaluated || !isfinite(x->wasserstein_normed))
                 continue;
-            double px = np > 1 ? x0 + 10 + p * dx : (x0 + x1) / 2;
+            double px = wf_chartx_period_x(x0, x1, p, np);
             double py = y1 - x->wasserstein_normed / hi * (y1 - y0);
             cairo_arc(cr, px, py, 2.2, 0, 6.2831853);
             cairo_fill(cr);

@@ -29,5 +29,11 @@ void wf_chartx_text(chart *ch, double x, double y, const char *s, double size, d
 double wf_chartx_text_w(chart *ch, const char *s, double size, int bold);
 /* Tick step of 1, 2, 2.5 or 5 x 10^k giving about n ticks over range (1 if range is not > 0). */
 double wf_chartx_nice_step(double range, int n);
+/* The frame of a per-period trend chart over the plot x0..x1, y0 (top)..y1: the grid from 0 to
+ * hi in about 5 labelled steps, y_title written upwards at the left, the np period labels under
+ * the plot (at most 26, evenly thinned). Period p sits at wf_chartx_period_x. */
+void wf_chartx_period_frame(chart *ch, double x0, double x1, double y0, double y1, double hi,
+                            const char *y_title, const char (*labels)[16], int64_t np);
+double wf_chartx_period_x(double x0, double x1, int64_t p, int64_t np);
 
 #endif

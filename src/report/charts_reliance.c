@@ -22,12 +22,12 @@ static void rgb(cairo_t *cr, unsigned hex) {
 }
 
 /* One channel's line over the periods (v: (np, C) column c), broken where a value is NaN. */
-static void line(cairo_t *cr, const double *v, int64_t np, int C, int c, double x0, double dx,
-                 double mid, double y0, double y1, double hi, int dots) {
+static void line(cairo_t *cr, const double *v, int64_t np, int C, int c, double x0, double x1,
+                 double y0, double y1, double hi, int dots) {
     int pen = 0;
     for (int64_t p = 0; p < np; p++) {
         double y = v[(size_t)p * (size_t)C + (size_t)c];
-        double px = np > 1 ? x0 + 10 + (double)p * dx : mid;
+        double px = wf_chartx_period_x(x0, x1, p, np);
         if (!isfinite(y)) {
             if (pen)
                 cairo_stroke(cr);
@@ -47,7 +47,7 @@ static void line(cairo_t *cr, const double *v, int64_t np, int C, int c, double 
         double y = v[(size_t)p * (size_t)C + (size_t)c];
         if (!isfinite(y))
             continue;
-        double px = np > 1 ? x0 + 10 + (double)p * dx : mid;
+        double px = wf_chartx_period_x(x0, x1, p, np);
         cairo_arc(cr, px, y1 - y / hi * (y1 - y0), 2.0, 0, 6.2831853);
         cairo_fill(cr);
     }
@@ -73,36 +73,16 @@ wf_status wf_chart_drift_reliance(const wf_chart_ctx *cx, const wf_analysis *a,
     }
     hi = hi > 0 ? hi * 1.08 : 1;
     double left = 48, right = 120, top = 14, bottom = 30;
-    double x0 = left, x1 = w_pt - right, y0 = top, y1 = h_pt - bottom, mid = (x0 + x1) / 2;
-    double step = wf_chartx_nice_step(hi, 5); /* grid: about 5 steps */
-    cairo_set_line_width(cr, 0.5);
-    for (double v = 0; v <= hi + 1e-12; v += step) {
-        double y = y1 - v / hi * (y1 - y0);
-        rgb(cr, 0xdddddd);
-        cairo_move_to(cr, x0, y);
-        cairo_line_to(cr, x1, y);
-        cairo_stroke(cr);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.3g", v);
-        rgb(cr, 0x222222);
-        wf_chartx_text(&ch, x0 - 4, y, buf, 7, 1, 1, 0, 0);
-    }
-    wf_chartx_text(&ch, 10, (y0 + y1) / 2, "mean |attribution|", 7.5, 0.5, 1, 0, 1.5707963);
-    double dx = np > 1 ? (x1 - x0 - 20) / (double)(np - 1) : 0;
-    int64_t every = np > 26 ? (np + 25) / 26 : 1;
-    for (int64_t p = 0; p < np; p += every) {
-        double x = np > 1 ? x0 + 10 + (double)p * dx : mid;
-        rgb(cr, 0x222222);
-        wf_chartx_text(&ch, x, y1 + 12, d->period_label[p], 7, 0.5, 1, 0, 0);
-    }
+    double x0 = left, x1 = w_pt - right, y0 = top, y1 = h_pt - bottom;
+    wf_chartx_period_frame(&ch, x0, x1, y0, y1, hi, "mean |attribution|", d->period_label, np);
     double dash[] = {4, 3};
     for (int c = 0; c < C; c++) {
         rgb(cr, PAL[(size_t)c % N_PAL]);
         cairo_set_line_width(cr, 1.4);
-        line(cr, cc->attr, np, C, c, x0, dx, mid, y0, y1, hi, 1);
+        line(cr, cc->attr, np, C, c, x0, x1, y0, y1, hi, 1);
         cairo_set_dash(cr, dash, 2, 0);
         cairo_set_line_width(cr, 1.0);
-        line(cr, cc->attr_unflagged, np, C, c, x0, dx, mid, y0, y1, hi, 0);
+        line(cr, cc->attr_unflagged, np, C, c, x0, x1, y0, y1, hi, 0);
         cairo_set_dash(cr, NULL, 0, 0);
         double ly = y0 + 6 + c * 11;
         cairo_rectangle(cr, x1 + 10, ly - 3, 10, 6);

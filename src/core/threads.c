@@ -6,6 +6,9 @@
 
 #include <pthread.h>
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #define MAX_THREADS 64
 
@@ -55,3 +58,11 @@ int wf_par_run(wf_par *par, int threads, wf_par_worker worker, void *arg) {
         pthread_join(tids[t], NULL);
     return started;
 }
+
+#if defined(__GLIBC__)
+void wf_mem_release(void) {
+    malloc_trim(0);
+}
+#else
+void wf_mem_release(void) {}
+#endif

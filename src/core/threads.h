@@ -28,4 +28,9 @@ int wf_par_run(wf_par *par, int threads, wf_par_worker worker, void *arg);
 /* Next item index, or -1 when all are handed out. */
 int64_t wf_par_next(wf_par *par);
 
+/* Hand the allocator's free memory back to the system (glibc's malloc_trim; nothing elsewhere).
+ * Called between the report's writers: each frees many small blocks that would otherwise stay
+ * in the heap under the next writer's large arrays and raise the run's peak RSS. */
+void wf_mem_release(void);
+
 #endif

@@ -560,6 +560,12 @@ wf_status wf_report_write_pdf(const char *path, const wf_results *r, const wf_re
     return pdf_write_doc(path, r, o, NULL, -1, fleet_body, NULL, err);
 }
 
+wf_status wf_report_write_pdf_with(const char *path, const wf_results *r,
+                                   const wf_report_options *o, const wf_analysis *an,
+                                   wf_error *err) {
+    return pdf_write_doc(path, r, o, an, -1, fleet_body, NULL, err);
+}
+
 wf_status pdf_write_doc(const char *path, const wf_results *r, const wf_report_options *o,
                         const wf_analysis *shared, int only_turbine, pdf_body_fn body, void *user,
                         wf_error *err) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/fileio.h"
+#include "core/threads.h"
 #include "report/report_impl.h"
 #include "report/turbine_impl.h"
 
@@ -68,19 +69,26 @@ wf_status wf_report_write_all(const wf_results *r, const wf_report_options *o, c
         free(methods);
         return st;
     }
+    /* one analysis for every writer (at fleet scale each build costs seconds and ~90 MB) */
+    wf_analysis an;
+    memset(&an, 0, sizeof an);
+    if (!st)
+        st = wf_analysis_build(&an, r, o->max_episode_pages, err);
     for (int i = 0; i < n_names && !st; i++) {
+        wf_mem_release(); /* what the run or the previous writer freed, back to the system */
         snprintf(from, sizeof from, "%s/%s", stage, names[i]);
         if (i == 0)
-            st = wf_results_write_json(from, r, err);
+            st = wf_results_write_json_with(from, r, &an, err);
         else if (i == 1)
-            st = wf_report_write_pdf(from, r, o, err);
+            st = wf_report_write_pdf_with(from, r, o, &an, err);
         else if (i == 2)
-            st = wf_report_write_xlsx(from, r, o, err);
+            st = wf_report_write_xlsx_with(from, r, o, &an, err);
         else if (i == 3)
             st = wf_results_write_scores_csv(from, r, err);
         else if (i == 4)
-            st = wf_results_write_tables(stage, r, err);
+            st = wf_results_write_tables_with(stage, r, &an, err);
     }
+    wf_analysis_free(&an);
     char **tnames = NULL; /* issue 19: turbines/<file>.pdf (report_turbines.c) */
     int n_tnames = 0;
     if (!st && o->per_turbine)

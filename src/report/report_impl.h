@@ -95,6 +95,18 @@ typedef struct wf_analysis {
 
 wf_status wf_analysis_build(wf_analysis *a, const wf_results *r, int max_detail, wf_error *err);
 void wf_analysis_free(wf_analysis *a);
+/* The writers of wf_report_write_all with one analysis built once for all of them (an built
+ * with the options' max_episode_pages; NULL: each builds its own, as the public writers do). */
+wf_status wf_results_write_json_with(const char *path, const wf_results *r, const wf_analysis *an,
+                                     wf_error *err);
+wf_status wf_results_write_tables_with(const char *dir, const wf_results *r, const wf_analysis *an,
+                                       wf_error *err);
+wf_status wf_report_write_pdf_with(const char *path, const wf_results *r,
+                                   const wf_report_options *o, const wf_analysis *an,
+                                   wf_error *err);
+wf_status wf_report_write_xlsx_with(const char *path, const wf_results *r,
+                                    const wf_report_options *o, const wf_analysis *an,
+                                    wf_error *err);
 
 /* Channel names/units (never NULL). */
 const char *wf_an_channel(const wf_analysis *a, int c);

@@ -510,11 +510,14 @@ static void write_input(wf_jw *w, const wf_data_stats *d) {
     wf_jw_obj_end(w);
 }
 
-wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err) {
+wf_status wf_results_write_json_with(const char *path, const wf_results *r, const wf_analysis *an,
+                                     wf_error *err) {
     wf_analysis a;
-    wf_status st = wf_analysis_build(&a, r, 0, err);
+    memset(&a, 0, sizeof a);
+    wf_status st = an ? WF_OK : wf_analysis_build(&a, r, 0, err);
     if (st)
         return st;
+    const wf_analysis *A = an ? an : &a;
     const wf_windows *ws = r->windows;
     /* Streamed into a temporary file beside path, renamed when complete. */
     char tmp[4200];
@@ -537,7 +540,7 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_kint(&w, "results_version", WF_RESULTS_VERSION); /* issue 19 */
     wf_jw_kstr(&w, "command", r->command ? r->command : "explain");
     kiso(&w, "generated_at", r->generated_at);
-    wf_jw_kstr(&w, "run_id", a.run_id);
+    wf_jw_kstr(&w, "run_id", A->run_id);
     wf_jw_key(&w, "model");
     wf_jw_obj_begin(&w);
     wf_jw_kstr(&w, "path", r->model_path);
@@ -556,12 +559,12 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_key(&w, "channels");
     wf_jw_arr_begin(&w);
     for (int c = 0; c < ws->C; c++)
-        wf_jw_str(&w, wf_an_channel(&a, c));
+        wf_jw_str(&w, wf_an_channel(A, c));
     wf_jw_arr_end(&w);
     wf_jw_key(&w, "units");
     wf_jw_arr_begin(&w);
     for (int c = 0; c < ws->C; c++)
-        wf_jw_str(&w, wf_an_unit(&a, c));
+        wf_jw_str(&w, wf_an_unit(A, c));
     wf_jw_arr_end(&w);
     wf_jw_kint(&w, "T", ws->T);
     wf_results_json_rerender(&w, r); /* issue 19: "window", "report" */
@@ -597,11 +600,11 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_key(&w, "windows");
     wf_jw_arr_begin(&w);
     for (int64_t i = 0; i < r->n_explained; i++)
-        write_explanation(&w, &a, &r->expl[i]);
+        write_explanation(&w, A, &r->expl[i]);
     wf_jw_arr_end(&w);
     if (r->scores)
-        write_audit_parts(&w, &a);
-    wf_results_json_checks_summary(&w, &a); /* audit and explain: when the whys were built */
+        write_audit_parts(&w, A);
+    wf_results_json_checks_summary(&w, A); /* audit and explain: when the whys were built */
     if (r->input)
         write_input(&w, r->input);
     wf_jw_key(&w, "skipped");
@@ -622,11 +625,11 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
             wf_jw_kstr(&w, "turbine_id", r->failures[i].turbine_id);
             kiso(&w, "time", r->failures[i].time);
             wf_jw_kstr(&w, "component", r->failures[i].component);
-            if (a.fail_outcome) { /* audit: what became of it */
-                wf_jw_kstr(&w, "outcome", wf_failure_outcome_str(a.fail_outcome[i]));
-                if (a.fail_episode[i] >= 0) {
-                    const wf_episode *e = &a.episodes[a.fail_episode[i]];
-                    wf_jw_kint(&w, "episode", a.fail_episode[i] + 1);
+            if (A->fail_outcome) { /* audit: what became of it */
+                wf_jw_kstr(&w, "outcome", wf_failure_outcome_str(A->fail_outcome[i]));
+                if (A->fail_episode[i] >= 0) {
+                    const wf_episode *e = &A->episodes[A->fail_episode[i]];
+                    wf_jw_kint(&w, "episode", A->fail_episode[i] + 1);
                     wf_jw_kdouble(&w, "lead_hours",
                                   (double)(r->failures[i].time - ws->w[e->first].end) / 3600.0);
                 }
@@ -636,13 +639,13 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
         wf_jw_arr_end(&w);
     }
     if (r->drift)
-        wf_results_json_drift(&w, &a);
+        wf_results_json_drift(&w, A);
     if (r->compare) { /* issue 15 (results_compare.c) */
         wf_cmp cmp;
-        if (wf_cmp_build(&a, &cmp, err) != WF_OK) {
+        if (wf_cmp_build(A, &cmp, err) != WF_OK) {
             w.failed = 1;
         } else {
-            wf_results_json_compare(&w, &a, &cmp);
+            wf_results_json_compare(&w, A, &cmp);
             wf_cmp_free(&cmp);
         }
     }
@@ -662,6 +665,10 @@ wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error 
     wf_jw_free(&w);
     wf_analysis_free(&a);
     return st;
+}
+
+wf_status wf_results_write_json(const char *path, const wf_results *r, wf_error *err) {
+    return wf_results_write_json_with(path, r, NULL, err);
 }
 
 /* A CSV text field: quoted (RFC 4180) when it holds a comma, quote or line break. Neutralised as

@@ -161,8 +161,14 @@ static wf_status write_table(const char *path, table_fn fn, const wf_analysis *a
 }
 
 wf_status wf_results_write_tables(const char *dir, const wf_results *r, wf_error *err) {
+    return wf_results_write_tables_with(dir, r, NULL, err);
+}
+
+wf_status wf_results_write_tables_with(const char *dir, const wf_results *r, const wf_analysis *an,
+                                       wf_error *err) {
     wf_analysis a;
-    wf_status st = wf_analysis_build(&a, r, 0, err);
+    memset(&a, 0, sizeof a);
+    wf_status st = an ? WF_OK : wf_analysis_build(&a, r, 0, err);
     if (st)
         return st;
     static const table_fn fns[WF_RESULTS_N_TABLES] = {write_episodes, write_failures,
@@ -173,7 +179,7 @@ wf_status wf_results_write_tables(const char *dir, const wf_results *r, wf_error
             (int)sizeof path)
             st = wf_error_set(err, WF_ERR_INVALID, "%s: path too long", dir);
         else
-            st = write_table(path, fns[k], &a, err);
+            st = write_table(path, fns[k], an ? an : &a, err);
     }
     wf_analysis_free(&a);
     return st;

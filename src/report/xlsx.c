@@ -690,6 +690,12 @@ static void sheet_manifest(xl *x) {
 
 wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_report_options *o,
                                wf_error *err) {
+    return wf_report_write_xlsx_with(path, r, o, NULL, err);
+}
+
+wf_status wf_report_write_xlsx_with(const char *path, const wf_results *r,
+                                    const wf_report_options *o, const wf_analysis *an,
+                                    wf_error *err) {
     wf_report_options def;
     if (o)
         def = *o;
@@ -698,9 +704,11 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     wf_report_versions_complete(&def); /* a no-op when wf_report_write_all did it */
     o = &def;
     wf_analysis a;
-    wf_status st = wf_analysis_build(&a, r, o->max_episode_pages, err);
+    memset(&a, 0, sizeof a);
+    wf_status st = an ? WF_OK : wf_analysis_build(&a, r, o->max_episode_pages, err);
     if (st)
         return st;
+    const wf_analysis *A = an ? an : &a;
     char tmp[4096];
     st = wf_file_temp_beside(path, tmp, sizeof tmp, err);
     if (st) {
@@ -708,10 +716,10 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
         return st;
     }
     xl x = {0};
-    x.a = &a;
+    x.a = A;
     x.r = r;
     x.o = o;
-    x.sheet = calloc((size_t)(a.n_turbines > 0 ? a.n_turbines : 1), sizeof *x.sheet);
+    x.sheet = calloc((size_t)(A->n_turbines > 0 ? A->n_turbines : 1), sizeof *x.sheet);
     /* Big runs (more than 100k windows) use libxlsxwriter's constant-memory mode, which streams
      * rows to disk; it cannot hold Excel tables, so Summary then gets a plain autofilter. */
     x.big = o->xlsx_stream > 0 ||
@@ -754,10 +762,10 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     x.link = workbook_get_default_url_format(x.wb);
     x.mono = workbook_add_format(x.wb);
     format_set_font_name(x.mono, "Consolas");
-    for (int i = 0; i < a.n_turbines; i++) {
-        if (a.turbines[i].flagged == 0)
+    for (int i = 0; i < A->n_turbines; i++) {
+        if (A->turbines[i].flagged == 0)
             continue;
-        sheet_name_for(a.turbines[i].id, x.sheet, i);
+        sheet_name_for(A->turbines[i].id, x.sheet, i);
     }
     sheet_summary(&x);
     sheet_episodes(&x);
@@ -765,20 +773,20 @@ wf_status wf_report_write_xlsx(const char *path, const wf_results *r, const wf_r
     sheet_attributions(&x);
     sheet_why(&x);
     if (r->drift)
-        wf_xlsx_drift_sheet(x.wb, &a, x.head, x.title, x.date);
+        wf_xlsx_drift_sheet(x.wb, A, x.head, x.title, x.date);
     if (r->compare) { /* issue 15 (xlsx_compare.c) */
         wf_cmp cmp;
         wf_error cerr = {0};
-        if (wf_cmp_build(&a, &cmp, &cerr) == WF_OK) {
-            wf_xlsx_compare_sheet(x.wb, &a, &cmp, x.head, x.title, x.date);
+        if (wf_cmp_build(A, &cmp, &cerr) == WF_OK) {
+            wf_xlsx_compare_sheet(x.wb, A, &cmp, x.head, x.title, x.date);
             wf_cmp_free(&cmp);
         }
     }
-    for (int i = 0; i < a.n_turbines; i++)
+    for (int i = 0; i < A->n_turbines; i++)
         if (x.sheet[i][0]) { /* issue 14: the score timeline below (xlsx_timeline.c) */
             int last = sheet_turbine(&x, i);
             wf_xlsx_turbine_timeline(x.wb, workbook_get_worksheet_by_name(x.wb, x.sheet[i]),
-                                     x.sheet[i], &a, i, last + 3, x.head, x.bold, x.date, x.score);
+                                     x.sheet[i], A, i, last + 3, x.head, x.bold, x.date, x.score);
         }
     sheet_methods(&x);
     sheet_manifest(&x);

@@ -217,6 +217,8 @@ static void run_worker(void *arg, int tid) {
         if (mb > IG_BATCH_MAX)
             mb = IG_BATCH_MAX;
         ist = wf_ig_eval_init(&ie, j->p, s->max_steps, mb, &ierr);
+        if (s->arithmetic == WF_ARITHMETIC_EXACT)
+            ie.cut = 0; /* every gradient row through the whole backward */
     }
     if (!ist && !ce.ctx && !ie.ctx) /* TreeSHAP alone, or IG not applicable: f(x) only */
         ist = j->p->ctx_new(j->p->user, 1, &own_ctx, &ierr);

@@ -225,6 +225,13 @@ int64_t wf_engine_flops(wf_engine *e);
  * later node except through v (the predictor checks this). */
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err);
+/* Vector-Jacobian product between two values after a run (engine with WF_ENGINE_GRAD): dto =
+ * (d from / d to)^T dfrom, running backward only the nodes from from's producer down to the node
+ * after to's producer (to: a graph input, producer -1, or an earlier node output). The gradient
+ * at to is the same floats wf_engine_backward accumulates there when from carries dfrom and
+ * nothing else feeds to. dfrom, dto: the planned shapes of from and to. */
+wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, int to, float *dto,
+                                  wf_error *err);
 /* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
 int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */

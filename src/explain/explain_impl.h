@@ -56,6 +56,9 @@ typedef struct wf_coal_eval {
     float *ub;               /* (n_bg, C*T) g(b) when the predictor has affine_input, else NULL */
     float *ux;               /* (C*T) g(x) (per window), idem */
     double *dxd;             /* (C*T + hidden) scratch of the partials (x - b, one sum row) */
+    double *Pb;              /* (M, n_bg, hidden) A[:,cells p] b[cells p] (once; NULL: formed per
+                              * window from x - b, when it would not fit the partials' budget) */
+    float *hbf, *hxf;        /* hb and hx rounded to float (the coalition rows' start values) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 

@@ -308,8 +308,8 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
         int cut = u->input_value < 0 || prefix_inside(c, kg);
         if (cut && u->input_value >= 0 && !c->have_slope) {
             /* d x / d u with seed 1 on every cell: the fixed derivative, row 0 */
-            s = wf_engine_backward_span(c->e, u->input_value, c->ones, u->m->inputs[0],
-                                        c->dxbuf, err);
+            s = wf_engine_backward_span(c->e, u->input_value, c->ones, u->m->inputs[0], c->dxbuf,
+                                        err);
             if (s)
                 return s;
             if (u->layout == WF_LAYOUT_NTC)

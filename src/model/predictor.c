@@ -367,6 +367,13 @@ static int cut_prefix(mp_user *u) {
     const wf_model *m = u->m;
     int v = m->inputs[0];
     u->n_cut_q = 0;
+    /* a float first layer (Gemm, MatMul, Conv) reading float u: a QOperator first layer's
+     * output holds integers, whose straight-through gradient is in its own units */
+    const char *op = m->nodes[m->vals[u->hidden_value].producer].op->name;
+    if (m->vals[u->hidden_value].dtype != WF_DTYPE_FLOAT ||
+        (u->input_value >= 0 && m->vals[u->input_value].dtype != WF_DTYPE_FLOAT) ||
+        (strcmp(op, "Gemm") && strcmp(op, "MatMul") && strcmp(op, "Conv")))
+        return 0;
     if (u->input_value < 0)
         return 1;
     for (int guard = 0; guard < 64; guard++) {

@@ -32,6 +32,13 @@ static inline float quant_f(float x, float s, float zpf, float lo, float hi, flo
     return v == v ? v : nanv; /* NaN: zp, clamped */
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define WF_QUANT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WF_QUANT_CLONES
+#endif
+
+WF_QUANT_CLONES
 void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
                    size_t inner) {
     int s8 = q->type == WF_K_QTYPE_S8;
@@ -60,6 +67,7 @@ void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, 
     }
 }
 
+WF_QUANT_CLONES
 void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
                      size_t inner) {
     size_t e = 0;

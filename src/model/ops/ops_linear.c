@@ -81,9 +81,17 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         int64_t sm, sn;
         c_strides(in[2], &sm, &sn);
         const float *c = in[2]->data;
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                y[i * N + j] = n->p.beta * c[i * sm + j * sn];
+        if (sn == 1) /* a bias row (or rows): contiguous, so that the copy vectorises */
+            for (int64_t i = 0; i < M; i++) {
+                const float *ci = c + i * sm;
+                float *yi = y + i * N;
+                for (int64_t j = 0; j < N; j++)
+                    yi[j] = n->p.beta * ci[j];
+            }
+        else
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++)
+                    y[i * N + j] = n->p.beta * c[i * sm + j * sn];
         beta = 1.0f;
     }
     wf_k_gemm(y, in[0]->data, in[1]->data, (int)M, (int)N, (int)K, n->p.trans_a, n->p.trans_b,

@@ -245,6 +245,35 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
     return WF_OK;
 }
 
+/* Blocks of 32 with a fixed trip count (GCC's -O2 cost model vectorises only those). */
+static int any_nan(const float *restrict z, size_t n) {
+    int bad = 0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        int b = 0;
+        for (int k = 0; k < 32; k++)
+            b |= z[i + k] != z[i + k];
+        bad |= b;
+    }
+    for (; i < n; i++)
+        bad |= z[i] != z[i];
+    return bad;
+}
+
+static int any_at(const int8_t *restrict q, size_t n, int8_t lo, int8_t hi) {
+    int bad = 0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        int b = 0;
+        for (int k = 0; k < 32; k++)
+            b |= (q[i + k] == lo) | (q[i + k] == hi);
+        bad |= b;
+    }
+    for (; i < n; i++)
+        bad |= (q[i] == lo) | (q[i] == hi);
+    return bad;
+}
+
 /* 1 when every row of the last forward run in [0, n) has each cell of every QuantizeLinear of
  * the prefix strictly inside the type's range (q != lo, hi) and a non-NaN input: the
  * straight-through mask of those rows is then 1 everywhere (saturation clamps q to a limit; a
@@ -258,26 +287,20 @@ static int prefix_inside(const mp_ctx *c, int64_t n) {
         if (zt->dtype != WF_DTYPE_FLOAT || (size_t)wf_numel(zt) < cells ||
             (size_t)wf_numel(qt) < cells)
             return 0;
-        /* separate loops over one type each: both vectorise */
-        const float *z = zt->data;
-        int bad = 0;
-        for (size_t i = 0; i < cells; i++)
-            bad |= z[i] != z[i];
+        if (any_nan(zt->data, cells))
+            return 0;
         if (qt->dtype == WF_DTYPE_INT8) {
             const int8_t *q = qt->data;
-            int8_t lo = (int8_t)u->cut_lo[k], hi = (int8_t)u->cut_hi[k];
-            for (size_t i = 0; i < cells; i++)
-                bad |= (q[i] == lo) | (q[i] == hi);
+            if (any_at(q, cells, (int8_t)u->cut_lo[k], (int8_t)u->cut_hi[k]))
+                return 0;
         } else if (qt->dtype == WF_DTYPE_UINT8) {
-            const uint8_t *q = qt->data;
-            uint8_t lo = (uint8_t)u->cut_lo[k], hi = (uint8_t)u->cut_hi[k];
-            for (size_t i = 0; i < cells; i++)
-                bad |= (q[i] == lo) | (q[i] == hi);
+            /* the same bytes read as int8: the limits 0 and 255 are 0 and -1 */
+            const int8_t *q = qt->data;
+            if (any_at(q, cells, 0, -1))
+                return 0;
         } else {
             return 0;
         }
-        if (bad)
-            return 0;
     }
     return 1;
 }
@@ -351,7 +374,11 @@ static wf_status hidden_to_input(void *ctx, const double *dh, double *dx, wf_err
     for (size_t j = 0; j < H; j++) {
         const float *row = u->A + j * ct;
         double d = dh[j];
-        for (size_t e = 0; e < ct; e++)
+        size_t e = 0;
+        for (; e + 8 <= ct; e += 8) /* blocks of 8: vectorised at -O2 */
+            for (int k = 0; k < 8; k++)
+                dx[e + k] += (double)row[e + k] * d;
+        for (; e < ct; e++)
             dx[e] += (double)row[e] * d;
     }
     if (u->input_value >= 0)

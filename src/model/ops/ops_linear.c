@@ -81,13 +81,10 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         int64_t sm, sn;
         c_strides(in[2], &sm, &sn);
         const float *c = in[2]->data;
-        if (sn == 1) /* a bias row (or rows): contiguous, so that the copy vectorises */
-            for (int64_t i = 0; i < M; i++) {
-                const float *ci = c + i * sm;
-                float *yi = y + i * N;
-                for (int64_t j = 0; j < N; j++)
-                    yi[j] = n->p.beta * ci[j];
-            }
+        float b = n->p.beta;
+        if (sn == 1 && b == 1.0f) /* a bias row (or rows): 1 * c is c, copied */
+            for (int64_t i = 0; i < M; i++)
+                memcpy(y + i * N, c + i * sm, (size_t)N * sizeof *y);
         else
             for (int64_t i = 0; i < M; i++)
                 for (int64_t j = 0; j < N; j++)

@@ -276,6 +276,20 @@ axpy(float *restrict y, const float *restrict x, float a, size_t n) {
         y[i] += a * x[i];
 }
 
+/* y = s + a x over n floats, as axpy (blocks of 8, an AVX2 clone) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+axpy_from(float *restrict y, const float *restrict s, const float *restrict x, float a, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            y[i + k] = s[i + k] + a * x[i + k];
+    for (; i < n; i++)
+        y[i] = s[i] + a * x[i];
+}
+
 /* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
  * (affine path), starting at row r0. */
 static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affine) {
@@ -310,13 +324,26 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affin
     /* Partials in float (the first layer's own precision), summed in float: a coalition adds
      * at most M/2 of them; the start value a0 + A b (or a0 + A x) was computed in double. */
     float *dst0 = ev->hbuf + (size_t)r0 * H; /* (n_bg, H) rows of this coalition */
+    size_t BH = (size_t)bg->n * H;
+    float sg = from_x ? -1.0f : 1.0f;
+    if (!ev->single && na > 0) {
+        /* the start rows and the first player's partials in one pass (the same sums as a copy
+         * then an axpy), then the other players */
+        const float *d = ev->D + (size_t)ev->act[0] * BH;
+        if (from_x)
+            for (int64_t b = 0; b < bg->n; b++)
+                axpy_from(dst0 + (size_t)b * H, ev->hxf, d + (size_t)b * H, sg, H);
+        else
+            axpy_from(dst0, ev->hbf, d, sg, BH);
+        for (int k = 1; k < na; k++)
+            axpy(dst0, ev->D + (size_t)ev->act[k] * BH, sg, BH);
+        return;
+    }
     if (from_x)
         for (int64_t b = 0; b < bg->n; b++)
             memcpy(dst0 + (size_t)b * H, ev->hxf, sizeof(float) * H);
     else
         memcpy(dst0, ev->hbf, sizeof(float) * (size_t)bg->n * H);
-    size_t BH = (size_t)bg->n * H;
-    float sg = from_x ? -1.0f : 1.0f;
     if (ev->single) {
         /* one cell per player: the partial is A[:, c] (x_c - b_c), formed on the fly from the
          * transposed first layer (CT x H, small enough to stay in cache) */

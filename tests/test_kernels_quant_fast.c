@@ -1,6 +1,7 @@
 /*
- * The vectorised QuantizeLinear / DequantizeLinear kernels (kernels_quant_fast.c) against the
- * scalar references (wf_k_quantize_ref, wf_k_dequantize_ref), which test_kernels_quant checks
+ * The vectorised QuantizeLinear / DequantizeLinear kernels and the straight-through mask
+ * (kernels_quant_fast.c) against the scalar references (wf_k_quantize_ref, wf_k_dequantize_ref,
+ * wf_k_qdq_mask), which test_kernels_quant checks
  * against ONNX's node tests: every output byte must match, on ties at every .5 (half to even),
  * both saturation ends, NaN, infinities, signed zeros, subnormals, values at and around 2^23 and
  * 2^24 times the scale, FLT_MAX, per-tensor and per-axis parameters, int8 and uint8 with
@@ -69,6 +70,18 @@ static int check_quant(const float *x, size_t n, const float *scale, const void 
         if (a[i] != b[i]) {
             if (bad < 5)
                 fprintf(stderr, "x=%a scale=%a: fast %d ref %d\n", (double)x[i],
+                        (double)scale[per_axis ? (i / inner) % axis_len : 0], a[i], b[i]);
+            bad++;
+        }
+    /* the straight-through mask (wf_k_qdq_mask_fast against wf_k_qdq_mask) on the same values */
+    memset(a, 0xAA, n);
+    memset(b, 0x55, n);
+    wf_k_qdq_mask_fast(a, x, &q, outer, axis_len, inner);
+    wf_k_qdq_mask(b, x, &q, outer, axis_len, inner);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) {
+            if (bad < 5)
+                fprintf(stderr, "x=%a scale=%a: mask fast %d ref %d\n", (double)x[i],
                         (double)scale[per_axis ? (i / inner) % axis_len : 0], a[i], b[i]);
             bad++;
         }

@@ -95,3 +95,38 @@ void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer
         }
     }
 }
+
+/* The straight-through mask: 1 where saturate(rint(x / s) + zp) did not clamp, i.e. the unclamped
+ * value rint(y) + zp lies in [lo, hi] (as wf_k_qdq_mask's quant1): rint as quant_f; the float sum
+ * is exact where it matters (|r| < 2^24 - 256) and otherwise stays beyond [lo, hi]; NaN fails
+ * both comparisons (mask 0, as the reference). */
+WF_QUANT_CLONES
+void wf_k_qdq_mask_fast(uint8_t *mask, const float *x, const wf_k_qparam *q, size_t outer,
+                        size_t axis_len, size_t inner) {
+    if (q->type != WF_K_QTYPE_S8 && q->type != WF_K_QTYPE_U8) {
+        wf_k_qdq_mask(mask, x, q, outer, axis_len, inner);
+        return;
+    }
+    int s8 = q->type == WF_K_QTYPE_S8;
+    float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+    size_t e = 0;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t a = 0; a < axis_len; a++, e += inner) {
+            size_t k = q->per_axis ? a : 0;
+            float s = q->scale[k];
+            int32_t zp = 0;
+            if (q->zp)
+                zp = s8 ? ((const int8_t *)q->zp)[k] : ((const uint8_t *)q->zp)[k];
+            float zpf = (float)zp;
+            const float *xs = x + e;
+            uint8_t *ms = mask + e;
+            for (size_t i = 0; i < inner; i++) {
+                float y = xs[i] / s;
+                float ay = fabsf(y);
+                float r = ay < 8388608.0f ? (ay + 8388608.0f) - 8388608.0f : ay;
+                float v = copysignf(r, y) + zpf;
+                ms[i] = (uint8_t)((v >= lo) & (v <= hi));
+            }
+        }
+    }
+}

@@ -271,6 +271,50 @@ START_TEST(test_ig_cut_saturation) {
 }
 END_TEST
 
+/* predict_hidden (its Relu -> QuantizeLinear -> DequantizeLinear in one pass, written into the
+ * engine's buffer) against the engine's full forward at the same batch size (one chunk: BLAS
+ * may round another row count differently): the same output bytes from the hidden value the
+ * forward computed, for batches of 256 and 7 rows. */
+START_TEST(test_predict_hidden_fused) {
+    setup();
+    wf_model *m;
+    wf_predictor p;
+    load(0, &m, &p);
+    wf_error err = {0};
+    int hv = -1;
+    for (int j = 0; j < m->n_nodes && hv < 0; j++)
+        if (!strcmp(m->nodes[j].op->name, "Gemm"))
+            hv = m->nodes[j].out[0];
+    ck_assert_int_ge(hv, 0);
+    ck_assert_int_eq(p.hidden, 64);
+    enum { N = 256 };
+    float *x = malloc(sizeof(float) * N * CT), *h = malloc(sizeof(float) * N * 64);
+    float y[N], y2[N];
+    for (int i = 0; i < N; i++)
+        memcpy(x + (size_t)i * CT, W.w[i % W.n].values, sizeof(float) * CT);
+    const int sizes[2] = {N, 7};
+    for (int b = 0; b < 2; b++) {
+        int n = sizes[b];
+        wf_engine *e = NULL;
+        ck_assert_int_eq(wf_engine_new(m, n, 0, &e, &err), 0);
+        wf_tensor t = {WF_DTYPE_FLOAT, 3, {n, NC, NT}, x};
+        ck_assert_int_eq(wf_engine_run(e, &t, 1, &err), 0);
+        memcpy(h, wf_engine_value(e, hv)->data, sizeof(float) * (size_t)n * 64);
+        memcpy(y, wf_engine_output(e, 0)->data, sizeof(float) * (size_t)n);
+        void *ctx = NULL;
+        ck_assert_int_eq(p.ctx_new(p.user, n, &ctx, &err), 0);
+        ck_assert_msg(p.predict_hidden(ctx, h, n, y2, &err) == 0, "%s", err.msg);
+        ck_assert_msg(memcmp(y, y2, sizeof(float) * (size_t)n) == 0, "batch %d", n);
+        p.ctx_free(ctx);
+        wf_engine_free(e);
+    }
+    free(x);
+    free(h);
+    wf_predictor_deinit(&p);
+    wf_model_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("ig_cut");
     TCase *tc = tcase_create("first_layer_cut");
@@ -278,6 +322,7 @@ int main(void) {
     tcase_add_test(tc, test_rows_factor);
     tcase_add_test(tc, test_ig_cut_equals_uncut);
     tcase_add_test(tc, test_ig_cut_saturation);
+    tcase_add_test(tc, test_predict_hidden_fused);
     suite_add_tcase(s, tc);
     int rc = tu_run_suite(s);
     wf_windows_free(&W);

@@ -132,6 +132,51 @@ START_TEST(test_quantize_random_bits_and_per_axis) {
 }
 END_TEST
 
+/* The fused Relu -> QuantizeLinear -> DequantizeLinear (wf_k_relu_qdq) against the three kernels
+ * in turn: the same floats on the edge values, their negatives and random bit patterns. */
+START_TEST(test_relu_qdq_bit_identical) {
+    const float scales[] = {0.0235294f, 0.1f, 1.0f, 1e-3f, 3.0f};
+    const int8_t zs8[] = {0, -128, 127, -3};
+    const uint8_t zu8[] = {0, 255, 128};
+    enum { N = 2 * NE + 4096 };
+    float *x = malloc(N * sizeof *x), *r = malloc(N * sizeof *r), *a = malloc(N * sizeof *a),
+          *b = malloc(N * sizeof *b);
+    uint8_t *q = malloc(N);
+    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++) {
+        build_edges(scales[si]);
+        size_t n = 0;
+        for (int i = 0; i < n_edge; i++) {
+            x[n++] = edge[i];
+            x[n++] = -edge[i];
+        }
+        uint64_t st = 0x9E3779B97F4A7C15ull + si;
+        for (int i = 0; i < 4096; i++) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t bits = (uint32_t)(st >> 32);
+            if (i % 2)
+                bits = (bits & 0x807FFFFFu) | ((uint32_t)(118 + (st >> 20) % 16) << 23);
+            memcpy(&x[n++], &bits, sizeof bits);
+        }
+        for (int t = 0; t < 2; t++)
+            for (int z = 0; z < (t ? 3 : 4); z++) {
+                const void *zp = t ? (const void *)&zu8[z] : (const void *)&zs8[z];
+                wf_k_qparam qp = {&scales[si], zp, t ? WF_K_QTYPE_U8 : WF_K_QTYPE_S8, 0};
+                wf_k_relu_forward(r, x, n);
+                wf_k_quantize(q, r, &qp, 1, 1, n);
+                wf_k_dequantize(b, q, &qp, 1, 1, n);
+                wf_k_relu_qdq(a, x, &qp, &qp, n);
+                ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "scale %g zp %d type %d",
+                              (double)scales[si], t ? zu8[z] : zs8[z], t);
+            }
+    }
+    free(x);
+    free(r);
+    free(a);
+    free(b);
+    free(q);
+}
+END_TEST
+
 START_TEST(test_dequantize_bit_identical) {
     int8_t s8[256];
     uint8_t u8[256];
@@ -177,6 +222,7 @@ int main(void) {
     TCase *tc = tcase_create("qdq");
     tcase_add_test(tc, test_quantize_edges_bit_identical);
     tcase_add_test(tc, test_quantize_random_bits_and_per_axis);
+    tcase_add_test(tc, test_relu_qdq_bit_identical);
     tcase_add_test(tc, test_dequantize_bit_identical);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

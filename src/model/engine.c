@@ -610,6 +610,37 @@ const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
     return &e->t[v];
 }
 
+wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
+                                wf_error *err) {
+    const wf_model *m = e->m;
+    *buf = NULL;
+    int replan = !e->planned;
+    for (int i = 0; i < m->n_inputs; i++)
+        if (!same_shape(&inputs[i], &e->last[i]))
+            replan = 1;
+    if (replan) {
+        wf_status s = plan(e, inputs, err);
+        if (s)
+            return s;
+    }
+    bind(e, NULL);
+    if (m->vals[v].producer < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
+        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
+    *buf = e->t[v].data;
+    return WF_OK;
+}
+
+void wf_engine_run_after(wf_engine *e, int v) {
+    const wf_model *m = e->m;
+    for (int j = m->vals[v].producer + 1; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue;
+        gather(e, n);
+        n->op->forward(n, e->pin, e->pout, e->scratch);
+    }
+}
+
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err) {
     const wf_model *m = e->m;

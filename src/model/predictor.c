@@ -35,6 +35,10 @@ typedef struct mp_user {
      * and int8/uint8 output q value indices, the type's limits), at most WF_CUT_MAX_Q */
     int n_cut_q;
     int cut_z[4], cut_q[4], cut_lo[4], cut_hi[4];
+    /* predict_hidden: h -> Relu -> QuantizeLinear -> DequantizeLinear in one pass
+     * (wf_k_relu_qdq), the graph then run from fuse_value; -1 when the pattern is absent */
+    int fuse_value;
+    wf_k_qparam fuse_q, fuse_dq;
     int out_index; /* the output holding the score */
     int column;    /* its column when it holds K > 1 values per window, else 0 */
     int64_t per;   /* K: values per window in that output */
@@ -234,8 +238,20 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_tensor t;
         input_tensor(u, k, NULL, &t);
-        wf_status s =
-            wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * (size_t)u->hidden, err);
+        const float *hi = h + (size_t)i * (size_t)u->hidden;
+        wf_status s;
+        if (u->fuse_value >= 0) {
+            /* Relu, Q, DQ in one pass into the engine's buffer of the DequantizeLinear's
+             * output, then the graph after it */
+            float *fb = NULL;
+            s = wf_engine_from_buffer(c->e, &t, u->fuse_value, &fb, err);
+            if (s)
+                return s;
+            wf_k_relu_qdq(fb, hi, &u->fuse_q, &u->fuse_dq, (size_t)k * (size_t)u->hidden);
+            wf_engine_run_after(c->e, u->fuse_value);
+        } else {
+            s = wf_engine_run_from(c->e, &t, u->hidden_value, hi, err);
+        }
         if (s)
             return s;
         s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
@@ -607,6 +623,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     u->layout = got;
     u->hidden_value = -1;
     u->input_value = -1;
+    u->fuse_value = -1;
     u->out_index = output;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
@@ -666,6 +683,8 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->affine_a0 = u->a0;
     out->predict_hidden = u->hidden ? predict_hidden : NULL;
     out->affine_input = u->hidden && u->input_value >= 0 ? affine_input : NULL;
+    if (u->hidden && u->hidden_value >= 0)
+        wf_relu_qdq_after(m, u->hidden_value, &u->fuse_q, &u->fuse_dq, &u->fuse_value);
     if (out->grad && u->hidden && u->hidden_value >= 0 && cut_prefix(u)) {
         out->grad_hidden = grad_hidden;
         out->hidden_to_input = hidden_to_input;

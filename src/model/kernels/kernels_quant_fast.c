@@ -130,3 +130,27 @@ void wf_k_qdq_mask_fast(uint8_t *mask, const float *x, const wf_k_qparam *q, siz
         }
     }
 }
+
+/* y = DequantizeLinear(QuantizeLinear(Relu(x))) over n values, per tensor (q: the QuantizeLinear's
+ * parameters, dq: the DequantizeLinear's, both S8 or both U8): in one pass the operations of
+ * wf_k_relu_forward (x > 0 ? x : 0), wf_k_quantize (quant_f) and wf_k_dequantize in turn, so the
+ * same floats (test_kernels_quant_fast.c). */
+WF_QUANT_CLONES
+void wf_k_relu_qdq(float *y, const float *x, const wf_k_qparam *q, const wf_k_qparam *dq,
+                   size_t n) {
+    int s8 = q->type == WF_K_QTYPE_S8;
+    float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+    float s = q->scale[0], ds = dq->scale[0];
+    int32_t zp = 0, dzp = 0;
+    if (q->zp)
+        zp = s8 ? ((const int8_t *)q->zp)[0] : ((const uint8_t *)q->zp)[0];
+    if (dq->zp)
+        dzp = s8 ? ((const int8_t *)dq->zp)[0] : ((const uint8_t *)dq->zp)[0];
+    float zpf = (float)zp;
+    float nanv = zpf < lo ? lo : (zpf > hi ? hi : zpf);
+    for (size_t i = 0; i < n; i++) {
+        float r = x[i] > 0.0f ? x[i] : 0.0f;
+        int32_t v = (int32_t)quant_f(r, s, zpf, lo, hi, nanv);
+        y[i] = (float)(v - dzp) * ds;
+    }
+}

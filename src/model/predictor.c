@@ -32,7 +32,7 @@ typedef struct mp_user {
      * engine call). MP_NATIVE: the batch axis is free in the file. */
     enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
     /* grad_hidden: the QuantizeLinear nodes between the input and input_value (their input z
-     * and int8/uint8 output q value indices, the type's limits), at most WF_CUT_MAX_Q */
+     * and int8/uint8 output q value indices, the type's limits), at most 4 */
     int n_cut_q;
     int cut_z[4], cut_q[4], cut_lo[4], cut_hi[4];
     /* predict_hidden: h -> Relu -> QuantizeLinear -> DequantizeLinear in one pass

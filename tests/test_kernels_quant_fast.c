@@ -1,6 +1,7 @@
 /*
- * The vectorised QuantizeLinear / DequantizeLinear kernels (kernels_quant_fast.c) against the
- * scalar references (wf_k_quantize_ref, wf_k_dequantize_ref), which test_kernels_quant checks
+ * The vectorised QuantizeLinear / DequantizeLinear kernels and the straight-through mask
+ * (kernels_quant_fast.c) against the scalar references (wf_k_quantize_ref, wf_k_dequantize_ref,
+ * wf_k_qdq_mask), which test_kernels_quant checks
  * against ONNX's node tests: every output byte must match, on ties at every .5 (half to even),
  * both saturation ends, NaN, infinities, signed zeros, subnormals, values at and around 2^23 and
  * 2^24 times the scale, FLT_MAX, per-tensor and per-axis parameters, int8 and uint8 with
@@ -72,6 +73,18 @@ static int check_quant(const float *x, size_t n, const float *scale, const void 
                         (double)scale[per_axis ? (i / inner) % axis_len : 0], a[i], b[i]);
             bad++;
         }
+    /* the straight-through mask (wf_k_qdq_mask_fast against wf_k_qdq_mask) on the same values */
+    memset(a, 0xAA, n);
+    memset(b, 0x55, n);
+    wf_k_qdq_mask_fast(a, x, &q, outer, axis_len, inner);
+    wf_k_qdq_mask(b, x, &q, outer, axis_len, inner);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) {
+            if (bad < 5)
+                fprintf(stderr, "x=%a scale=%a: mask fast %d ref %d\n", (double)x[i],
+                        (double)scale[per_axis ? (i / inner) % axis_len : 0], a[i], b[i]);
+            bad++;
+        }
     free(a);
     free(b);
     return bad;
@@ -116,6 +129,51 @@ START_TEST(test_quantize_random_bits_and_per_axis) {
     ck_assert_int_eq(check_quant(x, n, sc, z8, WF_K_QTYPE_S8, 1, 10, 4), 0);
     ck_assert_int_eq(check_quant(x, n, sc, zu, WF_K_QTYPE_U8, 1, 5, 4), 0);
     free(x);
+}
+END_TEST
+
+/* The fused Relu -> QuantizeLinear -> DequantizeLinear (wf_k_relu_qdq) against the three kernels
+ * in turn: the same floats on the edge values, their negatives and random bit patterns. */
+START_TEST(test_relu_qdq_bit_identical) {
+    const float scales[] = {0.0235294f, 0.1f, 1.0f, 1e-3f, 3.0f};
+    const int8_t zs8[] = {0, -128, 127, -3};
+    const uint8_t zu8[] = {0, 255, 128};
+    enum { N = 2 * NE + 4096 };
+    float *x = malloc(N * sizeof *x), *r = malloc(N * sizeof *r), *a = malloc(N * sizeof *a),
+          *b = malloc(N * sizeof *b);
+    uint8_t *q = malloc(N);
+    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++) {
+        build_edges(scales[si]);
+        size_t n = 0;
+        for (int i = 0; i < n_edge; i++) {
+            x[n++] = edge[i];
+            x[n++] = -edge[i];
+        }
+        uint64_t st = 0x9E3779B97F4A7C15ull + si;
+        for (int i = 0; i < 4096; i++) {
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t bits = (uint32_t)(st >> 32);
+            if (i % 2)
+                bits = (bits & 0x807FFFFFu) | ((uint32_t)(118 + (st >> 20) % 16) << 23);
+            memcpy(&x[n++], &bits, sizeof bits);
+        }
+        for (int t = 0; t < 2; t++)
+            for (int z = 0; z < (t ? 3 : 4); z++) {
+                const void *zp = t ? (const void *)&zu8[z] : (const void *)&zs8[z];
+                wf_k_qparam qp = {&scales[si], zp, t ? WF_K_QTYPE_U8 : WF_K_QTYPE_S8, 0};
+                wf_k_relu_forward(r, x, n);
+                wf_k_quantize(q, r, &qp, 1, 1, n);
+                wf_k_dequantize(b, q, &qp, 1, 1, n);
+                wf_k_relu_qdq(a, x, &qp, &qp, n);
+                ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "scale %g zp %d type %d",
+                              (double)scales[si], t ? zu8[z] : zs8[z], t);
+            }
+    }
+    free(x);
+    free(r);
+    free(a);
+    free(b);
+    free(q);
 }
 END_TEST
 
@@ -164,6 +222,7 @@ int main(void) {
     TCase *tc = tcase_create("qdq");
     tcase_add_test(tc, test_quantize_edges_bit_identical);
     tcase_add_test(tc, test_quantize_random_bits_and_per_axis);
+    tcase_add_test(tc, test_relu_qdq_bit_identical);
     tcase_add_test(tc, test_dequantize_bit_identical);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -52,6 +52,18 @@ typedef struct wf_predictor {
      * normalization, QuantizeLinear and DequantizeLinear, as the deployed graph computes them),
      * so that masking cells commutes with g; h = A u + a0. */
     wf_status (*affine_input)(void *ctx, const float *x, int64_t n, float *u, wf_error *err);
+    /* Optional (an affine first layer and grad): grad() cut at the first layer's pre-activation
+     * h, for sums of gradients (Integrated Gradients). y as grad() for all n rows; rows
+     * [0, n_grad) get a gradient: where hrow[i] = 1, dh (n, hidden) row i holds d f / d h and
+     * row i's gradient is dx_i = J .* (A^T dh_i) with J the fixed per-cell derivative of
+     * u = g(x) when no cell of g's QuantizeLinear saturates (J = 1 when A maps x); where
+     * hrow[i] = 0 (a cell saturates on a row of its chunk), dx (n, C*T) row i holds the full
+     * gradient as grad() gives it. hidden_to_input(dh, dx) gives J .* (A^T dh) in double
+     * (dh: (hidden), dx: (C*T)) once grad_hidden set some hrow on that ctx. Sums over rows
+     * taken on dh first equal the sums of grad()'s rows up to float rounding. */
+    wf_status (*grad_hidden)(void *ctx, const float *x, int64_t n, int64_t n_grad, float *y,
+                             float *dh, float *dx, uint8_t *hrow, wf_error *err);
+    wf_status (*hidden_to_input)(void *ctx, const double *dh, double *dx, wf_error *err);
 
     /* What the score is (set by the model's predictors; "" / -1 when unknown): the graph output,
      * its column for an [N, K] head, and what the graph says it is: "probability" (a Sigmoid or

@@ -27,6 +27,8 @@
 
 #define WF_AFFINE_MAX_BYTES (64.0 * 1024 * 1024)
 
+static void daxpy_f(double *restrict y, const float *restrict x, double a, size_t n);
+
 double wf_link_apply(wf_link link, double v) {
     if (link == WF_LINK_IDENTITY)
         return v;
@@ -51,6 +53,9 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->ub);
     free(ev->ux);
     free(ev->dxd);
+    free(ev->Pb);
+    free(ev->hbf);
+    free(ev->hxf);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -99,6 +104,14 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             ev->dxd = malloc(sizeof(double) * (CT + H));
         }
         ev->act = malloc(sizeof(int) * (size_t)pl->M);
+        ev->hbf = malloc(sizeof(float) * (size_t)bg->n * H);
+        ev->hxf = malloc(sizeof(float) * H);
+        bad = bad || !ev->hbf || !ev->hxf;
+        if (!ev->single &&
+            (double)bg->n * pl->M * (double)H * sizeof(double) <= WF_AFFINE_MAX_BYTES) {
+            ev->Pb = malloc(sizeof(double) * (size_t)bg->n * (size_t)pl->M * H);
+            bad = bad || !ev->Pb;
+        }
         if (p->affine_input) {
             ev->ub = malloc(sizeof(float) * (size_t)bg->n * CT);
             ev->ux = malloc(sizeof(float) * CT);
@@ -144,8 +157,22 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
                 for (size_t i = 0; i < CT; i++)
                     s += (double)row[i] * xb[i];
                 ev->hb[(size_t)b * H + j] = s;
+                ev->hbf[(size_t)b * H + j] = (float)s;
             }
         }
+        /* Pb[q][b][j] = sum_{i in cells q} A[j][i] b[i]: the background's share of the partials,
+         * the same for every window */
+        if (ev->Pb)
+            for (int64_t b = 0; b < bg->n; b++)
+                for (int q = 0; q < pl->M; q++) {
+                    double *pb = ev->Pb + ((size_t)q * (size_t)bg->n + (size_t)b) * H;
+                    for (size_t j = 0; j < H; j++)
+                        pb[j] = 0.0;
+                    for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++) {
+                        int64_t i = pl->cells[k];
+                        daxpy_f(pb, ev->AT + (size_t)i * H, (double)bgx[(size_t)b * CT + i], H);
+                    }
+                }
     }
     return WF_OK;
 }
@@ -182,6 +209,7 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
         for (size_t i = 0; i < CT; i++)
             s += (double)row[i] * x[i];
         ev->hx[j] = s;
+        ev->hxf[j] = (float)s;
     }
     if (ev->single) { /* diff[b][c] = x[c] - b[c]; partials come from AT on the fly */
         for (int64_t b = 0; b < ev->bg->n; b++)
@@ -193,6 +221,26 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
      * players' order: all j at once from AT's contiguous rows (the same sums, term by term, as
      * a loop over j outside; the inner loop vectorises) */
     double *dx = ev->dxd, *acc = ev->dxd + CT;
+    if (ev->Pb) {
+        /* D[q][b] = A_q x_q - Pb[q][b]: x's share once per player (in double, as the sums
+         * below; the difference of the two double sums rounds to the same float as the sum of
+         * the differences but on rare last-bit ties) */
+        size_t BH = (size_t)ev->bg->n * H;
+        for (int q = 0; q < pl->M; q++) {
+            for (size_t j = 0; j < H; j++)
+                acc[j] = 0.0;
+            for (int64_t k = pl->start[q]; k < pl->start[q + 1]; k++) {
+                int64_t i = pl->cells[k];
+                daxpy_f(acc, ev->AT + (size_t)i * H, (double)x[i], H);
+            }
+            const double *pb = ev->Pb + (size_t)q * BH;
+            float *d = ev->D + (size_t)q * BH;
+            for (int64_t b = 0; b < ev->bg->n; b++)
+                for (size_t j = 0; j < H; j++)
+                    d[(size_t)b * H + j] = (float)(acc[j] - pb[(size_t)b * H + j]);
+        }
+        return WF_OK;
+    }
     for (int64_t b = 0; b < ev->bg->n; b++) {
         const float *xb = bgx + (size_t)b * CT;
         for (size_t i = 0; i < CT; i++)
@@ -213,14 +261,33 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
 }
 
 /* y += a x over n floats. restrict and blocks of 8 with a fixed trip count: GCC vectorizes
- * this at -O2 (its cheap cost model allows neither alias checks nor unknown-count loops). */
-static void axpy(float *restrict y, const float *restrict x, float a, size_t n) {
+ * this at -O2 (its cheap cost model allows neither alias checks nor unknown-count loops); an
+ * AVX2 clone where the processor has it (the same float operations, 8 lanes). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+axpy(float *restrict y, const float *restrict x, float a, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++)
             y[i + k] += a * x[i + k];
     for (; i < n; i++)
         y[i] += a * x[i];
+}
+
+/* y = s + a x over n floats, as axpy (blocks of 8, an AVX2 clone) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+axpy_from(float *restrict y, const float *restrict s, const float *restrict x, float a, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            y[i + k] = s[i + k] + a * x[i + k];
+    for (; i < n; i++)
+        y[i] = s[i] + a * x[i];
 }
 
 /* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
@@ -257,13 +324,26 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affin
     /* Partials in float (the first layer's own precision), summed in float: a coalition adds
      * at most M/2 of them; the start value a0 + A b (or a0 + A x) was computed in double. */
     float *dst0 = ev->hbuf + (size_t)r0 * H; /* (n_bg, H) rows of this coalition */
-    for (int64_t b = 0; b < bg->n; b++) {
-        const double *h0 = from_x ? ev->hx : ev->hb + (size_t)b * H;
-        for (size_t j = 0; j < H; j++)
-            dst0[(size_t)b * H + j] = (float)h0[j];
-    }
     size_t BH = (size_t)bg->n * H;
     float sg = from_x ? -1.0f : 1.0f;
+    if (!ev->single && na > 0) {
+        /* the start rows and the first player's partials in one pass (the same sums as a copy
+         * then an axpy), then the other players */
+        const float *d = ev->D + (size_t)ev->act[0] * BH;
+        if (from_x)
+            for (int64_t b = 0; b < bg->n; b++)
+                axpy_from(dst0 + (size_t)b * H, ev->hxf, d + (size_t)b * H, sg, H);
+        else
+            axpy_from(dst0, ev->hbf, d, sg, BH);
+        for (int k = 1; k < na; k++)
+            axpy(dst0, ev->D + (size_t)ev->act[k] * BH, sg, BH);
+        return;
+    }
+    if (from_x)
+        for (int64_t b = 0; b < bg->n; b++)
+            memcpy(dst0 + (size_t)b * H, ev->hxf, sizeof(float) * H);
+    else
+        memcpy(dst0, ev->hbf, sizeof(float) * (size_t)bg->n * H);
     if (ev->single) {
         /* one cell per player: the partial is A[:, c] (x_c - b_c), formed on the fly from the
          * transposed first layer (CT x H, small enough to stay in cache) */

@@ -217,6 +217,8 @@ static void run_worker(void *arg, int tid) {
         if (mb > IG_BATCH_MAX)
             mb = IG_BATCH_MAX;
         ist = wf_ig_eval_init(&ie, j->p, s->max_steps, mb, &ierr);
+        if (s->arithmetic == WF_ARITHMETIC_EXACT)
+            ie.cut = 0; /* every gradient row through the whole backward */
     }
     if (!ist && !ce.ctx && !ie.ctx) /* TreeSHAP alone, or IG not applicable: f(x) only */
         ist = j->p->ctx_new(j->p->user, 1, &own_ctx, &ierr);
@@ -436,6 +438,9 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
  * on samples/config.json, compare_arith.py); update both when the shortcut changes. */
 #define WF_ARITHMETIC_SAMPLE_BOUND "1.9e-5"
 #define WF_ARITHMETIC_SAMPLE_RANKING "all 124"
+/* IG's first-layer cut against "exact" on the same 124 windows: max |attribution difference|
+ * (bench_int8_audit.sh's ig comparison); update when the cut changes. */
+#define WF_IG_CUT_SAMPLE_BOUND "3e-8"
 
 void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, char *buf,
                          size_t size) {
@@ -575,6 +580,14 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
                     "is then the surrogate's, which more steps cannot remove). ",
                     s->ig_tol, s->max_steps);
         }
+        if (!s->expected_gradients && s->arithmetic != WF_ARITHMETIC_EXACT)
+            ADD("Where the model starts with an affine layer, the gradients along the path are "
+                "summed at that layer's output and taken back to the cells once, on every batch "
+                "of path points none of whose cells saturates the input's quantization "
+                "(explain.arithmetic \"shortcut\"; \"exact\" takes each gradient through the "
+                "whole backward pass): the same gradients summed in another order, within %s "
+                "of \"exact\" on the sample audit. ",
+                WF_IG_CUT_SAMPLE_BOUND);
         ADD("The completeness gap (sum of the attributions minus f(x) - f(baseline)) is "
             "reported for every window. For a quantized model the gradients are those of a "
             "straight-through surrogate (quantization treated as identity in the backward pass) "

@@ -56,6 +56,9 @@ typedef struct wf_coal_eval {
     float *ub;               /* (n_bg, C*T) g(b) when the predictor has affine_input, else NULL */
     float *ux;               /* (C*T) g(x) (per window), idem */
     double *dxd;             /* (C*T + hidden) scratch of the partials (x - b, one sum row) */
+    double *Pb;              /* (M, n_bg, hidden) A[:,cells p] b[cells p] (once; NULL: formed per
+                              * window from x - b, when it would not fit the partials' budget) */
+    float *hbf, *hxf;        /* hb and hx rounded to float (the coalition rows' start values) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
 } wf_coal_eval;
 
@@ -129,6 +132,18 @@ typedef struct wf_ig_eval {
     float *gstore;
     int64_t gstore_cap;
     int *slot; /* (gstore_cap) scratch: node j of the current level -> its row in gstore */
+    /* The first-layer cut (the predictor's grad_hidden, unless explain.arithmetic "exact"):
+     * rows whose gradient factors through the first layer keep d f / d h (hidden floats) and
+     * are summed on h, then mapped to the cells once (hidden_to_input). hbuf: (max_batch,
+     * hidden), hrow: (max_batch) 1 where hbuf's row holds the row's gradient; hstore:
+     * (gstore_cap, hidden) and kind: (gstore_cap) the same for the stored nodes; acch: (hidden)
+     * and accx: (C*T) the sums. cut_rows: rows that took the cut (the benchmarks count). */
+    int cut;
+    int64_t hidden;
+    float *hbuf, *hstore;
+    uint8_t *hrow, *kind;
+    double *acch, *accx;
+    int64_t cut_rows;
     /* Rows handed to the predictor's grad() since init (path nodes and the x, x' rows that ride
      * along): what the benchmarks count. */
     int64_t grad_rows;

@@ -153,6 +153,12 @@ void wf_ig_eval_free(wf_ig_eval *ev) {
         free(ev->qcache[i].alphas);
     free(ev->gstore);
     free(ev->slot);
+    free(ev->hbuf);
+    free(ev->hstore);
+    free(ev->hrow);
+    free(ev->kind);
+    free(ev->acch);
+    free(ev->accx);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -180,7 +186,17 @@ wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, 
     ev->ybuf = malloc(sizeof(float) * (size_t)max_batch);
     ev->acc = malloc(sizeof(double) * CT);
     ev->max_steps = max_steps * 2;
-    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc) {
+    ev->hrow = calloc((size_t)max_batch, 1);
+    int bad = !ev->hrow;
+    if (p->grad_hidden && p->hidden_to_input && p->hidden > 0) {
+        ev->cut = 1;
+        ev->hidden = p->hidden;
+        ev->hbuf = malloc(sizeof(float) * (size_t)max_batch * (size_t)p->hidden);
+        ev->acch = malloc(sizeof(double) * (size_t)p->hidden);
+        ev->accx = malloc(sizeof(double) * CT);
+        bad = bad || !ev->hbuf || !ev->acch || !ev->accx;
+    }
+    if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || bad) {
         wf_ig_eval_free(ev);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory for IG batches");
     }
@@ -219,6 +235,62 @@ static wf_status predict1(wf_ig_eval *ev, const float *x, double *y, wf_error *e
     return WF_OK;
 }
 
+/* Gradients of the rows [0, n_grad) of ev->xbuf (and outputs of all n rows): through the
+ * first-layer cut where the eval has it (ev->hrow[k] = 1: row k's gradient is ev->hbuf's row k
+ * on the first layer's pre-activation), else ev->gbuf's row k on the cells (hrow 0). */
+static wf_status grad_batch(wf_ig_eval *ev, int n, int n_grad, wf_error *err) {
+    const wf_predictor *p = ev->p;
+    ev->grad_rows += n;
+    if (!ev->cut) {
+        memset(ev->hrow, 0, (size_t)n);
+        return p->grad(ev->ctx, ev->xbuf, n, ev->ybuf, ev->gbuf, err);
+    }
+    wf_status st =
+        p->grad_hidden(ev->ctx, ev->xbuf, n, n_grad, ev->ybuf, ev->hbuf, ev->gbuf, ev->hrow, err);
+    for (int k = 0; !st && k < n_grad; k++)
+        ev->cut_rows += ev->hrow[k];
+    return st;
+}
+
+/* y (double) += w * x over n floats. Blocks of 8 with a fixed trip count: GCC's -O2 cost model
+ * vectorises only those (as coalitions.c's axpy); the same operations per element. */
+static void acc_row(double *restrict y, const float *restrict x, double w, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            y[i + k] += w * (double)x[i + k];
+    for (; i < n; i++)
+        y[i] += w * (double)x[i];
+}
+
+/* dst = xb + a (x - xb) over n floats (captum: baseline + alpha (input - baseline)), blocks of
+ * 8 as acc_row */
+static void lerp_row(float *restrict dst, const float *restrict xb, const float *restrict x,
+                     float a, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++)
+            dst[i + k] = xb[i + k] + a * (x[i + k] - xb[i + k]);
+    for (; i < n; i++)
+        dst[i] = xb[i] + a * (x[i] - xb[i]);
+}
+
+/* ev->acc += J .* (A^T acch) when some row took the cut (any), then the finiteness check. */
+static wf_status acc_finish(wf_ig_eval *ev, int any, wf_error *err) {
+    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    if (any) {
+        wf_status st = ev->p->hidden_to_input(ev->ctx, ev->acch, ev->accx, err);
+        if (st)
+            return st;
+        for (size_t i = 0; i < CT; i++)
+            ev->acc[i] += ev->accx[i];
+    }
+    for (size_t i = 0; i < CT; i++)
+        if (!isfinite(ev->acc[i]))
+            return wf_error_set(err, WF_ERR_NUMERIC, "the model's gradient is not finite");
+    return WF_OK;
+}
+
 /* acc = sum_k w_k grad f(xb + a_k (x - xb)), over n nodes. When fx != NULL, x and xb ride
  * along as two extra rows of the first batch (if there is room) and their outputs, from the
  * same call (for a quantized model the real int8 outputs), go to *fx and *fb; otherwise they
@@ -227,26 +299,25 @@ static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, cons
                            const double *weights, int n, double *fx, double *fb, int *got,
                            wf_error *err) {
     size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    size_t H = (size_t)ev->hidden;
+    int any = 0;
     *got = 0;
     memset(ev->acc, 0, sizeof(double) * CT);
+    if (ev->cut)
+        memset(ev->acch, 0, sizeof(double) * H);
     for (int k0 = 0; k0 < n; k0 += (int)ev->max_batch) {
         int kn = n - k0 < ev->max_batch ? n - k0 : (int)ev->max_batch;
         for (int k = 0; k < kn; k++) {
-            float a = (float)alphas[k0 + k];
-            float *dst = ev->xbuf + (size_t)k * CT;
-            for (size_t i = 0; i < CT; i++)
-                dst[i] =
-                    xb[i] + a * (x[i] - xb[i]); /* captum: baseline + alpha (input - baseline) */
+            lerp_row(ev->xbuf + (size_t)k * CT, xb, x, (float)alphas[k0 + k], CT);
         }
         int extra = fx && k0 == 0 && kn + 2 <= ev->max_batch ? 2 : 0;
         if (extra) {
             memcpy(ev->xbuf + (size_t)kn * CT, x, sizeof(float) * CT);
             memcpy(ev->xbuf + (size_t)(kn + 1) * CT, xb, sizeof(float) * CT);
         }
-        wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn + extra, ev->ybuf, ev->gbuf, err);
+        wf_status st = grad_batch(ev, kn + extra, kn, err);
         if (st)
             return st;
-        ev->grad_rows += kn + extra;
         if (extra) {
             *fx = ev->ybuf[kn];
             *fb = ev->ybuf[kn + 1];
@@ -256,15 +327,15 @@ static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, cons
         }
         for (int k = 0; k < kn; k++) {
             double w = weights[k0 + k];
-            const float *g = ev->gbuf + (size_t)k * CT;
-            for (size_t i = 0; i < CT; i++)
-                ev->acc[i] += w * (double)g[i];
+            if (ev->hrow[k]) {
+                acc_row(ev->acch, ev->hbuf + (size_t)k * H, w, H);
+                any = 1;
+            } else {
+                acc_row(ev->acc, ev->gbuf + (size_t)k * CT, w, CT);
+            }
         }
     }
-    for (size_t i = 0; i < CT; i++)
-        if (!isfinite(ev->acc[i]))
-            return wf_error_set(err, WF_ERR_NUMERIC, "the model's gradient is not finite");
-    return WF_OK;
+    return acc_finish(ev, any, err);
 }
 
 /* Room for `need` gradient rows in ev->gstore (and node slots). 0 when out of memory. */
@@ -283,6 +354,16 @@ static int gstore_reserve(wf_ig_eval *ev, int64_t need) {
     if (!sl)
         return 0;
     ev->slot = sl;
+    uint8_t *kd = realloc(ev->kind, (size_t)cap);
+    if (!kd)
+        return 0;
+    ev->kind = kd;
+    if (ev->cut) {
+        float *h = realloc(ev->hstore, sizeof(float) * (size_t)cap * (size_t)ev->hidden);
+        if (!h)
+            return 0;
+        ev->hstore = h;
+    }
     ev->gstore_cap = cap;
     return 1;
 }
@@ -296,7 +377,7 @@ static int gstore_reserve(wf_ig_eval *ev, int64_t need) {
 static wf_status nested_level(wf_ig_eval *ev, const float *x, const float *xb, int N, int N0,
                               const double *al, const double *wt, double *fx, double *fb, int *got,
                               wf_error *err) {
-    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T, H = (size_t)ev->hidden;
     *got = 0;
     int first = N == N0, n_new = first ? N + 1 : N / 2;
     int64_t r0 = first ? 0 : N / 2 + 1; /* rows already stored: the previous level's nodes */
@@ -306,20 +387,16 @@ static wf_status nested_level(wf_ig_eval *ev, const float *x, const float *xb, i
         int kn = n_new - k0 < ev->max_batch ? n_new - k0 : (int)ev->max_batch;
         for (int k = 0; k < kn; k++) {
             int j = first ? k0 + k : 2 * (k0 + k) + 1;
-            float a = (float)al[j];
-            float *dst = ev->xbuf + (size_t)k * CT;
-            for (size_t i = 0; i < CT; i++)
-                dst[i] = xb[i] + a * (x[i] - xb[i]);
+            lerp_row(ev->xbuf + (size_t)k * CT, xb, x, (float)al[j], CT);
         }
         int extra = fx && k0 == 0 && kn + 2 <= ev->max_batch ? 2 : 0;
         if (extra) {
             memcpy(ev->xbuf + (size_t)kn * CT, x, sizeof(float) * CT);
             memcpy(ev->xbuf + (size_t)(kn + 1) * CT, xb, sizeof(float) * CT);
         }
-        wf_status st = ev->p->grad(ev->ctx, ev->xbuf, kn + extra, ev->ybuf, ev->gbuf, err);
+        wf_status st = grad_batch(ev, kn + extra, kn, err);
         if (st)
             return st;
-        ev->grad_rows += kn + extra;
         if (extra) {
             *fx = ev->ybuf[kn];
             *fb = ev->ybuf[kn + 1];
@@ -327,23 +404,33 @@ static wf_status nested_level(wf_ig_eval *ev, const float *x, const float *xb, i
             if (!isfinite(*fx) || !isfinite(*fb))
                 return wf_error_set(err, WF_ERR_NUMERIC, "the model returned a non-finite score");
         }
-        memcpy(ev->gstore + (size_t)(r0 + k0) * CT, ev->gbuf, sizeof(float) * (size_t)kn * CT);
+        for (int k = 0; k < kn; k++) {
+            size_t r = (size_t)(r0 + k0 + k);
+            ev->kind[r] = ev->hrow[k];
+            if (ev->hrow[k])
+                memcpy(ev->hstore + r * H, ev->hbuf + (size_t)k * H, sizeof(float) * H);
+            else
+                memcpy(ev->gstore + r * CT, ev->gbuf + (size_t)k * CT, sizeof(float) * CT);
+        }
     }
     /* slot[j]: row of node j. Top down, so slot[j / 2] (the previous level's) is still unread
      * when node j = 2 (j / 2) takes it. */
     for (int j = N; j >= 0; j--)
         ev->slot[j] = first ? j : j % 2 ? (int)r0 + (j - 1) / 2 : ev->slot[j / 2];
     memset(ev->acc, 0, sizeof(double) * CT);
+    if (ev->cut)
+        memset(ev->acch, 0, sizeof(double) * H);
+    int any = 0;
     for (int j = 0; j <= N; j++) {
-        double w = wt[j];
-        const float *g = ev->gstore + (size_t)ev->slot[j] * CT;
-        for (size_t i = 0; i < CT; i++)
-            ev->acc[i] += w * (double)g[i];
+        size_t r = (size_t)ev->slot[j];
+        if (ev->kind[r]) {
+            acc_row(ev->acch, ev->hstore + r * H, wt[j], H);
+            any = 1;
+        } else {
+            acc_row(ev->acc, ev->gstore + r * CT, wt[j], CT);
+        }
     }
-    for (size_t i = 0; i < CT; i++)
-        if (!isfinite(ev->acc[i]))
-            return wf_error_set(err, WF_ERR_NUMERIC, "the model's gradient is not finite");
-    return WF_OK;
+    return acc_finish(ev, any, err);
 }
 
 static void finish(wf_ig_result *out, const float *x, const float *xb, const double *acc) {

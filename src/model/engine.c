@@ -541,6 +541,53 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
     return WF_OK;
 }
 
+wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, int to, float *dto,
+                                  wf_error *err) {
+    const wf_model *m = e->m;
+    if (!(e->flags & WF_ENGINE_GRAD) || !e->planned)
+        return wf_error_set(err, WF_ERR_INVALID, "backward span before a forward run");
+    if (from < 0 || from >= m->n_vals || to < 0 || to >= m->n_vals || !e->g[from] || !e->g[to] ||
+        m->vals[from].producer < 0 || m->vals[to].producer >= m->vals[from].producer)
+        return wf_error_set(err, WF_ERR_INVALID, "%s: no gradient span from value %d to %d",
+                            m->name, from, to);
+    /* zero only the gradients the span touches: the inputs and outputs of its nodes */
+    int lo = m->vals[to].producer, hi = m->vals[from].producer;
+    memset(e->g[to], 0, (size_t)wf_numel(&e->t[to]) * sizeof(float));
+    for (int j = hi; j > lo; j--) {
+        const wf_node *n = &m->nodes[j];
+        for (int k = 0; k < n->n_in + n->n_out; k++) {
+            int v = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+            if (v >= 0 && e->g[v])
+                memset(e->g[v], 0, (size_t)wf_numel(&e->t[v]) * sizeof(float));
+        }
+    }
+    size_t nf = (size_t)wf_numel(&e->t[from]);
+    for (size_t i = 0; i < nf; i++)
+        e->g[from][i] += dfrom[i];
+    /* the nodes after from's producer only add zeros into g[from]; those up to to's producer do
+     * not reach it */
+    for (int j = hi; j > lo; j--) {
+        const wf_node *n = &m->nodes[j];
+        if (!n->op->backward || e->stat_node[j])
+            continue;
+        int any_out = 0, any_in = 0;
+        for (int k = 0; k < n->n_out; k++) {
+            e->gout[k] = n->out[k] >= 0 ? e->g[n->out[k]] : NULL;
+            any_out |= e->gout[k] != NULL;
+        }
+        for (int k = 0; k < n->n_in; k++) {
+            e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
+            any_in |= e->gin[k] != NULL;
+        }
+        if (!any_out || !any_in)
+            continue;
+        gather(e, n);
+        n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
+    }
+    memcpy(dto, e->g[to], (size_t)wf_numel(&e->t[to]) * sizeof *dto);
+    return WF_OK;
+}
+
 int64_t wf_engine_flops(wf_engine *e) {
     if (!e->planned)
         return -1;
@@ -561,6 +608,37 @@ int wf_engine_node_folded(const wf_engine *e, int node) {
 
 const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
     return &e->t[v];
+}
+
+wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
+                                wf_error *err) {
+    const wf_model *m = e->m;
+    *buf = NULL;
+    int replan = !e->planned;
+    for (int i = 0; i < m->n_inputs; i++)
+        if (!same_shape(&inputs[i], &e->last[i]))
+            replan = 1;
+    if (replan) {
+        wf_status s = plan(e, inputs, err);
+        if (s)
+            return s;
+    }
+    bind(e, NULL);
+    if (m->vals[v].producer < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
+        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
+    *buf = e->t[v].data;
+    return WF_OK;
+}
+
+void wf_engine_run_after(wf_engine *e, int v) {
+    const wf_model *m = e->m;
+    for (int j = m->vals[v].producer + 1; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue;
+        gather(e, n);
+        n->op->forward(n, e->pin, e->pout, e->scratch);
+    }
 }
 
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,

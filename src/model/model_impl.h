@@ -225,6 +225,20 @@ int64_t wf_engine_flops(wf_engine *e);
  * later node except through v (the predictor checks this). */
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
                              wf_error *err);
+/* Vector-Jacobian product between two values after a run (engine with WF_ENGINE_GRAD): dto =
+ * (d from / d to)^T dfrom, running backward only the nodes from from's producer down to the node
+ * after to's producer (to: a graph input, producer -1, or an earlier node output). The gradient
+ * at to is the same floats wf_engine_backward accumulates there when from carries dfrom and
+ * nothing else feeds to. dfrom, dto: the planned shapes of from and to. */
+wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, int to, float *dto,
+                                  wf_error *err);
+/* wf_engine_run_from in two steps, for a caller that computes v's data in place: *buf, the
+ * buffer of v (its planned shape, valid until the next plan), after planning and binding for
+ * inputs (an error when v is not a float node output), then the run of the nodes after v's
+ * producer over what the caller wrote there. */
+wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
+                                wf_error *err);
+void wf_engine_run_after(wf_engine *e, int v);
 /* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
 int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
@@ -242,6 +256,15 @@ const wf_node *wf_model_batch_dependent(const wf_model *m);
  * batch 1 and the graph was checked to score a batch row by row (rebound); 2 it declares batch
  * 1 and cannot (one window per engine call); -1 not a model predictor. */
 int wf_predictor_batch_mode(const wf_predictor *p);
+
+/* ---- h -> Relu -> QuantizeLinear -> DequantizeLinear (relu_qdq.c) ---- */
+struct wf_k_qparam;
+/* 1 when float value v is read only by a Relu, read only by a per-tensor QuantizeLinear (int8 or
+ * uint8, initializer parameters), read only by a DequantizeLinear likewise, none of them a graph
+ * output: *q, *dq their parameters (pointing into the model), *out_value the DequantizeLinear's
+ * output. Else 0. */
+int wf_relu_qdq_after(const wf_model *m, int v, struct wf_k_qparam *q, struct wf_k_qparam *dq,
+                      int *out_value);
 
 /* ---- affine first layer (affine.c) ---- */
 /* If the graph starts with an affine map of its (single, float) input, i.e. elementwise Sub/Div/

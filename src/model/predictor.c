@@ -31,6 +31,14 @@ typedef struct mp_user {
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
     enum { MP_NATIVE, MP_REBOUND, MP_ONE_BY_ONE } batch_mode;
+    /* grad_hidden: the QuantizeLinear nodes between the input and input_value (their input z
+     * and int8/uint8 output q value indices, the type's limits), at most 4 */
+    int n_cut_q;
+    int cut_z[4], cut_q[4], cut_lo[4], cut_hi[4];
+    /* predict_hidden: h -> Relu -> QuantizeLinear -> DequantizeLinear in one pass
+     * (wf_k_relu_qdq), the graph then run from fuse_value; -1 when the pattern is absent */
+    int fuse_value;
+    wf_k_qparam fuse_q, fuse_dq;
     int out_index; /* the output holding the score */
     int column;    /* its column when it holds K > 1 values per window, else 0 */
     int64_t per;   /* K: values per window in that output */
@@ -43,6 +51,11 @@ typedef struct mp_ctx {
     float *xbuf;  /* (chunk, C*T) model layout, NTC only */
     float *dybuf; /* (chunk, K) */
     float *dxbuf; /* (chunk, C*T) */
+    /* grad_hidden: the straight-through derivative of u = g(x) per cell with every
+     * QuantizeLinear inside its range, (C*T) window layout, taken from the engine's backward the
+     * first time a chunk qualifies (have_slope); ones: (chunk, C*T) seed for that backward */
+    float *slope, *ones;
+    int have_slope;
 } mp_ctx;
 
 static void user_free(void *p) {
@@ -69,6 +82,8 @@ static void ctx_free(void *c) {
     free(x->xbuf);
     free(x->dybuf);
     free(x->dxbuf);
+    free(x->slope);
+    free(x->ones);
     free(x);
 }
 
@@ -104,8 +119,16 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dybuf = malloc((size_t)(c->chunk * u->per) * sizeof(float));
+    int bad = 0;
+    if (u->hidden && u->input_value >= 0) {
+        c->slope = malloc(ct * sizeof(float));
+        c->ones = malloc((size_t)c->chunk * ct * sizeof(float));
+        bad = !c->slope || !c->ones;
+        for (size_t i = 0; !bad && i < (size_t)c->chunk * ct; i++)
+            c->ones[i] = 1.0f;
+    }
     wf_status s = WF_OK;
-    if (!c->xbuf || !c->dxbuf || !c->dybuf)
+    if (!c->xbuf || !c->dxbuf || !c->dybuf || bad)
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
         s = wf_engine_new(u->m, c->chunk,
@@ -215,8 +238,20 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_tensor t;
         input_tensor(u, k, NULL, &t);
-        wf_status s =
-            wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * (size_t)u->hidden, err);
+        const float *hi = h + (size_t)i * (size_t)u->hidden;
+        wf_status s;
+        if (u->fuse_value >= 0) {
+            /* Relu, Q, DQ in one pass into the engine's buffer of the DequantizeLinear's
+             * output, then the graph after it */
+            float *fb = NULL;
+            s = wf_engine_from_buffer(c->e, &t, u->fuse_value, &fb, err);
+            if (s)
+                return s;
+            wf_k_relu_qdq(fb, hi, &u->fuse_q, &u->fuse_dq, (size_t)k * (size_t)u->hidden);
+            wf_engine_run_after(c->e, u->fuse_value);
+        } else {
+            s = wf_engine_run_from(c->e, &t, u->hidden_value, hi, err);
+        }
         if (s)
             return s;
         s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
@@ -224,6 +259,194 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
             return s;
     }
     return WF_OK;
+}
+
+/* Blocks of 32 with a fixed trip count (GCC's -O2 cost model vectorises only those). */
+static int any_nan(const float *restrict z, size_t n) {
+    int bad = 0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        int b = 0;
+        for (int k = 0; k < 32; k++)
+            b |= z[i + k] != z[i + k];
+        bad |= b;
+    }
+    for (; i < n; i++)
+        bad |= z[i] != z[i];
+    return bad;
+}
+
+static int any_at(const int8_t *restrict q, size_t n, int8_t lo, int8_t hi) {
+    int bad = 0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        int b = 0;
+        for (int k = 0; k < 32; k++)
+            b |= (q[i + k] == lo) | (q[i + k] == hi);
+        bad |= b;
+    }
+    for (; i < n; i++)
+        bad |= (q[i] == lo) | (q[i] == hi);
+    return bad;
+}
+
+/* 1 when every row of the last forward run in [0, n) has each cell of every QuantizeLinear of
+ * the prefix strictly inside the type's range (q != lo, hi) and a non-NaN input: the
+ * straight-through mask of those rows is then 1 everywhere (saturation clamps q to a limit; a
+ * NaN input gives mask 0 with q = zp), so their derivative of u = g(x) is one fixed vector. */
+static int prefix_inside(const mp_ctx *c, int64_t n) {
+    const mp_user *u = c->u;
+    size_t cells = (size_t)n * (size_t)u->C * (size_t)u->T;
+    for (int k = 0; k < u->n_cut_q; k++) {
+        const wf_tensor *zt = wf_engine_value(c->e, u->cut_z[k]);
+        const wf_tensor *qt = wf_engine_value(c->e, u->cut_q[k]);
+        if (zt->dtype != WF_DTYPE_FLOAT || (size_t)wf_numel(zt) < cells ||
+            (size_t)wf_numel(qt) < cells)
+            return 0;
+        if (any_nan(zt->data, cells))
+            return 0;
+        if (qt->dtype == WF_DTYPE_INT8) {
+            const int8_t *q = qt->data;
+            if (any_at(q, cells, (int8_t)u->cut_lo[k], (int8_t)u->cut_hi[k]))
+                return 0;
+        } else if (qt->dtype == WF_DTYPE_UINT8) {
+            /* the same bytes read as int8: the limits 0 and 255 are 0 and -1 */
+            const int8_t *q = qt->data;
+            if (any_at(q, cells, 0, -1))
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* grad() cut at the first layer's pre-activation h, chunk by chunk: where prefix_inside holds
+ * for the rows [0, n_grad) of the chunk (always for a float prefix), the engine's backward
+ * stops at h and dh gets d f / d h (hrow 1); else the full backward fills dx (hrow 0). Rows at
+ * and after n_grad only need y (their gradient is neither checked nor written). */
+static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_grad, float *y,
+                             float *dh, float *dx, uint8_t *hrow, wf_error *err) {
+    mp_ctx *c = ctx;
+    mp_user *u = c->u;
+    size_t ct = (size_t)u->C * (size_t)u->T, H = (size_t)u->hidden;
+    if (n > c->max_batch)
+        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
+                            (long long)c->max_batch);
+    for (int64_t i = 0; i < n; i += c->chunk) {
+        int64_t k = n - i < c->chunk ? n - i : c->chunk;
+        int64_t kg = n_grad - i < 0 ? 0 : n_grad - i < k ? n_grad - i : k;
+        wf_status s = run_chunk(c, x + (size_t)i * ct, k, y + i, err);
+        if (s)
+            return s;
+        if (kg == 0)
+            continue;
+        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
+        for (int64_t j = 0; j < k; j++)
+            c->dybuf[j * u->per + u->column] = 1.0f;
+        int cut = u->input_value < 0 || prefix_inside(c, kg);
+        if (cut && u->input_value >= 0 && !c->have_slope) {
+            /* d x / d u with seed 1 on every cell: the fixed derivative, row 0 */
+            s = wf_engine_backward_span(c->e, u->input_value, c->ones, u->m->inputs[0], c->dxbuf,
+                                        err);
+            if (s)
+                return s;
+            if (u->layout == WF_LAYOUT_NTC)
+                from_ntc(c->slope, c->dxbuf, 1, u->C, u->T);
+            else
+                memcpy(c->slope, c->dxbuf, ct * sizeof *c->slope);
+            c->have_slope = 1;
+        }
+        if (cut) {
+            const wf_tensor *ht = wf_engine_value(c->e, u->hidden_value);
+            if ((size_t)wf_numel(ht) != (size_t)k * H)
+                return wf_error_set(err, WF_ERR_SHAPE, "%s: value '%s' does not hold %lld x %lld",
+                                    u->m->name, u->m->vals[u->hidden_value].name, (long long)k,
+                                    (long long)H);
+            s = wf_engine_backward_span(c->e, u->m->outputs[u->out_index], c->dybuf,
+                                        u->hidden_value, dh + (size_t)i * H, err);
+        } else {
+            float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
+            s = wf_engine_backward(c->e, u->out_index, c->dybuf, 0, dst, err);
+            if (!s && u->layout == WF_LAYOUT_NTC)
+                from_ntc(dx + (size_t)i * ct, c->dxbuf, k, u->C, u->T);
+        }
+        if (s)
+            return s;
+        memset(hrow + i, cut, (size_t)kg);
+    }
+    return WF_OK;
+}
+
+/* dx = J .* (A^T dh) in double: J the fixed derivative of u = g(x) (1 when A maps x). */
+static wf_status hidden_to_input(void *ctx, const double *dh, double *dx, wf_error *err) {
+    mp_ctx *c = ctx;
+    mp_user *u = c->u;
+    size_t ct = (size_t)u->C * (size_t)u->T, H = (size_t)u->hidden;
+    if (u->input_value >= 0 && !c->have_slope)
+        return wf_error_set(err, WF_ERR_INVALID, "hidden_to_input before grad_hidden");
+    for (size_t e = 0; e < ct; e++)
+        dx[e] = 0.0;
+    for (size_t j = 0; j < H; j++) {
+        const float *row = u->A + j * ct;
+        double d = dh[j];
+        size_t e = 0;
+        for (; e + 8 <= ct; e += 8) /* blocks of 8: vectorised at -O2 */
+            for (int k = 0; k < 8; k++)
+                dx[e + k] += (double)row[e + k] * d;
+        for (; e < ct; e++)
+            dx[e] += (double)row[e] * d;
+    }
+    if (u->input_value >= 0)
+        for (size_t e = 0; e < ct; e++)
+            dx[e] *= (double)c->slope[e];
+    return WF_OK;
+}
+
+/* The prefix's QuantizeLinear nodes for grad_hidden, walking the chain of sole consumers from
+ * the input to input_value (as affine.c found it). 0 when the chain is not that simple or has
+ * more than 4 of them: grad_hidden is then not offered. */
+static int cut_prefix(mp_user *u) {
+    const wf_model *m = u->m;
+    int v = m->inputs[0];
+    u->n_cut_q = 0;
+    /* a float first layer (Gemm, MatMul, Conv) reading float u: a QOperator first layer's
+     * output holds integers, whose straight-through gradient is in its own units */
+    const char *op = m->nodes[m->vals[u->hidden_value].producer].op->name;
+    if (m->vals[u->hidden_value].dtype != WF_DTYPE_FLOAT ||
+        (u->input_value >= 0 && m->vals[u->input_value].dtype != WF_DTYPE_FLOAT) ||
+        (strcmp(op, "Gemm") && strcmp(op, "MatMul") && strcmp(op, "Conv")))
+        return 0;
+    if (u->input_value < 0)
+        return 1;
+    for (int guard = 0; guard < 64; guard++) {
+        if (v == u->input_value)
+            return 1;
+        const wf_node *n = NULL;
+        int uses = 0;
+        for (int j = 0; j < m->n_nodes; j++)
+            for (int k = 0; k < m->nodes[j].n_in; k++)
+                if (m->nodes[j].in[k] == v) {
+                    uses++;
+                    n = &m->nodes[j];
+                }
+        if (uses != 1 || n->n_out < 1)
+            return 0;
+        if (!strcmp(n->op->name, "QuantizeLinear")) {
+            if (u->n_cut_q == 4 || n->in[0] != v)
+                return 0;
+            wf_dtype qd = m->vals[n->out[0]].dtype;
+            if (qd != WF_DTYPE_INT8 && qd != WF_DTYPE_UINT8)
+                return 0;
+            int k = u->n_cut_q++;
+            u->cut_z[k] = v;
+            u->cut_q[k] = n->out[0];
+            u->cut_lo[k] = qd == WF_DTYPE_INT8 ? -128 : 0;
+            u->cut_hi[k] = qd == WF_DTYPE_INT8 ? 127 : 255;
+        }
+        v = n->out[0];
+    }
+    return 0;
 }
 
 /* u = g(x): the deployed graph's per-cell prefix up to the DequantizeLinear that the affine
@@ -400,6 +623,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     u->layout = got;
     u->hidden_value = -1;
     u->input_value = -1;
+    u->fuse_value = -1;
     u->out_index = output;
     /* Check that the whole graph plans for these windows before handing out the predictor. */
     wf_engine *e = NULL;
@@ -459,6 +683,12 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->affine_a0 = u->a0;
     out->predict_hidden = u->hidden ? predict_hidden : NULL;
     out->affine_input = u->hidden && u->input_value >= 0 ? affine_input : NULL;
+    if (u->hidden && u->hidden_value >= 0)
+        wf_relu_qdq_after(m, u->hidden_value, &u->fuse_q, &u->fuse_dq, &u->fuse_value);
+    if (out->grad && u->hidden && u->hidden_value >= 0 && cut_prefix(u)) {
+        out->grad_hidden = grad_hidden;
+        out->hidden_to_input = hidden_to_input;
+    }
     out->user_free = user_free;
     return WF_OK;
 }

@@ -6,7 +6,9 @@
 # The audit is run once to find the flagged windows and the background; the explanations are
 # then timed with `whyflag explain` on exactly those windows, as CPU seconds (user + sys, robust
 # on a shared machine) and wall seconds, and the audit's own "explained in" phase time is shown
-# for the default. Last, the KernelSHAP bound between the two arithmetics over the audit's 124
+# for the default; KernelSHAP alone and IG alone likewise (explain.method), for both binaries.
+# The older binary gets the config without explain.ig_method (a key it does not know: it runs
+# its own default, Gauss-Legendre). Last, the KernelSHAP bound between the two arithmetics over the audit's 124
 # windows (a second audit with "exact"; compare_arith.py): the figure the methods text quotes.
 # Needs GNU time (apt-get install time).
 # usage: tests/bench/bench_int8_audit.sh [WHYFLAG [BEFORE_WHYFLAG]]
@@ -36,6 +38,18 @@ for name, keys in (("flagged", {key(x) for x in r["windows"]}),
     assert len(o["windows"]) == len(keys), name
     json.dump(o, open(f"{d}/{name}.json", "w"))
 c = json.load(open(d + "/config.json"))
+# KernelSHAP and IG alone, with the default arithmetic
+for method in ("kernelshap", "ig"):
+    o = json.loads(json.dumps(c))
+    o["explain"]["method"] = method
+    json.dump(o, open(f"{d}/config_{method}.json", "w"), indent=1)
+# the binary before issue 12 knows no explain.ig_method (its IG rule was Gauss-Legendre, which
+# it runs without the key)
+for method in ("both", "kernelshap", "ig"):
+    o = json.loads(json.dumps(c))
+    o["explain"]["method"] = method
+    o["explain"].pop("ig_method", None)
+    json.dump(o, open(f"{d}/config_before_{method}.json", "w"), indent=1)
 c["explain"]["arithmetic"] = "exact"
 json.dump(c, open(d + "/config_exact.json", "w"), indent=1)
 PY
@@ -49,14 +63,18 @@ once() { # binary config out -> "cpu wall"
 # REPEAT rounds (default 3), the variants interleaved; the least CPU time of each is kept (the
 # machine is shared: other load only ever adds time)
 declare -A best
-variants="short exact"
-[ -n "$before" ] && variants="$variants before"
+variants="short exact short_ks short_ig"
+[ -n "$before" ] && variants="$variants before before_ks before_ig"
 for r in $(seq "${REPEAT:-3}"); do
     for v in $variants; do
         case $v in
         short) t=$(once "$bin" config.json short) ;;
         exact) t=$(once "$bin" config_exact.json exact) ;;
-        before) t=$(once "$before" config.json before) ;;
+        short_ks) t=$(once "$bin" config_kernelshap.json short_ks) ;;
+        short_ig) t=$(once "$bin" config_ig.json short_ig) ;;
+        before) t=$(once "$before" config_before_both.json before) ;;
+        before_ks) t=$(once "$before" config_before_kernelshap.json before_ks) ;;
+        before_ig) t=$(once "$before" config_before_ig.json before_ig) ;;
         esac
         c=${t%% *}
         if [ -z "${best[$v]:-}" ] || python3 -c "import sys; sys.exit(0 if $c < ${best[$v]} else 1)"; then
@@ -66,6 +84,7 @@ for r in $(seq "${REPEAT:-3}"); do
 done
 echo "explanations of the 124 windows, least CPU of ${REPEAT:-3} runs: shortcut ${best[short]} s," \
     "exact arithmetic ${best[exact]} s${before:+, before ${best[before]} s ($before)}"
+echo "KernelSHAP alone ${best[short_ks]} s, IG alone ${best[short_ig]} s${before:+; before: KernelSHAP ${best[before_ks]} s, IG ${best[before_ig]} s}"
 python3 -c "print(f'exact/shortcut {${best[exact]} / ${best[short]}:.2f}x CPU')"
 [ -n "$before" ] && python3 -c "print(f'before/shortcut {${best[before]} / ${best[short]}:.2f}x CPU')"
 "$bin" audit "$tmp/config_exact.json" --threads 1 --out "$tmp/audit_exact" --quiet

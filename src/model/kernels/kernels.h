@@ -312,6 +312,14 @@ void wf_k_qdq_forward(float *y, uint8_t *mask, const float *x, const wf_k_qparam
 /* Only the STE mask (as wf_k_qdq_forward), for a graph that keeps the integer tensor. */
 void wf_k_qdq_mask(uint8_t *mask, const float *x, const wf_k_qparam *q, size_t outer,
                    size_t axis_len, size_t inner);
+/* wf_k_qdq_mask as a loop a compiler vectorises (kernels_quant_fast.c), byte-identical to it
+ * (test_kernels_quant_fast.c); int8 and uint8 (other types: the scalar one). */
+void wf_k_qdq_mask_fast(uint8_t *mask, const float *x, const wf_k_qparam *q, size_t outer,
+                        size_t axis_len, size_t inner);
+/* y = DequantizeLinear(QuantizeLinear(Relu(x))) per tensor in one pass (q, dq: the two nodes'
+ * parameters, S8 or U8): the floats of wf_k_relu_forward, wf_k_quantize, wf_k_dequantize in
+ * turn. y, x: (n). */
+void wf_k_relu_qdq(float *y, const float *x, const wf_k_qparam *q, const wf_k_qparam *dq, size_t n);
 /* Straight-through backward: din[e] += mask[e] ? dout[e] : 0. */
 void wf_k_ste_backward(float *din, const float *dout, const uint8_t *mask, size_t n);
 

@@ -32,6 +32,13 @@ static inline float quant_f(float x, float s, float zpf, float lo, float hi, flo
     return v == v ? v : nanv; /* NaN: zp, clamped */
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define WF_QUANT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define WF_QUANT_CLONES
+#endif
+
+WF_QUANT_CLONES
 void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
                    size_t inner) {
     int s8 = q->type == WF_K_QTYPE_S8;
@@ -60,6 +67,7 @@ void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, 
     }
 }
 
+WF_QUANT_CLONES
 void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer, size_t axis_len,
                      size_t inner) {
     size_t e = 0;
@@ -85,5 +93,64 @@ void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer
                     ys[i] = (float)((int64_t)xs[i] - zp) * s;
             }
         }
+    }
+}
+
+/* The straight-through mask: 1 where saturate(rint(x / s) + zp) did not clamp, i.e. the unclamped
+ * value rint(y) + zp lies in [lo, hi] (as wf_k_qdq_mask's quant1): rint as quant_f; the float sum
+ * is exact where it matters (|r| < 2^24 - 256) and otherwise stays beyond [lo, hi]; NaN fails
+ * both comparisons (mask 0, as the reference). */
+WF_QUANT_CLONES
+void wf_k_qdq_mask_fast(uint8_t *mask, const float *x, const wf_k_qparam *q, size_t outer,
+                        size_t axis_len, size_t inner) {
+    if (q->type != WF_K_QTYPE_S8 && q->type != WF_K_QTYPE_U8) {
+        wf_k_qdq_mask(mask, x, q, outer, axis_len, inner);
+        return;
+    }
+    int s8 = q->type == WF_K_QTYPE_S8;
+    float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+    size_t e = 0;
+    for (size_t o = 0; o < outer; o++) {
+        for (size_t a = 0; a < axis_len; a++, e += inner) {
+            size_t k = q->per_axis ? a : 0;
+            float s = q->scale[k];
+            int32_t zp = 0;
+            if (q->zp)
+                zp = s8 ? ((const int8_t *)q->zp)[k] : ((const uint8_t *)q->zp)[k];
+            float zpf = (float)zp;
+            const float *xs = x + e;
+            uint8_t *ms = mask + e;
+            for (size_t i = 0; i < inner; i++) {
+                float y = xs[i] / s;
+                float ay = fabsf(y);
+                float r = ay < 8388608.0f ? (ay + 8388608.0f) - 8388608.0f : ay;
+                float v = copysignf(r, y) + zpf;
+                ms[i] = (uint8_t)((v >= lo) & (v <= hi));
+            }
+        }
+    }
+}
+
+/* y = DequantizeLinear(QuantizeLinear(Relu(x))) over n values, per tensor (q: the QuantizeLinear's
+ * parameters, dq: the DequantizeLinear's, both S8 or both U8): in one pass the operations of
+ * wf_k_relu_forward (x > 0 ? x : 0), wf_k_quantize (quant_f) and wf_k_dequantize in turn, so the
+ * same floats (test_kernels_quant_fast.c). */
+WF_QUANT_CLONES
+void wf_k_relu_qdq(float *y, const float *x, const wf_k_qparam *q, const wf_k_qparam *dq,
+                   size_t n) {
+    int s8 = q->type == WF_K_QTYPE_S8;
+    float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
+    float s = q->scale[0], ds = dq->scale[0];
+    int32_t zp = 0, dzp = 0;
+    if (q->zp)
+        zp = s8 ? ((const int8_t *)q->zp)[0] : ((const uint8_t *)q->zp)[0];
+    if (dq->zp)
+        dzp = s8 ? ((const int8_t *)dq->zp)[0] : ((const uint8_t *)dq->zp)[0];
+    float zpf = (float)zp;
+    float nanv = zpf < lo ? lo : (zpf > hi ? hi : zpf);
+    for (size_t i = 0; i < n; i++) {
+        float r = x[i] > 0.0f ? x[i] : 0.0f;
+        int32_t v = (int32_t)quant_f(r, s, zpf, lo, hi, nanv);
+        y[i] = (float)(v - dzp) * ds;
     }
 }

@@ -81,9 +81,14 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         int64_t sm, sn;
         c_strides(in[2], &sm, &sn);
         const float *c = in[2]->data;
-        for (int64_t i = 0; i < M; i++)
-            for (int64_t j = 0; j < N; j++)
-                y[i * N + j] = n->p.beta * c[i * sm + j * sn];
+        float b = n->p.beta;
+        if (sn == 1 && b == 1.0f) /* a bias row (or rows): 1 * c is c, copied */
+            for (int64_t i = 0; i < M; i++)
+                memcpy(y + i * N, c + i * sm, (size_t)N * sizeof *y);
+        else
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++)
+                    y[i * N + j] = n->p.beta * c[i * sm + j * sn];
         beta = 1.0f;
     }
     wf_k_gemm(y, in[0]->data, in[1]->data, (int)M, (int)N, (int)K, n->p.trans_a, n->p.trans_b,

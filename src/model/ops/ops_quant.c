@@ -158,7 +158,7 @@ static void quant_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     size_t a = 0, b = 0, c = 0;
     qparams(n, in[0], in[1], opt(in, n, 2), out[0]->dtype, n->p.axis, &q, &a, &b, &c, NULL);
     uint8_t *mask = s;
-    wf_k_qdq_mask(mask, in[0]->data, &q, a, b, c);
+    wf_k_qdq_mask_fast(mask, in[0]->data, &q, a, b, c);
     const float *sc = in[1]->data;
     for (size_t o = 0; o < a; o++)
         for (size_t k = 0; k < b; k++) {

@@ -10,10 +10,19 @@
  * liveness (the predictor bounds memory by chunking the batch instead), multi-threading inside one
  * engine.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model_impl.h"
+
+/* FLOPs executed by every engine of the process (forward, forward from a hidden value, backward),
+ * for benchmarks: one relaxed atomic add per run, from each node's FLOP count at the plan. */
+static _Atomic int64_t wf_flops_done;
+
+int64_t wf_engine_flops_executed(void) {
+    return atomic_load_explicit(&wf_flops_done, memory_order_relaxed);
+}
 
 struct wf_engine {
     const wf_model *m;
@@ -47,6 +56,7 @@ struct wf_engine {
      * dequantizes the weights again). */
     unsigned char *const_node; /* (n_nodes) */
     unsigned char *kept;       /* (n_nodes) 1 once a const node's outputs are folded */
+    int64_t *nfl;              /* (n_nodes) FLOPs of each node at the plan, 0 when folded */
 };
 
 static size_t align64(size_t n) {
@@ -90,6 +100,7 @@ void wf_engine_free(wf_engine *e) {
     free_static(e, 1);
     free(e->const_node);
     free(e->kept);
+    free(e->nfl);
     free(e->stat_node);
     free(e->stat_val);
     free(e->sdata);
@@ -219,6 +230,7 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
     size_t scratch = 0, act = 0, grad = 0;
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
+        e->nfl[j] = 0;
         gather(e, n);
         for (int k = 0; k < n->n_out; k++)
             if (e->pout[k]) {
@@ -246,6 +258,7 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
         }
         if (s > scratch)
             scratch = s;
+        e->nfl[j] = n->op->flops ? n->op->flops(n, e->pin, e->pout) : 0;
         for (int k = 0; k < n->n_out; k++) {
             int v = n->out[k];
             if (v < 0)
@@ -338,6 +351,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->sdata = calloc(nv, sizeof *e->sdata);
     e->const_node = calloc((size_t)m->n_nodes + 1, 1);
     e->kept = calloc((size_t)m->n_nodes + 1, 1);
+    e->nfl = calloc((size_t)m->n_nodes + 1, sizeof *e->nfl);
     int maxio = 1;
     for (int j = 0; j < m->n_nodes; j++) {
         if (m->nodes[j].n_in > maxio)
@@ -352,7 +366,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->gout = calloc((size_t)maxio, sizeof *e->gout);
     if (!e->t || !e->g || !e->off || !e->goff || !e->diff || !e->last || !e->pin || !e->pout ||
         !e->gin || !e->gout || !e->stat_node || !e->stat_val || !e->sdata || !e->const_node ||
-        !e->kept) {
+        !e->kept || !e->nfl) {
         wf_engine_free(e);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
@@ -480,13 +494,16 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
         }
     }
     bind(e, inputs);
+    int64_t fl = 0;
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])
             continue;
         gather(e, n);
         n->op->forward(n, e->pin, e->pout, e->scratch);
+        fl += e->nfl[j];
     }
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
     return WF_OK;
 }
 
@@ -519,6 +536,7 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
     size_t ny = (size_t)wf_numel(&e->t[vo]);
     for (size_t i = 0; i < ny; i++)
         e->g[vo][i] += dy[i];
+    int64_t fl = 0;
     for (int j = m->n_nodes - 1; j >= 0; j--) {
         const wf_node *n = &m->nodes[j];
         if (!n->op->backward || e->stat_node[j])
@@ -536,7 +554,9 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
             continue;
         gather(e, n);
         n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
+        fl += e->nfl[j]; /* a data gradient costs about the node's forward FLOPs */
     }
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
     memcpy(dx, e->g[vi], nx * sizeof *dx);
     return WF_OK;
 }
@@ -580,12 +600,15 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
     if (p < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
     memcpy(e->t[v].data, h, (size_t)wf_numel(&e->t[v]) * sizeof(float));
+    int64_t fl = 0;
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])
             continue;
         gather(e, n);
         n->op->forward(n, e->pin, e->pout, e->scratch);
+        fl += e->nfl[j];
     }
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
     return WF_OK;
 }

@@ -195,8 +195,35 @@ static void col2im_add(float *din, const float *dcol, const geom2 *q, int gi) {
     }
 }
 
-void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
-                       const wf_k_conv_geom *g, float *scratch) {
+/* out = max(v, 0) with the expression of wf_k_relu_forward (NaN gives 0), blocks of 8. */
+static void relu_inplace8(float *p, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; k++) {
+            p[i + k] = p[i + k] > 0.0f ? p[i + k] : 0.0f;
+        }
+    }
+    for (; i < n; i++) {
+        p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+    }
+}
+
+/* o = s + bv over n, then max(., 0) when relu: one pass while the GEMM result is read anyway. */
+static void bias_copy(float *restrict o, const float *restrict s, float bv, size_t n, int relu) {
+    if (relu) {
+        for (size_t i = 0; i < n; i++) {
+            float v = s[i] + bv;
+            o[i] = v > 0.0f ? v : 0.0f;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            o[i] = s[i] + bv;
+        }
+    }
+}
+
+static void conv_forward(float *out, const float *in, const float *weight, const float *bias,
+                         const wf_k_conv_geom *g, float *scratch, int relu) {
     geom2 q;
     to2d(&q, g);
     if (q.n == 0) {
@@ -229,18 +256,28 @@ void wf_k_conv_forward(float *out, const float *in, const float *weight, const f
                   0, 1.0f, beta);
     }
     if (q.n == 1) {
+        if (relu) {
+            relu_inplace8(out, (size_t)q.cout * OS);
+        }
         return;
     }
     for (int b = 0; b < q.n; b++) {
         for (int co = 0; co < q.cout; co++) {
             const float *s = res + (size_t)co * nos + (size_t)b * OS;
             float *o = out + ((size_t)b * (size_t)q.cout + (size_t)co) * OS;
-            float bv = bias != NULL ? bias[co] : 0.0f;
-            for (size_t i = 0; i < OS; i++) {
-                o[i] = s[i] + bv;
-            }
+            bias_copy(o, s, bias != NULL ? bias[co] : 0.0f, OS, relu);
         }
     }
+}
+
+void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
+                       const wf_k_conv_geom *g, float *scratch) {
+    conv_forward(out, in, weight, bias, g, scratch, 0);
+}
+
+void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, const float *bias,
+                            const wf_k_conv_geom *g, float *scratch) {
+    conv_forward(out, in, weight, bias, g, scratch, 1);
 }
 
 void wf_k_conv_backward_input(float *din, const float *dout, const float *weight,

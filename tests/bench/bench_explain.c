@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     if (scale < 1)
         scale = 1;
     const char *only = argc > 2 ? argv[2] : NULL; /* a model name: run that one only */
-    int only_cfg = argc > 3 ? atoi(argv[3]) : -1;  /* 0, 1, 2: that workload only */
+    int only_cfg = argc > 3 ? atoi(argv[3]) : -1; /* 0, 1, 2: that workload only */
     int max_threads = argc > 4 ? atoi(argv[4]) : 2;
     double peak = sgemm_peak();
     printf("sgemm peak (1024^3, 1 thread): %.1f GFLOP/s\n", peak);

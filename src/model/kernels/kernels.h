@@ -227,6 +227,8 @@ void wf_k_tanh_forward(float *out, const float *in, size_t n);
 void wf_k_tanh_backward(float *din, const float *dout, const float *y, size_t n);
 void wf_k_relu_forward(float *out, const float *in, size_t n);
 void wf_k_relu_backward(float *din, const float *dout, const float *x, size_t n);
+/* Reference of wf_k_relu_backward (a branch per element; the fast one selects, same bits). */
+void wf_k_relu_backward_naive(float *din, const float *dout, const float *x, size_t n);
 void wf_k_leaky_relu_forward(float *out, const float *in, float alpha, size_t n);
 void wf_k_leaky_relu_backward(float *din, const float *dout, const float *x, float alpha, size_t n);
 

@@ -17,9 +17,10 @@
  * Targets (issue 4): mlp below 8 ms (8 groups) and 25 ms (288 cells) per explanation, IG below
  * 0.13 ms per window. Run by hand when the machine is quiet.
  *
- * usage: bench_explain [scale [mlp|cnn1d [workload [max_threads]]]]
+ * usage: bench_explain [scale [mlp|cnn1d [workload [max_threads [exact]]]]]
  *   scale multiplies the number of windows (default 1); workload 0, 1, 2 runs that one only
- *   (8 groups, 288 cells, IG); max_threads 1 skips the 2-thread runs.
+ *   (8 groups, 288 cells, IG); max_threads 1 skips the 2-thread runs; "exact" sets
+ *   explain.arithmetic "exact" (no first-layer shortcut: every coalition row through the graph).
  */
 #include <math.h>
 #include <stdio.h>
@@ -93,6 +94,7 @@ int main(int argc, char **argv) {
     const char *only = argc > 2 ? argv[2] : NULL; /* a model name: run that one only */
     int only_cfg = argc > 3 ? atoi(argv[3]) : -1; /* 0, 1, 2: that workload only */
     int max_threads = argc > 4 ? atoi(argv[4]) : 2;
+    int exact = argc > 5 && !strcmp(argv[5], "exact"); /* every coalition row through the graph */
     double peak = sgemm_peak();
     printf("sgemm peak (1024^3, 1 thread): %.1f GFLOP/s\n", peak);
     const char *models[2] = {"mlp", "cnn1d"};
@@ -147,6 +149,8 @@ int main(int argc, char **argv) {
                 s.nsamples = 2048;
                 s.steps = 50;
                 s.threads = threads;
+                if (exact)
+                    s.arithmetic = WF_ARITHMETIC_EXACT;
                 int64_t f0 = wf_engine_flops_executed();
                 double t0 = now(), c0 = cpu_now();
                 if (wf_explain_run(&s, &p, &bg, &ws, idx, n, ex, &err)) {

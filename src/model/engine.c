@@ -654,7 +654,7 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
     e->t[v].data = (void *)(uintptr_t)h;
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
-        if (e->stat_node[j] || n->n_out < 1 || n->out[0] < 0 || n->in[0] < 0)
+        if (e->stat_node[j] || n->n_in < 1 || n->n_out < 1 || n->out[0] < 0 || n->in[0] < 0)
             continue;
         /* a Relu fused with a producer that does not run now runs by itself, into its own
          * block (h is the caller's, read-only) */

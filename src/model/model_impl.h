@@ -220,6 +220,9 @@ wf_status wf_read_i64(const wf_node *n, const wf_tensor *t, const char *what, in
 #define WF_ENGINE_SHAPES_ONLY 0x100
 /* FLOPs of one run at the planned shapes (-1 before a plan). */
 int64_t wf_engine_flops(wf_engine *e);
+/* FLOPs executed so far by all engines of the process (each run adds its nodes' counts at the
+ * plan; a backward adds each differentiated node's forward count). For benchmarks. */
+int64_t wf_engine_flops_executed(void);
 /* Plan for inputs (data may be NULL), store h (the data of value v, a node output, with the
  * planned shape) and run only the nodes after v's producer. The nodes before must not feed any
  * later node except through v (the predictor checks this). */

@@ -114,6 +114,11 @@ size_t wf_k_conv_forward_scratch_size(const wf_k_conv_geom *g);
 /* Fast path: im2col over all n windows, one sgemm per group, scatter + bias. */
 void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
                        const wf_k_conv_geom *g, float *scratch);
+/* Conv followed by Relu (the engine fuses a Conv whose only reader is a Relu): the same values
+ * as wf_k_conv_forward then wf_k_relu_forward, bit for bit, with the ReLU applied in the scatter
+ * pass instead of another pass over memory. Reference: the naive conv, then the naive ReLU. */
+void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, const float *bias,
+                            const wf_k_conv_geom *g, float *scratch);
 
 /* Reference: direct loops, double accumulation. */
 void wf_k_conv_forward_naive(float *out, const float *in, const float *weight, const float *bias,
@@ -176,6 +181,8 @@ void wf_k_avgpool_backward(float *din, const float *dout, const wf_k_pool_geom *
 /* Global pools over the spatial extent s (product of spatial sizes) of nc = n * c planes.
  *   in: (nc, s), out: (nc), argmax: (nc) or NULL (first maximum). */
 void wf_k_global_avgpool_forward(float *out, const float *in, size_t nc, size_t s);
+/* Reference: one plane at a time (the fast one sums eight planes side by side, same bits). */
+void wf_k_global_avgpool_forward_naive(float *out, const float *in, size_t nc, size_t s);
 void wf_k_global_avgpool_backward(float *din, const float *dout, size_t nc, size_t s);
 void wf_k_global_maxpool_forward(float *out, int32_t *argmax, const float *in, size_t nc, size_t s);
 void wf_k_global_maxpool_backward(float *din, const float *dout, const int32_t *argmax, size_t nc,
@@ -220,6 +227,8 @@ void wf_k_tanh_forward(float *out, const float *in, size_t n);
 void wf_k_tanh_backward(float *din, const float *dout, const float *y, size_t n);
 void wf_k_relu_forward(float *out, const float *in, size_t n);
 void wf_k_relu_backward(float *din, const float *dout, const float *x, size_t n);
+/* Reference of wf_k_relu_backward (a branch per element; the fast one selects, same bits). */
+void wf_k_relu_backward_naive(float *din, const float *dout, const float *x, size_t n);
 void wf_k_leaky_relu_forward(float *out, const float *in, float alpha, size_t n);
 void wf_k_leaky_relu_backward(float *din, const float *dout, const float *x, float alpha, size_t n);
 

@@ -161,6 +161,49 @@ static void im2col(float *col, const float *in, const geom2 *q, int gi) {
     }
 }
 
+/* n floats (n >= 8) in chunks of 8 of constant size, the last one overlapping: inline moves
+ * instead of a library call per short row (cnn1d rows are 18 or 36 floats). */
+static void copy_rows8(float *restrict d, const float *restrict s, size_t n) {
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        memcpy(d + j, s + j, 8 * sizeof(float));
+    }
+    if (j < n) {
+        memcpy(d + n - 8, s + n - 8, 8 * sizeof(float));
+    }
+}
+
+#define WF_IM2COL_LINE 1024
+
+/* im2col of a 1-D convolution with stride 1 (H == 1) and rows of at least 8 outputs: each input
+ * row is copied once into a zero-padded line, and every kernel tap's segment is one copy from
+ * it. Fills col exactly as im2col (the same values at the same places). */
+static int im2col_1d(float *col, const float *in, const geom2 *q, int gi) {
+    size_t OW = (size_t)q->OW;
+    size_t Lp = OW + (size_t)(q->kW - 1) * (size_t)q->dW; /* line[j] = x[j - pL] or 0 */
+    if (q->H != 1 || q->kH != 1 || q->OH != 1 || q->sW != 1 || OW < 8 || Lp > WF_IM2COL_LINE) {
+        return 0;
+    }
+    float line[WF_IM2COL_LINE];
+    int cin_g = q->cin / q->group;
+    size_t nos = (size_t)q->n * OW;
+    for (int b = 0; b < q->n; b++) {
+        for (int ci = 0; ci < cin_g; ci++) {
+            const float *x =
+                in + ((size_t)b * (size_t)q->cin + (size_t)(gi * cin_g + ci)) * (size_t)q->W;
+            for (size_t j = 0; j < Lp; j++) {
+                long long t = (long long)j - q->pL;
+                line[j] = t >= 0 && t < q->W ? x[t] : 0.0f;
+            }
+            for (int kw = 0; kw < q->kW; kw++) {
+                size_t r = (size_t)ci * (size_t)q->kW + (size_t)kw;
+                copy_rows8(col + r * nos + (size_t)b * OW, line + (size_t)kw * (size_t)q->dW, OW);
+            }
+        }
+    }
+    return 1;
+}
+
 /* din (n, cin, H, W) += col2im(dcol (Kc, n * OS)) for group gi. */
 static void col2im_add(float *din, const float *dcol, const geom2 *q, int gi) {
     int cin_g = q->cin / q->group;
@@ -195,8 +238,35 @@ static void col2im_add(float *din, const float *dcol, const geom2 *q, int gi) {
     }
 }
 
-void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
-                       const wf_k_conv_geom *g, float *scratch) {
+/* out = max(v, 0) with the expression of wf_k_relu_forward (NaN gives 0), blocks of 8. */
+static void relu_inplace8(float *p, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int k = 0; k < 8; k++) {
+            p[i + k] = p[i + k] > 0.0f ? p[i + k] : 0.0f;
+        }
+    }
+    for (; i < n; i++) {
+        p[i] = p[i] > 0.0f ? p[i] : 0.0f;
+    }
+}
+
+/* o = s + bv over n, then max(., 0) when relu: one pass while the GEMM result is read anyway. */
+static void bias_copy(float *restrict o, const float *restrict s, float bv, size_t n, int relu) {
+    if (relu) {
+        for (size_t i = 0; i < n; i++) {
+            float v = s[i] + bv;
+            o[i] = v > 0.0f ? v : 0.0f;
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            o[i] = s[i] + bv;
+        }
+    }
+}
+
+static void conv_forward(float *out, const float *in, const float *weight, const float *bias,
+                         const wf_k_conv_geom *g, float *scratch, int relu) {
     geom2 q;
     to2d(&q, g);
     if (q.n == 0) {
@@ -211,7 +281,9 @@ void wf_k_conv_forward(float *out, const float *in, const float *weight, const f
     /* For one window the GEMM result already has the output layout (cout, OS). */
     float *dst = q.n == 1 ? out : res;
     for (int gi = 0; gi < q.group; gi++) {
-        im2col(col, in, &q, gi);
+        if (!im2col_1d(col, in, &q, gi)) {
+            im2col(col, in, &q, gi);
+        }
         float *c = dst + (size_t)gi * (size_t)cout_g * nos;
         float beta = 0.0f;
         if (q.n == 1 && bias != NULL) {
@@ -229,18 +301,28 @@ void wf_k_conv_forward(float *out, const float *in, const float *weight, const f
                   0, 1.0f, beta);
     }
     if (q.n == 1) {
+        if (relu) {
+            relu_inplace8(out, (size_t)q.cout * OS);
+        }
         return;
     }
     for (int b = 0; b < q.n; b++) {
         for (int co = 0; co < q.cout; co++) {
             const float *s = res + (size_t)co * nos + (size_t)b * OS;
             float *o = out + ((size_t)b * (size_t)q.cout + (size_t)co) * OS;
-            float bv = bias != NULL ? bias[co] : 0.0f;
-            for (size_t i = 0; i < OS; i++) {
-                o[i] = s[i] + bv;
-            }
+            bias_copy(o, s, bias != NULL ? bias[co] : 0.0f, OS, relu);
         }
     }
+}
+
+void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
+                       const wf_k_conv_geom *g, float *scratch) {
+    conv_forward(out, in, weight, bias, g, scratch, 0);
+}
+
+void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, const float *bias,
+                            const wf_k_conv_geom *g, float *scratch) {
+    conv_forward(out, in, weight, bias, g, scratch, 1);
 }
 
 void wf_k_conv_backward_input(float *din, const float *dout, const float *weight,

@@ -160,7 +160,25 @@ void wf_k_relu_forward(float *out, const float *in, size_t n) {
     }
 }
 
-void wf_k_relu_backward(float *din, const float *dout, const float *x, size_t n) {
+/* A select instead of a branch (random signs mispredict half the time), blocks of 8 so that
+ * it vectorises: din keeps its bits where x <= 0 (no + 0.0f, which would turn -0 into +0). */
+void wf_k_relu_backward(float *restrict din, const float *restrict dout, const float *restrict x,
+                        size_t n) {
+    size_t i = 0;
+    for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
+        for (int k = 0; k < WF_K_BLOCK; k++) {
+            float d = din[i + k];
+            din[i + k] = x[i + k] > 0.0f ? d + dout[i + k] : d;
+        }
+    }
+    for (; i < n; i++) {
+        if (x[i] > 0.0f) {
+            din[i] += dout[i];
+        }
+    }
+}
+
+void wf_k_relu_backward_naive(float *din, const float *dout, const float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         if (x[i] > 0.0f) {
             din[i] += dout[i];

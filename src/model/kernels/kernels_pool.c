@@ -85,10 +85,31 @@ static void maxpool1d_k2s2(float *restrict out, const float *restrict in, size_t
     }
 }
 
+/* The same with the argmax the backward needs: index 2 * ow, or 2 * ow + 1 when the second is
+ * strictly greater (the general loop's tie and NaN rule), plane by plane. */
+static void maxpool1d_k2s2_arg(float *restrict out, int32_t *restrict argmax,
+                               const float *restrict in, size_t planes, int OW) {
+    for (size_t p = 0; p < planes; p++) {
+        const float *x = in + p * 2 * (size_t)OW;
+        float *y = out + p * (size_t)OW;
+        int32_t *am = argmax + p * (size_t)OW;
+        for (int i = 0; i < OW; i++) {
+            float a = x[2 * i], b = x[2 * i + 1];
+            int gt = b > a;
+            y[i] = gt ? b : a;
+            am[i] = 2 * i + gt;
+        }
+    }
+}
+
 static void maxpool1d(float *out, int32_t *argmax, const float *in, const pool2 *q, size_t planes) {
-    if (argmax == NULL && q->kW == 2 && q->sW == 2 && q->dW == 1 && q->pL == 0 && q->W % 2 == 0 &&
+    if (q->kW == 2 && q->sW == 2 && q->dW == 1 && q->pL == 0 && q->W % 2 == 0 &&
         q->OW == q->W / 2) {
-        maxpool1d_k2s2(out, in, planes * (size_t)q->OW);
+        if (argmax == NULL) {
+            maxpool1d_k2s2(out, in, planes * (size_t)q->OW);
+        } else {
+            maxpool1d_k2s2_arg(out, argmax, in, planes, q->OW);
+        }
         return;
     }
     for (size_t p = 0; p < planes; p++) {
@@ -277,7 +298,40 @@ void wf_k_avgpool_backward(float *din, const float *dout, const wf_k_pool_geom *
     }
 }
 
+/* Eight planes at a time: each plane's sum runs in the same order as the reference (so the same
+ * bits), but eight independent chains hide the latency of the double additions, which a plane
+ * of a few elements (cnn1d: 18) otherwise waits on. */
 void wf_k_global_avgpool_forward(float *out, const float *in, size_t nc, size_t s) {
+    if (s == 0) {
+        for (size_t p = 0; p < nc; p++) {
+            out[p] = NAN;
+        }
+        return;
+    }
+    size_t p = 0;
+    for (; p + 8 <= nc; p += 8) {
+        const float *x = in + p * s;
+        double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        for (size_t i = 0; i < s; i++) {
+            for (int k = 0; k < 8; k++) {
+                acc[k] += (double)x[(size_t)k * s + i];
+            }
+        }
+        for (int k = 0; k < 8; k++) {
+            out[p + (size_t)k] = (float)(acc[k] / (double)s);
+        }
+    }
+    for (; p < nc; p++) {
+        const float *x = in + p * s;
+        double acc = 0.0;
+        for (size_t i = 0; i < s; i++) {
+            acc += (double)x[i];
+        }
+        out[p] = (float)(acc / (double)s);
+    }
+}
+
+void wf_k_global_avgpool_forward_naive(float *out, const float *in, size_t nc, size_t s) {
     for (size_t p = 0; p < nc; p++) {
         const float *x = in + p * s;
         double acc = 0.0;

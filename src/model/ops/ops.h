@@ -16,6 +16,12 @@ extern const wf_opdef wf_op_gemm, wf_op_matmul;
 extern const wf_opdef wf_op_softmax, wf_op_reduce_mean;
 extern const wf_opdef wf_op_conv, wf_op_maxpool, wf_op_avgpool, wf_op_gavgpool, wf_op_gmaxpool;
 extern const wf_opdef wf_op_batchnorm;
+/* Conv and Gemm with the Relu that alone reads their output fused in (engine.c decides; the
+ * Relu node is then skipped and its output aliases theirs). */
+void wf_op_conv_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                             void *s);
+void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                             void *s);
 /* ops_fold.c, ops_math.c, ops_norm.c, ops_rnn.c, ops_convt.c */
 extern const wf_opdef wf_op_shape, wf_op_size, wf_op_gather, wf_op_slice, wf_op_constant_of_shape;
 extern const wf_opdef wf_op_cast, wf_op_range, wf_op_expand, wf_op_equal, wf_op_where;

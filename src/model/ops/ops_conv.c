@@ -166,6 +166,15 @@ static void conv_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     wf_k_conv_forward(out[0]->data, in[0]->data, in[1]->data, bias, &g, s);
 }
 
+/* Conv with the Relu that alone reads its output fused in (the engine decides, engine.c). */
+void wf_op_conv_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                             void *s) {
+    wf_k_conv_geom g;
+    wf_conv_geom(n, in[0], in[1], &g);
+    const float *bias = n->n_in >= 3 && in[2] ? in[2]->data : NULL;
+    wf_k_conv_relu_forward(out[0]->data, in[0]->data, in[1]->data, bias, &g, s);
+}
+
 static void conv_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                      float *const *gin, float *const *gout, void *s) {
     (void)out;

@@ -266,8 +266,25 @@ static void binary_backward(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     const float *A = a->data, *B = b->data, *G = gout[0];
     float *ga = gin[0], *gb = gin[1];
     int kind = bin_kind(n);
+    /* The usual case in a model's first nodes (x - mean) / std: b a constant along the inner
+     * axis and no gradient wanted for it. Same operations per element, in loops that vectorise. */
+    int fast = ga && !gb && ia == 1 && ib == 0;
     for (int64_t q = 0; q < outer; q++) {
         const float *g = G + q * inner;
+        if (fast) {
+            float *d = ga + oa, y = B[ob];
+            if (kind == BIN_ADD || kind == BIN_SUB)
+                for (int64_t k = 0; k < inner; k++)
+                    d[k] += g[k];
+            else if (kind == BIN_MUL)
+                for (int64_t k = 0; k < inner; k++)
+                    d[k] += g[k] * y;
+            else
+                for (int64_t k = 0; k < inner; k++)
+                    d[k] += g[k] / y;
+            bc_next(&bc, idx, &oa, &ob);
+            continue;
+        }
         for (int64_t k = 0; k < inner; k++) {
             float x = A[oa + k * ia], y = B[ob + k * ib], gg = g[k];
             switch (kind) {

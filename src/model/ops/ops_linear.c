@@ -95,6 +95,15 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
               n->p.alpha, beta);
 }
 
+/* Gemm with the Relu that alone reads its output fused in (engine.c): ReLU in place on the
+ * product while it is in cache, the same values as the Relu node computes. */
+void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                             void *s) {
+    gemm_fwd(n, in, out, s);
+    float *y = out[0]->data;
+    wf_k_relu_forward(y, y, (size_t)wf_numel(out[0]));
+}
+
 static void gemm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                      float *const *gin, float *const *gout, void *s) {
     (void)s;

@@ -563,7 +563,7 @@ const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
     return &e->t[v];
 }
 
-wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
+wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const void *h,
                              wf_error *err) {
     const wf_model *m = e->m;
     int replan = !e->planned;
@@ -577,9 +577,9 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
     }
     bind(e, NULL);
     int p = m->vals[v].producer;
-    if (p < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
-        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
-    memcpy(e->t[v].data, h, (size_t)wf_numel(&e->t[v]) * sizeof(float));
+    if (p < 0)
+        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a node output", v);
+    memcpy(e->t[v].data, h, (size_t)wf_numel(&e->t[v]) * wf_dtype_size(e->t[v].dtype));
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])

@@ -27,6 +27,10 @@ typedef struct mp_user {
     int64_t hidden;
     float *A, *a0;
     int input_value; /* the value A maps (a DequantizeLinear output), -1: the input itself */
+    /* QOperator first layer (affine_qop.c): h holds its int32 sums, requantized here by the op's
+     * own code; input_value is then its 8-bit input x_q and A maps u = x_q - qop_za */
+    const wf_node *qop;
+    int32_t qop_za;
     /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
@@ -40,9 +44,12 @@ typedef struct mp_ctx {
     mp_user *u;
     wf_engine *e;
     int64_t max_batch, chunk;
-    float *xbuf;  /* (chunk, C*T) model layout, NTC only */
-    float *dybuf; /* (chunk, K) */
-    float *dxbuf; /* (chunk, C*T) */
+    float *xbuf;   /* (chunk, C*T) model layout, NTC only */
+    float *dybuf;  /* (chunk, K) */
+    float *dxbuf;  /* (chunk, C*T) */
+    int32_t *qacc; /* (chunk, hidden) QOperator sums */
+    void *qy;      /* (chunk, hidden) their requantized values, the op's output type */
+    float *qscj;   /* (hidden) requantization scratch */
 } mp_ctx;
 
 static void user_free(void *p) {
@@ -69,6 +76,9 @@ static void ctx_free(void *c) {
     free(x->xbuf);
     free(x->dybuf);
     free(x->dxbuf);
+    free(x->qacc);
+    free(x->qy);
+    free(x->qscj);
     free(x);
 }
 
@@ -105,7 +115,13 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dybuf = malloc((size_t)(c->chunk * u->per) * sizeof(float));
     wf_status s = WF_OK;
-    if (!c->xbuf || !c->dxbuf || !c->dybuf)
+    if (u->qop) {
+        size_t nh = (size_t)c->chunk * (size_t)u->hidden;
+        c->qacc = malloc(nh * sizeof(int32_t));
+        c->qy = malloc(nh * sizeof(float));
+        c->qscj = malloc((size_t)u->hidden * sizeof(float));
+    }
+    if (!c->xbuf || !c->dxbuf || !c->dybuf || (u->qop && (!c->qacc || !c->qy || !c->qscj)))
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
         s = wf_engine_new(u->m, c->chunk,
@@ -215,8 +231,16 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_tensor t;
         input_tensor(u, k, NULL, &t);
-        wf_status s =
-            wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * (size_t)u->hidden, err);
+        const float *hi = h + (size_t)i * (size_t)u->hidden;
+        const void *hv = hi;
+        if (u->qop) { /* exact integer sums (affine_qop.c) -> the op's requantized output */
+            size_t nh = (size_t)k * (size_t)u->hidden;
+            for (size_t e = 0; e < nh; e++)
+                c->qacc[e] = (int32_t)hi[e];
+            wf_affine_qop_requant(u->m, u->qop, c->qacc, k, u->hidden, c->qy, c->qscj);
+            hv = c->qy;
+        }
+        wf_status s = wf_engine_run_from(c->e, &t, u->hidden_value, hv, err);
         if (s)
             return s;
         s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
@@ -227,7 +251,8 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
 }
 
 /* u = g(x): the deployed graph's per-cell prefix up to the DequantizeLinear that the affine
- * map reads (value input_value, model layout), returned in window layout (n, C*T). */
+ * map reads (value input_value, model layout), returned in window layout (n, C*T). QOperator:
+ * up to the QuantizeLinear, u = x_q - za. */
 static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, wf_error *err) {
     mp_ctx *c = ctx;
     mp_user *u = c->u;
@@ -248,13 +273,25 @@ static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, w
         if (s)
             return s;
         const wf_tensor *v = wf_engine_value(c->e, u->input_value);
-        if (v->dtype != WF_DTYPE_FLOAT || wf_numel(v) != k * (int64_t)ct)
+        wf_dtype want = u->qop ? v->dtype : WF_DTYPE_FLOAT;
+        if ((u->qop && v->dtype != WF_DTYPE_INT8 && v->dtype != WF_DTYPE_UINT8) ||
+            v->dtype != want || wf_numel(v) != k * (int64_t)ct)
             return wf_error_set(err, WF_ERR_SHAPE, "%s: value '%s' does not hold %lld cells",
                                 u->m->name, u->m->vals[u->input_value].name, (long long)(k * ct));
+        const float *vf = v->data;
+        if (u->qop) { /* u = x_q - za, exact in float */
+            float *q = u->layout == WF_LAYOUT_NTC ? c->dxbuf : uo + (size_t)i * ct;
+            for (size_t e = 0; e < (size_t)k * ct; e++)
+                q[e] =
+                    (float)((v->dtype == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)v->data)[e]
+                                                       : (int32_t)((const uint8_t *)v->data)[e]) -
+                            u->qop_za);
+            vf = q;
+        }
         if (u->layout == WF_LAYOUT_NTC)
-            from_ntc(uo + (size_t)i * ct, v->data, k, u->C, u->T);
-        else
-            memcpy(uo + (size_t)i * ct, v->data, (size_t)k * ct * sizeof(float));
+            from_ntc(uo + (size_t)i * ct, vf, k, u->C, u->T);
+        else if (vf != uo + (size_t)i * ct)
+            memcpy(uo + (size_t)i * ct, vf, (size_t)k * ct * sizeof(float));
     }
     return WF_OK;
 }
@@ -443,6 +480,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
         u->batch_mode = MP_ONE_BY_ONE;
     wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value,
                           &u->input_value);
+    u->qop = wf_affine_qop_node(m, u->hidden_value, &u->qop_za);
     out->C = C;
     out->T = T;
     out->user = u;

@@ -845,43 +845,53 @@ static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
     return (size_t)(M * K + K * N + M * N + 2 * N);
 }
 
-static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    int64_t M, K, N;
-    qgemm_dims(n, in, &M, &K, &N);
-    wf_dtype dy = out[0]->dtype;
+/* y (M, N) of QGemm from its int32 sums v = acc + C (the bias added): scale[j] = alpha sa sb[j]
+ * (/ sy); quantized: rint(clamp(float(v) * scale)) + zy; float output: float(v) * scale. in: the
+ * node's inputs (only scales and zero points are read); y of type dy; scj: N floats. */
+void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, int64_t M,
+                      int64_t N, void *y, wf_dtype dy, float *scj) {
     int percol = wf_numel(in[4]) > 1;
     const float *bs = in[4]->data;
     int q = quantized_out(n, in);
     int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
     float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
-    float *fs = s, *scj = fs + (M * K + K * N + M * N);
-    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
-    qgemm_acc(n, in, M, K, N, fs, acc);
-    const wf_tensor *c = opt(in, n, 6);
-    int rowb = !c || wf_numel(c) == 1 || c->rank == 1 || c->dims[0] == 1; /* bias per column */
     for (int64_t j = 0; j < N; j++) {
         float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
         scj[j] = q ? sc / scal(in[7]) : sc;
-        bj[j] = rowb ? bias_at(c, 0, j, N) : 0;
     }
     for (int64_t m = 0; m < M; m++) {
-        const int32_t *a = acc + m * N;
+        const int32_t *a = v + m * N;
         for (int64_t j = 0; j < N; j++) {
-            int32_t v = a[j] + (rowb ? bj[j] : bias_at(c, m, j, N));
-            float f = (float)v * scj[j];
+            float f = (float)a[j] * scj[j];
             if (!q) {
-                ((float *)out[0]->data)[m * N + j] = f;
+                ((float *)y)[m * N + j] = f;
                 continue;
             }
             f = f > vmin ? f : vmin;
             f = f < vmax ? f : vmax;
             int32_t r = (int32_t)rintf(f) + zy; /* in range: f is clamped to integers' bounds */
             if (dy == WF_DTYPE_INT8)
-                ((int8_t *)out[0]->data)[m * N + j] = (int8_t)r;
+                ((int8_t *)y)[m * N + j] = (int8_t)r;
             else
-                ((uint8_t *)out[0]->data)[m * N + j] = (uint8_t)r;
+                ((uint8_t *)y)[m * N + j] = (uint8_t)r;
         }
     }
+}
+
+static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    int64_t M, K, N;
+    qgemm_dims(n, in, &M, &K, &N);
+    float *fs = s, *scj = fs + (M * K + K * N + M * N);
+    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
+    qgemm_acc(n, in, M, K, N, fs, acc);
+    const wf_tensor *c = opt(in, n, 6);
+    int rowb = !c || wf_numel(c) == 1 || c->rank == 1 || c->dims[0] == 1; /* bias per column */
+    for (int64_t j = 0; j < N; j++)
+        bj[j] = rowb ? bias_at(c, 0, j, N) : 0;
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t j = 0; j < N; j++)
+            acc[m * N + j] += rowb ? bj[j] : bias_at(c, m, j, N);
+    wf_qgemm_requant(n, in, acc, M, N, out[0]->data, out[0]->dtype, scj);
 }
 
 /* d y[m, j] / d a[m, k] = alpha sa sb[j] (b[k, j] - zb[j]) (/ sy), zero where y saturated */

@@ -347,10 +347,37 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     return wf_check_numel(n, out[0], err);
 }
 
+/* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m
+ * + y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. in: the node's inputs (only the
+ * scales and zero points are read); y: M * N values of type dy. */
+void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
+                    wf_dtype dy) {
+    int percol = wf_numel(in[4]) > 1;
+    const float *bs = in[4]->data;
+    float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
+    int32_t zy = 0;
+    if (in[7])
+        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
+                                 : ((const uint8_t *)in[7]->data)[0];
+    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    for (int64_t j = 0; j < N; j++) {
+        float p = sa * bs[percol ? j : 0];
+        float m = p / sy;
+        for (int64_t i = 0; i < M; i++) {
+            double d = rint((double)acc[i * N + j] * (double)m + (double)zy);
+            int32_t v = d < lo ? lo : d > hi ? hi : (int32_t)d;
+            size_t e = (size_t)(i * N + j);
+            if (dy == WF_DTYPE_INT8)
+                ((int8_t *)y)[e] = (int8_t)v;
+            else
+                ((uint8_t *)y)[e] = (uint8_t)v;
+        }
+    }
+}
+
 /* The exact int32 products through wf_k_qgemm_s32 (sgemm on small integers, else an int32
- * loop), then wf_k_qlinear_matmul's requantization: saturate(rint((double)acc * (double)m +
- * y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. Same bytes as that reference kernel
- * (the accumulator is exact either way), at sgemm speed. */
+ * loop), then wf_qmm_requant. Same bytes as the reference kernel wf_k_qlinear_matmul (the
+ * accumulator is exact either way), at sgemm speed. */
 static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)n;
     int64_t batch, M, N, K;
@@ -360,32 +387,13 @@ static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     size_t ea = wf_dtype_size(da), eb = wf_dtype_size(db);
     float *fs = s;
     int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
-    int percol = wf_numel(in[4]) > 1, zpcol = in[5] && wf_numel(in[5]) > 1;
-    const float *bs = in[4]->data;
-    float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
-    int32_t zy = 0;
-    if (in[7])
-        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
-                                 : ((const uint8_t *)in[7]->data)[0];
-    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    int zpcol = in[5] && wf_numel(in[5]) > 1;
     for (int64_t q = 0; q < batch; q++) {
         wf_k_qgemm_s32(acc, (const char *)in[0]->data + q * M * K * ea, qtype_of(da),
                        in[2] ? in[2]->data : NULL,
                        (const char *)in[3]->data + (bb ? q * K * N * eb : 0), qtype_of(db),
                        in[5] ? in[5]->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
-        for (int64_t j = 0; j < N; j++) {
-            float p = sa * bs[percol ? j : 0];
-            float m = p / sy;
-            for (int64_t i = 0; i < M; i++) {
-                double d = rint((double)acc[i * N + j] * (double)m + (double)zy);
-                int32_t v = d < lo ? lo : d > hi ? hi : (int32_t)d;
-                size_t e = (size_t)(q * M * N + i * N + j);
-                if (dy == WF_DTYPE_INT8)
-                    ((int8_t *)out[0]->data)[e] = (int8_t)v;
-                else
-                    ((uint8_t *)out[0]->data)[e] = (uint8_t)v;
-            }
-        }
+        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy);
     }
 }
 

@@ -131,5 +131,5 @@ void wf_affine_qop_requant(const wf_model *m, const wf_node *n, const int32_t *a
     if (is_qgemm(n))
         wf_qgemm_requant(n, in, acc, M, N, y, dy, scj);
     else
-        wf_qmm_requant(in, acc, M, N, y, dy);
+        wf_qmm_requant(in, acc, M, N, y, dy, scj);
 }

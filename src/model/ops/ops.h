@@ -66,11 +66,12 @@ int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64
                    int64_t *K, int *b_batched);
 
 /* The requantization of QLinearMatMul (one (M, N) slice, ops_quant.c) and of QGemm (v: its int32
- * sums with the bias C added, scj: N floats of scratch, ops_qlinear_ms.c) from their exact int32
- * accumulators, as their forward runs it; in: the node's inputs (scales and zero points are read,
- * not A or B). The first-layer shortcut (affine_qop.c) requantizes summed partials with them. */
+ * sums with the bias C added, ops_qlinear_ms.c) from their exact int32 accumulators, as their
+ * forward runs it; mj, scj: N floats of scratch; in: the node's inputs (scales and zero points
+ * are read, not A or B). The first-layer shortcut (affine_qop.c) requantizes summed partials
+ * with them. */
 void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
-                    wf_dtype dy);
+                    wf_dtype dy, float *mj);
 void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, int64_t M,
                       int64_t N, void *y, wf_dtype dy, float *scj);
 

@@ -338,10 +338,10 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     out[0]->rank = in[0]->rank;
     memcpy(out[0]->dims, in[0]->dims, sizeof in[0]->dims);
     out[0]->dims[out[0]->rank - 1] = N;
-    /* forward: the exact integer GEMM's scratch and the (M, N) accumulator; backward:
-     * dequantized B (K, N) and the float output gradient (M, N) */
+    /* forward: the exact integer GEMM's scratch, the (M, N) accumulator and N multipliers;
+     * backward: dequantized B (K, N) and the float output gradient (M, N) */
     size_t fwd = wf_k_qgemm_scratch_size((int)M, (int)N, (int)K) * sizeof(float) +
-                 (size_t)(M * N) * sizeof(int32_t);
+                 (size_t)(M * N) * sizeof(int32_t) + (size_t)N * sizeof(float);
     size_t bwd = (size_t)(K * N + M * N) * sizeof(float);
     *scratch = fwd > bwd ? fwd : bwd;
     return wf_check_numel(n, out[0], err);
@@ -349,9 +349,10 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
 
 /* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m
  * + y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. in: the node's inputs (only the
- * scales and zero points are read); y: M * N values of type dy. */
+ * scales and zero points are read); y: M * N values of type dy; mj: N floats of scratch. Row by
+ * row (the accumulator is read in order; each value's arithmetic is the reference kernel's). */
 void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
-                    wf_dtype dy) {
+                    wf_dtype dy, float *mj) {
     int percol = wf_numel(in[4]) > 1;
     const float *bs = in[4]->data;
     float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
@@ -362,9 +363,12 @@ void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t
     int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
     for (int64_t j = 0; j < N; j++) {
         float p = sa * bs[percol ? j : 0];
-        float m = p / sy;
-        for (int64_t i = 0; i < M; i++) {
-            double d = rint((double)acc[i * N + j] * (double)m + (double)zy);
+        mj[j] = p / sy;
+    }
+    for (int64_t i = 0; i < M; i++) {
+        const int32_t *a = acc + i * N;
+        for (int64_t j = 0; j < N; j++) {
+            double d = rint((double)a[j] * (double)mj[j] + (double)zy);
             int32_t v = d < lo ? lo : d > hi ? hi : (int32_t)d;
             size_t e = (size_t)(i * N + j);
             if (dy == WF_DTYPE_INT8)
@@ -387,13 +391,14 @@ static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     size_t ea = wf_dtype_size(da), eb = wf_dtype_size(db);
     float *fs = s;
     int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
+    float *mj = (float *)(void *)(acc + M * N);
     int zpcol = in[5] && wf_numel(in[5]) > 1;
     for (int64_t q = 0; q < batch; q++) {
         wf_k_qgemm_s32(acc, (const char *)in[0]->data + q * M * K * ea, qtype_of(da),
                        in[2] ? in[2]->data : NULL,
                        (const char *)in[3]->data + (bb ? q * K * N * eb : 0), qtype_of(db),
                        in[5] ? in[5]->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
-        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy);
+        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy, mj);
     }
 }
 

@@ -179,6 +179,42 @@ static int span_kind(const wf_tensor *a, const wf_tensor *b, const wf_tensor *y)
     return 0;
 }
 
+/* The element loops below are compiled twice where GCC supports target_clones on x86-64 Linux:
+ * for the baseline and with FMA (fmaf() is one instruction there instead of a libm call, and
+ * the loop vectorises). fmaf is correctly rounded either way, rintf rounds half to even in
+ * both, and no other operation is contracted (ISO C mode), so both clones write the same
+ * bytes. -DWF_QMS_NO_CLONES builds the baseline only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(WF_QMS_NO_CLONES)
+#define WF_QMS_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define WF_QMS_CLONES
+#endif
+
+/* QLinearAdd over one row of n codes: y = saturate(cvtps(fma(x, rx, tj))), the packs'
+ * saturation folded in (cvtps gives INT32_MIN for NaN and v >= 2^31, hence the type's low end). */
+WF_QMS_CLONES static void qadd_row(void *y, const void *x, wf_dtype d, const float *restrict tj,
+                                   float rx, int64_t n) {
+    const float lo = (float)lo_of(d), hi = (float)hi_of(d);
+    if (d == WF_DTYPE_INT8) {
+        const int8_t *restrict a = x;
+        int8_t *restrict o = y;
+        for (int64_t j = 0; j < n; j++) {
+            float v = fmaf((float)a[j], rx, tj[j]);
+            float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+            o[j] = (int8_t)(int32_t)r;
+        }
+    } else {
+        const uint8_t *restrict a = x;
+        uint8_t *restrict o = y;
+        for (int64_t j = 0; j < n; j++) {
+            float v = fmaf((float)a[j], rx, tj[j]);
+            float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+            o[j] = (uint8_t)(int32_t)r;
+        }
+    }
+}
+
 static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     wf_dtype d = in[0]->dtype;
@@ -190,20 +226,39 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     /* the fixed part, terms in ONNX Runtime's operand order (B first when A is the scalar) */
     float pa = ra * (float)za, pb = rb * (float)zb;
     float fixed = kind == 1 ? (float)zc - (pb + pa) : (float)zc - (pa + pb);
-    const wf_tensor *ops[2] = {in[0], in[3]};
+    /* c = fma(a, ra, fma(b, rb, fixed)), or with a and b swapped when A is the scalar: the inner
+     * fma takes one of 256 codes, so it is tabled once per call (the same fmaf values) */
+    const wf_tensor *x = kind == 1 ? in[3] : in[0], *t = kind == 1 ? in[0] : in[3];
+    float rx = kind == 1 ? rb : ra, rt = kind == 1 ? ra : rb;
+    float inner[256];
+    for (int c = 0; c < 256; c++) {
+        int32_t v = d == WF_DTYPE_INT8 ? (int32_t)(int8_t)(uint8_t)c : c;
+        inner[c] = fmaf((float)v, rt, fixed);
+    }
+    int64_t total = wf_numel(out[0]), N = out[0]->rank ? out[0]->dims[out[0]->rank - 1] : 1;
+    int64_t nt = wf_numel(t);
+    if (wf_numel(x) == total && (nt == 1 || (t->rank >= 1 && t->dims[t->rank - 1] == N &&
+                                             nt == N))) { /* t: a scalar or one row (a bias) */
+        /* per block of columns, the inner terms in a row (contiguous for the vectoriser) */
+        const uint8_t *tb = t->data;
+        float tj[256];
+        size_t es = wf_dtype_size(d);
+        for (int64_t j0 = 0; j0 < N; j0 += 256) {
+            int64_t nb = N - j0 < 256 ? N - j0 : 256;
+            for (int64_t j = 0; j < nb; j++)
+                tj[j] = inner[tb[nt == 1 ? 0 : j0 + j]];
+            for (int64_t i = 0; i < total; i += N)
+                qadd_row((char *)out[0]->data + (size_t)(i + j0) * es,
+                         (const char *)x->data + (size_t)(i + j0) * es, d, tj, rx, nb);
+        }
+        return;
+    }
+    const wf_tensor *ops[2] = {x, t};
     wf_bc bc;
     wf_bc_init(&bc, out[0], ops, 2);
-    int64_t total = wf_numel(out[0]);
     for (int64_t i = 0; i < total; i++, wf_bc_next(&bc)) {
-        float a = (float)q8(in[0]->data, d, (size_t)bc.off[0]);
-        float b = (float)q8(in[3]->data, d, (size_t)bc.off[1]);
-        float v;
-        if (kind == 1)
-            v = fmaf(b, rb, fmaf(a, ra, fixed));
-        else if (kind == 2)
-            v = fmaf(a, ra, fmaf(b, rb, fixed));
-        else
-            v = fmaf(a, ra, fmaf(b, rb, fixed));
+        float a = (float)q8(x->data, d, (size_t)bc.off[0]);
+        float v = fmaf(a, rx, inner[((const uint8_t *)t->data)[bc.off[1]]]);
         pack_store(out[0]->data, d, (size_t)i, cvtps(v));
     }
 }

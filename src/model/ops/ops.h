@@ -65,6 +65,19 @@ int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
 int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
                    int64_t *K, int *b_batched);
 
+/* Element loops of the quantized ops (QLinearAdd, the QLinearMatMul and QGemm requantization)
+ * are compiled twice where GCC supports target_clones on x86-64 Linux: for the baseline and with
+ * FMA (fmaf() is one instruction there instead of a libm call, rint/rintf one rounding
+ * instruction, and the loops vectorise). fmaf is correctly rounded either way, rint rounds half
+ * to even in both, no lane depends on another and nothing else is contracted (ISO C mode), so
+ * both clones write the same bytes. -DWF_OPS_NO_CLONES builds the baseline only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(WF_OPS_NO_CLONES)
+#define WF_OPS_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define WF_OPS_CLONES
+#endif
+
 /* The requantization of QLinearMatMul (one (M, N) slice, ops_quant.c) and of QGemm (v: its int32
  * sums with the bias C added, ops_qlinear_ms.c) from their exact int32 accumulators, as their
  * forward runs it; mj, scj: N floats of scratch; in: the node's inputs (scales and zero points

@@ -179,21 +179,9 @@ static int span_kind(const wf_tensor *a, const wf_tensor *b, const wf_tensor *y)
     return 0;
 }
 
-/* The element loops below are compiled twice where GCC supports target_clones on x86-64 Linux:
- * for the baseline and with FMA (fmaf() is one instruction there instead of a libm call, and
- * the loop vectorises). fmaf is correctly rounded either way, rintf rounds half to even in
- * both, and no other operation is contracted (ISO C mode), so both clones write the same
- * bytes. -DWF_QMS_NO_CLONES builds the baseline only. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
-    !defined(WF_QMS_NO_CLONES)
-#define WF_QMS_CLONES __attribute__((target_clones("fma", "default")))
-#else
-#define WF_QMS_CLONES
-#endif
-
 /* QLinearAdd over one row of n codes: y = saturate(cvtps(fma(x, rx, tj))), the packs'
  * saturation folded in (cvtps gives INT32_MIN for NaN and v >= 2^31, hence the type's low end). */
-WF_QMS_CLONES static void qadd_row(void *y, const void *x, wf_dtype d, const float *restrict tj,
+WF_OPS_CLONES static void qadd_row(void *y, const void *x, wf_dtype d, const float *restrict tj,
                                    float rx, int64_t n) {
     const float lo = (float)lo_of(d), hi = (float)hi_of(d);
     if (d == WF_DTYPE_INT8) {
@@ -900,6 +888,29 @@ static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
     return (size_t)(M * K + K * N + M * N + 2 * N);
 }
 
+/* One row of QGemm's quantized output: rint(clamp(float(v) * scale)) + zy (NaN clamps to vmin). */
+WF_OPS_CLONES static void qgemm_requant_row(void *y, wf_dtype dy, const int32_t *restrict v,
+                                            const float *restrict scj, float vmin, float vmax,
+                                            int32_t zy, int64_t n) {
+    if (dy == WF_DTYPE_INT8) {
+        int8_t *restrict o = y;
+        for (int64_t j = 0; j < n; j++) {
+            float f = (float)v[j] * scj[j];
+            f = f > vmin ? f : vmin;
+            f = f < vmax ? f : vmax;
+            o[j] = (int8_t)((int32_t)rintf(f) + zy); /* in range: f is clamped */
+        }
+    } else {
+        uint8_t *restrict o = y;
+        for (int64_t j = 0; j < n; j++) {
+            float f = (float)v[j] * scj[j];
+            f = f > vmin ? f : vmin;
+            f = f < vmax ? f : vmax;
+            o[j] = (uint8_t)((int32_t)rintf(f) + zy);
+        }
+    }
+}
+
 /* y (M, N) of QGemm from its int32 sums v = acc + C (the bias added): scale[j] = alpha sa sb[j]
  * (/ sy); quantized: rint(clamp(float(v) * scale)) + zy; float output: float(v) * scale. in: the
  * node's inputs (only scales and zero points are read); y of type dy; scj: N floats. */
@@ -916,20 +927,13 @@ void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, 
     }
     for (int64_t m = 0; m < M; m++) {
         const int32_t *a = v + m * N;
-        for (int64_t j = 0; j < N; j++) {
-            float f = (float)a[j] * scj[j];
-            if (!q) {
-                ((float *)y)[m * N + j] = f;
-                continue;
-            }
-            f = f > vmin ? f : vmin;
-            f = f < vmax ? f : vmax;
-            int32_t r = (int32_t)rintf(f) + zy; /* in range: f is clamped to integers' bounds */
-            if (dy == WF_DTYPE_INT8)
-                ((int8_t *)y)[m * N + j] = (int8_t)r;
-            else
-                ((uint8_t *)y)[m * N + j] = (uint8_t)r;
+        if (q) {
+            qgemm_requant_row((char *)y + (size_t)(m * N) * wf_dtype_size(dy), dy, a, scj, vmin,
+                              vmax, zy, N);
+            continue;
         }
+        for (int64_t j = 0; j < N; j++)
+            ((float *)y)[m * N + j] = (float)a[j] * scj[j];
     }
 }
 

@@ -78,6 +78,9 @@ int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64
 #define WF_OPS_CLONES
 #endif
 
+/* dst = x - zp over n int8/uint8 codes, as floats (exact); returns max |x - zp| (ops_quant.c). */
+int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d, int32_t zp, size_t n);
+
 /* The requantization of QLinearMatMul (one (M, N) slice, ops_quant.c) and of QGemm (v: its int32
  * sums with the bias C added, ops_qlinear_ms.c) from their exact int32 accumulators, as their
  * forward runs it; mj, scj: N floats of scratch; in: the node's inputs (scales and zero points

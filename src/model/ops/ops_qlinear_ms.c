@@ -823,23 +823,7 @@ static int32_t bias_at(const wf_tensor *c, int64_t m, int64_t j, int64_t N) {
 
 /* (x - zp) of a u8 or s8 tensor into floats (exact); returns max |x - zp| */
 static int32_t to_float(float *dst, const void *src, wf_dtype d, int32_t zp, size_t count) {
-    int32_t mx = 0;
-    if (d == WF_DTYPE_INT8) {
-        const int8_t *x = src;
-        for (size_t i = 0; i < count; i++) {
-            int32_t v = (int32_t)x[i] - zp;
-            dst[i] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    } else {
-        const uint8_t *x = src;
-        for (size_t i = 0; i < count; i++) {
-            int32_t v = (int32_t)x[i] - zp;
-            dst[i] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    }
-    return mx;
+    return wf_codes_to_float(dst, src, d, zp, count);
 }
 
 /* acc (M, N) = (A - za) @ op(B - zb), exact: when K max|a| max|b| < 2^24 every partial sum is an
@@ -964,14 +948,18 @@ static void qgemm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     int percol = wf_numel(in[4]) > 1, q = quantized_out(n, in);
     const float *bs = in[4]->data;
     float *bf = s, *gy = bf + K * N; /* (K, N) scaled B, (M, N) masked output gradient */
+    float *scj = gy;                 /* the column scales first (N <= M N) */
+    if (M == 0)
+        return;
+    for (int64_t j = 0; j < N; j++) {
+        float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
+        scj[j] = q ? sc / scal(in[7]) : sc;
+    }
     for (int64_t k = 0; k < K; k++)
         for (int64_t j = 0; j < N; j++) {
             size_t ib = (size_t)(n->p.trans_b ? j * K + k : k * N + j);
             int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0);
-            float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
-            if (q)
-                sc /= scal(in[7]);
-            bf[k * N + j] = (float)(q8(in[3]->data, db, ib) - zb) * sc;
+            bf[k * N + j] = (float)(q8(in[3]->data, db, ib) - zb) * scj[j];
         }
     for (int64_t i = 0; i < M * N; i++)
         gy[i] = !q || inside(out[0]->data, out[0]->dtype, (size_t)i) ? gout[0][i] : 0.0f;

@@ -352,18 +352,19 @@ WF_OPS_CLONES static void qmm_requant_row(void *y, wf_dtype dy, const int32_t *r
                                           const float *restrict mj, double zy, int lo, int hi,
                                           int64_t n) {
     double dlo = lo, dhi = hi;
-    if (dy == WF_DTYPE_INT8) {
-        int8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            double d = rint((double)a[j] * (double)mj[j] + zy);
-            o[j] = (int8_t)(int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
+    int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
+    for (int64_t j0 = 0; j0 < n; j0 += 64) {
+        int nb = n - j0 < 64 ? (int)(n - j0) : 64;
+        for (int j = 0; j < nb; j++) {
+            double d = rint((double)a[j0 + j] * (double)mj[j0 + j] + zy);
+            r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
         }
-    } else {
-        uint8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            double d = rint((double)a[j] * (double)mj[j] + zy);
-            o[j] = (uint8_t)(int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
-        }
+        if (dy == WF_DTYPE_INT8)
+            for (int j = 0; j < nb; j++)
+                ((int8_t *)y)[j0 + j] = (int8_t)r[j];
+        else
+            for (int j = 0; j < nb; j++)
+                ((uint8_t *)y)[j0 + j] = (uint8_t)r[j];
     }
 }
 
@@ -390,9 +391,8 @@ void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t
                         (double)zy, lo, hi, N);
 }
 
-/* dst = x - zp over n 8-bit codes, as floats (exact); returns max |x - zp|. */
-WF_OPS_CLONES static int32_t codes_to_float(float *restrict dst, const void *src, wf_dtype d,
-                                            int32_t zp, size_t n) {
+WF_OPS_CLONES int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d,
+                                        int32_t zp, size_t n) {
     int32_t mx = 0;
     if (d == WF_DTYPE_INT8) {
         const int8_t *restrict x = src;
@@ -424,12 +424,12 @@ static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_
                                             : ((const uint8_t *)azp->data)[0])
                      : 0;
     int zpcol = bzp && wf_numel(bzp) > 1;
-    int32_t amax = codes_to_float(fa, a, da, za, (size_t)(M * K)), bmax = 0;
+    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K)), bmax = 0;
     if (!zpcol) {
         int32_t zb = !bzp                  ? 0
                      : db == WF_DTYPE_INT8 ? ((const int8_t *)bzp->data)[0]
                                            : ((const uint8_t *)bzp->data)[0];
-        bmax = codes_to_float(fb, b, db, zb, (size_t)(K * N));
+        bmax = wf_codes_to_float(fb, b, db, zb, (size_t)(K * N));
     } else {
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < N; j++) {

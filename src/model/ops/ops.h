@@ -65,15 +65,16 @@ int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
 int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
                    int64_t *K, int *b_batched);
 
-/* Element loops of the quantized ops (QLinearAdd, the QLinearMatMul and QGemm requantization)
- * are compiled twice where GCC supports target_clones on x86-64 Linux: for the baseline and with
- * FMA (fmaf() is one instruction there instead of a libm call, rint/rintf one rounding
- * instruction, and the loops vectorise). fmaf is correctly rounded either way, rint rounds half
- * to even in both, no lane depends on another and nothing else is contracted (ISO C mode), so
- * both clones write the same bytes. -DWF_OPS_NO_CLONES builds the baseline only. */
+/* Element loops of the quantized ops (QLinearAdd, the QLinearMatMul and QGemm requantization,
+ * the codes' conversion to float) are compiled twice where GCC supports target_clones on x86-64
+ * Linux: for the baseline and for x86-64-v3 (AVX2 and FMA: fmaf() is one instruction there
+ * instead of a libm call, rint/rintf one rounding instruction, and the loops vectorise). fmaf is
+ * correctly rounded either way, rint rounds half to even in both, no lane depends on another and
+ * nothing else is contracted (ISO C mode), so both clones write the same bytes.
+ * -DWF_OPS_NO_CLONES builds the baseline only (to test it on a machine that has x86-64-v3). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(WF_OPS_NO_CLONES)
-#define WF_OPS_CLONES __attribute__((target_clones("fma", "default")))
+#define WF_OPS_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define WF_OPS_CLONES
 #endif

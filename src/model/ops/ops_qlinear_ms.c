@@ -179,26 +179,28 @@ static int span_kind(const wf_tensor *a, const wf_tensor *b, const wf_tensor *y)
     return 0;
 }
 
-/* QLinearAdd over one row of n codes: y = saturate(cvtps(fma(x, rx, tj))), the packs'
+/* QLinearAdd over rows of n codes (stride st): y = saturate(cvtps(fma(x, rx, tj))), the packs'
  * saturation folded in (cvtps gives INT32_MIN for NaN and v >= 2^31, hence the type's low end). */
-WF_OPS_CLONES static void qadd_row(void *y, const void *x, wf_dtype d, const float *restrict tj,
-                                   float rx, int64_t n) {
+WF_OPS_CLONES static void qadd_rows(void *y, const void *x, wf_dtype d, const float *restrict tj,
+                                    float rx, int64_t n, int64_t rows, int64_t st) {
     const float lo = (float)lo_of(d), hi = (float)hi_of(d);
-    if (d == WF_DTYPE_INT8) {
-        const int8_t *restrict a = x;
-        int8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            float v = fmaf((float)a[j], rx, tj[j]);
-            float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
-            o[j] = (int8_t)(int32_t)r;
-        }
-    } else {
-        const uint8_t *restrict a = x;
-        uint8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            float v = fmaf((float)a[j], rx, tj[j]);
-            float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
-            o[j] = (uint8_t)(int32_t)r;
+    for (int64_t i = 0; i < rows; i++) {
+        if (d == WF_DTYPE_INT8) {
+            const int8_t *restrict a = (const int8_t *)x + i * st;
+            int8_t *restrict o = (int8_t *)y + i * st;
+            for (int64_t j = 0; j < n; j++) {
+                float v = fmaf((float)a[j], rx, tj[j]);
+                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+                o[j] = (int8_t)(int32_t)r;
+            }
+        } else {
+            const uint8_t *restrict a = (const uint8_t *)x + i * st;
+            uint8_t *restrict o = (uint8_t *)y + i * st;
+            for (int64_t j = 0; j < n; j++) {
+                float v = fmaf((float)a[j], rx, tj[j]);
+                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+                o[j] = (uint8_t)(int32_t)r;
+            }
         }
     }
 }
@@ -235,9 +237,8 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
             int64_t nb = N - j0 < 256 ? N - j0 : 256;
             for (int64_t j = 0; j < nb; j++)
                 tj[j] = inner[tb[nt == 1 ? 0 : j0 + j]];
-            for (int64_t i = 0; i < total; i += N)
-                qadd_row((char *)out[0]->data + (size_t)(i + j0) * es,
-                         (const char *)x->data + (size_t)(i + j0) * es, d, tj, rx, nb);
+            qadd_rows((char *)out[0]->data + (size_t)j0 * es,
+                      (const char *)x->data + (size_t)j0 * es, d, tj, rx, nb, total / N, N);
         }
         return;
     }
@@ -872,25 +873,28 @@ static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
     return (size_t)(M * K + K * N + M * N + 2 * N);
 }
 
-/* One row of QGemm's quantized output: rint(clamp(float(v) * scale)) + zy (NaN clamps to vmin). */
-WF_OPS_CLONES static void qgemm_requant_row(void *y, wf_dtype dy, const int32_t *restrict v,
-                                            const float *restrict scj, float vmin, float vmax,
-                                            int32_t zy, int64_t n) {
-    if (dy == WF_DTYPE_INT8) {
-        int8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            float f = (float)v[j] * scj[j];
-            f = f > vmin ? f : vmin;
-            f = f < vmax ? f : vmax;
-            o[j] = (int8_t)((int32_t)rintf(f) + zy); /* in range: f is clamped */
-        }
-    } else {
-        uint8_t *restrict o = y;
-        for (int64_t j = 0; j < n; j++) {
-            float f = (float)v[j] * scj[j];
-            f = f > vmin ? f : vmin;
-            f = f < vmax ? f : vmax;
-            o[j] = (uint8_t)((int32_t)rintf(f) + zy);
+/* QGemm's quantized output (M, n): rint(clamp(float(v) * scale)) + zy (NaN clamps to vmin). */
+WF_OPS_CLONES static void qgemm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict v,
+                                             const float *restrict scj, float vmin, float vmax,
+                                             int32_t zy, int64_t M, int64_t n) {
+    for (int64_t m = 0; m < M; m++) {
+        const int32_t *restrict a = v + m * n;
+        if (dy == WF_DTYPE_INT8) {
+            int8_t *restrict o = (int8_t *)y + m * n;
+            for (int64_t j = 0; j < n; j++) {
+                float f = (float)a[j] * scj[j];
+                f = f > vmin ? f : vmin;
+                f = f < vmax ? f : vmax;
+                o[j] = (int8_t)((int32_t)rintf(f) + zy); /* in range: f is clamped */
+            }
+        } else {
+            uint8_t *restrict o = (uint8_t *)y + m * n;
+            for (int64_t j = 0; j < n; j++) {
+                float f = (float)a[j] * scj[j];
+                f = f > vmin ? f : vmin;
+                f = f < vmax ? f : vmax;
+                o[j] = (uint8_t)((int32_t)rintf(f) + zy);
+            }
         }
     }
 }
@@ -909,16 +913,13 @@ void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, 
         float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
         scj[j] = q ? sc / scal(in[7]) : sc;
     }
-    for (int64_t m = 0; m < M; m++) {
-        const int32_t *a = v + m * N;
-        if (q) {
-            qgemm_requant_row((char *)y + (size_t)(m * N) * wf_dtype_size(dy), dy, a, scj, vmin,
-                              vmax, zy, N);
-            continue;
-        }
-        for (int64_t j = 0; j < N; j++)
-            ((float *)y)[m * N + j] = (float)a[j] * scj[j];
+    if (q) {
+        qgemm_requant_rows(y, dy, v, scj, vmin, vmax, zy, M, N);
+        return;
     }
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t j = 0; j < N; j++)
+            ((float *)y)[m * N + j] = (float)v[m * N + j] * scj[j];
 }
 
 static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {

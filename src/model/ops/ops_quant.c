@@ -347,25 +347,29 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     return wf_check_numel(n, out[0], err);
 }
 
-/* One row: saturate(rint((double)acc * (double)m + zy)). */
-WF_OPS_CLONES static void qmm_requant_row(void *y, wf_dtype dy, const int32_t *restrict a,
-                                          const float *restrict mj, double zy, int lo, int hi,
-                                          int64_t n) {
+/* y (M, N) = saturate(rint((double)acc * (double)m[j] + zy)), one call per slice. */
+WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict a,
+                                           const float *restrict mj, double zy, int lo, int hi,
+                                           int64_t M, int64_t N) {
     double dlo = lo, dhi = hi;
     int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
-    for (int64_t j0 = 0; j0 < n; j0 += 64) {
-        int nb = n - j0 < 64 ? (int)(n - j0) : 64;
-        for (int j = 0; j < nb; j++) {
-            double d = rint((double)a[j0 + j] * (double)mj[j0 + j] + zy);
-            r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j0 = 0; j0 < N; j0 += 64) {
+            int nb = N - j0 < 64 ? (int)(N - j0) : 64;
+            const int32_t *ar = a + i * N + j0;
+            const float *mr = mj + j0;
+            for (int j = 0; j < nb; j++) {
+                double d = rint((double)ar[j] * (double)mr[j] + zy);
+                r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
+            }
+            size_t o = (size_t)(i * N + j0);
+            if (dy == WF_DTYPE_INT8)
+                for (int j = 0; j < nb; j++)
+                    ((int8_t *)y)[o + (size_t)j] = (int8_t)r[j];
+            else
+                for (int j = 0; j < nb; j++)
+                    ((uint8_t *)y)[o + (size_t)j] = (uint8_t)r[j];
         }
-        if (dy == WF_DTYPE_INT8)
-            for (int j = 0; j < nb; j++)
-                ((int8_t *)y)[j0 + j] = (int8_t)r[j];
-        else
-            for (int j = 0; j < nb; j++)
-                ((uint8_t *)y)[j0 + j] = (uint8_t)r[j];
-    }
 }
 
 /* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m
@@ -386,9 +390,7 @@ void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t
         float p = sa * bs[percol ? j : 0];
         mj[j] = p / sy;
     }
-    for (int64_t i = 0; i < M; i++)
-        qmm_requant_row((char *)y + (size_t)(i * N) * wf_dtype_size(dy), dy, acc + i * N, mj,
-                        (double)zy, lo, hi, N);
+    qmm_requant_rows(y, dy, acc, mj, (double)zy, lo, hi, M, N);
 }
 
 WF_OPS_CLONES int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d,

@@ -42,7 +42,10 @@ typedef struct wf_predictor {
     /* Optional affine first layer (all zero/NULL when the graph does not start with one):
      * h = A x + a0, with A: (hidden, C*T) over window cells (input normalization folded in),
      * a0: (hidden); predict_hidden maps pre-activations h: (n, hidden) to y: (n) with the rest of
-     * the graph. Results must equal predict() up to float rounding of the affine map. */
+     * the graph. Results must equal predict() up to float rounding of the affine map. A
+     * QOperator first layer (QGemm, QLinearMatMul: src/model/affine_qop.c) is an integer map:
+     * h holds its int32 sums, exact in float, and predict_hidden requantizes them as the op
+     * does, so results equal predict() exactly. */
     int64_t hidden;
     const float *affine_a;  /* (hidden, C*T) */
     const float *affine_a0; /* (hidden) */

@@ -18,6 +18,10 @@
  * layer, which the hidden layer's own QuantizeLinear may turn into one quantization step of a
  * hidden unit on rare rows; explain.arithmetic "exact" (affine = 0) runs every row through the
  * deployed graph instead.
+ *
+ * QOperator models (QGemm or QLinearMatMul after the input's QuantizeLinear, model/affine_qop.c):
+ * A, u and a0 are integers and every partial sum stays below 2^24, so the float sums below are
+ * the op's int32 accumulators exactly and the shortcut's values equal the "exact" ones bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -14,6 +14,10 @@
  * caller quantizes the window and the background once. Weights that are constant-folded at plan
  * time (the int8 weights' DequantizeLinear) are read from a shapes-only plan, so A holds exactly
  * the dequantized floats the engine multiplies with.
+ *
+ * QOperator models (the quantized cells feed a QGemm or QLinearMatMul directly): the map restarts
+ * at the QuantizeLinear's output and covers the op's int32 sums before their requantization, an
+ * integer map (affine_qop.c); hidden_value is then the op's output and the predictor requantizes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -308,25 +312,27 @@ static int conv(amap *s, cvals *cv, const wf_node *n, int v, double *A, double *
     return 1;
 }
 
-/* A QuantizeLinear -> DequantizeLinear pair on the per-cell map: each cell is quantized on its
- * own when the scales and zero points are known at plan time and do not run along the batch
- * axis. Returns the DequantizeLinear, the map restarted (identity) at its output; else NULL. */
+/* A QuantizeLinear or DequantizeLinear maps each cell on its own when its scale and zero point
+ * are known at plan time and do not run along the batch axis. */
+static int per_cell(const amap *s, cvals *cv, const wf_node *q) {
+    const wf_tensor *sc = const_value(cv, q->in[1]);
+    if (!sc)
+        return 0;
+    if (q->n_in >= 3 && q->in[2] >= 0 && !const_value(cv, q->in[2]))
+        return 0;
+    return wf_numel(sc) <= 1 || wf_norm_axis(q->p.axis, s->xr) > 0;
+}
+
+/* A QuantizeLinear -> DequantizeLinear pair on the per-cell map, each quantizing cell by cell.
+ * Returns the DequantizeLinear, the map restarted (identity) at its output; else NULL. */
 static const wf_node *through_qdq(amap *s, cvals *cv, const wf_node *q, int v) {
     if (s->dense || q->in[0] != v)
         return NULL;
     const wf_node *dq = sole_consumer(cv->m, q->out[0]);
     if (!dq || strcmp(dq->op->name, "DequantizeLinear") || dq->in[0] != q->out[0])
         return NULL;
-    const wf_node *pair[2] = {q, dq};
-    for (int k = 0; k < 2; k++) {
-        const wf_tensor *sc = const_value(cv, pair[k]->in[1]);
-        if (!sc)
-            return NULL;
-        if (pair[k]->n_in >= 3 && pair[k]->in[2] >= 0 && !const_value(cv, pair[k]->in[2]))
-            return NULL;
-        if (wf_numel(sc) > 1 && wf_norm_axis(pair[k]->p.axis, s->xr) <= 0)
-            return NULL;
-    }
+    if (!per_cell(s, cv, q) || !per_cell(s, cv, dq))
+        return NULL;
     for (int64_t e = 0; e < s->ct; e++) {
         s->al[e] = 1.0;
         s->be[e] = 0.0;
@@ -380,6 +386,22 @@ int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, flo
             if (ok) {
                 n = dq;
                 *input_value = dq->out[0];
+            }
+            /* QOperator: the quantized cells feed a QGemm or QLinearMatMul (affine_qop.c); A
+             * maps u = x_q - za, cell by cell from the QuantizeLinear's output */
+            const wf_node *qop = ok ? NULL : sole_consumer(m, n->out[0]);
+            int64_t H = 0;
+            if (qop && !s.dense && n->in[0] == v && s.xr == 2 && s.R == s.ct &&
+                per_cell(&s, &cv, n) && wf_affine_qop(m, qop, n->out[0], s.R, NULL, NULL, &H)) {
+                A = calloc((size_t)(H * s.ct), sizeof *A);
+                a0 = calloc((size_t)H, sizeof *a0);
+                if (!A || !a0 || !wf_affine_qop(m, qop, n->out[0], s.R, A, a0, &H))
+                    break;
+                *hidden = H;
+                *hidden_value = qop->out[0];
+                *input_value = n->out[0];
+                found = 1;
+                break;
             }
         } else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape")) {
             ok = 1;

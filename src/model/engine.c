@@ -711,7 +711,7 @@ void wf_engine_run_after(wf_engine *e, int v) {
     }
 }
 
-wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
+wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const void *h,
                              wf_error *err) {
     const wf_model *m = e->m;
     int replan = !e->planned;
@@ -725,8 +725,8 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
     }
     bind(e, NULL);
     int p = m->vals[v].producer;
-    if (p < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
-        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
+    if (p < 0)
+        return wf_error_set(err, WF_ERR_INVALID, "value %d is not a node output", v);
     /* The nodes after p read v from the caller's h (no copy; they only read their inputs), and
      * the reshaping aliases of v follow it. The next bind points v back into the block. */
     e->t[v].data = (void *)(uintptr_t)h;

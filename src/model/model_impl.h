@@ -224,9 +224,10 @@ int64_t wf_engine_flops(wf_engine *e);
  * plan; a backward adds each differentiated node's forward count). For benchmarks. */
 int64_t wf_engine_flops_executed(void);
 /* Plan for inputs (data may be NULL), store h (the data of value v, a node output, with the
- * planned shape) and run only the nodes after v's producer. The nodes before must not feed any
- * later node except through v (the predictor checks this). */
-wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const float *h,
+ * planned shape, in v's own type: float, or the uint8/int8 output of a quantized first layer)
+ * and run only the nodes after v's producer. The nodes before must not feed any later node
+ * except through v (the predictor checks this). */
+wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const void *h,
                              wf_error *err);
 /* Vector-Jacobian product between two values after a run (engine with WF_ENGINE_GRAD): dto =
  * (d from / d to)^T dfrom, running backward only the nodes from from's producer down to the node
@@ -278,8 +279,24 @@ int wf_relu_qdq_after(const wf_model *m, int v, struct wf_k_qparam *q, struct wf
  * return 1. Else 0 and nothing allocated. Computed in double.
  * *input_value: -1 when A maps the window's cells x; else the value (a DequantizeLinear output,
  * same cells as the input in the model's layout) u = g(x), computed cell by cell from x by the
- * prefix (normalization, QuantizeLinear, DequantizeLinear), that A maps: h = A u + a0. */
+ * prefix (normalization, QuantizeLinear, DequantizeLinear), that A maps: h = A u + a0. QOperator
+ * models: *input_value is the QuantizeLinear's 8-bit output x_q, u = x_q - za, and *hidden_value
+ * the output of the QGemm/QLinearMatMul whose int32 sums h are (see wf_affine_qop). */
 int wf_affine_first_layer(const wf_model *m, wf_layout layout, int C, int T, float **A, float **a0,
                           int64_t *hidden, int *hidden_value, int *input_value);
+
+/* ---- the QOperator first layer (affine_qop.c) ---- */
+/* Node n (QGemm or QLinearMatMul) reading the quantized cells v (R of them, per row): its int32
+ * sums before requantization as acc = A u + a0 with u = x_q - za, A (H, R) and a0 (H) in double
+ * (filled when non-NULL). 1 when n qualifies (constant weights and quantization parameters, a
+ * per-column bias, partial sums exact in float32), else 0. */
+int wf_affine_qop(const wf_model *m, const wf_node *n, int v, int64_t R, double *A, double *a0,
+                  int64_t *H);
+/* The QGemm/QLinearMatMul producing hidden_value (its za: u = x_q - za), or NULL. */
+const wf_node *wf_affine_qop_node(const wf_model *m, int hidden_value, int32_t *za);
+/* y (M, N): n's output from its int32 sums acc (M, N) (the bias included), by the op's own
+ * requantization (wf_qgemm_requant, wf_qmm_requant); scj: N floats of scratch. */
+void wf_affine_qop_requant(const wf_model *m, const wf_node *n, const int32_t *acc, int64_t M,
+                           int64_t N, void *y, float *scj);
 
 #endif

@@ -27,6 +27,10 @@ typedef struct mp_user {
     int64_t hidden;
     float *A, *a0;
     int input_value; /* the value A maps (a DequantizeLinear output), -1: the input itself */
+    /* QOperator first layer (affine_qop.c): h holds its int32 sums, requantized here by the op's
+     * own code; input_value is then its 8-bit input x_q and A maps u = x_q - qop_za */
+    const wf_node *qop;
+    int32_t qop_za;
     /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
@@ -56,6 +60,9 @@ typedef struct mp_ctx {
      * first time a chunk qualifies (have_slope); ones: (chunk, C*T) seed for that backward */
     float *slope, *ones;
     int have_slope;
+    int32_t *qacc; /* (chunk, hidden) QOperator sums */
+    void *qy;      /* (chunk, hidden) their requantized values, the op's output type */
+    float *qscj;   /* (hidden) requantization scratch */
 } mp_ctx;
 
 static void user_free(void *p) {
@@ -84,6 +91,9 @@ static void ctx_free(void *c) {
     free(x->dxbuf);
     free(x->slope);
     free(x->ones);
+    free(x->qacc);
+    free(x->qy);
+    free(x->qscj);
     free(x);
 }
 
@@ -128,7 +138,13 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
             c->ones[i] = 1.0f;
     }
     wf_status s = WF_OK;
-    if (!c->xbuf || !c->dxbuf || !c->dybuf || bad)
+    if (u->qop) {
+        size_t nh = (size_t)c->chunk * (size_t)u->hidden;
+        c->qacc = malloc(nh * sizeof(int32_t));
+        c->qy = malloc(nh * sizeof(float));
+        c->qscj = malloc((size_t)u->hidden * sizeof(float));
+    }
+    if (!c->xbuf || !c->dxbuf || !c->dybuf || bad || (u->qop && (!c->qacc || !c->qy || !c->qscj)))
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
         s = wf_engine_new(u->m, c->chunk,
@@ -240,7 +256,13 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
         input_tensor(u, k, NULL, &t);
         const float *hi = h + (size_t)i * (size_t)u->hidden;
         wf_status s;
-        if (u->fuse_value >= 0) {
+        if (u->qop) { /* exact integer sums (affine_qop.c) -> the op's requantized output */
+            size_t nh = (size_t)k * (size_t)u->hidden;
+            for (size_t e = 0; e < nh; e++)
+                c->qacc[e] = (int32_t)hi[e];
+            wf_affine_qop_requant(u->m, u->qop, c->qacc, k, u->hidden, c->qy, c->qscj);
+            s = wf_engine_run_from(c->e, &t, u->hidden_value, c->qy, err);
+        } else if (u->fuse_value >= 0) {
             /* Relu, Q, DQ in one pass into the engine's buffer of the DequantizeLinear's
              * output, then the graph after it */
             float *fb = NULL;
@@ -450,7 +472,8 @@ static int cut_prefix(mp_user *u) {
 }
 
 /* u = g(x): the deployed graph's per-cell prefix up to the DequantizeLinear that the affine
- * map reads (value input_value, model layout), returned in window layout (n, C*T). */
+ * map reads (value input_value, model layout), returned in window layout (n, C*T). QOperator:
+ * up to the QuantizeLinear, u = x_q - za. */
 static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, wf_error *err) {
     mp_ctx *c = ctx;
     mp_user *u = c->u;
@@ -471,13 +494,25 @@ static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, w
         if (s)
             return s;
         const wf_tensor *v = wf_engine_value(c->e, u->input_value);
-        if (v->dtype != WF_DTYPE_FLOAT || wf_numel(v) != k * (int64_t)ct)
+        wf_dtype want = u->qop ? v->dtype : WF_DTYPE_FLOAT;
+        if ((u->qop && v->dtype != WF_DTYPE_INT8 && v->dtype != WF_DTYPE_UINT8) ||
+            v->dtype != want || wf_numel(v) != k * (int64_t)ct)
             return wf_error_set(err, WF_ERR_SHAPE, "%s: value '%s' does not hold %lld cells",
                                 u->m->name, u->m->vals[u->input_value].name, (long long)(k * ct));
+        const float *vf = v->data;
+        if (u->qop) { /* u = x_q - za, exact in float */
+            float *q = u->layout == WF_LAYOUT_NTC ? c->dxbuf : uo + (size_t)i * ct;
+            for (size_t e = 0; e < (size_t)k * ct; e++)
+                q[e] =
+                    (float)((v->dtype == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)v->data)[e]
+                                                       : (int32_t)((const uint8_t *)v->data)[e]) -
+                            u->qop_za);
+            vf = q;
+        }
         if (u->layout == WF_LAYOUT_NTC)
-            from_ntc(uo + (size_t)i * ct, v->data, k, u->C, u->T);
-        else
-            memcpy(uo + (size_t)i * ct, v->data, (size_t)k * ct * sizeof(float));
+            from_ntc(uo + (size_t)i * ct, vf, k, u->C, u->T);
+        else if (vf != uo + (size_t)i * ct)
+            memcpy(uo + (size_t)i * ct, vf, (size_t)k * ct * sizeof(float));
     }
     return WF_OK;
 }
@@ -667,6 +702,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
         u->batch_mode = MP_ONE_BY_ONE;
     wf_affine_first_layer(m, u->layout, C, T, &u->A, &u->a0, &u->hidden, &u->hidden_value,
                           &u->input_value);
+    u->qop = wf_affine_qop_node(m, u->hidden_value, &u->qop_za);
     out->C = C;
     out->T = T;
     out->user = u;
@@ -683,7 +719,7 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     out->affine_a0 = u->a0;
     out->predict_hidden = u->hidden ? predict_hidden : NULL;
     out->affine_input = u->hidden && u->input_value >= 0 ? affine_input : NULL;
-    if (u->hidden && u->hidden_value >= 0)
+    if (u->hidden && u->hidden_value >= 0 && !u->qop)
         wf_relu_qdq_after(m, u->hidden_value, &u->fuse_q, &u->fuse_dq, &u->fuse_value);
     if (out->grad && u->hidden && u->hidden_value >= 0 && cut_prefix(u)) {
         out->grad_hidden = grad_hidden;

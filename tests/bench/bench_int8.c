@@ -10,8 +10,11 @@
  *   as many; method 0 KernelSHAP, 1 IG 50 steps, 2 IG adaptive, model 0 float, 1 int8, 2 int8
  *   with explain.arithmetic "exact" (KernelSHAP only), 3 and 4 the QOperator twins of the int8
  *   MLP (tests/data/int8ms/mlp_qgemm.onnx: QGemm; mlp_qlinear.onnx: QLinearMatMul + QLinearAdd,
- *   gen_qop_twins.py): only those, for instruction counts under callgrind). The last lines print
- *   each QOperator twin's time over the QDQ model's (issue 12: within 1.5x).
+ *   gen_qop_twins.py): only those, for instruction counts under callgrind; method 9 runs none,
+ *   the setup to subtract). The last lines print each QOperator twin's time over the QDQ
+ *   model's and a side-by-side table (issue 12: within 1.5x), with the adaptive IG's steps per
+ *   window (the twins are timing twins, not bit twins: their functions, hence the steps the
+ *   adaptive rule takes, differ).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +61,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    double ms[5][3];
+    double ms[5][3], steps[5][3];
     const char *methods[3] = {"KernelSHAP 8 groups exact", "IG 50 steps", "IG adaptive"};
     for (int mi = 0; mi < 5; mi++) {
         if (only_model >= 0 && mi != only_model)
@@ -95,11 +98,17 @@ int main(int argc, char **argv) {
                 return 1;
             }
             ms[mi][ci] = 1e3 * (now() - t0) / n;
-            for (int i = 0; i < n; i++)
+            steps[mi][ci] = 0;
+            for (int i = 0; i < n; i++) {
+                steps[mi][ci] += ex[i].has_ig ? (double)ex[i].ig.steps / n : 0.0;
                 wf_explanation_deinit(&ex[i]);
+            }
             free(ex);
             free(idx);
-            printf("%-10s %-28s %9.3f ms/window (CPU)\n", names[mi], methods[ci], ms[mi][ci]);
+            printf("%-10s %-28s %9.3f ms/window (CPU)", names[mi], methods[ci], ms[mi][ci]);
+            if (ci == 2)
+                printf(", %.1f IG steps per window", steps[mi][ci]);
+            printf("\n");
             fflush(stdout);
         }
         wf_predictor_deinit(&p);
@@ -113,6 +122,16 @@ int main(int argc, char **argv) {
     for (int mi = 3; mi < 5 && only_m < 0 && only_model < 0; mi++)
         for (int ci = 0; ci < 3; ci++)
             printf("%s/QDQ int8 %-28s %6.2fx\n", names[mi], methods[ci], ms[mi][ci] / ms[1][ci]);
+    /* issue 12: the QOperator twins side by side with the QDQ model (target: within 1.5x) */
+    if (only_m < 0 && only_model < 0) {
+        printf("\n| ms per window (CPU) | QDQ | QGemm twin | QLinearMatMul+Add twin |\n");
+        printf("|---|---|---|---|\n");
+        for (int ci = 0; ci < 3; ci++)
+            printf("| %s | %.3f | %.3f (%.2fx) | %.3f (%.2fx) |\n", methods[ci], ms[1][ci],
+                   ms[3][ci], ms[3][ci] / ms[1][ci], ms[4][ci], ms[4][ci] / ms[1][ci]);
+        printf("| IG adaptive: steps per window | %.1f | %.1f | %.1f |\n", steps[1][2], steps[3][2],
+               steps[4][2]);
+    }
     wf_background_deinit(&bg);
     wf_windows_free(&ws);
     return 0;

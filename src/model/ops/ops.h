@@ -71,6 +71,33 @@ int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
 int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,
                    int64_t *K, int *b_batched);
 
+/* Element loops of the quantized ops (QLinearAdd, the QLinearMatMul and QGemm requantization,
+ * the codes' conversion to float) are compiled twice where GCC supports target_clones on x86-64
+ * Linux: for the baseline and for x86-64-v3 (AVX2 and FMA: fmaf() is one instruction there
+ * instead of a libm call, rint/rintf one rounding instruction, and the loops vectorise). fmaf is
+ * correctly rounded either way, rint rounds half to even in both, no lane depends on another and
+ * nothing else is contracted (ISO C mode), so both clones write the same bytes.
+ * -DWF_OPS_NO_CLONES builds the baseline only (to test it on a machine that has x86-64-v3). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(WF_OPS_NO_CLONES)
+#define WF_OPS_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define WF_OPS_CLONES
+#endif
+
+/* dst = x - zp over n int8/uint8 codes, as floats (exact); returns max |x - zp| (ops_quant.c). */
+int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d, int32_t zp, size_t n);
+
+/* The requantization of QLinearMatMul (one (M, N) slice, ops_quant.c) and of QGemm (v: its int32
+ * sums with the bias C added, ops_qlinear_ms.c) from their exact int32 accumulators, as their
+ * forward runs it; mj, scj: N floats of scratch; in: the node's inputs (scales and zero points
+ * are read, not A or B). The first-layer shortcut (affine_qop.c) requantizes summed partials
+ * with them. */
+void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
+                    wf_dtype dy, float *mj);
+void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, int64_t M,
+                      int64_t N, void *y, wf_dtype dy, float *scj);
+
 /* The Reduce* ops' axes (red[i] = 1 for a reduced input axis; the axes attribute or input, no
  * axes meaning all unless noop_with_empty_axes) and output shape (keepdims), with a double
  * accumulator per output value as scratch (common.c). */

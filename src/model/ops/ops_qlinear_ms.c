@@ -179,6 +179,32 @@ static int span_kind(const wf_tensor *a, const wf_tensor *b, const wf_tensor *y)
     return 0;
 }
 
+/* QLinearAdd over rows of n codes (stride st): y = saturate(cvtps(fma(x, rx, tj))), the packs'
+ * saturation folded in (cvtps gives INT32_MIN for NaN and v >= 2^31, hence the type's low end). */
+WF_OPS_CLONES static void qadd_rows(void *y, const void *x, wf_dtype d, const float *restrict tj,
+                                    float rx, int64_t n, int64_t rows, int64_t st) {
+    const float lo = (float)lo_of(d), hi = (float)hi_of(d);
+    for (int64_t i = 0; i < rows; i++) {
+        if (d == WF_DTYPE_INT8) {
+            const int8_t *restrict a = (const int8_t *)x + i * st;
+            int8_t *restrict o = (int8_t *)y + i * st;
+            for (int64_t j = 0; j < n; j++) {
+                float v = fmaf((float)a[j], rx, tj[j]);
+                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+                o[j] = (int8_t)(int32_t)r;
+            }
+        } else {
+            const uint8_t *restrict a = (const uint8_t *)x + i * st;
+            uint8_t *restrict o = (uint8_t *)y + i * st;
+            for (int64_t j = 0; j < n; j++) {
+                float v = fmaf((float)a[j], rx, tj[j]);
+                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
+                o[j] = (uint8_t)(int32_t)r;
+            }
+        }
+    }
+}
+
 static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     wf_dtype d = in[0]->dtype;
@@ -190,20 +216,38 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     /* the fixed part, terms in ONNX Runtime's operand order (B first when A is the scalar) */
     float pa = ra * (float)za, pb = rb * (float)zb;
     float fixed = kind == 1 ? (float)zc - (pb + pa) : (float)zc - (pa + pb);
-    const wf_tensor *ops[2] = {in[0], in[3]};
+    /* c = fma(a, ra, fma(b, rb, fixed)), or with a and b swapped when A is the scalar: the inner
+     * fma takes one of 256 codes, so it is tabled once per call (the same fmaf values) */
+    const wf_tensor *x = kind == 1 ? in[3] : in[0], *t = kind == 1 ? in[0] : in[3];
+    float rx = kind == 1 ? rb : ra, rt = kind == 1 ? ra : rb;
+    float inner[256];
+    for (int c = 0; c < 256; c++) {
+        int32_t v = d == WF_DTYPE_INT8 ? (int32_t)(int8_t)(uint8_t)c : c;
+        inner[c] = fmaf((float)v, rt, fixed);
+    }
+    int64_t total = wf_numel(out[0]), N = out[0]->rank ? out[0]->dims[out[0]->rank - 1] : 1;
+    int64_t nt = wf_numel(t);
+    if (wf_numel(x) == total && (nt == 1 || (t->rank >= 1 && t->dims[t->rank - 1] == N &&
+                                             nt == N))) { /* t: a scalar or one row (a bias) */
+        /* per block of columns, the inner terms in a row (contiguous for the vectoriser) */
+        const uint8_t *tb = t->data;
+        float tj[256];
+        size_t es = wf_dtype_size(d);
+        for (int64_t j0 = 0; j0 < N; j0 += 256) {
+            int64_t nb = N - j0 < 256 ? N - j0 : 256;
+            for (int64_t j = 0; j < nb; j++)
+                tj[j] = inner[tb[nt == 1 ? 0 : j0 + j]];
+            qadd_rows((char *)out[0]->data + (size_t)j0 * es,
+                      (const char *)x->data + (size_t)j0 * es, d, tj, rx, nb, total / N, N);
+        }
+        return;
+    }
+    const wf_tensor *ops[2] = {x, t};
     wf_bc bc;
     wf_bc_init(&bc, out[0], ops, 2);
-    int64_t total = wf_numel(out[0]);
     for (int64_t i = 0; i < total; i++, wf_bc_next(&bc)) {
-        float a = (float)q8(in[0]->data, d, (size_t)bc.off[0]);
-        float b = (float)q8(in[3]->data, d, (size_t)bc.off[1]);
-        float v;
-        if (kind == 1)
-            v = fmaf(b, rb, fmaf(a, ra, fixed));
-        else if (kind == 2)
-            v = fmaf(a, ra, fmaf(b, rb, fixed));
-        else
-            v = fmaf(a, ra, fmaf(b, rb, fixed));
+        float a = (float)q8(x->data, d, (size_t)bc.off[0]);
+        float v = fmaf(a, rx, inner[((const uint8_t *)t->data)[bc.off[1]]]);
         pack_store(out[0]->data, d, (size_t)i, cvtps(v));
     }
 }
@@ -780,23 +824,7 @@ static int32_t bias_at(const wf_tensor *c, int64_t m, int64_t j, int64_t N) {
 
 /* (x - zp) of a u8 or s8 tensor into floats (exact); returns max |x - zp| */
 static int32_t to_float(float *dst, const void *src, wf_dtype d, int32_t zp, size_t count) {
-    int32_t mx = 0;
-    if (d == WF_DTYPE_INT8) {
-        const int8_t *x = src;
-        for (size_t i = 0; i < count; i++) {
-            int32_t v = (int32_t)x[i] - zp;
-            dst[i] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    } else {
-        const uint8_t *x = src;
-        for (size_t i = 0; i < count; i++) {
-            int32_t v = (int32_t)x[i] - zp;
-            dst[i] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    }
-    return mx;
+    return wf_codes_to_float(dst, src, d, zp, count);
 }
 
 /* acc (M, N) = (A - za) @ op(B - zb), exact: when K max|a| max|b| < 2^24 every partial sum is an
@@ -845,43 +873,69 @@ static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
     return (size_t)(M * K + K * N + M * N + 2 * N);
 }
 
-static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    int64_t M, K, N;
-    qgemm_dims(n, in, &M, &K, &N);
-    wf_dtype dy = out[0]->dtype;
+/* QGemm's quantized output (M, n): rint(clamp(float(v) * scale)) + zy (NaN clamps to vmin). */
+WF_OPS_CLONES static void qgemm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict v,
+                                             const float *restrict scj, float vmin, float vmax,
+                                             int32_t zy, int64_t M, int64_t n) {
+    for (int64_t m = 0; m < M; m++) {
+        const int32_t *restrict a = v + m * n;
+        if (dy == WF_DTYPE_INT8) {
+            int8_t *restrict o = (int8_t *)y + m * n;
+            for (int64_t j = 0; j < n; j++) {
+                float f = (float)a[j] * scj[j];
+                f = f > vmin ? f : vmin;
+                f = f < vmax ? f : vmax;
+                o[j] = (int8_t)((int32_t)rintf(f) + zy); /* in range: f is clamped */
+            }
+        } else {
+            uint8_t *restrict o = (uint8_t *)y + m * n;
+            for (int64_t j = 0; j < n; j++) {
+                float f = (float)a[j] * scj[j];
+                f = f > vmin ? f : vmin;
+                f = f < vmax ? f : vmax;
+                o[j] = (uint8_t)((int32_t)rintf(f) + zy);
+            }
+        }
+    }
+}
+
+/* y (M, N) of QGemm from its int32 sums v = acc + C (the bias added): scale[j] = alpha sa sb[j]
+ * (/ sy); quantized: rint(clamp(float(v) * scale)) + zy; float output: float(v) * scale. in: the
+ * node's inputs (only scales and zero points are read); y of type dy; scj: N floats. */
+void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, int64_t M,
+                      int64_t N, void *y, wf_dtype dy, float *scj) {
     int percol = wf_numel(in[4]) > 1;
     const float *bs = in[4]->data;
     int q = quantized_out(n, in);
     int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
     float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
+    for (int64_t j = 0; j < N; j++) {
+        float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
+        scj[j] = q ? sc / scal(in[7]) : sc;
+    }
+    if (q) {
+        qgemm_requant_rows(y, dy, v, scj, vmin, vmax, zy, M, N);
+        return;
+    }
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t j = 0; j < N; j++)
+            ((float *)y)[m * N + j] = (float)v[m * N + j] * scj[j];
+}
+
+static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    int64_t M, K, N;
+    qgemm_dims(n, in, &M, &K, &N);
     float *fs = s, *scj = fs + (M * K + K * N + M * N);
     int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
     qgemm_acc(n, in, M, K, N, fs, acc);
     const wf_tensor *c = opt(in, n, 6);
     int rowb = !c || wf_numel(c) == 1 || c->rank == 1 || c->dims[0] == 1; /* bias per column */
-    for (int64_t j = 0; j < N; j++) {
-        float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
-        scj[j] = q ? sc / scal(in[7]) : sc;
+    for (int64_t j = 0; j < N; j++)
         bj[j] = rowb ? bias_at(c, 0, j, N) : 0;
-    }
-    for (int64_t m = 0; m < M; m++) {
-        const int32_t *a = acc + m * N;
-        for (int64_t j = 0; j < N; j++) {
-            int32_t v = a[j] + (rowb ? bj[j] : bias_at(c, m, j, N));
-            float f = (float)v * scj[j];
-            if (!q) {
-                ((float *)out[0]->data)[m * N + j] = f;
-                continue;
-            }
-            f = f > vmin ? f : vmin;
-            f = f < vmax ? f : vmax;
-            int32_t r = (int32_t)rintf(f) + zy; /* in range: f is clamped to integers' bounds */
-            if (dy == WF_DTYPE_INT8)
-                ((int8_t *)out[0]->data)[m * N + j] = (int8_t)r;
-            else
-                ((uint8_t *)out[0]->data)[m * N + j] = (uint8_t)r;
-        }
-    }
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t j = 0; j < N; j++)
+            acc[m * N + j] += rowb ? bj[j] : bias_at(c, m, j, N);
+    wf_qgemm_requant(n, in, acc, M, N, out[0]->data, out[0]->dtype, scj);
 }
 
 /* d y[m, j] / d a[m, k] = alpha sa sb[j] (b[k, j] - zb[j]) (/ sy), zero where y saturated */
@@ -895,14 +949,18 @@ static void qgemm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     int percol = wf_numel(in[4]) > 1, q = quantized_out(n, in);
     const float *bs = in[4]->data;
     float *bf = s, *gy = bf + K * N; /* (K, N) scaled B, (M, N) masked output gradient */
+    float *scj = gy;                 /* the column scales first (N <= M N) */
+    if (M == 0)
+        return;
+    for (int64_t j = 0; j < N; j++) {
+        float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
+        scj[j] = q ? sc / scal(in[7]) : sc;
+    }
     for (int64_t k = 0; k < K; k++)
         for (int64_t j = 0; j < N; j++) {
             size_t ib = (size_t)(n->p.trans_b ? j * K + k : k * N + j);
             int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0);
-            float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
-            if (q)
-                sc /= scal(in[7]);
-            bf[k * N + j] = (float)(q8(in[3]->data, db, ib) - zb) * sc;
+            bf[k * N + j] = (float)(q8(in[3]->data, db, ib) - zb) * scj[j];
         }
     for (int64_t i = 0; i < M * N; i++)
         gy[i] = !q || inside(out[0]->data, out[0]->dtype, (size_t)i) ? gout[0][i] : 0.0f;

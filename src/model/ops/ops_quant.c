@@ -338,19 +338,126 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     out[0]->rank = in[0]->rank;
     memcpy(out[0]->dims, in[0]->dims, sizeof in[0]->dims);
     out[0]->dims[out[0]->rank - 1] = N;
-    /* forward: the exact integer GEMM's scratch and the (M, N) accumulator; backward:
-     * dequantized B (K, N) and the float output gradient (M, N) */
+    /* forward: the exact integer GEMM's scratch, the (M, N) accumulator and N multipliers;
+     * backward: dequantized B (K, N) and the float output gradient (M, N) */
     size_t fwd = wf_k_qgemm_scratch_size((int)M, (int)N, (int)K) * sizeof(float) +
-                 (size_t)(M * N) * sizeof(int32_t);
+                 (size_t)(M * N) * sizeof(int32_t) + (size_t)N * sizeof(float);
     size_t bwd = (size_t)(K * N + M * N) * sizeof(float);
     *scratch = fwd > bwd ? fwd : bwd;
     return wf_check_numel(n, out[0], err);
 }
 
-/* The exact int32 products through wf_k_qgemm_s32 (sgemm on small integers, else an int32
- * loop), then wf_k_qlinear_matmul's requantization: saturate(rint((double)acc * (double)m +
- * y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. Same bytes as that reference kernel
- * (the accumulator is exact either way), at sgemm speed. */
+/* y (M, N) = saturate(rint((double)acc * (double)m[j] + zy)), one call per slice. */
+WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict a,
+                                           const float *restrict mj, double zy, int lo, int hi,
+                                           int64_t M, int64_t N) {
+    double dlo = lo, dhi = hi;
+    int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j0 = 0; j0 < N; j0 += 64) {
+            int nb = N - j0 < 64 ? (int)(N - j0) : 64;
+            const int32_t *ar = a + i * N + j0;
+            const float *mr = mj + j0;
+            for (int j = 0; j < nb; j++) {
+                double d = rint((double)ar[j] * (double)mr[j] + zy);
+                r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
+            }
+            size_t o = (size_t)(i * N + j0);
+            if (dy == WF_DTYPE_INT8)
+                for (int j = 0; j < nb; j++)
+                    ((int8_t *)y)[o + (size_t)j] = (int8_t)r[j];
+            else
+                for (int j = 0; j < nb; j++)
+                    ((uint8_t *)y)[o + (size_t)j] = (uint8_t)r[j];
+        }
+}
+
+/* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m
+ * + y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. in: the node's inputs (only the
+ * scales and zero points are read); y: M * N values of type dy; mj: N floats of scratch. Row by
+ * row (the accumulator is read in order; each value's arithmetic is the reference kernel's). */
+void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
+                    wf_dtype dy, float *mj) {
+    int percol = wf_numel(in[4]) > 1;
+    const float *bs = in[4]->data;
+    float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
+    int32_t zy = 0;
+    if (in[7])
+        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
+                                 : ((const uint8_t *)in[7]->data)[0];
+    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    for (int64_t j = 0; j < N; j++) {
+        float p = sa * bs[percol ? j : 0];
+        mj[j] = p / sy;
+    }
+    qmm_requant_rows(y, dy, acc, mj, (double)zy, lo, hi, M, N);
+}
+
+WF_OPS_CLONES int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d,
+                                        int32_t zp, size_t n) {
+    int32_t mx = 0;
+    if (d == WF_DTYPE_INT8) {
+        const int8_t *restrict x = src;
+        for (size_t i = 0; i < n; i++) {
+            int32_t v = (int32_t)x[i] - zp, a = v < 0 ? -v : v;
+            dst[i] = (float)v;
+            mx = a > mx ? a : mx;
+        }
+    } else {
+        const uint8_t *restrict x = src;
+        for (size_t i = 0; i < n; i++) {
+            int32_t v = (int32_t)x[i] - zp, a = v < 0 ? -v : v;
+            dst[i] = (float)v;
+            mx = a > mx ? a : mx;
+        }
+    }
+    return mx;
+}
+
+/* acc (M, N) = (a - za) @ (b - zb), exact: wf_k_qgemm_s32's method (sgemm on the converted codes
+ * when K max|a| max|b| < 2^24, so every partial sum is an integer float32 holds and any order
+ * gives the same sums), with typed conversion loops; otherwise wf_k_qgemm_s32 itself (its int32
+ * loop). fs: wf_k_qgemm_scratch_size floats. */
+static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_tensor *azp,
+                    const void *b, wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N,
+                    int64_t K, float *fs) {
+    float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
+    int32_t za = azp ? (da == WF_DTYPE_INT8 ? ((const int8_t *)azp->data)[0]
+                                            : ((const uint8_t *)azp->data)[0])
+                     : 0;
+    int zpcol = bzp && wf_numel(bzp) > 1;
+    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K)), bmax = 0;
+    if (!zpcol) {
+        int32_t zb = !bzp                  ? 0
+                     : db == WF_DTYPE_INT8 ? ((const int8_t *)bzp->data)[0]
+                                           : ((const uint8_t *)bzp->data)[0];
+        bmax = wf_codes_to_float(fb, b, db, zb, (size_t)(K * N));
+    } else {
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t j = 0; j < N; j++) {
+                size_t e = (size_t)(k * N + j);
+                int32_t v =
+                    db == WF_DTYPE_INT8
+                        ? (int32_t)((const int8_t *)b)[e] - ((const int8_t *)bzp->data)[j]
+                        : (int32_t)((const uint8_t *)b)[e] - ((const uint8_t *)bzp->data)[j];
+                int32_t av = v < 0 ? -v : v;
+                fb[e] = (float)v;
+                bmax = av > bmax ? av : bmax;
+            }
+    }
+    if ((double)K * (double)amax * (double)bmax < 16777216.0) {
+        wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, 0, 0, 1.0f, 0.0f);
+        for (int64_t i = 0; i < M * N; i++)
+            acc[i] = (int32_t)fc[i];
+        return;
+    }
+    wf_k_qgemm_s32(acc, a, qtype_of(da), azp ? azp->data : NULL, b, qtype_of(db),
+                   bzp ? bzp->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
+}
+
+/* The exact int32 products (qmm_acc: sgemm on small integers, else an int32 loop), then
+ * wf_qmm_requant. Same bytes as the reference kernel wf_k_qlinear_matmul (the
+ * accumulator is exact either way), at sgemm speed. */
 static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)n;
     int64_t batch, M, N, K;
@@ -360,32 +467,11 @@ static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     size_t ea = wf_dtype_size(da), eb = wf_dtype_size(db);
     float *fs = s;
     int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
-    int percol = wf_numel(in[4]) > 1, zpcol = in[5] && wf_numel(in[5]) > 1;
-    const float *bs = in[4]->data;
-    float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
-    int32_t zy = 0;
-    if (in[7])
-        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
-                                 : ((const uint8_t *)in[7]->data)[0];
-    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    float *mj = (float *)(void *)(acc + M * N);
     for (int64_t q = 0; q < batch; q++) {
-        wf_k_qgemm_s32(acc, (const char *)in[0]->data + q * M * K * ea, qtype_of(da),
-                       in[2] ? in[2]->data : NULL,
-                       (const char *)in[3]->data + (bb ? q * K * N * eb : 0), qtype_of(db),
-                       in[5] ? in[5]->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
-        for (int64_t j = 0; j < N; j++) {
-            float p = sa * bs[percol ? j : 0];
-            float m = p / sy;
-            for (int64_t i = 0; i < M; i++) {
-                double d = rint((double)acc[i * N + j] * (double)m + (double)zy);
-                int32_t v = d < lo ? lo : d > hi ? hi : (int32_t)d;
-                size_t e = (size_t)(q * M * N + i * N + j);
-                if (dy == WF_DTYPE_INT8)
-                    ((int8_t *)out[0]->data)[e] = (int8_t)v;
-                else
-                    ((uint8_t *)out[0]->data)[e] = (uint8_t)v;
-            }
-        }
+        qmm_acc(acc, (const char *)in[0]->data + q * M * K * ea, da, in[2],
+                (const char *)in[3]->data + (bb ? q * K * N * eb : 0), db, in[5], M, N, K, fs);
+        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy, mj);
     }
 }
 

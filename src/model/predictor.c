@@ -129,14 +129,7 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
     c->xbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dxbuf = malloc((size_t)c->chunk * ct * sizeof(float));
     c->dybuf = malloc((size_t)(c->chunk * u->per) * sizeof(float));
-    int bad = 0;
-    if (u->hidden && u->input_value >= 0) {
-        c->slope = malloc(ct * sizeof(float));
-        c->ones = malloc((size_t)c->chunk * ct * sizeof(float));
-        bad = !c->slope || !c->ones;
-        for (size_t i = 0; !bad && i < (size_t)c->chunk * ct; i++)
-            c->ones[i] = 1.0f;
-    }
+    /* slope and ones are made on grad_hidden's first use: most contexts never need them */
     wf_status s = WF_OK;
     if (u->qop) {
         size_t nh = (size_t)c->chunk * (size_t)u->hidden;
@@ -144,7 +137,7 @@ static wf_status ctx_new(void *user, int64_t max_batch, void **out, wf_error *er
         c->qy = malloc(nh * sizeof(float));
         c->qscj = malloc((size_t)u->hidden * sizeof(float));
     }
-    if (!c->xbuf || !c->dxbuf || !c->dybuf || bad || (u->qop && (!c->qacc || !c->qy || !c->qscj)))
+    if (!c->xbuf || !c->dxbuf || !c->dybuf || (u->qop && (!c->qacc || !c->qy || !c->qscj)))
         s = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     if (!s)
         s = wf_engine_new(u->m, c->chunk,
@@ -369,6 +362,14 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
         int cut = u->input_value < 0 || prefix_inside(c, kg);
         if (cut && u->input_value >= 0 && !c->have_slope) {
             /* d x / d u with seed 1 on every cell: the fixed derivative, row 0 */
+            if (!c->ones) {
+                c->slope = malloc(ct * sizeof(float));
+                c->ones = malloc((size_t)c->chunk * ct * sizeof(float));
+                if (!c->slope || !c->ones)
+                    return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
+                for (size_t q = 0; q < (size_t)c->chunk * ct; q++)
+                    c->ones[q] = 1.0f;
+            }
             s = wf_engine_backward_span(c->e, u->input_value, c->ones, u->m->inputs[0], c->dxbuf,
                                         err);
             if (s)

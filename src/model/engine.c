@@ -500,6 +500,28 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
 }
 
 /* Forward of node j (gathered), fused with its Relu where find_fusions paired them. */
+/* Node j's backward when it has a gradient to pass on (an output gradient and an input that takes
+ * one); returns the FLOPs credited (a data gradient costs about the node's forward), 0 if none. */
+static int64_t backward_node(wf_engine *e, int j) {
+    const wf_node *n = &e->m->nodes[j];
+    if (!n->op->backward || e->stat_node[j])
+        return 0;
+    int any_out = 0, any_in = 0;
+    for (int k = 0; k < n->n_out; k++) {
+        e->gout[k] = n->out[k] >= 0 ? e->g[n->out[k]] : NULL;
+        any_out |= e->gout[k] != NULL;
+    }
+    for (int k = 0; k < n->n_in; k++) {
+        e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
+        any_in |= e->gin[k] != NULL;
+    }
+    if (!any_out || !any_in)
+        return 0;
+    gather(e, n);
+    n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
+    return e->nfl[j];
+}
+
 static void run_node(wf_engine *e, int j, const wf_node *n) {
     if (e->fuse[j] > 0 && n->op == &wf_op_conv)
         wf_op_conv_relu_forward(n, e->pin, e->pout, e->scratch);
@@ -587,25 +609,8 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
     for (size_t i = 0; i < ny; i++)
         e->g[vo][i] += dy[i];
     int64_t fl = 0;
-    for (int j = m->n_nodes - 1; j >= 0; j--) {
-        const wf_node *n = &m->nodes[j];
-        if (!n->op->backward || e->stat_node[j])
-            continue;
-        int any_out = 0, any_in = 0;
-        for (int k = 0; k < n->n_out; k++) {
-            e->gout[k] = n->out[k] >= 0 ? e->g[n->out[k]] : NULL;
-            any_out |= e->gout[k] != NULL;
-        }
-        for (int k = 0; k < n->n_in; k++) {
-            e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
-            any_in |= e->gin[k] != NULL;
-        }
-        if (!any_out || !any_in)
-            continue;
-        gather(e, n);
-        n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
-        fl += e->nfl[j]; /* a data gradient costs about the node's forward FLOPs */
-    }
+    for (int j = m->n_nodes - 1; j >= 0; j--)
+        fl += backward_node(e, j);
     atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
     memcpy(dx, e->g[vi], nx * sizeof *dx);
     return WF_OK;
@@ -636,24 +641,10 @@ wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, in
         e->g[from][i] += dfrom[i];
     /* the nodes after from's producer only add zeros into g[from]; those up to to's producer do
      * not reach it */
-    for (int j = hi; j > lo; j--) {
-        const wf_node *n = &m->nodes[j];
-        if (!n->op->backward || e->stat_node[j])
-            continue;
-        int any_out = 0, any_in = 0;
-        for (int k = 0; k < n->n_out; k++) {
-            e->gout[k] = n->out[k] >= 0 ? e->g[n->out[k]] : NULL;
-            any_out |= e->gout[k] != NULL;
-        }
-        for (int k = 0; k < n->n_in; k++) {
-            e->gin[k] = n->in[k] >= 0 ? e->g[n->in[k]] : NULL;
-            any_in |= e->gin[k] != NULL;
-        }
-        if (!any_out || !any_in)
-            continue;
-        gather(e, n);
-        n->op->backward(n, e->pin, e->pout, e->gin, e->gout, e->scratch);
-    }
+    int64_t fl = 0;
+    for (int j = hi; j > lo; j--)
+        fl += backward_node(e, j);
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
     memcpy(dto, e->g[to], (size_t)wf_numel(&e->t[to]) * sizeof *dto);
     return WF_OK;
 }
@@ -702,13 +693,22 @@ wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, fl
 
 void wf_engine_run_after(wf_engine *e, int v) {
     const wf_model *m = e->m;
-    for (int j = m->vals[v].producer + 1; j < m->n_nodes; j++) {
+    int p = m->vals[v].producer;
+    int64_t fl = 0;
+    for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])
             continue;
+        fl += e->nfl[j];
+        if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
+            continue; /* done by its producer */
         gather(e, n);
-        n->op->forward(n, e->pin, e->pout, e->scratch);
+        if (e->fuse[j] < 0) /* its producer did not run now: the Relu by itself */
+            n->op->forward(n, e->pin, e->pout, e->scratch);
+        else
+            run_node(e, j, n);
     }
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
 }
 
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const void *h,
@@ -741,20 +741,6 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
         else if (n->op->alias || e->fuse[j] < 0)
             e->t[n->out[0]].data = e->t[n->in[0]].data;
     }
-    int64_t fl = 0;
-    for (int j = p + 1; j < m->n_nodes; j++) {
-        const wf_node *n = &m->nodes[j];
-        if (e->stat_node[j])
-            continue;
-        fl += e->nfl[j];
-        if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
-            continue; /* done by its producer */
-        gather(e, n);
-        if (e->fuse[j] < 0)
-            n->op->forward(n, e->pin, e->pout, e->scratch);
-        else
-            run_node(e, j, n);
-    }
-    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
+    wf_engine_run_after(e, v);
     return WF_OK;
 }

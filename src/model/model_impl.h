@@ -242,7 +242,7 @@ wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, in
  * producer over what the caller wrote there. */
 wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
                                 wf_error *err);
-void wf_engine_run_after(wf_engine *e, int v);
+void wf_engine_run_after(wf_engine *e, int v); /* also the second half of wf_engine_run_from */
 /* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
 int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */

@@ -847,6 +847,37 @@ double wf_chartx_period_x(double x0, double x1, int64_t p, int64_t np) {
     return np > 1 ? x0 + 10 + (double)p * (x1 - x0 - 20) / (double)(np - 1) : (x0 + x1) / 2;
 }
 
+void wf_chartx_period_line(chart *ch, const double *v, size_t stride, int64_t np, double x0,
+                           double x1, double y0, double y1, double hi, double dot_r) {
+    cairo_t *cr = ch->cr;
+    int pen = 0;
+    for (int64_t p = 0; p < np; p++) {
+        double y = v[(size_t)p * stride];
+        if (!isfinite(y)) {
+            if (pen)
+                cairo_stroke(cr);
+            pen = 0;
+            continue;
+        }
+        double px = wf_chartx_period_x(x0, x1, p, np), py = y1 - y / hi * (y1 - y0);
+        if (pen)
+            cairo_line_to(cr, px, py);
+        else
+            cairo_move_to(cr, px, py);
+        pen = 1;
+    }
+    if (pen)
+        cairo_stroke(cr);
+    for (int64_t p = 0; dot_r > 0 && p < np; p++) {
+        double y = v[(size_t)p * stride];
+        if (!isfinite(y))
+            continue;
+        cairo_arc(cr, wf_chartx_period_x(x0, x1, p, np), y1 - y / hi * (y1 - y0), dot_r, 0,
+                  6.2831853);
+        cairo_fill(cr);
+    }
+}
+
 void wf_chartx_period_frame(chart *ch, double x0, double x1, double y0, double y1, double hi,
                             const char *y_title, const char (*labels)[16], int64_t np) {
     cairo_t *cr = ch->cr;

@@ -5,6 +5,7 @@
  */
 #include <cairo.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,10 +114,15 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
     const wf_results_drift *d = a->r->drift;
     int C = a->C;
     int64_t np = d->n_periods;
+    double *col = malloc(sizeof(double) * (size_t)(np > 0 ? np : 1)); /* one channel's line */
+    if (!col)
+        return wf_error_set(err, WF_ERR_NOMEM, "chart: out of memory");
     chart ch;
     wf_status st = wf_chartx_begin(&ch, cx, w_pt, h_pt, err);
-    if (st)
+    if (st) {
+        free(col);
         return st;
+    }
     cairo_t *cr = ch.cr;
     double thr = d->settings.wasserstein_threshold;
     double hi = 2 * thr;
@@ -141,34 +147,11 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
     for (int c = 0; c < C; c++) {
         rgb(cr, PALETTE[(size_t)c % N_PALETTE]);
         cairo_set_line_width(cr, 1.4);
-        int pen = 0;
-        for (int64_t p = 0; p < np; p++) {
+        for (int64_t p = 0; p < np; p++) { /* NaN where a period was not evaluated */
             const wf_drift_channel *x = &d->by_period[(size_t)p * (size_t)C + (size_t)c];
-            double px = wf_chartx_period_x(x0, x1, p, np);
-            if (!x->evaluated || !isfinite(x->wasserstein_normed)) {
-                if (pen)
-                    cairo_stroke(cr);
-                pen = 0;
-                continue;
-            }
-            double py = y1 - x->wasserstein_normed / hi * (y1 - y0);
-            if (pen)
-                cairo_line_to(cr, px, py);
-            else
-                cairo_move_to(cr, px, py);
-            pen = 1;
+            col[p] = x->evaluated ? x->wasserstein_normed : NAN;
         }
-        if (pen)
-            cairo_stroke(cr);
-        for (int64_t p = 0; p < np; p++) {
-            const wf_drift_channel *x = &d->by_period[(size_t)p * (size_t)C + (size_t)c];
-            if (!x->evaluated || !isfinite(x->wasserstein_normed))
-                continue;
-            double px = wf_chartx_period_x(x0, x1, p, np);
-            double py = y1 - x->wasserstein_normed / hi * (y1 - y0);
-            cairo_arc(cr, px, py, 2.2, 0, 6.2831853);
-            cairo_fill(cr);
-        }
+        wf_chartx_period_line(&ch, col, 1, np, x0, x1, y0, y1, hi, 2.2);
         double ly = y0 + 6 + c * 11;
         cairo_rectangle(cr, x1 + 10, ly - 3, 10, 6);
         cairo_fill(cr);
@@ -185,5 +168,6 @@ wf_status wf_chart_drift_trend(const wf_chart_ctx *cx, const wf_analysis *a, dou
     cairo_line_to(cr, x0, y1);
     cairo_line_to(cr, x1, y1);
     cairo_stroke(cr);
+    free(col);
     return wf_chartx_end(&ch, out, err);
 }

@@ -35,5 +35,9 @@ double wf_chartx_nice_step(double range, int n);
 void wf_chartx_period_frame(chart *ch, double x0, double x1, double y0, double y1, double hi,
                             const char *y_title, const char (*labels)[16], int64_t np);
 double wf_chartx_period_x(double x0, double x1, int64_t p, int64_t np);
+/* One series over the periods of such a chart, v[p * stride] for p < np, in the current colour
+ * and line width; broken where a value is not finite; dots of radius dot_r (0: none). */
+void wf_chartx_period_line(chart *ch, const double *v, size_t stride, int64_t np, double x0,
+                           double x1, double y0, double y1, double hi, double dot_r);
 
 #endif

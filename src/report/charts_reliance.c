@@ -21,38 +21,6 @@ static void rgb(cairo_t *cr, unsigned hex) {
                          (hex & 255) / 255.0);
 }
 
-/* One channel's line over the periods (v: (np, C) column c), broken where a value is NaN. */
-static void line(cairo_t *cr, const double *v, int64_t np, int C, int c, double x0, double x1,
-                 double y0, double y1, double hi, int dots) {
-    int pen = 0;
-    for (int64_t p = 0; p < np; p++) {
-        double y = v[(size_t)p * (size_t)C + (size_t)c];
-        double px = wf_chartx_period_x(x0, x1, p, np);
-        if (!isfinite(y)) {
-            if (pen)
-                cairo_stroke(cr);
-            pen = 0;
-            continue;
-        }
-        double py = y1 - y / hi * (y1 - y0);
-        if (pen)
-            cairo_line_to(cr, px, py);
-        else
-            cairo_move_to(cr, px, py);
-        pen = 1;
-    }
-    if (pen)
-        cairo_stroke(cr);
-    for (int64_t p = 0; dots && p < np; p++) {
-        double y = v[(size_t)p * (size_t)C + (size_t)c];
-        if (!isfinite(y))
-            continue;
-        double px = wf_chartx_period_x(x0, x1, p, np);
-        cairo_arc(cr, px, y1 - y / hi * (y1 - y0), 2.0, 0, 6.2831853);
-        cairo_fill(cr);
-    }
-}
-
 wf_status wf_chart_drift_reliance(const wf_chart_ctx *cx, const wf_analysis *a,
                                   const wf_drift_concept *cc, double w_pt, double h_pt, wf_png *out,
                                   wf_error *err) {
@@ -79,10 +47,10 @@ wf_status wf_chart_drift_reliance(const wf_chart_ctx *cx, const wf_analysis *a,
     for (int c = 0; c < C; c++) {
         rgb(cr, PAL[(size_t)c % N_PAL]);
         cairo_set_line_width(cr, 1.4);
-        line(cr, cc->attr, np, C, c, x0, x1, y0, y1, hi, 1);
+        wf_chartx_period_line(&ch, cc->attr + c, (size_t)C, np, x0, x1, y0, y1, hi, 2.0);
         cairo_set_dash(cr, dash, 2, 0);
         cairo_set_line_width(cr, 1.0);
-        line(cr, cc->attr_unflagged, np, C, c, x0, x1, y0, y1, hi, 0);
+        wf_chartx_period_line(&ch, cc->attr_unflagged + c, (size_t)C, np, x0, x1, y0, y1, hi, 0);
         cairo_set_dash(cr, NULL, 0, 0);
         double ly = y0 + 6 + c * 11;
         cairo_rectangle(cr, x1 + 10, ly - 3, 10, 6);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "explain/explain_impl.h"
 
 #define WF_AFFINE_MAX_BYTES (64.0 * 1024 * 1024)
@@ -267,11 +268,8 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
 /* y += a x over n floats. restrict and blocks of 8 with a fixed trip count: GCC vectorizes
  * this at -O2 (its cheap cost model allows neither alias checks nor unknown-count loops); an
  * AVX2 clone where the processor has it (the same float operations, 8 lanes). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-axpy(float *restrict y, const float *restrict x, float a, size_t n) {
+WF_CLONES("avx2")
+static void axpy(float *restrict y, const float *restrict x, float a, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++)
@@ -281,11 +279,9 @@ axpy(float *restrict y, const float *restrict x, float a, size_t n) {
 }
 
 /* y = s + a x over n floats, as axpy (blocks of 8, an AVX2 clone) */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-axpy_from(float *restrict y, const float *restrict s, const float *restrict x, float a, size_t n) {
+WF_CLONES("avx2")
+static void axpy_from(float *restrict y, const float *restrict s, const float *restrict x, float a,
+                      size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int k = 0; k < 8; k++)

@@ -18,6 +18,7 @@
  */
 #include <math.h>
 
+#include "core/clones.h"
 #include "model/kernels/kernels.h"
 
 /* saturate(rint(y) + zp) for y = x / s, as a float holding an integer in [lo, hi]. */
@@ -32,11 +33,7 @@ static inline float quant_f(float x, float s, float zpf, float lo, float hi, flo
     return v == v ? v : nanv; /* NaN: zp, clamped */
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define WF_QUANT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define WF_QUANT_CLONES
-#endif
+#define WF_QUANT_CLONES WF_CLONES("avx2")
 
 WF_QUANT_CLONES
 void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,

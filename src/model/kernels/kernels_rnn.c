@@ -21,14 +21,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/clones.h"
 #include "model/kernels/kernels_rnn.h"
 
 /* -DWF_RNN_NO_CLONES builds the baseline only (to test it on an AVX2 machine). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
-    !defined(WF_RNN_NO_CLONES)
-#define WF_RNN_CLONES __attribute__((target_clones("avx2", "default")))
-#else
+#ifdef WF_RNN_NO_CLONES
 #define WF_RNN_CLONES
+#else
+#define WF_RNN_CLONES WF_CLONES("avx2")
 #endif
 /* The helpers must be inlined into each clone to be compiled for its target. */
 #if defined(__GNUC__)

@@ -5,6 +5,7 @@
 #ifndef WF_MODEL_OPS_H
 #define WF_MODEL_OPS_H
 
+#include "core/clones.h"
 #include "model/model_impl.h"
 
 extern const wf_opdef wf_op_add, wf_op_sub, wf_op_mul, wf_op_div;
@@ -78,11 +79,10 @@ int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64
  * correctly rounded either way, rint rounds half to even in both, no lane depends on another and
  * nothing else is contracted (ISO C mode), so both clones write the same bytes.
  * -DWF_OPS_NO_CLONES builds the baseline only (to test it on a machine that has x86-64-v3). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
-    !defined(WF_OPS_NO_CLONES)
-#define WF_OPS_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
+#ifdef WF_OPS_NO_CLONES
 #define WF_OPS_CLONES
+#else
+#define WF_OPS_CLONES WF_CLONES("arch=x86-64-v3")
 #endif
 
 /* dst = x - zp over n int8/uint8 codes, as floats (exact); returns max |x - zp| (ops_quant.c). */

@@ -176,12 +176,9 @@ static wf_status binary_shape(const wf_node *n, wf_tensor *const *in, wf_tensor 
         }                                                                                          \
     } while (0)
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void
-bin_row_f32(float *restrict o, const float *restrict pa, const float *restrict pb, int64_t n,
-            int64_t ia, int64_t ib, int kind) {
+WF_CLONES("avx2")
+static void bin_row_f32(float *restrict o, const float *restrict pa, const float *restrict pb,
+                        int64_t n, int64_t ia, int64_t ib, int kind) {
     if (ia == 1 && ib == 1)
         BIN_ROW_KIND(1, 1);
     else if (ia == 1)

@@ -67,6 +67,15 @@ typedef struct wf_predictor {
     wf_status (*grad_hidden)(void *ctx, const float *x, int64_t n, int64_t n_grad, float *y,
                              float *dh, float *dx, uint8_t *hrow, wf_error *err);
     wf_status (*hidden_to_input)(void *ctx, const double *dh, double *dx, wf_error *err);
+    /* Optional (grad_hidden where A maps the cells x themselves: affine_input NULL, a float
+     * first layer): y (n) and dh = d f / d h (n, hidden) for pre-activations h: (n, hidden) given
+     * directly, the rest of the graph run forward from h and backward to it. The first layer is
+     * affine in x, so on a straight path x(a) = xb + a (x - xb) its pre-activation is
+     * h(a) = h(xb) + a (h(x) - h(xb)): Integrated Gradients forms its rows from two first-layer
+     * evaluations instead of one per node. Equal to grad_hidden on the rows x(a) up to float
+     * rounding of the first layer. */
+    wf_status (*grad_from_hidden)(void *ctx, const float *h, int64_t n, float *y, float *dh,
+                                  wf_error *err);
 
     /* What the score is (set by the model's predictors; "" / -1 when unknown): the graph output,
      * its column for an [N, K] head, and what the graph says it is: "probability" (a Sigmoid or

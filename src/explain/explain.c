@@ -211,7 +211,8 @@ static void run_worker(void *arg, int tid) {
                                 s->arithmetic == WF_ARITHMETIC_EXACT ? 0 : 1, KSHAP_BATCH, &ierr);
     void *own_ctx = NULL;
     if (!ist && s->do_ig && !j->ig_na) {
-        int64_t mb = s->steps > 0 ? s->steps : s->max_steps;
+        /* the nodes plus x and x', whose outputs ride along with the first batch */
+        int64_t mb = (s->steps > 0 ? s->steps : s->max_steps) + 2;
         if (s->expected_gradients)
             mb = s->eg_samples;
         if (mb > IG_BATCH_MAX)
@@ -586,7 +587,11 @@ void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, 
                 "of path points none of whose cells saturates the input's quantization "
                 "(explain.arithmetic \"shortcut\"; \"exact\" takes each gradient through the "
                 "whole backward pass): the same gradients summed in another order, within %s "
-                "of \"exact\" on the sample audit. ",
+                "of \"exact\" on the sample audit. Where that layer reads the cells themselves "
+                "(no input quantization), it is affine along the straight path, so the path's "
+                "points are formed at its output from two evaluations, h(baseline) + "
+                "a (h(x) - h(baseline)), instead of one per point, and f(x) and f(baseline) come "
+                "from the same two (within float rounding of the deployed graph's first layer). ",
                 WF_IG_CUT_SAMPLE_BOUND);
         ADD("The completeness gap (sum of the attributions minus f(x) - f(baseline)) is "
             "reported for every window. For a quantized model the gradients are those of a "

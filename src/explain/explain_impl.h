@@ -144,6 +144,14 @@ typedef struct wf_ig_eval {
     uint8_t *hrow, *kind;
     double *acch, *accx;
     int64_t cut_rows;
+    /* The hidden path (the predictor's grad_from_hidden, with the cut): rows are formed on the
+     * first layer's pre-activation, hb + a (hx - hb), from hx = A x + a0 and hb = A xb + a0
+     * computed once per window in double (hxb: (2, hidden)); hin: (max_batch, hidden). AT:
+     * (C*T, hidden) the first layer transposed; hb_of: (C*T) the baseline hb was computed for
+     * (have_hb), reused while the windows share it. */
+    int hpath, have_hb;
+    double *hxb;
+    float *hin, *AT, *hb_of;
     /* Rows handed to the predictor's grad() since init (path nodes and the x, x' rows that ride
      * along): what the benchmarks count. */
     int64_t grad_rows;

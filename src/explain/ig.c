@@ -154,6 +154,10 @@ void wf_ig_eval_free(wf_ig_eval *ev) {
     free(ev->gstore);
     free(ev->slot);
     free(ev->hbuf);
+    free(ev->hxb);
+    free(ev->hin);
+    free(ev->AT);
+    free(ev->hb_of);
     free(ev->hstore);
     free(ev->hrow);
     free(ev->kind);
@@ -195,6 +199,17 @@ wf_status wf_ig_eval_init(wf_ig_eval *ev, const wf_predictor *p, int max_steps, 
         ev->acch = malloc(sizeof(double) * (size_t)p->hidden);
         ev->accx = malloc(sizeof(double) * CT);
         bad = bad || !ev->hbuf || !ev->acch || !ev->accx;
+        if (p->grad_from_hidden && p->affine_a && p->affine_a0) {
+            ev->hpath = 1;
+            ev->hxb = malloc(sizeof(double) * 2 * (size_t)p->hidden);
+            ev->hin = malloc(sizeof(float) * (size_t)max_batch * (size_t)p->hidden);
+            ev->AT = malloc(sizeof(float) * CT * (size_t)p->hidden);
+            ev->hb_of = malloc(sizeof(float) * CT);
+            bad = bad || !ev->hxb || !ev->hin || !ev->AT || !ev->hb_of;
+            for (size_t j = 0; !bad && j < (size_t)p->hidden; j++)
+                for (size_t i = 0; i < CT; i++)
+                    ev->AT[i * (size_t)p->hidden + j] = p->affine_a[j * CT + i];
+        }
     }
     if (!ev->xbuf || !ev->gbuf || !ev->ybuf || !ev->acc || bad) {
         wf_ig_eval_free(ev);
@@ -245,6 +260,11 @@ static wf_status grad_batch(wf_ig_eval *ev, int n, int n_grad, wf_error *err) {
         memset(ev->hrow, 0, (size_t)n);
         return p->grad(ev->ctx, ev->xbuf, n, ev->ybuf, ev->gbuf, err);
     }
+    if (ev->hpath && ev->cut) { /* every row's gradient on h */
+        memset(ev->hrow, 1, (size_t)n_grad);
+        ev->cut_rows += n_grad;
+        return p->grad_from_hidden(ev->ctx, ev->hin, n, ev->ybuf, ev->hbuf, err);
+    }
     wf_status st =
         p->grad_hidden(ev->ctx, ev->xbuf, n, n_grad, ev->ybuf, ev->hbuf, ev->gbuf, ev->hrow, err);
     for (int k = 0; !st && k < n_grad; k++)
@@ -273,6 +293,56 @@ static void lerp_row(float *restrict dst, const float *restrict xb, const float 
             dst[i + k] = xb[i + k] + a * (x[i + k] - xb[i + k]);
     for (; i < n; i++)
         dst[i] = xb[i] + a * (x[i] - xb[i]);
+}
+
+/* hx = A x + a0 and hb = A xb + a0 in double into ev->hxb, for the hidden path's rows: cell by
+ * cell over the transposed first layer (each sum in cell order); hb kept while xb repeats. */
+static void path_begin(wf_ig_eval *ev, const float *x, const float *xb) {
+    const wf_predictor *p = ev->p;
+    size_t CT = (size_t)p->C * (size_t)p->T, H = (size_t)ev->hidden;
+    int nb = !ev->have_hb || memcmp(ev->hb_of, xb, sizeof(float) * CT) != 0;
+    for (int w = 0; w < 1 + nb; w++) {
+        const float *v = w ? xb : x;
+        double *h = ev->hxb + (size_t)w * H;
+        for (size_t j = 0; j < H; j++)
+            h[j] = p->affine_a0[j];
+        for (size_t i = 0; i < CT; i++)
+            acc_row(h, ev->AT + i * H, (double)v[i], H);
+    }
+    if (nb) {
+        memcpy(ev->hb_of, xb, sizeof(float) * CT);
+        ev->have_hb = 1;
+    }
+}
+
+/* Row k of the next batch, the path's point at a: the cells xb + a (x - xb) into xbuf, or on
+ * the hidden path the pre-activation hb + a (hx - hb) (in double, then rounded) into hin. */
+static void path_row(wf_ig_eval *ev, int64_t k, const float *x, const float *xb, double a) {
+    if (ev->hpath && ev->cut) {
+        size_t H = (size_t)ev->hidden;
+        const double *hx = ev->hxb, *hb = ev->hxb + H;
+        float *dst = ev->hin + (size_t)k * H;
+        for (size_t j = 0; j < H; j++)
+            dst[j] = (float)(hb[j] + a * (hx[j] - hb[j]));
+        return;
+    }
+    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    lerp_row(ev->xbuf + (size_t)k * CT, xb, x, (float)a, CT);
+}
+
+/* x and xb themselves as rows k and k + 1 (their outputs ride along with a batch); on the
+ * hidden path their pre-activations h(x), h(xb), so that f(x) - f(xb), which the attributions
+ * must add up to, is taken on the function the path integrates (as KernelSHAP's shortcut takes
+ * f(x) from its own first layer); it differs from predict() by the first layer's rounding */
+static void endpoint_rows(wf_ig_eval *ev, int64_t k, const float *x, const float *xb) {
+    if (ev->hpath && ev->cut) {
+        path_row(ev, k, x, xb, 1.0);
+        path_row(ev, k + 1, x, xb, 0.0);
+        return;
+    }
+    size_t CT = (size_t)ev->p->C * (size_t)ev->p->T;
+    memcpy(ev->xbuf + (size_t)k * CT, x, sizeof(float) * CT);
+    memcpy(ev->xbuf + (size_t)(k + 1) * CT, xb, sizeof(float) * CT);
 }
 
 /* ev->acc += J .* (A^T acch) when some row took the cut (any), then the finiteness check. */
@@ -307,14 +377,11 @@ static wf_status integrate(wf_ig_eval *ev, const float *x, const float *xb, cons
         memset(ev->acch, 0, sizeof(double) * H);
     for (int k0 = 0; k0 < n; k0 += (int)ev->max_batch) {
         int kn = n - k0 < ev->max_batch ? n - k0 : (int)ev->max_batch;
-        for (int k = 0; k < kn; k++) {
-            lerp_row(ev->xbuf + (size_t)k * CT, xb, x, (float)alphas[k0 + k], CT);
-        }
+        for (int k = 0; k < kn; k++)
+            path_row(ev, k, x, xb, alphas[k0 + k]);
         int extra = fx && k0 == 0 && kn + 2 <= ev->max_batch ? 2 : 0;
-        if (extra) {
-            memcpy(ev->xbuf + (size_t)kn * CT, x, sizeof(float) * CT);
-            memcpy(ev->xbuf + (size_t)(kn + 1) * CT, xb, sizeof(float) * CT);
-        }
+        if (extra)
+            endpoint_rows(ev, kn, x, xb);
         wf_status st = grad_batch(ev, kn + extra, kn, err);
         if (st)
             return st;
@@ -387,13 +454,11 @@ static wf_status nested_level(wf_ig_eval *ev, const float *x, const float *xb, i
         int kn = n_new - k0 < ev->max_batch ? n_new - k0 : (int)ev->max_batch;
         for (int k = 0; k < kn; k++) {
             int j = first ? k0 + k : 2 * (k0 + k) + 1;
-            lerp_row(ev->xbuf + (size_t)k * CT, xb, x, (float)al[j], CT);
+            path_row(ev, k, x, xb, al[j]);
         }
         int extra = fx && k0 == 0 && kn + 2 <= ev->max_batch ? 2 : 0;
-        if (extra) {
-            memcpy(ev->xbuf + (size_t)kn * CT, x, sizeof(float) * CT);
-            memcpy(ev->xbuf + (size_t)(kn + 1) * CT, xb, sizeof(float) * CT);
-        }
+        if (extra)
+            endpoint_rows(ev, kn, x, xb);
         wf_status st = grad_batch(ev, kn + extra, kn, err);
         if (st)
             return st;
@@ -498,6 +563,8 @@ wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_ru
         return st;
     rule = wf_ig_rule_resolve(rule, steps);
     out->rule = rule;
+    if (ev->hpath && ev->cut)
+        path_begin(ev, x, xb);
     out->surrogate = p->surrogate;
     if (rule != WF_IG_GAUSS_LEGENDRE && steps == 1) {
         wf_ig_result_free(out);
@@ -528,9 +595,18 @@ wf_status wf_ig_window(wf_ig_eval *ev, const float *x, const float *xb, wf_ig_ru
             st = integrate(ev, x, xb, al, wt, n, fx, fb, &got, err);
         free(own);
         if (!st && !have_f && !got) {
-            st = predict1(ev, x, &out->f_x, err);
-            if (!st)
-                st = predict1(ev, xb, &out->f_baseline, err);
+            if (ev->hpath && ev->cut) { /* from h(x) and h(xb), as the path's rows */
+                endpoint_rows(ev, 0, x, xb);
+                st = p->predict_hidden(ev->ctx, ev->hin, 2, ev->ybuf, err);
+                out->f_x = ev->ybuf[0];
+                out->f_baseline = ev->ybuf[1];
+                if (!st && (!isfinite(out->f_x) || !isfinite(out->f_baseline)))
+                    st = wf_error_set(err, WF_ERR_NUMERIC, "the model returned a non-finite score");
+            } else {
+                st = predict1(ev, x, &out->f_x, err);
+                if (!st)
+                    st = predict1(ev, xb, &out->f_baseline, err);
+            }
         }
         have_f = 1;
         if (st)

@@ -401,6 +401,36 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
     return WF_OK;
 }
 
+/* y and d f / d h from pre-activations h: the graph from the hidden value forward, the backward
+ * span back to it, chunk by chunk (A maps x: no prefix to check, every row takes the cut). */
+static wf_status grad_from_hidden(void *ctx, const float *h, int64_t n, float *y, float *dh,
+                                  wf_error *err) {
+    mp_ctx *c = ctx;
+    mp_user *u = c->u;
+    size_t H = (size_t)u->hidden;
+    if (n > c->max_batch)
+        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
+                            (long long)c->max_batch);
+    for (int64_t i = 0; i < n; i += c->chunk) {
+        int64_t k = n - i < c->chunk ? n - i : c->chunk;
+        wf_tensor t;
+        input_tensor(u, k, NULL, &t);
+        wf_status s = wf_engine_run_from(c->e, &t, u->hidden_value, h + (size_t)i * H, err);
+        if (!s)
+            s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
+        if (s)
+            return s;
+        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
+        for (int64_t j = 0; j < k; j++)
+            c->dybuf[j * u->per + u->column] = 1.0f;
+        s = wf_engine_backward_span(c->e, u->m->outputs[u->out_index], c->dybuf, u->hidden_value,
+                                    dh + (size_t)i * H, err);
+        if (s)
+            return s;
+    }
+    return WF_OK;
+}
+
 /* dx = J .* (A^T dh) in double: J the fixed derivative of u = g(x) (1 when A maps x). */
 static wf_status hidden_to_input(void *ctx, const double *dh, double *dx, wf_error *err) {
     mp_ctx *c = ctx;
@@ -725,6 +755,8 @@ wf_status wf_model_predictor_output(const wf_model *m, int C, int T, wf_layout l
     if (out->grad && u->hidden && u->hidden_value >= 0 && cut_prefix(u)) {
         out->grad_hidden = grad_hidden;
         out->hidden_to_input = hidden_to_input;
+        if (u->input_value < 0)
+            out->grad_from_hidden = grad_from_hidden;
     }
     out->user_free = user_free;
     return WF_OK;

@@ -15,4 +15,13 @@
 #define WF_CLONES(target)
 #endif
 
+/* Eight floats as one GCC/Clang vector (two SSE registers in the baseline clone, one AVX
+ * register in the avx2 one), unaligned and allowed to alias float: loads and stores straight
+ * from float rows. For the loops GCC would otherwise vectorise the wrong way (over the
+ * reduction, with a shuffle per product) or not keep in registers. Only where WF_HAVE_V8. */
+#if defined(__GNUC__)
+#define WF_HAVE_V8 1
+typedef float wf_v8 __attribute__((vector_size(32), aligned(4), may_alias));
+#endif
+
 #endif

@@ -53,6 +53,8 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
     free(ev->hx);
     free(ev->D);
     free(ev->act);
+    free(ev->rows);
+    free(ev->coef);
     free(ev->AT);
     free(ev->diff);
     free(ev->ub);
@@ -109,6 +111,8 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             ev->dxd = malloc(sizeof(double) * (CT + H));
         }
         ev->act = malloc(sizeof(int) * (size_t)pl->M);
+        ev->rows = malloc(sizeof(float *) * (size_t)pl->M);
+        ev->coef = malloc(sizeof(float) * (size_t)pl->M);
         ev->hbf = malloc(sizeof(float) * (size_t)bg->n * H);
         ev->hxf = malloc(sizeof(float) * H);
         bad = bad || !ev->hbf || !ev->hxf;
@@ -122,7 +126,8 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             ev->ux = malloc(sizeof(float) * CT);
             bad = bad || !ev->ub || !ev->ux;
         }
-        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act || !ev->AT ||
+        bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act || !ev->rows || !ev->coef ||
+              !ev->AT ||
               (ev->single ? !ev->diff : !ev->D || !ev->dxd);
     }
     if (!ev->affine || ev->auto_path) {
@@ -265,29 +270,41 @@ wf_status wf_coal_eval_window(wf_coal_eval *ev, const float *x, wf_error *err) {
     return WF_OK;
 }
 
-/* y += a x over n floats. restrict and blocks of 8 with a fixed trip count: GCC vectorizes
- * this at -O2 (its cheap cost model allows neither alias checks nor unknown-count loops); an
- * AVX2 clone where the processor has it (the same float operations, 8 lanes). */
+/* y = s + sum_{k < na} a[k] x[k] over n floats, each element's terms added in k order (the same
+ * sums as a copy then one axpy per k), in blocks of 32 lanes held in registers across the k
+ * loop: each partial is read once and y written once, instead of na passes over y. Eight-lane
+ * vectors written out (core/clones.h: left to itself GCC interleaves the k loop with scalar
+ * code); an AVX2 clone where the processor has it (the same float operations). */
 WF_CLONES("avx2")
-static void axpy(float *restrict y, const float *restrict x, float a, size_t n) {
+static void sum_rows(float *restrict y, const float *restrict s, const float *const *x,
+                     const float *a, int na, size_t n) {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            y[i + k] += a * x[i + k];
-    for (; i < n; i++)
-        y[i] += a * x[i];
-}
-
-/* y = s + a x over n floats, as axpy (blocks of 8, an AVX2 clone) */
-WF_CLONES("avx2")
-static void axpy_from(float *restrict y, const float *restrict s, const float *restrict x, float a,
-                      size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++)
-            y[i + k] = s[i + k] + a * x[i + k];
-    for (; i < n; i++)
-        y[i] = s[i] + a * x[i];
+#ifdef WF_HAVE_V8
+    for (; i + 32 <= n; i += 32) {
+        const wf_v8 *sv = (const wf_v8 *)(const void *)(s + i);
+        wf_v8 c0 = sv[0], c1 = sv[1], c2 = sv[2], c3 = sv[3];
+        for (int k = 0; k < na; k++) {
+            const wf_v8 *xv = (const wf_v8 *)(const void *)(x[k] + i);
+            float ak = a[k];
+            wf_v8 w = {ak, ak, ak, ak, ak, ak, ak, ak};
+            c0 += w * xv[0];
+            c1 += w * xv[1];
+            c2 += w * xv[2];
+            c3 += w * xv[3];
+        }
+        wf_v8 *yv = (wf_v8 *)(void *)(y + i);
+        yv[0] = c0;
+        yv[1] = c1;
+        yv[2] = c2;
+        yv[3] = c3;
+    }
+#endif
+    for (; i < n; i++) {
+        float v = s[i];
+        for (int k = 0; k < na; k++)
+            v += a[k] * x[k][i];
+        y[i] = v;
+    }
 }
 
 /* Rows of coalition mask m for every background row into ev->xbuf (plain path) or ev->hbuf
@@ -326,43 +343,36 @@ static void build_rows(wf_coal_eval *ev, const uint8_t *m, int64_t r0, int affin
     float *dst0 = ev->hbuf + (size_t)r0 * H; /* (n_bg, H) rows of this coalition */
     size_t BH = (size_t)bg->n * H;
     float sg = from_x ? -1.0f : 1.0f;
-    if (!ev->single && na > 0) {
-        /* the start rows and the first player's partials in one pass (the same sums as a copy
-         * then an axpy), then the other players */
-        const float *d = ev->D + (size_t)ev->act[0] * BH;
-        if (from_x)
-            for (int64_t b = 0; b < bg->n; b++)
-                axpy_from(dst0 + (size_t)b * H, ev->hxf, d + (size_t)b * H, sg, H);
-        else
-            axpy_from(dst0, ev->hbf, d, sg, BH);
-        for (int k = 1; k < na; k++)
-            axpy(dst0, ev->D + (size_t)ev->act[k] * BH, sg, BH);
-        return;
-    }
-    if (from_x)
-        for (int64_t b = 0; b < bg->n; b++)
-            memcpy(dst0 + (size_t)b * H, ev->hxf, sizeof(float) * H);
-    else
-        memcpy(dst0, ev->hbf, sizeof(float) * (size_t)bg->n * H);
-    if (ev->single) {
-        /* one cell per player: the partial is A[:, c] (x_c - b_c), formed on the fly from the
-         * transposed first layer (CT x H, small enough to stay in cache) */
+    const float **rows = ev->rows;
+    float *coef = ev->coef;
+    if (!ev->single) {
+        /* the start rows plus the active players' partials, each player's block (n_bg, H)
+         * read once */
+        for (int k = 0; k < na; k++) {
+            rows[k] = ev->D + (size_t)ev->act[k] * BH;
+            coef[k] = sg;
+        }
+        if (!from_x) {
+            sum_rows(dst0, ev->hbf, rows, coef, na, BH);
+            return;
+        }
         for (int64_t b = 0; b < bg->n; b++) {
-            float *dst = dst0 + (size_t)b * H;
-            const float *db = ev->diff + (size_t)b * CT;
-            for (int k = 0; k < na; k++) {
-                int64_t c = pl->cells[pl->start[ev->act[k]]];
-                float f = sg * db[c];
-                axpy(dst, ev->AT + (size_t)c * H, f, H);
-            }
+            sum_rows(dst0 + (size_t)b * H, ev->hxf, rows, coef, na, H);
+            for (int k = 0; k < na; k++)
+                rows[k] += H;
         }
         return;
     }
-    /* player-major partials: each active player's block (n_bg, H) is read contiguously while
-     * the coalition's rows stay in L1 */
-    for (int k = 0; k < na; k++) {
-        const float *d = ev->D + (size_t)ev->act[k] * BH;
-        axpy(dst0, d, sg, BH);
+    /* one cell per player: the partial is A[:, c] (x_c - b_c), formed on the fly from the
+     * transposed first layer (CT x H, small enough to stay in cache) */
+    for (int k = 0; k < na; k++)
+        rows[k] = ev->AT + (size_t)pl->cells[pl->start[ev->act[k]]] * H;
+    for (int64_t b = 0; b < bg->n; b++) {
+        const float *db = ev->diff + (size_t)b * CT;
+        for (int k = 0; k < na; k++)
+            coef[k] = sg * db[pl->cells[pl->start[ev->act[k]]]];
+        sum_rows(dst0 + (size_t)b * H, from_x ? ev->hxf : ev->hbf + (size_t)b * H, rows, coef, na,
+                 H);
     }
 }
 

@@ -50,6 +50,8 @@ typedef struct wf_coal_eval {
     double *hx;              /* (hidden) a0 + A x (per window) */
     float *D;                /* (n_bg, M, hidden) A[:,cells p] (x - b)[cells p] (per window) */
     int *act;                /* (M) scratch: players whose partials a coalition adds */
+    const float **rows;      /* (M) scratch: those partials' rows (sum_rows) */
+    float *coef;             /* (M) scratch: their factors */
     int single;              /* every player is one cell: partials from AT and diff, no D */
     float *AT;               /* (C*T, hidden) the first layer transposed (single-cell players) */
     float *diff;             /* (n_bg, C*T) x - b (per window, single-cell players) */

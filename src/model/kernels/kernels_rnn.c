@@ -97,8 +97,6 @@ size_t wf_k_rnn_ws_floats(int lstm, int64_t I, int64_t H) {
  * registers each in the baseline clone): left to itself, GCC vectorises over k instead, with a
  * shuffle per product, 30x the instructions for K >= 8. */
 #if defined(__GNUC__)
-/* unaligned, may alias float: loads and stores straight from the float rows */
-typedef float wf_v8 __attribute__((vector_size(32), aligned(4), may_alias));
 WF_RNN_INLINE void soa_gemm_acc(float *restrict C, const float *restrict A,
                                 const float *restrict Bt, int64_t M, int64_t K, int L) {
     for (int64_t j = 0; j < M; j++) {

@@ -57,7 +57,13 @@ static void setup(void) {
     tj_free(bl);
 }
 
-static const char *const model_path[2] = {"aurora/mlp_int8_qdq.onnx", "aurora/mlp.onnx"};
+/* the int8 QDQ and float MLPs, then the QOperator twins of the int8 one (QGemm; QLinearMatMul +
+ * QLinearAdd; u8 and s8 activations: tests/data/int8ms/gen_qop_twins.py, gen_qop_s8.py), whose
+ * cut factors the op's own straight-through backward through its int32 sums */
+#define NMODEL 6
+static const char *const model_path[NMODEL] = {
+    "aurora/mlp_int8_qdq.onnx", "aurora/mlp.onnx",           "int8ms/mlp_qgemm.onnx",
+    "int8ms/mlp_qlinear.onnx",  "int8ms/mlp_qgemm_s8.onnx", "int8ms/mlp_qlinear_s8.onnx"};
 
 static void load(int which, wf_model **m, wf_predictor *p) {
     wf_error err = {0};
@@ -96,7 +102,7 @@ END_TEST
 /* grad_hidden's rows against grad()'s */
 START_TEST(test_rows_factor) {
     setup();
-    for (int which = 0; which < 2; which++) {
+    for (int which = 0; which < NMODEL; which++) {
         wf_model *m;
         wf_predictor p;
         load(which, &m, &p);
@@ -179,7 +185,7 @@ static double ig_both(wf_ig_eval *cut, wf_ig_eval *plain, const float *x, const 
 
 START_TEST(test_ig_cut_equals_uncut) {
     setup();
-    for (int which = 0; which < 2; which++) {
+    for (int which = 0; which < NMODEL; which++) {
         wf_model *m;
         wf_predictor p;
         load(which, &m, &p);

@@ -133,3 +133,31 @@ void wf_affine_qop_requant(const wf_model *m, const wf_node *n, const int32_t *a
     else
         wf_qmm_requant(in, acc, M, N, y, dy, scj);
 }
+
+int wf_affine_qop_grad_scale(const wf_model *m, const wf_node *n, int64_t N, float *gs,
+                             int *masked) {
+    const wf_tensor *sa = cst(m, n, 1), *sb = cst(m, n, 4);
+    if ((!is_qgemm(n) && !is_qmm(n)) || !sa || !sb || wf_numel(sa) != 1 ||
+        (wf_numel(sb) != 1 && wf_numel(sb) != N) || sa->dtype != WF_DTYPE_FLOAT ||
+        sb->dtype != WF_DTYPE_FLOAT)
+        return 0;
+    const float *bs = sb->data;
+    float as = ((const float *)sa->data)[0];
+    const wf_tensor *sy = cst(m, n, is_qgemm(n) ? 7 : 6);
+    *masked = sy != NULL;
+    if (is_qmm(n) && !sy)
+        return 0;
+    if (sy && (wf_numel(sy) != 1 || sy->dtype != WF_DTYPE_FLOAT))
+        return 0;
+    float ys = sy ? ((const float *)sy->data)[0] : 1.0f;
+    for (int64_t j = 0; j < N; j++) {
+        float b = bs[wf_numel(sb) > 1 ? j : 0];
+        if (is_qgemm(n)) { /* qgemm_bwd: alpha sa sb[j] (/ sy) */
+            float sc = n->p.alpha * as * b;
+            gs[j] = sy ? sc / ys : sc;
+        } else { /* qmm_bwd: (dy / sy) (B - zb) sb[j], times sa */
+            gs[j] = (float)((double)as * (double)b / (double)ys);
+        }
+    }
+    return 1;
+}

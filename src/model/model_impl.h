@@ -298,5 +298,12 @@ const wf_node *wf_affine_qop_node(const wf_model *m, int hidden_value, int32_t *
  * requantization (wf_qgemm_requant, wf_qmm_requant); scj: N floats of scratch. */
 void wf_affine_qop_requant(const wf_model *m, const wf_node *n, const int32_t *acc, int64_t M,
                            int64_t N, void *y, float *scj);
+/* The straight-through backward of n as its own backward (ops_qlinear_ms.c qgemm_bwd, ops_quant.c
+ * qmm_bwd) computes it, factored through the int32 sums: the gradient on the input codes is
+ * A^T dh with dh[j] = gs[j] dy[j] where the output code y[j] is strictly inside its type's
+ * range (*masked = 1; 0 for a float QGemm output, never masked) and 0 elsewhere, dy the
+ * gradient on the output. gs: (N). 0 when n is not a QGemm or QLinearMatMul of that form. */
+int wf_affine_qop_grad_scale(const wf_model *m, const wf_node *n, int64_t N, float *gs,
+                             int *masked);
 
 #endif

@@ -31,6 +31,10 @@ typedef struct mp_user {
      * own code; input_value is then its 8-bit input x_q and A maps u = x_q - qop_za */
     const wf_node *qop;
     int32_t qop_za;
+    /* grad_hidden through a QOperator first layer: dh = qop_gs .* dy where the output code is
+     * inside its range (qop_masked), from the gradient dy on the op's output */
+    float *qop_gs;
+    int qop_masked;
     /* The file declares batch 1: MP_REBOUND when the graph was checked to score a batch row by
      * row (engines get WF_ENGINE_FREE_BATCH), MP_ONE_BY_ONE when it cannot (one window per
      * engine call). MP_NATIVE: the batch axis is free in the file. */
@@ -71,6 +75,7 @@ static void user_free(void *p) {
         return;
     free(u->A);
     free(u->a0);
+    free(u->qop_gs);
     free(u);
 }
 
@@ -336,6 +341,25 @@ static int prefix_inside(const mp_ctx *c, int64_t n) {
     return 1;
 }
 
+/* dh (n, hidden) on a QOperator first layer's output codes y -> on its int32 sums: times qop_gs
+ * where y is strictly inside its type's range (the op's straight-through mask), else 0. */
+static void qop_to_sums(const mp_user *u, const wf_tensor *y, float *dh, int64_t n) {
+    size_t H = (size_t)u->hidden;
+    for (size_t r = 0; r < (size_t)n; r++)
+        for (size_t j = 0; j < H; j++) {
+            size_t e = r * H + j;
+            int in = 1;
+            if (u->qop_masked && y->dtype == WF_DTYPE_INT8) {
+                int8_t v = ((const int8_t *)y->data)[e];
+                in = v > -128 && v < 127;
+            } else if (u->qop_masked) {
+                uint8_t v = ((const uint8_t *)y->data)[e];
+                in = v > 0 && v < 255;
+            }
+            dh[e] = in ? dh[e] * u->qop_gs[j] : 0.0f;
+        }
+}
+
 /* grad() cut at the first layer's pre-activation h, chunk by chunk: where prefix_inside holds
  * for the rows [0, n_grad) of the chunk (always for a float prefix), the engine's backward
  * stops at h and dh gets d f / d h (hrow 1); else the full backward fills dx (hrow 0). Rows at
@@ -388,6 +412,8 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
                                     (long long)H);
             s = wf_engine_backward_span(c->e, u->m->outputs[u->out_index], c->dybuf,
                                         u->hidden_value, dh + (size_t)i * H, err);
+            if (!s && u->qop) /* from the op's output to its int32 sums, as its backward */
+                qop_to_sums(u, ht, dh + (size_t)i * H, kg);
         } else {
             float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
             s = wf_engine_backward(c->e, u->out_index, c->dybuf, 0, dst, err);
@@ -466,10 +492,18 @@ static int cut_prefix(mp_user *u) {
     /* a float first layer (Gemm, MatMul, Conv) reading float u: a QOperator first layer's
      * output holds integers, whose straight-through gradient is in its own units */
     const char *op = m->nodes[m->vals[u->hidden_value].producer].op->name;
-    if (m->vals[u->hidden_value].dtype != WF_DTYPE_FLOAT ||
-        (u->input_value >= 0 && m->vals[u->input_value].dtype != WF_DTYPE_FLOAT) ||
-        (strcmp(op, "Gemm") && strcmp(op, "MatMul") && strcmp(op, "Conv")))
+    if (u->qop) {
+        /* a QOperator first layer: its backward factored through the int32 sums (qop_gs); the
+         * codes it reads are the last QuantizeLinear's output, reached by the walk below */
+        u->qop_gs = malloc(sizeof(float) * (size_t)u->hidden);
+        if (!u->qop_gs || u->input_value < 0 ||
+            !wf_affine_qop_grad_scale(m, u->qop, u->hidden, u->qop_gs, &u->qop_masked))
+            return 0;
+    } else if (m->vals[u->hidden_value].dtype != WF_DTYPE_FLOAT ||
+               (u->input_value >= 0 && m->vals[u->input_value].dtype != WF_DTYPE_FLOAT) ||
+               (strcmp(op, "Gemm") && strcmp(op, "MatMul") && strcmp(op, "Conv"))) {
         return 0;
+    }
     if (u->input_value < 0)
         return 1;
     for (int guard = 0; guard < 64; guard++) {

@@ -8,6 +8,8 @@
 # Target of the issue on a 2-core machine: the whole audit in at most 10 minutes, peak RSS < 1 GB.
 #
 # usage: tests/bench/bench_fleet.sh [--turbines N] [--days D] [--workdir DIR] [--build DIR]
+#                                   [--config FILE]   (another config for the same log, e.g. with
+#                                   explain.ig_method "auto"; its output_dir is overridden)
 #   defaults: 1000 turbines, 365 days, /tmp/whyflag-fleet, ./build-bench (configured with
 #   -DWF_BENCH=ON; it needs build/whyflag and build/tests/bench/gen_fleet).
 # Needs GNU time (/usr/bin/time, Debian package `time`). The log takes ~3.9 GB of disk.
@@ -16,12 +18,14 @@ turbines=1000
 days=365
 work=/tmp/whyflag-fleet
 build=build-bench
+config=config.json # gen_fleet's, in the work folder (explain.ig_method "gausslegendre")
 while [ $# -gt 0 ]; do
   case "$1" in
     --turbines) turbines=$2; shift 2 ;;
     --days) days=$2; shift 2 ;;
     --workdir) work=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
+    --config) config=$(realpath "$2"); shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -46,7 +50,7 @@ secs() { # h:mm:ss or m:ss.ss -> seconds
 
 # (a) one machine, all cores
 rm -rf one
-/usr/bin/time -v "$cli" audit config.json --out one > one.log 2>&1
+/usr/bin/time -v "$cli" audit "$config" --out one > one.log 2>&1
 wall_one=$(secs "$(field 'Elapsed (wall clock)' one.log)")
 rss_one=$(field 'Maximum resident set size' one.log)
 summary=$(grep -m1 'windows scored,' one.log)
@@ -58,7 +62,7 @@ explained=$(sed -E 's/.* ([0-9]+) explained.*/\1/' <<< "$summary")
 rm -rf shards merged
 mkdir -p shards
 for k in 0 1; do
-  /usr/bin/time -v "$cli" audit config.json --shard "$k/2" --threads 1 --out "shards/shard-$k" \
+  /usr/bin/time -v "$cli" audit "$config" --shard "$k/2" --threads 1 --out "shards/shard-$k" \
     > "shard$k.log" 2>&1 &
 done
 wait

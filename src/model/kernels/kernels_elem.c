@@ -7,6 +7,7 @@
  */
 #include <math.h>
 
+#include "core/clones.h"
 #include "model/kernels/kernels.h"
 
 /* ---------------------------------------------------------------------------------------------
@@ -128,6 +129,8 @@ void wf_k_tanh_backward(float *din, const float *dout, const float *y, size_t n)
  * scalar epilogues, so it needs non-aliasing pointers and a fixed inner trip count. */
 #define WF_K_BLOCK 8
 
+/* AVX2 clones of the ReLU loops (core/clones.h: the same select per element, 8 lanes) */
+WF_CLONES("avx2")
 static void relu_inplace(float *p, size_t n) {
     size_t i = 0;
     for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
@@ -140,6 +143,7 @@ static void relu_inplace(float *p, size_t n) {
     }
 }
 
+WF_CLONES("avx2")
 static void relu_copy(float *restrict out, const float *restrict in, size_t n) {
     size_t i = 0;
     for (; i + WF_K_BLOCK <= n; i += WF_K_BLOCK) {
@@ -162,6 +166,7 @@ void wf_k_relu_forward(float *out, const float *in, size_t n) {
 
 /* A select instead of a branch (random signs mispredict half the time), blocks of 8 so that
  * it vectorises: din keeps its bits where x <= 0 (no + 0.0f, which would turn -0 into +0). */
+WF_CLONES("avx2")
 void wf_k_relu_backward(float *restrict din, const float *restrict dout, const float *restrict x,
                         size_t n) {
     size_t i = 0;

@@ -62,7 +62,7 @@ static void setup(void) {
  * cut factors the op's own straight-through backward through its int32 sums */
 #define NMODEL 6
 static const char *const model_path[NMODEL] = {
-    "aurora/mlp_int8_qdq.onnx", "aurora/mlp.onnx",           "int8ms/mlp_qgemm.onnx",
+    "aurora/mlp_int8_qdq.onnx", "aurora/mlp.onnx",          "int8ms/mlp_qgemm.onnx",
     "int8ms/mlp_qlinear.onnx",  "int8ms/mlp_qgemm_s8.onnx", "int8ms/mlp_qlinear_s8.onnx"};
 
 static void load(int which, wf_model **m, wf_predictor *p) {

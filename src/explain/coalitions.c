@@ -127,8 +127,7 @@ wf_status wf_coal_eval_init(wf_coal_eval *ev, const wf_predictor *p, const wf_ba
             bad = bad || !ev->ub || !ev->ux;
         }
         bad = bad || !ev->hbuf || !ev->hb || !ev->hx || !ev->act || !ev->rows || !ev->coef ||
-              !ev->AT ||
-              (ev->single ? !ev->diff : !ev->D || !ev->dxd);
+              !ev->AT || (ev->single ? !ev->diff : !ev->D || !ev->dxd);
     }
     if (!ev->affine || ev->auto_path) {
         ev->xbuf = malloc(sizeof(float) * (size_t)max_batch * CT);

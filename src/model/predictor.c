@@ -201,12 +201,25 @@ static wf_status run_chunk(mp_ctx *c, const float *x, int64_t n, float *y, wf_er
     return take_scores(u, wf_engine_output(c->e, u->out_index), n, y, err);
 }
 
+static wf_status too_many(const mp_ctx *c, int64_t n, wf_error *err) {
+    return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
+                        (long long)c->max_batch);
+}
+
+/* dybuf = the seed of a backward from the scores of k windows: 1 at each window's score (the
+ * windows are independent, so d(sum y)/dx is each window's dy/dx), 0 elsewhere */
+static void seed_scores(mp_ctx *c, int64_t k) {
+    const mp_user *u = c->u;
+    memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
+    for (int64_t j = 0; j < k; j++)
+        c->dybuf[j * u->per + u->column] = 1.0f;
+}
+
 static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
     mp_ctx *c = ctx;
     size_t ct = (size_t)c->u->C * (size_t)c->u->T;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_status s = run_chunk(c, x + (size_t)i * ct, k, y + i, err);
@@ -221,17 +234,13 @@ static wf_status grad(void *ctx, const float *x, int64_t n, float *y, float *dx,
     mp_user *u = c->u;
     size_t ct = (size_t)u->C * (size_t)u->T;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_status s = run_chunk(c, x + (size_t)i * ct, k, y + i, err);
         if (s)
             return s;
-        /* windows are independent: d(sum y)/dx = per-window dy/dx */
-        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
-        for (int64_t j = 0; j < k; j++)
-            c->dybuf[j * u->per + u->column] = 1.0f;
+        seed_scores(c, k);
         float *dst = u->layout == WF_LAYOUT_NTC ? c->dxbuf : dx + (size_t)i * ct;
         s = wf_engine_backward(c->e, u->out_index, c->dybuf, 0, dst, err);
         if (s)
@@ -246,8 +255,7 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
     mp_ctx *c = ctx;
     mp_user *u = c->u;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_tensor t;
@@ -370,8 +378,7 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
     mp_user *u = c->u;
     size_t ct = (size_t)u->C * (size_t)u->T, H = (size_t)u->hidden;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         int64_t kg = n_grad - i < 0 ? 0 : n_grad - i < k ? n_grad - i : k;
@@ -380,9 +387,7 @@ static wf_status grad_hidden(void *ctx, const float *x, int64_t n, int64_t n_gra
             return s;
         if (kg == 0)
             continue;
-        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
-        for (int64_t j = 0; j < k; j++)
-            c->dybuf[j * u->per + u->column] = 1.0f;
+        seed_scores(c, k);
         int cut = u->input_value < 0 || prefix_inside(c, kg);
         if (cut && u->input_value >= 0 && !c->have_slope) {
             /* d x / d u with seed 1 on every cell: the fixed derivative, row 0 */
@@ -435,8 +440,7 @@ static wf_status grad_from_hidden(void *ctx, const float *h, int64_t n, float *y
     mp_user *u = c->u;
     size_t H = (size_t)u->hidden;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         wf_tensor t;
@@ -446,9 +450,7 @@ static wf_status grad_from_hidden(void *ctx, const float *h, int64_t n, float *y
             s = take_scores(u, wf_engine_output(c->e, u->out_index), k, y + i, err);
         if (s)
             return s;
-        memset(c->dybuf, 0, (size_t)(k * u->per) * sizeof *c->dybuf);
-        for (int64_t j = 0; j < k; j++)
-            c->dybuf[j * u->per + u->column] = 1.0f;
+        seed_scores(c, k);
         s = wf_engine_backward_span(c->e, u->m->outputs[u->out_index], c->dybuf, u->hidden_value,
                                     dh + (size_t)i * H, err);
         if (s)
@@ -544,8 +546,7 @@ static wf_status affine_input(void *ctx, const float *x, int64_t n, float *uo, w
     mp_user *u = c->u;
     size_t ct = (size_t)u->C * (size_t)u->T;
     if (n > c->max_batch)
-        return wf_error_set(err, WF_ERR_INVALID, "batch of %lld > max_batch %lld", (long long)n,
-                            (long long)c->max_batch);
+        return too_many(c, n, err);
     for (int64_t i = 0; i < n; i += c->chunk) {
         int64_t k = n - i < c->chunk ? n - i : c->chunk;
         const float *xin = x + (size_t)i * ct;

@@ -10,13 +10,13 @@
  * (2MNK + bias per Gemm/Conv, one per element elsewhere; forward, forward from the hidden layer
  * under the affine shortcut, and backward, a data gradient counted as its node's forward), its
  * GFLOP/s and the fraction of the single-core sgemm peak measured at the start of the same run
- * (1024^3 through wf_k_gemm on 1 thread, best of 7 by the thread's CPU clock). GFLOP/s is over wall time; GFLOP/cpu over
- * the process's CPU seconds (all threads), which is what a shared machine leaves comparable, and
- * the fraction of peak is that per-core rate over the peak (also taken in CPU seconds).
- * Not counted: the shortcut's own partial sums (coalitions.c, not engine nodes), nor IG's two
- * first-layer evaluations per window on the hidden path (ig.c).
- * Targets (issue 4): mlp below 8 ms (8 groups) and 25 ms (288 cells) per explanation, IG below
- * 0.13 ms per window. Run by hand when the machine is quiet.
+ * (1024^3 through wf_k_gemm on 1 thread, best of 7 by the thread's CPU clock). GFLOP/s is over wall
+ * time; GFLOP/cpu over the process's CPU seconds (all threads), which is what a shared machine
+ * leaves comparable, and the fraction of peak is that per-core rate over the peak (also taken in
+ * CPU seconds). Not counted: the shortcut's own partial sums (coalitions.c, not engine nodes), nor
+ * IG's two first-layer evaluations per window on the hidden path (ig.c). Targets (issue 4): mlp
+ * below 8 ms (8 groups) and 25 ms (288 cells) per explanation, IG below 0.13 ms per window. Run by
+ * hand when the machine is quiet.
  *
  * usage: bench_explain [scale [mlp|cnn1d [workload [max_threads [exact]]]]]
  *   scale multiplies the number of windows (default 1); workload 0, 1, 2 runs that one only

@@ -67,6 +67,16 @@ struct wf_k_conv_geom;
 int wf_conv_geom(const wf_node *n, const wf_tensor *x, const wf_tensor *w,
                  struct wf_k_conv_geom *g);
 
+/* Softmax and LogSoftmax (ops_misc.c): one float input and output, n->p.axis from "axis" (default
+ * -1 from opset 13, else 1); the geometry (outer, len, inner) around the axis (before opset 13 the
+ * input coerced to 2-D there: len takes every axis from it on), -1 when the axis is out of range;
+ * the shape check that says so (the output has the input's shape). */
+wf_status wf_softmax_check(wf_node *n, wf_value *vals, wf_error *err);
+int wf_softmax_geom(const wf_node *n, const wf_tensor *t, size_t *outer, size_t *len,
+                    size_t *inner);
+wf_status wf_softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                           size_t *scratch, wf_error *err);
+
 /* MatMul geometry of A: (.., M, K) and B: (K, N) shared or (.., K, N) with A's leading dims; 0, or
  * -1 when they do not fit (ops_quant.c; QLinearMatMul and MatMulInteger). */
 int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64_t *M, int64_t *N,

@@ -9,8 +9,8 @@
 #include "model/ops/ops.h"
 
 /* ---- Softmax ---- */
-static wf_status softmax_check(wf_node *n, wf_value *vals, wf_error *err) {
-    if (n->n_in != 1 || n->in[0] < 0 || n->n_out != 1)
+wf_status wf_softmax_check(wf_node *n, wf_value *vals, wf_error *err) {
+    if (n->n_in != 1 || n->in[0] < 0 || n->n_out != 1 || n->out[0] < 0)
         return wf_node_error(err, WF_ERR_PARSE, n, "needs 1 input and 1 output");
     wf_status s = wf_check_dtype(n, vals, 0, WF_DT_FLOATONLY, err);
     if (s)
@@ -20,8 +20,8 @@ static wf_status softmax_check(wf_node *n, wf_value *vals, wf_error *err) {
     return WF_OK;
 }
 
-static int softmax_geom(const wf_node *n, const wf_tensor *t, size_t *outer, size_t *len,
-                        size_t *inner) {
+int wf_softmax_geom(const wf_node *n, const wf_tensor *t, size_t *outer, size_t *len,
+                    size_t *inner) {
     int r = t->rank;
     int64_t ax = n->p.axis < 0 ? n->p.axis + r : n->p.axis;
     if (r == 0 || ax < 0 || ax >= r)
@@ -41,11 +41,11 @@ static int softmax_geom(const wf_node *n, const wf_tensor *t, size_t *outer, siz
     return 0;
 }
 
-static wf_status softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                               size_t *scratch, wf_error *err) {
+wf_status wf_softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                           size_t *scratch, wf_error *err) {
     (void)scratch;
     size_t a = 0, b = 0, c = 0;
-    if (softmax_geom(n, in[0], &a, &b, &c))
+    if (wf_softmax_geom(n, in[0], &a, &b, &c))
         return wf_node_error(err, WF_ERR_SHAPE, n, "axis %lld out of range for rank %d",
                              (long long)n->p.axis, in[0]->rank);
     out[0]->rank = in[0]->rank;
@@ -56,7 +56,7 @@ static wf_status softmax_shape(const wf_node *n, wf_tensor *const *in, wf_tensor
 static void softmax_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
     size_t a = 0, b = 0, c = 0;
-    softmax_geom(n, in[0], &a, &b, &c);
+    wf_softmax_geom(n, in[0], &a, &b, &c);
     wf_k_softmax_forward(out[0]->data, in[0]->data, a, b, c);
 }
 
@@ -66,7 +66,7 @@ static void softmax_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const
     if (!gin[0])
         return;
     size_t a = 0, b = 0, c = 0;
-    softmax_geom(n, in[0], &a, &b, &c);
+    wf_softmax_geom(n, in[0], &a, &b, &c);
     wf_k_softmax_backward(gin[0], gout[0], out[0]->data, a, b, c);
 }
 
@@ -76,8 +76,8 @@ static int64_t softmax_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *
     return 3 * wf_numel(in[0]);
 }
 
-const wf_opdef wf_op_softmax = {"Softmax", softmax_check, softmax_shape, softmax_fwd, softmax_bwd,
-                                0,         softmax_flops};
+const wf_opdef wf_op_softmax = {
+    "Softmax", wf_softmax_check, wf_softmax_shape, softmax_fwd, softmax_bwd, 0, softmax_flops};
 
 /* ---- ReduceMean ---- */
 static wf_status rmean_check(wf_node *n, wf_value *vals, wf_error *err) {

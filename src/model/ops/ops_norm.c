@@ -285,65 +285,24 @@ const wf_opdef wf_op_instance_norm = {
     "InstanceNormalization", ln_check, ln_shape, ln_fwd, ln_bwd, 0, ln_flops};
 
 /* ---- LogSoftmax (opset < 13: coerced to 2-D at axis; >= 13: one axis) ---- */
-static wf_status lsm_check(wf_node *n, wf_value *vals, wf_error *err) {
-    if (n->n_in != 1 || n->in[0] < 0 || n->n_out != 1 || n->out[0] < 0)
-        return wf_node_error(err, WF_ERR_PARSE, n, "needs 1 input and 1 output");
-    wf_status s = wf_check_dtype(n, vals, 0, WF_DT_FLOATONLY, err);
-    if (s)
-        return s;
-    n->p.axis = wf_attr_int(n, "axis", n->opset >= 13 ? -1 : 1);
-    vals[n->out[0]].dtype = WF_DTYPE_FLOAT;
-    return WF_OK;
-}
-
-static int lsm_geom(const wf_node *n, const wf_tensor *t, int64_t *outer, int64_t *len,
-                    int64_t *inner) {
-    int r = t->rank;
-    int64_t ax = n->p.axis < 0 ? n->p.axis + r : n->p.axis;
-    if (r == 0 || ax < 0 || ax >= r)
-        return -1;
-    *outer = *len = *inner = 1;
-    for (int i = 0; i < r; i++) {
-        if (i < ax)
-            *outer *= t->dims[i];
-        else if (i == ax || n->opset < 13)
-            *len *= t->dims[i];
-        else
-            *inner *= t->dims[i];
-    }
-    return 0;
-}
-
-static wf_status lsm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                           size_t *scratch, wf_error *err) {
-    (void)scratch;
-    int64_t a, b, c;
-    if (lsm_geom(n, in[0], &a, &b, &c))
-        return wf_node_error(err, WF_ERR_SHAPE, n, "axis %lld out of range for rank %d",
-                             (long long)n->p.axis, in[0]->rank);
-    out[0]->rank = in[0]->rank;
-    memcpy(out[0]->dims, in[0]->dims, sizeof in[0]->dims);
-    return WF_OK;
-}
-
 static void lsm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     (void)s;
-    int64_t A = 0, L = 0, I = 0;
-    lsm_geom(n, in[0], &A, &L, &I);
+    size_t A = 0, L = 0, I = 0;
+    wf_softmax_geom(n, in[0], &A, &L, &I);
     const float *x = in[0]->data;
     float *y = out[0]->data;
-    for (int64_t a = 0; a < A; a++)
-        for (int64_t c = 0; c < I; c++) {
+    for (size_t a = 0; a < A; a++)
+        for (size_t c = 0; c < I; c++) {
             const float *xr = x + a * L * I + c;
             float *yr = y + a * L * I + c;
             float mx = -INFINITY;
-            for (int64_t l = 0; l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 mx = fmaxf(mx, xr[l * I]);
             double sum = 0;
-            for (int64_t l = 0; l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 sum += exp((double)xr[l * I] - mx);
             float lse = (float)log(sum);
-            for (int64_t l = 0; l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 yr[l * I] = xr[l * I] - mx - lse;
         }
 }
@@ -354,19 +313,21 @@ static void lsm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     (void)s;
     if (!gin[0])
         return;
-    int64_t A = 0, L = 0, I = 0;
-    lsm_geom(n, in[0], &A, &L, &I);
+    size_t A = 0, L = 0, I = 0;
+    wf_softmax_geom(n, in[0], &A, &L, &I);
     const float *y = out[0]->data, *g = gout[0];
-    for (int64_t a = 0; a < A; a++)
-        for (int64_t c = 0; c < I; c++) {
-            int64_t base = a * L * I + c;
+    for (size_t a = 0; a < A; a++)
+        for (size_t c = 0; c < I; c++) {
+            size_t base = a * L * I + c;
             double sg = 0;
-            for (int64_t l = 0; l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 sg += g[base + l * I];
-            for (int64_t l = 0; l < L; l++)
+            for (size_t l = 0; l < L; l++)
                 gin[0][base + l * I] +=
                     (float)(g[base + l * I] - exp((double)y[base + l * I]) * sg);
         }
 }
 
-const wf_opdef wf_op_log_softmax = {"LogSoftmax", lsm_check, lsm_shape, lsm_fwd, lsm_bwd, 0, NULL};
+/* the check, geometry and shape are Softmax's (ops_misc.c) */
+const wf_opdef wf_op_log_softmax = {
+    "LogSoftmax", wf_softmax_check, wf_softmax_shape, lsm_fwd, lsm_bwd, 0, NULL};

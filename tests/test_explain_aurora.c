@@ -13,6 +13,7 @@
 
 #include "explain/explain_impl.h"
 #include "testutil.h"
+#include "test_background.h"
 #include "test_explain_json.h"
 #include "whyflag/config.h"
 #include "whyflag/explain.h"
@@ -34,21 +35,7 @@ static void setup(void) {
     wf_error err = {0};
     ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
                   err.msg);
-    tj *b = tj_load(tu_data("explain/background.json"));
-    BG.C = NC;
-    BG.T = NT;
-    BG.n = 50;
-    BG.x = malloc(sizeof(float) * 50 * CT);
-    BG.weight = malloc(sizeof(double) * 50);
-    double *tmp = malloc(sizeof(double) * 50 * CT);
-    ck_assert_int_eq(tj_flat(tj_get(b, "values"), tmp, 50 * CT), 50 * CT);
-    for (int i = 0; i < 50 * CT; i++)
-        BG.x[i] = (float)tmp[i];
-    for (int i = 0; i < 50; i++)
-        BG.weight[i] = 1.0 / 50;
-    snprintf(BG.description, sizeof BG.description, "refs/background.json (50 windows)");
-    free(tmp);
-    tj_free(b);
+    tu_reference_background(&BG, NC, NT);
     tj *g = tj_load(tu_data("explain/shap_groups_mlp.json"));
     double ix[NREF];
     ck_assert_int_eq(tj_flat(tj_get(g, "windows"), ix, NREF), NREF);

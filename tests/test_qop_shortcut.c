@@ -18,6 +18,7 @@
 
 #include "explain/explain_impl.h"
 #include "testutil.h"
+#include "test_background.h"
 #include "test_explain_json.h"
 #include "whyflag/explain.h"
 #include "whyflag/model.h"
@@ -41,21 +42,8 @@ static void setup(void) {
     wf_error err = {0};
     ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
                   err.msg);
-    tj *b = tj_load(tu_data("explain/background.json"));
-    BG.C = NC;
-    BG.T = NT;
-    BG.n = NB;
-    BG.x = malloc(sizeof(float) * NB * CT);
-    BG.weight = malloc(sizeof(double) * NB);
-    double *tmp = malloc(sizeof(double) * NB * CT);
-    ck_assert_int_eq(tj_flat(tj_get(b, "values"), tmp, NB * CT), NB * CT);
-    for (int i = 0; i < NB * CT; i++)
-        BG.x[i] = (float)tmp[i];
-    for (int i = 0; i < NB; i++)
-        BG.weight[i] = 1.0 / NB;
-    snprintf(BG.description, sizeof BG.description, "refs/background.json (50 windows)");
-    free(tmp);
-    tj_free(b);
+    tu_reference_background(&BG, NC, NT);
+    ck_assert_int_eq(BG.n, NB);
 }
 
 static void load(int mi, wf_model **m, wf_predictor *p) {

@@ -531,6 +531,28 @@ static void run_node(wf_engine *e, int j, const wf_node *n) {
         n->op->forward(n, e->pin, e->pout, e->scratch);
 }
 
+/* Run the nodes after node p (p = -1: all of them), skipping the constant-folded ones; a Relu
+ * fused with a producer that runs here is done by it, one whose producer is at or before p (it
+ * did not run now) runs by itself. Adds their FLOPs to the process-wide count. */
+static void run_nodes_after(wf_engine *e, int p) {
+    const wf_model *m = e->m;
+    int64_t fl = 0;
+    for (int j = p + 1; j < m->n_nodes; j++) {
+        const wf_node *n = &m->nodes[j];
+        if (e->stat_node[j])
+            continue;
+        fl += e->nfl[j];
+        if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
+            continue; /* done by its producer */
+        gather(e, n);
+        if (e->fuse[j] < 0) /* its producer did not run now: the Relu by itself */
+            n->op->forward(n, e->pin, e->pout, e->scratch);
+        else
+            run_node(e, j, n);
+    }
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
+}
+
 wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_error *err) {
     const wf_model *m = e->m;
     if (n_inputs != m->n_inputs)
@@ -564,18 +586,7 @@ wf_status wf_engine_run(wf_engine *e, const wf_tensor *inputs, int n_inputs, wf_
         }
     }
     bind(e, inputs);
-    int64_t fl = 0;
-    for (int j = 0; j < m->n_nodes; j++) {
-        const wf_node *n = &m->nodes[j];
-        if (e->stat_node[j])
-            continue;
-        fl += e->nfl[j];
-        if (e->fuse[j] < 0)
-            continue; /* done by its producer */
-        gather(e, n);
-        run_node(e, j, n);
-    }
-    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
+    run_nodes_after(e, -1);
     return WF_OK;
 }
 
@@ -671,12 +682,11 @@ const wf_tensor *wf_engine_value(const wf_engine *e, int v) {
     return &e->t[v];
 }
 
-wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
-                                wf_error *err) {
-    const wf_model *m = e->m;
-    *buf = NULL;
+/* The plan for these input shapes (planned again when they changed) and the value blocks bound,
+ * the inputs' data not: for the runs that start inside the graph. */
+static wf_status plan_bound(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
     int replan = !e->planned;
-    for (int i = 0; i < m->n_inputs; i++)
+    for (int i = 0; i < e->m->n_inputs; i++)
         if (!same_shape(&inputs[i], &e->last[i]))
             replan = 1;
     if (replan) {
@@ -685,6 +695,16 @@ wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, fl
             return s;
     }
     bind(e, NULL);
+    return WF_OK;
+}
+
+wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, float **buf,
+                                wf_error *err) {
+    const wf_model *m = e->m;
+    *buf = NULL;
+    wf_status s = plan_bound(e, inputs, err);
+    if (s)
+        return s;
     if (m->vals[v].producer < 0 || m->vals[v].dtype != WF_DTYPE_FLOAT)
         return wf_error_set(err, WF_ERR_INVALID, "value %d is not a float node output", v);
     *buf = e->t[v].data;
@@ -692,38 +712,15 @@ wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, fl
 }
 
 void wf_engine_run_after(wf_engine *e, int v) {
-    const wf_model *m = e->m;
-    int p = m->vals[v].producer;
-    int64_t fl = 0;
-    for (int j = p + 1; j < m->n_nodes; j++) {
-        const wf_node *n = &m->nodes[j];
-        if (e->stat_node[j])
-            continue;
-        fl += e->nfl[j];
-        if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
-            continue; /* done by its producer */
-        gather(e, n);
-        if (e->fuse[j] < 0) /* its producer did not run now: the Relu by itself */
-            n->op->forward(n, e->pin, e->pout, e->scratch);
-        else
-            run_node(e, j, n);
-    }
-    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
+    run_nodes_after(e, e->m->vals[v].producer);
 }
 
 wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const void *h,
                              wf_error *err) {
     const wf_model *m = e->m;
-    int replan = !e->planned;
-    for (int i = 0; i < m->n_inputs; i++)
-        if (!same_shape(&inputs[i], &e->last[i]))
-            replan = 1;
-    if (replan) {
-        wf_status s = plan(e, inputs, err);
-        if (s)
-            return s;
-    }
-    bind(e, NULL);
+    wf_status s = plan_bound(e, inputs, err);
+    if (s)
+        return s;
     int p = m->vals[v].producer;
     if (p < 0)
         return wf_error_set(err, WF_ERR_INVALID, "value %d is not a node output", v);

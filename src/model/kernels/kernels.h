@@ -290,6 +290,18 @@ typedef struct wf_k_qparam {
     int per_axis; /* 0: scale[0], zp[0]; 1: per axis as stated by each function */
 } wf_k_qparam;
 
+/* The zero point for axis index a (index 0 per tensor; 0 without a zero point). */
+static inline int32_t wf_k_qparam_zp(const wf_k_qparam *q, size_t a) {
+    if (!q->zp)
+        return 0;
+    size_t k = q->per_axis ? a : 0;
+    if (q->type == WF_K_QTYPE_S8)
+        return ((const int8_t *)q->zp)[k];
+    if (q->type == WF_K_QTYPE_S32)
+        return ((const int32_t *)q->zp)[k];
+    return ((const uint8_t *)q->zp)[k];
+}
+
 /* QuantizeLinear: y = saturate(round_half_to_even(x / scale) + zp), x / scale computed in float32
  * (as ONNX and ONNX Runtime), rounding with rintf under the default rounding mode. NaN maps to
  * zp. y: (outer, axis_len, inner) of q->type (U8 or S8); x: same shape. q->per_axis == 0 reads

@@ -49,10 +49,6 @@ static void qset(void *p, wf_k_qtype t, size_t i, int32_t v) {
     }
 }
 
-static int32_t zp_at(const wf_k_qparam *q, size_t k) {
-    return q->zp != NULL ? qget(q->zp, q->type, q->per_axis ? k : 0) : 0;
-}
-
 static float scale_at(const wf_k_qparam *q, size_t k) {
     return q->scale[q->per_axis ? k : 0];
 }
@@ -85,7 +81,7 @@ void wf_k_quantize_ref(void *y, const float *x, const wf_k_qparam *q, size_t out
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++) {
             float s = scale_at(q, a);
-            int32_t zp = zp_at(q, a);
+            int32_t zp = wf_k_qparam_zp(q, a);
             for (size_t i = 0; i < inner; i++, e++) {
                 int inside;
                 qset(y, q->type, e, quant1(x[e], s, zp, lo, hi, &inside));
@@ -100,7 +96,7 @@ void wf_k_dequantize_ref(float *y, const void *x, const wf_k_qparam *q, size_t o
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++) {
             float s = scale_at(q, a);
-            int64_t zp = zp_at(q, a);
+            int64_t zp = wf_k_qparam_zp(q, a);
             for (size_t i = 0; i < inner; i++, e++) {
                 y[e] = (float)((int64_t)qget(x, q->type, e) - zp) * s;
             }
@@ -116,7 +112,7 @@ void wf_k_qdq_forward(float *y, uint8_t *mask, const float *x, const wf_k_qparam
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++) {
             float s = scale_at(q, a);
-            int32_t zp = zp_at(q, a);
+            int32_t zp = wf_k_qparam_zp(q, a);
             for (size_t i = 0; i < inner; i++, e++) {
                 int inside;
                 int32_t v = quant1(x[e], s, zp, lo, hi, &inside);
@@ -137,7 +133,7 @@ void wf_k_qdq_mask(uint8_t *mask, const float *x, const wf_k_qparam *q, size_t o
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++) {
             float s = scale_at(q, a);
-            int32_t zp = zp_at(q, a);
+            int32_t zp = wf_k_qparam_zp(q, a);
             for (size_t i = 0; i < inner; i++, e++) {
                 int inside;
                 (void)quant1(x[e], s, zp, lo, hi, &inside);
@@ -252,12 +248,12 @@ void wf_k_qlinear_matmul(void *y, const void *a, const void *b, const wf_k_qpara
     int lo = qmin_of(yq->type);
     int hi = qmax_of(yq->type);
     float sy = yq->scale[0];
-    int32_t zy = zp_at(yq, 0);
+    int32_t zy = wf_k_qparam_zp(yq, 0);
     for (int i = 0; i < M; i++) {
-        int32_t za = zp_at(aq, (size_t)i);
+        int32_t za = wf_k_qparam_zp(aq, (size_t)i);
         float sa = scale_at(aq, (size_t)i);
         for (int j = 0; j < N; j++) {
-            int32_t zb = zp_at(bq, (size_t)j);
+            int32_t zb = wf_k_qparam_zp(bq, (size_t)j);
             int32_t acc = 0;
             for (int p = 0; p < K; p++) {
                 int32_t va = qget(a, aq->type, (size_t)i * (size_t)K + (size_t)p) - za;
@@ -284,14 +280,14 @@ void wf_k_qlinear_conv(void *y, const void *x, const void *w, const int32_t *bia
     int cout_g = g->cout / g->group;
     int lo = qmin_of(yq->type);
     int hi = qmax_of(yq->type);
-    int32_t zx = zp_at(xq, 0);
-    int32_t zy = zp_at(yq, 0);
+    int32_t zx = wf_k_qparam_zp(xq, 0);
+    int32_t zy = wf_k_qparam_zp(yq, 0);
     float sx = xq->scale[0];
     float sy = yq->scale[0];
     for (int b = 0; b < g->n; b++) {
         for (int co = 0; co < g->cout; co++) {
             int gi = co / cout_g;
-            int32_t zw = zp_at(wq, (size_t)co);
+            int32_t zw = wf_k_qparam_zp(wq, (size_t)co);
             float m = multiplier(sx, scale_at(wq, (size_t)co), sy);
             for (int oh = 0; oh < OH; oh++) {
                 for (int ow = 0; ow < OW; ow++) {

@@ -43,12 +43,8 @@ void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, 
     size_t e = 0;
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++, e += inner) {
-            size_t k = q->per_axis ? a : 0;
-            float s = q->scale[k];
-            int32_t zp = 0;
-            if (q->zp)
-                zp = s8 ? ((const int8_t *)q->zp)[k] : ((const uint8_t *)q->zp)[k];
-            float zpf = (float)zp;
+            float s = q->scale[q->per_axis ? a : 0];
+            float zpf = (float)wf_k_qparam_zp(q, a);
             float nanv = zpf < lo ? lo : (zpf > hi ? hi : zpf);
             const float *xs = x + e;
             if (s8) {
@@ -70,21 +66,18 @@ void wf_k_dequantize(float *y, const void *x, const wf_k_qparam *q, size_t outer
     size_t e = 0;
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++, e += inner) {
-            size_t k = q->per_axis ? a : 0;
-            float s = q->scale[k];
+            float s = q->scale[q->per_axis ? a : 0];
+            int32_t zp = wf_k_qparam_zp(q, a);
             float *ys = y + e;
             if (q->type == WF_K_QTYPE_S8) {
-                int32_t zp = q->zp ? ((const int8_t *)q->zp)[k] : 0;
                 const int8_t *xs = (const int8_t *)x + e;
                 for (size_t i = 0; i < inner; i++)
                     ys[i] = (float)((int32_t)xs[i] - zp) * s;
             } else if (q->type == WF_K_QTYPE_U8) {
-                int32_t zp = q->zp ? ((const uint8_t *)q->zp)[k] : 0;
                 const uint8_t *xs = (const uint8_t *)x + e;
                 for (size_t i = 0; i < inner; i++)
                     ys[i] = (float)((int32_t)xs[i] - zp) * s;
             } else {
-                int64_t zp = q->zp ? ((const int32_t *)q->zp)[k] : 0;
                 const int32_t *xs = (const int32_t *)x + e;
                 for (size_t i = 0; i < inner; i++)
                     ys[i] = (float)((int64_t)xs[i] - zp) * s;
@@ -109,12 +102,8 @@ void wf_k_qdq_mask_fast(uint8_t *mask, const float *x, const wf_k_qparam *q, siz
     size_t e = 0;
     for (size_t o = 0; o < outer; o++) {
         for (size_t a = 0; a < axis_len; a++, e += inner) {
-            size_t k = q->per_axis ? a : 0;
-            float s = q->scale[k];
-            int32_t zp = 0;
-            if (q->zp)
-                zp = s8 ? ((const int8_t *)q->zp)[k] : ((const uint8_t *)q->zp)[k];
-            float zpf = (float)zp;
+            float s = q->scale[q->per_axis ? a : 0];
+            float zpf = (float)wf_k_qparam_zp(q, a);
             const float *xs = x + e;
             uint8_t *ms = mask + e;
             for (size_t i = 0; i < inner; i++) {
@@ -138,11 +127,7 @@ void wf_k_relu_qdq(float *y, const float *x, const wf_k_qparam *q, const wf_k_qp
     int s8 = q->type == WF_K_QTYPE_S8;
     float lo = s8 ? -128.0f : 0.0f, hi = s8 ? 127.0f : 255.0f;
     float s = q->scale[0], ds = dq->scale[0];
-    int32_t zp = 0, dzp = 0;
-    if (q->zp)
-        zp = s8 ? ((const int8_t *)q->zp)[0] : ((const uint8_t *)q->zp)[0];
-    if (dq->zp)
-        dzp = s8 ? ((const int8_t *)dq->zp)[0] : ((const uint8_t *)dq->zp)[0];
+    int32_t zp = wf_k_qparam_zp(q, 0), dzp = wf_k_qparam_zp(dq, 0);
     float zpf = (float)zp;
     float nanv = zpf < lo ? lo : (zpf > hi ? hi : zpf);
     for (size_t i = 0; i < n; i++) {

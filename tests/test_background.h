@@ -1,7 +1,8 @@
 /*
- * The explain tests' reference background: the 50 windows of tests/data/explain/background.json
- * (the background shap and captum were given, see tests/data/README), equally weighted, as a
- * wf_background of C x T windows. Test code only; the caller frees bg->x and bg->weight.
+ * The explain tests' reference inputs (see tests/data/README): the windows of
+ * tests/data/data/windows.json, the background shap and captum were given (the 50 windows of
+ * tests/data/explain/background.json, equally weighted) and captum's channel-mean baseline
+ * (explain/baselines.json). Test code only.
  */
 #ifndef WF_TEST_BACKGROUND_H
 #define WF_TEST_BACKGROUND_H
@@ -13,8 +14,30 @@
 #include "test_explain_json.h"
 #include "testutil.h"
 #include "whyflag/explain.h"
+#include "whyflag/windows.h"
 
 #define TU_BG_N 50
+
+/* The reference windows into *w. */
+static inline void tu_reference_windows(wf_windows *w) {
+    wf_error err = {0};
+    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), w, &err) == WF_OK, "%s",
+                  err.msg);
+}
+
+/* base (C x T): each channel's value of the channel-mean baseline at every time step. */
+static inline void tu_channel_mean_baseline(float *base, int C, int T) {
+    tj *bl = tj_load(tu_data("explain/baselines.json"));
+    double mean[64];
+    ck_assert(bl != NULL && C <= 64);
+    ck_assert_int_eq(tj_flat(tj_get(bl, "channel_mean_baseline"), mean, C), C);
+    for (int c = 0; c < C; c++)
+        for (int t = 0; t < T; t++)
+            base[c * T + t] = (float)mean[c];
+    tj_free(bl);
+}
+
+/* The reference background into *bg (C x T windows); the caller frees bg->x and bg->weight. */
 
 static inline void tu_reference_background(wf_background *bg, int C, int T) {
     size_t ct = (size_t)C * (size_t)T, n = (size_t)TU_BG_N * ct;

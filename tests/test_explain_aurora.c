@@ -32,9 +32,7 @@ static int64_t ref_idx[NREF];
 static void setup(void) {
     if (W.n)
         return;
-    wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
-                  err.msg);
+    tu_reference_windows(&W);
     tu_reference_background(&BG, NC, NT);
     tj *g = tj_load(tu_data("explain/shap_groups_mlp.json"));
     double ix[NREF];
@@ -431,15 +429,10 @@ static void ig_model(const char *name) {
     char ref[256];
     snprintf(ref, sizeof ref, "explain/ig_%s.json", name);
     tj *r = tj_load(tu_data(ref));
-    tj *bl = tj_load(tu_data("explain/baselines.json"));
-    double mean[NC];
-    ck_assert_int_eq(tj_flat(tj_get(bl, "channel_mean_baseline"), mean, NC), NC);
     float base[2][CT];
-    for (int c = 0; c < NC; c++)
-        for (int t = 0; t < NT; t++) {
-            base[0][c * NT + t] = 0;
-            base[1][c * NT + t] = (float)mean[c];
-        }
+    for (int i = 0; i < CT; i++)
+        base[0][i] = 0;
+    tu_channel_mean_baseline(base[1], NC, NT);
     const char *bname[2] = {"zeros", "channel_mean"};
     const char *rname[2] = {"gausslegendre", "riemann_trapezoid"};
     wf_ig_rule rules[2] = {WF_IG_GAUSS_LEGENDRE, WF_IG_RIEMANN_TRAPEZOID};
@@ -565,7 +558,6 @@ static void ig_model(const char *name) {
     free(want);
     wf_ig_eval_free(&ev);
     tj_free(r);
-    tj_free(bl);
     wf_predictor_deinit(&p);
     wf_model_free(m);
 }

@@ -50,9 +50,7 @@ static int64_t ref_idx[NREF];
 static void setup(void) {
     if (W.n)
         return;
-    wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
-                  err.msg);
+    tu_reference_windows(&W);
     tu_reference_background(&BG, NC, NT);
     ck_assert_int_eq(BG.n, NB);
     tj *g = tj_load(tu_data("int8/shap_groups_mlp_int8_ort.json"));

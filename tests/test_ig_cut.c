@@ -25,6 +25,7 @@
 #include "explain/explain_impl.h"
 #include "model/model_impl.h"
 #include "testutil.h"
+#include "test_background.h"
 #include "test_explain_json.h"
 #include "whyflag/engine.h"
 #include "whyflag/explain.h"
@@ -42,19 +43,11 @@ static float base_mean[CT];
 static void setup(void) {
     if (W.n)
         return;
-    wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
-                  err.msg);
+    tu_reference_windows(&W);
     ck_assert_int_ge(W.n, NWIN);
     (void)tj_at; /* the shared reader's helpers this suite does not need */
     (void)tj_num;
-    tj *bl = tj_load(tu_data("explain/baselines.json"));
-    double mean[NC];
-    ck_assert_int_eq(tj_flat(tj_get(bl, "channel_mean_baseline"), mean, NC), NC);
-    for (int c = 0; c < NC; c++)
-        for (int t = 0; t < NT; t++)
-            base_mean[c * NT + t] = (float)mean[c];
-    tj_free(bl);
+    tu_channel_mean_baseline(base_mean, NC, NT);
 }
 
 /* the int8 QDQ and float MLPs, then the QOperator twins of the int8 one (QGemm; QLinearMatMul +

@@ -16,6 +16,7 @@
 
 #include "explain/explain_impl.h"
 #include "testutil.h"
+#include "test_background.h"
 #include "test_explain_json.h"
 #include "whyflag/explain.h"
 #include "whyflag/model.h"
@@ -66,9 +67,7 @@ static tj *R;
 static void setup(void) {
     if (W.n)
         return;
-    wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
-                  err.msg);
+    tu_reference_windows(&W);
     R = tj_load(tu_data("ig_nested/ig_nested_ref.json"));
     ck_assert(R);
     double ix[NREF];
@@ -84,15 +83,9 @@ static void load_mlp(wf_model **m, wf_predictor *p) {
 }
 
 static void baselines(float base[2][CT]) {
-    tj *bl = tj_load(tu_data("explain/baselines.json"));
-    double mean[NC];
-    ck_assert_int_eq(tj_flat(tj_get(bl, "channel_mean_baseline"), mean, NC), NC);
-    for (int c = 0; c < NC; c++)
-        for (int t = 0; t < NT; t++) {
-            base[0][c * NT + t] = 0;
-            base[1][c * NT + t] = (float)mean[c];
-        }
-    tj_free(bl);
+    for (int i = 0; i < CT; i++)
+        base[0][i] = 0;
+    tu_channel_mean_baseline(base[1], NC, NT);
 }
 
 /* Each gradient once, and the same bits whatever the batch size. */

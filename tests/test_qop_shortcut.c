@@ -39,9 +39,7 @@ static void setup(void) {
     (void)tj_num;
     if (W.n)
         return;
-    wf_error err = {0};
-    ck_assert_msg(wf_windows_read_json(tu_data("data/windows.json"), &W, &err) == WF_OK, "%s",
-                  err.msg);
+    tu_reference_windows(&W);
     tu_reference_background(&BG, NC, NT);
     ck_assert_int_eq(BG.n, NB);
 }

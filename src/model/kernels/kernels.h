@@ -120,6 +120,27 @@ void wf_k_conv_forward(float *out, const float *in, const float *weight, const f
 void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, const float *bias,
                             const wf_k_conv_geom *g, float *scratch);
 
+/* The same by im2col + sgemm always (never the direct kernel): the path of processors without
+ * AVX-512 and of other geometries, tested on its own. */
+void wf_k_conv_forward_gemm(float *out, const float *in, const float *weight, const float *bias,
+                            const wf_k_conv_geom *g, float *scratch);
+
+/* Direct 1-D convolution (kernels_conv_direct.c): AVX-512 register tiles, no im2col. Applies
+ * when ndim == 1, cout/group is a multiple of 16, one group's padded input fits 8,192 floats and
+ * the processor has AVX-512F. Returns 1 when it wrote out (bias, then max(., 0) when relu), 0
+ * when it does not apply (out untouched). scratch: wf_k_conv1d_direct_scratch_size floats
+ * (wf_k_conv_forward_scratch_size covers it). */
+size_t wf_k_conv1d_direct_scratch_size(const wf_k_conv_geom *g);
+int wf_k_conv1d_direct_applies(const wf_k_conv_geom *g);
+int wf_k_conv1d_direct(float *out, const float *in, const float *weight, const float *bias,
+                       const wf_k_conv_geom *g, float *scratch, int relu);
+/* din += the input gradient by the same kernel over flipped, transposed weights: stride 1,
+ * cin/group a multiple of 16, padding at most (k - 1) * dilation on each side. Returns 1 when it
+ * did, 0 when it does not apply (din untouched). */
+int wf_k_conv1d_direct_backward_applies(const wf_k_conv_geom *g);
+int wf_k_conv1d_direct_backward_input(float *din, const float *dout, const float *weight,
+                                      const wf_k_conv_geom *g, float *scratch);
+
 /* Reference: direct loops, double accumulation. */
 void wf_k_conv_forward_naive(float *out, const float *in, const float *weight, const float *bias,
                              const wf_k_conv_geom *g);
@@ -131,6 +152,9 @@ size_t wf_k_conv_backward_scratch_size(const wf_k_conv_geom *g);
  *   din: (n, cin, *in), dout: (n, cout, *out), weight as in the forward. */
 void wf_k_conv_backward_input(float *din, const float *dout, const float *weight,
                               const wf_k_conv_geom *g, float *scratch);
+/* The same by sgemm + col2im always. */
+void wf_k_conv_backward_input_gemm(float *din, const float *dout, const float *weight,
+                                   const wf_k_conv_geom *g, float *scratch);
 
 /* Reference: direct loops (scatter of every dout element through the kernel). */
 void wf_k_conv_backward_input_naive(float *din, const float *dout, const float *weight,

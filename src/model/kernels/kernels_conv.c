@@ -1,6 +1,9 @@
 /*
  * Convolution (ONNX Conv) for 1-D and 2-D spatial inputs: forward as im2col + sgemm over a whole
  * batch of windows, backward w.r.t. the input as sgemm + col2im, and direct-loop references.
+ * A 1-D convolution with 16k output channels per group (16k input channels for the backward)
+ * takes the direct AVX-512 kernel instead where the processor has it (kernels_conv_direct.c);
+ * the _gemm entry points always take im2col + sgemm.
  *
  * A 1-D convolution is run as a 2-D one with H = 1 (kernel 1, no padding, stride 1 on that axis),
  * so there is one code path. The im2col buffer of one group holds every window side by side:
@@ -85,7 +88,9 @@ size_t wf_k_conv_forward_scratch_size(const wf_k_conv_geom *g) {
     geom2 q;
     to2d(&q, g);
     size_t nos = (size_t)q.n * (size_t)q.OH * (size_t)q.OW;
-    return col_rows(&q) * nos + (size_t)q.cout * nos;
+    size_t gemm = col_rows(&q) * nos + (size_t)q.cout * nos;
+    size_t direct = g->ndim == 1 ? wf_k_conv1d_direct_scratch_size(g) : 0;
+    return gemm > direct ? gemm : direct;
 }
 
 size_t wf_k_conv_backward_scratch_size(const wf_k_conv_geom *g) {
@@ -266,7 +271,9 @@ static void bias_copy(float *restrict o, const float *restrict s, float bv, size
 }
 
 static void conv_forward(float *out, const float *in, const float *weight, const float *bias,
-                         const wf_k_conv_geom *g, float *scratch, int relu) {
+                         const wf_k_conv_geom *g, float *scratch, int relu, int direct) {
+    if (direct && wf_k_conv1d_direct(out, in, weight, bias, g, scratch, relu))
+        return;
     geom2 q;
     to2d(&q, g);
     if (q.n == 0) {
@@ -317,16 +324,23 @@ static void conv_forward(float *out, const float *in, const float *weight, const
 
 void wf_k_conv_forward(float *out, const float *in, const float *weight, const float *bias,
                        const wf_k_conv_geom *g, float *scratch) {
-    conv_forward(out, in, weight, bias, g, scratch, 0);
+    conv_forward(out, in, weight, bias, g, scratch, 0, 1);
+}
+
+void wf_k_conv_forward_gemm(float *out, const float *in, const float *weight, const float *bias,
+                            const wf_k_conv_geom *g, float *scratch) {
+    conv_forward(out, in, weight, bias, g, scratch, 0, 0);
 }
 
 void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, const float *bias,
                             const wf_k_conv_geom *g, float *scratch) {
-    conv_forward(out, in, weight, bias, g, scratch, 1);
+    conv_forward(out, in, weight, bias, g, scratch, 1, 1);
 }
 
-void wf_k_conv_backward_input(float *din, const float *dout, const float *weight,
-                              const wf_k_conv_geom *g, float *scratch) {
+static void conv_backward_input(float *din, const float *dout, const float *weight,
+                                const wf_k_conv_geom *g, float *scratch, int direct) {
+    if (direct && wf_k_conv1d_direct_backward_input(din, dout, weight, g, scratch))
+        return;
     geom2 q;
     to2d(&q, g);
     if (q.n == 0) {
@@ -355,6 +369,16 @@ void wf_k_conv_backward_input(float *din, const float *dout, const float *weight
                   0.0f);
         col2im_add(din, dcol, &q, gi);
     }
+}
+
+void wf_k_conv_backward_input(float *din, const float *dout, const float *weight,
+                              const wf_k_conv_geom *g, float *scratch) {
+    conv_backward_input(din, dout, weight, g, scratch, 1);
+}
+
+void wf_k_conv_backward_input_gemm(float *din, const float *dout, const float *weight,
+                                   const wf_k_conv_geom *g, float *scratch) {
+    conv_backward_input(din, dout, weight, g, scratch, 0);
 }
 
 void wf_k_conv_forward_naive(float *out, const float *in, const float *weight, const float *bias,

@@ -1,0 +1,290 @@
+/*
+ * Direct 1-D convolution (no im2col), AVX-512: the forward of a Conv over (n, cin, T) windows
+ * whose output channels per group are a multiple of 16, with the bias and an optional ReLU
+ * applied in registers, and the input gradient of a stride-1 one run as the same kernel over
+ * the flipped, transposed weights.
+ *
+ * Why: im2col writes every input value kW times and the sgemm then packs it again; for the
+ * small convolutions of a window model (cin 16, T 18, k 5) the copies cost as much as the
+ * products. Here the output tile of one window (TB time steps x 16 or 32 channels) sits in
+ * registers; for every (input channel, tap) one vector load of the packed weights (ci, k) ->
+ * 16 or 32 output channels, and a broadcast of the input value per time step, feed TB x 1..2
+ * fused multiply-adds. The input of one window is copied once into a zero-padded line per
+ * channel, so padding, stride and dilation are only the broadcast's address.
+ *
+ * Arithmetic: per output value, acc = bias, then acc = fma(x, w, acc) over (ci, k) in order;
+ * ReLU is max(acc, 0), which gives 0 for NaN as wf_k_relu_forward does. Each window's values
+ * depend only on that window (not on the batch, the chunking or the thread), so results stay
+ * identical across thread counts. The reference is wf_k_conv_forward_naive (double
+ * accumulation); tests/test_kernels_conv_direct.c holds both to it.
+ *
+ * Only GCC or Clang on x86-64 with a processor that has AVX-512F (checked at run time); elsewhere
+ * wf_k_conv1d_direct returns 0 and the caller takes im2col + sgemm.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "model/kernels/kernels.h"
+
+/* Rows of a tile: time steps per register block (2 x TB accumulators with 32 channels). */
+#define WF_CD_TB 12
+/* Padded input line of one window, all channels of one group (floats on the stack). */
+#define WF_CD_LINE 8192
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(WF_NO_CLONES)
+#include <immintrin.h>
+#define WF_CD_AVX512 1
+#define WF_CD_TARGET __attribute__((target("avx512f")))
+#define WF_CD_INLINE __attribute__((target("avx512f"), always_inline)) static inline
+
+static int direct_available(void) {
+    static int avail = -1; /* benign race: every thread writes the same value */
+    if (avail < 0) {
+        __builtin_cpu_init();
+        avail = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return avail;
+}
+
+/* One register tile: out[co0 + c, t0 + tb] for c < 16 * NV, tb < TB.
+ *   xp: padded input of the window's group, (cin_g, Lp), at column t0 * s
+ *   wt: packed weights (cin_g * kW, ldw) at column co0
+ *   o:  out + co0 * ldo + t0 (channel rows of ldo floats) */
+WF_CD_INLINE void tile(const int NV, const int TB, const float *restrict xp, int Lp, int s, int d,
+                       const float *restrict wt, int ldw, int cin_g, int kW,
+                       const float *restrict bias, int relu, int add, float *restrict o, int ldo) {
+    __m512 acc[WF_CD_TB][2];
+#pragma GCC unroll 12
+    for (int tb = 0; tb < TB; tb++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            acc[tb][v] = bias ? _mm512_loadu_ps(bias + 16 * v) : _mm512_setzero_ps();
+    }
+    for (int ci = 0; ci < cin_g; ci++) {
+        const float *xr = xp + (size_t)ci * (size_t)Lp;
+        const float *wr = wt + (size_t)ci * (size_t)kW * (size_t)ldw;
+        for (int k = 0; k < kW; k++) {
+            __m512 w0 = _mm512_loadu_ps(wr + (size_t)k * (size_t)ldw);
+            __m512 w1 = NV > 1 ? _mm512_loadu_ps(wr + (size_t)k * (size_t)ldw + 16) : w0;
+            const float *xk = xr + (size_t)k * (size_t)d;
+#pragma GCC unroll 12
+            for (int tb = 0; tb < TB; tb++) {
+                __m512 x = _mm512_set1_ps(xk[(size_t)tb * (size_t)s]);
+                acc[tb][0] = _mm512_fmadd_ps(x, w0, acc[tb][0]);
+                if (NV > 1)
+                    acc[tb][1] = _mm512_fmadd_ps(x, w1, acc[tb][1]);
+            }
+        }
+    }
+    /* (tb, c) in registers -> channel rows of o: through a tile on the stack. */
+    float t[WF_CD_TB][32];
+    __m512 z = _mm512_setzero_ps();
+#pragma GCC unroll 12
+    for (int tb = 0; tb < TB; tb++) {
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++)
+            _mm512_storeu_ps(&t[tb][16 * v], relu ? _mm512_max_ps(acc[tb][v], z) : acc[tb][v]);
+    }
+    for (int c = 0; c < 16 * NV; c++) {
+        float *oc = o + (size_t)c * (size_t)ldo;
+        if (add) {
+            for (int tb = 0; tb < TB; tb++)
+                oc[tb] += t[tb][c];
+        } else {
+            for (int tb = 0; tb < TB; tb++)
+                oc[tb] = t[tb][c];
+        }
+    }
+}
+
+/* The tile with compile-time NV and TB (each case its own register allocation). */
+#define WF_CD_CASE(nv, tb)                                                                         \
+    case tb:                                                                                       \
+        tile(nv, tb, xp, Lp, s, d, wt, ldw, cin_g, kW, bias, relu, add, o, ldo);                   \
+        break
+#define WF_CD_SWITCH(nv)                                                                           \
+    switch (TB) {                                                                                  \
+        WF_CD_CASE(nv, 1);                                                                         \
+        WF_CD_CASE(nv, 2);                                                                         \
+        WF_CD_CASE(nv, 3);                                                                         \
+        WF_CD_CASE(nv, 4);                                                                         \
+        WF_CD_CASE(nv, 5);                                                                         \
+        WF_CD_CASE(nv, 6);                                                                         \
+        WF_CD_CASE(nv, 7);                                                                         \
+        WF_CD_CASE(nv, 8);                                                                         \
+        WF_CD_CASE(nv, 9);                                                                         \
+        WF_CD_CASE(nv, 10);                                                                        \
+        WF_CD_CASE(nv, 11);                                                                        \
+        WF_CD_CASE(nv, 12);                                                                        \
+    default:                                                                                       \
+        break;                                                                                     \
+    }
+
+WF_CD_TARGET static void tile_any(int NV, int TB, const float *xp, int Lp, int s, int d,
+                                  const float *wt, int ldw, int cin_g, int kW, const float *bias,
+                                  int relu, int add, float *o, int ldo) {
+    if (NV == 2) {
+        WF_CD_SWITCH(2)
+    } else {
+        WF_CD_SWITCH(1)
+    }
+}
+
+/* One window of one group: every channel block and time block. */
+WF_CD_TARGET static void window(float *out, int ldo, const float *xp, int Lp, int s, int d,
+                                const float *wt, int cout_g, int cin_g, int kW, const float *bias,
+                                int relu, int add, int OW) {
+    int nblk = (OW + WF_CD_TB - 1) / WF_CD_TB;
+    int tbn = (OW + nblk - 1) / nblk; /* even blocks: 18 -> 9 + 9, not 12 + 6 */
+    for (int co0 = 0; co0 < cout_g; co0 += 32) {
+        int NV = cout_g - co0 >= 32 ? 2 : 1;
+        for (int t0 = 0; t0 < OW; t0 += tbn) {
+            int TB = OW - t0 < tbn ? OW - t0 : tbn;
+            tile_any(NV, TB, xp + (size_t)t0 * (size_t)s, Lp, s, d, wt + co0, cout_g, cin_g, kW,
+                     bias ? bias + co0 : NULL, relu, add, out + (size_t)co0 * (size_t)ldo + t0,
+                     ldo);
+        }
+    }
+}
+#else
+static int direct_available(void) {
+    return 0;
+}
+#endif
+
+/* Padded line length of one input channel: the last output's last tap, plus one. */
+static size_t line_len(const wf_k_conv_geom *g) {
+    return (size_t)(g->out[0] - 1) * (size_t)g->stride[0] +
+           (size_t)(g->k[0] - 1) * (size_t)g->dilation[0] + 1;
+}
+
+size_t wf_k_conv1d_direct_scratch_size(const wf_k_conv_geom *g) {
+    size_t kc = (size_t)(g->cin / g->group) * (size_t)g->k[0];
+    return kc * (size_t)g->cout + 16;
+}
+
+int wf_k_conv1d_direct_applies(const wf_k_conv_geom *g) {
+    if (!direct_available() || g->ndim != 1 || g->group < 1)
+        return 0;
+    int cout_g = g->cout / g->group, cin_g = g->cin / g->group;
+    return cout_g % 16 == 0 && (size_t)cin_g * line_len(g) <= WF_CD_LINE;
+}
+
+#ifdef WF_CD_AVX512
+/* xp (cin_g, Lp) = window b's channels of group gi, zero outside [0, T). */
+static void pad_window(float *xp, const float *in, const wf_k_conv_geom *g, int b, int gi,
+                       size_t Lp) {
+    int cin_g = g->cin / g->group, T = g->in[0], pL = g->pad_begin[0];
+    for (int ci = 0; ci < cin_g; ci++) {
+        const float *x = in + ((size_t)b * (size_t)g->cin + (size_t)(gi * cin_g + ci)) * (size_t)T;
+        float *l = xp + (size_t)ci * Lp;
+        size_t lo = (size_t)pL < Lp ? (size_t)pL : Lp; /* l[j] = x[j - pL] */
+        size_t hi = (size_t)pL + (size_t)T < Lp ? (size_t)pL + (size_t)T : Lp;
+        memset(l, 0, lo * sizeof(float));
+        if (hi > lo)
+            memcpy(l + lo, x, (hi - lo) * sizeof(float));
+        if (Lp > hi)
+            memset(l + hi, 0, (Lp - hi) * sizeof(float));
+    }
+}
+#endif
+
+int wf_k_conv1d_direct(float *out, const float *in, const float *weight, const float *bias,
+                       const wf_k_conv_geom *g, float *scratch, int relu) {
+    if (!wf_k_conv1d_direct_applies(g))
+        return 0;
+#ifdef WF_CD_AVX512
+    int cin_g = g->cin / g->group, cout_g = g->cout / g->group, kW = g->k[0], OW = g->out[0];
+    size_t kc = (size_t)cin_g * (size_t)kW, Lp = line_len(g);
+    /* wt: per group (kc, cout_g), wt[(ci * kW + k) * cout_g + co] = weight[co, ci, k] */
+    for (int gi = 0; gi < g->group; gi++) {
+        float *wg = scratch + (size_t)gi * kc * (size_t)cout_g;
+        for (int co = 0; co < cout_g; co++)
+            for (size_t r = 0; r < kc; r++)
+                wg[r * (size_t)cout_g + (size_t)co] =
+                    weight[((size_t)gi * (size_t)cout_g + (size_t)co) * kc + r];
+    }
+    float xp[WF_CD_LINE];
+    for (int b = 0; b < g->n; b++) {
+        for (int gi = 0; gi < g->group; gi++) {
+            pad_window(xp, in, g, b, gi, Lp);
+            window(out + ((size_t)b * (size_t)g->cout + (size_t)gi * (size_t)cout_g) * (size_t)OW,
+                   OW, xp, (int)Lp, g->stride[0], g->dilation[0],
+                   scratch + (size_t)gi * kc * (size_t)cout_g, cout_g, cin_g, kW,
+                   bias ? bias + (size_t)gi * (size_t)cout_g : NULL, relu, 0, OW);
+        }
+    }
+    return 1;
+#else
+    (void)out, (void)in, (void)weight, (void)bias, (void)scratch, (void)relu;
+    return 0;
+#endif
+}
+
+/* The input gradient of a stride-1 convolution is a convolution of dout with the weights
+ * flipped in time and transposed in channels:
+ *   din[ci, j] += sum_{co, k'} W'[ci, co, k'] dout[co, j - pb' + k' d],  W'[ci, co, k'] =
+ *   W[co, ci, kW-1-k'],  pb' = (kW-1) d - pL,
+ * so the forward tile runs it with add = 1 (cout_g becomes the reduction, cin_g the vector
+ * axis). g' is that convolution's geometry. */
+static int backward_geom(wf_k_conv_geom *gb, const wf_k_conv_geom *g) {
+    if (g->ndim != 1 || g->stride[0] != 1)
+        return 0;
+    int span = (g->k[0] - 1) * g->dilation[0];
+    if (g->pad_begin[0] > span || g->pad_end[0] > span)
+        return 0;
+    memset(gb, 0, sizeof *gb);
+    gb->n = g->n;
+    gb->cin = g->cout;
+    gb->cout = g->cin;
+    gb->group = g->group;
+    gb->ndim = 1;
+    gb->in[0] = g->out[0];
+    gb->k[0] = g->k[0];
+    gb->pad_begin[0] = span - g->pad_begin[0];
+    gb->pad_end[0] = span - g->pad_end[0];
+    gb->stride[0] = 1;
+    gb->dilation[0] = g->dilation[0];
+    return wf_k_conv_geom_finish(gb) == 0 && gb->out[0] == g->in[0] &&
+           wf_k_conv1d_direct_applies(gb);
+}
+
+int wf_k_conv1d_direct_backward_applies(const wf_k_conv_geom *g) {
+    wf_k_conv_geom gb;
+    return backward_geom(&gb, g);
+}
+
+int wf_k_conv1d_direct_backward_input(float *din, const float *dout, const float *weight,
+                                      const wf_k_conv_geom *g, float *scratch) {
+    wf_k_conv_geom gb;
+    if (!backward_geom(&gb, g))
+        return 0;
+#ifdef WF_CD_AVX512
+    int cin_g = g->cin / g->group, cout_g = g->cout / g->group, kW = g->k[0], T = g->in[0];
+    size_t kc = (size_t)cin_g * (size_t)kW, kcb = (size_t)cout_g * (size_t)kW;
+    size_t Lp = line_len(&gb);
+    /* wt: per group (cout_g * kW, cin_g), wt[(co * kW + k') * cin_g + ci] = W[co, ci, kW-1-k'] */
+    for (int gi = 0; gi < g->group; gi++) {
+        float *wg = scratch + (size_t)gi * kcb * (size_t)cin_g;
+        for (int co = 0; co < cout_g; co++)
+            for (int ci = 0; ci < cin_g; ci++)
+                for (int k = 0; k < kW; k++)
+                    wg[((size_t)co * (size_t)kW + (size_t)(kW - 1 - k)) * (size_t)cin_g +
+                       (size_t)ci] = weight[((size_t)gi * (size_t)cout_g + (size_t)co) * kc +
+                                            (size_t)ci * (size_t)kW + (size_t)k];
+    }
+    float xp[WF_CD_LINE];
+    for (int b = 0; b < g->n; b++) {
+        for (int gi = 0; gi < g->group; gi++) {
+            pad_window(xp, dout, &gb, b, gi, Lp);
+            window(din + ((size_t)b * (size_t)g->cin + (size_t)gi * (size_t)cin_g) * (size_t)T, T,
+                   xp, (int)Lp, 1, gb.dilation[0], scratch + (size_t)gi * kcb * (size_t)cin_g,
+                   cin_g, cout_g, kW, NULL, 0, 1, T);
+        }
+    }
+    return 1;
+#else
+    (void)din, (void)dout, (void)weight, (void)scratch;
+    return 0;
+#endif
+}

@@ -1,0 +1,300 @@
+/*
+ * Kernels, part 7 (issue 12): the direct 1-D convolution (kernels_conv_direct.c) against the
+ * naive double-accumulating reference, forward (with and without bias and ReLU) and input
+ * gradient, over geometries that reach every register tile (output lengths 1 to 40 give tiles of
+ * 1 to 12 steps), 16 to 64 output channels per group, groups, stride, dilation and padding wider
+ * than the kernel. Also:
+ *  - the im2col + sgemm path (wf_k_conv_forward_gemm, wf_k_conv_backward_input_gemm) on the same
+ *    geometries, so both paths of wf_k_conv_forward stay checked on a processor with AVX-512;
+ *  - each window's values do not depend on the batch around it (bit-identical alone and in a
+ *    batch of 5), which keeps explanations identical across thread counts and chunkings;
+ *  - ReLU of NaN is 0 as in wf_k_relu_forward;
+ *  - where the kernel does not apply (2-D, 8 channels per group, stride 2 for the backward) it
+ *    says so and leaves the output untouched.
+ * On a processor without AVX-512 the direct kernel never applies; the checks of it are skipped
+ * (and say so) and the sgemm checks still run.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_check.h"
+#include "model/kernels/kernels.h"
+#include "testutil.h"
+
+typedef struct dcase {
+    int n, cin, cout, group, T, k, pb, pe, s, d;
+} dcase;
+
+static const dcase CASES[] = {
+    {5, 16, 32, 1, 18, 5, 2, 2, 1, 1},   /* cnn1d conv2 */
+    {3, 8, 16, 1, 36, 5, 2, 2, 1, 1},    /* cnn1d conv1 */
+    {2, 3, 16, 1, 1, 3, 1, 1, 1, 1},     /* length 1: a 1-step tile */
+    {2, 4, 48, 1, 13, 3, 1, 1, 1, 1},    /* 48 channels: a 32 and a 16 block, 13 = 7 + 6 */
+    {2, 32, 16, 2, 25, 3, 0, 2, 1, 1},   /* 2 groups of 16 out, 16 in */
+    {3, 5, 64, 1, 40, 7, 3, 3, 1, 1},    /* 40 steps: 4 tiles of 10 */
+    {2, 6, 32, 1, 30, 3, 2, 1, 2, 1},    /* stride 2 */
+    {2, 4, 16, 1, 29, 3, 4, 4, 1, 3},    /* dilation 3 */
+    {2, 4, 16, 1, 23, 4, 1, 2, 3, 2},    /* stride and dilation */
+    {1, 2, 32, 1, 5, 2, 3, 3, 1, 1},     /* pads wider than the kernel */
+    {4, 16, 16, 1, 12, 1, 0, 0, 1, 1},   /* 1x1 */
+    {2, 16, 32, 1, 11, 11, 5, 5, 1, 1},  /* kernel = length */
+    {2, 64, 32, 4, 17, 5, 4, 0, 1, 1},   /* 4 groups of 16 in, 8 out: forward falls back */
+    {1, 16, 16, 16, 9, 3, 1, 1, 1, 1},   /* depthwise: 1 channel per group, falls back */
+};
+
+static void make_geom(wf_k_conv_geom *g, const dcase *c) {
+    memset(g, 0, sizeof *g);
+    g->n = c->n;
+    g->cin = c->cin;
+    g->cout = c->cout;
+    g->group = c->group;
+    g->ndim = 1;
+    g->in[0] = c->T;
+    g->k[0] = c->k;
+    g->pad_begin[0] = c->pb;
+    g->pad_end[0] = c->pe;
+    g->stride[0] = c->s;
+    g->dilation[0] = c->d;
+    ck_assert_int_eq(wf_k_conv_geom_finish(g), 0);
+}
+
+typedef struct bufs {
+    size_t nin, nw, nout;
+    float *x, *w, *b, *dy, *scratch;
+    float *xa, *wa, *ba, *dya; /* absolute values: the error bound */
+} bufs;
+
+static void bufs_init(bufs *u, const wf_k_conv_geom *g, uint64_t seed) {
+    u->nin = (size_t)g->n * (size_t)g->cin * (size_t)g->in[0];
+    u->nw = (size_t)g->cout * (size_t)(g->cin / g->group) * (size_t)g->k[0];
+    u->nout = (size_t)g->n * (size_t)g->cout * (size_t)g->out[0];
+    wf_rng r;
+    wf_rng_init(&r, seed);
+    u->x = kc_alloc(u->nin);
+    u->w = kc_alloc(u->nw);
+    u->b = kc_alloc((size_t)g->cout);
+    u->dy = kc_alloc(u->nout);
+    kc_fill(&r, u->x, u->nin, -2, 2);
+    kc_fill(&r, u->w, u->nw, -1, 1);
+    kc_fill(&r, u->b, (size_t)g->cout, -0.5, 0.5);
+    kc_fill(&r, u->dy, u->nout, -1, 1);
+    size_t fs = wf_k_conv_forward_scratch_size(g), bs = wf_k_conv_backward_scratch_size(g);
+    ck_assert_uint_ge(fs, wf_k_conv1d_direct_scratch_size(g));
+    u->scratch = kc_alloc(fs > bs ? fs : bs);
+    u->xa = kc_abs_copy(u->x, u->nin);
+    u->wa = kc_abs_copy(u->w, u->nw);
+    u->ba = kc_abs_copy(u->b, (size_t)g->cout);
+    u->dya = kc_abs_copy(u->dy, u->nout);
+}
+
+static void bufs_free(bufs *u) {
+    free(u->x);
+    free(u->w);
+    free(u->b);
+    free(u->dy);
+    free(u->scratch);
+    free(u->xa);
+    free(u->wa);
+    free(u->ba);
+    free(u->dya);
+}
+
+static void fill_nan(float *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        p[i] = NAN; /* every output must be written */
+}
+
+START_TEST(test_direct_forward) {
+    const dcase *c = &CASES[_i];
+    wf_k_conv_geom g;
+    make_geom(&g, c);
+    bufs u;
+    bufs_init(&u, &g, 7100 + (uint64_t)_i);
+    float *y = kc_alloc(u.nout), *yn = kc_alloc(u.nout), *yb = kc_alloc(u.nout);
+    int applies = wf_k_conv1d_direct_applies(&g);
+    char what[96];
+    for (int variant = 0; variant < 4; variant++) {
+        int relu = variant & 1;
+        const float *bias = variant & 2 ? NULL : u.b;
+        wf_k_conv_forward_naive(yn, u.x, u.w, bias, &g);
+        wf_k_conv_forward_naive(yb, u.xa, u.wa, bias ? u.ba : NULL, &g);
+        if (relu)
+            for (size_t i = 0; i < u.nout; i++)
+                yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
+        fill_nan(y, u.nout);
+        int did = wf_k_conv1d_direct(y, u.x, u.w, bias, &g, u.scratch, relu);
+        ck_assert_int_eq(did, applies);
+        if (did) {
+            snprintf(what, sizeof what, "direct case %d relu %d bias %d", _i, relu, bias != NULL);
+            kc_check_bound(what, y, yn, yb, u.nout, 1e-6, 0);
+        } else {
+            for (size_t i = 0; i < u.nout; i++)
+                ck_assert(isnan(y[i])); /* untouched */
+        }
+        if (!relu) { /* the im2col + sgemm path on the same geometry */
+            fill_nan(y, u.nout);
+            wf_k_conv_forward_gemm(y, u.x, u.w, bias, &g, u.scratch);
+            snprintf(what, sizeof what, "gemm case %d bias %d", _i, bias != NULL);
+            kc_check_bound(what, y, yn, yb, u.nout, 1e-6, 0);
+        }
+    }
+    if (!applies && c->cout / c->group % 16 == 0)
+        fprintf(stderr, "case %d: no AVX-512 here, the direct kernel is not checked\n", _i);
+    free(y);
+    free(yn);
+    free(yb);
+    bufs_free(&u);
+}
+END_TEST
+
+START_TEST(test_direct_backward) {
+    const dcase *c = &CASES[_i];
+    wf_k_conv_geom g;
+    make_geom(&g, c);
+    bufs u;
+    bufs_init(&u, &g, 7300 + (uint64_t)_i);
+    float *dx = kc_alloc(u.nin), *dxn = kc_alloc(u.nin), *dxb = kc_alloc(u.nin);
+    /* accumulate onto a nonzero din: the += contract */
+    for (size_t i = 0; i < u.nin; i++)
+        dxn[i] = dxb[i] = 0.5f;
+    wf_k_conv_backward_input_naive(dxn, u.dy, u.w, &g);
+    wf_k_conv_backward_input_naive(dxb, u.dya, u.wa, &g);
+    for (size_t i = 0; i < u.nin; i++)
+        dx[i] = 0.5f;
+    int did = wf_k_conv1d_direct_backward_input(dx, u.dy, u.w, &g, u.scratch);
+    ck_assert_int_eq(did, wf_k_conv1d_direct_backward_applies(&g));
+    char what[96];
+    if (did) {
+        snprintf(what, sizeof what, "direct backward case %d", _i);
+        kc_check_bound(what, dx, dxn, dxb, u.nin, 1e-6, 0);
+    } else {
+        for (size_t i = 0; i < u.nin; i++)
+            ck_assert_float_eq(dx[i], 0.5f);
+    }
+    for (size_t i = 0; i < u.nin; i++)
+        dx[i] = 0.5f;
+    wf_k_conv_backward_input_gemm(dx, u.dy, u.w, &g, u.scratch);
+    snprintf(what, sizeof what, "gemm backward case %d", _i);
+    kc_check_bound(what, dx, dxn, dxb, u.nin, 1e-6, 0);
+    free(dx);
+    free(dxn);
+    free(dxb);
+    bufs_free(&u);
+}
+END_TEST
+
+/* Where the kernel applies: every case with 16k output channels per group on an AVX-512
+ * processor; the backward also needs stride 1, 16k input channels per group and pads of at most
+ * the kernel's span. */
+START_TEST(test_direct_applies) {
+    wf_k_conv_geom g;
+    make_geom(&g, &CASES[0]);
+    int avx512 = wf_k_conv1d_direct_applies(&g);
+    if (!avx512) {
+        fprintf(stderr, "no AVX-512 here: the direct kernel applies nowhere\n");
+        return;
+    }
+    ck_assert(wf_k_conv1d_direct_backward_applies(&g));
+    make_geom(&g, &CASES[1]); /* cin 8: forward yes, backward no */
+    ck_assert(wf_k_conv1d_direct_applies(&g));
+    ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
+    make_geom(&g, &CASES[6]); /* stride 2: forward only */
+    ck_assert(wf_k_conv1d_direct_applies(&g));
+    ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
+    make_geom(&g, &CASES[9]); /* pads 3 > span 1 */
+    ck_assert(wf_k_conv1d_direct_applies(&g));
+    ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
+    make_geom(&g, &CASES[12]); /* 8 out per group */
+    ck_assert(!wf_k_conv1d_direct_applies(&g));
+    ck_assert(wf_k_conv1d_direct_backward_applies(&g));
+    /* 2-D: never */
+    memset(&g, 0, sizeof g);
+    g.n = 1, g.cin = 16, g.cout = 16, g.group = 1, g.ndim = 2;
+    g.in[0] = g.in[1] = 6, g.k[0] = g.k[1] = 3, g.stride[0] = g.stride[1] = 1;
+    g.dilation[0] = g.dilation[1] = 1;
+    ck_assert_int_eq(wf_k_conv_geom_finish(&g), 0);
+    ck_assert(!wf_k_conv1d_direct_applies(&g));
+    ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
+    /* an input too long for the padded line (16 x 600 floats > 8,192) */
+    make_geom(&g, &(dcase){1, 16, 16, 1, 600, 3, 1, 1, 1, 1});
+    ck_assert(!wf_k_conv1d_direct_applies(&g));
+}
+END_TEST
+
+/* Each window alone and in a batch of 5: the same bits, forward and backward. */
+START_TEST(test_direct_batch_independent) {
+    dcase c = CASES[0];
+    wf_k_conv_geom g, g1;
+    make_geom(&g, &c);
+    c.n = 1;
+    make_geom(&g1, &c);
+    bufs u;
+    bufs_init(&u, &g, 7500);
+    float *y = kc_alloc(u.nout), *y1 = kc_alloc(u.nout / (size_t)g.n);
+    float *dx = kc_alloc(u.nin), *dx1 = kc_alloc(u.nin / (size_t)g.n);
+    wf_k_conv_relu_forward(y, u.x, u.w, u.b, &g, u.scratch);
+    wf_k_conv_backward_input(dx, u.dy, u.w, &g, u.scratch);
+    size_t per_in = u.nin / (size_t)g.n, per_out = u.nout / (size_t)g.n;
+    for (int b = 0; b < g.n; b++) {
+        wf_k_conv_relu_forward(y1, u.x + (size_t)b * per_in, u.w, u.b, &g1, u.scratch);
+        ck_assert_int_eq(memcmp(y1, y + (size_t)b * per_out, per_out * sizeof *y), 0);
+        memset(dx1, 0, per_in * sizeof *dx1);
+        wf_k_conv_backward_input(dx1, u.dy + (size_t)b * per_out, u.w, &g1, u.scratch);
+        ck_assert_int_eq(memcmp(dx1, dx + (size_t)b * per_in, per_in * sizeof *dx), 0);
+    }
+    free(y);
+    free(y1);
+    free(dx);
+    free(dx1);
+    bufs_free(&u);
+}
+END_TEST
+
+/* ReLU of a NaN pre-activation is 0, as wf_k_relu_forward gives; without ReLU the NaN stays. */
+START_TEST(test_direct_relu_nan) {
+    dcase c = CASES[0];
+    c.n = 1;
+    wf_k_conv_geom g;
+    make_geom(&g, &c);
+    bufs u;
+    bufs_init(&u, &g, 7600);
+    if (!wf_k_conv1d_direct_applies(&g)) {
+        bufs_free(&u);
+        return;
+    }
+    u.x[3] = NAN; /* channel 0, step 3: reaches steps 1..5 of every output channel */
+    float *y = kc_alloc(u.nout), *yr = kc_alloc(u.nout);
+    ck_assert(wf_k_conv1d_direct(y, u.x, u.w, u.b, &g, u.scratch, 0));
+    ck_assert(wf_k_conv1d_direct(yr, u.x, u.w, u.b, &g, u.scratch, 1));
+    int OW = g.out[0];
+    for (int co = 0; co < g.cout; co++)
+        for (int t = 0; t < OW; t++) {
+            float v = y[(size_t)co * (size_t)OW + (size_t)t];
+            float r = yr[(size_t)co * (size_t)OW + (size_t)t];
+            int hit = t >= 1 && t <= 5;
+            ck_assert_int_eq(isnan(v) != 0, hit);
+            float want = 0.0f;
+            wf_k_relu_forward(&want, &v, 1);
+            ck_assert(!isnan(r));
+            ck_assert_float_eq(r, want);
+        }
+    free(y);
+    free(yr);
+    bufs_free(&u);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("kernels_conv_direct");
+    TCase *tc = tcase_create("direct");
+    int n = (int)(sizeof CASES / sizeof *CASES);
+    tcase_add_loop_test(tc, test_direct_forward, 0, n);
+    tcase_add_loop_test(tc, test_direct_backward, 0, n);
+    tcase_add_test(tc, test_direct_applies);
+    tcase_add_test(tc, test_direct_batch_independent);
+    tcase_add_test(tc, test_direct_relu_nan);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}

@@ -125,7 +125,7 @@ void wf_k_conv_relu_forward(float *out, const float *in, const float *weight, co
 void wf_k_conv_forward_gemm(float *out, const float *in, const float *weight, const float *bias,
                             const wf_k_conv_geom *g, float *scratch);
 
-/* Direct 1-D convolution (kernels_conv_direct.c): AVX-512 register tiles, no im2col. Applies
+/* Direct 1-D convolution (kernels_direct.c): AVX-512 register tiles, no im2col. Applies
  * when ndim == 1, cout/group is a multiple of 16, one group's padded input fits 8,192 floats and
  * the processor has AVX-512F. Returns 1 when it wrote out (bias, then max(., 0) when relu), 0
  * when it does not apply (out untouched). scratch: wf_k_conv1d_direct_scratch_size floats
@@ -140,6 +140,16 @@ int wf_k_conv1d_direct(float *out, const float *in, const float *weight, const f
 int wf_k_conv1d_direct_backward_applies(const wf_k_conv_geom *g);
 int wf_k_conv1d_direct_backward_input(float *din, const float *dout, const float *weight,
                                       const wf_k_conv_geom *g, float *scratch);
+
+/* GEMM with few output columns by the same register tiles (kernels_direct.c):
+ *   y (M, N) = x (M, K) @ op(w) + bias, then max(., 0) when relu,
+ * op(w) = w (K, N), or w^T for w (N, K) when trans_b; bias (N) or NULL. Applies when N is a
+ * multiple of 16 up to 256, K is at most 1,024 and the processor has AVX-512F; returns 1 when it
+ * wrote y, 0 when it does not apply. scratch: K * N floats when trans_b (the packed w^T), else
+ * unused. Each row's values depend on that row only (acc = bias, then fma over k in order). */
+int wf_k_gemm_direct_applies(int M, int N, int K);
+int wf_k_gemm_direct(float *y, const float *x, const float *w, int trans_b, const float *bias,
+                     int M, int N, int K, int relu, float *scratch);
 
 /* Reference: direct loops, double accumulation. */
 void wf_k_conv_forward_naive(float *out, const float *in, const float *weight, const float *bias,

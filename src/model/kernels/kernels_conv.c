@@ -2,7 +2,7 @@
  * Convolution (ONNX Conv) for 1-D and 2-D spatial inputs: forward as im2col + sgemm over a whole
  * batch of windows, backward w.r.t. the input as sgemm + col2im, and direct-loop references.
  * A 1-D convolution with 16k output channels per group (16k input channels for the backward)
- * takes the direct AVX-512 kernel instead where the processor has it (kernels_conv_direct.c);
+ * takes the direct AVX-512 kernel instead where the processor has it (kernels_direct.c);
  * the _gemm entry points always take im2col + sgemm.
  *
  * A 1-D convolution is run as a 2-D one with H = 1 (kernel 1, no padding, stride 1 on that axis),

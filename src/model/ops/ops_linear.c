@@ -1,7 +1,8 @@
 /*
  * Gemm and MatMul (float32) through the GEMM kernel (OpenBLAS sgemm; naive reference in the
- * kernels). MatMul follows numpy: 1-D operands are promoted and the promoted axis removed again,
- * batch axes broadcast.
+ * kernels); a Gemm with few output columns and a bias row through the direct AVX-512 kernel
+ * (kernels_direct.c) where it applies. MatMul follows numpy: 1-D operands are promoted and the
+ * promoted axis removed again, batch axes broadcast.
  */
 #include <string.h>
 
@@ -34,7 +35,6 @@ static void gemm_dims(const wf_node *n, wf_tensor *const *in, int64_t *M, int64_
 
 static wf_status gemm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                             size_t *scratch, wf_error *err) {
-    (void)scratch;
     if (in[0]->rank != 2 || in[1]->rank != 2)
         return wf_node_error(err, WF_ERR_SHAPE, n, "A and B must be 2-D (got rank %d and %d)",
                              in[0]->rank, in[1]->rank);
@@ -58,6 +58,10 @@ static wf_status gemm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *c
     out[0]->rank = 2;
     out[0]->dims[0] = M;
     out[0]->dims[1] = N;
+    /* the direct kernel's packed B^T */
+    *scratch = n->p.trans_b && wf_k_gemm_direct_applies((int)M, (int)N, (int)K)
+                   ? (size_t)K * (size_t)N * sizeof(float)
+                   : 0;
     return wf_check_numel(n, out[0], err);
 }
 
@@ -71,8 +75,32 @@ static void c_strides(const wf_tensor *c, int64_t *sm, int64_t *sn) {
         *sm = c->dims[1];
 }
 
+/* The bias row of C when C is one (broadcast over the rows, beta 1), else NULL. */
+static const float *bias_row(const wf_node *n, wf_tensor *const *in) {
+    if (n->n_in < 3 || !in[2] || n->p.beta != 1.0f)
+        return NULL;
+    int64_t sm, sn;
+    c_strides(in[2], &sm, &sn);
+    return sn == 1 && sm == 0 ? in[2]->data : NULL;
+}
+
+/* y = A B (+ C) by the direct kernel (bias and ReLU in registers) when it applies: A not
+ * transposed, alpha 1, C absent or a bias row. Returns 1 when it wrote y. */
+static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s,
+                       int relu) {
+    int64_t M, N, K;
+    gemm_dims(n, in, &M, &N, &K);
+    int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
+    const float *bias = bias_row(n, in);
+    if (n->p.trans_a || n->p.alpha != 1.0f || (has_c && !bias))
+        return 0;
+    return wf_k_gemm_direct(out[0]->data, in[0]->data, in[1]->data, n->p.trans_b, bias, (int)M,
+                            (int)N, (int)K, relu, s);
+}
+
 static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    (void)s;
+    if (gemm_direct(n, in, out, s, 0))
+        return;
     int64_t M, N, K;
     gemm_dims(n, in, &M, &N, &K);
     float *y = out[0]->data;
@@ -99,6 +127,8 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
  * product while it is in cache, the same values as the Relu node computes. */
 void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s) {
+    if (gemm_direct(n, in, out, s, 1))
+        return;
     gemm_fwd(n, in, out, s);
     float *y = out[0]->data;
     wf_k_relu_forward(y, y, (size_t)wf_numel(out[0]));

@@ -1,8 +1,13 @@
 /*
- * Direct 1-D convolution (no im2col), AVX-512: the forward of a Conv over (n, cin, T) windows
- * whose output channels per group are a multiple of 16, with the bias and an optional ReLU
- * applied in registers, and the input gradient of a stride-1 one run as the same kernel over
- * the flipped, transposed weights.
+ * Direct AVX-512 register-tile kernels for the small layers of window models:
+ *  - 1-D convolution (no im2col): the forward of a Conv over (n, cin, T) windows whose output
+ *    channels per group are a multiple of 16, with the bias and an optional ReLU applied in
+ *    registers, and the input gradient of a stride-1 one run as the same kernel over the
+ *    flipped, transposed weights;
+ *  - GEMM with few output columns (N a multiple of 16, at most 256; K at most 1,024), bias row
+ *    and ReLU in registers: y = max(x W + b, 0), the hidden layers of an MLP, where OpenBLAS
+ *    spends as long packing a 256-row chunk and the separate bias and ReLU passes as multiplying.
+ *    It is the convolution's tile with K input channels of one tap and row-major output.
  *
  * Why: im2col writes every input value kW times and the sgemm then packs it again; for the
  * small convolutions of a window model (cin 16, T 18, k 5) the copies cost as much as the
@@ -12,11 +17,12 @@
  * fused multiply-adds. The input of one window is copied once into a zero-padded line per
  * channel, so padding, stride and dilation are only the broadcast's address.
  *
- * Arithmetic: per output value, acc = bias, then acc = fma(x, w, acc) over (ci, k) in order;
+ * Arithmetic: per output value, acc = bias, then acc = fma(x, w, acc) over (ci, k) in order
+ * (over k for the GEMM);
  * ReLU is max(acc, 0), which gives 0 for NaN as wf_k_relu_forward does. Each window's values
  * depend only on that window (not on the batch, the chunking or the thread), so results stay
  * identical across thread counts. The reference is wf_k_conv_forward_naive (double
- * accumulation); tests/test_kernels_conv_direct.c holds both to it.
+ * accumulation); tests/test_kernels_direct.c holds both to it.
  *
  * Only GCC or Clang on x86-64 with a processor that has AVX-512F (checked at run time); elsewhere
  * wf_k_conv1d_direct returns 0 and the caller takes im2col + sgemm.
@@ -30,6 +36,10 @@
 #define WF_CD_TB 12
 /* Padded input line of one window, all channels of one group (floats on the stack). */
 #define WF_CD_LINE 8192
+/* The GEMM kernel's limits: the packed weights (K x N) stay within L2 and a column block's
+ * (K x 32) mostly in L1; above them OpenBLAS's blocking is the better choice. */
+#define WF_CD_GEMM_MAX_N 256
+#define WF_CD_GEMM_MAX_K 1024
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(WF_NO_CLONES)
 #include <immintrin.h>
@@ -52,7 +62,8 @@ static int direct_available(void) {
  *   o:  out + co0 * ldo + t0 (channel rows of ldo floats) */
 WF_CD_INLINE void tile(const int NV, const int TB, const float *restrict xp, int Lp, int s, int d,
                        const float *restrict wt, int ldw, int cin_g, int kW,
-                       const float *restrict bias, int relu, int add, float *restrict o, int ldo) {
+                       const float *restrict bias, int relu, int add, float *restrict o, int ldo,
+                       int rows) {
     __m512 acc[WF_CD_TB][2];
 #pragma GCC unroll 12
     for (int tb = 0; tb < TB; tb++) {
@@ -76,9 +87,19 @@ WF_CD_INLINE void tile(const int NV, const int TB, const float *restrict xp, int
             }
         }
     }
+    __m512 z = _mm512_setzero_ps();
+    if (rows) { /* o is row-major (tb, c): stored as it stands */
+#pragma GCC unroll 12
+        for (int tb = 0; tb < TB; tb++) {
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; v++)
+                _mm512_storeu_ps(o + (size_t)tb * (size_t)ldo + 16 * v,
+                                 relu ? _mm512_max_ps(acc[tb][v], z) : acc[tb][v]);
+        }
+        return;
+    }
     /* (tb, c) in registers -> channel rows of o: through a tile on the stack. */
     float t[WF_CD_TB][32];
-    __m512 z = _mm512_setzero_ps();
 #pragma GCC unroll 12
     for (int tb = 0; tb < TB; tb++) {
 #pragma GCC unroll 2
@@ -100,7 +121,7 @@ WF_CD_INLINE void tile(const int NV, const int TB, const float *restrict xp, int
 /* The tile with compile-time NV and TB (each case its own register allocation). */
 #define WF_CD_CASE(nv, tb)                                                                         \
     case tb:                                                                                       \
-        tile(nv, tb, xp, Lp, s, d, wt, ldw, cin_g, kW, bias, relu, add, o, ldo);                   \
+        tile(nv, tb, xp, Lp, s, d, wt, ldw, cin_g, kW, bias, relu, add, o, ldo, rows);             \
         break
 #define WF_CD_SWITCH(nv)                                                                           \
     switch (TB) {                                                                                  \
@@ -122,7 +143,7 @@ WF_CD_INLINE void tile(const int NV, const int TB, const float *restrict xp, int
 
 WF_CD_TARGET static void tile_any(int NV, int TB, const float *xp, int Lp, int s, int d,
                                   const float *wt, int ldw, int cin_g, int kW, const float *bias,
-                                  int relu, int add, float *o, int ldo) {
+                                  int relu, int add, float *o, int ldo, int rows) {
     if (NV == 2) {
         WF_CD_SWITCH(2)
     } else {
@@ -141,8 +162,22 @@ WF_CD_TARGET static void window(float *out, int ldo, const float *xp, int Lp, in
         for (int t0 = 0; t0 < OW; t0 += tbn) {
             int TB = OW - t0 < tbn ? OW - t0 : tbn;
             tile_any(NV, TB, xp + (size_t)t0 * (size_t)s, Lp, s, d, wt + co0, cout_g, cin_g, kW,
-                     bias ? bias + co0 : NULL, relu, add, out + (size_t)co0 * (size_t)ldo + t0,
-                     ldo);
+                     bias ? bias + co0 : NULL, relu, add, out + (size_t)co0 * (size_t)ldo + t0, ldo,
+                     0);
+        }
+    }
+}
+
+/* Rows r0.. of y (M, N) = x (M, K) @ wt (K, N) + bias, column block c0.. of 16 * NV. */
+WF_CD_TARGET static void gemm_rows(float *y, const float *x, const float *wt, const float *bias,
+                                   int M, int N, int K, int relu) {
+    for (int c0 = 0; c0 < N; c0 += 32) {
+        int NV = N - c0 >= 32 ? 2 : 1;
+        for (int r0 = 0; r0 < M; r0 += WF_CD_TB) {
+            int TB = M - r0 < WF_CD_TB ? M - r0 : WF_CD_TB;
+            /* the conv tile with K input channels of one tap: x[r0 + tb, k] at xp + k + tb * K */
+            tile_any(NV, TB, x + (size_t)r0 * (size_t)K, 1, K, 0, wt + c0, N, K, 1,
+                     bias ? bias + c0 : NULL, relu, 0, y + (size_t)r0 * (size_t)N + c0, N, 1);
         }
     }
 }
@@ -151,6 +186,31 @@ static int direct_available(void) {
     return 0;
 }
 #endif
+
+int wf_k_gemm_direct_applies(int M, int N, int K) {
+    return direct_available() && M >= 1 && N >= 16 && N % 16 == 0 && N <= WF_CD_GEMM_MAX_N &&
+           K >= 1 && K <= WF_CD_GEMM_MAX_K;
+}
+
+int wf_k_gemm_direct(float *y, const float *x, const float *w, int trans_b, const float *bias,
+                     int M, int N, int K, int relu, float *scratch) {
+    if (!wf_k_gemm_direct_applies(M, N, K))
+        return 0;
+#ifdef WF_CD_AVX512
+    const float *wt = w;
+    if (trans_b) { /* w (N, K) -> scratch (K, N) */
+        for (int n = 0; n < N; n++)
+            for (int k = 0; k < K; k++)
+                scratch[(size_t)k * (size_t)N + (size_t)n] = w[(size_t)n * (size_t)K + (size_t)k];
+        wt = scratch;
+    }
+    gemm_rows(y, x, wt, bias, M, N, K, relu);
+    return 1;
+#else
+    (void)y, (void)x, (void)w, (void)trans_b, (void)bias, (void)relu, (void)scratch, (void)wt;
+    return 0;
+#endif
+}
 
 /* Padded line length of one input channel: the last output's last tap, plus one. */
 static size_t line_len(const wf_k_conv_geom *g) {

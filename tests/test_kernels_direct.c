@@ -1,8 +1,8 @@
 /*
- * Kernels, part 7 (issue 12): the direct 1-D convolution (kernels_conv_direct.c) against the
- * naive double-accumulating reference, forward (with and without bias and ReLU) and input
- * gradient, over geometries that reach every register tile (output lengths 1 to 40 give tiles of
- * 1 to 12 steps), 16 to 64 output channels per group, groups, stride, dilation and padding wider
+ * Kernels, part 7 (issue 12): the direct AVX-512 kernels (kernels_direct.c) against the naive
+ * double-accumulating references. The 1-D convolution, forward (with and without bias and ReLU) and
+ * input gradient, over geometries that reach every register tile (output lengths 1 to 40 give tiles
+ * of 1 to 12 steps), 16 to 64 output channels per group, groups, stride, dilation and padding wider
  * than the kernel. Also:
  *  - the im2col + sgemm path (wf_k_conv_forward_gemm, wf_k_conv_backward_input_gemm) on the same
  *    geometries, so both paths of wf_k_conv_forward stay checked on a processor with AVX-512;
@@ -11,7 +11,11 @@
  *  - ReLU of NaN is 0 as in wf_k_relu_forward;
  *  - where the kernel does not apply (2-D, 8 channels per group, stride 2 for the backward) it
  *    says so and leaves the output untouched.
- * On a processor without AVX-512 the direct kernel never applies; the checks of it are skipped
+ * The GEMM with few columns (wf_k_gemm_direct) against wf_k_gemm_naive: M across whole and
+ * partial 12-row tiles, N of one to sixteen 16-column blocks, K from 1 to the 288 cells of a
+ * window, w as (K, N) or transposed, bias row or none, ReLU or none; each row's values alone
+ * and in a batch the same bits; shapes outside its limits left to sgemm, y untouched.
+ * On a processor without AVX-512 the direct kernels never apply; the checks of it are skipped
  * (and say so) and the sgemm checks still run.
  */
 #include <math.h>
@@ -28,20 +32,20 @@ typedef struct dcase {
 } dcase;
 
 static const dcase CASES[] = {
-    {5, 16, 32, 1, 18, 5, 2, 2, 1, 1},   /* cnn1d conv2 */
-    {3, 8, 16, 1, 36, 5, 2, 2, 1, 1},    /* cnn1d conv1 */
-    {2, 3, 16, 1, 1, 3, 1, 1, 1, 1},     /* length 1: a 1-step tile */
-    {2, 4, 48, 1, 13, 3, 1, 1, 1, 1},    /* 48 channels: a 32 and a 16 block, 13 = 7 + 6 */
-    {2, 32, 16, 2, 25, 3, 0, 2, 1, 1},   /* 2 groups of 16 out, 16 in */
-    {3, 5, 64, 1, 40, 7, 3, 3, 1, 1},    /* 40 steps: 4 tiles of 10 */
-    {2, 6, 32, 1, 30, 3, 2, 1, 2, 1},    /* stride 2 */
-    {2, 4, 16, 1, 29, 3, 4, 4, 1, 3},    /* dilation 3 */
-    {2, 4, 16, 1, 23, 4, 1, 2, 3, 2},    /* stride and dilation */
-    {1, 2, 32, 1, 5, 2, 3, 3, 1, 1},     /* pads wider than the kernel */
-    {4, 16, 16, 1, 12, 1, 0, 0, 1, 1},   /* 1x1 */
-    {2, 16, 32, 1, 11, 11, 5, 5, 1, 1},  /* kernel = length */
-    {2, 64, 32, 4, 17, 5, 4, 0, 1, 1},   /* 4 groups of 16 in, 8 out: forward falls back */
-    {1, 16, 16, 16, 9, 3, 1, 1, 1, 1},   /* depthwise: 1 channel per group, falls back */
+    {5, 16, 32, 1, 18, 5, 2, 2, 1, 1},  /* cnn1d conv2 */
+    {3, 8, 16, 1, 36, 5, 2, 2, 1, 1},   /* cnn1d conv1 */
+    {2, 3, 16, 1, 1, 3, 1, 1, 1, 1},    /* length 1: a 1-step tile */
+    {2, 4, 48, 1, 13, 3, 1, 1, 1, 1},   /* 48 channels: a 32 and a 16 block, 13 = 7 + 6 */
+    {2, 32, 16, 2, 25, 3, 0, 2, 1, 1},  /* 2 groups of 16 out, 16 in */
+    {3, 5, 64, 1, 40, 7, 3, 3, 1, 1},   /* 40 steps: 4 tiles of 10 */
+    {2, 6, 32, 1, 30, 3, 2, 1, 2, 1},   /* stride 2 */
+    {2, 4, 16, 1, 29, 3, 4, 4, 1, 3},   /* dilation 3 */
+    {2, 4, 16, 1, 23, 4, 1, 2, 3, 2},   /* stride and dilation */
+    {1, 2, 32, 1, 5, 2, 3, 3, 1, 1},    /* pads wider than the kernel */
+    {4, 16, 16, 1, 12, 1, 0, 0, 1, 1},  /* 1x1 */
+    {2, 16, 32, 1, 11, 11, 5, 5, 1, 1}, /* kernel = length */
+    {2, 64, 32, 4, 17, 5, 4, 0, 1, 1},  /* 4 groups of 16 in, 8 out: forward falls back */
+    {1, 16, 16, 16, 9, 3, 1, 1, 1, 1},  /* depthwise: 1 channel per group, falls back */
 };
 
 static void make_geom(wf_k_conv_geom *g, const dcase *c) {
@@ -286,8 +290,100 @@ START_TEST(test_direct_relu_nan) {
 }
 END_TEST
 
+typedef struct gcase {
+    int M, N, K;
+} gcase;
+
+static const gcase GEMMS[] = {
+    {256, 32, 64}, /* the mlp's hidden layer on a 256-row chunk */
+    {1, 16, 1},    /* one row, one column block, K 1 */
+    {13, 48, 7},   /* a 32 and a 16 block, 12 + 1 rows */
+    {25, 64, 288}, /* the mlp's first layer on whole windows */
+    {12, 256, 33}, /* the widest */
+    {7, 80, 1024}, /* the longest */
+};
+
+START_TEST(test_direct_gemm) {
+    const gcase *c = &GEMMS[_i];
+    size_t nx = (size_t)c->M * (size_t)c->K, nw = (size_t)c->K * (size_t)c->N;
+    size_t ny = (size_t)c->M * (size_t)c->N;
+    wf_rng r;
+    wf_rng_init(&r, 7700 + (uint64_t)_i);
+    float *x = kc_alloc(nx), *w = kc_alloc(nw), *b = kc_alloc((size_t)c->N);
+    kc_fill(&r, x, nx, -2, 2);
+    kc_fill(&r, w, nw, -1, 1);
+    kc_fill(&r, b, (size_t)c->N, -0.5, 0.5);
+    float *xa = kc_abs_copy(x, nx), *wa = kc_abs_copy(w, nw), *ba = kc_abs_copy(b, c->N);
+    float *y = kc_alloc(ny), *yn = kc_alloc(ny), *yb = kc_alloc(ny), *y1 = kc_alloc(ny);
+    float *scratch = kc_alloc(nw);
+    int applies = wf_k_gemm_direct_applies(c->M, c->N, c->K);
+    if (!applies) {
+        fprintf(stderr, "gemm case %d: no AVX-512 here, the direct GEMM is not checked\n", _i);
+        goto done;
+    }
+    for (int variant = 0; variant < 8; variant++) {
+        int relu = variant & 1, tb = (variant >> 2) & 1;
+        const float *bias = variant & 2 ? NULL : b;
+        /* the reference: C = bias rows, then C = A op(B) + C in double, then ReLU */
+        for (int i = 0; i < c->M; i++)
+            for (int j = 0; j < c->N; j++) {
+                yn[(size_t)i * (size_t)c->N + (size_t)j] = bias ? b[j] : 0.0f;
+                yb[(size_t)i * (size_t)c->N + (size_t)j] = bias ? ba[j] : 0.0f;
+            }
+        wf_k_gemm_naive(yn, x, w, c->M, c->N, c->K, 0, tb, 1.0f, 1.0f);
+        wf_k_gemm_naive(yb, xa, wa, c->M, c->N, c->K, 0, tb, 1.0f, 1.0f);
+        if (relu)
+            for (size_t i = 0; i < ny; i++)
+                yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
+        fill_nan(y, ny);
+        ck_assert(wf_k_gemm_direct(y, x, w, tb, bias, c->M, c->N, c->K, relu, scratch));
+        char what[96];
+        snprintf(what, sizeof what, "gemm case %d relu %d bias %d transB %d", _i, relu,
+                 bias != NULL, tb);
+        kc_check_bound(what, y, yn, yb, ny, 1e-6, 0);
+        /* each row alone: the same bits */
+        for (int i = 0; i < c->M; i += 5) {
+            size_t o = (size_t)i * (size_t)c->N;
+            ck_assert(wf_k_gemm_direct(y1, x + (size_t)i * (size_t)c->K, w, tb, bias, 1, c->N, c->K,
+                                       relu, scratch));
+            ck_assert_int_eq(memcmp(y1, y + o, (size_t)c->N * sizeof *y), 0);
+        }
+    }
+done:
+    free(x);
+    free(w);
+    free(b);
+    free(xa);
+    free(wa);
+    free(ba);
+    free(y);
+    free(yn);
+    free(yb);
+    free(y1);
+    free(scratch);
+}
+END_TEST
+
+/* Outside its limits the direct GEMM declines and writes nothing. */
+START_TEST(test_direct_gemm_declines) {
+    const int shapes[][3] = {{4, 8, 16}, {4, 24, 16}, {4, 272, 16}, {4, 32, 1025}, {0, 32, 16}};
+    static float x[4 * 1025], y[4 * 272];
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        ck_assert(!wf_k_gemm_direct_applies(M, N, K));
+        float *wb = kc_alloc((size_t)N * (size_t)K), *sc = kc_alloc((size_t)N * (size_t)K);
+        fill_nan(y, sizeof y / sizeof *y);
+        ck_assert(!wf_k_gemm_direct(y, x, wb, 1, NULL, M, N, K, 0, sc));
+        for (size_t j = 0; j < sizeof y / sizeof *y; j++)
+            ck_assert(isnan(y[j]));
+        free(wb);
+        free(sc);
+    }
+}
+END_TEST
+
 int main(void) {
-    Suite *s = suite_create("kernels_conv_direct");
+    Suite *s = suite_create("kernels_direct");
     TCase *tc = tcase_create("direct");
     int n = (int)(sizeof CASES / sizeof *CASES);
     tcase_add_loop_test(tc, test_direct_forward, 0, n);
@@ -295,6 +391,8 @@ int main(void) {
     tcase_add_test(tc, test_direct_applies);
     tcase_add_test(tc, test_direct_batch_independent);
     tcase_add_test(tc, test_direct_relu_nan);
+    tcase_add_loop_test(tc, test_direct_gemm, 0, (int)(sizeof GEMMS / sizeof *GEMMS));
+    tcase_add_test(tc, test_direct_gemm_declines);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

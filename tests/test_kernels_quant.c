@@ -5,7 +5,10 @@
  *    must match exactly (integer outputs);
  *  - the arithmetic details of the ONNX specification and reference implementation on cases
  *    worked out by hand: round half to even, the float32 division, saturation at both ends of
- *    int8 and uint8, per-axis parameters, the rounding order of the requantization.
+ *    int8 and uint8, per-axis parameters, the rounding order of the requantization;
+ *  - the QLinearMatMul requantization's float32 path (wf_qmm_requant): the bytes of the double
+ *    reference on accumulators aimed at rounding ties, exact ties, saturation and accumulators
+ *    beyond 2^24.
  */
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +18,7 @@
 #include "data/kernels/onnx_node_cases.h"
 #include "kernels_check.h"
 #include "model/kernels/kernels.h"
+#include "model/ops/ops.h"
 #include "testutil.h"
 
 static wf_k_qparam qp(const float *scale, const void *zp, wf_k_qtype t, int per_axis) {
@@ -278,6 +282,83 @@ START_TEST(test_qlinear_matmul_semantics) {
 }
 END_TEST
 
+/* The double reference of wf_qmm_requant: saturate(rint((double)acc * (double)m + zy)). */
+static int32_t requant_ref(int32_t acc, float m, int32_t zy, int lo, int hi) {
+    double d = rint((double)acc * (double)m + (double)zy);
+    return d < lo ? lo : d > hi ? hi : (int32_t)d;
+}
+
+static void requant_float_path_width(int N, int M, int NMAX) {
+    static int32_t acc[160 * 64];
+    static uint8_t yu[160 * 64];
+    static int8_t ys[160 * 64];
+    float mj[64], bsc[64];
+    ck_assert_int_le(M * N, 160 * NMAX);
+    wf_rng r;
+    wf_rng_init(&r, 9100 + (uint64_t)N);
+    for (int j = 0; j < N; j++) /* per-column scales over two decades */
+        bsc[j] = (float)(0.002 * pow(10.0, 2.0 * wf_rng_uniform(&r)));
+    float sa = 0.0371f, sy = 0.0213f;
+    for (int variant = 0; variant < 4; variant++) {
+        int s8 = variant & 1;
+        uint8_t zu = 7;
+        int8_t zs = -3;
+        int32_t zy = s8 ? zs : zu;
+        float mm[64]; /* the multiplier as wf_qmm_requant forms it */
+        if (variant >= 2)
+            for (int j = 0; j < N; j++)
+                bsc[j] = j % 2 ? 0.5f * sy / sa : bsc[j];
+        for (int j = 0; j < N; j++)
+            mm[j] = sa * bsc[j] / sy;
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                int32_t *a = &acc[i * N + j];
+                double m = (double)mm[j];
+                int kind = i % 8;
+                if (kind < 4) { /* aimed at k + 1/2 - zy, and one either side */
+                    double k = floor(wf_rng_uniform(&r) * 300.0) - 150.0;
+                    *a = (int32_t)llround((k + 0.5 - zy) / m) + (kind - 1) % 2;
+                } else if (kind == 4) { /* anywhere in the unsaturated range */
+                    *a = (int32_t)llround((wf_rng_uniform(&r) * 400.0 - 200.0) / m);
+                } else if (kind == 5) { /* saturating either way */
+                    *a = (int32_t)((wf_rng_uniform(&r) * 2.0 - 1.0) * 2e9);
+                } else if (kind == 6) { /* beyond 2^24, near the clamp when m is small */
+                    *a = (int32_t)(16777216.0 + wf_rng_uniform(&r) * 1e6) * (j % 2 ? 1 : -1);
+                } else {
+                    *a = (int32_t)llround((wf_rng_uniform(&r) * 2.0 - 1.0) * 1e5);
+                }
+            }
+        wf_tensor t_sa = {WF_DTYPE_FLOAT, 0, {0}, &sa};
+        wf_tensor t_sb = {WF_DTYPE_FLOAT, 1, {N}, bsc};
+        wf_tensor t_sy = {WF_DTYPE_FLOAT, 0, {0}, &sy};
+        wf_tensor t_zy = {
+            s8 ? WF_DTYPE_INT8 : WF_DTYPE_UINT8, 0, {0}, s8 ? (void *)&zs : (void *)&zu};
+        wf_tensor *in[8] = {NULL, &t_sa, NULL, NULL, &t_sb, NULL, &t_sy, &t_zy};
+        wf_dtype dy = s8 ? WF_DTYPE_INT8 : WF_DTYPE_UINT8;
+        wf_qmm_requant(in, acc, M, N, s8 ? (void *)ys : (void *)yu, dy, mj);
+        int lo = s8 ? -128 : 0, hi = s8 ? 127 : 255, ties = 0;
+        for (int i = 0; i < M * N; i++) {
+            int j = i % N;
+            int32_t want = requant_ref(acc[i], mm[j], zy, lo, hi);
+            int32_t got = s8 ? ys[i] : yu[i];
+            double v = (double)acc[i] * (double)mm[j] + zy;
+            ties += fabs(v - floor(v) - 0.5) < 1e-3 && fabs(v) < 300;
+            ck_assert_msg(got == want, "variant %d value %d: acc %d m %.9g got %d want %d", variant,
+                          i, acc[i], (double)mm[j], got, want);
+        }
+        ck_assert_int_gt(ties, 8 * N / 5); /* the test reached the cases it is about */
+    }
+}
+
+START_TEST(test_qmm_requant_float_path) {
+    enum { NMAX = 64, M = 160 };
+    static const int widths[3] = {64, 32, 1}; /* whole blocks, and short rows side by side */
+    for (int w = 0; w < 3; w++)
+        requant_float_path_width(widths[w], M, NMAX);
+}
+
+END_TEST
+
 START_TEST(test_qlinear_conv_onnx_node_test) {
     /* x (1, 1, 7, 7) uint8, w (1, 1, 1, 1) uint8, no bias, default attributes */
     wf_k_conv_geom g;
@@ -426,6 +507,7 @@ int main(void) {
     tcase_add_test(tl, test_matmul_integer_onnx_node_test);
     tcase_add_test(tl, test_qlinear_matmul_onnx_node_tests);
     tcase_add_test(tl, test_qlinear_matmul_semantics);
+    tcase_add_test(tl, test_qmm_requant_float_path);
     tcase_add_test(tl, test_qlinear_conv_onnx_node_test);
     tcase_add_test(tl, test_qlinear_conv_semantics);
     tcase_add_test(tl, test_qgemm_exact);

@@ -233,6 +233,21 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         const uint8_t *tb = t->data;
         float tj[256];
         size_t es = wf_dtype_size(d);
+        if (N < 64 && total % N == 0) {
+            /* short rows (a 32-wide layer, the 1-wide score): rows side by side as one row of
+             * L = N * (256 / N) columns, the terms repeated, so each pass is long enough to
+             * vectorise; the same values per element */
+            int64_t L = N * (256 / N), rows = total / L, rest = total - rows * L;
+            for (int64_t j = 0; j < L; j++)
+                tj[j] = inner[tb[nt == 1 ? 0 : j % N]];
+            if (rows)
+                qadd_rows(out[0]->data, x->data, d, tj, rx, L, rows, L);
+            if (rest)
+                qadd_rows((char *)out[0]->data + (size_t)(rows * L) * es,
+                          (const char *)x->data + (size_t)(rows * L) * es, d, tj, rx, rest, 1,
+                          rest);
+            return;
+        }
         for (int64_t j0 = 0; j0 < N; j0 += 256) {
             int64_t nb = N - j0 < 256 ? N - j0 : 256;
             for (int64_t j = 0; j < nb; j++)

@@ -347,21 +347,73 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     return wf_check_numel(n, out[0], err);
 }
 
-/* y (M, N) = saturate(rint((double)acc * (double)m[j] + zy)), one call per slice. */
+/* One block of nb values, y = saturate(rint((double)a * (double)m + zy)) (the reference). */
+static void requant_block_double(int32_t *r, const int32_t *a, const float *m, double zy,
+                                 double dlo, double dhi, int nb) {
+    for (int j = 0; j < nb; j++) {
+        double d = rint((double)a[j] * (double)m[j] + zy);
+        r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
+    }
+}
+
+/* The same block in float32, which vectorises twice as wide; returns 0 when a value may round
+ * otherwise than in double (then the caller takes requant_block_double for the block).
+ * Why it is exact elsewhere: with |a| <= 2^24 (a exact in float) and |t| <= 2^10, t =
+ * fl(fl(a m) + zy) is within 2^-24 (|a m| + |t|) < 2^-12 of the exact a m + zy (|zy| <= 255, so
+ * |a m| < 1,300), hence when t is at least 2^-11 away from a half-integer both round to the same
+ * integer. Beyond 2^10 (either sign) both saturate, to the same end: the relative error is 2^-23
+ * at most. NaN (a NaN scale) fails the test and falls back. */
+static int requant_block_float(int32_t *restrict r, const int32_t *restrict a,
+                               const float *restrict m, float zy, float lo, float hi, int nb) {
+    int ok = 1;
+    for (int j = 0; j < nb; j++) {
+        float af = (float)a[j];
+        float t = af * m[j] + zy;
+        float q = rintf(t);
+        float dist = fabsf(t - q);
+        ok &= (fabsf(af) <= 0x1p24f) & ((dist <= 0.5f - 0x1p-11f) | (fabsf(t) > 0x1p10f));
+        r[j] = (int32_t)(q < lo ? lo : q > hi ? hi : q);
+    }
+    return ok;
+}
+
+/* y (M, N) = saturate(rint((double)acc * (double)m[j] + zy)), one call per slice: blocks of 64
+ * in float32 (requant_block_float); a block with a value near a rounding tie or an accumulator
+ * beyond 2^24 again in double, so the bytes are the double reference's. */
 WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict a,
                                            const float *restrict mj, double zy, int lo, int hi,
                                            int64_t M, int64_t N) {
     double dlo = lo, dhi = hi;
     int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
+    if (N < 64) {
+        /* short rows (a 32-wide layer, the 1-wide score): rows side by side in blocks of
+         * L = N * (64 / N) values, the multipliers repeated, so blocks are long enough to
+         * vectorise; the same values per element */
+        float mrep[64];
+        int L = (int)N * (64 / (int)N);
+        for (int j = 0; j < L; j++)
+            mrep[j] = mj[j % N];
+        int64_t total = M * N;
+        for (int64_t o = 0; o < total; o += L) {
+            int nb = total - o < L ? (int)(total - o) : L;
+            if (!requant_block_float(r, a + o, mrep, (float)zy, (float)lo, (float)hi, nb))
+                requant_block_double(r, a + o, mrep, zy, dlo, dhi, nb);
+            if (dy == WF_DTYPE_INT8)
+                for (int j = 0; j < nb; j++)
+                    ((int8_t *)y)[o + j] = (int8_t)r[j];
+            else
+                for (int j = 0; j < nb; j++)
+                    ((uint8_t *)y)[o + j] = (uint8_t)r[j];
+        }
+        return;
+    }
     for (int64_t i = 0; i < M; i++)
         for (int64_t j0 = 0; j0 < N; j0 += 64) {
             int nb = N - j0 < 64 ? (int)(N - j0) : 64;
             const int32_t *ar = a + i * N + j0;
             const float *mr = mj + j0;
-            for (int j = 0; j < nb; j++) {
-                double d = rint((double)ar[j] * (double)mr[j] + zy);
-                r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
-            }
+            if (!requant_block_float(r, ar, mr, (float)zy, (float)lo, (float)hi, nb))
+                requant_block_double(r, ar, mr, zy, dlo, dhi, nb);
             size_t o = (size_t)(i * N + j0);
             if (dy == WF_DTYPE_INT8)
                 for (int j = 0; j < nb; j++)

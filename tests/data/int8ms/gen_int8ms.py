@@ -220,5 +220,21 @@ for pn, ta, tb, M, K, N, col, bias, transA, transB, alpha, yq, azp, bzp, ys in (
          [vi("A", ta, ash)], [vi("Y", yt, [M, N])], inits)
     case(name, A=(ta, rq(ta, ash)))
 
+# ---- QLinearAdd over many short rows (issue 12: rows narrower than 64 run side by side as one
+# long row, whole blocks plus a rest): the 32-wide hidden layer and the 1-wide score of the
+# QLinearMatMul twin, bias row and scalar B. Drawn last, so the cases above keep their inputs.
+for t, tn, lo, hi in T8:
+    for shp_name, sa, sb in (("rows32", [75, 32], [32]), ("rows1", [300, 1], [1]),
+                             ("rows5s", [61, 5], [1])):
+        name = "add_%s_%s" % (tn, shp_name)
+        sc = rng.uniform(0.01, 0.1, 3)
+        z = rq(t, 3)
+        save(name, [h.make_node("QLinearAdd", ["A", "as", "az", "B", "bs", "bz", "cs", "cz"],
+                                ["C"], domain=MS)],
+             [vi("A", t, sa), vi("B", t, sb)], [vi("C", t, sa)],
+             [f32("as", sc[0]), q("az", t, z[0]), f32("bs", sc[1]), q("bz", t, z[1]),
+              f32("cs", sc[2]), q("cz", t, z[2])])
+        case(name, A=(t, every(t, sa)), B=(t, rq(t, sb)))
+
 json.dump({"cases": cases}, open("cases.json", "w"))
 print(len(cases), "cases")

@@ -21,6 +21,11 @@ extern const wf_opdef wf_op_batchnorm;
  * Relu node is then skipped and its output aliases theirs). */
 void wf_op_conv_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s);
+/* Gemm (with its fused Relu when relu) through the direct kernel over B^T already packed as
+ * (K, N) (the engine's packb): returns 1 when it wrote the output, 0 when the node is not one
+ * the direct kernel takes (the caller then runs it the usual way). */
+int wf_op_gemm_packed_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                              const float *bt, int relu);
 void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s);
 /* ops_fold.c, ops_math.c, ops_norm.c, ops_rnn.c, ops_convt.c */

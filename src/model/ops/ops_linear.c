@@ -98,6 +98,18 @@ static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
                             (int)N, (int)K, relu, s);
 }
 
+int wf_op_gemm_packed_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                              const float *bt, int relu) {
+    int64_t M, N, K;
+    gemm_dims(n, in, &M, &N, &K);
+    int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
+    const float *bias = bias_row(n, in);
+    if (!n->p.trans_b || n->p.trans_a || n->p.alpha != 1.0f || (has_c && !bias))
+        return 0;
+    return wf_k_gemm_direct(out[0]->data, in[0]->data, bt, 0, bias, (int)M, (int)N, (int)K, relu,
+                            NULL);
+}
+
 static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
     if (gemm_direct(n, in, out, s, 0))
         return;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/kernels/kernels.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
 
@@ -64,10 +63,11 @@ struct wf_engine {
      * reads; fuse[r] = -(c + 1) for that Relu, whose output then aliases c's (the Relu's
      * backward reads max(x, 0) instead of x: the same mask x > 0). */
     int *fuse; /* (n_nodes) */
-    /* Gemm nodes with a constant B used transposed (transB = 1, B a constant or a kept folded
-     * value, so its data stays put for the engine's life) whose shape the direct kernel takes:
-     * B^T packed (K, N) once, on the first plan, instead of on every run (an IG batch of 52
-     * rows spent longer packing the 64 x 32 weights than multiplying). NULL elsewhere. */
+    /* The packed operand of nodes whose op has a packed path (wf_op_packing) and whose inputs
+     * but the first are constants or kept folded values, so their data stay put for the
+     * engine's life: packed once, on the first plan, instead of on every run (Gemm: B^T for
+     * the direct kernel, where an IG batch of 52 rows spent longer packing the 64 x 32 weights
+     * than multiplying; QGemm and QLinearMatMul: B's codes as floats). NULL elsewhere. */
     float **packb; /* (n_nodes) */
 };
 
@@ -265,32 +265,34 @@ static void find_fusions(wf_engine *e) {
     }
 }
 
-/* B^T of the Gemm nodes packb describes, packed where not yet (a failed allocation leaves the
- * node on its unpacked path). */
-static void pack_constant_b(wf_engine *e) {
+/* Whether value v holds the same data for the engine's life: an initializer, or the output of
+ * a constant node already folded and kept. */
+static int fixed_value(const wf_engine *e, int v) {
+    const wf_model *m = e->m;
+    if (v < 0)
+        return 1; /* an absent optional input */
+    int p = m->vals[v].producer;
+    return e->t[v].data &&
+           (m->vals[v].kind == WF_VAL_CONST || (p >= 0 && e->const_node[p] && e->kept[p]));
+}
+
+/* The packed operands of the nodes whose op has a packed path (wf_op_packing_of) and whose
+ * inputs but the first are fixed (see packb), packed where not yet; a NULL from the op (or a
+ * failed allocation) leaves the node on its usual path. */
+static void pack_constant_operands(wf_engine *e) {
     const wf_model *m = e->m;
     for (int j = 0; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
-        if (e->packb[j] || n->op != &wf_op_gemm || e->stat_node[j] || n->n_in < 2 ||
-            !n->p.trans_b || n->p.trans_a || n->p.alpha != 1.0f)
+        const wf_op_packing *pk = wf_op_packing_of(n->op);
+        if (e->packb[j] || !pk || e->stat_node[j])
             continue;
-        int v = n->in[1];
-        if (v < 0 || e->t[v].dtype != WF_DTYPE_FLOAT || e->t[v].rank != 2 || !e->t[v].data)
+        int fixed = 1;
+        for (int i = 1; i < n->n_in && fixed; i++)
+            fixed = fixed_value(e, n->in[i]);
+        if (!fixed)
             continue;
-        int p = m->vals[v].producer;
-        if (m->vals[v].kind != WF_VAL_CONST && !(p >= 0 && e->const_node[p] && e->kept[p]))
-            continue;
-        int64_t N = e->t[v].dims[0], K = e->t[v].dims[1];
-        if (N > INT32_MAX || K > INT32_MAX || !wf_k_gemm_direct_applies(1, (int)N, (int)K))
-            continue;
-        float *bt = malloc((size_t)(N * K) * sizeof(float));
-        if (!bt)
-            continue;
-        const float *b = e->t[v].data;
-        for (int64_t i = 0; i < N; i++)
-            for (int64_t k = 0; k < K; k++)
-                bt[k * N + i] = b[i * K + k];
-        e->packb[j] = bt;
+        gather(e, n);
+        e->packb[j] = pk->pack(n, e->pin);
     }
 }
 
@@ -402,7 +404,7 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
         e->last[i] = inputs[i];
         e->last[i].data = NULL;
     }
-    pack_constant_b(e);
+    pack_constant_operands(e);
     e->planned = 1;
     return WF_OK;
 }
@@ -564,7 +566,8 @@ static int64_t backward_node(wf_engine *e, int j) {
 }
 
 static void run_node(wf_engine *e, int j, const wf_node *n) {
-    if (e->packb[j] && wf_op_gemm_packed_forward(n, e->pin, e->pout, e->packb[j], e->fuse[j] > 0))
+    if (e->packb[j] && wf_op_packing_of(n->op)->forward(n, e->pin, e->pout, e->packb[j],
+                                                        e->fuse[j] > 0, e->scratch))
         return;
     if (e->fuse[j] > 0 && n->op == &wf_op_conv)
         wf_op_conv_relu_forward(n, e->pin, e->pout, e->scratch);

@@ -21,11 +21,27 @@ extern const wf_opdef wf_op_batchnorm;
  * Relu node is then skipped and its output aliases theirs). */
 void wf_op_conv_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s);
-/* Gemm (with its fused Relu when relu) through the direct kernel over B^T already packed as
- * (K, N) (the engine's packb): returns 1 when it wrote the output, 0 when the node is not one
- * the direct kernel takes (the caller then runs it the usual way). */
-int wf_op_gemm_packed_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                              const float *bt, int relu);
+/* Packed path (issue 12) of an op whose second and later inputs are weights: when every input
+ * but the first is constant (an initializer or a value folded once per engine), the engine
+ * calls pack once, with the node's inputs bound, and keeps what it returns (malloc'd floats in
+ * the op's own layout; NULL: no packed path for this node); forward then runs the node from it
+ * and returns 1, or returns 0 and the node runs its usual way. relu: the node's fused Relu. */
+typedef struct wf_op_packing {
+    float *(*pack)(const wf_node *n, wf_tensor *const *in);
+    int (*forward)(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                   const float *packed, int relu, void *scratch);
+} wf_op_packing;
+/* The packed path of op, or NULL (Gemm, QGemm and QLinearMatMul have one). */
+const wf_op_packing *wf_op_packing_of(const wf_opdef *op);
+extern const wf_op_packing wf_pack_gemm, wf_pack_qgemm, wf_pack_qlinear_matmul;
+extern const wf_opdef wf_op_qgemm;
+/* Shared by the packed QGemm and QLinearMatMul (ops_qlinear_ms.c): B's codes minus their zero
+ * point as floats (K, N) after packed[0] = max |b - zb|; and the exact int32 sums from them by
+ * the direct kernel, 0 when the sums could reach 2^24 or the kernel does not apply. */
+float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb);
+int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, const float *packed,
+                        int64_t M, int64_t N, int64_t K, float *fa, float *fc);
+
 void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s);
 /* ops_fold.c, ops_math.c, ops_norm.c, ops_rnn.c, ops_convt.c */

@@ -4,6 +4,7 @@
  * (kernels_direct.c) where it applies. MatMul follows numpy: 1-D operands are promoted and the
  * promoted axis removed again, batch axes broadcast.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/kernels/kernels.h"
@@ -98,8 +99,28 @@ static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
                             (int)N, (int)K, relu, s);
 }
 
-int wf_op_gemm_packed_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
-                              const float *bt, int relu) {
+/* B^T (K, N) of a Gemm with a constant B used transposed, for the direct kernel; NULL where
+ * that kernel does not take the node (B not transposed needs no packing). */
+static float *gemm_pack(const wf_node *n, wf_tensor *const *in) {
+    const wf_tensor *b = in[1];
+    if (!n->p.trans_b || n->p.trans_a || n->p.alpha != 1.0f || b->dtype != WF_DTYPE_FLOAT ||
+        b->rank != 2 || b->dims[0] > INT32_MAX || b->dims[1] > INT32_MAX ||
+        !wf_k_gemm_direct_applies(1, (int)b->dims[0], (int)b->dims[1]))
+        return NULL;
+    int64_t N = b->dims[0], K = b->dims[1];
+    float *bt = malloc((size_t)(N * K) * sizeof(float));
+    if (!bt)
+        return NULL;
+    const float *w = b->data;
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t k = 0; k < K; k++)
+            bt[k * N + i] = w[i * K + k];
+    return bt;
+}
+
+static int gemm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                           const float *bt, int relu, void *s) {
+    (void)s;
     int64_t M, N, K;
     gemm_dims(n, in, &M, &N, &K);
     int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
@@ -175,6 +196,17 @@ static int64_t gemm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *con
 }
 
 const wf_opdef wf_op_gemm = {"Gemm", gemm_check, gemm_shape, gemm_fwd, gemm_bwd, 0, gemm_flops};
+const wf_op_packing wf_pack_gemm = {gemm_pack, gemm_fwd_packed};
+
+const wf_op_packing *wf_op_packing_of(const wf_opdef *op) {
+    if (op == &wf_op_gemm)
+        return &wf_pack_gemm;
+    if (op == &wf_op_qgemm)
+        return &wf_pack_qgemm;
+    if (op == &wf_op_qlinear_matmul)
+        return &wf_pack_qlinear_matmul;
+    return NULL;
+}
 
 /* ---- MatMul ---- */
 static wf_status matmul_check(wf_node *n, wf_value *vals, wf_error *err) {

@@ -852,24 +852,22 @@ static void qgemm_acc(const wf_node *n, wf_tensor *const *in, int64_t M, int64_t
     int percol = wf_numel(in[5]) > 1, tb = n->p.trans_b;
     float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
     int32_t amax = to_float(fa, in[0]->data, da, za, (size_t)(M * K)), bmax = 0;
-    if (tb || !percol) {
-        for (int64_t j = 0; j < (tb ? N : 1); j++) {
-            int32_t zb = q8(in[5]->data, db, percol ? (size_t)j : 0);
-            size_t cnt = (size_t)(tb ? K : K * N);
-            int32_t mx = to_float(fb + j * K, (const char *)in[3]->data + j * K, db, zb, cnt);
-            bmax = mx > bmax ? mx : bmax;
-        }
+    /* fb is (K, N) whichever way B is stored: the direct kernel's layout */
+    if (!tb && !percol) {
+        bmax = to_float(fb, in[3]->data, db, q8(in[5]->data, db, 0), (size_t)(K * N));
     } else {
         for (int64_t k = 0; k < K; k++)
             for (int64_t j = 0; j < N; j++) {
-                int32_t v =
-                    q8(in[3]->data, db, (size_t)(k * N + j)) - q8(in[5]->data, db, (size_t)j);
+                int32_t v = q8(in[3]->data, db, (size_t)(tb ? j * K + k : k * N + j)) -
+                            q8(in[5]->data, db, percol ? (size_t)j : 0);
                 fb[k * N + j] = (float)v;
                 bmax = v > bmax ? v : -v > bmax ? -v : bmax;
             }
     }
     if ((double)K * (double)amax * (double)bmax < 16777216.0) {
-        wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, n->p.trans_a, tb, 1.0f, 0.0f);
+        /* integer sums below 2^24: any order, any kernel, the same sums */
+        if (n->p.trans_a || !wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
+            wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, n->p.trans_a, 0, 1.0f, 0.0f);
         for (int64_t i = 0; i < M * N; i++)
             acc[i] = (int32_t)fc[i];
         return;
@@ -878,8 +876,7 @@ static void qgemm_acc(const wf_node *n, wf_tensor *const *in, int64_t M, int64_t
         for (int64_t j = 0; j < N; j++) {
             int32_t sum = 0;
             for (int64_t k = 0; k < K; k++)
-                sum += (int32_t)fa[n->p.trans_a ? k * M + m : m * K + k] *
-                       (int32_t)fb[tb ? j * K + k : k * N + j];
+                sum += (int32_t)fa[n->p.trans_a ? k * M + m : m * K + k] * (int32_t)fb[k * N + j];
             acc[m * N + j] = sum;
         }
 }
@@ -937,12 +934,9 @@ void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, 
             ((float *)y)[m * N + j] = (float)v[m * N + j] * scj[j];
 }
 
-static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    int64_t M, K, N;
-    qgemm_dims(n, in, &M, &K, &N);
-    float *fs = s, *scj = fs + (M * K + K * N + M * N);
-    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
-    qgemm_acc(n, in, M, K, N, fs, acc);
+/* acc (M, N) += C, then the output (quantized or float) from it. scj, bj: N each of scratch. */
+static void qgemm_finish(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                         int32_t *acc, float *scj, int32_t *bj, int64_t M, int64_t N) {
     const wf_tensor *c = opt(in, n, 6);
     int rowb = !c || wf_numel(c) == 1 || c->rank == 1 || c->dims[0] == 1; /* bias per column */
     for (int64_t j = 0; j < N; j++)
@@ -952,6 +946,79 @@ static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
             acc[m * N + j] += rowb ? bj[j] : bias_at(c, m, j, N);
     wf_qgemm_requant(n, in, acc, M, N, out[0]->data, out[0]->dtype, scj);
 }
+
+static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    int64_t M, K, N;
+    qgemm_dims(n, in, &M, &K, &N);
+    float *fs = s, *scj = fs + (M * K + K * N + M * N);
+    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
+    qgemm_acc(n, in, M, K, N, fs, acc);
+    qgemm_finish(n, in, out, acc, scj, bj, M, N);
+}
+
+/* Packed B of QGemm and QLinearMatMul: packed[0] = max |b - zb|, then b - zb as floats (K, N)
+ * (exact: codes), the direct kernel's layout. b: B's codes stored (N, K) when tb, else (K, N);
+ * zb per column when zcol. NULL where the direct kernel does not take (M, N, K). */
+float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb) {
+    if (b->rank != 2 || (b->dtype != WF_DTYPE_INT8 && b->dtype != WF_DTYPE_UINT8))
+        return NULL;
+    int64_t K = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
+    if (K > INT32_MAX || N > INT32_MAX || !wf_k_gemm_direct_applies(1, (int)N, (int)K))
+        return NULL;
+    int zcol = bzp && wf_numel(bzp) > 1;
+    if (zcol && wf_numel(bzp) != N)
+        return NULL;
+    float *p = malloc((size_t)(1 + K * N) * sizeof(float));
+    if (!p)
+        return NULL;
+    int32_t mx = 0;
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < N; j++) {
+            int32_t v = q8(b->data, b->dtype, (size_t)(tb ? j * K + k : k * N + j)) -
+                        (bzp ? q8(bzp->data, b->dtype, zcol ? (size_t)j : 0) : 0);
+            p[1 + k * N + j] = (float)v;
+            mx = v > mx ? v : -v > mx ? -v : mx;
+        }
+    p[0] = (float)mx;
+    return p;
+}
+
+static float *qgemm_pack(const wf_node *n, wf_tensor *const *in) {
+    if (n->p.trans_a)
+        return NULL;
+    return wf_pack_codes(in[3], in[5], n->p.trans_b);
+}
+
+/* acc (M, N) = (A - za) @ (B - zb) through the direct kernel from packed B (wf_pack_codes) when
+ * the sums stay below 2^24 (then exact, as qgemm_acc's); returns 0 otherwise (acc untouched).
+ * fa, fc: M K and M N floats of scratch. */
+int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, const float *packed,
+                        int64_t M, int64_t N, int64_t K, float *fa, float *fc) {
+    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K));
+    if ((double)K * (double)amax * (double)packed[0] >= 16777216.0 ||
+        !wf_k_gemm_direct(fc, fa, packed + 1, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
+        return 0;
+    for (int64_t i = 0; i < M * N; i++)
+        acc[i] = (int32_t)fc[i];
+    return 1;
+}
+
+static int qgemm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                            const float *packed, int relu, void *s) {
+    (void)relu;
+    int64_t M, K, N;
+    qgemm_dims(n, in, &M, &K, &N);
+    float *fs = s, *scj = fs + (M * K + K * N + M * N);
+    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
+    if (n->p.trans_a ||
+        !wf_packed_codes_acc(acc, in[0]->data, in[0]->dtype, zp_of(in[2], in[0]->dtype), packed, M,
+                             N, K, fs, fs + M * K + K * N))
+        return 0;
+    qgemm_finish(n, in, out, acc, scj, bj, M, N);
+    return 1;
+}
+
+const wf_op_packing wf_pack_qgemm = {qgemm_pack, qgemm_fwd_packed};
 
 /* d y[m, j] / d a[m, k] = alpha sa sb[j] (b[k, j] - zb[j]) (/ sy), zero where y saturated */
 static void qgemm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,

@@ -498,7 +498,9 @@ static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_
             }
     }
     if ((double)K * (double)amax * (double)bmax < 16777216.0) {
-        wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, 0, 0, 1.0f, 0.0f);
+        /* integer sums below 2^24: any order, any kernel, the same sums */
+        if (!wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
+            wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, 0, 0, 1.0f, 0.0f);
         for (int64_t i = 0; i < M * N; i++)
             acc[i] = (int32_t)fc[i];
         return;
@@ -567,6 +569,40 @@ static int64_t qmm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
         return 0;
     return 2 * batch * M * N * K;
 }
+
+static float *qmm_pack(const wf_node *n, wf_tensor *const *in) {
+    (void)n;
+    return in[3]->rank == 2 ? wf_pack_codes(in[3], in[5], 0) : NULL;
+}
+
+/* qmm_fwd with B packed once (wf_pack_codes): the direct kernel on each slice whose sums stay
+ * below 2^24, qmm_acc on the others; the same bytes. */
+static int qmm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                          const float *packed, int relu, void *s) {
+    (void)n, (void)relu;
+    int64_t batch, M, N, K;
+    int bb;
+    wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
+    if (bb)
+        return 0;
+    wf_dtype da = in[0]->dtype, dy = out[0]->dtype;
+    size_t ea = wf_dtype_size(da);
+    float *fs = s;
+    int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
+    float *mj = (float *)(void *)(acc + M * N);
+    int32_t za = !in[2]                ? 0
+                 : da == WF_DTYPE_INT8 ? ((const int8_t *)in[2]->data)[0]
+                                       : ((const uint8_t *)in[2]->data)[0];
+    for (int64_t q = 0; q < batch; q++) {
+        const char *a = (const char *)in[0]->data + q * M * K * ea;
+        if (!wf_packed_codes_acc(acc, a, da, za, packed, M, N, K, fs, fs + M * K + K * N))
+            qmm_acc(acc, a, da, in[2], in[3]->data, in[3]->dtype, in[5], M, N, K, fs);
+        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy, mj);
+    }
+    return 1;
+}
+
+const wf_op_packing wf_pack_qlinear_matmul = {qmm_pack, qmm_fwd_packed};
 
 const wf_opdef wf_op_qlinear_matmul = {"QLinearMatMul", qmm_check, qmm_shape, qmm_fwd,
                                        qmm_bwd,         0,         qmm_flops};

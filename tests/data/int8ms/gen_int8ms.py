@@ -236,5 +236,60 @@ for t, tn, lo, hi in T8:
               f32("cs", sc[2]), q("cz", t, z[2])])
         case(name, A=(t, every(t, sa)), B=(t, rq(t, sb)))
 
+# ---- QGemm with K max|a| max|b| >= 2^24 (K 600, codes at the ends): the int32 loop instead of
+# float sums, B stored either way (issue 12: B is converted to (K, N) for the direct kernel).
+for pn, transB in (("longk", 0), ("longk_tb", 1)):
+    M, K, N = 3, 600, 5
+    name = "qgemm_u8s8_" + pn
+    a = rng.integers(200, 256, size=(M, K))
+    b = rng.choice(np.array([-128, -127, 126, 127]), size=(N, K) if transB else (K, N))
+    save(name, [h.make_node("QGemm", ["A", "as", "az", "B", "bs", "bz", "", "ys", "yz"], ["Y"],
+                            domain=MS, transB=transB)],
+         [vi("A", TP.UINT8, [M, K])], [vi("Y", TP.UINT8, [M, N])],
+         [f32("as", 0.05), q("az", TP.UINT8, 0), q("B", TP.INT8, b), f32("bs", 0.01),
+          q("bz", TP.INT8, 0), f32("ys", 40.0), q("yz", TP.UINT8, 128)])
+    case(name, A=(TP.UINT8, a))
+
+# ---- QGemm and QLinearMatMul at the twins' widths (N 32, K 64), where the engine packs B once
+# and the direct kernel sums (issue 12): B stored either way, per-tensor and per-column
+# scales, u8 and s8 activations; 40 rows (three 12-row tiles and a rest).
+for pn, ta, transB, col in (("u8_tb", TP.UINT8, 1, 0), ("u8_col", TP.UINT8, 0, 1),
+                            ("s8_tb_col", TP.INT8, 1, 1)):
+    M, K, N = 40, 64, 32
+    bsh = [N, K] if transB else [K, N]
+    name = "qgemm_n32_" + pn
+    azp = 3 if ta == TP.UINT8 else -5
+    save(name, [h.make_node("QGemm", ["A", "as", "az", "B", "bs", "bz", "C", "ys", "yz"], ["Y"],
+                            domain=MS, transB=transB)],
+         [vi("A", ta, [M, K])], [vi("Y", ta, [M, N])],
+         [f32("as", 0.05), q("az", ta, azp), q("B", TP.INT8, rq(TP.INT8, bsh)),
+          f32("bs", rng.uniform(0.004, 0.012, N) if col else 0.008),
+          q("bz", TP.INT8, np.zeros(N) if col else 0),
+          q("C", TP.INT32, rng.integers(-3000, 3000, N)), f32("ys", 0.6),
+          q("yz", ta, 100 if ta == TP.UINT8 else 0)])
+    case(name, A=(ta, rq(ta, [M, K])))
+    name = "qlmm_n32_" + pn
+    if transB:
+        continue
+    save(name, [h.make_node("QLinearMatMul", ["A", "as", "az", "B", "bs", "bz", "ys", "yz"],
+                            ["Y"])],
+         [vi("A", ta, [M, K])], [vi("Y", ta, [M, N])],
+         [f32("as", 0.05), q("az", ta, azp), q("B", TP.INT8, rq(TP.INT8, [K, N])),
+          f32("bs", rng.uniform(0.004, 0.012, N) if col else 0.008),
+          q("bz", TP.INT8, np.zeros(N) if col else 0), f32("ys", 0.5),
+          q("yz", ta, 110 if ta == TP.UINT8 else 2)])
+    case(name, A=(ta, rq(ta, [M, K])))
+for pn, ta in (("u8", TP.UINT8), ("s8", TP.INT8)):  # QLinearMatMul per tensor, both types
+    M, K, N = 40, 64, 32
+    name = "qlmm_n32_tensor_" + pn
+    azp = 3 if ta == TP.UINT8 else -5
+    save(name, [h.make_node("QLinearMatMul", ["A", "as", "az", "B", "bs", "bz", "ys", "yz"],
+                            ["Y"])],
+         [vi("A", ta, [M, K])], [vi("Y", ta, [M, N])],
+         [f32("as", 0.05), q("az", ta, azp), q("B", TP.INT8, rq(TP.INT8, [K, N])),
+          f32("bs", 0.008), q("bz", TP.INT8, 4), f32("ys", 0.5),
+          q("yz", ta, 110 if ta == TP.UINT8 else 2)])
+    case(name, A=(ta, rq(ta, [M, K])))
+
 json.dump({"cases": cases}, open("cases.json", "w"))
 print(len(cases), "cases")

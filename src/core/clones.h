@@ -11,8 +11,11 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
     !defined(WF_NO_CLONES)
 #define WF_CLONES(target) __attribute__((target_clones(target, "default")))
+/* Two newer levels besides the baseline (the loader takes the newest the processor runs). */
+#define WF_CLONES2(newest, newer) __attribute__((target_clones(newest, newer, "default")))
 #else
 #define WF_CLONES(target)
+#define WF_CLONES2(newest, newer)
 #endif
 
 /* Eight floats as one GCC/Clang vector (two SSE registers in the baseline clone, one AVX

@@ -33,7 +33,7 @@ static inline float quant_f(float x, float s, float zpf, float lo, float hi, flo
     return v == v ? v : nanv; /* NaN: zp, clamped */
 }
 
-#define WF_QUANT_CLONES WF_CLONES("avx2")
+#define WF_QUANT_CLONES WF_CLONES2("arch=x86-64-v4", "avx2")
 
 WF_QUANT_CLONES
 void wf_k_quantize(void *y, const float *x, const wf_k_qparam *q, size_t outer, size_t axis_len,

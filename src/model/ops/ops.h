@@ -113,7 +113,7 @@ int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64
 #ifdef WF_OPS_NO_CLONES
 #define WF_OPS_CLONES
 #else
-#define WF_OPS_CLONES WF_CLONES("arch=x86-64-v3")
+#define WF_OPS_CLONES WF_CLONES2("arch=x86-64-v4", "arch=x86-64-v3")
 #endif
 
 /* dst = x - zp over n int8/uint8 codes, as floats (exact); returns max |x - zp| (ops_quant.c). */

@@ -221,14 +221,22 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     const wf_tensor *x = kind == 1 ? in[3] : in[0], *t = kind == 1 ? in[0] : in[3];
     float rx = kind == 1 ? rb : ra, rt = kind == 1 ? ra : rb;
     float inner[256];
-    for (int c = 0; c < 256; c++) {
-        int32_t v = d == WF_DTYPE_INT8 ? (int32_t)(int8_t)(uint8_t)c : c;
-        inner[c] = fmaf((float)v, rt, fixed);
-    }
     int64_t total = wf_numel(out[0]), N = out[0]->rank ? out[0]->dims[out[0]->rank - 1] : 1;
     int64_t nt = wf_numel(t);
-    if (wf_numel(x) == total && (nt == 1 || (t->rank >= 1 && t->dims[t->rank - 1] == N &&
-                                             nt == N))) { /* t: a scalar or one row (a bias) */
+    int row =
+        wf_numel(x) == total && (nt == 1 || (t->rank >= 1 && t->dims[t->rank - 1] == N && nt == N));
+    /* the codes the terms need: t's own when it is a scalar or a row of fewer than 256 (a
+     * bias: one fmaf per column, not 256 per call), else all 256 */
+    unsigned char need[256];
+    memset(need, nt < 256 && row ? 0 : 1, sizeof need);
+    if (nt < 256 && row)
+        for (int64_t j = 0; j < nt; j++)
+            need[((const uint8_t *)t->data)[j]] = 1;
+    for (int c = 0; c < 256; c++) {
+        int32_t v = d == WF_DTYPE_INT8 ? (int32_t)(int8_t)(uint8_t)c : c;
+        inner[c] = need[c] ? fmaf((float)v, rt, fixed) : 0.0f;
+    }
+    if (row) { /* t: a scalar or one row (a bias) */
         /* per block of columns, the inner terms in a row (contiguous for the vectoriser) */
         const uint8_t *tb = t->data;
         float tj[256];

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/kernels/kernels.h"
 #include "testutil.h"
 #include "whyflag/rng.h"
 
@@ -175,6 +176,31 @@ static inline size_t kc_gradcheck(const char *what, kc_fwd_fn f, const void *ctx
                                   size_t nx, size_t ny, const float *w, const float *dx, double h,
                                   kc_skip_fn skip, size_t max_points, double rtol) {
     return kc_gradcheck2(what, f, NULL, ctx, x, nx, ny, w, dx, h, skip, max_points, rtol);
+}
+
+/* A convolution geometry as literal fields (stride and dilation 0 read as 1), for test tables;
+ * kc_conv_geom fills g from it and asserts wf_k_conv_geom_finish accepts it. */
+typedef struct kc_conv_case {
+    int n, cin, cout, group, ndim;
+    int in[2], k[2], pb[2], pe[2], s[2], d[2];
+} kc_conv_case;
+
+static inline void kc_conv_geom(wf_k_conv_geom *g, const kc_conv_case *c) {
+    memset(g, 0, sizeof *g);
+    g->n = c->n;
+    g->cin = c->cin;
+    g->cout = c->cout;
+    g->group = c->group;
+    g->ndim = c->ndim;
+    for (int i = 0; i < c->ndim; i++) {
+        g->in[i] = c->in[i];
+        g->k[i] = c->k[i];
+        g->pad_begin[i] = c->pb[i];
+        g->pad_end[i] = c->pe[i];
+        g->stride[i] = c->s[i] ? c->s[i] : 1;
+        g->dilation[i] = c->d[i] ? c->d[i] : 1;
+    }
+    ck_assert_int_eq(wf_k_conv_geom_finish(g), 0);
 }
 
 #endif

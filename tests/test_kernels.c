@@ -221,48 +221,30 @@ END_TEST
  * Convolution
  * ------------------------------------------------------------------------------------------- */
 
+/* A geometry of the table below and whether the conv has a bias. */
 typedef struct conv_spec {
-    int n, cin, cout, group, ndim;
-    int in[2], k[2], pb[2], pe[2], s[2], d[2];
+    kc_conv_case g;
     int has_bias;
 } conv_spec;
 
 static const conv_spec CONV_SPECS[] = {
     /* 1-D: the cnn1d shape for one window and a batch */
-    {1, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}, 1},
-    {3, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}, 1},
-    {2, 4, 6, 2, 1, {10}, {3}, {0}, {0}, {1}, {1}, 1}, /* groups */
-    {2, 6, 6, 6, 1, {12}, {3}, {1}, {1}, {1}, {1}, 0}, /* depthwise, no bias */
-    {2, 3, 4, 1, 1, {11}, {3}, {1}, {2}, {2}, {1}, 1}, /* stride, asymmetric pads */
-    {2, 3, 4, 1, 1, {15}, {3}, {3}, {0}, {3}, {2}, 1}, /* dilation and stride */
-    {1, 2, 3, 1, 1, {1}, {3}, {1}, {1}, {1}, {1}, 1},  /* length 1 */
-    {4, 1, 1, 1, 1, {7}, {1}, {0}, {0}, {1}, {1}, 0},  /* 1x1 */
-    {2, 5, 3, 1, 1, {9}, {9}, {4}, {4}, {1}, {1}, 1},  /* kernel = length */
-    {1, 2, 2, 1, 1, {5}, {2}, {3}, {3}, {2}, {1}, 1},  /* pads >= kernel */
+    {{1, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}}, 1},
+    {{3, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}}, 1},
+    {{2, 4, 6, 2, 1, {10}, {3}, {0}, {0}, {1}, {1}}, 1}, /* groups */
+    {{2, 6, 6, 6, 1, {12}, {3}, {1}, {1}, {1}, {1}}, 0}, /* depthwise, no bias */
+    {{2, 3, 4, 1, 1, {11}, {3}, {1}, {2}, {2}, {1}}, 1}, /* stride, asymmetric pads */
+    {{2, 3, 4, 1, 1, {15}, {3}, {3}, {0}, {3}, {2}}, 1}, /* dilation and stride */
+    {{1, 2, 3, 1, 1, {1}, {3}, {1}, {1}, {1}, {1}}, 1},  /* length 1 */
+    {{4, 1, 1, 1, 1, {7}, {1}, {0}, {0}, {1}, {1}}, 0},  /* 1x1 */
+    {{2, 5, 3, 1, 1, {9}, {9}, {4}, {4}, {1}, {1}}, 1},  /* kernel = length */
+    {{1, 2, 2, 1, 1, {5}, {2}, {3}, {3}, {2}, {1}}, 1},  /* pads >= kernel */
     /* 2-D */
-    {1, 1, 1, 1, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 0},
-    {2, 3, 4, 1, 2, {7, 5}, {3, 3}, {1, 0}, {1, 0}, {2, 2}, {1, 1}, 1},
-    {2, 4, 6, 2, 2, {6, 7}, {2, 3}, {0, 1}, {1, 1}, {1, 2}, {2, 1}, 1},
-    {3, 2, 4, 2, 2, {4, 9}, {1, 3}, {0, 2}, {0, 1}, {1, 1}, {1, 3}, 0},
+    {{1, 1, 1, 1, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}, 0},
+    {{2, 3, 4, 1, 2, {7, 5}, {3, 3}, {1, 0}, {1, 0}, {2, 2}, {1, 1}}, 1},
+    {{2, 4, 6, 2, 2, {6, 7}, {2, 3}, {0, 1}, {1, 1}, {1, 2}, {2, 1}}, 1},
+    {{3, 2, 4, 2, 2, {4, 9}, {1, 3}, {0, 2}, {0, 1}, {1, 1}, {1, 3}}, 0},
 };
-
-static void spec_geom(wf_k_conv_geom *g, const conv_spec *c) {
-    memset(g, 0, sizeof *g);
-    g->n = c->n;
-    g->cin = c->cin;
-    g->cout = c->cout;
-    g->group = c->group;
-    g->ndim = c->ndim;
-    for (int d = 0; d < c->ndim; d++) {
-        g->in[d] = c->in[d];
-        g->k[d] = c->k[d];
-        g->pad_begin[d] = c->pb[d];
-        g->pad_end[d] = c->pe[d];
-        g->stride[d] = c->s[d];
-        g->dilation[d] = c->d[d];
-    }
-    ck_assert_int_eq(wf_k_conv_geom_finish(g), 0);
-}
 
 static size_t conv_nin(const wf_k_conv_geom *g) {
     size_t s = (size_t)g->n * (size_t)g->cin;
@@ -327,7 +309,7 @@ START_TEST(test_conv_fast_vs_naive) {
     for (size_t ci = 0; ci < sizeof CONV_SPECS / sizeof CONV_SPECS[0]; ci++) {
         const conv_spec *c = &CONV_SPECS[ci];
         wf_k_conv_geom g;
-        spec_geom(&g, c);
+        kc_conv_geom(&g, &c->g);
         size_t ni = conv_nin(&g), no = conv_nout(&g), nw = conv_nw(&g);
         float *x = kc_alloc(ni), *w = kc_alloc(nw), *b = kc_alloc((size_t)g.cout);
         float *yf = kc_alloc(no), *yn = kc_alloc(no), *yb = kc_alloc(no);
@@ -400,7 +382,7 @@ START_TEST(test_conv_backward_fd) {
     wf_rng_init(&r, 5);
     for (size_t ci = 0; ci < sizeof CONV_SPECS / sizeof CONV_SPECS[0]; ci++) {
         wf_k_conv_geom g;
-        spec_geom(&g, &CONV_SPECS[ci]);
+        kc_conv_geom(&g, &CONV_SPECS[ci].g);
         size_t ni = conv_nin(&g), no = conv_nout(&g), nw = conv_nw(&g);
         float *x = kc_alloc(ni), *w = kc_alloc(nw), *b = kc_alloc((size_t)g.cout);
         float *dy = kc_alloc(no), *dx = kc_alloc(ni);

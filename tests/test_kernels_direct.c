@@ -27,42 +27,25 @@
 #include "model/kernels/kernels.h"
 #include "testutil.h"
 
-typedef struct dcase {
-    int n, cin, cout, group, T, k, pb, pe, s, d;
-} dcase;
-
-static const dcase CASES[] = {
-    {5, 16, 32, 1, 18, 5, 2, 2, 1, 1},  /* cnn1d conv2 */
-    {3, 8, 16, 1, 36, 5, 2, 2, 1, 1},   /* cnn1d conv1 */
-    {2, 3, 16, 1, 1, 3, 1, 1, 1, 1},    /* length 1: a 1-step tile */
-    {2, 4, 48, 1, 13, 3, 1, 1, 1, 1},   /* 48 channels: a 32 and a 16 block, 13 = 7 + 6 */
-    {2, 32, 16, 2, 25, 3, 0, 2, 1, 1},  /* 2 groups of 16 out, 16 in */
-    {3, 5, 64, 1, 40, 7, 3, 3, 1, 1},   /* 40 steps: 4 tiles of 10 */
-    {2, 6, 32, 1, 30, 3, 2, 1, 2, 1},   /* stride 2 */
-    {2, 4, 16, 1, 29, 3, 4, 4, 1, 3},   /* dilation 3 */
-    {2, 4, 16, 1, 23, 4, 1, 2, 3, 2},   /* stride and dilation */
-    {1, 2, 32, 1, 5, 2, 3, 3, 1, 1},    /* pads wider than the kernel */
-    {4, 16, 16, 1, 12, 1, 0, 0, 1, 1},  /* 1x1 */
-    {2, 16, 32, 1, 11, 11, 5, 5, 1, 1}, /* kernel = length */
-    {2, 64, 32, 4, 17, 5, 4, 0, 1, 1},  /* 4 groups of 16 in, 8 out: forward falls back */
-    {1, 16, 16, 16, 9, 3, 1, 1, 1, 1},  /* depthwise: 1 channel per group, falls back */
+static const kc_conv_case CASES[] = {
+    {5, 16, 32, 1, 1, {18}, {5}, {2}, {2}, {1}, {1}}, /* cnn1d conv2 */
+    {3, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}},  /* cnn1d conv1 */
+    {2, 3, 16, 1, 1, {1}, {3}, {1}, {1}, {1}, {1}},   /* length 1: a 1-step tile */
+    {2, 4, 48, 1, 1, {13}, {3}, {1}, {1}, {1}, {1}}, /* 48 channels: a 32 and a 16 block, 13 = 7 + 6
+                                                      */
+    {2, 32, 16, 2, 1, {25}, {3}, {0}, {2}, {1}, {1}},  /* 2 groups of 16 out, 16 in */
+    {3, 5, 64, 1, 1, {40}, {7}, {3}, {3}, {1}, {1}},   /* 40 steps: 4 tiles of 10 */
+    {2, 6, 32, 1, 1, {30}, {3}, {2}, {1}, {2}, {1}},   /* stride 2 */
+    {2, 4, 16, 1, 1, {29}, {3}, {4}, {4}, {1}, {3}},   /* dilation 3 */
+    {2, 4, 16, 1, 1, {23}, {4}, {1}, {2}, {3}, {2}},   /* stride and dilation */
+    {1, 2, 32, 1, 1, {5}, {2}, {3}, {3}, {1}, {1}},    /* pads wider than the kernel */
+    {4, 16, 16, 1, 1, {12}, {1}, {0}, {0}, {1}, {1}},  /* 1x1 */
+    {2, 16, 32, 1, 1, {11}, {11}, {5}, {5}, {1}, {1}}, /* kernel = length */
+    {2, 64, 32, 4, 1, {17}, {5}, {4}, {0}, {1}, {1}},  /* 4 groups of 16 in, 8 out: forward falls
+                                                          back */
+    {1, 16, 16, 16, 1, {9}, {3}, {1}, {1}, {1}, {1}},  /* depthwise: 1 channel per group, falls back
+                                                        */
 };
-
-static void make_geom(wf_k_conv_geom *g, const dcase *c) {
-    memset(g, 0, sizeof *g);
-    g->n = c->n;
-    g->cin = c->cin;
-    g->cout = c->cout;
-    g->group = c->group;
-    g->ndim = 1;
-    g->in[0] = c->T;
-    g->k[0] = c->k;
-    g->pad_begin[0] = c->pb;
-    g->pad_end[0] = c->pe;
-    g->stride[0] = c->s;
-    g->dilation[0] = c->d;
-    ck_assert_int_eq(wf_k_conv_geom_finish(g), 0);
-}
 
 typedef struct bufs {
     size_t nin, nw, nout;
@@ -111,9 +94,9 @@ static void fill_nan(float *p, size_t n) {
 }
 
 START_TEST(test_direct_forward) {
-    const dcase *c = &CASES[_i];
+    const kc_conv_case *c = &CASES[_i];
     wf_k_conv_geom g;
-    make_geom(&g, c);
+    kc_conv_geom(&g, c);
     bufs u;
     bufs_init(&u, &g, 7100 + (uint64_t)_i);
     float *y = kc_alloc(u.nout), *yn = kc_alloc(u.nout), *yb = kc_alloc(u.nout);
@@ -154,9 +137,9 @@ START_TEST(test_direct_forward) {
 END_TEST
 
 START_TEST(test_direct_backward) {
-    const dcase *c = &CASES[_i];
+    const kc_conv_case *c = &CASES[_i];
     wf_k_conv_geom g;
-    make_geom(&g, c);
+    kc_conv_geom(&g, c);
     bufs u;
     bufs_init(&u, &g, 7300 + (uint64_t)_i);
     float *dx = kc_alloc(u.nin), *dxn = kc_alloc(u.nin), *dxb = kc_alloc(u.nin);
@@ -194,23 +177,23 @@ END_TEST
  * the kernel's span. */
 START_TEST(test_direct_applies) {
     wf_k_conv_geom g;
-    make_geom(&g, &CASES[0]);
+    kc_conv_geom(&g, &CASES[0]);
     int avx512 = wf_k_conv1d_direct_applies(&g);
     if (!avx512) {
         fprintf(stderr, "no AVX-512 here: the direct kernel applies nowhere\n");
         return;
     }
     ck_assert(wf_k_conv1d_direct_backward_applies(&g));
-    make_geom(&g, &CASES[1]); /* cin 8: forward yes, backward no */
+    kc_conv_geom(&g, &CASES[1]); /* cin 8: forward yes, backward no */
     ck_assert(wf_k_conv1d_direct_applies(&g));
     ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
-    make_geom(&g, &CASES[6]); /* stride 2: forward only */
+    kc_conv_geom(&g, &CASES[6]); /* stride 2: forward only */
     ck_assert(wf_k_conv1d_direct_applies(&g));
     ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
-    make_geom(&g, &CASES[9]); /* pads 3 > span 1 */
+    kc_conv_geom(&g, &CASES[9]); /* pads 3 > span 1 */
     ck_assert(wf_k_conv1d_direct_applies(&g));
     ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
-    make_geom(&g, &CASES[12]); /* 8 out per group */
+    kc_conv_geom(&g, &CASES[12]); /* 8 out per group */
     ck_assert(!wf_k_conv1d_direct_applies(&g));
     ck_assert(wf_k_conv1d_direct_backward_applies(&g));
     /* 2-D: never */
@@ -222,18 +205,18 @@ START_TEST(test_direct_applies) {
     ck_assert(!wf_k_conv1d_direct_applies(&g));
     ck_assert(!wf_k_conv1d_direct_backward_applies(&g));
     /* an input too long for the padded line (16 x 600 floats > 8,192) */
-    make_geom(&g, &(dcase){1, 16, 16, 1, 600, 3, 1, 1, 1, 1});
+    kc_conv_geom(&g, &(kc_conv_case){1, 16, 16, 1, 1, {600}, {3}, {1}, {1}, {1}, {1}});
     ck_assert(!wf_k_conv1d_direct_applies(&g));
 }
 END_TEST
 
 /* Each window alone and in a batch of 5: the same bits, forward and backward. */
 START_TEST(test_direct_batch_independent) {
-    dcase c = CASES[0];
+    kc_conv_case c = CASES[0];
     wf_k_conv_geom g, g1;
-    make_geom(&g, &c);
+    kc_conv_geom(&g, &c);
     c.n = 1;
-    make_geom(&g1, &c);
+    kc_conv_geom(&g1, &c);
     bufs u;
     bufs_init(&u, &g, 7500);
     float *y = kc_alloc(u.nout), *y1 = kc_alloc(u.nout / (size_t)g.n);
@@ -258,10 +241,10 @@ END_TEST
 
 /* ReLU of a NaN pre-activation is 0, as wf_k_relu_forward gives; without ReLU the NaN stays. */
 START_TEST(test_direct_relu_nan) {
-    dcase c = CASES[0];
+    kc_conv_case c = CASES[0];
     c.n = 1;
     wf_k_conv_geom g;
-    make_geom(&g, &c);
+    kc_conv_geom(&g, &c);
     bufs u;
     bufs_init(&u, &g, 7600);
     if (!wf_k_conv1d_direct_applies(&g)) {

@@ -24,30 +24,7 @@
 #include "whyflag/model.h"
 #include "whyflag/windows.h"
 
-typedef struct conv_case {
-    int n, cin, cout, group, ndim;
-    int in[2], k[2], pb[2], pe[2], s[2], d[2];
-} conv_case;
-
-static void make_geom(wf_k_conv_geom *g, const conv_case *c) {
-    memset(g, 0, sizeof *g);
-    g->n = c->n;
-    g->cin = c->cin;
-    g->cout = c->cout;
-    g->group = c->group;
-    g->ndim = c->ndim;
-    for (int i = 0; i < c->ndim; i++) {
-        g->in[i] = c->in[i];
-        g->k[i] = c->k[i];
-        g->pad_begin[i] = c->pb[i];
-        g->pad_end[i] = c->pe[i];
-        g->stride[i] = c->s[i] ? c->s[i] : 1;
-        g->dilation[i] = c->d[i] ? c->d[i] : 1;
-    }
-    ck_assert_int_eq(wf_k_conv_geom_finish(g), 0);
-}
-
-static const conv_case CASES[] = {
+static const kc_conv_case CASES[] = {
     {7, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}},  /* cnn1d conv1 */
     {5, 16, 32, 1, 1, {18}, {5}, {2}, {2}, {1}, {1}}, /* cnn1d conv2 */
     {1, 8, 16, 1, 1, {36}, {5}, {2}, {2}, {1}, {1}},  /* one window: GEMM into out */
@@ -59,9 +36,9 @@ static const conv_case CASES[] = {
 };
 
 START_TEST(test_conv_relu_matches_references) {
-    const conv_case *c = &CASES[_i];
+    const kc_conv_case *c = &CASES[_i];
     wf_k_conv_geom g;
-    make_geom(&g, c);
+    kc_conv_geom(&g, c);
     size_t nin = (size_t)g.n * g.cin * g.in[0] * (g.ndim == 2 ? g.in[1] : 1);
     size_t kk = (size_t)g.k[0] * (g.ndim == 2 ? g.k[1] : 1);
     size_t nw = (size_t)g.cout * (g.cin / g.group) * kk;
@@ -108,9 +85,9 @@ END_TEST
  * padding 0, exactly, so any misplaced im2col value shows. */
 START_TEST(test_im2col_1d_exact) {
     const int n = 3, cin = 4, W = 19, k = 5, pb = 2, pe = 1;
-    conv_case c = {n, cin, cin * k, 1, 1, {W}, {k}, {pb}, {pe}, {1}, {1}};
+    kc_conv_case c = {n, cin, cin * k, 1, 1, {W}, {k}, {pb}, {pe}, {1}, {1}};
     wf_k_conv_geom g;
-    make_geom(&g, &c);
+    kc_conv_geom(&g, &c);
     int OW = g.out[0];
     size_t nin = (size_t)n * cin * W, nout = (size_t)n * g.cout * OW;
     size_t nw = (size_t)g.cout * cin * k;

@@ -443,8 +443,9 @@ wf_status wf_explain_run(const wf_explain_settings *s, const wf_predictor *p,
  * (bench_int8_audit.sh's ig comparison); update when the cut changes. */
 #define WF_IG_CUT_SAMPLE_BOUND "3e-8"
 /* The hidden path on the sample audit run with samples/aurora_float.onnx (its 125 windows, IG
- * channel sums, shortcut against "exact"; the same steps and rankings); update when it changes. */
-#define WF_IG_HPATH_SAMPLE_BOUND "6.4e-7"
+ * channel sums, shortcut against "exact"; the same steps and rankings); update when it or the
+ * kernels change (6.4e-7 before the direct AVX-512 kernels, 8.4e-7 with them). */
+#define WF_IG_HPATH_SAMPLE_BOUND "8.4e-7"
 
 void wf_explain_describe(const wf_explain_settings *s, const wf_background *bg, char *buf,
                          size_t size) {

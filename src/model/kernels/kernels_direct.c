@@ -305,8 +305,9 @@ static int backward_geom(wf_k_conv_geom *gb, const wf_k_conv_geom *g) {
     gb->pad_end[0] = span - g->pad_end[0];
     gb->stride[0] = 1;
     gb->dilation[0] = g->dilation[0];
-    return wf_k_conv_geom_finish(gb) == 0 && gb->out[0] == g->in[0] &&
-           wf_k_conv1d_direct_applies(gb);
+    /* stride 1: out = in + pads - span, which gives back the forward's input length */
+    gb->out[0] = gb->in[0] + gb->pad_begin[0] + gb->pad_end[0] - span;
+    return gb->out[0] == g->in[0] && wf_k_conv1d_direct_applies(gb);
 }
 
 int wf_k_conv1d_direct_backward_applies(const wf_k_conv_geom *g) {

@@ -198,16 +198,6 @@ static int64_t gemm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *con
 const wf_opdef wf_op_gemm = {"Gemm", gemm_check, gemm_shape, gemm_fwd, gemm_bwd, 0, gemm_flops};
 const wf_op_packing wf_pack_gemm = {gemm_pack, gemm_fwd_packed};
 
-const wf_op_packing *wf_op_packing_of(const wf_opdef *op) {
-    if (op == &wf_op_gemm)
-        return &wf_pack_gemm;
-    if (op == &wf_op_qgemm)
-        return &wf_pack_qgemm;
-    if (op == &wf_op_qlinear_matmul)
-        return &wf_pack_qlinear_matmul;
-    return NULL;
-}
-
 /* ---- MatMul ---- */
 static wf_status matmul_check(wf_node *n, wf_value *vals, wf_error *err) {
     if (n->n_in != 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out != 1)

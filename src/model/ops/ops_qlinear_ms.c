@@ -964,51 +964,10 @@ static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *
     qgemm_finish(n, in, out, acc, scj, bj, M, N);
 }
 
-/* Packed B of QGemm and QLinearMatMul: packed[0] = max |b - zb|, then b - zb as floats (K, N)
- * (exact: codes), the direct kernel's layout. b: B's codes stored (N, K) when tb, else (K, N);
- * zb per column when zcol. NULL where the direct kernel does not take (M, N, K). */
-float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb) {
-    if (b->rank != 2 || (b->dtype != WF_DTYPE_INT8 && b->dtype != WF_DTYPE_UINT8))
-        return NULL;
-    int64_t K = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
-    if (K > INT32_MAX || N > INT32_MAX || !wf_k_gemm_direct_applies(1, (int)N, (int)K))
-        return NULL;
-    int zcol = bzp && wf_numel(bzp) > 1;
-    if (zcol && wf_numel(bzp) != N)
-        return NULL;
-    float *p = malloc((size_t)(1 + K * N) * sizeof(float));
-    if (!p)
-        return NULL;
-    int32_t mx = 0;
-    for (int64_t k = 0; k < K; k++)
-        for (int64_t j = 0; j < N; j++) {
-            int32_t v = q8(b->data, b->dtype, (size_t)(tb ? j * K + k : k * N + j)) -
-                        (bzp ? q8(bzp->data, b->dtype, zcol ? (size_t)j : 0) : 0);
-            p[1 + k * N + j] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    p[0] = (float)mx;
-    return p;
-}
-
 static float *qgemm_pack(const wf_node *n, wf_tensor *const *in) {
     if (n->p.trans_a)
         return NULL;
     return wf_pack_codes(in[3], in[5], n->p.trans_b);
-}
-
-/* acc (M, N) = (A - za) @ (B - zb) through the direct kernel from packed B (wf_pack_codes) when
- * the sums stay below 2^24 (then exact, as qgemm_acc's); returns 0 otherwise (acc untouched).
- * fa, fc: M K and M N floats of scratch. */
-int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, const float *packed,
-                        int64_t M, int64_t N, int64_t K, float *fa, float *fc) {
-    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K));
-    if ((double)K * (double)amax * (double)packed[0] >= 16777216.0 ||
-        !wf_k_gemm_direct(fc, fa, packed + 1, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
-        return 0;
-    for (int64_t i = 0; i < M * N; i++)
-        acc[i] = (int32_t)fc[i];
-    return 1;
 }
 
 static int qgemm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,

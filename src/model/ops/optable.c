@@ -38,3 +38,14 @@ const char *wf_op_supported_list(void) {
            "BatchNormalization, QuantizeLinear, DequantizeLinear, QLinearMatMul, "
            "QLinearConv, DynamicQuantizeLinear, MatMulInteger, ConvInteger, " WF_OPS10_LIST;
 }
+
+/* The ops with a packed path (issue 12): their weights packed once per engine. */
+const wf_op_packing *wf_op_packing_of(const wf_opdef *op) {
+    if (op == &wf_op_gemm)
+        return &wf_pack_gemm;
+    if (op == &wf_op_qgemm)
+        return &wf_pack_qgemm;
+    if (op == &wf_op_qlinear_matmul)
+        return &wf_pack_qlinear_matmul;
+    return NULL;
+}

@@ -599,14 +599,16 @@ START_TEST(test_sheet_names) {
     if (tool_missing("unzip"))
         return;
     /* the sheet-name rule (xlsx.c): forbidden characters -> '_', 31 bytes at a character
-     * boundary, case-insensitive clashes numbered " (2)" */
-    static const char *const ids[2] = {"Nordsee Ost Windpark [A]:03/0001/x",
-                                       "nordsee ost windpark [a]:03/0001/y"};
-    char saved[2][WF_ID_MAX];
+     * boundary, case-insensitive clashes numbered " (2)", an id named like one of the fixed
+     * sheets prefixed "T " */
+    static const char *const ids[3] = {"Nordsee Ost Windpark [A]:03/0001/x",
+                                       "nordsee ost windpark [a]:03/0001/y", "summary"};
+    char saved[3][WF_ID_MAX];
     snprintf(saved[0], WF_ID_MAX, "WT03");
     snprintf(saved[1], WF_ID_MAX, "WT05");
+    snprintf(saved[2], WF_ID_MAX, "WT07");
     for (int64_t i = 0; i < run.ws.n; i++)
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 3; k++)
             if (strcmp(run.ws.w[i].turbine_id, saved[k]) == 0)
                 snprintf(run.ws.w[i].turbine_id, WF_ID_MAX, "%.63s", ids[k]);
     const char *d = tu_tmpdir();
@@ -619,14 +621,15 @@ START_TEST(test_sheet_names) {
     wf_status st = wf_report_write_xlsx(xlsx, &run.r, &o, &err);
     wf_status st2 = wf_report_write_pdf(pdf, &run.r, &o, &err);
     for (int64_t i = 0; i < run.ws.n; i++) /* restore the shared run */
-        for (int k = 0; k < 2; k++)
+        for (int k = 0; k < 3; k++)
             if (strcmp(run.ws.w[i].turbine_id, ids[k]) == 0)
                 snprintf(run.ws.w[i].turbine_id, WF_ID_MAX, "%.63s", saved[k]);
     ck_assert_msg(st == WF_OK && st2 == WF_OK, "%s", err.msg);
     char *wb = NULL;
     ck_assert_int_eq(sh(&wb, "unzip -p '%s' xl/workbook.xml", xlsx), 0);
     ck_assert_msg(strstr(wb, "name=\"Nordsee Ost Windpark _A__03_000\"") &&
-                      strstr(wb, "name=\"nordsee ost windpark _a__03 (2)\""),
+                      strstr(wb, "name=\"nordsee ost windpark _a__03 (2)\"") &&
+                      strstr(wb, "name=\"T summary\""),
                   "%s", wb);
     free(wb);
 }

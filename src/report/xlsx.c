@@ -104,9 +104,10 @@ static void sheet_name_for(const char *id, char (*sheet)[32], int i) {
         snprintf(clean, sizeof clean, "Turbine");
     for (int i2 = 0; fixed_sheets[i2]; i2++)
         if (strcasecmp(clean, fixed_sheets[i2]) == 0) {
+            /* clean is one of the short fixed names here, so "T " + it always fits */
             char tmp[sizeof clean];
-            snprintf(tmp, sizeof tmp, "T %s", clean);
-            memcpy(clean, tmp, sizeof clean);
+            if (snprintf(tmp, sizeof tmp, "T %s", clean) < (int)sizeof tmp)
+                memcpy(clean, tmp, sizeof clean);
         }
     size_t n = utf8_cut(clean, 31);
     memcpy(base, clean, n);

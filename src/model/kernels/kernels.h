@@ -52,6 +52,9 @@ void wf_k_gemm(float *C, const float *A, const float *B, int M, int N, int K, in
 void wf_k_gemm_ld(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N,
                   int K, int transA, int transB, float alpha, float beta);
 
+/* D (cols, rows) = S (rows, cols)^T: the layout change of weight packing (D and S apart). */
+void wf_k_transpose(float *restrict D, const float *restrict S, int64_t rows, int64_t cols);
+
 /* Reference: triple loop, each C element accumulated in double, then
  * C = (float)(alpha * sum + beta * C) (beta == 0: C ignored). Same shapes as wf_k_gemm. */
 void wf_k_gemm_naive(float *C, const float *A, const float *B, int M, int N, int K, int transA,

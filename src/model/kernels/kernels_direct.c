@@ -151,10 +151,10 @@ WF_CD_TARGET static void tile_any(int NV, int TB, const float *xp, int Lp, int s
     }
 }
 
-/* One window of one group: every channel block and time block. */
-WF_CD_TARGET static void window(float *out, int ldo, const float *xp, int Lp, int s, int d,
-                                const float *wt, int cout_g, int cin_g, int kW, const float *bias,
-                                int relu, int add, int OW) {
+/* One window of one group: every channel block and time block; out holds cout_g rows of OW. */
+WF_CD_TARGET static void window(float *out, const float *xp, int Lp, int s, int d, const float *wt,
+                                int cout_g, int cin_g, int kW, const float *bias, int relu, int add,
+                                int OW) {
     int nblk = (OW + WF_CD_TB - 1) / WF_CD_TB;
     int tbn = (OW + nblk - 1) / nblk; /* even blocks: 18 -> 9 + 9, not 12 + 6 */
     for (int co0 = 0; co0 < cout_g; co0 += 32) {
@@ -162,7 +162,7 @@ WF_CD_TARGET static void window(float *out, int ldo, const float *xp, int Lp, in
         for (int t0 = 0; t0 < OW; t0 += tbn) {
             int TB = OW - t0 < tbn ? OW - t0 : tbn;
             tile_any(NV, TB, xp + (size_t)t0 * (size_t)s, Lp, s, d, wt + co0, cout_g, cin_g, kW,
-                     bias ? bias + co0 : NULL, relu, add, out + (size_t)co0 * (size_t)ldo + t0, ldo,
+                     bias ? bias + co0 : NULL, relu, add, out + (size_t)co0 * (size_t)OW + t0, OW,
                      0);
         }
     }
@@ -199,9 +199,7 @@ int wf_k_gemm_direct(float *y, const float *x, const float *w, int trans_b, cons
 #ifdef WF_CD_AVX512
     const float *wt = w;
     if (trans_b) { /* w (N, K) -> scratch (K, N) */
-        for (int n = 0; n < N; n++)
-            for (int k = 0; k < K; k++)
-                scratch[(size_t)k * (size_t)N + (size_t)n] = w[(size_t)n * (size_t)K + (size_t)k];
+        wf_k_transpose(scratch, w, N, K);
         wt = scratch;
     }
     gemm_rows(y, x, wt, bias, M, N, K, relu);
@@ -257,19 +255,15 @@ int wf_k_conv1d_direct(float *out, const float *in, const float *weight, const f
     int cin_g = g->cin / g->group, cout_g = g->cout / g->group, kW = g->k[0], OW = g->out[0];
     size_t kc = (size_t)cin_g * (size_t)kW, Lp = line_len(g);
     /* wt: per group (kc, cout_g), wt[(ci * kW + k) * cout_g + co] = weight[co, ci, k] */
-    for (int gi = 0; gi < g->group; gi++) {
-        float *wg = scratch + (size_t)gi * kc * (size_t)cout_g;
-        for (int co = 0; co < cout_g; co++)
-            for (size_t r = 0; r < kc; r++)
-                wg[r * (size_t)cout_g + (size_t)co] =
-                    weight[((size_t)gi * (size_t)cout_g + (size_t)co) * kc + r];
-    }
+    for (int gi = 0; gi < g->group; gi++)
+        wf_k_transpose(scratch + (size_t)gi * kc * (size_t)cout_g,
+                       weight + (size_t)gi * (size_t)cout_g * kc, cout_g, (int64_t)kc);
     float xp[WF_CD_LINE];
     for (int b = 0; b < g->n; b++) {
         for (int gi = 0; gi < g->group; gi++) {
             pad_window(xp, in, g, b, gi, Lp);
             window(out + ((size_t)b * (size_t)g->cout + (size_t)gi * (size_t)cout_g) * (size_t)OW,
-                   OW, xp, (int)Lp, g->stride[0], g->dilation[0],
+                   xp, (int)Lp, g->stride[0], g->dilation[0],
                    scratch + (size_t)gi * kc * (size_t)cout_g, cout_g, cin_g, kW,
                    bias ? bias + (size_t)gi * (size_t)cout_g : NULL, relu, 0, OW);
         }
@@ -338,9 +332,9 @@ int wf_k_conv1d_direct_backward_input(float *din, const float *dout, const float
     for (int b = 0; b < g->n; b++) {
         for (int gi = 0; gi < g->group; gi++) {
             pad_window(xp, dout, &gb, b, gi, Lp);
-            window(din + ((size_t)b * (size_t)g->cin + (size_t)gi * (size_t)cin_g) * (size_t)T, T,
-                   xp, (int)Lp, 1, gb.dilation[0], scratch + (size_t)gi * kcb * (size_t)cin_g,
-                   cin_g, cout_g, kW, NULL, 0, 1, T);
+            window(din + ((size_t)b * (size_t)g->cin + (size_t)gi * (size_t)cin_g) * (size_t)T, xp,
+                   (int)Lp, 1, gb.dilation[0], scratch + (size_t)gi * kcb * (size_t)cin_g, cin_g,
+                   cout_g, kW, NULL, 0, 1, T);
         }
     }
     return 1;

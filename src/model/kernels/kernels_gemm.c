@@ -25,6 +25,12 @@ void wf_k_gemm_ld(float *C, int ldc, const float *A, int lda, const float *B, in
                 transB ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+void wf_k_transpose(float *restrict D, const float *restrict S, int64_t rows, int64_t cols) {
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            D[j * rows + i] = S[i * cols + j];
+}
+
 void wf_k_gemm(float *C, const float *A, const float *B, int M, int N, int K, int transA,
                int transB, float alpha, float beta) {
     int lda = transA ? M : K;

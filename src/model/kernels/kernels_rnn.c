@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/clones.h"
+#include "model/kernels/kernels.h"
 #include "model/kernels/kernels_rnn.h"
 
 /* -DWF_RNN_NO_CLONES builds the baseline only (to test it on an AVX2 machine). */
@@ -286,13 +287,6 @@ size_t wf_k_rnn_bwd_ws_floats(int lstm, int64_t T, int64_t I, int64_t H) {
     return (size_t)((T * nst * H + 2 * I + 2 * GH + 7 * H) * WF_K_RNN_BLOCK + GH + I * GH + H * GH);
 }
 
-/* D (cols, rows) = S (rows, cols)^T */
-static void transpose_into(float *D, const float *S, int64_t rows, int64_t cols) {
-    for (int64_t i = 0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++)
-            D[j * rows + i] = S[i * cols + j];
-}
-
 /* Stored per step s (rows of L lanes): LSTM hp, cp, i, o, f, g, tanh(c); GRU hp, z, r, ht, u
  * (u = Rh h + Rbh with linear_before_reset, else r . hp). */
 WF_RNN_INLINE void rnn_block_bwd(const wf_k_rnn *p, const wf_k_rnn_grad *g, int64_t b0, int64_t nb,
@@ -471,12 +465,12 @@ void wf_k_rnn_backward(const wf_k_rnn *p, const wf_k_rnn_grad *g, float *ws) {
         float wb = p->Wb ? p->Wb[j] : 0.0f, rb = p->Rb ? p->Rb[j] : 0.0f;
         bias[j] = lbr && j >= 2 * H ? wb : wb + rb;
     }
-    transpose_into(WT, p->W, GH, I); /* (I, G H) */
+    wf_k_transpose(WT, p->W, GH, I); /* (I, G H) */
     if (p->lstm) {
-        transpose_into(RT, p->R, GH, H); /* (H, 4H) */
+        wf_k_transpose(RT, p->R, GH, H); /* (H, 4H) */
     } else {
-        transpose_into(RT, p->R, 2 * H, H);                     /* Rzr^T (H, 2H) */
-        transpose_into(RT + 2 * H * H, p->R + 2 * H * H, H, H); /* Rh^T (H, H) */
+        wf_k_transpose(RT, p->R, 2 * H, H);                     /* Rzr^T (H, 2H) */
+        wf_k_transpose(RT + 2 * H * H, p->R + 2 * H * H, H, H); /* Rh^T (H, H) */
     }
     int64_t b0 = 0;
     for (; p->B - b0 >= WF_K_RNN_BLOCK; b0 += WF_K_RNN_BLOCK)

@@ -85,18 +85,19 @@ static const float *bias_row(const wf_node *n, wf_tensor *const *in) {
     return sn == 1 && sm == 0 ? in[2]->data : NULL;
 }
 
-/* y = A B (+ C) by the direct kernel (bias and ReLU in registers) when it applies: A not
- * transposed, alpha 1, C absent or a bias row. Returns 1 when it wrote y. */
-static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s,
-                       int relu) {
+/* y = A op(B) (+ C) by the direct kernel (bias and ReLU in registers) when it applies: A not
+ * transposed, alpha 1, C absent or a bias row. b is B's data as stored (tb: B^T, packed into s)
+ * or already packed (K, N) (tb 0). Returns 1 when it wrote y. */
+static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
+                       const float *b, int tb, int relu, void *s) {
     int64_t M, N, K;
     gemm_dims(n, in, &M, &N, &K);
     int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
     const float *bias = bias_row(n, in);
     if (n->p.trans_a || n->p.alpha != 1.0f || (has_c && !bias))
         return 0;
-    return wf_k_gemm_direct(out[0]->data, in[0]->data, in[1]->data, n->p.trans_b, bias, (int)M,
-                            (int)N, (int)K, relu, s);
+    return wf_k_gemm_direct(out[0]->data, in[0]->data, b, tb, bias, (int)M, (int)N, (int)K, relu,
+                            s);
 }
 
 /* B^T (K, N) of a Gemm with a constant B used transposed, for the direct kernel; NULL where
@@ -109,30 +110,19 @@ static float *gemm_pack(const wf_node *n, wf_tensor *const *in) {
         return NULL;
     int64_t N = b->dims[0], K = b->dims[1];
     float *bt = malloc((size_t)(N * K) * sizeof(float));
-    if (!bt)
-        return NULL;
-    const float *w = b->data;
-    for (int64_t i = 0; i < N; i++)
-        for (int64_t k = 0; k < K; k++)
-            bt[k * N + i] = w[i * K + k];
+    if (bt)
+        wf_k_transpose(bt, b->data, N, K);
     return bt;
 }
 
 static int gemm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                            const float *bt, int relu, void *s) {
     (void)s;
-    int64_t M, N, K;
-    gemm_dims(n, in, &M, &N, &K);
-    int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
-    const float *bias = bias_row(n, in);
-    if (!n->p.trans_b || n->p.trans_a || n->p.alpha != 1.0f || (has_c && !bias))
-        return 0;
-    return wf_k_gemm_direct(out[0]->data, in[0]->data, bt, 0, bias, (int)M, (int)N, (int)K, relu,
-                            NULL);
+    return n->p.trans_b && gemm_direct(n, in, out, bt, 0, relu, NULL);
 }
 
 static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    if (gemm_direct(n, in, out, s, 0))
+    if (gemm_direct(n, in, out, in[1]->data, n->p.trans_b, 0, s))
         return;
     int64_t M, N, K;
     gemm_dims(n, in, &M, &N, &K);
@@ -160,7 +150,7 @@ static void gemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
  * product while it is in cache, the same values as the Relu node computes. */
 void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s) {
-    if (gemm_direct(n, in, out, s, 1))
+    if (gemm_direct(n, in, out, in[1]->data, n->p.trans_b, 1, s))
         return;
     gemm_fwd(n, in, out, s);
     float *y = out[0]->data;

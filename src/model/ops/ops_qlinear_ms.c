@@ -955,13 +955,23 @@ static void qgemm_finish(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     wf_qgemm_requant(n, in, acc, M, N, out[0]->data, out[0]->dtype, scj);
 }
 
-static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+/* The exact sums (through B packed by wf_pack_codes when packed is not NULL, A is not
+ * transposed and the sums stay below 2^24, else qgemm_acc), then C and the output. */
+static void qgemm_run(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s,
+                      const float *packed) {
     int64_t M, K, N;
     qgemm_dims(n, in, &M, &K, &N);
     float *fs = s, *scj = fs + (M * K + K * N + M * N);
     int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
-    qgemm_acc(n, in, M, K, N, fs, acc);
+    if (!packed || n->p.trans_a ||
+        !wf_packed_codes_acc(acc, in[0]->data, in[0]->dtype, zp_of(in[2], in[0]->dtype), packed, M,
+                             N, K, fs, fs + M * K + K * N))
+        qgemm_acc(n, in, M, K, N, fs, acc);
     qgemm_finish(n, in, out, acc, scj, bj, M, N);
+}
+
+static void qgemm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    qgemm_run(n, in, out, s, NULL);
 }
 
 static float *qgemm_pack(const wf_node *n, wf_tensor *const *in) {
@@ -973,15 +983,7 @@ static float *qgemm_pack(const wf_node *n, wf_tensor *const *in) {
 static int qgemm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                             const float *packed, int relu, void *s) {
     (void)relu;
-    int64_t M, K, N;
-    qgemm_dims(n, in, &M, &K, &N);
-    float *fs = s, *scj = fs + (M * K + K * N + M * N);
-    int32_t *bj = (int32_t *)(void *)(scj + N), *acc = bj + N;
-    if (n->p.trans_a ||
-        !wf_packed_codes_acc(acc, in[0]->data, in[0]->dtype, zp_of(in[2], in[0]->dtype), packed, M,
-                             N, K, fs, fs + M * K + K * N))
-        return 0;
-    qgemm_finish(n, in, out, acc, scj, bj, M, N);
+    qgemm_run(n, in, out, s, packed);
     return 1;
 }
 

@@ -466,6 +466,11 @@ WF_OPS_CLONES int32_t wf_codes_to_float(float *restrict dst, const void *src, wf
     return mx;
 }
 
+/* Code i of a u8 or s8 buffer. */
+static int32_t code_at(const void *p, wf_dtype d, size_t i) {
+    return d == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
+}
+
 /* acc (M, N) = (a - za) @ (b - zb), exact: wf_k_qgemm_s32's method (sgemm on the converted codes
  * when K max|a| max|b| < 2^24, so every partial sum is an integer float32 holds and any order
  * gives the same sums), with typed conversion loops; otherwise wf_k_qgemm_s32 itself (its int32
@@ -474,9 +479,7 @@ static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_
                     const void *b, wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N,
                     int64_t K, float *fs) {
     float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
-    int32_t za = azp ? (da == WF_DTYPE_INT8 ? ((const int8_t *)azp->data)[0]
-                                            : ((const uint8_t *)azp->data)[0])
-                     : 0;
+    int32_t za = azp ? code_at(azp->data, da, 0) : 0;
     int zpcol = bzp && wf_numel(bzp) > 1;
     int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K)), bmax = 0;
     if (!zpcol) {
@@ -512,8 +515,9 @@ static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_
 /* The exact int32 products (qmm_acc: sgemm on small integers, else an int32 loop), then
  * wf_qmm_requant. Same bytes as the reference kernel wf_k_qlinear_matmul (the
  * accumulator is exact either way), at sgemm speed. */
-static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    (void)n;
+/* Each slice's exact sums (through B packed by wf_pack_codes when packed is not NULL and the
+ * sums stay below 2^24, else qmm_acc), then wf_qmm_requant. packed only with B shared. */
+static void qmm_run(wf_tensor *const *in, wf_tensor *const *out, void *s, const float *packed) {
     int64_t batch, M, N, K;
     int bb;
     wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
@@ -522,11 +526,20 @@ static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *ou
     float *fs = s;
     int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
     float *mj = (float *)(void *)(acc + M * N);
+    int32_t za = in[2] ? code_at(in[2]->data, da, 0) : 0;
     for (int64_t q = 0; q < batch; q++) {
-        qmm_acc(acc, (const char *)in[0]->data + q * M * K * ea, da, in[2],
-                (const char *)in[3]->data + (bb ? q * K * N * eb : 0), db, in[5], M, N, K, fs);
+        const char *a = (const char *)in[0]->data + q * M * K * ea;
+        if (!packed ||
+            !wf_packed_codes_acc(acc, a, da, za, packed, M, N, K, fs, fs + M * K + K * N))
+            qmm_acc(acc, a, da, in[2], (const char *)in[3]->data + (bb ? q * K * N * eb : 0), db,
+                    in[5], M, N, K, fs);
         wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy, mj);
     }
+}
+
+static void qmm_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    (void)n;
+    qmm_run(in, out, s, NULL);
 }
 
 static void qmm_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
@@ -568,11 +581,6 @@ static int64_t qmm_flops(const wf_node *n, wf_tensor *const *in, wf_tensor *cons
     if (wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
         return 0;
     return 2 * batch * M * N * K;
-}
-
-/* Code i of a u8 or s8 buffer. */
-static int32_t code_at(const void *p, wf_dtype d, size_t i) {
-    return d == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
 }
 
 /* Packed B of QGemm and QLinearMatMul: packed[0] = max |b - zb|, then b - zb as floats (K, N)
@@ -621,30 +629,13 @@ static float *qmm_pack(const wf_node *n, wf_tensor *const *in) {
     return in[3]->rank == 2 ? wf_pack_codes(in[3], in[5], 0) : NULL;
 }
 
-/* qmm_fwd with B packed once (wf_pack_codes): the direct kernel on each slice whose sums stay
- * below 2^24, qmm_acc on the others; the same bytes. */
+/* qmm_fwd with B packed once (wf_pack_codes); the same bytes. */
 static int qmm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                           const float *packed, int relu, void *s) {
     (void)n, (void)relu;
-    int64_t batch, M, N, K;
-    int bb;
-    wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb);
-    if (bb)
-        return 0;
-    wf_dtype da = in[0]->dtype, dy = out[0]->dtype;
-    size_t ea = wf_dtype_size(da);
-    float *fs = s;
-    int32_t *acc = (int32_t *)(void *)(fs + wf_k_qgemm_scratch_size((int)M, (int)N, (int)K));
-    float *mj = (float *)(void *)(acc + M * N);
-    int32_t za = !in[2]                ? 0
-                 : da == WF_DTYPE_INT8 ? ((const int8_t *)in[2]->data)[0]
-                                       : ((const uint8_t *)in[2]->data)[0];
-    for (int64_t q = 0; q < batch; q++) {
-        const char *a = (const char *)in[0]->data + q * M * K * ea;
-        if (!wf_packed_codes_acc(acc, a, da, za, packed, M, N, K, fs, fs + M * K + K * N))
-            qmm_acc(acc, a, da, in[2], in[3]->data, in[3]->dtype, in[5], M, N, K, fs);
-        wf_qmm_requant(in, acc, M, N, (char *)out[0]->data + (size_t)(q * M * N), dy, mj);
-    }
+    if (in[3]->rank != 2)
+        return 0; /* B per slice: never packed (qmm_pack) */
+    qmm_run(in, out, s, packed);
     return 1;
 }
 

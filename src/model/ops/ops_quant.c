@@ -385,19 +385,25 @@ WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *
                                            int64_t M, int64_t N) {
     double dlo = lo, dhi = hi;
     int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
+    /* rows of rl values with multipliers mr: the matrix's own rows, or for short rows (a
+     * 32-wide layer, the 1-wide score) rows side by side, L = N * (64 / N) values with the
+     * multipliers repeated, so blocks are long enough to vectorise; the same values per element */
+    float mrep[64];
+    const float *mr = mj;
+    int64_t rl = N, total = M * N;
     if (N < 64) {
-        /* short rows (a 32-wide layer, the 1-wide score): rows side by side in blocks of
-         * L = N * (64 / N) values, the multipliers repeated, so blocks are long enough to
-         * vectorise; the same values per element */
-        float mrep[64];
-        int L = (int)N * (64 / (int)N);
-        for (int j = 0; j < L; j++)
+        rl = N * (64 / N);
+        for (int64_t j = 0; j < rl; j++)
             mrep[j] = mj[j % N];
-        int64_t total = M * N;
-        for (int64_t o = 0; o < total; o += L) {
-            int nb = total - o < L ? (int)(total - o) : L;
-            if (!requant_block_float(r, a + o, mrep, (float)zy, (float)lo, (float)hi, nb))
-                requant_block_double(r, a + o, mrep, zy, dlo, dhi, nb);
+        mr = mrep;
+    }
+    for (int64_t o0 = 0; o0 < total; o0 += rl) {
+        int64_t end = o0 + rl < total ? o0 + rl : total;
+        for (int64_t o = o0; o < end; o += 64) {
+            int nb = end - o < 64 ? (int)(end - o) : 64;
+            const float *m = mr + (o - o0);
+            if (!requant_block_float(r, a + o, m, (float)zy, (float)lo, (float)hi, nb))
+                requant_block_double(r, a + o, m, zy, dlo, dhi, nb);
             if (dy == WF_DTYPE_INT8)
                 for (int j = 0; j < nb; j++)
                     ((int8_t *)y)[o + j] = (int8_t)r[j];
@@ -405,23 +411,7 @@ WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *
                 for (int j = 0; j < nb; j++)
                     ((uint8_t *)y)[o + j] = (uint8_t)r[j];
         }
-        return;
     }
-    for (int64_t i = 0; i < M; i++)
-        for (int64_t j0 = 0; j0 < N; j0 += 64) {
-            int nb = N - j0 < 64 ? (int)(N - j0) : 64;
-            const int32_t *ar = a + i * N + j0;
-            const float *mr = mj + j0;
-            if (!requant_block_float(r, ar, mr, (float)zy, (float)lo, (float)hi, nb))
-                requant_block_double(r, ar, mr, zy, dlo, dhi, nb);
-            size_t o = (size_t)(i * N + j0);
-            if (dy == WF_DTYPE_INT8)
-                for (int j = 0; j < nb; j++)
-                    ((int8_t *)y)[o + (size_t)j] = (int8_t)r[j];
-            else
-                for (int j = 0; j < nb; j++)
-                    ((uint8_t *)y)[o + (size_t)j] = (uint8_t)r[j];
-        }
 }
 
 /* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m

@@ -69,6 +69,14 @@ struct wf_engine {
      * the direct kernel, where an IG batch of 52 rows spent longer packing the 64 x 32 weights
      * than multiplying; QGemm and QLinearMatMul: B's codes as floats). NULL elsewhere. */
     float **packb; /* (n_nodes) */
+    /* Fused QOperator tails (ops_qtail.c): tail[j] for a QLinearMatMul j whose bias QLinearAdd
+     * and DequantizeLinear -> QuantizeLinear pair run in one pass from its sums, skipping their
+     * intermediate values. Runs take them only when no backward can follow: an engine without
+     * WF_ENGINE_GRAD, or one set forward-only (wf_engine_forward_only); partial marks a run that
+     * did, so a backward after it is refused instead of reading stale values. Made on the first
+     * plan (they read only constants). */
+    wf_qtail **tail; /* (n_nodes) */
+    int tails_made, fwd_only, partial;
 };
 
 static size_t align64(size_t n) {
@@ -118,6 +126,10 @@ void wf_engine_free(wf_engine *e) {
         for (int j = 0; j < e->m->n_nodes; j++)
             free(e->packb[j]);
     free(e->packb);
+    if (e->tail)
+        for (int j = 0; j < e->m->n_nodes; j++)
+            wf_qtail_free(e->tail[j]);
+    free(e->tail);
     free(e->stat_node);
     free(e->stat_val);
     free(e->sdata);
@@ -176,6 +188,7 @@ static wf_status check_input(const wf_model *m, int i, const wf_tensor *x, int f
 /* Point node outputs into the blocks and aliases at their sources; inputs at the caller's data. */
 static void bind(wf_engine *e, const wf_tensor *inputs) {
     const wf_model *m = e->m;
+    e->partial = 0;
     for (int i = 0; i < m->n_inputs; i++) {
         int v = m->inputs[i];
         e->t[v].data = inputs ? inputs[i].data : NULL;
@@ -405,6 +418,12 @@ static wf_status plan(wf_engine *e, const wf_tensor *inputs, wf_error *err) {
         e->last[i].data = NULL;
     }
     pack_constant_operands(e);
+    if (!e->tails_made) {
+        for (int j = 0; j < m->n_nodes; j++)
+            if (!e->stat_node[j])
+                e->tail[j] = wf_qtail_new(m, j); /* NULL: none (or no memory: unfused) */
+        e->tails_made = 1;
+    }
     e->planned = 1;
     return WF_OK;
 }
@@ -432,6 +451,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->nfl = calloc((size_t)m->n_nodes + 1, sizeof *e->nfl);
     e->fuse = calloc((size_t)m->n_nodes + 1, sizeof *e->fuse);
     e->packb = calloc((size_t)m->n_nodes + 1, sizeof *e->packb);
+    e->tail = calloc((size_t)m->n_nodes + 1, sizeof *e->tail);
     int maxio = 1;
     for (int j = 0; j < m->n_nodes; j++) {
         if (m->nodes[j].n_in > maxio)
@@ -446,7 +466,7 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     e->gout = calloc((size_t)maxio, sizeof *e->gout);
     if (!e->t || !e->g || !e->off || !e->goff || !e->diff || !e->last || !e->pin || !e->pout ||
         !e->gin || !e->gout || !e->stat_node || !e->stat_val || !e->sdata || !e->const_node ||
-        !e->kept || !e->nfl || !e->fuse || !e->packb) {
+        !e->kept || !e->nfl || !e->fuse || !e->packb || !e->tail) {
         wf_engine_free(e);
         return wf_error_set(err, WF_ERR_NOMEM, "out of memory");
     }
@@ -583,6 +603,7 @@ static void run_node(wf_engine *e, int j, const wf_node *n) {
 static void run_nodes_after(wf_engine *e, int p) {
     const wf_model *m = e->m;
     int64_t fl = 0;
+    int tails = !(e->flags & WF_ENGINE_GRAD) || e->fwd_only;
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])
@@ -591,6 +612,15 @@ static void run_nodes_after(wf_engine *e, int p) {
         if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
             continue; /* done by its producer */
         gather(e, n);
+        if (tails && e->tail[j] && e->packb[j] &&
+            wf_qtail_forward(e->tail[j], e->pin, e->packb[j], e->t[wf_qtail_value(e->tail[j])].data,
+                             e->scratch)) {
+            int last = wf_qtail_last(e->tail[j]);
+            while (j < last)
+                fl += e->nfl[++j];
+            e->partial = 1;
+            continue;
+        }
         if (e->fuse[j] < 0) /* its producer did not run now: the Relu by itself */
             n->op->forward(n, e->pin, e->pout, e->scratch);
         else
@@ -642,6 +672,13 @@ const wf_tensor *wf_engine_output(const wf_engine *e, int i) {
     return &e->t[e->m->outputs[i]];
 }
 
+static wf_status partial_error(const wf_engine *e, wf_error *err) {
+    return wf_error_set(err, WF_ERR_INVALID,
+                        "%s: backward after a forward-only run (fused QOperator tails skipped "
+                        "values the backward reads); run again with forward-only off",
+                        e->m->name);
+}
+
 wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int in_index, float *dx,
                              wf_error *err) {
     const wf_model *m = e->m;
@@ -649,6 +686,8 @@ wf_status wf_engine_backward(wf_engine *e, int out_index, const float *dy, int i
         return wf_error_set(err, WF_ERR_INVALID, "engine created without WF_ENGINE_GRAD");
     if (!e->planned)
         return wf_error_set(err, WF_ERR_INVALID, "backward before a forward run");
+    if (e->partial)
+        return partial_error(e, err);
     if (out_index < 0 || out_index >= m->n_outputs || in_index < 0 || in_index >= m->n_inputs)
         return wf_error_set(err, WF_ERR_INVALID, "output %d / input %d out of range", out_index,
                             in_index);
@@ -678,6 +717,8 @@ wf_status wf_engine_backward_span(wf_engine *e, int from, const float *dfrom, in
     const wf_model *m = e->m;
     if (!(e->flags & WF_ENGINE_GRAD) || !e->planned)
         return wf_error_set(err, WF_ERR_INVALID, "backward span before a forward run");
+    if (e->partial)
+        return partial_error(e, err);
     if (from < 0 || from >= m->n_vals || to < 0 || to >= m->n_vals || !e->g[from] || !e->g[to] ||
         m->vals[from].producer < 0 || m->vals[to].producer >= m->vals[from].producer)
         return wf_error_set(err, WF_ERR_INVALID, "%s: no gradient span from value %d to %d",
@@ -785,5 +826,34 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
             e->t[n->out[0]].data = e->t[n->in[0]].data;
     }
     wf_engine_run_after(e, v);
+    return WF_OK;
+}
+
+void wf_engine_forward_only(wf_engine *e, int on) {
+    e->fwd_only = on != 0;
+}
+
+int wf_engine_has_tail(const wf_engine *e, int node) {
+    return node >= 0 && node < e->m->n_nodes && e->tail[node] &&
+           (!(e->flags & WF_ENGINE_GRAD) || e->fwd_only);
+}
+
+wf_status wf_engine_tail_from(wf_engine *e, const wf_tensor *inputs, int node, const float *sums,
+                              wf_error *err) {
+    wf_status s = plan_bound(e, inputs, err);
+    if (s)
+        return s;
+    if (!wf_engine_has_tail(e, node))
+        return wf_error_set(err, WF_ERR_INVALID, "%s: node %d heads no fused tail in this mode",
+                            e->m->name, node);
+    const wf_qtail *t = e->tail[node];
+    wf_qtail_run(t, sums, wf_numel(&e->t[e->m->nodes[node].out[0]]), e->t[wf_qtail_value(t)].data);
+    e->partial = 1;
+    int64_t fl = 0; /* the work of the nodes the tail stands for (the head's sums are the
+                     * caller's) */
+    for (int j = node + 1; j <= wf_qtail_last(t); j++)
+        fl += e->nfl[j];
+    atomic_fetch_add_explicit(&wf_flops_done, fl, memory_order_relaxed);
+    run_nodes_after(e, wf_qtail_last(t));
     return WF_OK;
 }

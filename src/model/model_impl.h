@@ -244,6 +244,16 @@ wf_status wf_engine_from_buffer(wf_engine *e, const wf_tensor *inputs, int v, fl
                                 wf_error *err);
 void wf_engine_run_after(wf_engine *e, int v); /* also the second half of wf_engine_run_from */
 /* 1 if node j (topological) is folded at plan time (shape arithmetic), so runs skip it. */
+/* Forward-only mode (on != 0): runs may take fused QOperator tails (ops_qtail.c), which do
+ * not write the values between a QLinearMatMul and the tail's last node; a backward after
+ * such a run is refused. Off by default; engines without WF_ENGINE_GRAD always take them. */
+void wf_engine_forward_only(wf_engine *e, int on);
+/* Whether node `node` heads a fused tail runs take now. */
+int wf_engine_has_tail(const wf_engine *e, int node);
+/* The run from the sums of the tail's head: the tail from the head's exact sums (floats, as
+ * many as the head's output, |sum| <= 2^24) into its last value, then the nodes after it. */
+wf_status wf_engine_tail_from(wf_engine *e, const wf_tensor *inputs, int node, const float *sums,
+                              wf_error *err);
 int wf_engine_node_folded(const wf_engine *e, int node);
 /* The runtime tensor of value v after a run. */
 const wf_tensor *wf_engine_value(const wf_engine *e, int v);

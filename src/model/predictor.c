@@ -215,7 +215,7 @@ static void seed_scores(mp_ctx *c, int64_t k) {
         c->dybuf[j * u->per + u->column] = 1.0f;
 }
 
-static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
+static wf_status predict_run(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
     mp_ctx *c = ctx;
     size_t ct = (size_t)c->u->C * (size_t)c->u->T;
     if (n > c->max_batch)
@@ -251,7 +251,7 @@ static wf_status grad(void *ctx, const float *x, int64_t n, float *y, float *dx,
     return WF_OK;
 }
 
-static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, wf_error *err) {
+static wf_status predict_hidden_run(void *ctx, const float *h, int64_t n, float *y, wf_error *err) {
     mp_ctx *c = ctx;
     mp_user *u = c->u;
     if (n > c->max_batch)
@@ -262,7 +262,11 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
         input_tensor(u, k, NULL, &t);
         const float *hi = h + (size_t)i * (size_t)u->hidden;
         wf_status s;
-        if (u->qop) { /* exact integer sums (affine_qop.c) -> the op's requantized output */
+        int qn = u->qop ? (int)(u->qop - u->m->nodes) : -1;
+        if (u->qop && wf_engine_has_tail(c->e, qn)) {
+            /* exact integer sums (affine_qop.c) through the op's fused tail (ops_qtail.c) */
+            s = wf_engine_tail_from(c->e, &t, qn, hi, err);
+        } else if (u->qop) { /* exact integer sums -> the op's requantized output */
             size_t nh = (size_t)k * (size_t)u->hidden;
             for (size_t e = 0; e < nh; e++)
                 c->qacc[e] = (int32_t)hi[e];
@@ -287,6 +291,25 @@ static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, 
             return s;
     }
     return WF_OK;
+}
+
+/* predict and predict_hidden read only the scores, so their runs are forward-only: the engine
+ * may take fused QOperator tails (engine.c), which skip values only a backward reads. The mode
+ * is on for these runs alone. */
+static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
+    mp_ctx *c = ctx;
+    wf_engine_forward_only(c->e, 1);
+    wf_status s = predict_run(ctx, x, n, y, err);
+    wf_engine_forward_only(c->e, 0);
+    return s;
+}
+
+static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, wf_error *err) {
+    mp_ctx *c = ctx;
+    wf_engine_forward_only(c->e, 1);
+    wf_status s = predict_hidden_run(ctx, h, n, y, err);
+    wf_engine_forward_only(c->e, 0);
+    return s;
 }
 
 /* Blocks of 32 with a fixed trip count (GCC's -O2 cost model vectorises only those). */

@@ -411,9 +411,11 @@ void wf_k_qgemm_s32(int32_t *acc, const void *a, wf_k_qtype a_type, const void *
 void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float *b_scale,
                         int b_per_col, const float *bias, int M, int N);
 
-/* QLinearMatMul per the ONNX reference implementation:
+/* QLinearMatMul as ONNX Runtime computes it (MlasRequantizeOutput):
  *   acc = (a - a_zp) @ (b - b_zp) in int32 (exact)
- *   y = saturate(round_half_to_even(acc * (a_scale * b_scale / y_scale)) + y_zp)
+ *   y = round_half_to_even(clamp(float(acc) * (a_scale * b_scale / y_scale), lo - y_zp,
+ *       hi - y_zp)) + y_zp, the product in float32 (ONNX's numpy reference adds y_zp before
+ *       rounding, in double: the two differ on ties)
  * with the multiplier formed in float32 in that order (see kernels_quant.c for the exact order).
  *   y: (M, N) of yq->type; a: (M, K); b: (K, N)
  *   aq: per tensor, or per row (M values) when aq->per_axis
@@ -422,9 +424,10 @@ void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float
 void wf_k_qlinear_matmul(void *y, const void *a, const void *b, const wf_k_qparam *aq,
                          const wf_k_qparam *bq, const wf_k_qparam *yq, int M, int N, int K);
 
-/* QLinearConv per the ONNX reference implementation: padded x cells hold x_zp (contribute 0),
+/* QLinearConv: padded x cells hold x_zp (contribute 0),
  *   acc[co] = sum (x - x_zp) * (w - w_zp[co]) + bias[co]   (int32, exact)
- *   y = saturate(round_half_to_even(acc * (x_scale * w_scale[co] / y_scale)) + y_zp)
+ *   y = the requantization of acc with x_scale * w_scale[co] / y_scale as QLinearMatMul's
+ *       (ONNX Runtime's order: round, then add y_zp)
  *   y: (n, cout, *out) of yq->type; x: (n, cin, *in) of xq->type; w: (cout, cin/group, *k) of
  *   wq->type; bias: (cout) int32 or NULL (already quantized with scale x_scale * w_scale).
  *   xq, yq: per tensor; wq: per tensor or per output channel (cout values) when wq->per_axis.

@@ -225,16 +225,16 @@ void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float
     }
 }
 
-/* saturate(rint((double)acc * (double)mult + y_zp)), the reference's order of operations. */
+/* ONNX Runtime's requantization (MlasRequantizeOutput on x86-64): f = float(acc) * mult in
+ * float32, clamped to [lo - y_zp, hi - y_zp] (NaN to the low end, as maxps), rounded half to even,
+ * + y_zp. Not ONNX's numpy reference, which multiplies in double: the two differ where the
+ * float32 product lands on a rounding tie (tests/data/int8ms qtail_u8_n64, against ONNX
+ * Runtime 1.30); ONNX's conformance tests hold for both. */
 static int32_t requant(int32_t acc, float mult, int32_t yzp, int lo, int hi) {
-    double d = rint((double)acc * (double)mult + (double)yzp);
-    if (d < lo) {
-        return lo;
-    }
-    if (d > hi) {
-        return hi;
-    }
-    return (int32_t)d;
+    float f = (float)acc * mult, vmin = (float)(lo - yzp), vmax = (float)(hi - yzp);
+    f = f > vmin ? f : vmin;
+    f = f < vmax ? f : vmax;
+    return (int32_t)rintf(f) + yzp;
 }
 
 /* a_scale * b_scale / y_scale in float32, in that order (numpy float32 scalar arithmetic). */

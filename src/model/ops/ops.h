@@ -39,8 +39,42 @@ extern const wf_opdef wf_op_qgemm;
  * point as floats (K, N) after packed[0] = max |b - zb|; and the exact int32 sums from them by
  * the direct kernel, 0 when the sums could reach 2^24 or the kernel does not apply. */
 float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb);
+int wf_packed_codes_sums(float *fc, const void *a, wf_dtype da, int32_t za, const float *packed,
+                         int64_t M, int64_t N, int64_t K, float *fa);
 int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, const float *packed,
                         int64_t M, int64_t N, int64_t K, float *fa, float *fc);
+
+/* ONNX Runtime's requantization (qelem.h wf_requant_elem) of M rows of N int32 sums a with
+ * multipliers mj[j] into codes of type dy with zero point zy (QGemm, QLinearMatMul). */
+void wf_requant_rows(void *y, wf_dtype dy, const int32_t *a, const float *mj, int32_t zy, int64_t M,
+                     int64_t N);
+/* QLinearMatMul's requantization multipliers mj[j] = a_scale b_scale[j] / y_scale (float32) from
+ * its inputs (only the scales are read). ops_quant.c */
+void wf_qmm_multipliers(wf_tensor *const *in, int64_t N, float *mj);
+/* QLinearAdd's operands in ONNX Runtime's order (ops_qlinear_ms.c): *x the one multiplied by
+ * *rx, *t the one whose term is tabled, inner[c] = that term with the fixed part for t's code c
+ * (only for t's own codes when t is a scalar or a row shorter than 256); returns 1 when t is a
+ * scalar or a row of y's last axis and x covers y. y: the output's shape. */
+int wf_qadd_terms(const wf_node *n, wf_tensor *const *in, const wf_tensor *y, const wf_tensor **x,
+                  const wf_tensor **t, float *rx, float inner[256]);
+
+/* ---- the fused QOperator tail (ops_qtail.c) ----
+ * QLinearMatMul -> QLinearAdd (a constant bias) -> DequantizeLinear -> QuantizeLinear (each
+ * part after the matmul optional, at least one), consecutive nodes, as one pass from the
+ * matmul's exact sums to the last node's codes; the intermediate values are not written. */
+typedef struct wf_qtail wf_qtail;
+/* The tail headed by node j of m, or NULL when node j heads none (or out of memory). */
+wf_qtail *wf_qtail_new(const wf_model *m, int j);
+void wf_qtail_free(wf_qtail *t);
+int wf_qtail_last(const wf_qtail *t);  /* the last node it covers */
+int wf_qtail_value(const wf_qtail *t); /* the value it writes (that node's output) */
+/* y (the tail's value, n codes) from the matmul's n sums (rows of N) as floats, exact integers
+ * of magnitude at most 2^24 */
+void wf_qtail_run(const wf_qtail *t, const float *sums, int64_t n, void *y);
+/* The head's forward through its tail into y (ops_quant.c): the sums from B packed by
+ * wf_pack_codes, the head's scratch; 0 when the direct kernel does not take them. */
+int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packed, void *y,
+                     void *scratch);
 
 void wf_op_gemm_relu_forward(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                              void *s);
@@ -59,6 +93,7 @@ extern const wf_opdef wf_op_less, wf_op_greater, wf_op_less_equal, wf_op_greater
 extern const wf_opdef wf_op_and, wf_op_or, wf_op_not, wf_op_argmax, wf_op_argmin;
 extern const wf_opdef wf_op_split, wf_op_tile, wf_op_resize, wf_op_upsample;
 extern const wf_opdef wf_op_quantize, wf_op_dequantize, wf_op_qlinear_matmul, wf_op_qlinear_conv;
+extern const wf_opdef wf_op_qlinear_add;
 /* ops_qinteger.c: dynamic quantization */
 extern const wf_opdef wf_op_dynamic_quantize, wf_op_matmul_integer, wf_op_conv_integer;
 

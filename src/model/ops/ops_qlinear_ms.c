@@ -40,6 +40,7 @@
 #include "model/model_impl.h"
 #include "model/ops/bcast.h"
 #include "model/ops/ops.h"
+#include "model/ops/qelem.h"
 
 /* ---- helpers ---- */
 
@@ -180,7 +181,7 @@ static int span_kind(const wf_tensor *a, const wf_tensor *b, const wf_tensor *y)
 }
 
 /* QLinearAdd over rows of n codes (stride st): y = saturate(cvtps(fma(x, rx, tj))), the packs'
- * saturation folded in (cvtps gives INT32_MIN for NaN and v >= 2^31, hence the type's low end). */
+ * saturation folded in (wf_qadd_elem). */
 WF_OPS_CLONES static void qadd_rows(void *y, const void *x, wf_dtype d, const float *restrict tj,
                                     float rx, int64_t n, int64_t rows, int64_t st) {
     const float lo = (float)lo_of(d), hi = (float)hi_of(d);
@@ -188,40 +189,36 @@ WF_OPS_CLONES static void qadd_rows(void *y, const void *x, wf_dtype d, const fl
         if (d == WF_DTYPE_INT8) {
             const int8_t *restrict a = (const int8_t *)x + i * st;
             int8_t *restrict o = (int8_t *)y + i * st;
-            for (int64_t j = 0; j < n; j++) {
-                float v = fmaf((float)a[j], rx, tj[j]);
-                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
-                o[j] = (int8_t)(int32_t)r;
-            }
+            for (int64_t j = 0; j < n; j++)
+                o[j] = (int8_t)(int32_t)wf_qadd_elem((float)a[j], rx, tj[j], lo, hi);
         } else {
             const uint8_t *restrict a = (const uint8_t *)x + i * st;
             uint8_t *restrict o = (uint8_t *)y + i * st;
-            for (int64_t j = 0; j < n; j++) {
-                float v = fmaf((float)a[j], rx, tj[j]);
-                float r = v >= 2147483648.0f ? lo : v >= hi ? hi : v > lo ? rintf(v) : lo;
-                o[j] = (uint8_t)(int32_t)r;
-            }
+            for (int64_t j = 0; j < n; j++)
+                o[j] = (uint8_t)(int32_t)wf_qadd_elem((float)a[j], rx, tj[j], lo, hi);
         }
     }
 }
 
-static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
-    (void)s;
+int wf_qadd_terms(const wf_node *n, wf_tensor *const *in, const wf_tensor *y, const wf_tensor **xo,
+                  const wf_tensor **to, float *rxo, float inner[256]) {
     wf_dtype d = in[0]->dtype;
     float sa = scal(in[1]), sb = scal(in[4]), sc = scal(in[6]);
     int32_t za = zp_of(opt(in, n, 2), d), zb = zp_of(opt(in, n, 5), d),
             zc = zp_of(opt(in, n, 7), d);
     float ra = sa / sc, rb = sb / sc;
-    int kind = span_kind(in[0], in[3], out[0]);
+    int kind = span_kind(in[0], in[3], y);
     /* the fixed part, terms in ONNX Runtime's operand order (B first when A is the scalar) */
     float pa = ra * (float)za, pb = rb * (float)zb;
     float fixed = kind == 1 ? (float)zc - (pb + pa) : (float)zc - (pa + pb);
     /* c = fma(a, ra, fma(b, rb, fixed)), or with a and b swapped when A is the scalar: the inner
      * fma takes one of 256 codes, so it is tabled once per call (the same fmaf values) */
     const wf_tensor *x = kind == 1 ? in[3] : in[0], *t = kind == 1 ? in[0] : in[3];
-    float rx = kind == 1 ? rb : ra, rt = kind == 1 ? ra : rb;
-    float inner[256];
-    int64_t total = wf_numel(out[0]), N = out[0]->rank ? out[0]->dims[out[0]->rank - 1] : 1;
+    float rt = kind == 1 ? ra : rb;
+    *rxo = kind == 1 ? rb : ra;
+    *xo = x;
+    *to = t;
+    int64_t total = wf_numel(y), N = y->rank ? y->dims[y->rank - 1] : 1;
     int64_t nt = wf_numel(t);
     int row =
         wf_numel(x) == total && (nt == 1 || (t->rank >= 1 && t->dims[t->rank - 1] == N && nt == N));
@@ -236,6 +233,17 @@ static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
         int32_t v = d == WF_DTYPE_INT8 ? (int32_t)(int8_t)(uint8_t)c : c;
         inner[c] = need[c] ? fmaf((float)v, rt, fixed) : 0.0f;
     }
+    return row;
+}
+
+static void qadd_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out, void *s) {
+    (void)s;
+    wf_dtype d = in[0]->dtype;
+    const wf_tensor *x, *t;
+    float rx, inner[256];
+    int row = wf_qadd_terms(n, in, out[0], &x, &t, &rx, inner);
+    int64_t total = wf_numel(out[0]), N = out[0]->rank ? out[0]->dims[out[0]->rank - 1] : 1;
+    int64_t nt = wf_numel(t);
     if (row) { /* t: a scalar or one row (a bias) */
         /* per block of columns, the inner terms in a row (contiguous for the vectoriser) */
         const uint8_t *tb = t->data;
@@ -893,32 +901,6 @@ static size_t qgemm_fwd_floats(int64_t M, int64_t K, int64_t N) {
     return (size_t)(M * K + K * N + M * N + 2 * N);
 }
 
-/* QGemm's quantized output (M, n): rint(clamp(float(v) * scale)) + zy (NaN clamps to vmin). */
-WF_OPS_CLONES static void qgemm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict v,
-                                             const float *restrict scj, float vmin, float vmax,
-                                             int32_t zy, int64_t M, int64_t n) {
-    for (int64_t m = 0; m < M; m++) {
-        const int32_t *restrict a = v + m * n;
-        if (dy == WF_DTYPE_INT8) {
-            int8_t *restrict o = (int8_t *)y + m * n;
-            for (int64_t j = 0; j < n; j++) {
-                float f = (float)a[j] * scj[j];
-                f = f > vmin ? f : vmin;
-                f = f < vmax ? f : vmax;
-                o[j] = (int8_t)((int32_t)rintf(f) + zy); /* in range: f is clamped */
-            }
-        } else {
-            uint8_t *restrict o = (uint8_t *)y + m * n;
-            for (int64_t j = 0; j < n; j++) {
-                float f = (float)a[j] * scj[j];
-                f = f > vmin ? f : vmin;
-                f = f < vmax ? f : vmax;
-                o[j] = (uint8_t)((int32_t)rintf(f) + zy);
-            }
-        }
-    }
-}
-
 /* y (M, N) of QGemm from its int32 sums v = acc + C (the bias added): scale[j] = alpha sa sb[j]
  * (/ sy); quantized: rint(clamp(float(v) * scale)) + zy; float output: float(v) * scale. in: the
  * node's inputs (only scales and zero points are read); y of type dy; scj: N floats. */
@@ -928,13 +910,12 @@ void wf_qgemm_requant(const wf_node *n, wf_tensor *const *in, const int32_t *v, 
     const float *bs = in[4]->data;
     int q = quantized_out(n, in);
     int32_t zy = q ? zp_of(opt(in, n, 8), dy) : 0;
-    float vmin = (float)(lo_of(dy) - zy), vmax = (float)(hi_of(dy) - zy);
     for (int64_t j = 0; j < N; j++) {
         float sc = n->p.alpha * scal(in[1]) * bs[percol ? j : 0];
         scj[j] = q ? sc / scal(in[7]) : sc;
     }
     if (q) {
-        qgemm_requant_rows(y, dy, v, scj, vmin, vmax, zy, M, N);
+        wf_requant_rows(y, dy, v, scj, zy, M, N);
         return;
     }
     for (int64_t m = 0; m < M; m++)

@@ -17,6 +17,7 @@
 #include "model/kernels/kernels.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
+#include "model/ops/qelem.h"
 
 static wf_k_qtype qtype_of(wf_dtype d) {
     return d == WF_DTYPE_INT8    ? WF_K_QTYPE_S8
@@ -347,47 +348,14 @@ static wf_status qmm_shape(const wf_node *n, wf_tensor *const *in, wf_tensor *co
     return wf_check_numel(n, out[0], err);
 }
 
-/* One block of nb values, y = saturate(rint((double)a * (double)m + zy)) (the reference). */
-static void requant_block_double(int32_t *r, const int32_t *a, const float *m, double zy,
-                                 double dlo, double dhi, int nb) {
-    for (int j = 0; j < nb; j++) {
-        double d = rint((double)a[j] * (double)m[j] + zy);
-        r[j] = (int32_t)(d < dlo ? dlo : d > dhi ? dhi : d);
-    }
-}
-
-/* The same block in float32, which vectorises twice as wide; returns 0 when a value may round
- * otherwise than in double (then the caller takes requant_block_double for the block).
- * Why it is exact elsewhere: with |a| <= 2^24 (a exact in float) and |t| <= 2^10, t =
- * fl(fl(a m) + zy) is within 2^-24 (|a m| + |t|) < 2^-12 of the exact a m + zy (|zy| <= 255, so
- * |a m| < 1,300), hence when t is at least 2^-11 away from a half-integer both round to the same
- * integer. Beyond 2^10 (either sign) both saturate, to the same end: the relative error is 2^-23
- * at most. NaN (a NaN scale) fails the test and falls back. */
-static int requant_block_float(int32_t *restrict r, const int32_t *restrict a,
-                               const float *restrict m, float zy, float lo, float hi, int nb) {
-    int ok = 1;
-    for (int j = 0; j < nb; j++) {
-        float af = (float)a[j];
-        float t = af * m[j] + zy;
-        float q = rintf(t);
-        float dist = fabsf(t - q);
-        ok &= (fabsf(af) <= 0x1p24f) & ((dist <= 0.5f - 0x1p-11f) | (fabsf(t) > 0x1p10f));
-        r[j] = (int32_t)(q < lo ? lo : q > hi ? hi : q);
-    }
-    return ok;
-}
-
-/* y (M, N) = saturate(rint((double)acc * (double)m[j] + zy)), one call per slice: blocks of 64
- * in float32 (requant_block_float); a block with a value near a rounding tie or an accumulator
- * beyond 2^24 again in double, so the bytes are the double reference's. */
-WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *restrict a,
-                                           const float *restrict mj, double zy, int lo, int hi,
-                                           int64_t M, int64_t N) {
-    double dlo = lo, dhi = hi;
-    int32_t r[64]; /* blocks of 64: the arithmetic, then the narrowing (both vectorise) */
-    /* rows of rl values with multipliers mr: the matrix's own rows, or for short rows (a
-     * 32-wide layer, the 1-wide score) rows side by side, L = N * (64 / N) values with the
-     * multipliers repeated, so blocks are long enough to vectorise; the same values per element */
+/* y (M, N) = ONNX Runtime's requantization of the int32 sums a with multipliers mj[j]
+ * (wf_requant_elem), as 8-bit codes of type dy. Short rows (a 32-wide layer, the 1-wide score)
+ * run side by side as rows of L = N (64 / N) values with the multipliers repeated, so the loop is
+ * long enough to vectorise; the same arithmetic per element. */
+WF_OPS_CLONES void wf_requant_rows(void *y, wf_dtype dy, const int32_t *restrict a,
+                                   const float *restrict mj, int32_t zy, int64_t M, int64_t N) {
+    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
+    float vmin = (float)(lo - zy), vmax = (float)(hi - zy);
     float mrep[64];
     const float *mr = mj;
     int64_t rl = N, total = M * N;
@@ -397,42 +365,39 @@ WF_OPS_CLONES static void qmm_requant_rows(void *y, wf_dtype dy, const int32_t *
             mrep[j] = mj[j % N];
         mr = mrep;
     }
-    for (int64_t o0 = 0; o0 < total; o0 += rl) {
-        int64_t end = o0 + rl < total ? o0 + rl : total;
-        for (int64_t o = o0; o < end; o += 64) {
-            int nb = end - o < 64 ? (int)(end - o) : 64;
-            const float *m = mr + (o - o0);
-            if (!requant_block_float(r, a + o, m, (float)zy, (float)lo, (float)hi, nb))
-                requant_block_double(r, a + o, m, zy, dlo, dhi, nb);
-            if (dy == WF_DTYPE_INT8)
-                for (int j = 0; j < nb; j++)
-                    ((int8_t *)y)[o + j] = (int8_t)r[j];
-            else
-                for (int j = 0; j < nb; j++)
-                    ((uint8_t *)y)[o + j] = (uint8_t)r[j];
+    for (int64_t o = 0; o < total; o += rl) {
+        int64_t n = total - o < rl ? total - o : rl;
+        const int32_t *restrict v = a + o;
+        if (dy == WF_DTYPE_INT8) {
+            int8_t *restrict out = (int8_t *)y + o;
+            for (int64_t j = 0; j < n; j++)
+                out[j] = (int8_t)wf_requant_elem((float)v[j], mr[j], vmin, vmax, zy);
+        } else {
+            uint8_t *restrict out = (uint8_t *)y + o;
+            for (int64_t j = 0; j < n; j++)
+                out[j] = (uint8_t)wf_requant_elem((float)v[j], mr[j], vmin, vmax, zy);
         }
     }
 }
 
-/* wf_k_qlinear_matmul's requantization of one (M, N) slice: saturate(rint((double)acc * (double)m
- * + y_zp)) with m = a_scale * b_scale[j] / y_scale in float32. in: the node's inputs (only the
- * scales and zero points are read); y: M * N values of type dy; mj: N floats of scratch. Row by
- * row (the accumulator is read in order; each value's arithmetic is the reference kernel's). */
-void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
-                    wf_dtype dy, float *mj) {
+void wf_qmm_multipliers(wf_tensor *const *in, int64_t N, float *mj) {
     int percol = wf_numel(in[4]) > 1;
     const float *bs = in[4]->data;
     float sa = ((const float *)in[1]->data)[0], sy = ((const float *)in[6]->data)[0];
-    int32_t zy = 0;
-    if (in[7])
-        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
-                                 : ((const uint8_t *)in[7]->data)[0];
-    int lo = dy == WF_DTYPE_INT8 ? -128 : 0, hi = dy == WF_DTYPE_INT8 ? 127 : 255;
     for (int64_t j = 0; j < N; j++) {
         float p = sa * bs[percol ? j : 0];
         mj[j] = p / sy;
     }
-    qmm_requant_rows(y, dy, acc, mj, (double)zy, lo, hi, M, N);
+}
+
+void wf_qmm_requant(wf_tensor *const *in, const int32_t *acc, int64_t M, int64_t N, void *y,
+                    wf_dtype dy, float *mj) {
+    int32_t zy = 0;
+    if (in[7])
+        zy = dy == WF_DTYPE_INT8 ? ((const int8_t *)in[7]->data)[0]
+                                 : ((const uint8_t *)in[7]->data)[0];
+    wf_qmm_multipliers(in, N, mj);
+    wf_requant_rows(y, dy, acc, mj, zy, M, N);
 }
 
 WF_OPS_CLONES int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d,
@@ -603,11 +568,16 @@ float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb) {
 /* acc (M, N) = (A - za) @ (B - zb) through the direct kernel from packed B (wf_pack_codes) when
  * the sums stay below 2^24 (then exact, as qgemm_acc's); returns 0 otherwise (acc untouched).
  * fa, fc: M K and M N floats of scratch. */
+int wf_packed_codes_sums(float *fc, const void *a, wf_dtype da, int32_t za, const float *packed,
+                         int64_t M, int64_t N, int64_t K, float *fa) {
+    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K));
+    return (double)K * (double)amax * (double)packed[0] < 16777216.0 &&
+           wf_k_gemm_direct(fc, fa, packed + 1, 0, NULL, (int)M, (int)N, (int)K, 0, NULL);
+}
+
 int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, const float *packed,
                         int64_t M, int64_t N, int64_t K, float *fa, float *fc) {
-    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K));
-    if ((double)K * (double)amax * (double)packed[0] >= 16777216.0 ||
-        !wf_k_gemm_direct(fc, fa, packed + 1, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
+    if (!wf_packed_codes_sums(fc, a, da, za, packed, M, N, K, fa))
         return 0;
     for (int64_t i = 0; i < M * N; i++)
         acc[i] = (int32_t)fc[i];
@@ -630,6 +600,25 @@ static int qmm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *con
 }
 
 const wf_op_packing wf_pack_qlinear_matmul = {qmm_pack, qmm_fwd_packed};
+
+int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packed, void *y,
+                     void *s) {
+    int64_t batch, M, N, K;
+    int bb;
+    if (in[3]->rank != 2 || wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
+        return 0;
+    wf_dtype da = in[0]->dtype;
+    size_t ea = wf_dtype_size(da);
+    float *fa = s, *fc = fa + M * K + K * N; /* qmm_run's layout of the scratch */
+    int32_t za = in[2] ? code_at(in[2]->data, da, 0) : 0;
+    for (int64_t q = 0; q < batch; q++) {
+        const char *a = (const char *)in[0]->data + q * M * K * ea;
+        if (!wf_packed_codes_sums(fc, a, da, za, packed, M, N, K, fa))
+            return 0; /* the engine then runs the nodes one by one, which write every value */
+        wf_qtail_run(t, fc, M * N, (char *)y + (size_t)(q * M * N));
+    }
+    return 1;
+}
 
 const wf_opdef wf_op_qlinear_matmul = {"QLinearMatMul", qmm_check, qmm_shape, qmm_fwd,
                                        qmm_bwd,         0,         qmm_flops};

@@ -291,5 +291,56 @@ for pn, ta in (("u8", TP.UINT8), ("s8", TP.INT8)):  # QLinearMatMul per tensor, 
           q("yz", ta, 110 if ta == TP.UINT8 else 2)])
     case(name, A=(ta, rq(ta, [M, K])))
 
+# ---- the fused QOperator tail (issue 12, ops_qtail.c): QLinearMatMul -> QLinearAdd (a bias row)
+# -> DequantizeLinear -> QuantizeLinear as the QLinearMatMul twin's layers, which a forward-only
+# engine runs in one pass from the sums. Rows of 64 and of 32 (side by side, with a rest),
+# per-tensor and per-column scales, u8 and s8 (the last QuantizeLinear to the other type too),
+# the tail without its QLinearAdd, and "tie": scales of 0.5 and 1 that put the requantization,
+# the sum and the code map on exact rounding ties.
+for pn, ta, to_, N, M, col, bias, tie in (("u8_n64", TP.UINT8, TP.UINT8, 64, 70, 0, 1, 0),
+                                          ("s8_n32_col", TP.INT8, TP.INT8, 32, 41, 1, 1, 0),
+                                          ("s8u8_n64_col", TP.INT8, TP.UINT8, 64, 23, 1, 1, 0),
+                                          ("u8_n32_nobias", TP.UINT8, TP.UINT8, 32, 40, 0, 0, 0),
+                                          ("u8_n64_tie", TP.UINT8, TP.UINT8, 64, 30, 0, 1, 1),
+                                          ("s8_n32_tie", TP.INT8, TP.INT8, 32, 33, 0, 1, 1)):
+    K = 64
+    name = "qtail_" + pn
+    azp, yz = (3, 110) if ta == TP.UINT8 else (-5, 2)
+    if tie:  # m = 0.5 exactly: every odd sum is a tie; the add and the map halve again
+        a_s, b_s, y_s, s_s, o_s = 0.5, np.float32(1.0), 1.0, 0.5, 1.0
+        b = rng.integers(-3, 4, size=(K, N))
+    else:
+        a_s, y_s, s_s, o_s = 0.05, 0.5, 0.45, 0.12
+        b_s = rng.uniform(0.004, 0.012, N) if col else np.float32(0.008)
+        b = rq(TP.INT8, [K, N])
+    nodes = [h.make_node("QLinearMatMul", ["A", "as", "az", "B", "bs", "bz", "ys", "yz"], ["mm"])]
+    inits = [f32("as", a_s), q("az", ta, azp), q("B", TP.INT8, b), f32("bs", b_s),
+             q("bz", TP.INT8, np.zeros(N) if col else 0), f32("ys", y_s), q("yz", ta, yz)]
+    last = "mm"
+    if bias:
+        nodes.append(h.make_node("QLinearAdd", ["mm", "ys", "yz", "bq", "bqs", "bqz", "ss", "sz"],
+                                 ["s"], domain=MS))
+        inits += [q("bq", ta, rq(ta, [N])), f32("bqs", 0.5 if tie else 0.03), q("bqz", ta, 1),
+                  f32("ss", s_s), q("sz", ta, 0 if ta == TP.INT8 else 7)]
+        last = "s"
+    nodes += [h.make_node("DequantizeLinear", [last, "ss" if bias else "ys", "sz" if bias else "yz"],
+                          ["f"]),
+              h.make_node("QuantizeLinear", ["f", "os", "oz"], ["Y"])]
+    inits += [f32("os", o_s), q("oz", to_, 0 if to_ == TP.UINT8 else -3)]
+    if not bias:
+        inits = [i for i in inits if i.name not in ("ss", "sz")]
+    save(name, nodes, [vi("A", ta, [M, K])], [vi("Y", to_, [M, N])], inits)
+    case(name, A=(ta, rq(ta, [M, K])))
+
+# ---- the requantization's order on ties (issue 12): ONNX Runtime rounds float(acc) * m, then adds
+# y_zp (MlasRequantizeOutput); ONNX's numpy reference adds first. acc 7 and 22 with multipliers 0.5
+# and 0.25 and y_zp 11 (odd) tell them apart: 15 and 17 against 14 and 16.
+name = "qlmm_tie_order"
+save(name, [h.make_node("QLinearMatMul", ["A", "as", "az", "B", "bs", "bz", "ys", "yz"], ["Y"])],
+     [vi("A", TP.UINT8, [2, 3])], [vi("Y", TP.UINT8, [2, 2])],
+     [f32("as", 1.0), q("az", TP.UINT8, 10), q("B", TP.INT8, [[1, 4], [2, 2], [3, 0]]),
+      f32("bs", [0.5, 0.25]), q("bz", TP.INT8, [0, 0]), f32("ys", 1.0), q("yz", TP.UINT8, 11)])
+case(name, A=(TP.UINT8, [[12, 10, 8], [15, 11, 10]]))
+
 json.dump({"cases": cases}, open("cases.json", "w"))
 print(len(cases), "cases")

@@ -303,6 +303,22 @@ static void qmul_fwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
 
 /* d c / d a = sa / sc (Add) or sa sb (b - zb) / sc (Mul), and symmetrically for b; summed over
  * broadcast axes; zero where c saturated. */
+/* qbin_bwd's loop for an Add whose A covers the output and whose B takes no gradient (a bias):
+ * ga[i] += (g[i] sa) / sc where y[i] is inside its range, the same operations per element. */
+WF_OPS_CLONES static void qadd_bwd_a(float *restrict ga, const float *restrict g, const void *y,
+                                     wf_dtype d, float sa, float sc, int64_t n) {
+    int32_t lo = lo_of(d), hi = hi_of(d);
+    if (d == WF_DTYPE_INT8) {
+        const int8_t *restrict c = y;
+        for (int64_t i = 0; i < n; i++)
+            ga[i] = c[i] > lo && c[i] < hi ? ga[i] + g[i] * sa / sc : ga[i];
+    } else {
+        const uint8_t *restrict c = y;
+        for (int64_t i = 0; i < n; i++)
+            ga[i] = c[i] > lo && c[i] < hi ? ga[i] + g[i] * sa / sc : ga[i];
+    }
+}
+
 static void qbin_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *out,
                      float *const *gin, float *const *gout, void *s) {
     (void)s;
@@ -312,6 +328,10 @@ static void qbin_bwd(const wf_node *n, wf_tensor *const *in, wf_tensor *const *o
     wf_dtype d = in[0]->dtype;
     float sa = scal(in[1]), sb = scal(in[4]), sc = scal(in[6]);
     int32_t za = zp_of(opt(in, n, 2), d), zb = zp_of(opt(in, n, 5), d);
+    if (!mul && gin[0] && !gin[3] && wf_numel(in[0]) == wf_numel(out[0])) {
+        qadd_bwd_a(gin[0], gout[0], out[0]->data, d, sa, sc, wf_numel(out[0]));
+        return;
+    }
     const wf_tensor *ops[2] = {in[0], in[3]};
     wf_bc bc;
     wf_bc_init(&bc, out[0], ops, 2);

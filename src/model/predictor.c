@@ -296,20 +296,23 @@ static wf_status predict_hidden_run(void *ctx, const float *h, int64_t n, float 
 /* predict and predict_hidden read only the scores, so their runs are forward-only: the engine
  * may take fused QOperator tails (engine.c), which skip values only a backward reads. The mode
  * is on for these runs alone. */
-static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
+typedef wf_status (*mp_run)(void *ctx, const float *x, int64_t n, float *y, wf_error *err);
+
+static wf_status forward_only(mp_run run, void *ctx, const float *x, int64_t n, float *y,
+                              wf_error *err) {
     mp_ctx *c = ctx;
     wf_engine_forward_only(c->e, 1);
-    wf_status s = predict_run(ctx, x, n, y, err);
+    wf_status s = run(ctx, x, n, y, err);
     wf_engine_forward_only(c->e, 0);
     return s;
 }
 
+static wf_status predict(void *ctx, const float *x, int64_t n, float *y, wf_error *err) {
+    return forward_only(predict_run, ctx, x, n, y, err);
+}
+
 static wf_status predict_hidden(void *ctx, const float *h, int64_t n, float *y, wf_error *err) {
-    mp_ctx *c = ctx;
-    wf_engine_forward_only(c->e, 1);
-    wf_status s = predict_hidden_run(ctx, h, n, y, err);
-    wf_engine_forward_only(c->e, 0);
-    return s;
+    return forward_only(predict_hidden_run, ctx, h, n, y, err);
 }
 
 /* Blocks of 32 with a fixed trip count (GCC's -O2 cost model vectorises only those). */

@@ -14,7 +14,9 @@
  * The GEMM with few columns (wf_k_gemm_direct) against wf_k_gemm_naive: M across whole and
  * partial 12-row tiles, N of one to sixteen 16-column blocks, K from 1 to the 288 cells of a
  * window, w as (K, N) or transposed, bias row or none, ReLU or none; each row's values alone
- * and in a batch the same bits; shapes outside its limits left to sgemm, y untouched.
+ * and in a batch the same bits; shapes outside its limits left to sgemm, y untouched. Fewer than
+ * 16 columns stored (N, K) (score layers) take the double-accumulated dot path: 1 to 15 columns,
+ * K across the 16 lanes, against the same reference, rows alone the same bits.
  * On a processor without AVX-512 the direct kernels never apply; the checks of it are skipped
  * (and say so) and the sgemm checks still run.
  */
@@ -347,16 +349,86 @@ done:
 }
 END_TEST
 
-/* Outside its limits the direct GEMM declines and writes nothing. */
+/* The dot-product path for fewer than 16 columns (w stored (N, K)) against wf_k_gemm_naive:
+ * 1, 3, 8 and 15 columns, K below, at and across the 16 lanes, 1 to 9 rows (whole groups of four
+ * and a rest), bias and ReLU; each row alone gives the same bits. */
+START_TEST(test_direct_gemm_dot) {
+    static const int Ns[] = {1, 3, 8, 15}, Ks[] = {1, 16, 32, 47, 300}, Ms[] = {1, 4, 9};
+    wf_rng r;
+    wf_rng_init(&r, 7800);
+    int checked = 0;
+    for (size_t a = 0; a < 4; a++)
+        for (size_t b = 0; b < 5; b++)
+            for (size_t c = 0; c < 3; c++) {
+                int N = Ns[a], K = Ks[b], M = Ms[c];
+                if (!wf_k_gemm_dot_applies(M, N, K)) {
+                    fprintf(stderr, "gemm dot: no AVX-512 here, not checked\n");
+                    return;
+                }
+                size_t nx = (size_t)M * (size_t)K, nw = (size_t)N * (size_t)K;
+                size_t ny = (size_t)M * (size_t)N;
+                float *x = kc_alloc(nx), *w = kc_alloc(nw), *bb = kc_alloc((size_t)N);
+                kc_fill(&r, x, nx, -2, 2);
+                kc_fill(&r, w, nw, -1, 1);
+                kc_fill(&r, bb, (size_t)N, -0.5, 0.5);
+                float *xa = kc_abs_copy(x, nx), *wa = kc_abs_copy(w, nw);
+                float *ba = kc_abs_copy(bb, (size_t)N);
+                float *y = kc_alloc(ny), *yn = kc_alloc(ny), *yb = kc_alloc(ny),
+                      *y1 = kc_alloc((size_t)N);
+                for (int variant = 0; variant < 4; variant++) {
+                    int relu = variant & 1;
+                    const float *bias = variant & 2 ? NULL : bb;
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            yn[(size_t)i * (size_t)N + (size_t)j] = bias ? bb[j] : 0.0f;
+                            yb[(size_t)i * (size_t)N + (size_t)j] = bias ? ba[j] : 0.0f;
+                        }
+                    wf_k_gemm_naive(yn, x, w, M, N, K, 0, 1, 1.0f, 1.0f);
+                    wf_k_gemm_naive(yb, xa, wa, M, N, K, 0, 1, 1.0f, 1.0f);
+                    if (relu)
+                        for (size_t i = 0; i < ny; i++)
+                            yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
+                    fill_nan(y, ny);
+                    ck_assert(wf_k_gemm_direct(y, x, w, 1, bias, M, N, K, relu, NULL));
+                    char what[96];
+                    snprintf(what, sizeof what, "gemm dot M %d N %d K %d relu %d bias %d", M, N, K,
+                             relu, bias != NULL);
+                    kc_check_bound(what, y, yn, yb, ny, 1e-6, 0);
+                    for (int i = 0; i < M; i++) {
+                        ck_assert(wf_k_gemm_direct(y1, x + (size_t)i * (size_t)K, w, 1, bias, 1, N,
+                                                   K, relu, NULL));
+                        ck_assert_int_eq(
+                            memcmp(y1, y + (size_t)i * (size_t)N, (size_t)N * sizeof *y), 0);
+                    }
+                    checked++;
+                }
+                free(x);
+                free(w);
+                free(bb);
+                free(xa);
+                free(wa);
+                free(ba);
+                free(y);
+                free(yn);
+                free(yb);
+                free(y1);
+            }
+    printf("gemm dot: %d shapes x variants within the bound of the double reference\n", checked);
+}
+END_TEST
+
+/* Outside its limits the direct GEMM declines and writes nothing: fewer than 16 columns stored
+ * (K, N), N not a multiple of 16 above it, too wide, too long, no rows. */
 START_TEST(test_direct_gemm_declines) {
-    const int shapes[][3] = {{4, 8, 16}, {4, 24, 16}, {4, 272, 16}, {4, 32, 1025}, {0, 32, 16}};
+    const int shapes[][4] = {{4, 8, 16, 0},    {4, 24, 16, 1}, {4, 272, 16, 1},
+                             {4, 32, 1025, 1}, {0, 32, 16, 1}, {4, 8, 1025, 1}};
     static float x[4 * 1025], y[4 * 272];
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        int M = shapes[i][0], N = shapes[i][1], K = shapes[i][2], tb = shapes[i][3];
         ck_assert(!wf_k_gemm_direct_applies(M, N, K));
         float *wb = kc_alloc((size_t)N * (size_t)K), *sc = kc_alloc((size_t)N * (size_t)K);
         fill_nan(y, sizeof y / sizeof *y);
-        ck_assert(!wf_k_gemm_direct(y, x, wb, 1, NULL, M, N, K, 0, sc));
+        ck_assert(!wf_k_gemm_direct(y, x, wb, tb, NULL, M, N, K, 0, sc));
         for (size_t j = 0; j < sizeof y / sizeof *y; j++)
             ck_assert(isnan(y[j]));
         free(wb);
@@ -375,6 +447,7 @@ int main(void) {
     tcase_add_test(tc, test_direct_batch_independent);
     tcase_add_test(tc, test_direct_relu_nan);
     tcase_add_loop_test(tc, test_direct_gemm, 0, (int)(sizeof GEMMS / sizeof *GEMMS));
+    tcase_add_test(tc, test_direct_gemm_dot);
     tcase_add_test(tc, test_direct_gemm_declines);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

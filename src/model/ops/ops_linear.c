@@ -76,13 +76,14 @@ static void c_strides(const wf_tensor *c, int64_t *sm, int64_t *sn) {
         *sm = c->dims[1];
 }
 
-/* The bias row of C when C is one (broadcast over the rows, beta 1), else NULL. */
-static const float *bias_row(const wf_node *n, wf_tensor *const *in) {
+/* The bias row of C when C is one (broadcast over the rows, beta 1; with one column N, a single
+ * value is that row), else NULL. */
+static const float *bias_row(const wf_node *n, wf_tensor *const *in, int64_t N) {
     if (n->n_in < 3 || !in[2] || n->p.beta != 1.0f)
         return NULL;
     int64_t sm, sn;
     c_strides(in[2], &sm, &sn);
-    return sn == 1 && sm == 0 ? in[2]->data : NULL;
+    return sm == 0 && (sn == 1 || (N == 1 && wf_numel(in[2]) == 1)) ? in[2]->data : NULL;
 }
 
 /* y = A op(B) (+ C) by the direct kernel (bias and ReLU in registers) when it applies: A not
@@ -93,7 +94,7 @@ static int gemm_direct(const wf_node *n, wf_tensor *const *in, wf_tensor *const 
     int64_t M, N, K;
     gemm_dims(n, in, &M, &N, &K);
     int has_c = n->n_in >= 3 && in[2] && n->p.beta != 0.0f;
-    const float *bias = bias_row(n, in);
+    const float *bias = bias_row(n, in, N);
     if (n->p.trans_a || n->p.alpha != 1.0f || (has_c && !bias))
         return 0;
     return wf_k_gemm_direct(out[0]->data, in[0]->data, b, tb, bias, (int)M, (int)N, (int)K, relu,

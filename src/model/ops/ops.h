@@ -71,7 +71,7 @@ int wf_qtail_value(const wf_qtail *t); /* the value it writes (that node's outpu
 /* y (the tail's value, n codes) from the matmul's n sums (rows of N) as floats, exact integers
  * of magnitude at most 2^24 */
 void wf_qtail_run(const wf_qtail *t, const float *sums, int64_t n, void *y);
-/* The head's forward through its tail into y (ops_quant.c): the sums from B packed by
+/* The head's forward through its tail into y: the sums from B packed by
  * wf_pack_codes, the head's scratch; 0 when the direct kernel does not take them. */
 int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packed, void *y,
                      void *scratch);

@@ -601,25 +601,6 @@ static int qmm_fwd_packed(const wf_node *n, wf_tensor *const *in, wf_tensor *con
 
 const wf_op_packing wf_pack_qlinear_matmul = {qmm_pack, qmm_fwd_packed};
 
-int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packed, void *y,
-                     void *s) {
-    int64_t batch, M, N, K;
-    int bb;
-    if (in[3]->rank != 2 || wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
-        return 0;
-    wf_dtype da = in[0]->dtype;
-    size_t ea = wf_dtype_size(da);
-    float *fa = s, *fc = fa + M * K + K * N; /* qmm_run's layout of the scratch */
-    int32_t za = in[2] ? code_at(in[2]->data, da, 0) : 0;
-    for (int64_t q = 0; q < batch; q++) {
-        const char *a = (const char *)in[0]->data + q * M * K * ea;
-        if (!wf_packed_codes_sums(fc, a, da, za, packed, M, N, K, fa))
-            return 0; /* the engine then runs the nodes one by one, which write every value */
-        wf_qtail_run(t, fc, M * N, (char *)y + (size_t)(q * M * N));
-    }
-    return 1;
-}
-
 const wf_opdef wf_op_qlinear_matmul = {"QLinearMatMul", qmm_check, qmm_shape, qmm_fwd,
                                        qmm_bwd,         0,         qmm_flops};
 

@@ -497,6 +497,10 @@ static wf_status hidden_to_input(void *ctx, const double *dh, double *dx, wf_err
     for (size_t j = 0; j < H; j++) {
         const float *row = u->A + j * ct;
         double d = dh[j];
+        /* a unit no gradient reached (a ReLU off along the whole path) adds +-0 to sums that
+         * start at +0 and never become -0 (x + -x is +0), so skipping it changes no bit */
+        if (d == 0.0)
+            continue;
         size_t e = 0;
         for (; e + 8 <= ct; e += 8) /* blocks of 8: vectorised at -O2 */
             for (int k = 0; k < 8; k++)

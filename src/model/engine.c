@@ -612,7 +612,7 @@ static void run_nodes_after(wf_engine *e, int p) {
         if (e->fuse[j] < 0 && -e->fuse[j] - 1 > p)
             continue; /* done by its producer */
         gather(e, n);
-        if (tails && e->tail[j] && e->packb[j] &&
+        if (tails && e->tail[j] &&
             wf_qtail_forward(e->tail[j], e->pin, e->packb[j], e->t[wf_qtail_value(e->tail[j])].data,
                              e->scratch)) {
             int last = wf_qtail_last(e->tail[j]);
@@ -831,6 +831,10 @@ wf_status wf_engine_run_from(wf_engine *e, const wf_tensor *inputs, int v, const
 
 void wf_engine_forward_only(wf_engine *e, int on) {
     e->fwd_only = on != 0;
+}
+
+int wf_engine_ran_tails(const wf_engine *e) {
+    return e->partial;
 }
 
 int wf_engine_has_tail(const wf_engine *e, int node) {

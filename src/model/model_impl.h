@@ -248,6 +248,8 @@ void wf_engine_run_after(wf_engine *e, int v); /* also the second half of wf_eng
  * not write the values between a QLinearMatMul and the tail's last node; a backward after
  * such a run is refused. Off by default; engines without WF_ENGINE_GRAD always take them. */
 void wf_engine_forward_only(wf_engine *e, int on);
+/* Whether the last run took a fused tail (its skipped values are stale). */
+int wf_engine_ran_tails(const wf_engine *e);
 /* Whether node `node` heads a fused tail runs take now. */
 int wf_engine_has_tail(const wf_engine *e, int node);
 /* The run from the sums of the tail's head: the tail from the head's exact sums (floats, as

@@ -48,6 +48,10 @@ int wf_packed_codes_acc(int32_t *acc, const void *a, wf_dtype da, int32_t za, co
  * multipliers mj[j] into codes of type dy with zero point zy (QGemm, QLinearMatMul). */
 void wf_requant_rows(void *y, wf_dtype dy, const int32_t *a, const float *mj, int32_t zy, int64_t M,
                      int64_t N);
+/* Slice q of a QLinearMatMul with B shared: its exact sums (A - za) @ (B - zb) as floats in the
+ * op's scratch s, through B packed by wf_pack_codes when packed is not NULL; NULL when a sum
+ * could reach 2^24 (float would round it). ops_quant.c */
+const float *wf_qmm_float_sums(wf_tensor *const *in, const float *packed, int64_t q, void *s);
 /* QLinearMatMul's requantization multipliers mj[j] = a_scale b_scale[j] / y_scale (float32) from
  * its inputs (only the scales are read). ops_quant.c */
 void wf_qmm_multipliers(wf_tensor *const *in, int64_t N, float *mj);
@@ -71,8 +75,8 @@ int wf_qtail_value(const wf_qtail *t); /* the value it writes (that node's outpu
 /* y (the tail's value, n codes) from the matmul's n sums (rows of N) as floats, exact integers
  * of magnitude at most 2^24 */
 void wf_qtail_run(const wf_qtail *t, const float *sums, int64_t n, void *y);
-/* The head's forward through its tail into y: the sums from B packed by
- * wf_pack_codes, the head's scratch; 0 when the direct kernel does not take them. */
+/* The head's forward through its tail into y: the sums from B packed by wf_pack_codes (or
+ * from B's codes when packed is NULL), in the head's scratch; 0 when a sum could reach 2^24. */
 int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packed, void *y,
                      void *scratch);
 

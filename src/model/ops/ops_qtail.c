@@ -319,20 +319,13 @@ int wf_qtail_forward(const wf_qtail *t, wf_tensor *const *in, const float *packe
                      void *s) {
     int64_t batch, M, N, K;
     int bb;
-    if (in[3]->rank != 2 || wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb))
+    if (wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb) || bb)
         return 0;
-    wf_dtype da = in[0]->dtype;
-    size_t ea = wf_dtype_size(da);
-    float *fa = s, *fc = fa + M * K + K * N; /* qmm_run's layout of the head's scratch */
-    int32_t za = 0;
-    if (in[2])
-        za = da == WF_DTYPE_INT8 ? ((const int8_t *)in[2]->data)[0]
-                                 : ((const uint8_t *)in[2]->data)[0];
     for (int64_t q = 0; q < batch; q++) {
-        const char *a = (const char *)in[0]->data + q * M * K * ea;
-        if (!wf_packed_codes_sums(fc, a, da, za, packed, M, N, K, fa))
+        const float *sums = wf_qmm_float_sums(in, packed, q, s);
+        if (!sums)
             return 0; /* the engine then runs the nodes one by one, which write every value */
-        wf_qtail_run(t, fc, M * N, (char *)y + (size_t)(q * M * N));
+        wf_qtail_run(t, sums, M * N, (char *)y + (size_t)(q * M * N));
     }
     return 1;
 }

@@ -430,9 +430,12 @@ static int32_t code_at(const void *p, wf_dtype d, size_t i) {
  * when K max|a| max|b| < 2^24, so every partial sum is an integer float32 holds and any order
  * gives the same sums), with typed conversion loops; otherwise wf_k_qgemm_s32 itself (its int32
  * loop). fs: wf_k_qgemm_scratch_size floats. */
-static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_tensor *azp,
-                    const void *b, wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N,
-                    int64_t K, float *fs) {
+/* fc (M, N) = (A - za) @ (B - zb) as floats when every sum stays below 2^24 (then exact: any
+ * order, any kernel, the same sums), returning 1; 0 otherwise (fa, fb converted, fc untouched).
+ * fs: fa (M K), fb (K N), fc (M N) floats in that order. */
+static int qmm_float_sums(const void *a, wf_dtype da, const wf_tensor *azp, const void *b,
+                          wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N, int64_t K,
+                          float *fs) {
     float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
     int32_t za = azp ? code_at(azp->data, da, 0) : 0;
     int zpcol = bzp && wf_numel(bzp) > 1;
@@ -455,16 +458,38 @@ static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_
                 bmax = av > bmax ? av : bmax;
             }
     }
-    if ((double)K * (double)amax * (double)bmax < 16777216.0) {
-        /* integer sums below 2^24: any order, any kernel, the same sums */
-        if (!wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
-            wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, 0, 0, 1.0f, 0.0f);
+    if ((double)K * (double)amax * (double)bmax >= 16777216.0)
+        return 0;
+    if (!wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
+        wf_k_gemm(fc, fa, fb, (int)M, (int)N, (int)K, 0, 0, 1.0f, 0.0f);
+    return 1;
+}
+
+static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_tensor *azp,
+                    const void *b, wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N,
+                    int64_t K, float *fs) {
+    if (qmm_float_sums(a, da, azp, b, db, bzp, M, N, K, fs)) {
+        const float *fc = fs + M * K + K * N;
         for (int64_t i = 0; i < M * N; i++)
             acc[i] = (int32_t)fc[i];
         return;
     }
     wf_k_qgemm_s32(acc, a, qtype_of(da), azp ? azp->data : NULL, b, qtype_of(db),
-                   bzp ? bzp->data : NULL, zpcol, (int)M, (int)N, (int)K, 0, fs);
+                   bzp ? bzp->data : NULL, bzp && wf_numel(bzp) > 1, (int)M, (int)N, (int)K, 0, fs);
+}
+
+const float *wf_qmm_float_sums(wf_tensor *const *in, const float *packed, int64_t q, void *s) {
+    int64_t batch, M, N, K;
+    int bb;
+    if (wf_matmul_geom(in[0], in[3], &batch, &M, &N, &K, &bb) || bb || q >= batch)
+        return NULL;
+    wf_dtype da = in[0]->dtype;
+    const char *a = (const char *)in[0]->data + (size_t)(q * M * K) * wf_dtype_size(da);
+    float *fs = s, *fc = fs + M * K + K * N;
+    int32_t za = in[2] ? code_at(in[2]->data, da, 0) : 0;
+    if (packed)
+        return wf_packed_codes_sums(fc, a, da, za, packed, M, N, K, fs) ? fc : NULL;
+    return qmm_float_sums(a, da, in[2], in[3]->data, in[3]->dtype, in[5], M, N, K, fs) ? fc : NULL;
 }
 
 /* The exact int32 products (qmm_acc: sgemm on small integers, else an int32 loop), then

@@ -390,6 +390,12 @@ START_TEST(test_direct_gemm_dot) {
                             yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
                     fill_nan(y, ny);
                     ck_assert(wf_k_gemm_direct(y, x, w, 1, bias, M, N, K, relu, NULL));
+                    if (N == 1) { /* one column: w (K, 1) not transposed is the same array */
+                        float *yt = kc_alloc(ny);
+                        ck_assert(wf_k_gemm_direct(yt, x, w, 0, bias, M, N, K, relu, NULL));
+                        ck_assert_int_eq(memcmp(yt, y, ny * sizeof *y), 0);
+                        free(yt);
+                    }
                     char what[96];
                     snprintf(what, sizeof what, "gemm dot M %d N %d K %d relu %d bias %d", M, N, K,
                              relu, bias != NULL);

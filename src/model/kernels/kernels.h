@@ -151,7 +151,8 @@ int wf_k_conv1d_direct_backward_input(float *din, const float *dout, const float
  * wrote y, 0 when it does not apply. scratch: K * N floats when trans_b (the packed w^T), else
  * unused. Each row's values depend on that row only (acc = bias, then fma over k in order). */
 int wf_k_gemm_direct_applies(int M, int N, int K);
-/* Fewer than 16 columns with trans_b (w stored (N, K), a score layer: 32 -> 1) take a dot
+/* Fewer than 16 columns with trans_b (w stored (N, K), a score layer: 32 -> 1; one column
+ * either way, (K, 1) being (1, K)) take a dot
  * product per output instead (16 lanes over K, reduced, then the bias; scratch unused); this
  * says whether it applies (K at most 1,024, AVX-512F). */
 int wf_k_gemm_dot_applies(int M, int N, int K);

@@ -244,7 +244,7 @@ int wf_k_gemm_direct_applies(int M, int N, int K) {
 int wf_k_gemm_direct(float *y, const float *x, const float *w, int trans_b, const float *bias,
                      int M, int N, int K, int relu, float *scratch) {
 #ifdef WF_CD_AVX512
-    if (trans_b && wf_k_gemm_dot_applies(M, N, K)) {
+    if ((trans_b || N == 1) && wf_k_gemm_dot_applies(M, N, K)) { /* one column: (K, 1) is (1, K) */
         gemm_dot(y, x, w, bias, M, N, K, relu);
         return 1;
     }

@@ -45,6 +45,7 @@ void wf_coal_eval_free(wf_coal_eval *ev) {
         return;
     if (ev->ctx)
         ev->p->ctx_free(ev->ctx);
+    free(ev->gram);
     free(ev->xbuf);
     free(ev->ybuf);
     free(ev->hbuf);

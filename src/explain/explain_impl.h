@@ -62,6 +62,9 @@ typedef struct wf_coal_eval {
                               * window from x - b, when it would not fit the partials' budget) */
     float *hbf, *hxf;        /* hb and hx rounded to float (the coalition rows' start values) */
     int64_t evaluations;     /* model rows evaluated (for benchmarks) */
+    double *gram;            /* (gram_cap) KernelSHAP's normal equations, reused across windows
+                              * (a fresh 287 x 287 block per solve was paged in every time) */
+    size_t gram_cap;
 } wf_coal_eval;
 
 /* affine: 0 plain path; 1 the affine shortcut when the predictor has one and it pays (channel
@@ -100,9 +103,10 @@ int wf_solve_dense(double *A, double *b, int n);
 
 /* shap's constrained weighted least squares: phi with sum(phi) = total exactly, minimising
  * sum_k w_k (v_k - base - z_k . phi)^2. z: (n, M) 0/1, w: (n), v: (n) link-space values.
+ * gram: (M - 1)^2 doubles of workspace for the normal equations, or NULL to allocate them.
  * Returns -1 if the system is singular. */
 int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n, int M,
-                 double base, double fx);
+                 double base, double fx, double *gram);
 /* The same by the textbook formulas (dense X, X^T W X): the reference the tests compare with. */
 int wf_kshap_wls_naive(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n,
                        int M, double base, double fx);

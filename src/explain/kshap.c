@@ -137,9 +137,19 @@ static void mset_free(mset *s) {
     memset(s, 0, sizeof *s);
 }
 
+/* Eight mask bytes a step (a multiply-xorshift mix; the bytes are 0 or 1), then the rest byte by
+ * byte: a 288-cell mask costs 36 multiplies, not 288. The hash only places entries in the
+ * table; an entry's index is its insertion order, so results do not depend on it. */
 static uint64_t mhash(const uint8_t *m, int M) {
     uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < M; i++) {
+    int i = 0;
+    for (; i + 8 <= M; i += 8) {
+        uint64_t v;
+        memcpy(&v, m + i, sizeof v);
+        h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    for (; i < M; i++) {
         h ^= m[i];
         h *= 1099511628211ull;
     }
@@ -162,6 +172,29 @@ static int mset_rehash(mset *s, int64_t tcap) {
     s->table = t;
     s->tcap = tcap;
     return 0;
+}
+
+/* Room for n entries up front (the expected count), so that filling the set neither copies
+ * its masks on growth nor rehashes: the same entries in the same order. -1 on out of memory. */
+static int mset_reserve(mset *s, int64_t n) {
+    if (n <= s->cap)
+        return 0;
+    uint8_t *z = realloc(s->z, (size_t)n * (size_t)s->M);
+    if (z)
+        s->z = z;
+    double *w = realloc(s->w, sizeof(double) * (size_t)n);
+    if (w)
+        s->w = w;
+    int64_t *a = realloc(s->aux, sizeof(int64_t) * (size_t)n);
+    if (a)
+        s->aux = a;
+    if (!z || !w || !a)
+        return -1;
+    s->cap = n;
+    int64_t t = 1024;
+    while (t < 2 * (n + 1))
+        t *= 2;
+    return t > s->tcap ? mset_rehash(s, t) : 0;
 }
 
 /* Index of mask m, adding it (weight 0) if absent; *added tells which. -1 on out of memory. */
@@ -370,8 +403,8 @@ static int sample_batch(mset *b, const plan *pl, int64_t budget, wf_rng *rng, in
 /* Solve with the fixed part plus entries of set r (weights = counts scaled to weight_left),
  * whose v values are vg[r->aux[e]] (or vg[e] when r->aux is NULL-like: global set). */
 static int solve_with(double *phi, const mset *fixed, const double *vfixed, const mset *r,
-                      const double *vr_global, int use_aux, const plan *pl, double base,
-                      double fx) {
+                      const double *vr_global, int use_aux, const plan *pl, double base, double fx,
+                      double *gram) {
     int M = pl->M;
     int64_t n = fixed->n + r->n;
     uint8_t *z = malloc((size_t)(n ? n : 1) * (size_t)M);
@@ -398,7 +431,7 @@ static int solve_with(double *phi, const mset *fixed, const double *vfixed, cons
         w[fixed->n + e] = cnt > 0 ? r->w[e] * pl->weight_left / cnt : 0;
         v[fixed->n + e] = vr_global[use_aux ? r->aux[e] : e];
     }
-    int rc = wf_kshap_wls(phi, z, w, v, n, M, base, fx);
+    int rc = wf_kshap_wls(phi, z, w, v, n, M, base, fx, gram);
     free(z);
     free(w);
     free(v);
@@ -417,6 +450,15 @@ static wf_status kshap_sampled(wf_coal_eval *ev, int64_t nsamples, wf_rng *rng,
     uint8_t *m = malloc((size_t)M * 2);
     wf_status st = WF_OK;
     int B = 0;
+    /* the normal equations' workspace, kept on the evaluator for the next windows (NULL when
+     * it cannot be had: wf_kshap_wls then allocates its own) */
+    size_t gn = (size_t)(M - 1) * (size_t)(M - 1);
+    if (M > 1 && ev->gram_cap < gn) {
+        free(ev->gram);
+        ev->gram = malloc(sizeof(double) * gn);
+        ev->gram_cap = ev->gram ? gn : 0;
+    }
+    double *gram = M > 1 ? ev->gram : NULL;
     if (!perm || !m || make_plan(&pl, &fixed, M, nsamples)) {
         st = wf_error_set(err, WF_ERR_NOMEM, "out of memory planning %lld coalitions",
                           (long long)nsamples);
@@ -432,7 +474,8 @@ static wf_status kshap_sampled(wf_coal_eval *ev, int64_t nsamples, wf_rng *rng,
     for (int b = 0; b < B; b++) {
         batch[b].M = M;
         int64_t nb = left / B + (b < left % B ? 1 : 0);
-        if (sample_batch(&batch[b], &pl, nb, rng, perm, m)) {
+        if (mset_reserve(&batch[b], nb + 1) || mset_reserve(&all, left + 1) ||
+            sample_batch(&batch[b], &pl, nb, rng, perm, m)) {
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory sampling coalitions");
             goto done;
         }
@@ -468,7 +511,7 @@ static wf_status kshap_sampled(wf_coal_eval *ev, int64_t nsamples, wf_rng *rng,
     out->base_value = base;
     out->f_x = fx;
     out->samples = fixed.n + all.n;
-    int rc = solve_with(out->values, &fixed, vf + 2, &all, va, 0, &pl, base, fx);
+    int rc = solve_with(out->values, &fixed, vf + 2, &all, va, 0, &pl, base, fx, gram);
     if (rc) {
         st = wf_error_set(err, rc == -2 ? WF_ERR_NOMEM : WF_ERR_NUMERIC,
                           "KernelSHAP: the weighted least-squares system of %lld coalitions "
@@ -478,7 +521,8 @@ static wf_status kshap_sampled(wf_coal_eval *ev, int64_t nsamples, wf_rng *rng,
     }
     int nb_ok = 0;
     for (int b = 0; b < B; b++) {
-        rc = solve_with(phib + (size_t)nb_ok * M, &fixed, vf + 2, &batch[b], va, 1, &pl, base, fx);
+        rc = solve_with(phib + (size_t)nb_ok * M, &fixed, vf + 2, &batch[b], va, 1, &pl, base, fx,
+                        gram);
         if (rc == -2) {
             st = wf_error_set(err, WF_ERR_NOMEM, "out of memory");
             goto done;

@@ -64,18 +64,21 @@ int wf_solve_dense(double *A, double *b, int n) {
  * (when z_kL = 0) or -1 on the players that are off (when z_kL = 1): only that set is touched.
  */
 int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v, int64_t n, int M,
-                 double base, double fx) {
+                 double base, double fx, double *gram) {
     double e = fx - base;
     if (M == 1) {
         phi[0] = e;
         return 0;
     }
     int L = M - 1;
-    double *G = calloc((size_t)L * (size_t)L, sizeof(double));
+    double *G = gram ? gram : calloc((size_t)L * (size_t)L, sizeof(double));
+    if (gram)
+        memset(G, 0, sizeof(double) * (size_t)L * (size_t)L);
     double *r = calloc((size_t)L, sizeof(double));
     int *idx = malloc(sizeof(int) * (size_t)L);
     if (!G || !r || !idx) {
-        free(G);
+        if (!gram)
+            free(G);
         free(r);
         free(idx);
         return -2;
@@ -86,7 +89,8 @@ int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v
     double wall = 0, rs = 0;
     double *u = calloc((size_t)L, sizeof(double));
     if (!u) {
-        free(G);
+        if (!gram)
+            free(G);
         free(r);
         free(idx);
         return -2;
@@ -138,7 +142,8 @@ int wf_kshap_wls(double *phi, const uint8_t *z, const double *w, const double *v
         }
         phi[L] = e - s;
     }
-    free(G);
+    if (!gram)
+        free(G);
     free(r);
     free(idx);
     return rc;

@@ -1,8 +1,8 @@
 /*
- * The element arithmetic of the requantization of QGemm, QLinearMatMul and QLinearConv and of
- * QLinearAdd (ONNX Runtime's
- * bytes, see ops_quant.c and ops_qlinear_ms.c), shared by those ops and by the fused QOperator
- * tail (ops_qtail.c), so the fused path writes the ops' bytes by construction.
+ * The element arithmetic of QGemm's and QLinearMatMul's requantization and of QLinearAdd
+ * (ONNX Runtime's bytes, see ops_quant.c and ops_qlinear_ms.c), shared by those ops and by the
+ * fused QOperator tail (ops_qtail.c), so the fused path writes the ops' bytes by construction.
+ * QLinearConv's kernel (kernels_quant.c) writes the same requantization.
  */
 #ifndef WF_OPS_QELEM_H
 #define WF_OPS_QELEM_H
@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* ONNX Runtime's requantization of an int32 sum (MlasRequantizeOutput, x86-64; QGemm,
- * QLinearMatMul, QLinearConv): f = a m in float32 (a = float(acc), which rounds to nearest
+ * QLinearMatMul): f = a m in float32 (a = float(acc), which rounds to nearest
  * beyond 2^24 as cvtdq2ps), clamped to [vmin, vmax] = [lo - zy, hi - zy] as maxps then minps
  * (NaN takes vmin), rounded half to even (cvtps2dq, default mode), + zy: the code in [lo, hi].
  * In float32, not double: where f lands on a tie that a * m in exact arithmetic misses, ONNX

@@ -342,5 +342,22 @@ save(name, [h.make_node("QLinearMatMul", ["A", "as", "az", "B", "bs", "bz", "ys"
       f32("bs", [0.5, 0.25]), q("bz", TP.INT8, [0, 0]), f32("ys", 1.0), q("yz", TP.UINT8, 11)])
 case(name, A=(TP.UINT8, [[12, 10, 8], [15, 11, 10]]))
 
+# ---- QLinearConv's requantization on ties (issue 12): ONNX Runtime rounds float(acc) * m before
+# adding y_zp here too (a 1-D conv, u8 activations, s8 and u8 weights, per-tensor and per-channel
+# scales; x_scale 0.5 and integer weights put about half the outputs on exact ties, y_zp 11).
+for pn, wt, wscale in (("u8s8", TP.INT8, 1.0), ("u8u8", TP.UINT8, 1.0),
+                       ("u8s8_col", TP.INT8, [1.0, 0.5, 0.25, 0.75])):
+    C, L, K, Co = 2, 9, 3, 4
+    name = "qconv_tie_" + pn
+    col = isinstance(wscale, list)
+    w = rng.integers(-3, 4, size=(Co, C, K)) if wt == TP.INT8 else rng.integers(0, 7, size=(Co, C, K))
+    wz = np.zeros(Co) if col else (0 if wt == TP.INT8 else 2)
+    save(name, [h.make_node("QLinearConv", ["X", "xs", "xz", "W", "ws", "wz", "ys", "yz", "B"],
+                            ["Y"], pads=[1, 1])],
+         [vi("X", TP.UINT8, [1, C, L])], [vi("Y", TP.UINT8, [1, Co, L])],
+         [f32("xs", 0.5), q("xz", TP.UINT8, 3), q("W", wt, w), f32("ws", wscale), q("wz", wt, wz),
+          f32("ys", 1.0), q("yz", TP.UINT8, 11), q("B", TP.INT32, rng.integers(-5, 6, size=Co))])
+    case(name, X=(TP.UINT8, rng.integers(0, 12, size=(1, C, L))))
+
 json.dump({"cases": cases}, open("cases.json", "w"))
 print(len(cases), "cases")

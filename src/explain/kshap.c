@@ -174,11 +174,8 @@ static int mset_rehash(mset *s, int64_t tcap) {
     return 0;
 }
 
-/* Room for n entries up front (the expected count), so that filling the set neither copies
- * its masks on growth nor rehashes: the same entries in the same order. -1 on out of memory. */
-static int mset_reserve(mset *s, int64_t n) {
-    if (n <= s->cap)
-        return 0;
+/* Entry storage for n entries (n > s->cap). -1 on out of memory (the set stays valid). */
+static int mset_grow(mset *s, int64_t n) {
     uint8_t *z = realloc(s->z, (size_t)n * (size_t)s->M);
     if (z)
         s->z = z;
@@ -191,6 +188,16 @@ static int mset_reserve(mset *s, int64_t n) {
     if (!z || !w || !a)
         return -1;
     s->cap = n;
+    return 0;
+}
+
+/* Room for n entries up front (the expected count), so that filling the set neither copies
+ * its masks on growth nor rehashes: the same entries in the same order. -1 on out of memory. */
+static int mset_reserve(mset *s, int64_t n) {
+    if (n <= s->cap)
+        return 0;
+    if (mset_grow(s, n))
+        return -1;
     int64_t t = 1024;
     while (t < 2 * (n + 1))
         t *= 2;
@@ -209,21 +216,8 @@ static int64_t mset_get(mset *s, const uint8_t *m, int *added) {
             return e;
         h = (h + 1) & (uint64_t)(s->tcap - 1);
     }
-    if (s->n == s->cap) {
-        int64_t nc = s->cap ? 2 * s->cap : 256;
-        uint8_t *z = realloc(s->z, (size_t)nc * (size_t)s->M);
-        if (z)
-            s->z = z;
-        double *w = realloc(s->w, sizeof(double) * (size_t)nc);
-        if (w)
-            s->w = w;
-        int64_t *a = realloc(s->aux, sizeof(int64_t) * (size_t)nc);
-        if (a)
-            s->aux = a;
-        if (!z || !w || !a)
-            return -1;
-        s->cap = nc;
-    }
+    if (s->n == s->cap && mset_grow(s, s->cap ? 2 * s->cap : 256))
+        return -1;
     int64_t e = s->n++;
     memcpy(s->z + (size_t)e * (size_t)s->M, m, (size_t)s->M);
     s->w[e] = 0;

@@ -157,6 +157,11 @@ int wf_matmul_geom(const wf_tensor *a, const wf_tensor *b, int64_t *batch, int64
 
 /* dst = x - zp over n int8/uint8 codes, as floats (exact); returns max |x - zp| (ops_quant.c). */
 int32_t wf_codes_to_float(float *restrict dst, const void *src, wf_dtype d, int32_t zp, size_t n);
+/* fb (K, N) = b - zb as floats (exact) whichever way b is stored (tb: (N, K)), zb one value or,
+ * when zcol, one per column (NULL: 0); b and zp of type db. Returns max |b - zb|. The B side of
+ * QGemm's and QLinearMatMul's exact sums and of their packed B (ops_quant.c). */
+int32_t wf_codes_kn(float *restrict fb, const void *b, wf_dtype db, const void *zp, int zcol,
+                    int tb, int64_t K, int64_t N);
 
 /* The requantization of QLinearMatMul (one (M, N) slice, ops_quant.c) and of QGemm (v: its int32
  * sums with the bias C added, ops_qlinear_ms.c) from their exact int32 accumulators, as their

@@ -40,7 +40,7 @@
 #include "model/model_impl.h"
 #include "model/ops/bcast.h"
 #include "model/ops/ops.h"
-#include "model/ops/qelem.h"
+#include "model/kernels/qelem.h"
 
 /* ---- helpers ---- */
 
@@ -887,19 +887,9 @@ static void qgemm_acc(const wf_node *n, wf_tensor *const *in, int64_t M, int64_t
     int32_t za = zp_of(in[2], da);
     int percol = wf_numel(in[5]) > 1, tb = n->p.trans_b;
     float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
-    int32_t amax = to_float(fa, in[0]->data, da, za, (size_t)(M * K)), bmax = 0;
+    int32_t amax = to_float(fa, in[0]->data, da, za, (size_t)(M * K));
     /* fb is (K, N) whichever way B is stored: the direct kernel's layout */
-    if (!tb && !percol) {
-        bmax = to_float(fb, in[3]->data, db, q8(in[5]->data, db, 0), (size_t)(K * N));
-    } else {
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t j = 0; j < N; j++) {
-                int32_t v = q8(in[3]->data, db, (size_t)(tb ? j * K + k : k * N + j)) -
-                            q8(in[5]->data, db, percol ? (size_t)j : 0);
-                fb[k * N + j] = (float)v;
-                bmax = v > bmax ? v : -v > bmax ? -v : bmax;
-            }
-    }
+    int32_t bmax = wf_codes_kn(fb, in[3]->data, db, in[5]->data, percol, tb, K, N);
     if ((double)K * (double)amax * (double)bmax < 16777216.0) {
         /* integer sums below 2^24: any order, any kernel, the same sums */
         if (n->p.trans_a || !wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))

@@ -17,7 +17,7 @@
 #include "model/kernels/kernels.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
-#include "model/ops/qelem.h"
+#include "model/kernels/qelem.h"
 
 static wf_k_qtype qtype_of(wf_dtype d) {
     return d == WF_DTYPE_INT8    ? WF_K_QTYPE_S8
@@ -426,10 +426,21 @@ static int32_t code_at(const void *p, wf_dtype d, size_t i) {
     return d == WF_DTYPE_INT8 ? (int32_t)((const int8_t *)p)[i] : (int32_t)((const uint8_t *)p)[i];
 }
 
-/* acc (M, N) = (a - za) @ (b - zb), exact: wf_k_qgemm_s32's method (sgemm on the converted codes
- * when K max|a| max|b| < 2^24, so every partial sum is an integer float32 holds and any order
- * gives the same sums), with typed conversion loops; otherwise wf_k_qgemm_s32 itself (its int32
- * loop). fs: wf_k_qgemm_scratch_size floats. */
+int32_t wf_codes_kn(float *restrict fb, const void *b, wf_dtype db, const void *zp, int zcol,
+                    int tb, int64_t K, int64_t N) {
+    if (!tb && !zcol)
+        return wf_codes_to_float(fb, b, db, zp ? code_at(zp, db, 0) : 0, (size_t)(K * N));
+    int32_t mx = 0;
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t j = 0; j < N; j++) {
+            int32_t v = code_at(b, db, (size_t)(tb ? j * K + k : k * N + j)) -
+                        (zp ? code_at(zp, db, zcol ? (size_t)j : 0) : 0);
+            fb[k * N + j] = (float)v;
+            mx = v > mx ? v : -v > mx ? -v : mx;
+        }
+    return mx;
+}
+
 /* fc (M, N) = (A - za) @ (B - zb) as floats when every sum stays below 2^24 (then exact: any
  * order, any kernel, the same sums), returning 1; 0 otherwise (fa, fb converted, fc untouched).
  * fs: fa (M K), fb (K N), fc (M N) floats in that order. */
@@ -438,26 +449,9 @@ static int qmm_float_sums(const void *a, wf_dtype da, const wf_tensor *azp, cons
                           float *fs) {
     float *fa = fs, *fb = fa + M * K, *fc = fb + K * N;
     int32_t za = azp ? code_at(azp->data, da, 0) : 0;
-    int zpcol = bzp && wf_numel(bzp) > 1;
-    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K)), bmax = 0;
-    if (!zpcol) {
-        int32_t zb = !bzp                  ? 0
-                     : db == WF_DTYPE_INT8 ? ((const int8_t *)bzp->data)[0]
-                                           : ((const uint8_t *)bzp->data)[0];
-        bmax = wf_codes_to_float(fb, b, db, zb, (size_t)(K * N));
-    } else {
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t j = 0; j < N; j++) {
-                size_t e = (size_t)(k * N + j);
-                int32_t v =
-                    db == WF_DTYPE_INT8
-                        ? (int32_t)((const int8_t *)b)[e] - ((const int8_t *)bzp->data)[j]
-                        : (int32_t)((const uint8_t *)b)[e] - ((const uint8_t *)bzp->data)[j];
-                int32_t av = v < 0 ? -v : v;
-                fb[e] = (float)v;
-                bmax = av > bmax ? av : bmax;
-            }
-    }
+    int32_t amax = wf_codes_to_float(fa, a, da, za, (size_t)(M * K));
+    int32_t bmax =
+        wf_codes_kn(fb, b, db, bzp ? bzp->data : NULL, bzp && wf_numel(bzp) > 1, 0, K, N);
     if ((double)K * (double)amax * (double)bmax >= 16777216.0)
         return 0;
     if (!wf_k_gemm_direct(fc, fa, fb, 0, NULL, (int)M, (int)N, (int)K, 0, NULL))
@@ -465,6 +459,10 @@ static int qmm_float_sums(const void *a, wf_dtype da, const wf_tensor *azp, cons
     return 1;
 }
 
+/* acc (M, N) = (a - za) @ (b - zb), exact: wf_k_qgemm_s32's method (sgemm on the converted codes
+ * when K max|a| max|b| < 2^24, so every partial sum is an integer float32 holds and any order
+ * gives the same sums: qmm_float_sums); otherwise wf_k_qgemm_s32 itself (its int32 loop).
+ * fs: wf_k_qgemm_scratch_size floats. */
 static void qmm_acc(int32_t *restrict acc, const void *a, wf_dtype da, const wf_tensor *azp,
                     const void *b, wf_dtype db, const wf_tensor *bzp, int64_t M, int64_t N,
                     int64_t K, float *fs) {
@@ -576,17 +574,8 @@ float *wf_pack_codes(const wf_tensor *b, const wf_tensor *bzp, int tb) {
     if (zcol && wf_numel(bzp) != N)
         return NULL;
     float *p = malloc((size_t)(1 + K * N) * sizeof(float));
-    if (!p)
-        return NULL;
-    int32_t mx = 0;
-    for (int64_t k = 0; k < K; k++)
-        for (int64_t j = 0; j < N; j++) {
-            int32_t v = code_at(b->data, b->dtype, (size_t)(tb ? j * K + k : k * N + j)) -
-                        (bzp ? code_at(bzp->data, b->dtype, zcol ? (size_t)j : 0) : 0);
-            p[1 + k * N + j] = (float)v;
-            mx = v > mx ? v : -v > mx ? -v : mx;
-        }
-    p[0] = (float)mx;
+    if (p)
+        p[0] = (float)wf_codes_kn(p + 1, b->data, b->dtype, bzp ? bzp->data : NULL, zcol, tb, K, N);
     return p;
 }
 

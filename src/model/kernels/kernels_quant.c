@@ -19,6 +19,7 @@
 #include <math.h>
 
 #include "model/kernels/kernels.h"
+#include "model/kernels/qelem.h"
 
 static int qmin_of(wf_k_qtype t) {
     return t == WF_K_QTYPE_S8 ? -128 : 0;
@@ -225,16 +226,12 @@ void wf_k_qgemm_dequant(float *y, const int32_t *acc, float a_scale, const float
     }
 }
 
-/* ONNX Runtime's requantization (MlasRequantizeOutput on x86-64): f = float(acc) * mult in
- * float32, clamped to [lo - y_zp, hi - y_zp] (NaN to the low end, as maxps), rounded half to even,
- * + y_zp. Not ONNX's numpy reference, which multiplies in double: the two differ where the
- * float32 product lands on a rounding tie (tests/data/int8ms qtail_u8_n64, against ONNX
+/* ONNX Runtime's requantization (wf_requant_elem, qelem.h): float32, round, then + y_zp. Not
+ * ONNX's numpy reference, which multiplies in double and adds y_zp first: the two differ on
+ * rounding ties (tests/data/int8ms qtail_u8_n64, qlmm_tie_order, qconv_tie_*, against ONNX
  * Runtime 1.30); ONNX's conformance tests hold for both. */
 static int32_t requant(int32_t acc, float mult, int32_t yzp, int lo, int hi) {
-    float f = (float)acc * mult, vmin = (float)(lo - yzp), vmax = (float)(hi - yzp);
-    f = f > vmin ? f : vmin;
-    f = f < vmax ? f : vmax;
-    return (int32_t)rintf(f) + yzp;
+    return wf_requant_elem((float)acc, mult, (float)(lo - yzp), (float)(hi - yzp), yzp);
 }
 
 /* a_scale * b_scale / y_scale in float32, in that order (numpy float32 scalar arithmetic). */

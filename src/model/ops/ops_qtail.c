@@ -22,10 +22,10 @@
 #include "core/clones.h"
 #include "model/model_impl.h"
 #include "model/ops/ops.h"
-#include "model/ops/qelem.h"
+#include "model/kernels/qelem.h"
 
 struct wf_qtail {
-    int head, last;    /* the QLinearMatMul's node index, the last node covered */
+    int last;          /* the last node covered (the head is the QLinearMatMul it is made for) */
     int out_value;     /* the value the tail writes */
     int64_t N;         /* columns of the matmul's output */
     int64_t L;         /* row length of the loop: N, or N (64 / N) short rows side by side */
@@ -155,7 +155,6 @@ wf_qtail *wf_qtail_new(const wf_model *m, int j) {
     wf_qtail *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->head = j;
     t->last = j;
     t->out_value = h->out[0];
     t->N = N;

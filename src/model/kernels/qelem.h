@@ -1,17 +1,17 @@
 /*
- * The element arithmetic of QGemm's and QLinearMatMul's requantization and of QLinearAdd
- * (ONNX Runtime's bytes, see ops_quant.c and ops_qlinear_ms.c), shared by those ops and by the
- * fused QOperator tail (ops_qtail.c), so the fused path writes the ops' bytes by construction.
- * QLinearConv's kernel (kernels_quant.c) writes the same requantization.
+ * The element arithmetic of ONNX Runtime's requantization (QGemm, QLinearMatMul, QLinearConv)
+ * and of QLinearAdd, shared by those ops (ops_quant.c, ops_qlinear_ms.c), QLinearConv's kernel
+ * (kernels_quant.c) and the fused QOperator tail (ops_qtail.c), so every path writes the same
+ * bytes by construction.
  */
-#ifndef WF_OPS_QELEM_H
-#define WF_OPS_QELEM_H
+#ifndef WF_KERNELS_QELEM_H
+#define WF_KERNELS_QELEM_H
 
 #include <math.h>
 #include <stdint.h>
 
 /* ONNX Runtime's requantization of an int32 sum (MlasRequantizeOutput, x86-64; QGemm,
- * QLinearMatMul): f = a m in float32 (a = float(acc), which rounds to nearest
+ * QLinearMatMul, QLinearConv): f = a m in float32 (a = float(acc), which rounds to nearest
  * beyond 2^24 as cvtdq2ps), clamped to [vmin, vmax] = [lo - zy, hi - zy] as maxps then minps
  * (NaN takes vmin), rounded half to even (cvtps2dq, default mode), + zy: the code in [lo, hi].
  * In float32, not double: where f lands on a tie that a * m in exact arithmetic misses, ONNX

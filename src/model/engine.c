@@ -562,7 +562,6 @@ wf_status wf_engine_new(const wf_model *m, int64_t max_batch, int flags, wf_engi
     return WF_OK;
 }
 
-/* Forward of node j (gathered), fused with its Relu where find_fusions paired them. */
 /* Node j's backward when it has a gradient to pass on (an output gradient and an input that takes
  * one); returns the FLOPs credited (a data gradient costs about the node's forward), 0 if none. */
 static int64_t backward_node(wf_engine *e, int j) {
@@ -585,6 +584,8 @@ static int64_t backward_node(wf_engine *e, int j) {
     return e->nfl[j];
 }
 
+/* Forward of node j (gathered): its packed path where it has one, fused with its Relu where
+ * find_fusions paired them. */
 static void run_node(wf_engine *e, int j, const wf_node *n) {
     if (e->packb[j] && wf_op_packing_of(n->op)->forward(n, e->pin, e->pout, e->packb[j],
                                                         e->fuse[j] > 0, e->scratch))
@@ -597,13 +598,19 @@ static void run_node(wf_engine *e, int j, const wf_node *n) {
         n->op->forward(n, e->pin, e->pout, e->scratch);
 }
 
+/* Whether runs may take fused tails now: no backward can follow (see tail). */
+static int tails_on(const wf_engine *e) {
+    return !(e->flags & WF_ENGINE_GRAD) || e->fwd_only;
+}
+
 /* Run the nodes after node p (p = -1: all of them), skipping the constant-folded ones; a Relu
  * fused with a producer that runs here is done by it, one whose producer is at or before p (it
- * did not run now) runs by itself. Adds their FLOPs to the process-wide count. */
+ * did not run now) runs by itself; a fused tail's head runs its tail and the nodes it covers are
+ * skipped. Adds their FLOPs to the process-wide count. */
 static void run_nodes_after(wf_engine *e, int p) {
     const wf_model *m = e->m;
     int64_t fl = 0;
-    int tails = !(e->flags & WF_ENGINE_GRAD) || e->fwd_only;
+    int tails = tails_on(e);
     for (int j = p + 1; j < m->n_nodes; j++) {
         const wf_node *n = &m->nodes[j];
         if (e->stat_node[j])
@@ -838,8 +845,7 @@ int wf_engine_ran_tails(const wf_engine *e) {
 }
 
 int wf_engine_has_tail(const wf_engine *e, int node) {
-    return node >= 0 && node < e->m->n_nodes && e->tail[node] &&
-           (!(e->flags & WF_ENGINE_GRAD) || e->fwd_only);
+    return node >= 0 && node < e->m->n_nodes && e->tail[node] && tails_on(e);
 }
 
 wf_status wf_engine_tail_from(wf_engine *e, const wf_tensor *inputs, int node, const float *sums,

@@ -288,63 +288,69 @@ static const gcase GEMMS[] = {
     {7, 80, 1024}, /* the longest */
 };
 
+/* One product y (M, N) = x @ op(w) (+ bias b when use_bias), ReLU when relu, by the direct GEMM
+ * against wf_k_gemm_naive (C = bias rows, then x op(w) + C in double, then ReLU) within
+ * kc_check_bound's bound; rows 0, step, 2 step, ... computed alone give the same bits. w is (K, N),
+ * or (N, K) when tb; scratch: K N floats. */
+static void gemm_check(const char *what, const float *x, const float *w, const float *b, int M,
+                       int N, int K, int tb, int relu, int use_bias, int step, float *scratch,
+                       float *y) {
+    size_t nx = (size_t)M * (size_t)K, nw = (size_t)K * (size_t)N, ny = (size_t)M * (size_t)N;
+    const float *bias = use_bias ? b : NULL;
+    float *xa = kc_abs_copy(x, nx), *wa = kc_abs_copy(w, nw), *ba = kc_abs_copy(b, (size_t)N);
+    float *yn = kc_alloc(ny), *yb = kc_alloc(ny), *y1 = kc_alloc((size_t)N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            yn[(size_t)i * (size_t)N + (size_t)j] = bias ? b[j] : 0.0f;
+            yb[(size_t)i * (size_t)N + (size_t)j] = bias ? ba[j] : 0.0f;
+        }
+    wf_k_gemm_naive(yn, x, w, M, N, K, 0, tb, 1.0f, 1.0f);
+    wf_k_gemm_naive(yb, xa, wa, M, N, K, 0, tb, 1.0f, 1.0f);
+    if (relu)
+        for (size_t i = 0; i < ny; i++)
+            yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
+    fill_nan(y, ny);
+    ck_assert(wf_k_gemm_direct(y, x, w, tb, bias, M, N, K, relu, scratch));
+    kc_check_bound(what, y, yn, yb, ny, 1e-6, 0);
+    for (int i = 0; i < M; i += step) {
+        ck_assert(
+            wf_k_gemm_direct(y1, x + (size_t)i * (size_t)K, w, tb, bias, 1, N, K, relu, scratch));
+        ck_assert_int_eq(memcmp(y1, y + (size_t)i * (size_t)N, (size_t)N * sizeof *y), 0);
+    }
+    free(xa);
+    free(wa);
+    free(ba);
+    free(yn);
+    free(yb);
+    free(y1);
+}
+
 START_TEST(test_direct_gemm) {
     const gcase *c = &GEMMS[_i];
     size_t nx = (size_t)c->M * (size_t)c->K, nw = (size_t)c->K * (size_t)c->N;
     size_t ny = (size_t)c->M * (size_t)c->N;
+    if (!wf_k_gemm_direct_applies(c->M, c->N, c->K)) {
+        fprintf(stderr, "gemm case %d: no AVX-512 here, the direct GEMM is not checked\n", _i);
+        return;
+    }
     wf_rng r;
     wf_rng_init(&r, 7700 + (uint64_t)_i);
     float *x = kc_alloc(nx), *w = kc_alloc(nw), *b = kc_alloc((size_t)c->N);
     kc_fill(&r, x, nx, -2, 2);
     kc_fill(&r, w, nw, -1, 1);
     kc_fill(&r, b, (size_t)c->N, -0.5, 0.5);
-    float *xa = kc_abs_copy(x, nx), *wa = kc_abs_copy(w, nw), *ba = kc_abs_copy(b, c->N);
-    float *y = kc_alloc(ny), *yn = kc_alloc(ny), *yb = kc_alloc(ny), *y1 = kc_alloc(ny);
-    float *scratch = kc_alloc(nw);
-    int applies = wf_k_gemm_direct_applies(c->M, c->N, c->K);
-    if (!applies) {
-        fprintf(stderr, "gemm case %d: no AVX-512 here, the direct GEMM is not checked\n", _i);
-        goto done;
-    }
+    float *y = kc_alloc(ny), *scratch = kc_alloc(nw);
     for (int variant = 0; variant < 8; variant++) {
-        int relu = variant & 1, tb = (variant >> 2) & 1;
-        const float *bias = variant & 2 ? NULL : b;
-        /* the reference: C = bias rows, then C = A op(B) + C in double, then ReLU */
-        for (int i = 0; i < c->M; i++)
-            for (int j = 0; j < c->N; j++) {
-                yn[(size_t)i * (size_t)c->N + (size_t)j] = bias ? b[j] : 0.0f;
-                yb[(size_t)i * (size_t)c->N + (size_t)j] = bias ? ba[j] : 0.0f;
-            }
-        wf_k_gemm_naive(yn, x, w, c->M, c->N, c->K, 0, tb, 1.0f, 1.0f);
-        wf_k_gemm_naive(yb, xa, wa, c->M, c->N, c->K, 0, tb, 1.0f, 1.0f);
-        if (relu)
-            for (size_t i = 0; i < ny; i++)
-                yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
-        fill_nan(y, ny);
-        ck_assert(wf_k_gemm_direct(y, x, w, tb, bias, c->M, c->N, c->K, relu, scratch));
+        int relu = variant & 1, tb = (variant >> 2) & 1, use_bias = !(variant & 2);
         char what[96];
-        snprintf(what, sizeof what, "gemm case %d relu %d bias %d transB %d", _i, relu,
-                 bias != NULL, tb);
-        kc_check_bound(what, y, yn, yb, ny, 1e-6, 0);
-        /* each row alone: the same bits */
-        for (int i = 0; i < c->M; i += 5) {
-            size_t o = (size_t)i * (size_t)c->N;
-            ck_assert(wf_k_gemm_direct(y1, x + (size_t)i * (size_t)c->K, w, tb, bias, 1, c->N, c->K,
-                                       relu, scratch));
-            ck_assert_int_eq(memcmp(y1, y + o, (size_t)c->N * sizeof *y), 0);
-        }
+        snprintf(what, sizeof what, "gemm case %d relu %d bias %d transB %d", _i, relu, use_bias,
+                 tb);
+        gemm_check(what, x, w, b, c->M, c->N, c->K, tb, relu, use_bias, 5, scratch, y);
     }
-done:
     free(x);
     free(w);
     free(b);
-    free(xa);
-    free(wa);
-    free(ba);
     free(y);
-    free(yn);
-    free(yb);
-    free(y1);
     free(scratch);
 }
 END_TEST
@@ -371,53 +377,26 @@ START_TEST(test_direct_gemm_dot) {
                 kc_fill(&r, x, nx, -2, 2);
                 kc_fill(&r, w, nw, -1, 1);
                 kc_fill(&r, bb, (size_t)N, -0.5, 0.5);
-                float *xa = kc_abs_copy(x, nx), *wa = kc_abs_copy(w, nw);
-                float *ba = kc_abs_copy(bb, (size_t)N);
-                float *y = kc_alloc(ny), *yn = kc_alloc(ny), *yb = kc_alloc(ny),
-                      *y1 = kc_alloc((size_t)N);
+                float *y = kc_alloc(ny);
                 for (int variant = 0; variant < 4; variant++) {
-                    int relu = variant & 1;
-                    const float *bias = variant & 2 ? NULL : bb;
-                    for (int i = 0; i < M; i++)
-                        for (int j = 0; j < N; j++) {
-                            yn[(size_t)i * (size_t)N + (size_t)j] = bias ? bb[j] : 0.0f;
-                            yb[(size_t)i * (size_t)N + (size_t)j] = bias ? ba[j] : 0.0f;
-                        }
-                    wf_k_gemm_naive(yn, x, w, M, N, K, 0, 1, 1.0f, 1.0f);
-                    wf_k_gemm_naive(yb, xa, wa, M, N, K, 0, 1, 1.0f, 1.0f);
-                    if (relu)
-                        for (size_t i = 0; i < ny; i++)
-                            yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
-                    fill_nan(y, ny);
-                    ck_assert(wf_k_gemm_direct(y, x, w, 1, bias, M, N, K, relu, NULL));
-                    if (N == 1) { /* one column: w (K, 1) not transposed is the same array */
-                        float *yt = kc_alloc(ny);
-                        ck_assert(wf_k_gemm_direct(yt, x, w, 0, bias, M, N, K, relu, NULL));
-                        ck_assert_int_eq(memcmp(yt, y, ny * sizeof *y), 0);
-                        free(yt);
-                    }
+                    int relu = variant & 1, use_bias = !(variant & 2);
                     char what[96];
                     snprintf(what, sizeof what, "gemm dot M %d N %d K %d relu %d bias %d", M, N, K,
-                             relu, bias != NULL);
-                    kc_check_bound(what, y, yn, yb, ny, 1e-6, 0);
-                    for (int i = 0; i < M; i++) {
-                        ck_assert(wf_k_gemm_direct(y1, x + (size_t)i * (size_t)K, w, 1, bias, 1, N,
-                                                   K, relu, NULL));
-                        ck_assert_int_eq(
-                            memcmp(y1, y + (size_t)i * (size_t)N, (size_t)N * sizeof *y), 0);
+                             relu, use_bias);
+                    gemm_check(what, x, w, bb, M, N, K, 1, relu, use_bias, 1, NULL, y);
+                    if (N == 1) { /* one column: w (K, 1) not transposed is the same array */
+                        float *yt = kc_alloc(ny);
+                        ck_assert(wf_k_gemm_direct(yt, x, w, 0, use_bias ? bb : NULL, M, N, K, relu,
+                                                   NULL));
+                        ck_assert_int_eq(memcmp(yt, y, ny * sizeof *y), 0);
+                        free(yt);
                     }
                     checked++;
                 }
                 free(x);
                 free(w);
                 free(bb);
-                free(xa);
-                free(wa);
-                free(ba);
                 free(y);
-                free(yn);
-                free(yb);
-                free(y1);
             }
     printf("gemm dot: %d shapes x variants within the bound of the double reference\n", checked);
 }
